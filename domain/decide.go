@@ -1,0 +1,201 @@
+package domain
+
+import (
+	"strings"
+)
+
+// Command is an act a participant asks for. Decide turns it into events or
+// refuses it.
+type Command interface{ command() }
+
+// OpenTreaty opens a negotiation.
+type OpenTreaty struct {
+	Treaty  string
+	Title   string
+	Parties []Party
+}
+
+// OpenRound opens the next numbered round.
+type OpenRound struct {
+	Party string
+	Name  string
+}
+
+// CloseRound closes the open round.
+type CloseRound struct {
+	Party string
+}
+
+// Table tables a proposal on a clause. Whether it inserts or amends follows
+// from the clause: a clause without agreed text is inserted, one with agreed
+// text is amended; Delete proposes removing it.
+type Table struct {
+	Proposal string
+	Clause   string
+	Party    string
+	Text     string
+	Delete   bool
+	// Heading, when not nil, is the proposed heading.
+	Heading *string
+	After   string
+	First   bool
+	Note    string
+	// MaxText limits the size of Text in bytes (DefaultMaxText when 0).
+	MaxText int
+}
+
+// Accept records a party's acceptance of a proposal.
+type Accept struct {
+	Proposal string
+	Party    string
+}
+
+// Object records a party's objection to a proposal.
+type Object struct {
+	Proposal string
+	Party    string
+	Reason   string
+}
+
+// Withdraw takes a proposal off the table; only its proposer may.
+type Withdraw struct {
+	Proposal string
+	Party    string
+}
+
+func (OpenTreaty) command() {}
+func (OpenRound) command()  {}
+func (CloseRound) command() {}
+func (Table) command()      {}
+func (Accept) command()     {}
+func (Object) command()     {}
+func (Withdraw) command()   {}
+
+// Decide returns the events that command c causes in state s, or a refusal
+// (an *Error) and no events. The events are to be appended together, in one
+// atomic append: an acceptance that completes unanimity comes with the
+// adoption it causes. Decide does not change s.
+func Decide(s *State, c Command) ([]Event, error) {
+	if _, ok := c.(OpenTreaty); !ok && s.Treaty == "" {
+		return nil, Errorf(ENOTFOUND, "the negotiation is not open yet; start it with `treaty init`")
+	}
+	switch c := c.(type) {
+	case OpenTreaty:
+		e := TreatyOpened(c)
+		if s.Treaty != "" {
+			return nil, Errorf(ECONFLICT, "negotiation %s already exists", s.Treaty)
+		}
+		return []Event{e}, checkOpening(e)
+	case OpenRound:
+		if _, err := s.participant(c.Party); err != nil {
+			return nil, err
+		}
+		e := RoundOpened{Round: len(s.Rounds) + 1, Name: strings.TrimSpace(c.Name)}
+		return []Event{e}, s.checkOpenRound(e)
+	case CloseRound:
+		if _, err := s.participant(c.Party); err != nil {
+			return nil, err
+		}
+		e := RoundClosed{Round: s.OpenRound()}
+		return []Event{e}, s.checkCloseRound(e)
+	case Table:
+		return s.decideTable(c)
+	case Accept:
+		e := ProposalAccepted(c)
+		p, err := s.checkAccept(e)
+		if err != nil {
+			return nil, err
+		}
+		if s.completes(p, c.Party) {
+			return []Event{e, s.adoption(p)}, nil
+		}
+		return []Event{e}, nil
+	case Object:
+		e := ProposalObjected{Proposal: c.Proposal, Party: c.Party, Reason: strings.TrimSpace(c.Reason)}
+		_, err := s.checkObject(e)
+		return []Event{e}, err
+	case Withdraw:
+		e := ProposalWithdrawn(c)
+		_, err := s.checkWithdraw(e)
+		return []Event{e}, err
+	}
+	return nil, Errorf(EINVALID, "unknown command %T", c)
+}
+
+// completes reports whether party's acceptance would complete unanimity on p.
+func (s *State) completes(p *Proposal, party string) bool {
+	for _, code := range s.Awaiting(p) {
+		if code != party {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *State) adoption(p *Proposal) ProposalAdopted {
+	rev := 1
+	if c := s.Clauses[p.Clause]; c != nil {
+		rev = c.Revision + 1
+	}
+	return ProposalAdopted{Proposal: p.Proposal, Clause: p.Clause, Revision: rev}
+}
+
+func (s *State) decideTable(c Table) ([]Event, error) {
+	party, err := s.participant(c.Party)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckSlug("clause ID", c.Clause); err != nil {
+		return nil, err
+	}
+	text := strings.TrimSpace(c.Text)
+	if !c.Delete {
+		if err := CheckText("text of clause "+c.Clause, text, c.MaxText); err != nil {
+			return nil, err
+		}
+	}
+	action, err := s.tableAction(c.Clause, c.Delete)
+	if err != nil {
+		return nil, err
+	}
+	e := ProposalTabled{Proposal: c.Proposal, Clause: c.Clause, Party: c.Party, Action: action,
+		Text: text, After: c.After, First: c.First, Note: strings.TrimSpace(c.Note)}
+	if c.Heading != nil {
+		h := strings.TrimSpace(*c.Heading)
+		e.Heading = &h
+	}
+	cl := s.Clauses[c.Clause]
+	if cl != nil {
+		e.BaseRevision = cl.Revision
+	}
+	if action == ActionDelete && (e.Heading != nil || e.After != "" || e.First) {
+		return nil, Errorf(EINVALID, "a deletion carries no heading or place; propose --delete alone")
+	}
+	if action == ActionAmend && e.Text == cl.Text && (e.Heading == nil || *e.Heading == cl.Heading) && e.After == "" && !e.First {
+		return nil, Errorf(ECONFLICT, "clause %s already reads %s; the proposal would change nothing", c.Clause, quote(cl.Text))
+	}
+	if err := s.checkTable(e); err != nil {
+		return nil, err
+	}
+	evs := []Event{e}
+	// The proposer counts as accepting: alone among the parties, that
+	// completes unanimity and the proposal is adopted at once.
+	awaiting := s.partiesExcept(c.Party, party.Role)
+	if awaiting == 0 {
+		p := &Proposal{ProposalTabled: e}
+		evs = append(evs, s.adoption(p))
+	}
+	return evs, nil
+}
+
+// partiesExcept counts the parties whose acceptance a new proposal by code
+// still needs.
+func (s *State) partiesExcept(code string, role Role) int {
+	n := 0
+	for _, p := range s.Parties {
+		if p.Role == RoleParty && !(p.Code == code && role == RoleParty) {
+			n++
+		}
+	}
+	return n
+}

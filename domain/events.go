@@ -1,0 +1,233 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Event is one recorded act of the negotiation. The concrete types below are
+// all there is; their names (EventType) and JSON fields are a public contract:
+// a stored event's meaning never changes, and a new meaning gets a new type.
+type Event interface {
+	// EventType is the name stored with the event and shown by `treaty log`.
+	EventType() string
+	event() // seals the set: only this package defines events
+}
+
+// Event type names, as stored.
+const (
+	TypeTreatyOpened      = "TreatyOpened"
+	TypeRoundOpened       = "RoundOpened"
+	TypeRoundClosed       = "RoundClosed"
+	TypeProposalTabled    = "ProposalTabled"
+	TypeProposalAccepted  = "ProposalAccepted"
+	TypeProposalObjected  = "ProposalObjected"
+	TypeProposalWithdrawn = "ProposalWithdrawn"
+	TypeProposalAdopted   = "ProposalAdopted"
+)
+
+// TreatyOpened starts a negotiation; it is always the first event.
+type TreatyOpened struct {
+	Treaty  string  `json:"treaty"`
+	Title   string  `json:"title"`
+	Parties []Party `json:"parties"`
+}
+
+// RoundOpened opens the next numbered round of talks.
+type RoundOpened struct {
+	Round int    `json:"round"`
+	Name  string `json:"name,omitempty"`
+}
+
+// RoundClosed closes the open round.
+type RoundClosed struct {
+	Round int `json:"round"`
+}
+
+// Action is what a proposal does to its clause.
+type Action string
+
+const (
+	// ActionInsert gives text to a clause that has no agreed text: a new
+	// clause, or one deleted earlier.
+	ActionInsert Action = "insert"
+	// ActionAmend replaces the whole agreed text of a clause.
+	ActionAmend Action = "amend"
+	// ActionDelete removes a clause from the agreed text.
+	ActionDelete Action = "delete"
+)
+
+// ProposalTabled records a party tabling a proposal on a clause. The proposer
+// counts as accepting it.
+type ProposalTabled struct {
+	Proposal string `json:"proposal"`
+	Clause   string `json:"clause"`
+	Party    string `json:"party"`
+	Action   Action `json:"action"`
+	// Text is the clause's whole proposed text (empty for a deletion).
+	Text string `json:"text,omitempty"`
+	// Heading, when present, is the clause's proposed heading; absent keeps
+	// the current one.
+	Heading *string `json:"heading,omitempty"`
+	// After and First say where the clause goes: after the clause After,
+	// or first. A clause not yet in the draft takes that place when the
+	// proposal is tabled (at the end when neither is given); a clause
+	// already in the draft moves there when the proposal is adopted.
+	After string `json:"after,omitempty"`
+	First bool   `json:"first,omitempty"`
+	// BaseRevision is the revision of the clause the proposal was drafted
+	// against (0: the clause had never been adopted).
+	BaseRevision int    `json:"base_revision"`
+	Note         string `json:"note,omitempty"`
+}
+
+// ProposalAccepted records a party's acceptance; it replaces any earlier
+// position of that party on the proposal.
+type ProposalAccepted struct {
+	Proposal string `json:"proposal"`
+	Party    string `json:"party"`
+}
+
+// ProposalObjected records a party's objection; it replaces any earlier
+// position of that party and keeps the proposal open, in brackets.
+type ProposalObjected struct {
+	Proposal string `json:"proposal"`
+	Party    string `json:"party"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// ProposalWithdrawn records the proposer taking a proposal off the table.
+type ProposalWithdrawn struct {
+	Proposal string `json:"proposal"`
+	Party    string `json:"party"`
+}
+
+// ProposalAdopted records a proposal becoming agreed text. It is appended
+// together with the acceptance (or tabling) that completed unanimity.
+type ProposalAdopted struct {
+	Proposal string `json:"proposal"`
+	Clause   string `json:"clause"`
+	// Revision is the clause's new revision.
+	Revision int `json:"revision"`
+}
+
+func (TreatyOpened) EventType() string      { return TypeTreatyOpened }
+func (RoundOpened) EventType() string       { return TypeRoundOpened }
+func (RoundClosed) EventType() string       { return TypeRoundClosed }
+func (ProposalTabled) EventType() string    { return TypeProposalTabled }
+func (ProposalAccepted) EventType() string  { return TypeProposalAccepted }
+func (ProposalObjected) EventType() string  { return TypeProposalObjected }
+func (ProposalWithdrawn) EventType() string { return TypeProposalWithdrawn }
+func (ProposalAdopted) EventType() string   { return TypeProposalAdopted }
+
+func (TreatyOpened) event()      {}
+func (RoundOpened) event()       {}
+func (RoundClosed) event()       {}
+func (ProposalTabled) event()    {}
+func (ProposalAccepted) event()  {}
+func (ProposalObjected) event()  {}
+func (ProposalWithdrawn) event() {}
+func (ProposalAdopted) event()   {}
+
+// EventTypes lists every event type this package knows, in the order CLI.md
+// documents them.
+func EventTypes() []string {
+	return []string{TypeTreatyOpened, TypeRoundOpened, TypeRoundClosed, TypeProposalTabled,
+		TypeProposalAccepted, TypeProposalObjected, TypeProposalWithdrawn, TypeProposalAdopted}
+}
+
+// SchemaVersion is the version of the event and metadata encoding written by
+// this code. Readers accept every version up to it.
+const SchemaVersion = 1
+
+// Meta is what is recorded about an act besides the act itself.
+type Meta struct {
+	// Party is the acting party's code (empty for an anonymous init).
+	Party string `json:"party,omitempty"`
+	// Author is the person who acted, as given.
+	Author string `json:"author,omitempty"`
+	// Round is the round the act happened in: the open round's number, the
+	// number of the round a RoundOpened opens, 0 between rounds.
+	Round int `json:"round"`
+	// Time is the writer's clock when the act was decided.
+	Time   time.Time `json:"time"`
+	Schema int       `json:"schema"`
+}
+
+// ErrUnknownEventType marks an event whose type this code does not know:
+// written by a newer treaty, or not by treaty at all.
+type ErrUnknownEventType struct{ Type string }
+
+func (e *ErrUnknownEventType) Error() string {
+	return fmt.Sprintf("unknown event type %q: it was written by a newer treaty or by another program; upgrade treaty", e.Type)
+}
+
+// Encode returns the stored form of an event: its type name and JSON data.
+func Encode(e Event) (string, []byte, error) {
+	data, err := json.Marshal(e)
+	return e.EventType(), data, err
+}
+
+// EncodeMeta returns the stored form of an event's metadata.
+func EncodeMeta(m Meta) ([]byte, error) {
+	if m.Schema == 0 {
+		m.Schema = SchemaVersion
+	}
+	return json.Marshal(m)
+}
+
+// Decode reads an event from its stored form. Unknown fields are ignored, so
+// events written by a newer treaty that only added fields stay readable; an
+// unknown type returns *ErrUnknownEventType.
+func Decode(typ string, data []byte) (Event, error) {
+	var (
+		e   Event
+		err error
+	)
+	switch typ {
+	case TypeTreatyOpened:
+		e, err = decodeAs[TreatyOpened](data)
+	case TypeRoundOpened:
+		e, err = decodeAs[RoundOpened](data)
+	case TypeRoundClosed:
+		e, err = decodeAs[RoundClosed](data)
+	case TypeProposalTabled:
+		e, err = decodeAs[ProposalTabled](data)
+	case TypeProposalAccepted:
+		e, err = decodeAs[ProposalAccepted](data)
+	case TypeProposalObjected:
+		e, err = decodeAs[ProposalObjected](data)
+	case TypeProposalWithdrawn:
+		e, err = decodeAs[ProposalWithdrawn](data)
+	case TypeProposalAdopted:
+		e, err = decodeAs[ProposalAdopted](data)
+	default:
+		return nil, &ErrUnknownEventType{Type: typ}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s data is not valid: %w", typ, err)
+	}
+	return e, nil
+}
+
+func decodeAs[T Event](data []byte) (Event, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// DecodeMeta reads an event's metadata. Metadata of a schema newer than
+// SchemaVersion is refused: its fields may carry meaning this code would lose.
+func DecodeMeta(data []byte) (Meta, error) {
+	var m Meta
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("metadata is not valid: %w", err)
+	}
+	if m.Schema > SchemaVersion {
+		return m, fmt.Errorf("metadata has schema %d, newer than this treaty knows (%d): upgrade treaty", m.Schema, SchemaVersion)
+	}
+	return m, nil
+}

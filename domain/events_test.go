@@ -1,0 +1,113 @@
+package domain
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sampleEvents() []Event {
+	h := "Гарантії безпеки"
+	return []Event{
+		TreatyOpened{Treaty: "berlin", Title: "Berlin Framework", Parties: []Party{{Code: "UA", Name: "Україна", Role: RoleParty}, {Code: "DE", Name: "Germany", Role: RoleObserver}}},
+		RoundOpened{Round: 1, Name: "Berlin I"},
+		ProposalTabled{Proposal: "3f2a91c0", Clause: "guarantees", Party: "UA", Action: ActionInsert, Text: "Сторони зобов'язуються…\n\tparagraph", Heading: &h, After: "preamble", Note: "n"},
+		ProposalTabled{Proposal: "3f2a91c1", Clause: "guarantees", Party: "UA", Action: ActionDelete, BaseRevision: 4, First: true},
+		ProposalAccepted{Proposal: "3f2a91c0", Party: "US"},
+		ProposalObjected{Proposal: "3f2a91c0", Party: "EU", Reason: "too broad"},
+		ProposalWithdrawn{Proposal: "3f2a91c0", Party: "UA"},
+		ProposalAdopted{Proposal: "3f2a91c0", Clause: "guarantees", Revision: 2},
+		RoundClosed{Round: 1},
+	}
+}
+
+func TestEventsRoundTrip(t *testing.T) {
+	seen := map[string]bool{}
+	for _, e := range sampleEvents() {
+		typ, data, err := Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[typ] = true
+		got, err := Decode(typ, data)
+		if err != nil {
+			t.Fatalf("Decode(%s, %s): %v", typ, data, err)
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Fatalf("round trip of %s:\n got %#v\nwant %#v", typ, got, e)
+		}
+	}
+	for _, typ := range EventTypes() {
+		if !seen[typ] {
+			t.Errorf("no sample of %s", typ)
+		}
+	}
+}
+
+// The stored JSON field names are a public contract; this pins them.
+func TestEventJSONIsStable(t *testing.T) {
+	_, data, _ := Encode(ProposalTabled{Proposal: "p", Clause: "c", Party: "UA", Action: ActionAmend, Text: "t", BaseRevision: 1})
+	if want := `{"proposal":"p","clause":"c","party":"UA","action":"amend","text":"t","base_revision":1}`; string(data) != want {
+		t.Fatalf("ProposalTabled encodes as %s, want %s", data, want)
+	}
+	m, _ := EncodeMeta(Meta{Party: "UA", Author: "Olena", Round: 2, Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)})
+	if want := `{"party":"UA","author":"Olena","round":2,"time":"2026-11-26T10:00:00Z","schema":1}`; string(m) != want {
+		t.Fatalf("Meta encodes as %s, want %s", m, want)
+	}
+}
+
+func TestDecodeIsTolerant(t *testing.T) {
+	e, err := Decode(TypeProposalAccepted, []byte(`{"proposal":"p","party":"US","signature":"added-later","nested":{"x":[1,2]}}`))
+	if err != nil || e != (ProposalAccepted{Proposal: "p", Party: "US"}) {
+		t.Fatalf("unknown fields: %v, %v", e, err)
+	}
+	_, err = Decode("PartyKeyRegistered", []byte(`{}`))
+	var unknown *ErrUnknownEventType
+	if !errors.As(err, &unknown) || unknown.Type != "PartyKeyRegistered" || !strings.Contains(err.Error(), "upgrade treaty") {
+		t.Fatalf("unknown type: %v", err)
+	}
+	for _, bad := range []string{``, `{`, `[]`, `{"round":"two"}`, "\xff"} {
+		if _, err := Decode(TypeRoundOpened, []byte(bad)); err == nil || !strings.Contains(err.Error(), "RoundOpened data is not valid") {
+			t.Errorf("Decode(%q) = %v", bad, err)
+		}
+	}
+	m, err := DecodeMeta([]byte(`{"party":"UA","round":1,"time":"2026-11-26T10:00:00Z","schema":1,"hash":"abc"}`))
+	if err != nil || m.Party != "UA" || m.Round != 1 {
+		t.Fatalf("DecodeMeta: %+v, %v", m, err)
+	}
+	if _, err := DecodeMeta([]byte(`{"schema":2}`)); err == nil || !strings.Contains(err.Error(), "upgrade treaty") {
+		t.Fatalf("newer schema: %v", err)
+	}
+	if _, err := DecodeMeta([]byte(`{"time":"yesterday"}`)); err == nil {
+		t.Fatal("bad time accepted")
+	}
+}
+
+// FuzzDecode feeds arbitrary stored bytes to the decoders and the fold: they
+// must refuse cleanly, never panic.
+func FuzzDecode(f *testing.F) {
+	for _, e := range sampleEvents() {
+		typ, data, _ := Encode(e)
+		f.Add(typ, data, []byte(`{"party":"UA","round":1,"time":"2026-11-26T10:00:00Z","schema":1}`))
+	}
+	f.Add("ProposalTabled", []byte(`{"proposal":"","clause":"../x","action":"amend","heading":null}`), []byte(`{}`))
+	f.Add("ProposalAdopted", []byte(`{"proposal":"p","revision":-1}`), []byte("\xff"))
+	f.Fuzz(func(t *testing.T, typ string, data, meta []byte) {
+		_, _ = DecodeMeta(meta)
+		e, err := Decode(typ, data)
+		if err != nil {
+			return
+		}
+		// Fold the decoded event into a live negotiation.
+		n := newNegotiation(t)
+		n.agree("guarantees", "The Parties shall consult.")
+		n.table("US", "guarantees", "Amended.")
+		before := n.s.Events
+		if err := n.s.Evolve(e); err != nil && n.s.Events != before {
+			t.Fatalf("a refused event changed the state")
+		}
+		_, _, _ = Encode(e)
+	})
+}

@@ -1,0 +1,91 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/gob"
+	"errors"
+	"fmt"
+)
+
+// snapshotVersion changes whenever State or the meaning of a fold changes, so
+// that snapshots written by older code are ignored, never misread.
+const snapshotVersion = 1
+
+// SnapshotVersion identifies the encoding of MarshalBinary and the fold that
+// produced it; callers that cache snapshots key them by it.
+func SnapshotVersion() int { return snapshotVersion }
+
+type snapshot struct {
+	Version   int
+	Treaty    string
+	Title     string
+	Parties   []Party
+	Events    int
+	Rounds    []Round
+	Order     []string
+	Clauses   map[string]*Clause
+	Proposals map[string]*Proposal
+	// Open lists each clause's open proposals in tabling order, which the
+	// proposals map cannot keep.
+	Open map[string][]string
+	// EmptyHeadings lists the proposals whose heading is present but empty:
+	// gob cannot tell a pointer to "" from nil, and the two mean different
+	// things (clear the heading, keep it).
+	EmptyHeadings []string
+}
+
+// MarshalBinary encodes the state so that UnmarshalBinary restores one equal
+// to it. A state in the middle of a command (a unanimity completed but not
+// yet adopted) cannot be encoded: it is never a state worth keeping.
+func (s *State) MarshalBinary() ([]byte, error) {
+	if s.pending != "" {
+		return nil, errors.New("domain: state awaits the adoption of " + s.pending + "; snapshot it after the adoption")
+	}
+	snap := snapshot{
+		Version: snapshotVersion, Treaty: s.Treaty, Title: s.Title, Parties: s.Parties,
+		Events: s.Events, Rounds: s.Rounds, Order: s.Order, Clauses: s.Clauses,
+		Proposals: s.Proposals, Open: s.byClause,
+	}
+	for id, p := range s.Proposals {
+		if p.Heading != nil && *p.Heading == "" {
+			snap.EmptyHeadings = append(snap.EmptyHeadings, id)
+		}
+	}
+	var buf bytes.Buffer
+	err := gob.NewEncoder(&buf).Encode(snap)
+	return buf.Bytes(), err
+}
+
+// UnmarshalBinary restores a state encoded by MarshalBinary of the same
+// SnapshotVersion; any other version is refused.
+func (s *State) UnmarshalBinary(data []byte) error {
+	var snap snapshot
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
+		return fmt.Errorf("domain: snapshot does not decode: %w", err)
+	}
+	if snap.Version != snapshotVersion {
+		return fmt.Errorf("domain: snapshot version %d, this code reads %d", snap.Version, snapshotVersion)
+	}
+	*s = State{Treaty: snap.Treaty, Title: snap.Title, Parties: snap.Parties, Events: snap.Events,
+		Rounds: snap.Rounds, Order: snap.Order, Clauses: snap.Clauses, Proposals: snap.Proposals, byClause: snap.Open}
+	if s.Clauses == nil {
+		s.Clauses = map[string]*Clause{}
+	}
+	if s.Proposals == nil {
+		s.Proposals = map[string]*Proposal{}
+	}
+	if s.byClause == nil {
+		s.byClause = map[string][]string{}
+	}
+	for _, p := range s.Proposals {
+		if p.Positions == nil {
+			p.Positions = map[string]Position{}
+		}
+	}
+	for _, id := range snap.EmptyHeadings {
+		if p := s.Proposals[id]; p != nil {
+			p.Heading = new(string)
+		}
+	}
+	return nil
+}
