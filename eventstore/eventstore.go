@@ -42,7 +42,8 @@ type Store interface {
 	// whose IDs are stored in another stream, fails with ErrDuplicateEvent.
 	//
 	// The returned revision is the revision of the last event of the batch.
-	// An empty batch is refused with ErrEmptyAppend.
+	// An empty batch is refused with ErrEmptyAppend; an empty stream name,
+	// a nil event ID or an empty type with ErrInvalid.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (uint64, error)
 
 	// Read yields the events of stream in revision order, starting at
@@ -50,14 +51,16 @@ type Store interface {
 	// view (either way no event is skipped or repeated). Reading a stream
 	// that does not exist yields one error wrapping ErrStreamNotFound.
 	// Reading from beyond the end yields nothing. Stopping the iteration
-	// early releases the underlying resources.
+	// early releases the underlying resources. A stream whose stored
+	// revisions have a gap ends with an error wrapping ErrCorrupt.
 	Read(ctx context.Context, stream string, from uint64) iter.Seq2[RecordedEvent, error]
 
 	// Streams lists the streams whose names start with prefix, sorted by
-	// name, each with its number of events.
+	// name in byte order, each with its number of events.
 	Streams(ctx context.Context, prefix string) ([]StreamInfo, error)
 
-	// Close releases the store. Calls after Close fail.
+	// Close releases the store. Calls after Close fail with an error
+	// wrapping ErrClosed; closing twice is harmless.
 	Close() error
 }
 
@@ -182,6 +185,13 @@ var (
 	ErrReadOnly = errors.New("store is read-only")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store is closed")
+	// ErrInvalid: Append was given an empty stream name, an event with the
+	// nil ID or an event without a type.
+	ErrInvalid = errors.New("invalid append")
+	// ErrCorrupt: what is stored breaks the log's own invariants (a gap in
+	// a stream's revisions, say): the store was changed behind the
+	// backend's back. Restore it from a copy.
+	ErrCorrupt = errors.New("stored log is damaged")
 )
 
 // WrongRevisionError details ErrWrongExpectedRevision.

@@ -1,0 +1,203 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// noBytes stands for nil data or metadata: binding nil would store NULL.
+var noBytes = []byte{}
+
+// Append writes events at the end of stream as eventstore.Store.Append
+// specifies: in one BEGIN IMMEDIATE transaction that checks expected, the
+// repeat of an earlier batch, and writes the events and the stream's count,
+// all or nothing. It returns only once the transaction is durable.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (uint64, error) {
+	if err := s.checkOpen("append to " + stream); err != nil {
+		return 0, err
+	}
+	if len(events) == 0 {
+		return 0, fmt.Errorf("append to %s: %w", stream, eventstore.ErrEmptyAppend)
+	}
+	if stream == "" {
+		return 0, fmt.Errorf("append: empty stream name: name the stream to append to: %w", eventstore.ErrInvalid)
+	}
+	for i, e := range events {
+		switch {
+		case e.ID == uuid.Nil:
+			return 0, fmt.Errorf("append to %s: event %d has the nil ID: give every event its own: %w", stream, i, eventstore.ErrInvalid)
+		case e.Type == "":
+			return 0, fmt.Errorf("append to %s: event %d has no type: %w", stream, i, eventstore.ErrInvalid)
+		}
+	}
+	if s.readOnly != nil {
+		return 0, s.readOnly
+	}
+	op := "append to " + stream
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.ended(ctx, op, s.wrap(op, err))
+	}
+	defer tx.Rollback() // a no-op after Commit
+	last, err := s.appendTx(ctx, tx, stream, expected, events)
+	if err != nil {
+		return 0, s.ended(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.ended(ctx, op, s.wrap(op, err))
+	}
+	return last, nil
+}
+
+// ended reports ctx's error when ctx ended the call: database/sql then
+// reports the rolled-back transaction, not why it was rolled back. A refusal
+// on the merits (revision, duplicate) stands.
+func (s *Store) ended(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	cerr := ctx.Err()
+	if cerr == nil || errors.Is(err, cerr) || errors.Is(err, eventstore.ErrWrongExpectedRevision) || errors.Is(err, eventstore.ErrDuplicateEvent) {
+		return err
+	}
+	return fmt.Errorf("%s: %s: %w (%v)", op, s.path, cerr, err)
+}
+
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (uint64, error) {
+	op := "append to " + stream
+	var n int64 // events in the stream
+	err := tx.StmtContext(ctx, s.wHead).QueryRowContext(ctx, stream).Scan(&n)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, s.wrap(op, err)
+	}
+
+	// A batch whose first ID is stored may be a repeat; one whose first ID is
+	// new is checked by the inserts below, which write no duplicate ID.
+	var firstStream string
+	var firstRev int64
+	err = tx.StmtContext(ctx, s.wFind).QueryRowContext(ctx, events[0].ID.String()).Scan(&firstStream, &firstRev)
+	switch {
+	case err == nil:
+		return s.repeat(ctx, tx, stream, expected, events, uint64(n), firstStream, firstRev)
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, s.wrap(op, err)
+	}
+
+	if !expected.Holds(uint64(n)) {
+		return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: expected, Events: uint64(n)}
+	}
+	if uint64(len(events)) > math.MaxInt64-uint64(n) {
+		return 0, fmt.Errorf("%s: the stream would exceed %d events", op, int64(math.MaxInt64))
+	}
+
+	created := time.Now().UnixNano()
+	args := make([]any, 3, 3+4*insertRows[0])
+	args[0], args[1] = stream, created
+	for done := 0; done < len(events); {
+		k := 0
+		for len(events)-done < insertRows[k] {
+			k++
+		}
+		rows := insertRows[k]
+		chunk := events[done : done+rows]
+		args = append(args[:2], n+int64(done))
+		for _, e := range chunk {
+			data, meta := e.Data, e.Metadata
+			if data == nil {
+				data = noBytes
+			}
+			if meta == nil {
+				meta = noBytes
+			}
+			args = append(args, e.ID.String(), e.Type, data, meta)
+		}
+		res, err := tx.StmtContext(ctx, s.wInsert[k]).ExecContext(ctx, args...)
+		if err != nil {
+			return 0, s.wrap(op, err)
+		}
+		if written, err := res.RowsAffected(); err != nil {
+			return 0, s.wrap(op, err)
+		} else if written != int64(rows) {
+			return 0, s.duplicate(ctx, tx, stream, n, done, chunk)
+		}
+		done += rows
+	}
+	total := n + int64(len(events))
+	if _, err := tx.StmtContext(ctx, s.wUpsert).ExecContext(ctx, stream, total); err != nil {
+		return 0, s.wrap(op, err)
+	}
+	return uint64(total - 1), nil
+}
+
+// repeat handles a batch whose first ID is already stored, at firstRev of
+// firstStream: an exact repeat of an earlier append is a no-op, anything else
+// is refused.
+func (s *Store) repeat(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData, n uint64, firstStream string, firstRev int64) (uint64, error) {
+	op := "append to " + stream
+	if firstStream != stream {
+		return 0, fmt.Errorf("%s: event %s is already stored in stream %s at revision %d, and an event belongs to one stream: give the new events new IDs: %w",
+			op, events[0].ID, firstStream, firstRev, eventstore.ErrDuplicateEvent)
+	}
+	rows, err := tx.StmtContext(ctx, s.wIDs).QueryContext(ctx, stream, firstRev, len(events))
+	if err != nil {
+		return 0, s.wrap(op, err)
+	}
+	defer rows.Close()
+	var i int
+	var id sql.RawBytes
+	for ; rows.Next(); i++ {
+		if err := rows.Scan(&id); err != nil {
+			return 0, s.wrap(op, err)
+		}
+		if got, err := uuid.ParseBytes(id); err != nil || got != events[i].ID {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, s.wrap(op, err)
+	}
+	if i < len(events) {
+		return 0, fmt.Errorf("%s: event %s is already stored at revision %d, but the batch is not a repeat of the events stored from there (event %d of %d differs): a batch must be all new events or an exact repeat of an earlier append: %w",
+			op, events[0].ID, firstRev, i+1, len(events), eventstore.ErrDuplicateEvent)
+	}
+	// The original append found firstRev events in the stream.
+	if !expected.IsAny() && !expected.Holds(uint64(firstRev)) {
+		return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: expected, Events: n}
+	}
+	return uint64(firstRev) + uint64(len(events)) - 1, nil
+}
+
+// duplicate explains why an INSERT of chunk, the events of a batch from
+// index done on, wrote fewer rows than it was given: one of its IDs is stored
+// already, though the batch's first ID is not (a partial repeat), or appears
+// twice in the batch. Events this transaction wrote are at revision n or
+// later.
+func (s *Store) duplicate(ctx context.Context, tx *sql.Tx, stream string, n int64, done int, chunk []eventstore.EventData) error {
+	op := "append to " + stream
+	for j, e := range chunk {
+		i := done + j
+		var where string
+		var rev int64
+		if err := tx.StmtContext(ctx, s.wFind).QueryRowContext(ctx, e.ID.String()).Scan(&where, &rev); err != nil {
+			return s.wrap(op, err)
+		}
+		switch {
+		case where == stream && rev == n+int64(i):
+			continue // written by this statement
+		case where == stream && rev >= n:
+			return fmt.Errorf("%s: event %s appears twice in the batch (events %d and %d): give each event its own ID: %w",
+				op, e.ID, rev-n+1, i+1, eventstore.ErrDuplicateEvent)
+		}
+		return fmt.Errorf("%s: event %s (event %d of the batch) is already stored in stream %s at revision %d, but the batch's first event is new: a batch must be all new events or an exact repeat of an earlier append: %w",
+			op, e.ID, i+1, where, rev, eventstore.ErrDuplicateEvent)
+	}
+	return fmt.Errorf("%s: SQLite wrote fewer events than given, yet every ID is in place: the file may be damaged; check it with sqlite3's PRAGMA integrity_check", op)
+}

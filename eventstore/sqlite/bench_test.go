@@ -1,0 +1,160 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// Payloads the size of a typical treaty event: about 300 bytes of data and
+// 150 of metadata.
+var (
+	benchData = []byte(`{"proposal":"p-0001","clause":"c-12","text":"` + strings.Repeat("Статья 4. The Parties shall cooperate in good faith. ", 4)[:200] + `","round":3,"supersedes":null}`)
+	benchMeta = []byte(`{"party":"Republic of Examplia","author":"delegate-7","round":3,"time":"2025-11-26T14:57:00Z","schema":1,"client":"treaty/1.0"}`)
+)
+
+func benchEvents(n int) []eventstore.EventData {
+	es := make([]eventstore.EventData, n)
+	for i := range es {
+		es[i] = eventstore.EventData{ID: uuid.New(), Type: "ClauseProposed", Data: benchData, Metadata: benchMeta}
+	}
+	return es
+}
+
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), eventstore.Config{Create: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// benchAppend appends b.N batches of batch events to one stream of a new
+// store, each with the exact expected revision, and reports events/s.
+//
+// The IDs are either random (UUIDv4, uuid.New) or time-ordered (UUIDv7,
+// uuid.NewV7). Random IDs land all over the unique index on events.id, so
+// a batch dirties one index page per event, and that writing grows with the
+// store; time-ordered IDs append to the index's end.
+func benchAppend(b *testing.B, batch int) {
+	for _, ids := range []struct {
+		name string
+		new  func() uuid.UUID
+	}{
+		{"random-v4", uuid.New},
+		{"ordered-v7", func() uuid.UUID { return uuid.Must(uuid.NewV7()) }},
+	} {
+		b.Run(ids.name, func(b *testing.B) {
+			s := benchStore(b)
+			ctx := context.Background()
+			// IDs are made before the clock starts: the store's cost is
+			// wanted.
+			batches := make([][]eventstore.EventData, b.N)
+			for i := range batches {
+				batches[i] = benchEvents(batch)
+				for j := range batches[i] {
+					batches[i][j].ID = ids.new()
+				}
+			}
+			b.SetBytes(int64(batch * (len(benchData) + len(benchMeta))))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				exp := eventstore.NoStream()
+				if i > 0 {
+					exp = eventstore.Exact(uint64(i*batch - 1))
+				}
+				if _, err := s.Append(ctx, "treaty-bench", exp, batches[i]...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkAppendSingle appends one event per call; each is fsynced.
+func BenchmarkAppendSingle(b *testing.B) { benchAppend(b, 1) }
+
+// BenchmarkAppendBatch100 appends 100 events per call.
+func BenchmarkAppendBatch100(b *testing.B) { benchAppend(b, 100) }
+
+// BenchmarkAppendBatch1000 appends 1,000 events per call.
+func BenchmarkAppendBatch1000(b *testing.B) { benchAppend(b, 1000) }
+
+// fillBench appends total events to one stream of a new store, in batches of
+// 1,000.
+func fillBench(b *testing.B, total int) *Store {
+	s := benchStore(b)
+	for i := 0; i < total; i += 1000 {
+		if _, err := s.Append(context.Background(), "treaty-bench", eventstore.Any(), benchEvents(1000)...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+// readBench reads the whole bench stream and checks it is total events long.
+func readBench(b *testing.B, s *Store, total int) {
+	n := 0
+	for e, err := range s.Read(context.Background(), "treaty-bench", 0) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if e.Revision != uint64(n) {
+			b.Fatalf("revision %d at %d", e.Revision, n)
+		}
+		n++
+	}
+	if n != total {
+		b.Fatalf("read %d events, want %d", n, total)
+	}
+}
+
+// BenchmarkReadAll reads a stream of 100,000 events from start to end, again
+// and again through one open store.
+func BenchmarkReadAll(b *testing.B) {
+	const total = 100_000
+	s := fillBench(b, total)
+	b.SetBytes(int64(total * (len(benchData) + len(benchMeta))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		readBench(b, s, total)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkReadAllCold opens the store, reads the 100,000 events and closes
+// it, as one run of the command line does: the first read of a process also
+// pays for mapping the file and growing the heap.
+func BenchmarkReadAllCold(b *testing.B) {
+	const total = 100_000
+	fill := fillBench(b, total)
+	fill.Close() // checkpoints the WAL into the file, as a finished command would
+	path := fill.Path()
+	b.SetBytes(int64(total * (len(benchData) + len(benchMeta))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		s, err := Open(context.Background(), path, eventstore.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		readBench(b, s, total)
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "events/s")
+}

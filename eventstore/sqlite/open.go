@@ -1,0 +1,301 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// sqliteMagic starts every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// Open opens the treaty store in the SQLite file at path.
+//
+// Without cfg.Create a missing file, or an SQLite database without tables,
+// fails with an error wrapping eventstore.ErrStoreNotFound; with it the file
+// is created and the schema applied, in one transaction. A path that is a
+// directory, a file that is not an SQLite database, or an SQLite database of
+// another application fails with an error wrapping ErrNotStore, a store
+// written by a newer treaty with ErrNewerSchema; none of them is modified.
+//
+// With cfg.ReadOnly nothing is ever written and Append fails with
+// eventstore.ErrReadOnly; the same happens when the file cannot be written.
+// Reading needs the store's -shm file beside it: when SQLite may not create
+// it because the directory cannot be written, Open fails with an error
+// saying so and wrapping eventstore.ErrReadOnly. cfg.Timeout (default DefaultTimeout)
+// bounds each wait for another connection's lock, in this process or
+// another.
+func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: empty path: name a file, e.g. treaty.db")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	missing, err := checkFile(abs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: abs, timeout: cfg.Timeout}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	if err := s.open(ctx, cfg, missing); err != nil {
+		// A file this call created is left in place: another process may
+		// have opened it meanwhile, and an empty database is harmless.
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkFile refuses paths that cannot hold a store before SQLite sees them,
+// so that the error names the problem rather than an SQLite code, and reports
+// whether the file is missing (and may be created).
+func checkFile(path string, cfg eventstore.Config) (missing bool, err error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if cfg.ReadOnly {
+			return false, fmt.Errorf("no treaty store at %s (the file does not exist; opening read-only cannot create it): %w", path, eventstore.ErrStoreNotFound)
+		}
+		if !cfg.Create {
+			return false, fmt.Errorf("no treaty store at %s (the file does not exist): check the path, or ask to create a new store: %w", path, eventstore.ErrStoreNotFound)
+		}
+		dir := filepath.Dir(path)
+		if di, err := os.Stat(dir); err != nil || !di.IsDir() {
+			return false, fmt.Errorf("cannot create store %s: directory %s does not exist: create it first", path, dir)
+		}
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("cannot open store %s: %w", path, err)
+	case fi.IsDir():
+		return false, fmt.Errorf("%s is a directory, not a treaty store file: name a file, e.g. %s: %w", path, filepath.Join(path, "treaty.db"), ErrNotStore)
+	case !fi.Mode().IsRegular():
+		return false, fmt.Errorf("%s is not a regular file, so not a treaty store: %w", path, ErrNotStore)
+	case fi.Size() == 0:
+		return false, nil // SQLite's empty database; the schema check decides
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("cannot read store %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	if _, err := io.ReadFull(f, head); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("cannot read store %s: %w", path, err)
+	}
+	if !bytes.Equal(head, sqliteMagic) {
+		return false, notSQLite(path)
+	}
+	return false, nil
+}
+
+func notSQLite(path string) error {
+	return fmt.Errorf("%s is not a treaty store (not an SQLite database): %w", path, ErrNotStore)
+}
+
+// role selects the connection settings of a pool.
+type role int
+
+const (
+	roleWriter role = iota
+	roleReader
+	roleReadOnly
+)
+
+// dsn builds the modernc.org/sqlite data source name for path. It is a file:
+// URI so that SQLite honours mode (ro refuses every write at the lowest level,
+// rw refuses to create a missing file), and carries the per-connection
+// pragmas every connection of the pool needs.
+func dsn(path string, r role, create bool, timeout time.Duration) string {
+	var b strings.Builder
+	b.WriteString(dsnPath(path))
+	switch {
+	case r == roleReadOnly:
+		b.WriteString("?mode=ro")
+	case create:
+		b.WriteString("?mode=rwc")
+	default:
+		b.WriteString("?mode=rw")
+	}
+	ms := timeout.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	b.WriteString("&_pragma=busy_timeout(" + strconv.FormatInt(ms, 10) + ")")
+	// Per connection, so every connection that may commit or checkpoint
+	// says it: an acknowledged append is on disk.
+	b.WriteString("&_pragma=synchronous(FULL)")
+	switch r {
+	case roleWriter:
+		// Take the write lock at BEGIN: a deferred transaction that reads
+		// and then writes can fail with SQLITE_BUSY_SNAPSHOT, which no
+		// busy timeout retries.
+		b.WriteString("&_txlock=immediate")
+	case roleReader, roleReadOnly:
+		b.WriteString("&_pragma=query_only(1)")
+	}
+	return b.String()
+}
+
+// dsnPath returns the file: URI of the absolute path, without a query.
+func dsnPath(path string) string {
+	var b strings.Builder
+	b.WriteString("file:")
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		b.WriteByte('/') // "C:/x.db" must read as an absolute path
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c) // '?', '#', '%' and spaces would end or garble the path
+		}
+	}
+	return b.String()
+}
+
+func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) error {
+	r := roleReadOnly
+	if !cfg.ReadOnly {
+		r = roleReader
+		w, err := sql.Open("sqlite", dsn(s.path, roleWriter, missing, s.timeout))
+		if err != nil {
+			return s.openErr(err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxLifetime(0)
+		w.SetConnMaxIdleTime(0)
+		s.writer = w
+	} else {
+		s.readOnly = fmt.Errorf("append to store %s: it was opened read-only: %w", s.path, eventstore.ErrReadOnly)
+	}
+	rd, err := sql.Open("sqlite", dsn(s.path, r, false, s.timeout))
+	if err != nil {
+		return s.openErr(err)
+	}
+	rd.SetMaxIdleConns(4)
+	s.readers = rd
+
+	if err := s.checkSchema(ctx, cfg); err != nil {
+		return err
+	}
+	return s.prepare(ctx)
+}
+
+// useWAL puts the file in WAL mode, a property of the file that later opens
+// keep; it is called only once the file is known to be (or become) a store.
+// A file this process may not write stays readable: appends then fail with
+// ErrReadOnly.
+func (s *Store) useWAL(ctx context.Context) error {
+	var mode string
+	err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+	switch {
+	case err != nil && isCode(err, codeReadOnly) && s.noShm(err) == nil:
+		s.writer.Close()
+		s.writer = nil
+		s.readOnly = s.readOnlyErr("append", err)
+	case err != nil:
+		return s.openErr(err)
+	case !strings.EqualFold(mode, "wal"):
+		return fmt.Errorf("open store %s: SQLite kept journal mode %q instead of WAL: the file system may not support WAL (shared memory); put the store on a local disk", s.path, mode)
+	}
+	return nil
+}
+
+// prepare compiles the statements every call uses; database/sql prepares them
+// again on each connection of the pool the first time it is used there.
+func (s *Store) prepare(ctx context.Context) error {
+	type stmt struct {
+		db  *sql.DB
+		dst **sql.Stmt
+		sql string
+	}
+	const byName = `SELECT name, events FROM streams WHERE name >= ?`
+	stmts := []stmt{
+		{s.readers, &s.rStreams, byName + ` AND name < ? ORDER BY name`},
+		{s.readers, &s.rStreamsFrom, byName + ` ORDER BY name`},
+		{s.readers, &s.rCache, `SELECT value FROM cache WHERE key = ?`},
+	}
+	if s.writer != nil {
+		stmts = append(stmts,
+			stmt{s.writer, &s.wHead, `SELECT events FROM streams WHERE name = ?`},
+			stmt{s.writer, &s.wFind, `SELECT stream, revision FROM events WHERE id = ?`},
+			stmt{s.writer, &s.wIDs, `SELECT id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`},
+			stmt{s.writer, &s.wUpsert, `INSERT INTO streams (name, events) VALUES (?, ?)
+				ON CONFLICT (name) DO UPDATE SET events = excluded.events`},
+			stmt{s.writer, &s.wCache, `INSERT INTO cache (key, value) VALUES (?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`},
+		)
+		for i, rows := range insertRows {
+			stmts = append(stmts, stmt{s.writer, &s.wInsert[i], insertSQL(rows)})
+		}
+	}
+	for _, st := range stmts {
+		p, err := st.db.PrepareContext(ctx, st.sql)
+		if err != nil {
+			return s.openErr(err)
+		}
+		*st.dst = p
+	}
+	return nil
+}
+
+// insertRows are the numbers of events one INSERT statement writes; a batch
+// is written with as few statements as these sizes allow, since each
+// statement costs far more than a row.
+var insertRows = [...]int{64, 16, 4, 1}
+
+// insertSQL returns the statement that writes rows events. Its parameters
+// are ?1 the stream, ?2 the creation time, ?3 the first revision, and then
+// four per event: ID, type, data, metadata.
+func insertSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		p := 4 + 4*i
+		// data and metadata arrive as []byte, which SQLite would store
+		// as BLOBs; the CAST keeps them TEXT, so that JSON functions and
+		// the sqlite3 shell read them, without a copy in Go.
+		fmt.Fprintf(&b, "(?1, ?3 + %d, ?%d, ?%d, CAST(?%d AS TEXT), CAST(?%d AS TEXT), ?2)", i, p, p+1, p+2, p+3)
+	}
+	// A duplicate ID is left unwritten, and the statement reports fewer
+	// rows than it was given.
+	b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	return b.String()
+}
+
+// openErr explains an error met while opening.
+func (s *Store) openErr(err error) error {
+	if e := s.noShm(err); e != nil {
+		return e
+	}
+	switch {
+	case isCode(err, codeNotADB):
+		return fmt.Errorf("%w (%v)", notSQLite(s.path), err)
+	case isCode(err, codeCantOpen):
+		return fmt.Errorf("cannot open store %s: check that the file and its directory exist and are readable (and writable, unless opening read-only): %w", s.path, err)
+	}
+	return s.wrap("open store", err)
+}

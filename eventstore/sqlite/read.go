@@ -1,0 +1,115 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"iter"
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// Read yields the events of stream from revision from on, in revision order,
+// as eventstore.Store.Read specifies. The events come from one read
+// transaction, a snapshot taken when iteration starts, streamed row by row so
+// that memory stays flat however long the stream; appends meanwhile are not
+// blocked. The bytes of every yielded event are the caller's to keep and to
+// modify: no two events share bytes (though events read together share
+// allocations of up to 16 KiB, which a kept event keeps alive). Iteration
+// ends with ctx's error once ctx is done, and with ErrClosed once the store
+// is closed; stopping it early ends the transaction.
+func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	return func(yield func(eventstore.RecordedEvent, error) bool) {
+		if err := s.read(ctx, stream, from, yield); err != nil {
+			yield(eventstore.RecordedEvent{}, err)
+		}
+	}
+}
+
+// read yields the events and returns the error to yield last, if any; it
+// returns nil once yield has asked to stop.
+func (s *Store) read(ctx context.Context, stream string, from uint64, yield func(eventstore.RecordedEvent, error) bool) error {
+	op := "read " + stream
+	if err := s.checkOpen(op); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return s.wrap(op, err)
+	}
+	c, err := s.getRaw()
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	err = c.read(ctx, s, stream, from, yield)
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) && ctx.Err() == nil && !s.closed.Load() {
+		// SQLite failed: start afresh rather than reuse the connection.
+		c.close()
+		return err
+	}
+	s.putRaw(c)
+	return s.ended(ctx, op, err)
+}
+
+// typeNames shares one string per event type within a read: a stream
+// repeats a few types many times, and a string per event would be garbage.
+type typeNames map[string]string
+
+func (t typeNames) intern(b []byte) string {
+	if s, ok := t[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	if len(t) < 1024 { // bounded: a stream of ever-new types gains nothing
+		t[s] = s
+	}
+	return s
+}
+
+// Streams lists the streams whose names start with prefix, sorted by name
+// (byte order), each with its number of events, from one snapshot.
+func (s *Store) Streams(ctx context.Context, prefix string) ([]eventstore.StreamInfo, error) {
+	op := "list streams"
+	if err := s.checkOpen(op); err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	var err error
+	// A range on the primary key, not LIKE, which would scan every stream
+	// and treat '%' and '_' in prefix as wildcards.
+	if end, ok := prefixEnd(prefix); ok {
+		rows, err = s.rStreams.QueryContext(ctx, prefix, end)
+	} else {
+		rows, err = s.rStreamsFrom.QueryContext(ctx, prefix)
+	}
+	if err != nil {
+		return nil, s.ended(ctx, op, s.wrap(op, err))
+	}
+	defer rows.Close()
+	var out []eventstore.StreamInfo
+	for rows.Next() {
+		var info eventstore.StreamInfo
+		var n int64
+		if err := rows.Scan(&info.Name, &n); err != nil {
+			return nil, s.wrap(op, err)
+		}
+		info.Events = uint64(n)
+		out = append(out, info)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.ended(ctx, op, s.wrap(op, err))
+	}
+	return out, nil
+}
+
+// prefixEnd returns the least string greater than every string starting with
+// prefix, or false when there is none (prefix is empty or all 0xff bytes).
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}

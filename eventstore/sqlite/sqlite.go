@@ -1,0 +1,192 @@
+// Package sqlite is the embedded event store: one SQLite file, in WAL mode,
+// written through modernc.org/sqlite (pure Go, no cgo).
+//
+// It registers itself with eventstore under the scheme "sqlite", so that
+// eventstore.Open(ctx, "sqlite:treaty.db") and eventstore.Open(ctx,
+// "treaty.db") open a file. Several goroutines and several processes may
+// share one file: every append is one BEGIN IMMEDIATE transaction, checked
+// against the expected revision inside it, waiting up to the configured
+// timeout for another writer's lock. An acknowledged append has been fsynced
+// (synchronous=FULL) and survives power loss.
+//
+// The file stays inspectable with any SQLite tool: event IDs are UUID text and
+// data and metadata are JSON text. The schema lives in migrations/*.sql,
+// applied in order on open and tracked with PRAGMA user_version.
+//
+// The package must never interpret event payloads (they are bytes kept as
+// given) and must never migrate a database that is not a treaty store.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// scheme is the URI scheme this backend registers with eventstore.
+const scheme = "sqlite"
+
+// DefaultTimeout is how long a call waits for another writer's lock when
+// Config.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
+
+var (
+	// ErrNewerSchema: the file was written by a newer treaty, whose schema
+	// this code does not know. Nothing was changed; upgrade treaty.
+	ErrNewerSchema = errors.New("store written by a newer treaty")
+	// ErrNotStore: the path exists but is not a treaty store: a directory, a
+	// file that is not an SQLite database, or an SQLite database of another
+	// application. Nothing was changed.
+	ErrNotStore = errors.New("not a treaty store")
+)
+
+func init() {
+	eventstore.Register(scheme, func(ctx context.Context, uri string, cfg eventstore.Config) (eventstore.Store, error) {
+		path, err := pathFromURI(uri)
+		if err != nil {
+			return nil, err
+		}
+		s, err := Open(ctx, path, cfg)
+		if err != nil {
+			return nil, err // not s: a nil *Store in an interface is not nil
+		}
+		return s, nil
+	})
+}
+
+// pathFromURI returns the file path a "sqlite:" URI names: "sqlite:PATH" is
+// PATH taken literally (relative or absolute), and "sqlite:///abs/path.db"
+// (or "sqlite://localhost/abs/path.db") is "/abs/path.db". Any other host is
+// refused: the embedded store is a local file.
+func pathFromURI(uri string) (string, error) {
+	i := strings.IndexByte(uri, ':')
+	if i < 0 || !strings.EqualFold(uri[:i], scheme) {
+		return "", fmt.Errorf("%q is not a %s: URI: use sqlite:PATH or sqlite:///abs/path.db", uri, scheme)
+	}
+	rest := uri[i+1:]
+	if after, ok := strings.CutPrefix(rest, "//"); ok {
+		host, p, _ := strings.Cut(after, "/")
+		if host != "" && host != "localhost" {
+			return "", fmt.Errorf("%q names host %q, but the embedded store is a local file: use sqlite:///abs/path.db or sqlite:relative/path.db", uri, host)
+		}
+		rest = "/" + p
+	}
+	if rest == "" || rest == "/" {
+		return "", fmt.Errorf("%q names no file: use sqlite:PATH, e.g. sqlite:treaty.db", uri)
+	}
+	return rest, nil
+}
+
+// Store is an event store in one SQLite file. It implements eventstore.Store
+// and is safe for concurrent use by several goroutines; several processes may
+// open the same file at once.
+type Store struct {
+	path    string
+	timeout time.Duration
+
+	// writer holds the single connection this process appends through:
+	// writes serialise on the file's lock anyway, so the goroutines of one
+	// process queue in database/sql (honouring ctx) rather than poll the
+	// lock in SQLite's busy handler. It is nil when the store is read-only.
+	writer *sql.DB
+	// readers serve Streams (and the schema check of a read-only open);
+	// WAL lets them run beside a writer. Read uses raw connections.
+	readers *sql.DB
+
+	// readOnly, when set, is the error Append returns (wrapping
+	// eventstore.ErrReadOnly).
+	readOnly error
+
+	// Statements prepared once; database/sql re-prepares them per
+	// connection as needed.
+	wHead, wFind, wIDs, wUpsert, wCache *sql.Stmt
+	wInsert                             [len(insertRows)]*sql.Stmt
+	rStreams, rStreamsFrom, rCache      *sql.Stmt
+
+	// raw holds the idle connections Read uses (see rawConn).
+	rawMu sync.Mutex
+	raw   []*rawConn
+
+	closed atomic.Bool
+}
+
+// maxIdleRaw bounds the read connections kept open between reads.
+const maxIdleRaw = 4
+
+// getRaw returns an idle read connection, or a new one.
+func (s *Store) getRaw() (*rawConn, error) {
+	s.rawMu.Lock()
+	if n := len(s.raw); n > 0 {
+		c := s.raw[n-1]
+		s.raw = s.raw[:n-1]
+		s.rawMu.Unlock()
+		return c, nil
+	}
+	s.rawMu.Unlock()
+	return openRaw(s.path, s.timeout)
+}
+
+// putRaw keeps c for the next read, or closes it once the store is closed or
+// enough are idle.
+func (s *Store) putRaw(c *rawConn) {
+	s.rawMu.Lock()
+	if !s.closed.Load() && len(s.raw) < maxIdleRaw {
+		s.raw = append(s.raw, c)
+		c = nil
+	}
+	s.rawMu.Unlock()
+	if c != nil {
+		c.close()
+	}
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Path returns the absolute path of the store's file.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the store's connections. Calls made after Close fail with an
+// error wrapping eventstore.ErrClosed, and a Read iteration still running
+// ends with that error at its next event. Closing twice is harmless.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.rawMu.Lock()
+	for _, c := range s.raw {
+		c.close()
+	}
+	s.raw = nil
+	s.rawMu.Unlock()
+	var errs []error
+	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert, s.wCache, s.rStreams, s.rStreamsFrom, s.rCache}, s.wInsert[:]...) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	if s.readers != nil {
+		errs = append(errs, s.readers.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("closing %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// checkOpen reports ErrClosed once Close has been called.
+func (s *Store) checkOpen(op string) error {
+	if s.closed.Load() {
+		return fmt.Errorf("%s: %s: %w", op, s.path, eventstore.ErrClosed)
+	}
+	return nil
+}
