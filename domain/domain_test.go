@@ -99,7 +99,7 @@ func (n *negotiation) agree(clause, text string, opts ...func(*Table)) string {
 	id := n.table("UA", clause, text, opts...)
 	n.do(Accept{Proposal: id, Party: "US"})
 	n.do(Accept{Proposal: id, Party: "EU"})
-	if p := n.s.Proposals[id]; p.Status != StatusAdopted {
+	if p, _ := n.s.Proposal(id); p.Status != StatusAdopted {
 		n.t.Fatalf("proposal %s not adopted after every party accepted", id)
 	}
 	return id
@@ -593,5 +593,40 @@ func TestCheckSlug(t *testing.T) {
 		if err := CheckSlug("clause ID", bad); ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), "clause ID") {
 			t.Errorf("CheckSlug(%q) = %v, want an invalid-input error naming the clause ID", bad, err)
 		}
+	}
+}
+
+func TestClosedProposalsAreCompact(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		n := &negotiation{t: t, s: State{KeepClosed: keep}}
+		n.do(OpenTreaty{Treaty: "t", Title: "T", Parties: []Party{{Code: "UA", Role: RoleParty}, {Code: "US", Role: RoleParty}}})
+		adopted := n.table("UA", "a", "A.")
+		n.do(Accept{Proposal: adopted, Party: "US"})
+		withdrawn := n.table("US", "b", "B.")
+		n.do(Withdraw{Proposal: withdrawn, Party: "US"})
+		open := n.table("US", "c", "C.")
+		if _, whole := n.s.Proposals[adopted]; whole != keep {
+			t.Fatalf("KeepClosed=%v: adopted proposal kept whole: %v", keep, whole)
+		}
+		p, ok := n.s.Proposal(adopted)
+		if !ok || p.Status != StatusAdopted || p.Closed != 4 || p.Party != "UA" || p.Clause != "a" {
+			t.Fatalf("closed record: %+v", p)
+		}
+		if (p.Text != "") == !keep {
+			t.Fatalf("KeepClosed=%v: closed proposal text %q", keep, p.Text)
+		}
+		all := map[string]Status{}
+		for p := range n.s.AllProposals() {
+			all[p.Proposal] = p.Status
+		}
+		if len(all) != 3 || all[adopted] != StatusAdopted || all[withdrawn] != StatusWithdrawn || all[open] != StatusOpen {
+			t.Fatalf("AllProposals: %v", all)
+		}
+		// Closed proposals still take part in prefix resolution and refusals.
+		if _, err := n.s.FindProposal("p000"); !strings.Contains(fmt.Sprint(err), "ambiguous") {
+			t.Fatalf("prefix shared with closed proposals: %v", err)
+		}
+		n.refuse(Accept{Proposal: withdrawn, Party: "UA"}, ECONFLICT, "withdrawn by US (event 6)")
+		n.refuse(Table{Proposal: adopted, Clause: "z", Party: "UA", Text: "x"}, ECONFLICT, "already taken")
 	}
 }

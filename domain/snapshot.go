@@ -9,22 +9,25 @@ import (
 
 // snapshotVersion changes whenever State or the meaning of a fold changes, so
 // that snapshots written by older code are ignored, never misread.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // SnapshotVersion identifies the encoding of MarshalBinary and the fold that
 // produced it; callers that cache snapshots key them by it.
 func SnapshotVersion() int { return snapshotVersion }
 
 type snapshot struct {
-	Version   int
-	Treaty    string
-	Title     string
-	Parties   []Party
-	Events    int
-	Rounds    []Round
-	Order     []string
-	Clauses   map[string]*Clause
-	Proposals map[string]*Proposal
+	Version    int
+	Treaty     string
+	Title      string
+	Parties    []Party
+	Events     int
+	Rounds     []Round
+	Order      []string
+	Clauses    map[string]*Clause
+	Proposals  map[string]*Proposal
+	KeepClosed bool
+	// Closed is the closed-proposal table in its own compact encoding.
+	Closed []byte
 	// Open lists each clause's open proposals in tabling order, which the
 	// proposals map cannot keep.
 	Open map[string][]string
@@ -44,7 +47,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	snap := snapshot{
 		Version: snapshotVersion, Treaty: s.Treaty, Title: s.Title, Parties: s.Parties,
 		Events: s.Events, Rounds: s.Rounds, Order: s.Order, Clauses: s.Clauses,
-		Proposals: s.Proposals, Open: s.byClause,
+		Proposals: s.Proposals, KeepClosed: s.KeepClosed, Open: s.byClause, Closed: s.closed.marshal(),
 	}
 	for id, p := range s.Proposals {
 		if p.Heading != nil && *p.Heading == "" {
@@ -67,7 +70,11 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("domain: snapshot version %d, this code reads %d", snap.Version, snapshotVersion)
 	}
 	*s = State{Treaty: snap.Treaty, Title: snap.Title, Parties: snap.Parties, Events: snap.Events,
-		Rounds: snap.Rounds, Order: snap.Order, Clauses: snap.Clauses, Proposals: snap.Proposals, byClause: snap.Open}
+		Rounds: snap.Rounds, Order: snap.Order, Clauses: snap.Clauses, Proposals: snap.Proposals,
+		KeepClosed: snap.KeepClosed, byClause: snap.Open}
+	if err := s.closed.unmarshal(snap.Closed); err != nil {
+		return err
+	}
 	if s.Clauses == nil {
 		s.Clauses = map[string]*Clause{}
 	}

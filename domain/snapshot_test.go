@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,7 +30,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if err := got.UnmarshalBinary(data); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(&got, &n.s) {
+	if !sameState(&got, &n.s) {
 		t.Fatalf("snapshot round trip changed the state:\n got %+v\nwant %+v", got, n.s)
 	}
 	if h := got.Proposals[open].Heading; h == nil || *h != "" {
@@ -48,7 +50,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if !reflect.DeepEqual(&got, &n.s) {
+	if !sameState(&got, &n.s) {
 		t.Fatal("restored state diverged after more events")
 	}
 }
@@ -65,5 +67,69 @@ func TestSnapshotRefusals(t *testing.T) {
 	}
 	if _, err := n.s.MarshalBinary(); err == nil || !strings.Contains(err.Error(), "adoption") {
 		t.Fatalf("snapshot of a state awaiting adoption: %v", err)
+	}
+}
+
+// sameState compares two states as their users see them: the closed
+// proposals as a set, however they are held.
+func sameState(a, b *State) bool {
+	closed := func(s *State) map[string]ClosedProposal {
+		m := map[string]ClosedProposal{}
+		for c := range s.closed.each {
+			m[c.ID] = c
+		}
+		return m
+	}
+	if !reflect.DeepEqual(closed(a), closed(b)) {
+		return false
+	}
+	x, y := *a, *b
+	x.closed, y.closed = closedSet{}, closedSet{}
+	return reflect.DeepEqual(x, y)
+}
+
+func TestClosedTable(t *testing.T) {
+	var c closedSet
+	for i := 0; i < 500; i++ {
+		c.add(ClosedProposal{ID: fmt.Sprintf("%08x-%d", i*2654435761%1000003, i), Clause: fmt.Sprintf("c%d", i%7),
+			Party: []string{"UA", "US", "EU"}[i%3], Action: actionCodes[i%3], Status: statusCodes[1+i%2],
+			Tabled: i, Round: i / 100, Closed: i + 3})
+	}
+	var d closedSet
+	if err := d.unmarshal(c.marshal()); err != nil {
+		t.Fatal(err)
+	}
+	d.add(ClosedProposal{ID: "zzzz-new", Clause: "c1", Party: "UA", Action: ActionAmend, Status: StatusAdopted})
+	if d.len() != 501 || d.base.len() != 500 {
+		t.Fatalf("len %d, base %d", d.len(), d.base.len())
+	}
+	for p := range c.each {
+		got, ok := d.get(p.ID)
+		if !ok || got != p {
+			t.Fatalf("get(%s) = %+v, %v; want %+v", p.ID, got, ok, p)
+		}
+	}
+	if _, ok := d.get("nope"); ok {
+		t.Fatal("found a proposal never closed")
+	}
+	if ids := d.withPrefix("zzzz"); len(ids) != 1 {
+		t.Fatalf("prefix in the recent map: %v", ids)
+	}
+	for p := range c.each {
+		ids := d.withPrefix(p.ID[:6])
+		if !slices.Contains(ids, p.ID) {
+			t.Fatalf("withPrefix(%s) = %v misses %s", p.ID[:6], ids, p.ID)
+		}
+	}
+	// Every truncation and corruption is refused, never a panic.
+	data := c.marshal()
+	for i := 0; i < len(data); i += 7 {
+		var e closedSet
+		if e.unmarshal(data[:i]) == nil && i > 0 {
+			t.Fatalf("a table cut at byte %d decoded", i)
+		}
+		bad := slices.Clone(data)
+		bad[i] ^= 0xff
+		_ = e.unmarshal(bad)
 	}
 }

@@ -22,9 +22,18 @@ type State struct {
 	// Order lists every clause that ever took a place, in draft order,
 	// including clauses that are not in the draft now (deleted, or whose
 	// proposals were all withdrawn).
-	Order     []string
-	Clauses   map[string]*Clause
+	Order   []string
+	Clauses map[string]*Clause
+	// Proposals holds the open proposals, stale ones included. Closed
+	// (adopted or withdrawn) proposals leave it for a compact record that
+	// keeps their fate but not their text, so that the state stays the size
+	// of the negotiation's present, not of its history; with KeepClosed
+	// they stay here whole as well.
 	Proposals map[string]*Proposal
+	// KeepClosed keeps closed proposals whole in Proposals, for views of
+	// the whole history. Set it before the first Evolve.
+	KeepClosed bool
+	closed     closedSet
 	// pending is the proposal whose unanimity the last event completed: the
 	// next event must adopt it.
 	pending string
@@ -98,6 +107,59 @@ type Proposal struct {
 	// Placed reports that the clause took its place in the draft when this
 	// proposal was tabled, so adopting it moves nothing.
 	Placed bool
+}
+
+// ClosedProposal is what the state keeps of an adopted or withdrawn
+// proposal.
+type ClosedProposal struct {
+	ID     string
+	Clause string
+	Party  string
+	Action Action
+	Status Status
+	// Tabled, Round and Closed: the event and round it was tabled in, and
+	// the event that adopted or withdrew it.
+	Tabled int
+	Round  int
+	Closed int
+}
+
+// Proposal returns proposal id, open or closed. A closed proposal comes back
+// as its compact record (no text, no positions) unless the state keeps
+// closed proposals whole.
+func (s *State) Proposal(id string) (*Proposal, bool) {
+	if p, ok := s.Proposals[id]; ok {
+		return p, true
+	}
+	if c, ok := s.closed.get(id); ok {
+		return c.proposal(), true
+	}
+	return nil, false
+}
+
+func (c ClosedProposal) proposal() *Proposal {
+	return &Proposal{ProposalTabled: ProposalTabled{Proposal: c.ID, Clause: c.Clause, Party: c.Party, Action: c.Action},
+		Tabled: c.Tabled, Round: c.Round, Status: c.Status, Closed: c.Closed}
+}
+
+// AllProposals yields every proposal ever tabled, in no particular order:
+// open ones whole, closed ones as Proposal does.
+func (s *State) AllProposals() func(yield func(*Proposal) bool) {
+	return func(yield func(*Proposal) bool) {
+		for _, p := range s.Proposals {
+			if !yield(p) {
+				return
+			}
+		}
+		if s.KeepClosed {
+			return
+		}
+		for c := range s.closed.each {
+			if !yield(c.proposal()) {
+				return
+			}
+		}
+	}
 }
 
 // Party returns the participant with the given code.
@@ -195,9 +257,11 @@ func (s *State) Awaiting(p *Proposal) []string {
 
 // FindProposal resolves a proposal ID or a unique prefix of one (at least 4
 // characters, case-insensitive).
+//
+// A closed proposal comes back as Proposal returns it.
 func (s *State) FindProposal(ref string) (*Proposal, error) {
 	ref = strings.ToLower(ref)
-	if p, ok := s.Proposals[ref]; ok {
+	if p, ok := s.Proposal(ref); ok {
 		return p, nil
 	}
 	if len(ref) < 4 {
@@ -209,11 +273,15 @@ func (s *State) FindProposal(ref string) (*Proposal, error) {
 			found = append(found, id)
 		}
 	}
+	if !s.KeepClosed {
+		found = append(found, s.closed.withPrefix(ref)...)
+	}
 	switch len(found) {
 	case 0:
 		return nil, Errorf(ENOTFOUND, "no proposal %q in %s; `treaty proposals --all` lists them", ref, s.Treaty)
 	case 1:
-		return s.Proposals[found[0]], nil
+		p, _ := s.Proposal(found[0])
+		return p, nil
 	}
 	sort.Strings(found)
 	if len(found) > 5 {
@@ -398,7 +466,7 @@ func (s *State) checkTable(e ProposalTabled) error {
 	if err := CheckSlug("proposal ID", e.Proposal); err != nil {
 		return err
 	}
-	if _, dup := s.Proposals[e.Proposal]; dup {
+	if _, dup := s.Proposal(e.Proposal); dup {
 		return Errorf(ECONFLICT, "proposal ID %s is already taken", e.Proposal)
 	}
 	if err := CheckSlug("clause ID", e.Clause); err != nil {
@@ -506,7 +574,7 @@ func (s *State) positionable(id, code, verb string) (*Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, ok := s.Proposals[id]
+	p, ok := s.Proposal(id)
 	if !ok {
 		return nil, Errorf(ENOTFOUND, "no proposal %s in %s", id, s.Treaty)
 	}
@@ -585,7 +653,7 @@ func (s *State) checkWithdraw(e ProposalWithdrawn) (*Proposal, error) {
 	if _, err := s.participant(e.Party); err != nil {
 		return nil, err
 	}
-	p, ok := s.Proposals[e.Proposal]
+	p, ok := s.Proposal(e.Proposal)
 	if !ok {
 		return nil, Errorf(ENOTFOUND, "no proposal %s in %s", e.Proposal, s.Treaty)
 	}
@@ -609,6 +677,11 @@ func (s *State) withdraw(e ProposalWithdrawn) error {
 
 func (s *State) close(p *Proposal, st Status) {
 	p.Status, p.Closed = st, s.Events+1
+	s.closed.add(ClosedProposal{ID: p.Proposal, Clause: p.Clause, Party: p.Party, Action: p.Action,
+		Status: st, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed})
+	if !s.KeepClosed {
+		delete(s.Proposals, p.Proposal)
+	}
 	ids := s.byClause[p.Clause]
 	if i := slices.Index(ids, p.Proposal); i >= 0 {
 		ids = slices.Delete(ids, i, i+1)
@@ -622,7 +695,7 @@ func (s *State) close(p *Proposal, st Status) {
 
 func (s *State) adopt(e ProposalAdopted) error {
 	if s.pending == "" || e.Proposal != s.pending {
-		p, ok := s.Proposals[e.Proposal]
+		p, ok := s.Proposal(e.Proposal)
 		if !ok {
 			return Errorf(ENOTFOUND, "no proposal %s in %s", e.Proposal, s.Treaty)
 		}
