@@ -1,0 +1,98 @@
+package projections
+
+import (
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// Draft is the text of a negotiation at a moment: the agreed text of each
+// clause in draft order, and the open proposals on it, which a rendering shows
+// in square brackets attributed to their party. Its JSON form is CLI.md's.
+type Draft struct {
+	Treaty  string         `json:"treaty"`
+	Title   string         `json:"title"`
+	AsOf    Point          `json:"as_of"`
+	Parties []domain.Party `json:"parties"`
+	Clauses []DraftClause  `json:"clauses"`
+}
+
+// DraftClause is one clause of a Draft.
+type DraftClause struct {
+	ID string `json:"id"`
+	// Number counts the clauses as listed, from 1.
+	Number  int    `json:"number"`
+	Heading string `json:"heading"`
+	// Text is the agreed text, empty when there is none.
+	Text     string `json:"text"`
+	Revision int    `json:"revision"`
+	// Status is "agreed" when the clause has agreed text and no open
+	// proposal, else "open".
+	Status        string         `json:"status"`
+	OpenProposals []OpenProposal `json:"open_proposals"`
+}
+
+// Clause statuses of a DraftClause.
+const (
+	StatusAgreed = "agreed"
+	StatusOpen   = "open"
+)
+
+// OpenProposal is a proposal still on the table, as the draft shows it.
+type OpenProposal struct {
+	ID     string        `json:"id"`
+	Party  string        `json:"party"`
+	Action domain.Action `json:"action"`
+	Text   string        `json:"text"`
+	// Heading is the proposed heading, when the proposal has one.
+	Heading    *string  `json:"heading,omitempty"`
+	AcceptedBy []string `json:"accepted_by"`
+	ObjectedBy []string `json:"objected_by"`
+	// Stale: another proposal on the clause was adopted after this one was
+	// drafted; it can no longer be accepted.
+	Stale bool   `json:"stale"`
+	Note  string `json:"note,omitempty"`
+	// Tabled is the number of the event that tabled it; Round the round.
+	Tabled int `json:"tabled"`
+	Round  int `json:"round"`
+}
+
+// BuildDraft projects the state at a moment into its draft. With agreedOnly
+// only clauses with agreed text are listed, without proposals.
+func BuildDraft(m Moment, agreedOnly bool) Draft {
+	s := m.State
+	d := Draft{Treaty: s.Treaty, Title: s.Title, AsOf: m.Point, Parties: s.Parties, Clauses: []DraftClause{}}
+	if d.Parties == nil {
+		d.Parties = []domain.Party{}
+	}
+	for _, c := range s.Draft() {
+		if agreedOnly && !c.Agreed() {
+			continue
+		}
+		dc := DraftClause{ID: c.ID, Number: len(d.Clauses) + 1, Heading: c.Heading, Text: c.Text,
+			Revision: c.Revision, Status: StatusAgreed, OpenProposals: []OpenProposal{}}
+		if !agreedOnly {
+			for _, p := range s.OpenProposals(c.ID) {
+				dc.OpenProposals = append(dc.OpenProposals, openProposal(s, p))
+			}
+		}
+		if !c.Agreed() || len(dc.OpenProposals) > 0 {
+			dc.Status = StatusOpen
+		}
+		d.Clauses = append(d.Clauses, dc)
+	}
+	return d
+}
+
+func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {
+	return OpenProposal{
+		ID: p.Proposal, Party: p.Party, Action: p.Action, Text: p.Text, Heading: p.Heading,
+		AcceptedBy: nonNil(s.AcceptedBy(p)), ObjectedBy: nonNil(s.ObjectedBy(p)),
+		Stale: s.Stale(p), Note: p.Note, Tabled: p.Tabled, Round: p.Round,
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

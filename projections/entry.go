@@ -1,0 +1,91 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// Entry is one line of the log: an event with what was recorded about it.
+// Its JSON form is CLI.md's `log` line.
+type Entry struct {
+	Event  int             `json:"event"`
+	ID     string          `json:"id"`
+	Type   string          `json:"type"`
+	Time   time.Time       `json:"time"`
+	Round  int             `json:"round"`
+	Party  string          `json:"party"`
+	Author string          `json:"author"`
+	Data   json.RawMessage `json:"data"`
+	// Summary says in a few words what happened.
+	Summary string `json:"summary"`
+}
+
+// EntryOf describes a recorded event for the log.
+func EntryOf(r *Recorded) (Entry, error) {
+	m, err := r.Meta()
+	if err != nil {
+		return Entry{}, err
+	}
+	data := json.RawMessage(r.Data)
+	if !json.Valid(data) {
+		return Entry{}, &EventError{Number: r.Number, ID: r.ID, Type: r.Type, Err: fmt.Errorf("data is not JSON")}
+	}
+	return Entry{Event: r.Number, ID: r.ID.String(), Type: r.Type, Time: m.Time, Round: m.Round,
+		Party: m.Party, Author: m.Author, Data: data, Summary: Summary(r.Event)}, nil
+}
+
+// Summary says in a few words what an event records.
+func Summary(e domain.Event) string {
+	switch e := e.(type) {
+	case domain.TreatyOpened:
+		var ps []string
+		for _, p := range e.Parties {
+			s := p.Code
+			if p.Role == domain.RoleObserver {
+				s += " (observer)"
+			}
+			ps = append(ps, s)
+		}
+		return fmt.Sprintf("opened %q with %s", e.Title, strings.Join(ps, ", "))
+	case domain.RoundOpened:
+		if e.Name != "" {
+			return fmt.Sprintf("round %d opened: %s", e.Round, e.Name)
+		}
+		return fmt.Sprintf("round %d opened", e.Round)
+	case domain.RoundClosed:
+		return fmt.Sprintf("round %d closed", e.Round)
+	case domain.ProposalTabled:
+		s := fmt.Sprintf("%s tabled %s: %s %s", e.Party, domain.Short(e.Proposal), e.Action, e.Clause)
+		if e.Text != "" {
+			s += ": " + excerpt(e.Text, 60)
+		}
+		return s
+	case domain.ProposalAccepted:
+		return fmt.Sprintf("%s accepts %s", e.Party, domain.Short(e.Proposal))
+	case domain.ProposalObjected:
+		s := fmt.Sprintf("%s objects to %s", e.Party, domain.Short(e.Proposal))
+		if e.Reason != "" {
+			s += ": " + excerpt(e.Reason, 60)
+		}
+		return s
+	case domain.ProposalWithdrawn:
+		return fmt.Sprintf("%s withdrew %s", e.Party, domain.Short(e.Proposal))
+	case domain.ProposalAdopted:
+		return fmt.Sprintf("%s adopted: %s is at revision %d", domain.Short(e.Proposal), e.Clause, e.Revision)
+	}
+	return e.EventType()
+}
+
+// excerpt shortens text to one line of at most n characters.
+func excerpt(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	r := []rune(text)
+	if len(r) <= n {
+		return text
+	}
+	return string(r[:n-1]) + "…"
+}

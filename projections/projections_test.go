@@ -1,0 +1,446 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+var ctx = context.Background()
+
+// TestDraftJSON pins the JSON shape CLI.md promises scripts.
+func TestDraftJSON(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	ss.agree("preamble", "Recalling the Charter.", withHeading("Preamble"))
+	us := ss.table("US", "preamble", "Recalling the UN Charter.")
+	ss.do("EU", domain.Object{Proposal: us, Party: "EU", Reason: "no"})
+	ss.table("DE", "new-clause", "Mediator's text.")
+	m, err := NewReader(ss.store, "berlin", true).Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(BuildDraft(m, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"treaty":"berlin","title":"Berlin Framework",` +
+		`"as_of":{"ref":"head","event":9,"round":1,"time":"2026-11-16T09:08:00Z"},` +
+		`"parties":[{"code":"UA","name":"Ukraine","role":"party"},{"code":"US","name":"United States","role":"party"},{"code":"EU","name":"European Union","role":"party"},{"code":"DE","name":"Germany","role":"observer"}],` +
+		`"clauses":[` +
+		`{"id":"preamble","number":1,"heading":"Preamble","text":"Recalling the Charter.","revision":1,"status":"open","open_proposals":[` +
+		`{"id":"` + us + `","party":"US","action":"amend","text":"Recalling the UN Charter.","accepted_by":["US"],"objected_by":["EU"],"stale":false,"tabled":7,"round":1}]},` +
+		`{"id":"new-clause","number":2,"heading":"","text":"","revision":0,"status":"open","open_proposals":[` +
+		`{"id":"00030000-0000-4000-8000-000000000000","party":"DE","action":"insert","text":"Mediator's text.","accepted_by":[],"objected_by":[],"stale":false,"tabled":9,"round":1}]}]}`
+	if string(got) != want {
+		t.Fatalf("draft JSON:\n got %s\nwant %s", got, want)
+	}
+	clean, _ := json.Marshal(BuildDraft(m, true))
+	if !strings.Contains(string(clean), `"clauses":[{"id":"preamble","number":1,"heading":"Preamble","text":"Recalling the Charter.","revision":1,"status":"agreed","open_proposals":[]}]`) {
+		t.Fatalf("agreed-only draft: %s", clean)
+	}
+}
+
+func TestDraftStatuses(t *testing.T) {
+	ss := newSession(t)
+	ss.agree("a", "A.")
+	ss.agree("b", "B.")
+	ss.agree("b", "", deleting)
+	stale := ss.table("US", "a", "A by US.")
+	ss.agree("a", "A by all.")
+	m, _ := NewReader(ss.store, "berlin", false).Head(ctx)
+	d := BuildDraft(m, false)
+	if len(d.Clauses) != 1 || d.Clauses[0].ID != "a" {
+		t.Fatalf("deleted clause listed: %+v", d.Clauses)
+	}
+	c := d.Clauses[0]
+	if c.Status != StatusOpen || len(c.OpenProposals) != 1 || !c.OpenProposals[0].Stale || c.OpenProposals[0].ID != stale || c.Revision != 2 {
+		t.Fatalf("clause with a stale proposal: %+v", c)
+	}
+	var text bytes.Buffer
+	if err := WriteDraftText(&text, d, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1. a  [a]", "   A by all.", "   [US, stale: A by US.]", "stale: another proposal was adopted"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text draft lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
+func TestRefs(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		ok   bool
+		kind refKind
+		n    int
+	}{
+		{"head", true, refHead, 0},
+		{"round:3", true, refRoundEnd, 3},
+		{"round:12:start", true, refRoundStart, 12},
+		{"@17", true, refEvent, 17},
+		{"@0", true, refEvent, 0},
+		{"2026-11-26T10:00:00Z", true, refTime, 0},
+		{"2026-11-26T10:00:00.5+01:00", true, refTime, 0},
+		{"round:0", false, 0, 0},
+		{"round:x", false, 0, 0},
+		{"round:-1", false, 0, 0},
+		{"round:01", false, 0, 0},
+		{"round:2:end", false, 0, 0},
+		{"@", false, 0, 0},
+		{"@x", false, 0, 0},
+		{"@-3", false, 0, 0},
+		{"2026-11-26", false, 0, 0},
+		{"yesterday", false, 0, 0},
+		{"", false, 0, 0},
+		{"HEAD", false, 0, 0},
+	} {
+		r, err := ParseRef(tt.in)
+		if tt.ok != (err == nil) {
+			t.Errorf("ParseRef(%q) error %v, want ok=%v", tt.in, err, tt.ok)
+			continue
+		}
+		if !tt.ok {
+			var syn *RefSyntaxError
+			if !errors.As(err, &syn) || !strings.Contains(err.Error(), "a REF is round:N") {
+				t.Errorf("ParseRef(%q) = %v, want a RefSyntaxError saying what a REF is", tt.in, err)
+			}
+			continue
+		}
+		if r.kind != tt.kind || r.n != tt.n || r.String() != tt.in {
+			t.Errorf("ParseRef(%q) = %+v", tt.in, r)
+		}
+	}
+
+	ss := newSession(t) // event 1
+	ss.openRound()      // 2
+	ss.agree("a", "A.") // 3..6
+	ss.closeRound()     // 7
+	ss.openRound()      // 8
+	ss.agree("b", "B.") // 9..12
+	head := &ss.s
+	for _, tt := range []struct {
+		ref     string
+		n       int
+		problem string
+	}{
+		{"head", 12, ""},
+		{"round:1", 7, ""},
+		{"round:1:start", 2, ""},
+		{"round:2", 12, ""}, // open: now
+		{"round:2:start", 8, ""},
+		{"@5", 5, ""},
+		{"@12", 12, ""},
+		{"round:3", 0, "there is no round 3: the negotiation has had 2 round(s) so far"},
+		{"@13", 0, "the negotiation has 12 events"},
+		{"@0", 0, "there is no event 0"},
+	} {
+		n, ok, err := Resolve(ref(t, tt.ref), head)
+		if tt.problem != "" {
+			var re *RefError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tt.problem) {
+				t.Errorf("Resolve(%s) = %d, %v; want %q", tt.ref, n, err, tt.problem)
+			}
+			continue
+		}
+		if err != nil || !ok || n != tt.n {
+			t.Errorf("Resolve(%s) = %d, %v, %v; want %d", tt.ref, n, ok, err, tt.n)
+		}
+	}
+	if n, _, _ := Resolve(LastClosedRound, head); n != 7 {
+		t.Errorf("LastClosedRound = %d, want 7", n)
+	}
+	if n, _, _ := Resolve(LastClosedRound, &domain.State{Events: 3}); n != 0 {
+		t.Errorf("LastClosedRound with no closed round = %d, want 0", n)
+	}
+
+	// Times: every event at or before the time.
+	r := NewReader(ss.store, "berlin", false)
+	for _, tt := range []struct {
+		at      string
+		n       int
+		problem string
+	}{
+		{"2026-11-16T09:04:00Z", 4, ""},
+		{"2026-11-16T09:05:00Z", 6, ""}, // an acceptance and its adoption share a time
+		{"2026-11-16T09:05:30Z", 6, ""},
+		{"2026-11-16T10:01:00+01:00", 1, ""},
+		{"2030-01-01T00:00:00Z", 12, ""},
+		{"2026-11-16T09:00:59Z", 0, "had not begun: it opened at 2026-11-16T09:01:00Z"},
+	} {
+		n, err := r.Resolve(ctx, ref(t, tt.at), head)
+		if tt.problem != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.problem) {
+				t.Errorf("Resolve(%s) = %d, %v; want %q", tt.at, n, err, tt.problem)
+			}
+			continue
+		}
+		if err != nil || n != tt.n {
+			t.Errorf("Resolve(%s) = %d, %v; want %d", tt.at, n, err, tt.n)
+		}
+	}
+}
+
+func TestDiff(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	ss.agree("a", "The Parties shall consult.", withHeading("Consultation"))
+	ss.agree("b", "B stays.")
+	ss.agree("c", "C goes.")
+	ss.agree("d", "D moves.")
+	ss.agree("e", "E keeps its text, changes its heading.", withHeading("Old"))
+	ss.closeRound()
+	ss.openRound()
+	ss.agree("a", "The Parties shall consult promptly.")
+	ss.agree("c", "", deleting)
+	ss.agree("d", "D moves.", placedFirst)
+	ss.agree("e", "E keeps its text, changes its heading.", withHeading("New"))
+	ss.agree("f", "Сторони зобов'язуються.", placedAfter("b"))
+	gone := ss.table("US", "b", "B by US.")
+	ss.do("US", domain.Withdraw{Proposal: gone, Party: "US"})
+	open := ss.table("EU", "b", "B by EU.")
+	ss.closeRound()
+
+	d, err := NewReader(ss.store, "berlin", true).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		id, change    string
+		moved         bool
+		before, after int
+		headB, headA  string
+		textB, textA  string
+	}
+	var got []row
+	for _, c := range d.Clauses {
+		got = append(got, row{c.ID, c.Change, c.Moved, c.NumberBefore, c.NumberAfter, c.HeadingBefore, c.HeadingAfter, c.Before, c.After})
+		before, after := Rebuild(c.Ops)
+		if before != c.Before || after != c.After {
+			t.Errorf("%s: ops rebuild %q → %q, want %q → %q", c.ID, before, after, c.Before, c.After)
+		}
+	}
+	want := []row{
+		{"d", ChangeMoved, true, 4, 1, "", "", "D moves.", "D moves."},
+		{"a", ChangeModified, false, 1, 2, "Consultation", "Consultation", "The Parties shall consult.", "The Parties shall consult promptly."},
+		{"c", ChangeRemoved, false, 3, 0, "", "", "C goes.", ""}, // right after b, as it stood
+		{"f", ChangeAdded, false, 0, 4, "", "", "", "Сторони зобов'язуються."},
+		{"e", ChangeModified, false, 5, 5, "Old", "New", "E keeps its text, changes its heading.", "E keeps its text, changes its heading."},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("clauses:\n got %+v\nwant %+v", got, want)
+	}
+	if ops := d.Clauses[1].Ops; len(ops) != 3 || ops[1] != (Op{Kind: OpInsert, Text: " promptly"}) {
+		t.Fatalf("word ops of a: %+v", ops)
+	}
+	if len(d.Proposals.Tabled) != 7 || len(d.Proposals.Adopted) != 5 || !reflect.DeepEqual(d.Proposals.Withdrawn, []string{gone}) ||
+		d.Proposals.Tabled[6] != open {
+		t.Fatalf("activity: %+v", d.Proposals)
+	}
+	if d.From.Event != 23 || d.To.Ref != "round:2" || d.To.Event != ss.s.Events {
+		t.Fatalf("points: %+v %+v", d.From, d.To)
+	}
+	// The reverse redline swaps every change.
+	rev, err := NewReader(ss.store, "berlin", true).Redlines(ctx, ref(t, "round:2"), ref(t, "round:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, c := range rev.Clauses {
+		kinds[c.ID] = c.Change
+	}
+	if kinds["f"] != ChangeRemoved || kinds["c"] != ChangeAdded || kinds["a"] != ChangeModified {
+		t.Fatalf("reverse redline: %v", kinds)
+	}
+	var text bytes.Buffer
+	WriteDiffText(&text, d, Style{})
+	for _, w := range []string{"shall consult{+ promptly+}.", "(moved from 4)", "(added)", "(removed)", "heading: [-Old-]{+New+}", "[-C goes.-]", "Proposals: 7 tabled, 5 adopted, 1 withdrawn"} {
+		if !strings.Contains(text.String(), w) {
+			t.Errorf("text redline lacks %q:\n%s", w, text.String())
+		}
+	}
+}
+
+// TestCheckpointsChangeNoAnswer reads every moment of a negotiation with and
+// without checkpoints and compares the answers.
+func TestCheckpointsChangeNoAnswer(t *testing.T) {
+	ss := newSession(t)
+	for round := 0; round < 4; round++ {
+		ss.openRound()
+		for i := 0; i < 6; i++ {
+			clause := string(rune('a' + (i+round)%5))
+			id := ss.table("UA", clause, fmt.Sprintf("Text %d of clause %s in round %d.", i, clause, round))
+			if i%3 != 2 {
+				ss.accept(id, "US", "EU")
+			}
+		}
+		ss.closeRound()
+	}
+	cached := NewReader(ss.store, "berlin", true)
+	cached.every = 5
+	plain := NewReader(ss.store, "berlin", false)
+	refs := []string{"head", "round:1", "round:2:start", "round:3", "round:4", "@1", "@17", "@40", "2026-11-16T09:30:00Z"}
+	for pass := 0; pass < 2; pass++ { // the second pass reads the checkpoints the first left
+		for _, rs := range refs {
+			a, errA := cached.At(ctx, ref(t, rs))
+			b, errB := plain.At(ctx, ref(t, rs))
+			if errA != nil || errB != nil {
+				t.Fatalf("At(%s): %v / %v", rs, errA, errB)
+			}
+			ja, _ := json.Marshal(BuildDraft(a, false))
+			jb, _ := json.Marshal(BuildDraft(b, false))
+			if !bytes.Equal(ja, jb) {
+				t.Fatalf("pass %d, %s: with checkpoints\n%s\nwithout\n%s", pass, rs, ja, jb)
+			}
+		}
+	}
+	if len(ss.store.cache) < 5 {
+		t.Fatalf("expected a head checkpoint and one per round, the cache holds %d entries", len(ss.store.cache))
+	}
+	// A checkpoint that no longer matches the log is ignored.
+	for k := range ss.store.cache {
+		ss.store.cache[k] = []byte("garbage")
+	}
+	if m, err := cached.Head(ctx); err != nil || m.State.Events != ss.s.Events {
+		t.Fatalf("garbage checkpoint: %v, %d events", err, m.State.Events)
+	}
+	other := newSession(t)
+	other.store.cache = ss.store.cache // checkpoints of another log with the same treaty ID
+	if m, err := NewReader(other.store, "berlin", true).Head(ctx); err != nil || m.State.Events != other.s.Events {
+		t.Fatalf("foreign checkpoint used: %v, %d events, want %d", err, m.State.Events, other.s.Events)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	ok := newSession(t)
+	ok.openRound()
+	ok.agree("a", "A.")
+	v, err := Verify(ctx, ok.store, "berlin", nil)
+	if err != nil || !v.OK || v.Events != 6 || v.Problem != nil {
+		t.Fatalf("clean log: %+v, %v", v, err)
+	}
+	meta := func(party string, round int) domain.Meta {
+		return domain.Meta{Party: party, Round: round, Time: ok.at}
+	}
+	for _, tt := range []struct {
+		name  string
+		write func(ss *session)
+		event int
+		want  string
+	}{
+		{"adoption without unanimity", func(ss *session) {
+			id := ss.table("UA", "a", "A.")
+			ss.raw(domain.ProposalAdopted{Proposal: id, Clause: "a", Revision: 1}, meta("UA", 0))
+		}, 3, "without every party accepting"},
+		{"acceptance without its adoption", func(ss *session) {
+			id := ss.table("UA", "a", "A.")
+			ss.accept(id, "US")
+			ss.raw(domain.ProposalAccepted{Proposal: id, Party: "EU"}, meta("EU", 0))
+		}, 4, "ends without its adoption"},
+		{"wrong round recorded", func(ss *session) {
+			ss.openRound()
+			ss.raw(domain.ProposalTabled{Proposal: "p1", Clause: "a", Party: "UA", Action: domain.ActionInsert, Text: "A."}, meta("UA", 3))
+		}, 3, "records round 3, but round 1 was open"},
+		{"another party's act", func(ss *session) {
+			ss.raw(domain.ProposalTabled{Proposal: "p1", Clause: "a", Party: "UA", Action: domain.ActionInsert, Text: "A."}, meta("US", 0))
+		}, 2, `records "US" as the acting party, but the act is UA's`},
+		{"a stranger opens a round", func(ss *session) {
+			ss.raw(domain.RoundOpened{Round: 1}, meta("RU", 1))
+		}, 2, "not a participant"},
+		{"no time", func(ss *session) {
+			ss.raw(domain.RoundOpened{Round: 1}, domain.Meta{Party: "DE", Round: 1})
+		}, 2, "records no time"},
+		{"unknown type", func(ss *session) {
+			ss.store.Append(ctx, Stream("berlin"), eventstore.Any(), rawEvent("TreatyRenamed", `{}`, `{}`))
+		}, 2, "unknown event type"},
+		{"corrupt data", func(ss *session) {
+			ss.store.Append(ctx, Stream("berlin"), eventstore.Any(), rawEvent("RoundOpened", `{"round":`, `{}`))
+		}, 2, "RoundOpened data is not valid"},
+		{"corrupt metadata", func(ss *session) {
+			ss.store.Append(ctx, Stream("berlin"), eventstore.Any(), rawEvent("RoundOpened", `{"round":1}`, `{"time":`))
+		}, 2, "metadata is not valid"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ss := newSession(t)
+			tt.write(ss)
+			v, err := Verify(ctx, ss.store, "berlin", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.OK || v.Problem == nil || v.Problem.Event != tt.event || !strings.Contains(v.Problem.Error(), tt.want) {
+				t.Fatalf("got %+v (%v), want event %d: %q", v, v.Problem, tt.event, tt.want)
+			}
+			// Reading the draft refuses too, naming the event, unless
+			// only metadata is wrong (the fold does not read it).
+			if _, err := NewReader(ss.store, "berlin", false).Head(ctx); err == nil && !strings.Contains(tt.name, "round") &&
+				!strings.Contains(tt.name, "party") && !strings.Contains(tt.name, "stranger") && !strings.Contains(tt.name, "time") && !strings.Contains(tt.name, "metadata") {
+				t.Fatalf("the draft folds a log that verify refuses")
+			}
+		})
+	}
+}
+
+// TestRenderersEscape feeds hostile text to every renderer: it must come out
+// as text, never as markup.
+func TestRenderersEscape(t *testing.T) {
+	hostile := "<script>alert(1)</script> & *bold* _x_ # [link](http://x) `code` | ~~s~~\n- item\n1. first"
+	ss := newSession(t)
+	ss.openRound()
+	ss.agree("a", "Plain text.", withHeading("<b>Heading</b>"))
+	ss.closeRound()
+	ss.openRound()
+	ss.agree("a", hostile)
+	ss.table("US", "a", hostile+" more")
+	r := NewReader(ss.store, "berlin", true)
+	m, _ := r.Head(ctx)
+	d := BuildDraft(m, false)
+	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h1, h2, m1, m2 bytes.Buffer
+	if err := WriteDraftHTML(&h1, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDiffHTML(&h2, diff); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{h1.String(), h2.String()} {
+		if strings.Contains(page, "<script") || strings.Contains(page, "<b>") || !strings.Contains(page, "&lt;script&gt;") {
+			t.Fatalf("HTML lets markup through:\n%s", page)
+		}
+		if strings.Contains(page, "src=") || strings.Contains(page, "<link") || strings.Contains(page, "@import") {
+			t.Fatalf("HTML is not self-contained:\n%s", page)
+		}
+		if !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.HasSuffix(strings.TrimSpace(page), "</html>") {
+			t.Fatalf("not a whole page")
+		}
+	}
+	if !strings.Contains(h2.String(), "<ins>") || !strings.Contains(h2.String(), "<del>") {
+		t.Fatalf("redline HTML has no <ins>/<del>:\n%s", h2.String())
+	}
+	if err := WriteDraftMarkdown(&m1, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDiffMarkdown(&m2, diff); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{m1.String(), m2.String()} {
+		for _, raw := range []string{"<script>", "*bold*", "_x_", "[link]", "`code`", "\n- item", "\n1. first"} {
+			if strings.Contains(page, raw) {
+				t.Errorf("Markdown keeps %q unescaped:\n%s", raw, page)
+			}
+		}
+	}
+	if !strings.Contains(m1.String(), `\*bold\*`) || !strings.Contains(m1.String(), `&lt;script&gt;`) {
+		t.Errorf("Markdown escaping:\n%s", m1.String())
+	}
+}

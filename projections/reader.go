@@ -1,0 +1,307 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// Reader folds one negotiation's events into states, starting from
+// checkpoints where the store keeps them (see eventstore.Cache), so that a
+// command does not pay for the whole history. A checkpoint is a cache: a
+// Reader without them gives the same answers, only slower.
+type Reader struct {
+	store  eventstore.Store
+	treaty string
+	cache  eventstore.Cache
+	// Every is how many events a fold may read beyond its starting
+	// checkpoint before it leaves a new checkpoint at its end.
+	every int
+}
+
+// Moment is a negotiation as it stood at a point.
+type Moment struct {
+	Point Point
+	// State is the fold of the events up to the point. It belongs to the
+	// caller.
+	State *domain.State
+}
+
+// NewReader returns a Reader of the negotiation treaty. With checkpoints
+// false, or when the store keeps no cache, every fold starts from the first
+// event.
+func NewReader(store eventstore.Store, treaty string, checkpoints bool) *Reader {
+	r := &Reader{store: store, treaty: treaty, every: 1000}
+	if c, ok := store.(eventstore.Cache); ok && checkpoints {
+		r.cache = c
+	}
+	return r
+}
+
+// Treaty is the negotiation the Reader reads.
+func (r *Reader) Treaty() string { return r.treaty }
+
+// Head returns the negotiation now.
+func (r *Reader) Head(ctx context.Context) (Moment, error) {
+	s, last := r.load(ctx, "head", -1)
+	start := s.Events
+	last, err := r.fold(ctx, s, -1, last, nil)
+	if err != nil {
+		return Moment{}, err
+	}
+	if s.Events == 0 {
+		return Moment{}, fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
+	}
+	if s.Events-start >= r.every {
+		r.save(ctx, "head", s, last)
+	}
+	return Moment{Point: pointOf(Head, s, last), State: s}, nil
+}
+
+// History returns the negotiation now with every proposal whole, closed ones
+// included (domain.State.KeepClosed). It folds the whole log, from the first
+// event: checkpoints keep only the present.
+func (r *Reader) History(ctx context.Context) (Moment, error) {
+	s := &domain.State{KeepClosed: true}
+	last, err := r.fold(ctx, s, -1, time.Time{}, nil)
+	if err != nil {
+		return Moment{}, err
+	}
+	if s.Events == 0 {
+		return Moment{}, fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
+	}
+	return Moment{Point: pointOf(Head, s, last), State: s}, nil
+}
+
+// CatchUp folds into s (a state of this negotiation, e.g. from Head) the
+// events appended since it was read.
+func (r *Reader) CatchUp(ctx context.Context, s *domain.State) error {
+	_, err := r.fold(ctx, s, -1, time.Time{}, nil)
+	return err
+}
+
+// At returns the negotiation as it stood at ref.
+func (r *Reader) At(ctx context.Context, ref Ref) (Moment, error) {
+	head, err := r.Head(ctx)
+	if err != nil || ref.kind == refHead {
+		return head, err
+	}
+	n, err := r.Resolve(ctx, ref, head.State)
+	if err != nil {
+		return Moment{}, err
+	}
+	if n == head.State.Events {
+		head.Point.Ref = ref.text
+		return head, nil
+	}
+	return r.StateAt(ctx, ref, n, head.State)
+}
+
+// Resolve returns how many events ref covers, given the state now.
+func (r *Reader) Resolve(ctx context.Context, ref Ref, head *domain.State) (int, error) {
+	n, ok, err := Resolve(ref, head)
+	if err != nil || ok {
+		return n, err
+	}
+	// A time: every event recorded at or before it, up to the first one
+	// recorded after it.
+	n = 0
+	var first time.Time
+	for rec, err := range Events(ctx, r.store, r.treaty, 0) {
+		if err != nil {
+			return 0, err
+		}
+		m, err := rec.Meta()
+		if err != nil {
+			return 0, err
+		}
+		if rec.Number == 1 {
+			first = m.Time
+		}
+		if m.Time.After(ref.t) {
+			break
+		}
+		n = rec.Number
+	}
+	if n == 0 {
+		return 0, &RefError{Ref: ref.text, Why: fmt.Sprintf("the negotiation had not begun: it opened at %s", first.Format(time.RFC3339))}
+	}
+	return n, nil
+}
+
+// StateAt returns the negotiation after its first n events, labelled with
+// ref. head, the state now, tells which checkpoints may help.
+func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State) (Moment, error) {
+	s, last := &domain.State{}, time.Time{}
+	// Start from the latest round checkpoint at or before n.
+	for i := len(head.Rounds) - 1; i >= 0 && r.cache != nil; i-- {
+		if c := head.Rounds[i].Closed; c != 0 && c <= n {
+			if cs, cl := r.load(ctx, roundKey(head.Rounds[i].Number), n); cs.Events > 0 {
+				s, last = cs, cl
+				break
+			}
+		}
+	}
+	last, err := r.fold(ctx, s, n, last, nil)
+	if err != nil {
+		return Moment{}, err
+	}
+	if s.Events != n {
+		return Moment{}, &RefError{Ref: ref.text, Why: fmt.Sprintf("the negotiation has %d events", s.Events)}
+	}
+	return Moment{Point: pointOf(ref, s, last), State: s}, nil
+}
+
+func roundKey(n int) string { return fmt.Sprintf("round-%d", n) }
+
+func pointOf(ref Ref, s *domain.State, last time.Time) Point {
+	return Point{Ref: ref.text, Event: s.Events, Round: len(s.Rounds), Time: last}
+}
+
+// fold folds events into s until it holds n events (n < 0: all of them) and
+// returns the writer's time of the last event folded (or last, when none
+// was). It leaves a checkpoint at each round's end that has none.
+func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last time.Time, visit func(*Recorded) error) (time.Time, error) {
+	if n >= 0 && s.Events >= n {
+		return last, nil
+	}
+	var lastRec *Recorded
+	for rec, err := range Events(ctx, r.store, r.treaty, s.Events) {
+		if err != nil {
+			return last, err
+		}
+		if visit != nil {
+			if err := visit(rec); err != nil {
+				return last, err
+			}
+		}
+		if err := s.Evolve(rec.Event); err != nil {
+			return last, &EventError{Number: rec.Number, ID: rec.ID, Type: rec.Type, Err: err}
+		}
+		lastRec = rec
+		if c, ok := rec.Event.(domain.RoundClosed); ok && r.cache != nil {
+			if t, err := rec.Meta(); err == nil && !r.has(ctx, roundKey(c.Round)) {
+				r.save(ctx, roundKey(c.Round), s, t.Time)
+			}
+		}
+		if n >= 0 && s.Events >= n {
+			break
+		}
+	}
+	if lastRec != nil {
+		m, err := lastRec.Meta()
+		if err != nil {
+			return last, err
+		}
+		last = m.Time
+	}
+	// A log may be read up to a point inside one append, but it may not end
+	// inside one.
+	if p := s.Pending(); p != "" && n < 0 {
+		return last, &EventError{Number: s.Events, ID: lastRec.ID, Type: lastRec.Type,
+			Err: fmt.Errorf("every party had accepted proposal %s but the log ends without its adoption", domain.Short(p))}
+	}
+	return last, nil
+}
+
+// checkpoint is what the cache holds for one point of a negotiation.
+type checkpoint struct {
+	Events   int
+	LastID   uuid.UUID
+	LastTime time.Time
+	State    []byte
+}
+
+// fingerprint keeps checkpoints of one build of treaty from being read by
+// another, whose fold may differ: it changes with the domain's snapshot
+// version and with the binary's module version and VCS revision.
+var fingerprint = sync.OnceValue(func() string {
+	f := fmt.Sprintf("s%d", domain.SnapshotVersion())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		f += "-" + bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				f += "-" + s.Value
+			}
+		}
+	}
+	return f
+})
+
+func (r *Reader) key(name string) string {
+	return Stream(r.treaty) + "/checkpoint/" + fingerprint() + "/" + name
+}
+
+func (r *Reader) has(ctx context.Context, name string) bool {
+	v, err := r.cache.CacheGet(ctx, r.key(name))
+	return err == nil && v != nil
+}
+
+// load returns the checkpointed state called name if there is a valid one
+// covering at most max events (max < 0: any), else an empty state.
+func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State, time.Time) {
+	empty := &domain.State{}
+	if r.cache == nil {
+		return empty, time.Time{}
+	}
+	raw, err := r.cache.CacheGet(ctx, r.key(name))
+	if err != nil || raw == nil {
+		return empty, time.Time{}
+	}
+	var cp checkpoint
+	if gob.NewDecoder(bytes.NewReader(raw)).Decode(&cp) != nil || cp.Events < 1 || max >= 0 && cp.Events > max {
+		return empty, time.Time{}
+	}
+	// The checkpoint holds only if the log still has the event it ends at.
+	if id, ok := r.eventID(ctx, cp.Events); !ok || id != cp.LastID {
+		return empty, time.Time{}
+	}
+	s := &domain.State{}
+	if s.UnmarshalBinary(cp.State) != nil || s.Events != cp.Events || s.Treaty != r.treaty {
+		return empty, time.Time{}
+	}
+	return s, cp.LastTime
+}
+
+// save leaves a checkpoint of s; failing to is not an error (a read-only
+// store keeps none).
+func (r *Reader) save(ctx context.Context, name string, s *domain.State, last time.Time) {
+	if r.cache == nil || s.Events == 0 {
+		return
+	}
+	data, err := s.MarshalBinary()
+	if err != nil {
+		return
+	}
+	lastID, ok := r.eventID(ctx, s.Events)
+	if !ok {
+		return
+	}
+	var buf bytes.Buffer
+	if gob.NewEncoder(&buf).Encode(checkpoint{Events: s.Events, LastID: lastID, LastTime: last, State: data}) == nil {
+		_ = r.cache.CachePut(ctx, r.key(name), buf.Bytes())
+	}
+}
+
+// Checkpoint leaves a checkpoint of s, the state now, for the next reader;
+// writers call it after appending. last is the time of s's last event.
+func (r *Reader) Checkpoint(ctx context.Context, s *domain.State, last time.Time) {
+	r.save(ctx, "head", s, last)
+}
+
+// eventID returns the ID of event number n.
+func (r *Reader) eventID(ctx context.Context, n int) (uuid.UUID, bool) {
+	for ev, err := range r.store.Read(ctx, Stream(r.treaty), uint64(n-1)) {
+		return ev.ID, err == nil && ev.Revision == uint64(n-1)
+	}
+	return uuid.UUID{}, false
+}

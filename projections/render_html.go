@@ -1,0 +1,105 @@
+package projections
+
+import (
+	"html/template"
+	"io"
+	"strings"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// The HTML views are single self-contained files: no script, no external
+// style sheet or font, printable on paper. html/template escapes every piece
+// of negotiated text.
+var pages = template.Must(template.New("page").Funcs(template.FuncMap{
+	"point":   describePoint,
+	"label":   pointLabel,
+	"parties": partyList,
+	"short":   domain.Short,
+	"ops":     opsHTML,
+	"redline": func(a, b string) template.HTML { return opsHTML(Redline(a, b)) },
+	"join":    strings.Join,
+	"heading": clauseHeading,
+	"change":  changeLabel,
+	"proposedHeading": func(c DraftClause, p OpenProposal) string {
+		h, _ := proposedHeading(c, p)
+		return h
+	},
+	"party": func() domain.Role { return domain.RoleParty },
+	"observer": func() domain.Role {
+		return domain.RoleObserver
+	},
+}).Parse(`{{define "head"}}<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.}}</title>
+<style>
+body { font: 12pt/1.5 Georgia, "Times New Roman", serif; max-width: 46em; margin: 2em auto; padding: 0 1em; color: #111; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.15em; margin: 1.6em 0 0.4em; }
+.meta, .info { color: #555; font: 0.85em/1.4 system-ui, sans-serif; }
+.clause-id { color: #777; font: 0.75em monospace; }
+.text { white-space: pre-wrap; }
+.bracket { white-space: pre-wrap; background: #fff6d6; border-left: 3px solid #d9a400; padding: 0.3em 0.6em; margin: 0.5em 0 0.2em; }
+.bracket.stale { background: #eee; border-color: #999; color: #666; }
+ins { background: #d9f5dd; color: #0a4d16; text-decoration: underline; }
+del { background: #fbdada; color: #7a0a0a; text-decoration: line-through; }
+.change { color: #555; font: italic 0.85em system-ui, sans-serif; }
+@media print { body { margin: 0; max-width: none; } .bracket { break-inside: avoid; } ins, del { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
+</style>
+</head>
+<body>
+{{end}}
+
+{{define "draft"}}{{template "head" .Title}}<h1>{{.Title}}</h1>
+<p class="meta">{{.Treaty}} · as of {{point .AsOf}}<br>
+Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observers: {{.}}{{end}}</p>
+{{range .Clauses}}{{$c := .}}<section id="clause-{{.ID}}">
+<h2>{{.Number}}. {{heading .}} <span class="clause-id">{{.ID}}</span></h2>
+{{if .Text}}<div class="text">{{.Text}}</div>{{end}}
+{{range .OpenProposals}}<div class="bracket{{if .Stale}} stale{{end}}">[<strong>{{.Party}}{{if .Stale}}, stale{{end}}:</strong> {{with proposedHeading $c .}}<em>heading “{{.}}”:</em> {{end}}{{if eq .Action "delete"}}<del>{{$c.Text}}</del>{{else if eq .Action "amend"}}{{redline $c.Text .Text}}{{else}}<ins>{{.Text}}</ins>{{end}}]</div>
+<div class="info">{{short .ID}} · {{.Action}}{{with .AcceptedBy}} · accepted by {{join . ", "}}{{end}}{{with .ObjectedBy}} · objected to by {{join . ", "}}{{end}}{{if .Stale}} · stale: another proposal was adopted since{{end}}</div>
+{{end}}</section>
+{{else}}<p>The draft is empty: no clause has been tabled yet.</p>
+{{end}}</body>
+</html>
+{{end}}
+
+{{define "diff"}}{{template "head" (print "Redline of " .Title)}}<h1>Redline of {{.Title}}</h1>
+<p class="meta">{{.Treaty}} · from {{label .From}} to {{label .To}}</p>
+{{range .Clauses}}<section id="clause-{{.ID}}">
+<h2>{{if eq .Change "removed"}}{{.NumberBefore}}. {{if .HeadingBefore}}{{.HeadingBefore}}{{else}}{{.ID}}{{end}}{{else}}{{.NumberAfter}}. {{if .HeadingAfter}}{{.HeadingAfter}}{{else}}{{.ID}}{{end}}{{end}} <span class="clause-id">{{.ID}}</span></h2>
+<p class="change">{{change .}}</p>
+{{if and (eq .Change "modified") (ne .HeadingBefore .HeadingAfter)}}<p>Heading: {{redline .HeadingBefore .HeadingAfter}}</p>{{end}}
+{{if ne .Change "moved"}}<div class="text">{{ops .Ops}}</div>{{end}}
+</section>
+{{else}}<p>No change to the agreed text.</p>
+{{end}}<p class="meta">Proposals: {{len .Proposals.Tabled}} tabled, {{len .Proposals.Adopted}} adopted, {{len .Proposals.Withdrawn}} withdrawn.</p>
+</body>
+</html>
+{{end}}`))
+
+// opsHTML renders a redline with <ins> and <del>, every piece of text escaped.
+func opsHTML(ops []Op) template.HTML {
+	var b strings.Builder
+	for _, op := range ops {
+		t := template.HTMLEscapeString(op.Text)
+		switch op.Kind {
+		case OpEqual:
+			b.WriteString(t)
+		case OpDelete:
+			b.WriteString("<del>" + t + "</del>")
+		case OpInsert:
+			b.WriteString("<ins>" + t + "</ins>")
+		}
+	}
+	return template.HTML(b.String())
+}
+
+// WriteDraftHTML writes the draft as one self-contained, printable HTML page.
+func WriteDraftHTML(w io.Writer, d Draft) error { return pages.ExecuteTemplate(w, "draft", d) }
+
+// WriteDiffHTML writes the redline as one self-contained, printable HTML page.
+func WriteDiffHTML(w io.Writer, d Diff) error { return pages.ExecuteTemplate(w, "diff", d) }

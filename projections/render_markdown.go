@@ -1,0 +1,140 @@
+package projections
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// mdEscaper keeps negotiated text literal in Markdown: nothing a party writes
+// may turn into markup.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `{`, `\{`, `}`, `\}`, `[`, `\[`, `]`, `\]`,
+	`<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`, `#`, `\#`, `|`, `\|`, `~`, `\~`, `!`, `\!`,
+)
+
+// md escapes text for Markdown and keeps its line breaks as hard breaks.
+func md(text string) string {
+	lines := strings.Split(mdEscaper.Replace(text), "\n")
+	for i, l := range lines {
+		// A line starting with "-", "+" or "1." would become a list.
+		t := strings.TrimLeft(l, " \t")
+		lead := l[:len(l)-len(t)]
+		switch {
+		case strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+"):
+			lines[i] = lead + `\` + t
+		case numbered(t) > 0:
+			n := numbered(t)
+			lines[i] = lead + t[:n] + `\` + t[n:]
+		}
+	}
+	return strings.Join(lines, "  \n")
+}
+
+// numbered returns the length of the digits that start s when a '.' or ')'
+// follows them (a numbered list item), else 0.
+func numbered(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')') {
+		return i
+	}
+	return 0
+}
+
+// WriteDraftMarkdown writes the draft as Markdown, open proposals as
+// bracketed quotes.
+func WriteDraftMarkdown(w io.Writer, d Draft) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", md(d.Title))
+	fmt.Fprintf(&b, "*%s, as of %s*\n\n", d.Treaty, describePoint(d.AsOf))
+	if ps := partyList(d.Parties, domain.RoleParty); ps != "" {
+		fmt.Fprintf(&b, "**Parties:** %s  \n", md(ps))
+	}
+	if os := partyList(d.Parties, domain.RoleObserver); os != "" {
+		fmt.Fprintf(&b, "**Observers:** %s  \n", md(os))
+	}
+	for _, c := range d.Clauses {
+		fmt.Fprintf(&b, "\n## %d. %s\n\n", c.Number, md(clauseHeading(c)))
+		if c.Text != "" {
+			b.WriteString(md(c.Text) + "\n\n")
+		}
+		for _, p := range c.OpenProposals {
+			who := p.Party
+			if p.Stale {
+				who += ", stale"
+			}
+			text := md(p.Text)
+			if p.Action == domain.ActionDelete {
+				text = "*delete this clause*"
+			}
+			if h, ok := proposedHeading(c, p); ok {
+				text = fmt.Sprintf("*heading:* %s — %s", md(h), text)
+			}
+			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", who, strings.ReplaceAll(text, "\n", "\n> "))
+			info := []string{"`" + domain.Short(p.ID) + "`", string(p.Action)}
+			if len(p.AcceptedBy) > 0 {
+				info = append(info, "accepted by "+strings.Join(p.AcceptedBy, ", "))
+			}
+			if len(p.ObjectedBy) > 0 {
+				info = append(info, "objected to by "+strings.Join(p.ObjectedBy, ", "))
+			}
+			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(info, " · "))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// opsMarkdown renders a redline with <del> and <ins>, which Markdown renderers
+// pass through.
+func opsMarkdown(ops []Op) string {
+	var b strings.Builder
+	for _, op := range ops {
+		t := md(op.Text)
+		switch op.Kind {
+		case OpEqual:
+			b.WriteString(t)
+		case OpDelete:
+			b.WriteString("<del>" + t + "</del>")
+		case OpInsert:
+			b.WriteString("<ins>" + t + "</ins>")
+		}
+	}
+	return b.String()
+}
+
+// WriteDiffMarkdown writes the redline as Markdown.
+func WriteDiffMarkdown(w io.Writer, d Diff) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Redline of %s\n\n", md(d.Title))
+	fmt.Fprintf(&b, "*%s, from %s to %s*\n", d.Treaty, md(pointLabel(d.From)), md(pointLabel(d.To)))
+	if len(d.Clauses) == 0 {
+		b.WriteString("\nNo change to the agreed text.\n")
+	}
+	for _, c := range d.Clauses {
+		num, heading := c.NumberAfter, c.HeadingAfter
+		if c.Change == ChangeRemoved {
+			num, heading = c.NumberBefore, c.HeadingBefore
+		}
+		if heading == "" {
+			heading = c.ID
+		}
+		what := changeLabel(c)
+		fmt.Fprintf(&b, "\n## %d. %s *(%s)*\n\n", num, md(heading), what)
+		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
+			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(Redline(c.HeadingBefore, c.HeadingAfter)))
+		}
+		if c.Change != ChangeMoved && c.Before != c.After {
+			b.WriteString(opsMarkdown(c.Ops) + "\n")
+		}
+	}
+	a := d.Proposals
+	fmt.Fprintf(&b, "\n---\n\nProposals: %d tabled, %d adopted, %d withdrawn.\n", len(a.Tabled), len(a.Adopted), len(a.Withdrawn))
+	_, err := io.WriteString(w, b.String())
+	return err
+}

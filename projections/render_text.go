@@ -1,0 +1,211 @@
+package projections
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// Style colours text output. The zero Style writes plain text; the command
+// line turns colour on only for a terminal, and never under NO_COLOR.
+type Style struct{ Color bool }
+
+func (st Style) wrap(code, s string) string {
+	if !st.Color || s == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+// Bold, Dim, Red, Green and Yellow colour s when the style has colour.
+func (st Style) Bold(s string) string   { return st.wrap("1", s) }
+func (st Style) Dim(s string) string    { return st.wrap("2", s) }
+func (st Style) Red(s string) string    { return st.wrap("31", s) }
+func (st Style) Green(s string) string  { return st.wrap("32", s) }
+func (st Style) Yellow(s string) string { return st.wrap("33", s) }
+
+// indent is the margin of clause text under its heading.
+const indent = "   "
+
+// FormatTime renders a writer's time for people: UTC, to the minute.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func describePoint(p Point) string {
+	s := fmt.Sprintf("event %d", p.Event)
+	if p.Round > 0 {
+		s += fmt.Sprintf(", round %d", p.Round)
+	}
+	if !p.Time.IsZero() {
+		s += ", " + FormatTime(p.Time)
+	}
+	return s
+}
+
+func partyList(parties []domain.Party, role domain.Role) string {
+	var ps []string
+	for _, p := range parties {
+		if p.Role == role {
+			if p.Name != "" && p.Name != p.Code {
+				ps = append(ps, p.Code+" "+p.Name)
+			} else {
+				ps = append(ps, p.Code)
+			}
+		}
+	}
+	return strings.Join(ps, " · ")
+}
+
+// block indents every line of text by margin.
+func block(margin, text string) string {
+	return margin + strings.ReplaceAll(text, "\n", "\n"+margin)
+}
+
+// WriteDraftText writes the draft for people: agreed text, and each open
+// proposal in square brackets attributed to its party, stale ones marked.
+func WriteDraftText(w io.Writer, d Draft, st Style) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold(d.Title), d.Treaty)
+	fmt.Fprintf(&b, "As of %s\n", describePoint(d.AsOf))
+	if ps := partyList(d.Parties, domain.RoleParty); ps != "" {
+		fmt.Fprintf(&b, "Parties: %s\n", ps)
+	}
+	if os := partyList(d.Parties, domain.RoleObserver); os != "" {
+		fmt.Fprintf(&b, "Observers: %s\n", os)
+	}
+	if len(d.Clauses) == 0 {
+		b.WriteString("\nThe draft is empty: no clause has been tabled yet.\n")
+	}
+	for _, c := range d.Clauses {
+		b.WriteString("\n")
+		fmt.Fprintf(&b, "%d. %s%s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"))
+		if c.Text != "" {
+			b.WriteString(block(indent, c.Text) + "\n")
+		}
+		for _, p := range c.OpenProposals {
+			b.WriteString(bracket(c, p, st) + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// clauseHeading is what a clause is called in a rendering: its agreed
+// heading; for a clause with no agreed text, the heading its first proposal
+// gives it, in brackets; else its ID.
+func clauseHeading(c DraftClause) string {
+	switch {
+	case c.Heading != "":
+		return c.Heading
+	case c.Revision == 0 && len(c.OpenProposals) > 0 && c.OpenProposals[0].Heading != nil && *c.OpenProposals[0].Heading != "":
+		return "[" + *c.OpenProposals[0].Heading + "]"
+	}
+	return c.ID
+}
+
+// proposedHeading reports the heading p proposes when it differs from the
+// one the clause is shown with.
+func proposedHeading(c DraftClause, p OpenProposal) (string, bool) {
+	if p.Heading == nil || *p.Heading == c.Heading || "["+*p.Heading+"]" == clauseHeading(c) {
+		return "", false
+	}
+	return *p.Heading, true
+}
+
+// bracket renders an open proposal as unagreed text: "[US: …]" and a line
+// saying where it stands.
+func bracket(c DraftClause, p OpenProposal, st Style) string {
+	who := p.Party
+	if p.Stale {
+		who += ", stale"
+	}
+	text := p.Text
+	if p.Action == domain.ActionDelete {
+		text = "delete this clause"
+	}
+	if h, ok := proposedHeading(c, p); ok {
+		text = fmt.Sprintf("heading %q: %s", h, text)
+	}
+	open := "[" + who + ": "
+	body := block(indent, open+text+"]")
+	if p.Stale {
+		body = st.Dim(body)
+	} else {
+		body = st.Yellow(body)
+	}
+	info := []string{domain.Short(p.ID), string(p.Action)}
+	if len(p.AcceptedBy) > 0 {
+		info = append(info, "accepted by "+strings.Join(p.AcceptedBy, ", "))
+	}
+	if len(p.ObjectedBy) > 0 {
+		info = append(info, "objected to by "+strings.Join(p.ObjectedBy, ", "))
+	}
+	if p.Stale {
+		info = append(info, "stale: another proposal was adopted since; withdraw it or table a new one")
+	}
+	return body + "\n" + indent + "  " + st.Dim(strings.Join(info, " · "))
+}
+
+// WriteOpsText writes a redline inline, git-style: [-deleted-]{+inserted+}.
+func WriteOpsText(b *strings.Builder, ops []Op, st Style) {
+	for _, op := range ops {
+		switch op.Kind {
+		case OpEqual:
+			b.WriteString(op.Text)
+		case OpDelete:
+			b.WriteString(st.Red("[-" + op.Text + "-]"))
+		case OpInsert:
+			b.WriteString(st.Green("{+" + op.Text + "+}"))
+		}
+	}
+}
+
+func pointLabel(p Point) string {
+	return fmt.Sprintf("%s (%s)", p.Ref, describePoint(p))
+}
+
+// WriteDiffText writes the redline for people.
+func WriteDiffText(w io.Writer, d Diff, st Style) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
+	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
+	if len(d.Clauses) == 0 {
+		b.WriteString("\nNo change to the agreed text.\n")
+	}
+	for _, c := range d.Clauses {
+		b.WriteString("\n")
+		num := c.NumberAfter
+		if c.Change == ChangeRemoved {
+			num = c.NumberBefore
+		}
+		heading := c.HeadingAfter
+		if c.Change == ChangeRemoved {
+			heading = c.HeadingBefore
+		}
+		if heading == "" {
+			heading = c.ID
+		}
+		fmt.Fprintf(&b, "%d. %s%s  %s\n", num, st.Bold(heading), st.Dim("  ["+c.ID+"]"), st.Dim("("+changeLabel(c)+")"))
+		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
+			b.WriteString(indent + "heading: ")
+			WriteOpsText(&b, Redline(c.HeadingBefore, c.HeadingAfter), st)
+			b.WriteString("\n")
+		}
+		if c.Change != ChangeMoved && c.Before != c.After {
+			var ops strings.Builder
+			WriteOpsText(&ops, c.Ops, st)
+			b.WriteString(block(indent, ops.String()) + "\n")
+		}
+	}
+	a := d.Proposals
+	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", len(a.Tabled), len(a.Adopted), len(a.Withdrawn))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
