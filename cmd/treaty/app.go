@@ -1,0 +1,440 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections"
+)
+
+// app is one run of the program: global options, I/O and the open store.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	storeURI string
+	treaty   string
+	as       string
+	author   string
+	format   string
+	maxText  int
+	noCache  bool
+
+	// formats lists the --format values the running command accepts.
+	formats []string
+	// ran is set once a command's own code starts: errors before that are
+	// usage errors.
+	ran         bool
+	commandPath string
+
+	store eventstore.Store
+	now   func() time.Time
+}
+
+// newEventID returns an ID for a new event: a version 7 UUID, ordered by
+// time, so that a store's index of IDs grows at its end instead of being
+// rewritten at random places. (Proposal IDs stay random, version 4: people
+// quote their first characters.)
+func newEventID() uuid.UUID {
+	if id, err := uuid.NewV7(); err == nil {
+		return id
+	}
+	return uuid.New()
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, commandPath: "treaty",
+		now: func() time.Time { return time.Now().UTC() }}
+}
+
+func (a *app) close() {
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+// env variables that stand in for global flags, as CLI.md lists them.
+var flagEnv = map[string]string{
+	"store":  "TREATY_STORE",
+	"treaty": "TREATY",
+	"as":     "TREATY_PARTY",
+	"author": "TREATY_AUTHOR",
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "treaty",
+		Short: "Draft a negotiated text as an append-only log of proposals and positions",
+		Long: `treaty keeps a negotiation as events that are never changed: rounds opened
+and closed, proposals tabled, accepted, objected to, withdrawn and adopted.
+The draft, the redline between rounds and the log are views of that history.
+
+A proposal is adopted when every party (not observer) accepts it; until then
+it stands in the draft in square brackets, attributed to its party.`,
+		Example: `  treaty demo                       # a sample negotiation in ./treaty.db
+  treaty draft                      # the draft now
+  treaty diff --from round:1 --to round:2
+  treaty --as US propose --clause security --text "The Parties shall consult."`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			a.ran = true
+			a.commandPath = cmd.CommandPath()
+			return a.setup(cmd)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.storeURI, "store", "treaty.db", "where events live: a file path, sqlite:PATH, or esdb://… (env TREATY_STORE)")
+	pf.StringVar(&a.treaty, "treaty", "", "which negotiation; may be left out when the store holds one (env TREATY)")
+	pf.StringVar(&a.as, "as", "", "the party acting, by code (env TREATY_PARTY)")
+	pf.StringVar(&a.author, "author", "", "the person acting, recorded with the event (env TREATY_AUTHOR)")
+	pf.StringVar(&a.format, "format", "text", "output format: text or json, and where a command lists them markdown or html")
+	pf.IntVar(&a.maxText, "max-text", domain.DefaultMaxText, "largest clause text accepted, in bytes (env TREATY_MAX_TEXT)")
+	pf.BoolVar(&a.noCache, "no-checkpoints", false, "fold every read from the first event instead of from checkpoints (env TREATY_NO_CHECKPOINTS=1)")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{err}
+	})
+	_ = root.RegisterFlagCompletionFunc("treaty", a.completeTreaties)
+	_ = root.RegisterFlagCompletionFunc("as", a.completeParties)
+	_ = root.RegisterFlagCompletionFunc("format", func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return formatsOf(cmd), cobra.ShellCompDirectiveNoFileComp
+	})
+
+	root.AddGroup(&cobra.Group{ID: "write", Title: "Acting in a negotiation:"},
+		&cobra.Group{ID: "read", Title: "Reading a negotiation:"},
+		&cobra.Group{ID: "store", Title: "Stores and samples:"})
+	for _, c := range []*cobra.Command{a.initCommand(), a.roundCommand(), a.proposeCommand(),
+		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand()} {
+		c.GroupID = "write"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.draftCommand(), a.diffCommand(), a.proposalsCommand(),
+		a.showCommand(), a.logCommand(), a.verifyCommand()} {
+		c.GroupID = "read"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.listCommand(), a.demoCommand(), a.simulateCommand()} {
+		c.GroupID = "store"
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// formatAnnotation names the --format values a command accepts.
+const formatAnnotation = "treaty.formats"
+
+func withFormats(c *cobra.Command, formats ...string) *cobra.Command {
+	if c.Annotations == nil {
+		c.Annotations = map[string]string{}
+	}
+	c.Annotations[formatAnnotation] = strings.Join(formats, ",")
+	return c
+}
+
+func formatsOf(cmd *cobra.Command) []string {
+	if f, ok := cmd.Annotations[formatAnnotation]; ok {
+		return strings.Split(f, ",")
+	}
+	return []string{"text", "json"}
+}
+
+// setup applies environment defaults and checks the global flags.
+func (a *app) setup(cmd *cobra.Command) error {
+	flags := cmd.Flags()
+	for name, env := range flagEnv {
+		if v, ok := os.LookupEnv(env); ok && v != "" && !changed(flags, name) {
+			if err := flags.Set(name, v); err != nil {
+				return usagef("%s=%q: %v", env, v, err)
+			}
+		}
+	}
+	if v, ok := os.LookupEnv("TREATY_MAX_TEXT"); ok && v != "" && !changed(flags, "max-text") {
+		if err := flags.Set("max-text", v); err != nil {
+			return usagef("TREATY_MAX_TEXT=%q is not a number of bytes", v)
+		}
+	}
+	if v := os.Getenv("TREATY_NO_CHECKPOINTS"); v != "" && v != "0" && !changed(flags, "no-checkpoints") {
+		a.noCache = true
+	}
+	if a.maxText < 1 {
+		return usagef("--max-text must be a positive number of bytes")
+	}
+	a.formats = formatsOf(cmd)
+	if !slices.Contains(a.formats, a.format) {
+		return usagef("%s does not write --format %q; it writes %s", cmd.CommandPath(), a.format, strings.Join(a.formats, ", "))
+	}
+	if a.treaty != "" {
+		if err := domain.CheckSlug("treaty ID", a.treaty); err != nil {
+			return &usageError{fmt.Errorf("--treaty: %w", err)}
+		}
+	}
+	if a.as != "" {
+		if err := domain.CheckSlug("party code", a.as); err != nil {
+			return &usageError{fmt.Errorf("--as: %w", err)}
+		}
+	}
+	if a.storeURI == "" {
+		return usagef("--store is empty; give a file path or a store URI")
+	}
+	return nil
+}
+
+func changed(flags *pflag.FlagSet, name string) bool {
+	f := flags.Lookup(name)
+	return f != nil && f.Changed
+}
+
+// openStore opens the store; create lets it create an embedded store file
+// that does not exist yet.
+func (a *app) openStore(ctx context.Context, create bool) (eventstore.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	var opts []eventstore.Option
+	if create {
+		opts = append(opts, eventstore.Create())
+	}
+	s, err := eventstore.Open(ctx, a.storeURI, opts...)
+	if errors.Is(err, eventstore.ErrStoreNotFound) {
+		return nil, fmt.Errorf("no store at %s: start a negotiation there with `treaty init` or `treaty demo`, or point --store (TREATY_STORE) at an existing one", a.storeURI)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.store = s
+	return s, nil
+}
+
+// treatyID returns the negotiation to act on: --treaty, or the only one in
+// the store.
+func (a *app) treatyID(ctx context.Context, store eventstore.Store) (string, error) {
+	if a.treaty != "" {
+		return a.treaty, nil
+	}
+	streams, err := store.Streams(ctx, projections.StreamPrefix)
+	if err != nil {
+		return "", err
+	}
+	switch len(streams) {
+	case 0:
+		return "", fmt.Errorf("the store %s holds no negotiation: start one with `treaty init --treaty ID --title T --party CODE=NAME`, or try `treaty demo`", a.storeURI)
+	case 1:
+		return strings.TrimPrefix(streams[0].Name, projections.StreamPrefix), nil
+	}
+	var ids []string
+	for _, s := range streams {
+		ids = append(ids, strings.TrimPrefix(s.Name, projections.StreamPrefix))
+	}
+	return "", fmt.Errorf("the store %s holds %d negotiations (%s); choose one with --treaty ID or TREATY", a.storeURI, len(ids), strings.Join(ids, ", "))
+}
+
+// reader opens the store and returns a reader of the chosen negotiation.
+func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
+	store, err := a.openStore(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.treatyID(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	return projections.NewReader(store, id, !a.noCache), nil
+}
+
+// outcome is what a write command did.
+type outcome struct {
+	events []domain.Event
+	// first is the number of the first event appended.
+	first int
+	state *domain.State
+}
+
+// maxAttempts bounds the retries of a write that keeps losing the race to
+// other writers; each attempt decides again against their events.
+const maxAttempts = 50
+
+// act is the write path: load the negotiation, decide the command against it,
+// append the events with the revision they were decided against, and on a
+// conflict fold in the other writers' events and decide again. Nothing is
+// appended when the command is refused.
+func (a *app) act(ctx context.Context, command func(s *domain.State) (domain.Command, error)) (outcome, error) {
+	r, err := a.reader(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	head, err := r.Head(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	s := head.State
+	for range maxAttempts {
+		cmd, err := command(s)
+		if err != nil {
+			return outcome{}, err
+		}
+		evs, err := domain.Decide(s, cmd)
+		if err != nil {
+			return outcome{}, err
+		}
+		batch, err := a.encode(s, evs)
+		if err != nil {
+			return outcome{}, err
+		}
+		_, err = a.store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(s.Events-1)), batch...)
+		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			if err := r.CatchUp(ctx, s); err != nil {
+				return outcome{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return outcome{}, err
+		}
+		first := s.Events + 1
+		for _, e := range evs {
+			if err := s.Evolve(e); err != nil {
+				return outcome{}, fmt.Errorf("appended, but the events do not fold: %w", err)
+			}
+		}
+		return outcome{events: evs, first: first, state: s}, nil
+	}
+	return outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
+}
+
+// encode turns decided events into the batch to append, with what is
+// recorded about the act.
+func (a *app) encode(s *domain.State, evs []domain.Event) ([]eventstore.EventData, error) {
+	now := a.now()
+	batch := make([]eventstore.EventData, len(evs))
+	for i, e := range evs {
+		typ, data, err := domain.Encode(e)
+		if err != nil {
+			return nil, err
+		}
+		meta, err := domain.EncodeMeta(domain.Meta{Party: a.as, Author: a.author, Round: s.RoundOf(e), Time: now})
+		if err != nil {
+			return nil, err
+		}
+		batch[i] = eventstore.EventData{ID: newEventID(), Type: typ, Data: data, Metadata: meta}
+	}
+	return batch, nil
+}
+
+// needParty returns the acting party, or a usage error saying how to give it.
+func (a *app) needParty() (string, error) {
+	if a.as == "" {
+		return "", usagef("say which party acts with --as CODE (or TREATY_PARTY)")
+	}
+	return a.as, nil
+}
+
+// color reports whether text output to w may be coloured: a terminal, and
+// NO_COLOR unset.
+func (a *app) color(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (a *app) style() projections.Style { return projections.Style{Color: a.color(a.stdout)} }
+
+// writeJSON writes v as indented JSON on stdout.
+func (a *app) writeJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// info writes a message for people on stderr.
+func (a *app) info(format string, args ...any) {
+	fmt.Fprintf(a.stderr, format+"\n", args...)
+}
+
+func (a *app) completeTreaties(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	_ = a.setup(cmd)
+	store, err := a.openStore(cmd.Context(), false)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ts, err := projections.Treaties(cmd.Context(), store)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.ID+"\t"+t.Title)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// headForCompletion loads the negotiation for shell completion, quietly.
+func (a *app) headForCompletion(cmd *cobra.Command) *domain.State {
+	_ = a.setup(cmd)
+	r, err := a.reader(cmd.Context())
+	if err != nil {
+		return nil
+	}
+	m, err := r.Head(cmd.Context())
+	if err != nil {
+		return nil
+	}
+	return m.State
+}
+
+func (a *app) completeParties(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	if s := a.headForCompletion(cmd); s != nil {
+		for _, p := range s.Parties {
+			out = append(out, p.Code+"\t"+p.Name)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+func (a *app) completeClauses(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	if s := a.headForCompletion(cmd); s != nil {
+		for _, c := range s.Draft() {
+			out = append(out, c.ID+"\t"+c.Heading)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeOpenProposals completes a proposal argument with the open ones.
+func (a *app) completeOpenProposals(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	if s := a.headForCompletion(cmd); s != nil {
+		for _, c := range s.Draft() {
+			for _, p := range s.OpenProposals(c.ID) {
+				out = append(out, domain.Short(p.Proposal)+"\t"+p.Party+" "+string(p.Action)+" "+p.Clause)
+			}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// BenchmarkSimulate measures simulate's rate of writing events through the
+// rules into the embedded store; the figure that matters is events/s.
+func BenchmarkSimulate(b *testing.B) {
+	n := benchEvents(b, 100_000)
+	events := 0
+	for b.Loop() {
+		store, err := eventstore.Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "sim.db"), eventstore.Create())
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := simulate(context.Background(), store, simOptions{treaty: "bench", clauses: 200, rounds: 20, events: n, seed: 1}, func(int) {})
+		if err != nil {
+			b.Fatal(err)
+		}
+		store.Close()
+		events += res.events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchEvents is the size of the negotiations the benchmarks below work on:
+// TREATY_BENCH_EVENTS, else def.
+func benchEvents(b *testing.B, def int) int {
+	if v := os.Getenv("TREATY_BENCH_EVENTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 {
+			b.Fatalf("TREATY_BENCH_EVENTS=%q is not a number of events (at least 100)", v)
+		}
+		return n
+	}
+	return def
+}
+
+var (
+	benchOnce sync.Once
+	benchBin  string
+	benchDir  string
+	benchErr  error
+)
+
+// benchFixture builds the treaty binary and a store holding
+// `simulate --clauses 200 --rounds R --events N`, once per test binary run:
+// the benchmarks below run the binary as a fresh process against it, the
+// way users do.
+func benchFixture(b *testing.B) (bin, store string, rounds int) {
+	b.Helper()
+	n := benchEvents(b, 100_000)
+	rounds = 20
+	if v := os.Getenv("TREATY_BENCH_ROUNDS"); v != "" {
+		rounds, _ = strconv.Atoi(v)
+	}
+	benchOnce.Do(func() {
+		// One fixture per size, kept between runs: writing a million events
+		// takes a minute. Delete the directory to start afresh.
+		benchDir = filepath.Join(os.TempDir(), "treaty-bench", fmt.Sprintf("%d-events-%d-rounds", n, rounds))
+		if benchErr = os.MkdirAll(benchDir, 0o755); benchErr != nil {
+			return
+		}
+		benchBin = filepath.Join(benchDir, "treaty")
+		if out, err := exec.Command("go", "build", "-o", benchBin, ".").CombinedOutput(); err != nil {
+			benchErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		ready := filepath.Join(benchDir, "ready")
+		if _, err := os.Stat(ready); err == nil {
+			return
+		}
+		os.Remove(filepath.Join(benchDir, "bench.db"))
+		os.Remove(filepath.Join(benchDir, "bench.db-wal"))
+		os.Remove(filepath.Join(benchDir, "bench.db-shm"))
+		cmd := exec.Command(benchBin, "--store", filepath.Join(benchDir, "bench.db"), "simulate",
+			"--clauses", "200", "--rounds", strconv.Itoa(rounds), "--events", strconv.Itoa(n))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			benchErr = fmt.Errorf("simulate: %v\n%s", err, out)
+			return
+		}
+		// One read leaves the checkpoints an ordinary session would find.
+		if out, err := exec.Command(benchBin, "--store", filepath.Join(benchDir, "bench.db"), "draft").CombinedOutput(); err != nil {
+			benchErr = fmt.Errorf("draft: %v\n%s", err, out)
+			return
+		}
+		benchErr = os.WriteFile(ready, nil, 0o644)
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchBin, filepath.Join(benchDir, "bench.db"), rounds
+}
+
+// runFresh runs the binary once and returns its peak resident memory in KiB.
+func runFresh(b *testing.B, bin string, args ...string) int64 {
+	cmd := exec.Command(bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, stderr.String())
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss
+	}
+	return 0
+}
+
+func benchFresh(b *testing.B, args func(store string, rounds int) []string) {
+	bin, store, rounds := benchFixture(b)
+	var rss int64
+	for b.Loop() {
+		rss = max(rss, runFresh(b, bin, args(store, rounds)...))
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
+	b.ReportMetric(float64(rss)/1024, "MiB-peak-rss")
+}
+
+// BenchmarkFreshDraft: `treaty draft` as a fresh process (target ≤ 300 ms on
+// 100,000 events).
+func BenchmarkFreshDraft(b *testing.B) {
+	benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "draft"} })
+}
+
+// BenchmarkFreshDiff: `treaty diff --from round:1 --to round:R` as a fresh
+// process (target ≤ 300 ms on 100,000 events).
+func BenchmarkFreshDiff(b *testing.B) {
+	benchFresh(b, func(store string, rounds int) []string {
+		return []string{"--store", store, "diff", "--from", "round:1", "--to", fmt.Sprintf("round:%d", rounds)}
+	})
+}
+
+// BenchmarkFreshPropose: one `treaty propose` as a fresh process, fsync
+// included (target ≤ 100 ms on 100,000 events). Each iteration amends a
+// clause, so the store grows by one event per iteration.
+func BenchmarkFreshPropose(b *testing.B) {
+	i := 0
+	benchFresh(b, func(store string, _ int) []string {
+		i++
+		return []string{"--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i),
+			"--text", "A clause tabled by the benchmark."}
+	})
+}
+
+// BenchmarkFreshVerify: `treaty verify`, a full replay without checkpoints,
+// as a fresh process; its peak memory shows whether a replay stays within the
+// size of the state.
+func BenchmarkFreshVerify(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	var rss int64
+	for b.Loop() {
+		rss = max(rss, runFresh(b, bin, "--store", store, "verify"))
+	}
+	n := benchEvents(b, 100_000)
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(rss)/1024, "MiB-peak-rss")
+}

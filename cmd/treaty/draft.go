@@ -1,0 +1,66 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/treaty-engine/treaty/projections"
+)
+
+func (a *app) draftCommand() *cobra.Command {
+	var at string
+	var agreedOnly bool
+	c := &cobra.Command{
+		Use:   "draft [--at REF] [--agreed-only] [--format text|markdown|json|html]",
+		Short: "Show the draft: agreed text, open proposals in square brackets",
+		Long: `Show the draft as of REF (now by default): the agreed text of every clause in
+order, and each open proposal in square brackets attributed to its party,
+stale ones marked. --agreed-only gives the clean agreed text.
+
+REF is round:N (the end of round N, or now while it is open), round:N:start,
+@N (just after the N-th event), an RFC 3339 time, or head.`,
+		Example: `  treaty draft
+  treaty draft --at round:1 --agreed-only
+  treaty draft --format html > draft.html
+  treaty draft --at 2026-11-20T18:00:00Z --format json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := parseRef("--at", at)
+			if err != nil {
+				return err
+			}
+			r, err := a.reader(cmd.Context())
+			if err != nil {
+				return err
+			}
+			m, err := r.At(cmd.Context(), ref)
+			if err != nil {
+				return err
+			}
+			return a.writeDraft(projections.BuildDraft(m, agreedOnly))
+		},
+	}
+	c.Flags().StringVar(&at, "at", "head", "the moment to show (REF)")
+	c.Flags().BoolVar(&agreedOnly, "agreed-only", false, "only the agreed text, without proposals")
+	return withFormats(c, "text", "markdown", "json", "html")
+}
+
+func (a *app) writeDraft(d projections.Draft) error {
+	switch a.format {
+	case "json":
+		return a.writeJSON(d)
+	case "markdown":
+		return projections.WriteDraftMarkdown(a.stdout, d)
+	case "html":
+		return projections.WriteDraftHTML(a.stdout, d)
+	}
+	return projections.WriteDraftText(a.stdout, d, a.style())
+}
+
+// parseRef parses a REF flag; a malformed one is a usage error.
+func parseRef(flag, s string) (projections.Ref, error) {
+	ref, err := projections.ParseRef(s)
+	if err != nil {
+		return ref, usagef("%s: %v", flag, err)
+	}
+	return ref, nil
+}

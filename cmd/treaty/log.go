@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/treaty-engine/treaty/projections"
+)
+
+func (a *app) logCommand() *cobra.Command {
+	var since, until string
+	c := &cobra.Command{
+		Use:   "log [--since REF] [--until REF] [--format text|json]",
+		Short: "List every event, oldest first",
+		Long: `List the negotiation's events, oldest first: number, time, round, party,
+author, type and a summary. --since REF starts after that moment, --until REF
+stops at it; --format json writes one JSON object per line.`,
+		Example: `  treaty log
+  treaty log --since round:1 --until round:2
+  treaty log --format json | jq 'select(.type == "ProposalAdopted")'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			r, err := a.reader(ctx)
+			if err != nil {
+				return err
+			}
+			lo, hi := 0, -1
+			if since != "" || until != "" {
+				head, err := r.Head(ctx)
+				if err != nil {
+					return err
+				}
+				if since != "" {
+					ref, err := parseRef("--since", since)
+					if err != nil {
+						return err
+					}
+					if lo, err = r.Resolve(ctx, ref, head.State); err != nil {
+						return err
+					}
+				}
+				if until != "" {
+					ref, err := parseRef("--until", until)
+					if err != nil {
+						return err
+					}
+					if hi, err = r.Resolve(ctx, ref, head.State); err != nil {
+						return err
+					}
+				}
+			}
+			w := bufio.NewWriter(a.stdout)
+			defer w.Flush()
+			st := a.style()
+			for rec, err := range projections.Events(ctx, a.store, r.Treaty(), lo) {
+				if err != nil {
+					return err
+				}
+				if hi >= 0 && rec.Number > hi {
+					break
+				}
+				e, err := projections.EntryOf(rec)
+				if err != nil {
+					return err
+				}
+				if a.format == "json" {
+					line, err := json.Marshal(e)
+					if err != nil {
+						return err
+					}
+					w.Write(append(line, '\n'))
+					continue
+				}
+				round := "-"
+				if e.Round > 0 {
+					round = fmt.Sprint(e.Round)
+				}
+				party := e.Party
+				if party == "" {
+					party = "-"
+				}
+				// Pad before colouring: escape codes have no width.
+				fmt.Fprintf(w, "%6d  %s  %3s  %-4s  %-16s  %s  %s\n", e.Event, st.Dim(e.Time.UTC().Format("2006-01-02 15:04:05")),
+					round, party, clip(e.Author, 16), st.Bold(fmt.Sprintf("%-17s", e.Type)), e.Summary)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&since, "since", "", "start after this moment (REF)")
+	c.Flags().StringVar(&until, "until", "", "stop at this moment (REF)")
+	return c
+}
+
+// clip shortens s to n characters for a column.
+func clip(s string, n int) string {
+	if s == "" {
+		return "-"
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

@@ -1,0 +1,110 @@
+// Command treaty drafts negotiated texts as an append-only log of events:
+// parties table clause edits and take positions on them, and the draft, the
+// redline between rounds and the log are projections of that history.
+//
+// This package is the only place where the domain, the projections and the
+// event store meet: flags, opening the store, the write path, output. The
+// command-line contract is ../shared/CLI.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
+)
+
+// Exit statuses, as CLI.md sets them.
+const (
+	exitOK      = 0
+	exitRefused = 1
+	exitUsage   = 2
+	exitProblem = 3
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns its exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	a := newApp(stdin, stdout, stderr)
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	a.close()
+	if cmd != nil && !a.ran {
+		a.commandPath = cmd.CommandPath()
+	}
+	if err == nil {
+		return exitOK
+	}
+	var problem *verifyProblem
+	var usage *usageError
+	switch {
+	case errors.As(err, &problem):
+		fmt.Fprintf(stderr, "treaty: %v\n", err)
+		return exitProblem
+	case errors.As(err, &usage) || !a.ran:
+		// Errors before a command runs are cobra's: an unknown command
+		// or flag, a missing argument.
+		fmt.Fprintf(stderr, "treaty: %v\n", err)
+		if !strings.Contains(err.Error(), "--help") {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", a.commandPath)
+		}
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "treaty: interrupted")
+		return exitRefused
+	}
+	fmt.Fprintf(stderr, "treaty: %v\n", err)
+	return exitRefused
+}
+
+// usageError is a command line that does not say what to do: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// verifyProblem is a log that verify found broken: exit status 3.
+type verifyProblem struct{ err error }
+
+func (e *verifyProblem) Error() string { return e.err.Error() }
+func (e *verifyProblem) Unwrap() error { return e.err }
+
+// exactArgs is cobra.ExactArgs with a message that says what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < n:
+			return usagef("%s needs %s", cmd.CommandPath(), what)
+		case len(args) > n:
+			return usagef("%s takes %s, not %q", cmd.CommandPath(), what, strings.Join(args[n:], " "))
+		}
+		return nil
+	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/treaty-engine/treaty/projections"
+)
+
+func (a *app) proposalsCommand() *cobra.Command {
+	var all bool
+	c := &cobra.Command{
+		Use:   "proposals [--all]",
+		Short: "List the open proposals (all with --all)",
+		Long: `List the open proposals, oldest first, with who accepts, who objects and whose
+acceptance each still awaits. Stale proposals are open but can no longer be
+accepted. --all adds the adopted and withdrawn ones.`,
+		Example: "  treaty proposals\n  treaty proposals --all --format json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := a.reader(cmd.Context())
+			if err != nil {
+				return err
+			}
+			read := r.Head
+			if all {
+				read = r.History
+			}
+			m, err := read(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ps := projections.Proposals(m.State)
+			if a.format == "json" {
+				if ps == nil {
+					ps = []projections.ProposalSummary{}
+				}
+				return a.writeJSON(ps)
+			}
+			if len(ps) == 0 {
+				a.info("No open proposals in %s.", r.Treaty())
+				return nil
+			}
+			return projections.WriteProposalsText(a.stdout, ps, a.style())
+		},
+	}
+	c.Flags().BoolVar(&all, "all", false, "include adopted and withdrawn proposals")
+	return c
+}
+
+func (a *app) showCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show P",
+		Short: "Show one proposal with its redline against the text it amends",
+		Long: `Show proposal P (its ID or a unique prefix of at least 4 characters): where it
+stands, every party's position, and its word-level redline against the text of
+the clause it was drafted against.`,
+		Example:           "  treaty show 3f2a91c0\n  treaty show 3f2a --format json",
+		Args:              exactArgs(1, "the proposal to show (its ID or a unique prefix)"),
+		ValidArgsFunction: a.completeOpenProposals,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := a.reader(cmd.Context())
+			if err != nil {
+				return err
+			}
+			d, err := r.Proposal(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if a.format == "json" {
+				return a.writeJSON(d)
+			}
+			return projections.WriteProposalText(a.stdout, d, a.style())
+		},
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"github.com/google/uuid"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+func (a *app) proposeCommand() *cobra.Command {
+	var clause, text, file, heading, after, note string
+	var del, first bool
+	c := &cobra.Command{
+		Use:   "propose --clause ID (--text T | --file F | --delete) [--heading H] [--after ID | --first] [--note T]",
+		Short: "Table a proposal: a new clause, an amendment or a deletion",
+		Long: `Table a proposal on a clause. A clause that has no agreed text gets new text
+(an insertion); a clause with agreed text gets its whole text replaced (an
+amendment); --delete proposes removing it. The proposing party counts as
+accepting. Prints the proposal's ID alone on a line.
+
+A clause not yet in the draft takes its place when tabled: after the clause
+named by --after, first with --first, else at the end. On a clause already in
+the draft, --after and --first move it when the proposal is adopted.
+
+Text from --file is read as UTF-8 ("-" reads standard input); Windows line
+endings become newlines. Surrounding whitespace is trimmed.`,
+		Example: `  treaty --as UA propose --clause security-guarantees --heading "Security guarantees" \
+    --text "The Parties shall consult within 24 hours." --after preamble
+  treaty --as US propose --clause security-guarantees --file amendment.txt --note "adds a deadline"
+  treaty --as EU propose --clause sanctions --delete`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			party, err := a.needParty()
+			if err != nil {
+				return err
+			}
+			flags := cmd.Flags()
+			given := 0
+			for _, f := range []string{"text", "file", "delete"} {
+				if flags.Changed(f) {
+					given++
+				}
+			}
+			switch {
+			case clause == "":
+				return usagef("propose needs --clause ID")
+			case given != 1:
+				return usagef("propose needs exactly one of --text, --file or --delete")
+			case after != "" && first:
+				return usagef("--after and --first are alternatives; give one")
+			}
+			if err := domain.CheckSlug("clause ID", clause); err != nil {
+				return &usageError{fmt.Errorf("--clause: %w", err)}
+			}
+			if after != "" {
+				if err := domain.CheckSlug("clause ID", after); err != nil {
+					return &usageError{fmt.Errorf("--after: %w", err)}
+				}
+			}
+			if flags.Changed("file") {
+				if text, err = a.readText(file); err != nil {
+					return err
+				}
+			}
+			cmdTable := domain.Table{Proposal: uuid.NewString(), Clause: clause, Party: party, Text: text,
+				Delete: del, After: after, First: first, Note: note, MaxText: a.maxText}
+			if flags.Changed("heading") {
+				cmdTable.Heading = &heading
+			}
+			out, err := a.act(cmd.Context(), func(*domain.State) (domain.Command, error) { return cmdTable, nil })
+			if err != nil {
+				return err
+			}
+			tabled := out.events[0].(domain.ProposalTabled)
+			adopted := len(out.events) > 1
+			awaiting := []string{}
+			if p, _ := out.state.Proposal(tabled.Proposal); p.Status == domain.StatusOpen {
+				awaiting = nonNil(out.state.Awaiting(p))
+			}
+			if a.format == "json" {
+				return a.writeJSON(map[string]any{"proposal": tabled.Proposal, "clause": tabled.Clause,
+					"action": tabled.Action, "party": tabled.Party, "adopted": adopted,
+					"awaiting": awaiting, "event": out.first})
+			}
+			fmt.Fprintln(a.stdout, tabled.Proposal)
+			if adopted {
+				a.info("Tabled and adopted: %s is the only party. Clause %s is at revision %d.", party, clause, out.state.Clauses[clause].Revision)
+			} else {
+				a.info("Tabled: %s of clause %s; awaiting %s.", tabled.Action, clause, strings.Join(awaiting, ", "))
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&clause, "clause", "", "the clause's ID (a short slug such as security-guarantees)")
+	f.StringVar(&text, "text", "", "the clause's whole proposed text")
+	f.StringVar(&file, "file", "", `read the proposed text from a file ("-": standard input)`)
+	f.BoolVar(&del, "delete", false, "propose deleting the clause")
+	f.StringVar(&heading, "heading", "", "the clause's proposed heading")
+	f.StringVar(&after, "after", "", "place the clause after this clause")
+	f.BoolVar(&first, "first", false, "place the clause first")
+	f.StringVar(&note, "note", "", "a note explaining the proposal")
+	_ = c.RegisterFlagCompletionFunc("clause", a.completeClauses)
+	_ = c.RegisterFlagCompletionFunc("after", a.completeClauses)
+	return c
+}
+
+// readText reads a proposal's text from a file or standard input, refusing
+// more than --max-text bytes without reading them all.
+func (a *app) readText(name string) (string, error) {
+	var r io.Reader
+	if name == "-" {
+		r = a.stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return "", fmt.Errorf("--file: %w", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return "", fmt.Errorf("--file %s is a directory; give a text file", name)
+		}
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, int64(a.maxText)+1))
+	if err != nil {
+		return "", fmt.Errorf("--file %s: %w", name, err)
+	}
+	if len(data) > a.maxText {
+		return "", fmt.Errorf("--file %s holds more than %d bytes, the limit on a clause's text (--max-text)", name, a.maxText)
+	}
+	return strings.ReplaceAll(string(data), "\r\n", "\n"), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,232 @@
+package main
+
+// End-to-end scripts of the real binary: every command of CLI.md, its
+// outputs and its refusals. The scripts are in testdata/script; the script
+// language is github.com/rogpeppe/go-internal/testscript's, with the few
+// commands below added.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	_ "modernc.org/sqlite"
+
+	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"treaty": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// scriptEnv are the variables a script starts without: the binary must not
+// pick up the environment of whoever runs the tests. (testscript builds a
+// fresh environment for each script; Setup makes sure of these.) Colour needs
+// a terminal, which a script's stdout never is, so NO_COLOR does not matter.
+var scriptEnv = []string{"TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS"}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			vars := env.Vars[:0]
+			for _, kv := range env.Vars {
+				name, _, _ := strings.Cut(kv, "=")
+				if !slices.Contains(scriptEnv, name) {
+					vars = append(vars, kv)
+				}
+			}
+			env.Vars = vars
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"status":  cmdStatus,
+			"capture": cmdCapture,
+			"events":  cmdEvents,
+			"sqlexec": cmdSQLExec,
+			"bytes":   cmdBytes,
+		},
+	})
+}
+
+// status N PROG [ARGS...]: run PROG (the treaty binary in practice) and
+// check that it exits with status N exactly; stdout and stderr are kept for
+// the stdout and stderr commands that follow.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("status does not take '!': give the exit status expected")
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: status N PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil || want < 0 {
+		ts.Fatalf("status: %q is not an exit status", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		got = exit.ExitCode()
+	case err != nil:
+		ts.Fatalf("status: cannot run %s: %v", args[1], err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d; want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// capture VAR [REGEXP]: set the environment variable VAR from the stdout of
+// the previous command: its last non-empty line, trimmed, or with REGEXP the
+// first submatch (the whole match when REGEXP has no group).
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("capture does not take '!'")
+	}
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: capture VAR [REGEXP]")
+	}
+	out := ts.ReadFile("stdout")
+	var value string
+	if len(args) == 2 {
+		re, err := regexp.Compile("(?m)" + args[1])
+		ts.Check(err)
+		m := re.FindStringSubmatch(out)
+		if m == nil {
+			ts.Fatalf("capture %s: stdout does not match %q", args[0], args[1])
+		}
+		value = m[0]
+		if len(m) > 1 {
+			value = m[1]
+		}
+	} else {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		value = strings.TrimSpace(lines[len(lines)-1])
+	}
+	if value == "" {
+		ts.Fatalf("capture %s: nothing to capture from stdout", args[0])
+	}
+	ts.Setenv(args[0], value)
+	ts.Logf("%s=%s", args[0], value)
+}
+
+// events [-store PATH] N [TREATY]: the store holds exactly N events of the
+// negotiation TREATY (default $TREATY), or N events in all when neither is
+// given ('!': not N). The store is -store, else $TREATY_STORE, else
+// treaty.db; a store file that does not exist holds no event.
+func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
+	path := ts.Getenv("TREATY_STORE")
+	if len(args) >= 2 && args[0] == "-store" {
+		path, args = args[1], args[2:]
+	}
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: events [-store PATH] N [TREATY]")
+	}
+	if path == "" {
+		path = "treaty.db"
+	}
+	path = ts.MkAbs(strings.TrimPrefix(path, "sqlite:"))
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("events: %q is not a number", args[0])
+	}
+	treaty := ts.Getenv("TREATY")
+	if len(args) == 2 {
+		treaty = args[1]
+	}
+	what := "events in all"
+	if treaty != "" {
+		what = "events of " + treaty
+	}
+	got := 0
+	if _, err := os.Stat(path); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		store, err := eventstore.Open(ctx, "sqlite:"+path, eventstore.ReadOnly())
+		if err != nil {
+			ts.Fatalf("events: open %s: %v", path, err)
+		}
+		defer store.Close()
+		streams, err := store.Streams(ctx, projections.StreamPrefix)
+		if err != nil {
+			ts.Fatalf("events: list the streams of %s: %v", path, err)
+		}
+		for _, s := range streams {
+			if treaty == "" || s.Name == projections.Stream(treaty) {
+				got += int(s.Events)
+			}
+		}
+	}
+	switch {
+	case neg && got == want:
+		ts.Fatalf("the store %s holds %d %s; want any other number", filepath.Base(path), got, what)
+	case !neg && got != want:
+		ts.Fatalf("the store %s holds %d %s; want %d", filepath.Base(path), got, what, want)
+	}
+}
+
+// sqlexec DBFILE SQL: run a statement against an SQLite file (to damage a
+// stored event on purpose). It fails unless the statement changes a row.
+func cmdSQLExec(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("sqlexec does not take '!'")
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: sqlexec DBFILE SQL")
+	}
+	db, err := sql.Open("sqlite", ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer db.Close()
+	res, err := db.Exec(args[1])
+	if err != nil {
+		ts.Fatalf("sqlexec %s: %v", args[1], err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		ts.Fatalf("sqlexec %s: no row changed", args[1])
+	}
+}
+
+// bytes TARGET GOSTRING [COUNT]: the Go string literal GOSTRING (with
+// escapes such as \xff, \x00 or \u0456), repeated COUNT times, written to the
+// file TARGET, or with TARGET env:NAME set as the environment variable NAME,
+// for bytes that a script line cannot hold.
+func cmdBytes(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("bytes does not take '!'")
+	}
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: bytes FILE|env:NAME GOSTRING [COUNT]")
+	}
+	s, err := strconv.Unquote(args[1])
+	if err != nil {
+		ts.Fatalf("bytes: %s is not a Go string literal: %v", args[1], err)
+	}
+	if len(args) == 3 {
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 0 {
+			ts.Fatalf("bytes: %q is not a count", args[2])
+		}
+		s = strings.Repeat(s, n)
+	}
+	if name, ok := strings.CutPrefix(args[0], "env:"); ok {
+		ts.Setenv(name, s)
+		return
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(s), 0o666))
+}

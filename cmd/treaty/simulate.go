@@ -1,0 +1,361 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections"
+)
+
+func (a *app) simulateCommand() *cobra.Command {
+	var o simOptions
+	c := &cobra.Command{
+		Use:   "simulate --clauses N --rounds R --events E [--seed S]",
+		Short: "Write a large synthetic negotiation, to size a store or measure speed",
+		Long: `Generate a negotiation of exactly E events over R rounds on N clauses, through
+the real rules and the real store (appended in batches), the same for the same
+seed. Parties table insertions, amendments that change a few words and the
+odd deletion; they accept, object and withdraw; stale proposals get
+withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
+		Example: `  treaty --store /tmp/big.db simulate --clauses 200 --rounds 20 --events 100000
+  treaty --store /tmp/big.db draft --agreed-only | head`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case o.clauses < 1:
+				return usagef("--clauses must be at least 1")
+			case o.rounds < 1:
+				return usagef("--rounds must be at least 1")
+			case o.events < 1+3*o.rounds:
+				return usagef("--events must be at least %d for %d rounds (an opening, and each round opened, used and closed)", 1+3*o.rounds, o.rounds)
+			}
+			o.treaty = a.treaty
+			if o.treaty == "" {
+				o.treaty = "simulation"
+			}
+			store, err := a.openStore(cmd.Context(), true)
+			if err != nil {
+				return err
+			}
+			update, done := a.progress(o.events, "simulating")
+			started := time.Now()
+			res, err := simulate(cmd.Context(), store, o, update)
+			done()
+			if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+				return fmt.Errorf("the store %s already holds a negotiation %s; choose another --treaty or store", a.storeURI, o.treaty)
+			}
+			if err != nil {
+				return err
+			}
+			elapsed := time.Since(started)
+			rate := float64(res.events) / elapsed.Seconds()
+			if a.format == "json" {
+				return a.writeJSON(map[string]any{"treaty": o.treaty, "events": res.events, "clauses": o.clauses,
+					"rounds": o.rounds, "proposals": res.proposals, "adopted": res.adopted, "withdrawn": res.withdrawn,
+					"seconds": elapsed.Seconds(), "events_per_second": rate})
+			}
+			fmt.Fprintf(a.stdout, "Simulated %s: %d events in %.2f s (%.0f events/s); %d clauses, %d rounds, %d proposals (%d adopted, %d withdrawn).\n",
+				o.treaty, res.events, elapsed.Seconds(), rate, o.clauses, o.rounds, res.proposals, res.adopted, res.withdrawn)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.IntVar(&o.clauses, "clauses", 50, "number of clauses")
+	f.IntVar(&o.rounds, "rounds", 5, "number of rounds")
+	f.IntVar(&o.events, "events", 10000, "number of events")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of the generator: the same seed gives the same negotiation")
+	return c
+}
+
+type simOptions struct {
+	treaty                  string
+	clauses, rounds, events int
+	seed                    uint64
+}
+
+type simResult struct {
+	events, proposals, adopted, withdrawn int
+}
+
+// simBatch is how many events simulate appends at once; commands are never
+// split across batches.
+const simBatch = 2000
+
+var simParties = []domain.Party{
+	{Code: "UA", Name: "Ukraine", Role: domain.RoleParty},
+	{Code: "US", Name: "United States", Role: domain.RoleParty},
+	{Code: "EU", Name: "European Union", Role: domain.RoleParty},
+	{Code: "UK", Name: "United Kingdom", Role: domain.RoleParty},
+	{Code: "DE", Name: "Germany", Role: domain.RoleObserver},
+}
+
+var simWords = strings.Fields(`the parties shall may consult within hours days assistance measures fund
+reconstruction security guarantee commission report monitor review sanctions territory sovereignty
+integrity charter united nations framework agreement article paragraph provision implementation
+obligation right party state ukraine european union states kingdom in of and or to for with by on
+under without prejudice notwithstanding accordance subject consent unanimous annual quarterly joint
+сторони зобов'язуються гарантії безпеки відбудова угода україна`)
+
+// simulator chooses acts the way a busy negotiation might, and lets the
+// domain decide them.
+type simulator struct {
+	rng     *rand.Rand
+	s       domain.State
+	opts    simOptions
+	open    idSet // open proposals that can still be accepted
+	stale   idSet // open but stale: their proposers withdraw them
+	clauses []string
+	at      time.Time
+	res     simResult
+	ids     *rand.ChaCha8
+}
+
+func simulate(ctx context.Context, store eventstore.Store, o simOptions, progress func(int)) (simResult, error) {
+	// Event and proposal IDs follow from the seed and the treaty ID, so two
+	// simulations with one seed can share a store.
+	seed := sha256.Sum256(fmt.Appendf(nil, "%d/%s", o.seed, o.treaty))
+	if streams, err := store.Streams(ctx, projections.Stream(o.treaty)); err != nil {
+		return simResult{}, err
+	} else if slices.ContainsFunc(streams, func(s eventstore.StreamInfo) bool { return s.Name == projections.Stream(o.treaty) }) {
+		return simResult{}, fmt.Errorf("%w: %s exists", eventstore.ErrWrongExpectedRevision, o.treaty)
+	}
+	sim := &simulator{rng: rand.New(rand.NewPCG(o.seed, 0x7472656174790a)), opts: o, ids: rand.NewChaCha8(seed),
+		at: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
+	for i := range o.clauses {
+		sim.clauses = append(sim.clauses, fmt.Sprintf("clause-%03d", i+1))
+	}
+	r := projections.NewReader(store, o.treaty, true)
+	stream := projections.Stream(o.treaty)
+	var batch []eventstore.EventData
+	expected := eventstore.NoStream()
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		rev, err := store.Append(ctx, stream, expected, batch...)
+		if err != nil {
+			return err
+		}
+		expected = eventstore.Exact(rev)
+		batch = batch[:0]
+		progress(sim.s.Events)
+		return nil
+	}
+	do := func(c domain.Command, party string) error {
+		evs, err := domain.Decide(&sim.s, c)
+		if err != nil {
+			return fmt.Errorf("simulated %T by %s refused: %w", c, party, err)
+		}
+		sim.at = sim.at.Add(time.Duration(5+sim.rng.IntN(120)) * time.Second)
+		for _, e := range evs {
+			typ, data, err := domain.Encode(e)
+			if err != nil {
+				return err
+			}
+			meta, err := domain.EncodeMeta(domain.Meta{Party: party, Author: "sim-" + strings.ToLower(party), Round: sim.s.RoundOf(e), Time: sim.at})
+			if err != nil {
+				return err
+			}
+			batch = append(batch, eventstore.EventData{ID: sim.eventID(), Type: typ, Data: data, Metadata: meta})
+			if err := sim.s.Evolve(e); err != nil {
+				return err
+			}
+			sim.observe(e)
+		}
+		if len(batch) >= simBatch {
+			return flush()
+		}
+		return ctx.Err()
+	}
+	if err := do(domain.OpenTreaty{Treaty: o.treaty, Title: fmt.Sprintf("Simulated negotiation (seed %d)", o.seed), Parties: simParties}, "DE"); err != nil {
+		return sim.res, err
+	}
+	for round := 1; round <= o.rounds; round++ {
+		// Spread what is left evenly over the rounds left.
+		end := 1 + (o.events-1)*round/o.rounds
+		sim.at = sim.at.Add(6 * 24 * time.Hour)
+		if err := do(domain.OpenRound{Party: "DE", Name: fmt.Sprintf("Round %d", round)}, "DE"); err != nil {
+			return sim.res, err
+		}
+		for sim.s.Events < end-1 {
+			c, party := sim.next(end - 1 - sim.s.Events)
+			if err := do(c, party); err != nil {
+				return sim.res, err
+			}
+		}
+		if err := do(domain.CloseRound{Party: "DE"}, "DE"); err != nil {
+			return sim.res, err
+		}
+		if err := flush(); err != nil {
+			return sim.res, err
+		}
+		// Leave a checkpoint at every round's end, for diffs between rounds.
+		r.Checkpoint(ctx, &sim.s, sim.at)
+	}
+	sim.res.events = sim.s.Events
+	return sim.res, flush()
+}
+
+// observe keeps the simulator's sets of open and stale proposals.
+func (sim *simulator) observe(e domain.Event) {
+	switch e := e.(type) {
+	case domain.ProposalTabled:
+		sim.res.proposals++
+		sim.open.add(e.Proposal)
+	case domain.ProposalWithdrawn:
+		sim.res.withdrawn++
+		sim.open.remove(e.Proposal)
+		sim.stale.remove(e.Proposal)
+	case domain.ProposalAdopted:
+		sim.res.adopted++
+		sim.open.remove(e.Proposal)
+		for _, p := range sim.s.OpenProposals(e.Clause) {
+			sim.open.remove(p.Proposal)
+			sim.stale.add(p.Proposal)
+		}
+	}
+}
+
+// idSet is a set of IDs with constant-time random choice and removal.
+type idSet struct {
+	ids []string
+	at  map[string]int
+}
+
+func (s *idSet) add(id string) {
+	if s.at == nil {
+		s.at = map[string]int{}
+	}
+	if _, ok := s.at[id]; !ok {
+		s.at[id] = len(s.ids)
+		s.ids = append(s.ids, id)
+	}
+}
+
+func (s *idSet) remove(id string) {
+	i, ok := s.at[id]
+	if !ok {
+		return
+	}
+	last := s.ids[len(s.ids)-1]
+	s.ids[i], s.at[last] = last, i
+	s.ids = s.ids[:len(s.ids)-1]
+	delete(s.at, id)
+}
+
+func (s *idSet) len() int { return len(s.ids) }
+
+func (s *idSet) pick(rng *rand.Rand) string { return s.ids[rng.IntN(len(s.ids))] }
+
+// next picks an act that fits in room events. Stale proposals are soon
+// withdrawn and new ones tabled only while few are open, so the draft keeps
+// the shape of a real one: mostly agreed text, some brackets.
+func (sim *simulator) next(room int) (domain.Command, string) {
+	for {
+		x := sim.rng.IntN(100)
+		switch {
+		case x < 30 && sim.stale.len() > 0:
+			p := sim.s.Proposals[sim.stale.pick(sim.rng)]
+			return domain.Withdraw{Proposal: p.Proposal, Party: p.Party}, p.Party
+		case x < 75 && sim.open.len() > 0, sim.open.len() > len(sim.clauses):
+			p := sim.s.Proposals[sim.open.pick(sim.rng)]
+			if x == 30 {
+				return domain.Withdraw{Proposal: p.Proposal, Party: p.Party}, p.Party
+			}
+			awaiting := sim.s.Awaiting(p)
+			party := awaiting[sim.rng.IntN(len(awaiting))]
+			if x < 38 && p.Positions[party].Stance != domain.Objects {
+				return domain.Object{Proposal: p.Proposal, Party: party, Reason: "not acceptable as drafted"}, party
+			}
+			if room < 2 && len(awaiting) == 1 {
+				continue // its adoption would not fit
+			}
+			return domain.Accept{Proposal: p.Proposal, Party: party}, party
+		default:
+			return sim.table()
+		}
+	}
+}
+
+// table drafts a proposal on a random clause: its first text, a few words
+// changed, or now and then its deletion.
+func (sim *simulator) table() (domain.Command, string) {
+	party := simParties[sim.rng.IntN(len(simParties))].Code
+	id := uuid.Must(uuid.NewRandomFromReader(sim.ids)).String()
+	// Mostly a clause nobody has a proposal on yet.
+	clause := sim.clauses[sim.rng.IntN(len(sim.clauses))]
+	for try := 0; try < 3 && len(sim.s.OpenProposals(clause)) > 0; try++ {
+		clause = sim.clauses[sim.rng.IntN(len(sim.clauses))]
+	}
+	t := domain.Table{Proposal: id, Clause: clause, Party: party}
+	c := sim.s.Clauses[clause]
+	switch {
+	case c == nil || !c.Agreed():
+		t.Text = sim.words(30 + sim.rng.IntN(50))
+		if c == nil || !sim.s.InDraft(clause) {
+			h := "Article on " + sim.words(2)
+			t.Heading = &h
+			if draft := sim.s.Draft(); len(draft) > 0 && sim.rng.IntN(3) == 0 {
+				t.After = draft[sim.rng.IntN(len(draft))].ID
+			}
+		}
+	case sim.rng.IntN(100) == 0:
+		t.Delete = true
+	default:
+		words := strings.Fields(c.Text)
+		for range 1 + sim.rng.IntN(4) {
+			i := sim.rng.IntN(len(words))
+			switch sim.rng.IntN(3) {
+			case 0:
+				words[i] = simWords[sim.rng.IntN(len(simWords))]
+			case 1:
+				words = slices.Insert(words, i, simWords[sim.rng.IntN(len(simWords))])
+			default:
+				if len(words) > 5 {
+					words = slices.Delete(words, i, i+1)
+				}
+			}
+		}
+		t.Text = strings.Join(words, " ")
+		if t.Text == c.Text {
+			t.Text += " " + simWords[sim.rng.IntN(len(simWords))]
+		}
+	}
+	return t, party
+}
+
+func (sim *simulator) words(n int) string {
+	w := make([]string, n)
+	for i := range w {
+		w[i] = simWords[sim.rng.IntN(len(simWords))]
+	}
+	r := []rune(strings.Join(w, " "))
+	r[0] = unicode.ToUpper(r[0])
+	return string(r) + "."
+}
+
+// eventID returns a version 7 UUID for the simulated clock: ordered by time
+// like the IDs of real events, and the same for the same seed.
+func (sim *simulator) eventID() uuid.UUID {
+	var id uuid.UUID
+	_, _ = sim.ids.Read(id[:]) // ChaCha8 never fails
+	ms := uint64(sim.at.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (40 - 8*i))
+	}
+	id[6] = 0x70 | id[6]&0x0f // version 7
+	id[8] = 0x80 | id[8]&0x3f // RFC 4122 variant
+	return id
+}
