@@ -17,19 +17,20 @@ type closedSet struct {
 	recent map[string]ClosedProposal
 }
 
-// closedTable is closed proposals sorted by ID, column by column.
+// closedTable is closed proposals sorted by ID. It is read in place from
+// its encoding: one string of all the IDs, and the fixed-size rows, decoded
+// only when a proposal is looked at.
 type closedTable struct {
 	ids   string   // every ID, concatenated in order
 	off   []uint32 // ID i is ids[off[i]:off[i+1]]
-	rows  []closedRow
+	rows  []byte   // rowSize bytes per proposal (see row)
 	names []string // the clause IDs and party codes rows refer to
 }
 
-type closedRow struct {
-	clause, party          uint32 // indexes into names
-	action, status         uint8
-	tabled, round, closeAt uint32
-}
+// A row is, little-endian: clause and party (indexes into names, uint32
+// each), action and status (one byte each), then the events it was
+// tabled, its round and the event it was closed (uint32 each).
+const rowSize = 4 + 4 + 1 + 1 + 4 + 4 + 4
 
 var (
 	actionCodes = []Action{ActionInsert, ActionAmend, ActionDelete}
@@ -45,15 +46,16 @@ func code[T comparable](all []T, v T) uint8 {
 	return 0
 }
 
-func (t *closedTable) len() int { return len(t.rows) }
+func (t *closedTable) len() int { return max(len(t.off)-1, 0) }
 
 func (t *closedTable) id(i int) string { return t.ids[t.off[i]:t.off[i+1]] }
 
 func (t *closedTable) at(i int) ClosedProposal {
-	r := t.rows[i]
-	return ClosedProposal{ID: t.id(i), Clause: t.names[r.clause], Party: t.names[r.party],
-		Action: actionCodes[r.action], Status: statusCodes[r.status],
-		Tabled: int(r.tabled), Round: int(r.round), Closed: int(r.closeAt)}
+	r := t.rows[i*rowSize:]
+	le := binary.LittleEndian
+	return ClosedProposal{ID: t.id(i), Clause: t.names[le.Uint32(r)], Party: t.names[le.Uint32(r[4:])],
+		Action: actionCodes[r[8]], Status: statusCodes[r[9]],
+		Tabled: int(le.Uint32(r[10:])), Round: int(le.Uint32(r[14:])), Closed: int(le.Uint32(r[18:]))}
 }
 
 // search returns the index of the first ID not less than id.
@@ -108,9 +110,9 @@ func (c *closedSet) withPrefix(prefix string) []string {
 	return ids
 }
 
-// marshal encodes every closed proposal as one sorted table: a count, the
-// names, the IDs, then fixed-size rows, all little-endian.
-func (c *closedSet) marshal() []byte {
+// marshal appends to b every closed proposal as one sorted table: the names,
+// the count, each ID's length, the IDs, then the rows.
+func (c *closedSet) marshal(b []byte) []byte {
 	all := make([]ClosedProposal, 0, c.len())
 	for p := range c.each {
 		all = append(all, p)
@@ -127,37 +129,35 @@ func (c *closedSet) marshal() []byte {
 		}
 		return i
 	}
-	rows := make([]closedRow, len(all))
-	for i, p := range all {
-		rows[i] = closedRow{clause: name(p.Clause), party: name(p.Party), action: code(actionCodes, p.Action),
-			status: code(statusCodes, p.Status), tabled: uint32(p.Tabled), round: uint32(p.Round), closeAt: uint32(p.Closed)}
+	le := binary.LittleEndian
+	rows := make([]byte, 0, len(all)*rowSize)
+	for _, p := range all {
+		rows = le.AppendUint32(rows, name(p.Clause))
+		rows = le.AppendUint32(rows, name(p.Party))
+		rows = append(rows, code(actionCodes, p.Action), code(statusCodes, p.Status))
+		rows = le.AppendUint32(rows, uint32(p.Tabled))
+		rows = le.AppendUint32(rows, uint32(p.Round))
+		rows = le.AppendUint32(rows, uint32(p.Closed))
 	}
-	b := binary.AppendUvarint(nil, uint64(len(names)))
+	b = binary.AppendUvarint(b, uint64(len(names)))
 	for _, n := range names {
 		b = binary.AppendUvarint(b, uint64(len(n)))
 		b = append(b, n...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(all)))
 	for _, p := range all {
-		b = append(b, byte(len(p.ID)))
+		b = append(b, byte(len(p.ID))) // proposal IDs are slugs of at most 64 bytes
+	}
+	for _, p := range all {
 		b = append(b, p.ID...)
 	}
-	for _, r := range rows {
-		b = binary.LittleEndian.AppendUint32(b, r.clause)
-		b = binary.LittleEndian.AppendUint32(b, r.party)
-		b = append(b, r.action, r.status)
-		b = binary.LittleEndian.AppendUint32(b, r.tabled)
-		b = binary.LittleEndian.AppendUint32(b, r.round)
-		b = binary.LittleEndian.AppendUint32(b, r.closeAt)
-	}
-	return b
+	return append(b, rows...)
 }
-
-const rowSize = 4 + 4 + 1 + 1 + 4 + 4 + 4
 
 var errClosedTable = errors.New("domain: closed-proposal table is truncated or malformed")
 
-// unmarshal decodes what marshal wrote, checking every length and index.
+// unmarshal reads what marshal wrote, checking every length, index and the
+// order of the IDs. The table keeps referring to b's rows.
 func (c *closedSet) unmarshal(b []byte) error {
 	uvarint := func() (int, bool) {
 		v, n := binary.Uvarint(b)
@@ -183,39 +183,31 @@ func (c *closedSet) unmarshal(b []byte) error {
 	if !ok || n > len(b) {
 		return errClosedTable
 	}
-	var ids strings.Builder
 	off := make([]uint32, n+1)
 	for i := range n {
-		if len(b) < 1 || int(b[0])+1 > len(b) {
-			return errClosedTable
-		}
-		l := int(b[0])
-		ids.Write(b[1 : 1+l])
-		b = b[1+l:]
-		off[i+1] = off[i] + uint32(l)
+		off[i+1] = off[i] + uint32(b[i])
 	}
-	all := ids.String()
-	for i := 1; i < n; i++ {
-		// Lookups search the table: it must be in order.
-		if all[off[i-1]:off[i]] >= all[off[i]:off[i+1]] {
-			return errClosedTable
-		}
-	}
-	if len(b) != n*rowSize {
+	b = b[n:]
+	total := int(off[n])
+	if len(b) != total+n*rowSize {
 		return errClosedTable
 	}
-	rows := make([]closedRow, n)
-	for i := range rows {
-		r := b[i*rowSize:]
-		rows[i] = closedRow{clause: binary.LittleEndian.Uint32(r), party: binary.LittleEndian.Uint32(r[4:]),
-			action: r[8], status: r[9], tabled: binary.LittleEndian.Uint32(r[10:]),
-			round: binary.LittleEndian.Uint32(r[14:]), closeAt: binary.LittleEndian.Uint32(r[18:])}
-		if int(rows[i].clause) >= nNames || int(rows[i].party) >= nNames ||
-			int(rows[i].action) >= len(actionCodes) || int(rows[i].status) >= len(statusCodes) {
+	ids, rows := string(b[:total]), b[total:]
+	for i := 1; i < n; i++ {
+		// Lookups search the table: it must be in order.
+		if ids[off[i-1]:off[i]] >= ids[off[i]:off[i+1]] {
 			return errClosedTable
 		}
 	}
-	c.base = closedTable{ids: all, off: off, rows: rows, names: names}
+	le := binary.LittleEndian
+	for i := range n {
+		r := rows[i*rowSize:]
+		if int(le.Uint32(r)) >= nNames || int(le.Uint32(r[4:])) >= nNames ||
+			int(r[8]) >= len(actionCodes) || int(r[9]) >= len(statusCodes) {
+			return errClosedTable
+		}
+	}
+	c.base = closedTable{ids: ids, off: off, rows: rows, names: names}
 	c.recent = nil
 	return nil
 }

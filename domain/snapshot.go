@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 
 // snapshotVersion changes whenever State or the meaning of a fold changes, so
 // that snapshots written by older code are ignored, never misread.
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 // SnapshotVersion identifies the encoding of MarshalBinary and the fold that
 // produced it; callers that cache snapshots key them by it.
@@ -26,8 +27,6 @@ type snapshot struct {
 	Clauses    map[string]*Clause
 	Proposals  map[string]*Proposal
 	KeepClosed bool
-	// Closed is the closed-proposal table in its own compact encoding.
-	Closed []byte
 	// Open lists each clause's open proposals in tabling order, which the
 	// proposals map cannot keep.
 	Open map[string][]string
@@ -47,23 +46,35 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	snap := snapshot{
 		Version: snapshotVersion, Treaty: s.Treaty, Title: s.Title, Parties: s.Parties,
 		Events: s.Events, Rounds: s.Rounds, Order: s.Order, Clauses: s.Clauses,
-		Proposals: s.Proposals, KeepClosed: s.KeepClosed, Open: s.byClause, Closed: s.closed.marshal(),
+		Proposals: s.Proposals, KeepClosed: s.KeepClosed, Open: s.byClause,
 	}
 	for id, p := range s.Proposals {
 		if p.Heading != nil && *p.Heading == "" {
 			snap.EmptyHeadings = append(snap.EmptyHeadings, id)
 		}
 	}
+	// The present (clauses, open proposals) in gob, then the closed-proposal
+	// table in its own encoding, which decodes in place: it is most of the
+	// bytes of a long negotiation.
 	var buf bytes.Buffer
-	err := gob.NewEncoder(&buf).Encode(snap)
-	return buf.Bytes(), err
+	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
+		return nil, err
+	}
+	out := binary.AppendUvarint(nil, uint64(buf.Len()))
+	out = append(out, buf.Bytes()...)
+	return s.closed.marshal(out), nil
 }
 
 // UnmarshalBinary restores a state encoded by MarshalBinary of the same
-// SnapshotVersion; any other version is refused.
+// SnapshotVersion; any other version is refused. The state may keep
+// referring to data, which the caller must not change afterwards.
 func (s *State) UnmarshalBinary(data []byte) error {
+	n, w := binary.Uvarint(data)
+	if w <= 0 || n > uint64(len(data)-w) {
+		return errors.New("domain: snapshot is truncated")
+	}
 	var snap snapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(data[w : w+int(n)])).Decode(&snap); err != nil {
 		return fmt.Errorf("domain: snapshot does not decode: %w", err)
 	}
 	if snap.Version != snapshotVersion {
@@ -72,7 +83,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	*s = State{Treaty: snap.Treaty, Title: snap.Title, Parties: snap.Parties, Events: snap.Events,
 		Rounds: snap.Rounds, Order: snap.Order, Clauses: snap.Clauses, Proposals: snap.Proposals,
 		KeepClosed: snap.KeepClosed, byClause: snap.Open}
-	if err := s.closed.unmarshal(snap.Closed); err != nil {
+	if err := s.closed.unmarshal(data[w+int(n):]); err != nil {
 		return err
 	}
 	if s.Clauses == nil {

@@ -96,7 +96,7 @@ func TestClosedTable(t *testing.T) {
 			Tabled: i, Round: i / 100, Closed: i + 3})
 	}
 	var d closedSet
-	if err := d.unmarshal(c.marshal()); err != nil {
+	if err := d.unmarshal(c.marshal(nil)); err != nil {
 		t.Fatal(err)
 	}
 	d.add(ClosedProposal{ID: "zzzz-new", Clause: "c1", Party: "UA", Action: ActionAmend, Status: StatusAdopted})
@@ -122,7 +122,7 @@ func TestClosedTable(t *testing.T) {
 		}
 	}
 	// Every truncation and corruption is refused, never a panic.
-	data := c.marshal()
+	data := c.marshal(nil)
 	for i := 0; i < len(data); i += 7 {
 		var e closedSet
 		if e.unmarshal(data[:i]) == nil && i > 0 {

@@ -326,4 +326,9 @@ type Cache interface {
 	// CachePut stores value under key, replacing any earlier value. On a
 	// read-only store it fails with an error wrapping ErrReadOnly.
 	CachePut(ctx context.Context, key string, value []byte) error
+	// CacheKeys lists the keys that start with prefix, in byte order.
+	CacheKeys(ctx context.Context, prefix string) ([]string, error)
+	// CacheDelete removes key; removing an absent key is not an error. On
+	// a read-only store it fails with an error wrapping ErrReadOnly.
+	CacheDelete(ctx context.Context, key string) error
 }

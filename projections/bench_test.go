@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -67,4 +68,49 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkHeadCheckpoint opens the store and reads the negotiation now from
+// its checkpoint, as every command does first.
+func BenchmarkHeadCheckpoint(b *testing.B) {
+	path := os.Getenv("TREATY_BENCH_STORE")
+	if path == "" {
+		b.Skip("set TREATY_BENCH_STORE to a store written by `treaty simulate`")
+	}
+	for b.Loop() {
+		s, err := eventstore.Open(context.Background(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := NewReader(s, "simulation", true).Head(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+// BenchmarkRedlinesRounds opens the store and redlines round 1 against the
+// last round, as `treaty diff --from round:1 --to round:N` does.
+func BenchmarkRedlinesRounds(b *testing.B) {
+	path := os.Getenv("TREATY_BENCH_STORE")
+	if path == "" {
+		b.Skip("set TREATY_BENCH_STORE to a store written by `treaty simulate`")
+	}
+	for b.Loop() {
+		s, err := eventstore.Open(context.Background(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := NewReader(s, "simulation", true)
+		head, err := r.Head(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		to, _ := ParseRef(fmt.Sprintf("round:%d", len(head.State.Rounds)))
+		from, _ := ParseRef("round:1")
+		if _, err := r.Redlines(context.Background(), from, to); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
 }

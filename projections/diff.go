@@ -232,16 +232,21 @@ func activity(s *domain.State, x, y int) Activity {
 		id string
 	}
 	var tabled, adopted, withdrawn []ev
-	for p := range s.AllProposals() {
+	for _, p := range s.Proposals {
 		if in(p.Tabled) {
 			tabled = append(tabled, ev{p.Tabled, p.Proposal})
+		}
+	}
+	for p := range s.ClosedProposals() {
+		if _, whole := s.Proposals[p.ID]; in(p.Tabled) && !whole {
+			tabled = append(tabled, ev{p.Tabled, p.ID})
 		}
 		if in(p.Closed) {
 			switch p.Status {
 			case domain.StatusAdopted:
-				adopted = append(adopted, ev{p.Closed, p.Proposal})
+				adopted = append(adopted, ev{p.Closed, p.ID})
 			case domain.StatusWithdrawn:
-				withdrawn = append(withdrawn, ev{p.Closed, p.Proposal})
+				withdrawn = append(withdrawn, ev{p.Closed, p.ID})
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +80,26 @@ func (m *memStore) CacheGet(ctx context.Context, key string) ([]byte, error) {
 	defer m.mu.Unlock()
 	m.gets++
 	return m.cache[key], nil
+}
+
+func (m *memStore) CacheKeys(ctx context.Context, prefix string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var keys []string
+	for k := range m.cache {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+func (m *memStore) CacheDelete(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.cache, key)
+	return nil
 }
 
 func (m *memStore) CachePut(ctx context.Context, key string, value []byte) error {

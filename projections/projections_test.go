@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -442,5 +443,44 @@ func TestRenderersEscape(t *testing.T) {
 	}
 	if !strings.Contains(m1.String(), `\*bold\*`) || !strings.Contains(m1.String(), `&lt;script&gt;`) {
 		t.Errorf("Markdown escaping:\n%s", m1.String())
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	f := fingerprint()
+	if !strings.HasPrefix(f, fmt.Sprintf("s%d-", domain.SnapshotVersion())) || strings.Contains(f, "/") || len(f) < 8 || strings.HasSuffix(f, "unknown") {
+		t.Fatalf("fingerprint %q", f)
+	}
+	exe, _ := os.Executable()
+	if id := goBuildID(exe); id == "" || !strings.Contains(f, strings.ReplaceAll(id[strings.Index(id, "/")+1:], "/", ".")) {
+		t.Fatalf("the test binary's build ID %q is not in the fingerprint %q", id, f)
+	}
+	if goBuildID("/nonexistent") != "" || goBuildID("projections_test.go") != "" {
+		t.Fatal("a build ID from a file that is no executable")
+	}
+}
+
+// Checkpoints of other builds are cleared when a new head checkpoint is left.
+func TestOldCheckpointsPruned(t *testing.T) {
+	ss := newSession(t)
+	for i := range 30 {
+		ss.table("UA", fmt.Sprintf("c%d", i), "text")
+	}
+	old := Stream("berlin") + "/checkpoint/s0-oldbuild/head"
+	other := Stream("berlin-2") + "/checkpoint/s0-oldbuild/head"
+	ss.store.cache[old], ss.store.cache[other] = []byte("x"), []byte("y")
+	r := NewReader(ss.store, "berlin", true)
+	r.every = 10
+	if _, err := r.Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ss.store.cache[old]; ok {
+		t.Fatal("an old build's checkpoint survived")
+	}
+	if _, ok := ss.store.cache[other]; !ok {
+		t.Fatal("another negotiation's checkpoint was deleted")
+	}
+	if _, ok := ss.store.cache[r.key("head")]; !ok {
+		t.Fatal("no head checkpoint left")
 	}
 }

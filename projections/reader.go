@@ -1,11 +1,12 @@
 package projections
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
+	"debug/elf"
+	"encoding/binary"
 	"fmt"
-	"runtime/debug"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -221,21 +222,91 @@ type checkpoint struct {
 	State    []byte
 }
 
-// fingerprint keeps checkpoints of one build of treaty from being read by
-// another, whose fold may differ: it changes with the domain's snapshot
-// version and with the binary's module version and VCS revision.
+// encode writes the checkpoint as a small binary header (events, the last
+// event's ID and time) followed by the state's own encoding, which decodes
+// in place.
+func (cp checkpoint) encode() []byte {
+	b := binary.AppendUvarint(nil, uint64(cp.Events))
+	b = append(b, cp.LastID[:]...)
+	b = binary.AppendVarint(b, cp.LastTime.UnixNano())
+	return append(b, cp.State...)
+}
+
+func decodeCheckpoint(b []byte) (checkpoint, bool) {
+	var cp checkpoint
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > 1<<40 || len(b) < w+16 {
+		return cp, false
+	}
+	cp.Events = int(n)
+	copy(cp.LastID[:], b[w:w+16])
+	t, tw := binary.Varint(b[w+16:])
+	if tw <= 0 {
+		return cp, false
+	}
+	cp.LastTime = time.Unix(0, t).UTC()
+	cp.State = b[w+16+tw:]
+	return cp, true
+}
+
+// fingerprint keeps the checkpoints of one build of treaty from being read
+// by another, whose fold may differ: it is the domain's snapshot version and
+// the executable's Go build ID, which changes whenever any of the code it
+// was built from does (where the executable has none, its size and time).
 var fingerprint = sync.OnceValue(func() string {
-	f := fmt.Sprintf("s%d", domain.SnapshotVersion())
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		f += "-" + bi.Main.Version
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
-				f += "-" + s.Value
+	return fmt.Sprintf("s%d-%s", domain.SnapshotVersion(), executableID())
+})
+
+// executableID identifies the running executable's build.
+func executableID() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	if id := goBuildID(exe); id != "" {
+		// Only the content part is needed: it changes with the code.
+		if _, content, ok := strings.Cut(id, "/"); ok {
+			id = content
+		}
+		return strings.NewReplacer("/", ".").Replace(id)
+	}
+	if st, err := os.Stat(exe); err == nil {
+		return fmt.Sprintf("%d.%d", st.Size(), st.ModTime().UnixNano())
+	}
+	return "unknown"
+}
+
+// goBuildID reads the Go build ID from an ELF executable's notes (name "Go",
+// type 4, as the go command writes it), or returns "".
+func goBuildID(path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_NOTE || p.Filesz > 1<<16 {
+			continue
+		}
+		data := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(data, 0); err != nil {
+			continue
+		}
+		for len(data) >= 12 {
+			nameSize, descSize, typ := f.ByteOrder.Uint32(data), f.ByteOrder.Uint32(data[4:]), f.ByteOrder.Uint32(data[8:])
+			name := (int(nameSize) + 3) &^ 3
+			desc := (int(descSize) + 3) &^ 3
+			if nameSize > 1<<10 || descSize > 1<<10 || 12+name+desc > len(data) {
+				break
 			}
+			if typ == 4 && string(data[12:12+nameSize]) == "Go\x00\x00"[:nameSize] {
+				return string(data[12+name : 12+name+int(descSize)])
+			}
+			data = data[12+name+desc:]
 		}
 	}
-	return f
-})
+	return ""
+}
 
 func (r *Reader) key(name string) string {
 	return Stream(r.treaty) + "/checkpoint/" + fingerprint() + "/" + name
@@ -257,8 +328,8 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 	if err != nil || raw == nil {
 		return empty, time.Time{}
 	}
-	var cp checkpoint
-	if gob.NewDecoder(bytes.NewReader(raw)).Decode(&cp) != nil || cp.Events < 1 || max >= 0 && cp.Events > max {
+	cp, ok := decodeCheckpoint(raw)
+	if !ok || cp.Events < 1 || max >= 0 && cp.Events > max {
 		return empty, time.Time{}
 	}
 	// The checkpoint holds only if the log still has the event it ends at.
@@ -273,10 +344,21 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 }
 
 // save leaves a checkpoint of s; failing to is not an error (a read-only
-// store keeps none).
+// store keeps none). Saving the head also clears the negotiation's
+// checkpoints left by other builds, which no build will read again.
 func (r *Reader) save(ctx context.Context, name string, s *domain.State, last time.Time) {
 	if r.cache == nil || s.Events == 0 {
 		return
+	}
+	if name == "head" {
+		prefix := Stream(r.treaty) + "/checkpoint/"
+		if keys, err := r.cache.CacheKeys(ctx, prefix); err == nil {
+			for _, k := range keys {
+				if !strings.HasPrefix(k, prefix+fingerprint()+"/") {
+					_ = r.cache.CacheDelete(ctx, k)
+				}
+			}
+		}
 	}
 	data, err := s.MarshalBinary()
 	if err != nil {
@@ -286,10 +368,7 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	if !ok {
 		return
 	}
-	var buf bytes.Buffer
-	if gob.NewEncoder(&buf).Encode(checkpoint{Events: s.Events, LastID: lastID, LastTime: last, State: data}) == nil {
-		_ = r.cache.CachePut(ctx, r.key(name), buf.Bytes())
-	}
+	_ = r.cache.CachePut(ctx, r.key(name), checkpoint{Events: s.Events, LastID: lastID, LastTime: last, State: data}.encode())
 }
 
 // Checkpoint leaves a checkpoint of s, the state now, for the next reader;

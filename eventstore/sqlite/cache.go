@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 
 	"github.com/treaty-engine/treaty/eventstore"
 )
@@ -17,18 +16,24 @@ func (s *Store) CacheGet(ctx context.Context, key string) ([]byte, error) {
 	if err := s.checkOpen(op); err != nil {
 		return nil, err
 	}
-	var v []byte
-	err := s.rCache.QueryRowContext(ctx, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := s.rCache.QueryContext(ctx, key)
 	if err != nil {
 		return nil, s.ended(ctx, op, s.wrap(op, err))
 	}
-	if v == nil {
-		v = []byte{} // stored, and empty: not absent
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, s.ended(ctx, op, s.wrap(op, err))
+		}
+		return nil, nil
 	}
-	return v, nil
+	// RawBytes spares database/sql's copy of a value that may run to
+	// megabytes; the one copy made here is the caller's.
+	var raw sql.RawBytes
+	if err := rows.Scan(&raw); err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return append([]byte{}, raw...), nil // stored and empty is not absent: never nil
 }
 
 // CachePut caches value under key, replacing any earlier value, in its own
@@ -45,6 +50,52 @@ func (s *Store) CachePut(ctx context.Context, key string, value []byte) error {
 		value = noBytes
 	}
 	if _, err := s.wCache.ExecContext(ctx, key, value); err != nil {
+		return s.ended(ctx, op, s.wrap(op, err))
+	}
+	return nil
+}
+
+// CacheKeys lists the cached keys that start with prefix, in byte order.
+func (s *Store) CacheKeys(ctx context.Context, prefix string) ([]string, error) {
+	op := "list cache"
+	if err := s.checkOpen(op); err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	var err error
+	if end, ok := prefixEnd(prefix); ok {
+		rows, err = s.rCacheKeys.QueryContext(ctx, prefix, end)
+	} else {
+		rows, err = s.rCacheKeysFrom.QueryContext(ctx, prefix)
+	}
+	if err != nil {
+		return nil, s.ended(ctx, op, s.wrap(op, err))
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, s.wrap(op, err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.ended(ctx, op, s.wrap(op, err))
+	}
+	return keys, nil
+}
+
+// CacheDelete removes the value cached under key, if any.
+func (s *Store) CacheDelete(ctx context.Context, key string) error {
+	op := "delete from cache"
+	if err := s.checkOpen(op); err != nil {
+		return err
+	}
+	if s.readOnly != nil {
+		return s.readOnly
+	}
+	if _, err := s.wCacheDelete.ExecContext(ctx, key); err != nil {
 		return s.ended(ctx, op, s.wrap(op, err))
 	}
 	return nil

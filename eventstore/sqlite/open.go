@@ -234,6 +234,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{s.readers, &s.rStreams, byName + ` AND name < ? ORDER BY name`},
 		{s.readers, &s.rStreamsFrom, byName + ` ORDER BY name`},
 		{s.readers, &s.rCache, `SELECT value FROM cache WHERE key = ?`},
+		{s.readers, &s.rCacheKeys, `SELECT key FROM cache WHERE key >= ? AND key < ? ORDER BY key`},
+		{s.readers, &s.rCacheKeysFrom, `SELECT key FROM cache WHERE key >= ? ORDER BY key`},
 	}
 	if s.writer != nil {
 		stmts = append(stmts,
@@ -244,6 +246,7 @@ func (s *Store) prepare(ctx context.Context) error {
 				ON CONFLICT (name) DO UPDATE SET events = excluded.events`},
 			stmt{s.writer, &s.wCache, `INSERT INTO cache (key, value) VALUES (?, ?)
 				ON CONFLICT (key) DO UPDATE SET value = excluded.value`},
+			stmt{s.writer, &s.wCacheDelete, `DELETE FROM cache WHERE key = ?`},
 		)
 		for i, rows := range insertRows {
 			stmts = append(stmts, stmt{s.writer, &s.wInsert[i], insertSQL(rows)})

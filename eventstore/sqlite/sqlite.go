@@ -106,9 +106,9 @@ type Store struct {
 
 	// Statements prepared once; database/sql re-prepares them per
 	// connection as needed.
-	wHead, wFind, wIDs, wUpsert, wCache *sql.Stmt
-	wInsert                             [len(insertRows)]*sql.Stmt
-	rStreams, rStreamsFrom, rCache      *sql.Stmt
+	wHead, wFind, wIDs, wUpsert, wCache, wCacheDelete          *sql.Stmt
+	wInsert                                                    [len(insertRows)]*sql.Stmt
+	rStreams, rStreamsFrom, rCache, rCacheKeys, rCacheKeysFrom *sql.Stmt
 
 	// raw holds the idle connections Read uses (see rawConn).
 	rawMu sync.Mutex
@@ -166,7 +166,8 @@ func (s *Store) Close() error {
 	s.raw = nil
 	s.rawMu.Unlock()
 	var errs []error
-	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert, s.wCache, s.rStreams, s.rStreamsFrom, s.rCache}, s.wInsert[:]...) {
+	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert, s.wCache, s.wCacheDelete,
+		s.rStreams, s.rStreamsFrom, s.rCache, s.rCacheKeys, s.rCacheKeysFrom}, s.wInsert[:]...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -862,4 +862,25 @@ func testCache(t *testing.T, s eventstore.Store, p string) {
 	if err != nil || len(streams) != 0 {
 		t.Fatalf("cache entries show as streams: %v, %v", streams, err)
 	}
+	for _, k := range []string{"k2", "j", "k1", "kk"} {
+		if err := c.CachePut(ctx, p+k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := c.CacheKeys(ctx, p+"k")
+	if want := []string{p + "k", p + "k1", p + "k2", p + "kk"}; err != nil || !slices.Equal(keys, want) {
+		t.Fatalf("CacheKeys(%q) = %q, %v; want %q", p+"k", keys, err, want)
+	}
+	if err := c.CacheDelete(ctx, p+"k1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CacheDelete(ctx, p+"never"); err != nil {
+		t.Fatalf("deleting an absent key: %v", err)
+	}
+	if v, err := c.CacheGet(ctx, p+"k1"); err != nil || v != nil {
+		t.Fatalf("deleted key still reads %q, %v", v, err)
+	}
+	if keys, _ := c.CacheKeys(ctx, p); len(keys) != 4 {
+		t.Fatalf("after one delete, keys %q", keys)
+	}
 }
