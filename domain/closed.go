@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -63,11 +64,28 @@ func (t *closedTable) search(id string) int {
 	return sort.Search(t.len(), func(i int) bool { return t.id(i) >= id })
 }
 
+// compactAt is how many recently closed proposals the map holds before they
+// are merged into the table: a replay of a long history then holds it in
+// about sixty bytes a proposal instead of a map entry's few hundred.
+const compactAt = 8192
+
 func (c *closedSet) add(p ClosedProposal) {
 	if c.recent == nil {
 		c.recent = map[string]ClosedProposal{}
 	}
 	c.recent[p.ID] = p
+	if len(c.recent) >= compactAt {
+		c.compact()
+	}
+}
+
+// compact merges the recent map into the table.
+func (c *closedSet) compact() {
+	var merged closedSet
+	if err := merged.unmarshal(c.marshal(nil)); err != nil {
+		panic("domain: closed-proposal table does not read back: " + err.Error()) // a bug in marshal
+	}
+	*c = merged
 }
 
 func (c *closedSet) get(id string) (ClosedProposal, bool) {
@@ -111,15 +129,21 @@ func (c *closedSet) withPrefix(prefix string) []string {
 }
 
 // marshal appends to b every closed proposal as one sorted table: the names,
-// the count, each ID's length, the IDs, then the rows.
+// the count, each ID's length, the IDs, then the rows. The table read from
+// the last snapshot is sorted already and keeps its names, so its rows are
+// copied as they are and only the proposals closed since are encoded and
+// merged in.
 func (c *closedSet) marshal(b []byte) []byte {
-	all := make([]ClosedProposal, 0, c.len())
-	for p := range c.each {
-		all = append(all, p)
+	recent := make([]ClosedProposal, 0, len(c.recent))
+	for _, p := range c.recent {
+		recent = append(recent, p)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	index := map[string]uint32{}
-	var names []string
+	sort.Slice(recent, func(i, j int) bool { return recent[i].ID < recent[j].ID })
+	names := slices.Clone(c.base.names)
+	index := make(map[string]uint32, len(names))
+	for i, n := range names {
+		index[n] = uint32(i)
+	}
 	name := func(s string) uint32 {
 		i, ok := index[s]
 		if !ok {
@@ -129,9 +153,24 @@ func (c *closedSet) marshal(b []byte) []byte {
 		}
 		return i
 	}
+	n := c.len()
+	lens := make([]byte, 0, n)
+	ids := make([]byte, 0, len(c.base.ids)+64*len(recent))
+	rows := make([]byte, 0, n*rowSize)
 	le := binary.LittleEndian
-	rows := make([]byte, 0, len(all)*rowSize)
-	for _, p := range all {
+	for i, j := 0, 0; i < c.base.len() || j < len(recent); {
+		if j == len(recent) || i < c.base.len() && c.base.id(i) < recent[j].ID {
+			id := c.base.id(i)
+			lens = append(lens, byte(len(id)))
+			ids = append(ids, id...)
+			rows = append(rows, c.base.rows[i*rowSize:(i+1)*rowSize]...)
+			i++
+			continue
+		}
+		p := recent[j]
+		j++
+		lens = append(lens, byte(len(p.ID))) // proposal IDs are slugs of at most 64 bytes
+		ids = append(ids, p.ID...)
 		rows = le.AppendUint32(rows, name(p.Clause))
 		rows = le.AppendUint32(rows, name(p.Party))
 		rows = append(rows, code(actionCodes, p.Action), code(statusCodes, p.Status))
@@ -139,18 +178,19 @@ func (c *closedSet) marshal(b []byte) []byte {
 		rows = le.AppendUint32(rows, uint32(p.Round))
 		rows = le.AppendUint32(rows, uint32(p.Closed))
 	}
+	size := len(lens) + len(ids) + len(rows) + (len(names)+2)*binary.MaxVarintLen64
+	for _, n := range names {
+		size += len(n)
+	}
+	b = slices.Grow(b, size)
 	b = binary.AppendUvarint(b, uint64(len(names)))
 	for _, n := range names {
 		b = binary.AppendUvarint(b, uint64(len(n)))
 		b = append(b, n...)
 	}
-	b = binary.AppendUvarint(b, uint64(len(all)))
-	for _, p := range all {
-		b = append(b, byte(len(p.ID))) // proposal IDs are slugs of at most 64 bytes
-	}
-	for _, p := range all {
-		b = append(b, p.ID...)
-	}
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, lens...)
+	b = append(b, ids...)
 	return append(b, rows...)
 }
 

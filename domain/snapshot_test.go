@@ -90,7 +90,7 @@ func sameState(a, b *State) bool {
 
 func TestClosedTable(t *testing.T) {
 	var c closedSet
-	for i := 0; i < 500; i++ {
+	for i := 0; i < 2*compactAt+500; i++ {
 		c.add(ClosedProposal{ID: fmt.Sprintf("%08x-%d", i*2654435761%1000003, i), Clause: fmt.Sprintf("c%d", i%7),
 			Party: []string{"UA", "US", "EU"}[i%3], Action: actionCodes[i%3], Status: statusCodes[1+i%2],
 			Tabled: i, Round: i / 100, Closed: i + 3})
@@ -100,7 +100,10 @@ func TestClosedTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.add(ClosedProposal{ID: "zzzz-new", Clause: "c1", Party: "UA", Action: ActionAmend, Status: StatusAdopted})
-	if d.len() != 501 || d.base.len() != 500 {
+	if c.base.len() != 2*compactAt || len(c.recent) != 500 {
+		t.Fatalf("before marshal: table %d, map %d: the map was not compacted", c.base.len(), len(c.recent))
+	}
+	if d.len() != 2*compactAt+501 || d.base.len() != 2*compactAt+500 {
 		t.Fatalf("len %d, base %d", d.len(), d.base.len())
 	}
 	for p := range c.each {
@@ -122,7 +125,13 @@ func TestClosedTable(t *testing.T) {
 		}
 	}
 	// Every truncation and corruption is refused, never a panic.
-	data := c.marshal(nil)
+	var small closedSet
+	for p := range c.each {
+		if small.add(p); small.len() == 300 {
+			break
+		}
+	}
+	data := small.marshal(nil)
 	for i := 0; i < len(data); i += 7 {
 		var e closedSet
 		if e.unmarshal(data[:i]) == nil && i > 0 {

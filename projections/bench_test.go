@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -31,13 +32,22 @@ func benchStore(b *testing.B) (eventstore.Store, string) {
 // a fresh process pays when no checkpoint helps.
 func BenchmarkFoldAll(b *testing.B) {
 	store, treaty := benchStore(b)
+	var live uint64
 	for b.Loop() {
 		m, err := NewReader(store, treaty, false).Head(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(m.State.Events), "events")
+		// What the state holds once the fold's garbage is gone: the
+		// memory a replay needs, whatever the number of events.
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		live = max(live, ms.HeapAlloc)
+		runtime.KeepAlive(m)
 	}
+	b.ReportMetric(float64(live)/(1<<20), "MiB-live-state")
 }
 
 // BenchmarkSnapshot encodes and decodes the state at head, the work of
@@ -59,6 +69,18 @@ func BenchmarkSnapshot(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(len(data)), "bytes")
+	})
+	b.Run("encode-loaded", func(b *testing.B) {
+		// The usual case: a state read from a checkpoint, saved again.
+		var s domain.State
+		if err := s.UnmarshalBinary(data); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := s.MarshalBinary(); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 	b.Run("decode", func(b *testing.B) {
 		for b.Loop() {
