@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
@@ -460,27 +462,43 @@ func TestFingerprint(t *testing.T) {
 	}
 }
 
-// Checkpoints of other builds are cleared when a new head checkpoint is left.
+// Checkpoints of other builds are kept while those builds are in use, and
+// cleared once they have not been for a while or too many builds came since.
 func TestOldCheckpointsPruned(t *testing.T) {
 	ss := newSession(t)
 	for i := range 30 {
 		ss.table("UA", fmt.Sprintf("c%d", i), "text")
 	}
-	old := Stream("berlin") + "/checkpoint/s0-oldbuild/head"
-	other := Stream("berlin-2") + "/checkpoint/s0-oldbuild/head"
-	ss.store.cache[old], ss.store.cache[other] = []byte("x"), []byte("y")
+	used := func(fp string, ago time.Duration) string {
+		ss.store.cache[Stream("berlin")+"/checkpoint-used/"+fp] = binary.AppendVarint(nil, time.Now().Add(-ago).Unix())
+		k := Stream("berlin") + "/checkpoint/" + fp + "/head"
+		ss.store.cache[k] = []byte("x")
+		return k
+	}
+	recent := used("s0-recent", time.Hour)
+	stale := used("s0-stale", 30*24*time.Hour)
+	var crowd []string
+	for i := range 4 {
+		crowd = append(crowd, used(fmt.Sprintf("s0-crowd%d", i), time.Duration(2+i)*time.Hour))
+	}
+	other := Stream("berlin-2") + "/checkpoint/s0-stale/head"
+	ss.store.cache[other] = []byte("y")
 	r := NewReader(ss.store, "berlin", true)
 	r.every = 10
 	if _, err := r.Head(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := ss.store.cache[old]; ok {
-		t.Fatal("an old build's checkpoint survived")
-	}
-	if _, ok := ss.store.cache[other]; !ok {
-		t.Fatal("another negotiation's checkpoint was deleted")
-	}
-	if _, ok := ss.store.cache[r.key("head")]; !ok {
+	has := func(k string) bool { _, ok := ss.store.cache[k]; return ok }
+	switch {
+	case !has(r.key("head")):
 		t.Fatal("no head checkpoint left")
+	case !has(recent) || !has(crowd[0]):
+		t.Fatal("the checkpoints of builds in use were deleted")
+	case has(stale):
+		t.Fatal("the checkpoints of a build unused for a month survived")
+	case has(crowd[2]) || has(crowd[3]):
+		t.Fatal("more than the most recent builds kept their checkpoints")
+	case !has(other):
+		t.Fatal("another negotiation's checkpoint was deleted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -343,22 +344,24 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 	return s, cp.LastTime
 }
 
+// Builds whose checkpoints are kept: several versions of treaty may share a
+// store for a while (an upgrade rolling out across delegations), and each
+// must keep its own checkpoints rather than delete the others'; but a build
+// not seen for a while is gone for good.
+const (
+	keepBuilds    = 3
+	keepUnusedFor = 14 * 24 * time.Hour
+)
+
 // save leaves a checkpoint of s; failing to is not an error (a read-only
-// store keeps none). Saving the head also clears the negotiation's
-// checkpoints left by other builds, which no build will read again.
+// store keeps none). Saving the head also records that this build uses the
+// store and clears the checkpoints of builds not seen for a while.
 func (r *Reader) save(ctx context.Context, name string, s *domain.State, last time.Time) {
 	if r.cache == nil || s.Events == 0 {
 		return
 	}
 	if name == "head" {
-		prefix := Stream(r.treaty) + "/checkpoint/"
-		if keys, err := r.cache.CacheKeys(ctx, prefix); err == nil {
-			for _, k := range keys {
-				if !strings.HasPrefix(k, prefix+fingerprint()+"/") {
-					_ = r.cache.CacheDelete(ctx, k)
-				}
-			}
-		}
+		r.prune(ctx)
 	}
 	data, err := s.MarshalBinary()
 	if err != nil {
@@ -369,6 +372,50 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 		return
 	}
 	_ = r.cache.CachePut(ctx, r.key(name), checkpoint{Events: s.Events, LastID: lastID, LastTime: last, State: data}.encode())
+}
+
+// prune marks this build as using the negotiation's checkpoints, and deletes
+// those of the builds beyond the keepBuilds most recent or unused for
+// keepUnusedFor.
+func (r *Reader) prune(ctx context.Context) {
+	usedPrefix := Stream(r.treaty) + "/checkpoint-used/"
+	now := time.Now()
+	if err := r.cache.CachePut(ctx, usedPrefix+fingerprint(), binary.AppendVarint(nil, now.Unix())); err != nil {
+		return
+	}
+	keys, err := r.cache.CacheKeys(ctx, usedPrefix)
+	if err != nil {
+		return
+	}
+	type build struct {
+		fp   string
+		used time.Time
+	}
+	var builds []build
+	for _, k := range keys {
+		v, err := r.cache.CacheGet(ctx, k)
+		if err != nil {
+			return
+		}
+		t, n := binary.Varint(v)
+		if n <= 0 {
+			t = 0
+		}
+		builds = append(builds, build{strings.TrimPrefix(k, usedPrefix), time.Unix(t, 0)})
+	}
+	slices.SortFunc(builds, func(a, b build) int { return b.used.Compare(a.used) })
+	for i, b := range builds {
+		if b.fp == fingerprint() || i < keepBuilds && now.Sub(b.used) < keepUnusedFor {
+			continue
+		}
+		prefix := Stream(r.treaty) + "/checkpoint/" + b.fp + "/"
+		if old, err := r.cache.CacheKeys(ctx, prefix); err == nil {
+			for _, k := range old {
+				_ = r.cache.CacheDelete(ctx, k)
+			}
+		}
+		_ = r.cache.CacheDelete(ctx, usedPrefix+b.fp)
+	}
 }
 
 // Checkpoint leaves a checkpoint of s, the state now, for the next reader;
