@@ -204,8 +204,6 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		fmt.Fprintf(&b, "Note: %s\n", d.Note)
 	}
 	b.WriteString("\n")
-	var ops strings.Builder
-	WriteOpsText(&ops, d.Ops, st)
 	if d.Action == domain.ActionDelete {
 		b.WriteString("Deletes the clause:\n")
 	} else if d.Base != "" {
@@ -213,7 +211,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	} else {
 		b.WriteString("Text:\n")
 	}
-	b.WriteString(block(indent, ops.String()) + "\n")
+	b.WriteString(block(indent, textOps(d.Ops, st)) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

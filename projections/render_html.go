@@ -83,19 +83,7 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 
 // opsHTML renders a redline with <ins> and <del>, every piece of text escaped.
 func opsHTML(ops []Op) template.HTML {
-	var b strings.Builder
-	for _, op := range ops {
-		t := template.HTMLEscapeString(op.Text)
-		switch op.Kind {
-		case OpEqual:
-			b.WriteString(t)
-		case OpDelete:
-			b.WriteString("<del>" + t + "</del>")
-		case OpInsert:
-			b.WriteString("<ins>" + t + "</ins>")
-		}
-	}
-	return template.HTML(b.String())
+	return template.HTML(tagged(template.HTMLEscapeString).render(ops))
 }
 
 // WriteDraftHTML writes the draft as one self-contained, printable HTML page.

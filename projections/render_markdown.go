@@ -92,21 +92,7 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 
 // opsMarkdown renders a redline with <del> and <ins>, which Markdown renderers
 // pass through.
-func opsMarkdown(ops []Op) string {
-	var b strings.Builder
-	for _, op := range ops {
-		t := md(op.Text)
-		switch op.Kind {
-		case OpEqual:
-			b.WriteString(t)
-		case OpDelete:
-			b.WriteString("<del>" + t + "</del>")
-		case OpInsert:
-			b.WriteString("<ins>" + t + "</ins>")
-		}
-	}
-	return b.String()
-}
+func opsMarkdown(ops []Op) string { return tagged(md).render(ops) }
 
 // WriteDiffMarkdown writes the redline as Markdown.
 func WriteDiffMarkdown(w io.Writer, d Diff) error {

@@ -153,18 +153,46 @@ func bracket(c DraftClause, p OpenProposal, st Style) string {
 	return body + "\n" + indent + "  " + st.Dim(strings.Join(info, " · "))
 }
 
-// WriteOpsText writes a redline inline, git-style: [-deleted-]{+inserted+}.
-func WriteOpsText(b *strings.Builder, ops []Op, st Style) {
+// markup is how one output format writes a redline: how it escapes text and
+// marks what is deleted and inserted.
+type markup struct {
+	escape   func(string) string
+	del, ins func(string) string
+}
+
+// render writes ops in the markup.
+func (m markup) render(ops []Op) string {
+	var b strings.Builder
 	for _, op := range ops {
+		t := op.Text
+		if m.escape != nil {
+			t = m.escape(t)
+		}
 		switch op.Kind {
 		case OpEqual:
-			b.WriteString(op.Text)
+			b.WriteString(t)
 		case OpDelete:
-			b.WriteString(st.Red("[-" + op.Text + "-]"))
+			b.WriteString(m.del(t))
 		case OpInsert:
-			b.WriteString(st.Green("{+" + op.Text + "+}"))
+			b.WriteString(m.ins(t))
 		}
 	}
+	return b.String()
+}
+
+// tagged marks changes with <del> and <ins>, for HTML and Markdown.
+func tagged(escape func(string) string) markup {
+	return markup{escape: escape,
+		del: func(t string) string { return "<del>" + t + "</del>" },
+		ins: func(t string) string { return "<ins>" + t + "</ins>" }}
+}
+
+// textOps writes a redline inline, git-style: [-deleted-]{+inserted+}.
+func textOps(ops []Op, st Style) string {
+	return markup{
+		del: func(t string) string { return st.Red("[-" + t + "-]") },
+		ins: func(t string) string { return st.Green("{+" + t + "+}") },
+	}.render(ops)
 }
 
 func pointLabel(p Point) string {
@@ -194,14 +222,10 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 		}
 		fmt.Fprintf(&b, "%d. %s%s  %s\n", num, st.Bold(heading), st.Dim("  ["+c.ID+"]"), st.Dim("("+changeLabel(c)+")"))
 		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			b.WriteString(indent + "heading: ")
-			WriteOpsText(&b, Redline(c.HeadingBefore, c.HeadingAfter), st)
-			b.WriteString("\n")
+			b.WriteString(indent + "heading: " + textOps(Redline(c.HeadingBefore, c.HeadingAfter), st) + "\n")
 		}
 		if c.Change != ChangeMoved && c.Before != c.After {
-			var ops strings.Builder
-			WriteOpsText(&ops, c.Ops, st)
-			b.WriteString(block(indent, ops.String()) + "\n")
+			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")
 		}
 	}
 	a := d.Proposals

@@ -124,7 +124,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{a.draftCommand(), a.diffCommand(), a.proposalsCommand(),
-		a.showCommand(), a.logCommand(), a.verifyCommand()} {
+		a.showCommand(), a.roundsCommand(), a.logCommand(), a.verifyCommand()} {
 		c.GroupID = "read"
 		root.AddCommand(c)
 	}
@@ -322,17 +322,27 @@ func (a *app) encode(s *domain.State, evs []domain.Event) ([]eventstore.EventDat
 	now := a.now()
 	batch := make([]eventstore.EventData, len(evs))
 	for i, e := range evs {
-		typ, data, err := domain.Encode(e)
-		if err != nil {
+		var err error
+		if batch[i], err = record(s, e, domain.Meta{Party: a.as, Author: a.author, Time: now}, newEventID()); err != nil {
 			return nil, err
 		}
-		meta, err := domain.EncodeMeta(domain.Meta{Party: a.as, Author: a.author, Round: s.RoundOf(e), Time: now})
-		if err != nil {
-			return nil, err
-		}
-		batch[i] = eventstore.EventData{ID: newEventID(), Type: typ, Data: data, Metadata: meta}
 	}
 	return batch, nil
+}
+
+// record is the stored form of event e, decided in state s, with the
+// metadata of the act (its round is filled in from s).
+func record(s *domain.State, e domain.Event, meta domain.Meta, id uuid.UUID) (eventstore.EventData, error) {
+	typ, data, err := domain.Encode(e)
+	if err != nil {
+		return eventstore.EventData{}, err
+	}
+	meta.Round = s.RoundOf(e)
+	m, err := domain.EncodeMeta(meta)
+	if err != nil {
+		return eventstore.EventData{}, err
+	}
+	return eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: m}, nil
 }
 
 // needParty returns the acting party, or a usage error saying how to give it.

@@ -221,16 +221,12 @@ func demoEvents(treaty string) ([]eventstore.EventData, error) {
 			return nil, fmt.Errorf("demo step %d: %w", i+1, err)
 		}
 		for _, e := range evs {
-			typ, data, err := domain.Encode(e)
-			if err != nil {
-				return nil, err
-			}
-			meta, err := domain.EncodeMeta(domain.Meta{Party: st.party, Author: st.author, Round: s.RoundOf(e), Time: at})
-			if err != nil {
-				return nil, err
-			}
 			id := uuid.NewSHA1(ns, fmt.Appendf(nil, "event/%d", len(batch)+1))
-			batch = append(batch, eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: meta})
+			ev, err := record(&s, e, domain.Meta{Party: st.party, Author: st.author, Time: at}, id)
+			if err != nil {
+				return nil, err
+			}
+			batch = append(batch, ev)
 			if err := s.Evolve(e); err != nil {
 				return nil, fmt.Errorf("demo step %d: %w", i+1, err)
 			}

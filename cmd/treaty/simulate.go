@@ -160,15 +160,11 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 		}
 		sim.at = sim.at.Add(time.Duration(5+sim.rng.IntN(120)) * time.Second)
 		for _, e := range evs {
-			typ, data, err := domain.Encode(e)
+			ev, err := record(&sim.s, e, domain.Meta{Party: party, Author: "sim-" + strings.ToLower(party), Time: sim.at}, sim.eventID())
 			if err != nil {
 				return err
 			}
-			meta, err := domain.EncodeMeta(domain.Meta{Party: party, Author: "sim-" + strings.ToLower(party), Round: sim.s.RoundOf(e), Time: sim.at})
-			if err != nil {
-				return err
-			}
-			batch = append(batch, eventstore.EventData{ID: sim.eventID(), Type: typ, Data: data, Metadata: meta})
+			batch = append(batch, ev)
 			if err := sim.s.Evolve(e); err != nil {
 				return err
 			}
