@@ -1,0 +1,108 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// RoundView is one round of the round index.
+type RoundView struct {
+	Number int    `json:"round"`
+	Name   string `json:"name"`
+	// Status is "open" or "closed".
+	Status string `json:"status"`
+	// Opened and Closed are the numbers of the events that opened and
+	// closed the round (Closed is 0 while it is open), with their times.
+	Opened   int        `json:"opened"`
+	Closed   int        `json:"closed"`
+	OpenedAt time.Time  `json:"opened_at"`
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// Tabled and Adopted count the proposals tabled, and adopted, during
+	// the round.
+	Tabled  int `json:"tabled"`
+	Adopted int `json:"adopted"`
+}
+
+// Rounds returns the negotiation's round index: every round with where it
+// starts and ends in the log, and what it produced.
+func (r *Reader) Rounds(ctx context.Context) ([]RoundView, error) {
+	head, err := r.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := head.State
+	views := make([]RoundView, len(s.Rounds))
+	within := func(n int) int {
+		for i, rd := range s.Rounds {
+			if n >= rd.Opened && (rd.Closed == 0 || n <= rd.Closed) {
+				return i
+			}
+		}
+		return -1
+	}
+	for i, rd := range s.Rounds {
+		v := RoundView{Number: rd.Number, Name: rd.Name, Status: StatusOpen, Opened: rd.Opened, Closed: rd.Closed}
+		if v.OpenedAt, err = r.eventTime(ctx, rd.Opened); err != nil {
+			return nil, err
+		}
+		if rd.Closed != 0 {
+			v.Status = "closed"
+			t, err := r.eventTime(ctx, rd.Closed)
+			if err != nil {
+				return nil, err
+			}
+			v.ClosedAt = &t
+		}
+		views[i] = v
+	}
+	count := func(tabled, closed int, adopted bool) {
+		if i := within(tabled); i >= 0 {
+			views[i].Tabled++
+		}
+		if i := within(closed); adopted && i >= 0 {
+			views[i].Adopted++
+		}
+	}
+	for _, p := range s.Proposals {
+		count(p.Tabled, 0, false)
+	}
+	for p := range s.ClosedProposals() {
+		count(p.Tabled, p.Closed, p.Status == domain.StatusAdopted)
+	}
+	return views, nil
+}
+
+// eventTime reads the writer's time of event number n.
+func (r *Reader) eventTime(ctx context.Context, n int) (time.Time, error) {
+	for rec, err := range Events(ctx, r.store, r.treaty, n-1) {
+		if err != nil {
+			return time.Time{}, err
+		}
+		m, err := rec.Meta()
+		return m.Time, err
+	}
+	return time.Time{}, fmt.Errorf("event %d of %s is missing", n, r.treaty)
+}
+
+// WriteRoundsText writes the round index as a table.
+func WriteRoundsText(w io.Writer, rounds []RoundView) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROUND\tNAME\tOPENED\tCLOSED\tEVENTS\tTABLED\tADOPTED")
+	for _, r := range rounds {
+		closed, events := "open", fmt.Sprintf("%d-", r.Opened)
+		if r.ClosedAt != nil {
+			closed, events = FormatTime(*r.ClosedAt), fmt.Sprintf("%d-%d", r.Opened, r.Closed)
+		}
+		name := r.Name
+		if name == "" {
+			name = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\n", r.Number, name, FormatTime(r.OpenedAt), closed, events, r.Tabled, r.Adopted)
+	}
+	return tw.Flush()
+}
