@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"crypto/ed25519"
 	"strings"
 )
 
@@ -21,9 +22,12 @@ type OpenRound struct {
 	Name  string
 }
 
-// CloseRound closes the open round.
+// CloseRound closes the open round. Head is the hash of the last event
+// (see Seal), recorded with it; the domain does not see hashes and takes it
+// as given.
 type CloseRound struct {
 	Party string
+	Head  string
 }
 
 // Table tables a proposal on a clause. Whether it inserts or amends follows
@@ -63,13 +67,21 @@ type Withdraw struct {
 	Party    string
 }
 
-func (OpenTreaty) command() {}
-func (OpenRound) command()  {}
-func (CloseRound) command() {}
-func (Table) command()      {}
-func (Accept) command()     {}
-func (Object) command()     {}
-func (Withdraw) command()   {}
+// RegisterKey registers a participant's public signing key, replacing the
+// one it has, if any.
+type RegisterKey struct {
+	Party string
+	Key   ed25519.PublicKey
+}
+
+func (RegisterKey) command() {}
+func (OpenTreaty) command()  {}
+func (OpenRound) command()   {}
+func (CloseRound) command()  {}
+func (Table) command()       {}
+func (Accept) command()      {}
+func (Object) command()      {}
+func (Withdraw) command()    {}
 
 // Decide returns the events that command c causes in state s, or a refusal
 // (an *Error) and no events. The events are to be appended together, in one
@@ -96,8 +108,14 @@ func Decide(s *State, c Command) ([]Event, error) {
 		if _, err := s.participant(c.Party); err != nil {
 			return nil, err
 		}
-		e := RoundClosed{Round: s.OpenRound()}
+		e := RoundClosed{Round: s.OpenRound(), Head: c.Head}
 		return []Event{e}, s.checkCloseRound(e)
+	case RegisterKey:
+		e := PartyKeyRegistered{Party: c.Party, Key: EncodeKey(c.Key)}
+		if _, current, ok := s.KeyOf(c.Party); ok {
+			e.Previous = current
+		}
+		return []Event{e}, s.checkRegisterKey(e)
 	case Table:
 		return s.decideTable(c)
 	case Accept:

@@ -17,14 +17,15 @@ type Event interface {
 
 // Event type names, as stored.
 const (
-	TypeTreatyOpened      = "TreatyOpened"
-	TypeRoundOpened       = "RoundOpened"
-	TypeRoundClosed       = "RoundClosed"
-	TypeProposalTabled    = "ProposalTabled"
-	TypeProposalAccepted  = "ProposalAccepted"
-	TypeProposalObjected  = "ProposalObjected"
-	TypeProposalWithdrawn = "ProposalWithdrawn"
-	TypeProposalAdopted   = "ProposalAdopted"
+	TypeTreatyOpened       = "TreatyOpened"
+	TypeRoundOpened        = "RoundOpened"
+	TypeRoundClosed        = "RoundClosed"
+	TypeProposalTabled     = "ProposalTabled"
+	TypeProposalAccepted   = "ProposalAccepted"
+	TypeProposalObjected   = "ProposalObjected"
+	TypeProposalWithdrawn  = "ProposalWithdrawn"
+	TypeProposalAdopted    = "ProposalAdopted"
+	TypePartyKeyRegistered = "PartyKeyRegistered"
 )
 
 // TreatyOpened starts a negotiation; it is always the first event.
@@ -43,6 +44,21 @@ type RoundOpened struct {
 // RoundClosed closes the open round.
 type RoundClosed struct {
 	Round int `json:"round"`
+	// Head is the hash of the last event before the round closed (see
+	// Seal), so that parties can cite what the round ended on.
+	Head string `json:"head,omitempty"`
+}
+
+// PartyKeyRegistered records a party's public signing key. From then on
+// every act for that party is signed with it, until a later registration
+// (signed with the key it replaces) rotates it.
+type PartyKeyRegistered struct {
+	Party string `json:"party"`
+	// Key is the ed25519 public key, base64 (standard encoding).
+	Key string `json:"key"`
+	// Previous is the ID of the key this one replaces (see KeyID); empty
+	// for a party's first key.
+	Previous string `json:"previous,omitempty"`
 }
 
 // Action is what a proposal does to its clause.
@@ -112,34 +128,38 @@ type ProposalAdopted struct {
 	Revision int `json:"revision"`
 }
 
-func (TreatyOpened) EventType() string      { return TypeTreatyOpened }
-func (RoundOpened) EventType() string       { return TypeRoundOpened }
-func (RoundClosed) EventType() string       { return TypeRoundClosed }
-func (ProposalTabled) EventType() string    { return TypeProposalTabled }
-func (ProposalAccepted) EventType() string  { return TypeProposalAccepted }
-func (ProposalObjected) EventType() string  { return TypeProposalObjected }
-func (ProposalWithdrawn) EventType() string { return TypeProposalWithdrawn }
-func (ProposalAdopted) EventType() string   { return TypeProposalAdopted }
+func (TreatyOpened) EventType() string       { return TypeTreatyOpened }
+func (RoundOpened) EventType() string        { return TypeRoundOpened }
+func (RoundClosed) EventType() string        { return TypeRoundClosed }
+func (ProposalTabled) EventType() string     { return TypeProposalTabled }
+func (ProposalAccepted) EventType() string   { return TypeProposalAccepted }
+func (ProposalObjected) EventType() string   { return TypeProposalObjected }
+func (ProposalWithdrawn) EventType() string  { return TypeProposalWithdrawn }
+func (ProposalAdopted) EventType() string    { return TypeProposalAdopted }
+func (PartyKeyRegistered) EventType() string { return TypePartyKeyRegistered }
 
-func (TreatyOpened) event()      {}
-func (RoundOpened) event()       {}
-func (RoundClosed) event()       {}
-func (ProposalTabled) event()    {}
-func (ProposalAccepted) event()  {}
-func (ProposalObjected) event()  {}
-func (ProposalWithdrawn) event() {}
-func (ProposalAdopted) event()   {}
+func (TreatyOpened) event()       {}
+func (RoundOpened) event()        {}
+func (RoundClosed) event()        {}
+func (ProposalTabled) event()     {}
+func (ProposalAccepted) event()   {}
+func (ProposalObjected) event()   {}
+func (ProposalWithdrawn) event()  {}
+func (ProposalAdopted) event()    {}
+func (PartyKeyRegistered) event() {}
 
 // EventTypes lists every event type this package knows, in the order CLI.md
 // documents them.
 func EventTypes() []string {
 	return []string{TypeTreatyOpened, TypeRoundOpened, TypeRoundClosed, TypeProposalTabled,
-		TypeProposalAccepted, TypeProposalObjected, TypeProposalWithdrawn, TypeProposalAdopted}
+		TypeProposalAccepted, TypeProposalObjected, TypeProposalWithdrawn, TypeProposalAdopted,
+		TypePartyKeyRegistered}
 }
 
 // SchemaVersion is the version of the event and metadata encoding written by
-// this code. Readers accept every version up to it.
-const SchemaVersion = 1
+// this code. Readers accept every version up to it. Version 2 added the hash
+// chain and signatures.
+const SchemaVersion = 2
 
 // Meta is what is recorded about an act besides the act itself.
 type Meta struct {
@@ -153,6 +173,15 @@ type Meta struct {
 	// Time is the writer's clock when the act was decided.
 	Time   time.Time `json:"time"`
 	Schema int       `json:"schema"`
+	// Prev is the hash of the event before this one in the negotiation's
+	// log (empty for the first), and Hash this event's own (see Seal): the
+	// chain that makes any change to the log detectable.
+	Prev string `json:"prev,omitempty"`
+	Hash string `json:"hash,omitempty"`
+	// Key is the ID of the party's key (see KeyID) that made Signature, an
+	// ed25519 signature of Hash, base64.
+	Key       string `json:"key,omitempty"`
+	Signature string `json:"signature,omitempty"`
 }
 
 // ErrUnknownEventType marks an event whose type this code does not know:
@@ -202,6 +231,8 @@ func Decode(typ string, data []byte) (Event, error) {
 		e, err = decodeAs[ProposalWithdrawn](data)
 	case TypeProposalAdopted:
 		e, err = decodeAs[ProposalAdopted](data)
+	case TypePartyKeyRegistered:
+		e, err = decodeAs[PartyKeyRegistered](data)
 	default:
 		return nil, &ErrUnknownEventType{Type: typ}
 	}

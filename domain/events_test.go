@@ -19,7 +19,8 @@ func sampleEvents() []Event {
 		ProposalObjected{Proposal: "3f2a91c0", Party: "EU", Reason: "too broad"},
 		ProposalWithdrawn{Proposal: "3f2a91c0", Party: "UA"},
 		ProposalAdopted{Proposal: "3f2a91c0", Clause: "guarantees", Revision: 2},
-		RoundClosed{Round: 1},
+		RoundClosed{Round: 1, Head: "3fa9"},
+		PartyKeyRegistered{Party: "UA", Key: "MCowBQYDK2VwAyEA", Previous: "0123456789abcdef"},
 	}
 }
 
@@ -53,7 +54,7 @@ func TestEventJSONIsStable(t *testing.T) {
 		t.Fatalf("ProposalTabled encodes as %s, want %s", data, want)
 	}
 	m, _ := EncodeMeta(Meta{Party: "UA", Author: "Olena", Round: 2, Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)})
-	if want := `{"party":"UA","author":"Olena","round":2,"time":"2026-11-26T10:00:00Z","schema":1}`; string(m) != want {
+	if want := `{"party":"UA","author":"Olena","round":2,"time":"2026-11-26T10:00:00Z","schema":2}`; string(m) != want {
 		t.Fatalf("Meta encodes as %s, want %s", m, want)
 	}
 }
@@ -63,9 +64,9 @@ func TestDecodeIsTolerant(t *testing.T) {
 	if err != nil || e != (ProposalAccepted{Proposal: "p", Party: "US"}) {
 		t.Fatalf("unknown fields: %v, %v", e, err)
 	}
-	_, err = Decode("PartyKeyRegistered", []byte(`{}`))
+	_, err = Decode("TreatyRenamed", []byte(`{}`))
 	var unknown *ErrUnknownEventType
-	if !errors.As(err, &unknown) || unknown.Type != "PartyKeyRegistered" || !strings.Contains(err.Error(), "upgrade treaty") {
+	if !errors.As(err, &unknown) || unknown.Type != "TreatyRenamed" || !strings.Contains(err.Error(), "upgrade treaty") {
 		t.Fatalf("unknown type: %v", err)
 	}
 	for _, bad := range []string{``, `{`, `[]`, `{"round":"two"}`, "\xff"} {
@@ -77,7 +78,7 @@ func TestDecodeIsTolerant(t *testing.T) {
 	if err != nil || m.Party != "UA" || m.Round != 1 {
 		t.Fatalf("DecodeMeta: %+v, %v", m, err)
 	}
-	if _, err := DecodeMeta([]byte(`{"schema":2}`)); err == nil || !strings.Contains(err.Error(), "upgrade treaty") {
+	if _, err := DecodeMeta([]byte(`{"schema":3}`)); err == nil || !strings.Contains(err.Error(), "upgrade treaty") {
 		t.Fatalf("newer schema: %v", err)
 	}
 	if _, err := DecodeMeta([]byte(`{"time":"yesterday"}`)); err == nil {

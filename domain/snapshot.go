@@ -10,7 +10,7 @@ import (
 
 // snapshotVersion changes whenever State or the meaning of a fold changes, so
 // that snapshots written by older code are ignored, never misread.
-const snapshotVersion = 3
+const snapshotVersion = 4
 
 // SnapshotVersion identifies the encoding of MarshalBinary and the fold that
 // produced it; callers that cache snapshots key them by it.
@@ -25,6 +25,7 @@ type snapshot struct {
 	Rounds     []Round
 	Order      []string
 	Clauses    map[string]*Clause
+	Keys       map[string]string
 	Proposals  map[string]*Proposal
 	KeepClosed bool
 	// Open lists each clause's open proposals in tabling order, which the
@@ -45,7 +46,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	}
 	snap := snapshot{
 		Version: snapshotVersion, Treaty: s.Treaty, Title: s.Title, Parties: s.Parties,
-		Events: s.Events, Rounds: s.Rounds, Order: s.Order, Clauses: s.Clauses,
+		Events: s.Events, Rounds: s.Rounds, Order: s.Order, Clauses: s.Clauses, Keys: s.Keys,
 		Proposals: s.Proposals, KeepClosed: s.KeepClosed, Open: s.byClause,
 	}
 	for id, p := range s.Proposals {
@@ -81,7 +82,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("domain: snapshot version %d, this code reads %d", snap.Version, snapshotVersion)
 	}
 	*s = State{Treaty: snap.Treaty, Title: snap.Title, Parties: snap.Parties, Events: snap.Events,
-		Rounds: snap.Rounds, Order: snap.Order, Clauses: snap.Clauses, Proposals: snap.Proposals,
+		Rounds: snap.Rounds, Order: snap.Order, Clauses: snap.Clauses, Keys: snap.Keys, Proposals: snap.Proposals,
 		KeepClosed: snap.KeepClosed, byClause: snap.Open}
 	if err := s.closed.unmarshal(data[w+int(n):]); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"crypto/ed25519"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +25,9 @@ type State struct {
 	// proposals were all withdrawn).
 	Order   []string
 	Clauses map[string]*Clause
+	// Keys holds each participant's current public signing key (see
+	// PartyKeyRegistered), base64; a participant without one acts unsigned.
+	Keys map[string]string
 	// Proposals holds the open proposals, stale ones included. Closed
 	// (adopted or withdrawn) proposals leave it for a compact record that
 	// keeps their fate but not their text, so that the state stays the size
@@ -328,6 +332,8 @@ func (s *State) Evolve(e Event) error {
 		err = s.withdraw(e)
 	case ProposalAdopted:
 		err = s.adopt(e)
+	case PartyKeyRegistered:
+		err = s.registerKey(e)
 	default:
 		err = &ErrUnknownEventType{Type: e.EventType()}
 	}
@@ -737,5 +743,50 @@ func (s *State) adopt(e ProposalAdopted) error {
 	if !p.Placed && (p.After != "" || p.First) {
 		s.place(p.Clause, p.After, p.First, false)
 	}
+	return nil
+}
+
+// KeyOf returns the participant's current public key and its ID, if it has
+// registered one.
+func (s *State) KeyOf(party string) (ed25519.PublicKey, string, bool) {
+	k, ok := s.Keys[party]
+	if !ok {
+		return nil, "", false
+	}
+	pub, err := ParseKey(k)
+	if err != nil {
+		return nil, "", false
+	}
+	return pub, KeyID(pub), true
+}
+
+func (s *State) checkRegisterKey(e PartyKeyRegistered) error {
+	if _, err := s.participant(e.Party); err != nil {
+		return err
+	}
+	pub, err := ParseKey(e.Key)
+	if err != nil {
+		return err
+	}
+	_, current, has := s.KeyOf(e.Party)
+	switch {
+	case has && current == KeyID(pub):
+		return Errorf(ECONFLICT, "key %s is already %s's key", current, e.Party)
+	case has && e.Previous != current:
+		return Errorf(ECONFLICT, "a new key for %s must name the key it replaces (%s), not %q", e.Party, current, e.Previous)
+	case !has && e.Previous != "":
+		return Errorf(ECONFLICT, "%s has no key to replace, but the registration names %q", e.Party, e.Previous)
+	}
+	return nil
+}
+
+func (s *State) registerKey(e PartyKeyRegistered) error {
+	if err := s.checkRegisterKey(e); err != nil {
+		return err
+	}
+	if s.Keys == nil {
+		s.Keys = map[string]string{}
+	}
+	s.Keys[e.Party] = e.Key
 	return nil
 }

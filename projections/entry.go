@@ -22,6 +22,11 @@ type Entry struct {
 	Data   json.RawMessage `json:"data"`
 	// Summary says in a few words what happened.
 	Summary string `json:"summary"`
+	// Hash is the event's place in the hash chain; Key and Signature the
+	// acting party's signature of it, when the party has a key.
+	Hash      string `json:"hash,omitempty"`
+	Key       string `json:"key,omitempty"`
+	Signature string `json:"signature,omitempty"`
 }
 
 // EntryOf describes a recorded event for the log.
@@ -35,7 +40,8 @@ func EntryOf(r *Recorded) (Entry, error) {
 		return Entry{}, &EventError{Number: r.Number, ID: r.ID, Type: r.Type, Err: fmt.Errorf("data is not JSON")}
 	}
 	return Entry{Event: r.Number, ID: r.ID.String(), Type: r.Type, Time: m.Time, Round: m.Round,
-		Party: m.Party, Author: m.Author, Data: data, Summary: Summary(r.Event)}, nil
+		Party: m.Party, Author: m.Author, Data: data, Summary: Summary(r.Event),
+		Hash: m.Hash, Key: m.Key, Signature: m.Signature}, nil
 }
 
 // Summary says in a few words what an event records.
@@ -76,6 +82,15 @@ func Summary(e domain.Event) string {
 		return fmt.Sprintf("%s withdrew %s", e.Party, domain.Short(e.Proposal))
 	case domain.ProposalAdopted:
 		return fmt.Sprintf("%s adopted: %s is at revision %d", domain.Short(e.Proposal), e.Clause, e.Revision)
+	case domain.PartyKeyRegistered:
+		pub, err := domain.ParseKey(e.Key)
+		if err != nil {
+			return fmt.Sprintf("%s registered a malformed key", e.Party)
+		}
+		if e.Previous != "" {
+			return fmt.Sprintf("%s registered key %s, replacing %s", e.Party, domain.KeyID(pub), e.Previous)
+		}
+		return fmt.Sprintf("%s registered key %s", e.Party, domain.KeyID(pub))
 	}
 	return e.EventType()
 }

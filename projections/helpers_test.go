@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"iter"
 	"slices"
@@ -112,17 +113,21 @@ func (m *memStore) CachePut(ctx context.Context, key string, value []byte) error
 // session writes a negotiation through the rules into a store, the way the
 // command line does, with a clock that ticks a minute per act.
 type session struct {
-	t      *testing.T
-	store  *memStore
-	treaty string
-	s      domain.State
-	at     time.Time
-	ids    int
+	t       *testing.T
+	store   *memStore
+	treaty  string
+	s       domain.State
+	at      time.Time
+	ids     int
+	head    string                        // hash of the last event
+	keys    map[string]ed25519.PrivateKey // parties' current keys
+	pending map[string]ed25519.PrivateKey // keys being registered, by public key
 }
 
 func newSession(t *testing.T) *session {
 	t.Helper()
-	ss := &session{t: t, store: newMemStore(), treaty: "berlin", at: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)}
+	ss := &session{t: t, store: newMemStore(), treaty: "berlin", at: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC),
+		keys: map[string]ed25519.PrivateKey{}, pending: map[string]ed25519.PrivateKey{}}
 	ss.do("DE", domain.OpenTreaty{Treaty: "berlin", Title: "Berlin Framework", Parties: []domain.Party{
 		{Code: "UA", Name: "Ukraine", Role: domain.RoleParty},
 		{Code: "US", Name: "United States", Role: domain.RoleParty},
@@ -134,6 +139,10 @@ func newSession(t *testing.T) *session {
 
 func (ss *session) do(party string, c domain.Command) []domain.Event {
 	ss.t.Helper()
+	if cl, ok := c.(domain.CloseRound); ok {
+		cl.Head = ss.head
+		c = cl
+	}
 	evs, err := domain.Decide(&ss.s, c)
 	if err != nil {
 		ss.t.Fatalf("Decide(%#v): %v", c, err)
@@ -141,11 +150,21 @@ func (ss *session) do(party string, c domain.Command) []domain.Event {
 	ss.at = ss.at.Add(time.Minute)
 	var batch []eventstore.EventData
 	for _, e := range evs {
-		typ, data, _ := domain.Encode(e)
-		meta, _ := domain.EncodeMeta(domain.Meta{Party: party, Author: "author-" + party, Round: ss.s.RoundOf(e), Time: ss.at})
-		batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: typ, Data: data, Metadata: meta})
+		key := ss.keys[party]
+		if k, ok := e.(domain.PartyKeyRegistered); ok && key == nil {
+			key = ss.pending[k.Key] // a first key signs its own registration
+		}
+		sealed, err := domain.SealEvent(e, domain.Meta{Party: party, Author: "author-" + party, Round: ss.s.RoundOf(e), Time: ss.at}, ss.head, key)
+		if err != nil {
+			ss.t.Fatal(err)
+		}
+		batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata})
+		ss.head = sealed.Hash
 		if err := ss.s.Evolve(e); err != nil {
 			ss.t.Fatal(err)
+		}
+		if k, ok := e.(domain.PartyKeyRegistered); ok {
+			ss.keys[k.Party] = ss.pending[k.Key]
 		}
 	}
 	if _, err := ss.store.Append(context.Background(), Stream(ss.treaty), eventstore.Any(), batch...); err != nil {
@@ -154,15 +173,56 @@ func (ss *session) do(party string, c domain.Command) []domain.Event {
 	return evs
 }
 
-// raw appends an event as given, rules or no rules.
-func (ss *session) raw(e domain.Event, meta domain.Meta) {
+// registerKey makes a key for party and registers it, signed as the rules
+// want: a first key by itself, a new one by the key it replaces.
+func (ss *session) registerKey(party string) ed25519.PrivateKey {
 	ss.t.Helper()
-	typ, data, _ := domain.Encode(e)
-	m, _ := domain.EncodeMeta(meta)
-	if _, err := ss.store.Append(context.Background(), Stream(ss.treaty), eventstore.Any(),
-		eventstore.EventData{ID: uuid.New(), Type: typ, Data: data, Metadata: m}); err != nil {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	ss.pending[domain.EncodeKey(pub)] = priv
+	ss.do(party, domain.RegisterKey{Party: party, Key: pub})
+	return priv
+}
+
+// raw appends an event as given, rules or no rules, sealed into the chain
+// (signed with key when it is not nil).
+func (ss *session) raw(e domain.Event, meta domain.Meta, key ...ed25519.PrivateKey) {
+	ss.t.Helper()
+	var k ed25519.PrivateKey
+	if len(key) > 0 {
+		k = key[0]
+	}
+	sealed, err := domain.SealEvent(e, meta, ss.head, k)
+	if err != nil {
 		ss.t.Fatal(err)
 	}
+	ss.rawBytes(sealed.Type, sealed.Data, sealed.Metadata)
+	ss.head = sealed.Hash
+}
+
+// rawBytes appends stored bytes exactly as given.
+func (ss *session) rawBytes(typ string, data, meta []byte) {
+	ss.t.Helper()
+	if _, err := ss.store.Append(context.Background(), Stream(ss.treaty), eventstore.Any(),
+		eventstore.EventData{ID: uuid.New(), Type: typ, Data: data, Metadata: meta}); err != nil {
+		ss.t.Fatal(err)
+	}
+}
+
+// stored returns the negotiation's stored events, for tests that tamper
+// with them.
+func (ss *session) stored() *[]eventstore.RecordedEvent {
+	evs := ss.store.streams[Stream(ss.treaty)]
+	return &evs
+}
+
+// tamper replaces the stored events of the negotiation, renumbering their
+// revisions, as someone with the file could.
+func (ss *session) tamper(f func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent) {
+	evs := f(slices.Clone(ss.store.streams[Stream(ss.treaty)]))
+	for i := range evs {
+		evs[i].Revision = uint64(i)
+	}
+	ss.store.streams[Stream(ss.treaty)] = evs
 }
 
 func (ss *session) table(party, clause, text string, opts ...func(*domain.Table)) string {
@@ -207,9 +267,4 @@ func ref(t *testing.T, s string) Ref {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// rawEvent is stored bytes exactly as given.
-func rawEvent(typ, data, meta string) eventstore.EventData {
-	return eventstore.EventData{ID: uuid.New(), Type: typ, Data: []byte(data), Metadata: []byte(meta)}
 }

@@ -3,12 +3,14 @@ package projections
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +38,7 @@ func TestDraftJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"treaty":"berlin","title":"Berlin Framework",` +
-		`"as_of":{"ref":"head","event":9,"round":1,"time":"2026-11-16T09:08:00Z"},` +
+		`"as_of":{"ref":"head","event":9,"round":1,"time":"2026-11-16T09:08:00Z","hash":"` + ss.head + `"},` +
 		`"parties":[{"code":"UA","name":"Ukraine","role":"party"},{"code":"US","name":"United States","role":"party"},{"code":"EU","name":"European Union","role":"party"},{"code":"DE","name":"Germany","role":"observer"}],` +
 		`"clauses":[` +
 		`{"id":"preamble","number":1,"heading":"Preamble","text":"Recalling the Charter.","revision":1,"status":"open","open_proposals":[` +
@@ -326,68 +328,241 @@ func TestVerify(t *testing.T) {
 	ok := newSession(t)
 	ok.openRound()
 	ok.agree("a", "A.")
-	v, err := Verify(ctx, ok.store, "berlin", nil)
-	if err != nil || !v.OK || v.Events != 6 || v.Problem != nil {
+	v, err := Verify(ctx, ok.store, "berlin", VerifyOptions{})
+	if err != nil || !v.OK || v.Events != 6 || v.Problem != nil || v.Head != ok.head {
 		t.Fatalf("clean log: %+v, %v", v, err)
 	}
 	meta := func(party string, round int) domain.Meta {
 		return domain.Meta{Party: party, Round: round, Time: ok.at}
+	}
+	sealedBytes := func(ss *session, typ, data string) (string, []byte, []byte) {
+		// Bytes that no encoder would write, sealed into the chain.
+		m := fmt.Appendf(nil, `{"party":"DE","round":1,"time":"2026-11-16T10:00:00Z","schema":2,"prev":%q}`, ss.head)
+		h, err := domain.Seal(typ, []byte(data), m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return typ, []byte(data), fmt.Appendf(m[:len(m)-1], `,"hash":%q}`, h)
 	}
 	for _, tt := range []struct {
 		name  string
 		write func(ss *session)
 		event int
 		want  string
+		folds bool // the draft still reads: only what verify alone checks is wrong
 	}{
 		{"adoption without unanimity", func(ss *session) {
 			id := ss.table("UA", "a", "A.")
 			ss.raw(domain.ProposalAdopted{Proposal: id, Clause: "a", Revision: 1}, meta("UA", 0))
-		}, 3, "without every party accepting"},
+		}, 3, "without every party accepting", false},
 		{"acceptance without its adoption", func(ss *session) {
 			id := ss.table("UA", "a", "A.")
 			ss.accept(id, "US")
 			ss.raw(domain.ProposalAccepted{Proposal: id, Party: "EU"}, meta("EU", 0))
-		}, 4, "ends without its adoption"},
+		}, 4, "ends without its adoption", false},
 		{"wrong round recorded", func(ss *session) {
 			ss.openRound()
 			ss.raw(domain.ProposalTabled{Proposal: "p1", Clause: "a", Party: "UA", Action: domain.ActionInsert, Text: "A."}, meta("UA", 3))
-		}, 3, "records round 3, but round 1 was open"},
+		}, 3, "records round 3, but round 1 was open", true},
 		{"another party's act", func(ss *session) {
 			ss.raw(domain.ProposalTabled{Proposal: "p1", Clause: "a", Party: "UA", Action: domain.ActionInsert, Text: "A."}, meta("US", 0))
-		}, 2, `records "US" as the acting party, but the act is UA's`},
+		}, 2, `records "US" as the acting party, but the act is UA's`, true},
 		{"a stranger opens a round", func(ss *session) {
 			ss.raw(domain.RoundOpened{Round: 1}, meta("RU", 1))
-		}, 2, "not a participant"},
+		}, 2, "not a participant", true},
 		{"no time", func(ss *session) {
 			ss.raw(domain.RoundOpened{Round: 1}, domain.Meta{Party: "DE", Round: 1})
-		}, 2, "records no time"},
+		}, 2, "records no time", true},
+		{"wrong head on closing", func(ss *session) {
+			ss.openRound()
+			ss.raw(domain.RoundClosed{Round: 1, Head: "0123456789abcdef"}, meta("DE", 1))
+		}, 3, "records the round's head as 0123456789ab", true},
 		{"unknown type", func(ss *session) {
-			ss.store.Append(ctx, Stream("berlin"), eventstore.Any(), rawEvent("TreatyRenamed", `{}`, `{}`))
-		}, 2, "unknown event type"},
+			ss.rawBytes(sealedBytes(ss, "TreatyRenamed", `{}`))
+		}, 2, "unknown event type", false},
 		{"corrupt data", func(ss *session) {
-			ss.store.Append(ctx, Stream("berlin"), eventstore.Any(), rawEvent("RoundOpened", `{"round":`, `{}`))
-		}, 2, "RoundOpened data is not valid"},
+			ss.rawBytes(sealedBytes(ss, "RoundOpened", `{"round":`))
+		}, 2, "RoundOpened data is not valid", false},
 		{"corrupt metadata", func(ss *session) {
-			ss.store.Append(ctx, Stream("berlin"), eventstore.Any(), rawEvent("RoundOpened", `{"round":1}`, `{"time":`))
-		}, 2, "metadata is not valid"},
+			ss.rawBytes("RoundOpened", []byte(`{"round":1}`), []byte(`{"time":`))
+		}, 2, "metadata is not valid", false},
+		{"no hash", func(ss *session) {
+			ss.rawBytes("RoundOpened", []byte(`{"round":1}`), []byte(`{"party":"DE","round":1,"time":"2026-11-16T10:00:00Z","schema":1}`))
+		}, 2, "carries no hash", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ss := newSession(t)
 			tt.write(ss)
-			v, err := Verify(ctx, ss.store, "berlin", nil)
+			v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if v.OK || v.Problem == nil || v.Problem.Event != tt.event || !strings.Contains(v.Problem.Error(), tt.want) {
 				t.Fatalf("got %+v (%v), want event %d: %q", v, v.Problem, tt.event, tt.want)
 			}
-			// Reading the draft refuses too, naming the event, unless
-			// only metadata is wrong (the fold does not read it).
-			if _, err := NewReader(ss.store, "berlin", false).Head(ctx); err == nil && !strings.Contains(tt.name, "round") &&
-				!strings.Contains(tt.name, "party") && !strings.Contains(tt.name, "stranger") && !strings.Contains(tt.name, "time") && !strings.Contains(tt.name, "metadata") {
-				t.Fatalf("the draft folds a log that verify refuses")
+			if _, err := NewReader(ss.store, "berlin", false).Head(ctx); (err == nil) != tt.folds {
+				t.Fatalf("the draft's fold: %v, want it to fold: %v", err, tt.folds)
 			}
 		})
+	}
+}
+
+// TestVerifyChain changes a sealed log each way someone holding the file
+// could, and checks that verify names the first event affected and says
+// what was done.
+func TestVerifyChain(t *testing.T) {
+	write := func(t *testing.T) *session {
+		ss := newSession(t) // 1
+		ss.openRound()      // 2
+		ss.agree("a", "A.") // 3-6
+		ss.agree("b", "B.") // 7-10
+		ss.closeRound()     // 11
+		return ss
+	}
+	edit := func(i int, f func(e *eventstore.RecordedEvent)) func([]eventstore.RecordedEvent) []eventstore.RecordedEvent {
+		return func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent { f(&evs[i]); return evs }
+	}
+	for _, tt := range []struct {
+		name   string
+		tamper func([]eventstore.RecordedEvent) []eventstore.RecordedEvent
+		event  int
+		want   string
+	}{
+		{"edited data", edit(3, func(e *eventstore.RecordedEvent) {
+			e.Data = []byte(strings.Replace(string(e.Data), `"US"`, `"EU"`, 1))
+		}), 4, "does not match its hash"},
+		{"edited metadata", edit(6, func(e *eventstore.RecordedEvent) {
+			e.Metadata = []byte(strings.Replace(string(e.Metadata), `"author":"author-`, `"author":"forger-`, 1))
+		}), 7, "does not match its hash"},
+		{"changed type", edit(2, func(e *eventstore.RecordedEvent) { e.Type = "ProposalWithdrawn" }), 3, "does not match its hash"},
+		{"hash removed", edit(3, func(e *eventstore.RecordedEvent) {
+			var m map[string]any
+			json.Unmarshal(e.Metadata, &m)
+			delete(m, "hash")
+			e.Metadata, _ = json.Marshal(m)
+		}), 4, "carries no hash"},
+		{"deleted event", func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+			return slices.Delete(evs, 4, 5)
+		}, 5, "an event before it was deleted, inserted or moved"},
+		{"first events deleted", func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+			return evs[2:]
+		}, 1, "the events before it were deleted"},
+		{"reordered events", func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+			evs[6], evs[7] = evs[7], evs[6]
+			return evs
+		}, 7, "an event before it was deleted, inserted or moved"},
+		{"inserted event", func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+			dup := evs[5]
+			return slices.Insert(evs, 6, dup)
+		}, 7, "an event before it was deleted, inserted or moved"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ss := write(t)
+			ss.tamper(tt.tamper)
+			v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.OK || v.Problem == nil || v.Problem.Event != tt.event || !strings.Contains(v.Problem.What, tt.want) {
+				t.Fatalf("got %v, want event %d: %q", v.Problem, tt.event, tt.want)
+			}
+			if v.Problem.ID == "" || v.Problem.Type == "" {
+				t.Fatalf("the problem does not name the event: %+v", v.Problem)
+			}
+		})
+	}
+	// A truncated tail chains perfectly: only a head cited earlier shows it.
+	ss := write(t)
+	cited := ss.head
+	ss.tamper(func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent { return evs[:10] })
+	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{}); !v.OK {
+		t.Fatalf("a truncated log fails without --head: %v", v.Problem)
+	}
+	v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: cited[:12]})
+	if v.OK || !strings.Contains(v.Problem.What, "does not contain head "+cited[:12]) || !strings.Contains(v.Problem.What, "truncated") {
+		t.Fatalf("truncation against a cited head: %+v", v.Problem)
+	}
+	ss = write(t)
+	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: strings.ToUpper(ss.head)}); !v.OK {
+		t.Fatalf("the log's own head: %v", v.Problem)
+	}
+	var closed domain.RoundClosed
+	evs := *ss.stored()
+	json.Unmarshal(evs[10].Data, &closed)
+	if closed.Head == "" || closed.Head == ss.head {
+		t.Fatalf("RoundClosed records head %q", closed.Head)
+	}
+	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: closed.Head}); !v.OK {
+		t.Fatalf("the head recorded at the round's close: %v", v.Problem)
+	}
+	if _, err := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: "xyz"}); err == nil {
+		t.Fatal("a malformed --head was accepted")
+	}
+}
+
+func TestVerifySignatures(t *testing.T) {
+	write := func(t *testing.T) (*session, ed25519.PrivateKey) {
+		ss := newSession(t) // 1
+		ss.openRound()      // 2
+		ua := ss.registerKey("UA")
+		ss.agree("a", "A.") // UA tables, US and EU accept: 4-7
+		return ss, ua
+	}
+	ss, _ := write(t)
+	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{})
+	if err != nil || !v.OK || v.Signed != 2 {
+		t.Fatalf("signed log: %+v %v", v, err)
+	}
+	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{RequireSignatures: true}); v.OK || v.Problem.Event != 1 || !strings.Contains(v.Problem.What, "unsigned act of DE (signatures are required)") {
+		t.Fatalf("--require-signatures: %+v", v.Problem)
+	}
+	_, forger, _ := ed25519.GenerateKey(nil)
+	for _, tt := range []struct {
+		name  string
+		write func(ss *session, ua ed25519.PrivateKey)
+		want  string
+	}{
+		{"unsigned after registering", func(ss *session, _ ed25519.PrivateKey) {
+			ss.raw(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "UA", Action: domain.ActionInsert, Text: "Z."}, domain.Meta{Party: "UA", Round: 1, Time: ss.at})
+		}, "unsigned act of UA, who registered key"},
+		{"signed with another key", func(ss *session, _ ed25519.PrivateKey) {
+			ss.raw(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "UA", Action: domain.ActionInsert, Text: "Z."}, domain.Meta{Party: "UA", Round: 1, Time: ss.at}, forger)
+		}, "is signed with key"},
+		{"a forged signature under UA's key ID", func(ss *session, ua ed25519.PrivateKey) {
+			sealed, _ := domain.SealEvent(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "UA", Action: domain.ActionInsert, Text: "Z."},
+				domain.Meta{Party: "UA", Round: 1, Time: ss.at}, ss.head, ua)
+			var m domain.Meta
+			json.Unmarshal(sealed.Metadata, &m)
+			m.Signature, _ = domain.Sign(forger, m.Hash)
+			raw, _ := domain.EncodeMeta(m)
+			ss.rawBytes(sealed.Type, sealed.Data, raw)
+		}, "its signature does not match UA's key"},
+		{"a party signs for another", func(ss *session, ua ed25519.PrivateKey) {
+			// UA's key, claiming to be US: US has no key, and an act may
+			// be signed only with the acting party's.
+			ss.raw(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "US", Action: domain.ActionInsert, Text: "Z."}, domain.Meta{Party: "US", Round: 1, Time: ss.at}, ua)
+		}, "which US never registered"},
+		{"a rotation not signed by the old key", func(ss *session, ua ed25519.PrivateKey) {
+			pub, _, _ := ed25519.GenerateKey(nil)
+			ss.raw(domain.PartyKeyRegistered{Party: "UA", Key: domain.EncodeKey(pub), Previous: domain.KeyID(ua.Public().(ed25519.PublicKey))},
+				domain.Meta{Party: "UA", Round: 1, Time: ss.at}, forger)
+		}, "is signed with key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ss, ua := write(t)
+			tt.write(ss, ua)
+			v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{})
+			if v.OK || v.Problem.Event != 8 || !strings.Contains(v.Problem.What, tt.want) {
+				t.Fatalf("got %+v, want event 8: %q", v.Problem, tt.want)
+			}
+		})
+	}
+	// A rotation signed with the old key, and acts signed with the new one.
+	ss, _ = write(t)
+	ss.registerKey("UA")
+	ss.table("UA", "c", "C.")
+	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{}); !v.OK || v.Signed != 4 {
+		t.Fatalf("after rotation: %+v", v)
 	}
 }
 

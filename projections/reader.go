@@ -52,11 +52,18 @@ func NewReader(store eventstore.Store, treaty string, checkpoints bool) *Reader 
 // Treaty is the negotiation the Reader reads.
 func (r *Reader) Treaty() string { return r.treaty }
 
+// tip is what a fold knows of the last event it folded: the writer's time
+// and the event's hash, which the next event chains to.
+type tip struct {
+	time time.Time
+	hash string
+}
+
 // Head returns the negotiation now.
 func (r *Reader) Head(ctx context.Context) (Moment, error) {
 	s, last := r.load(ctx, "head", -1)
 	start := s.Events
-	last, err := r.fold(ctx, s, -1, last, nil)
+	last, err := r.fold(ctx, s, -1, last)
 	if err != nil {
 		return Moment{}, err
 	}
@@ -74,7 +81,7 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 // event: checkpoints keep only the present.
 func (r *Reader) History(ctx context.Context) (Moment, error) {
 	s := &domain.State{KeepClosed: true}
-	last, err := r.fold(ctx, s, -1, time.Time{}, nil)
+	last, err := r.fold(ctx, s, -1, tip{})
 	if err != nil {
 		return Moment{}, err
 	}
@@ -84,11 +91,15 @@ func (r *Reader) History(ctx context.Context) (Moment, error) {
 	return Moment{Point: pointOf(Head, s, last), State: s}, nil
 }
 
-// CatchUp folds into s (a state of this negotiation, e.g. from Head) the
-// events appended since it was read.
-func (r *Reader) CatchUp(ctx context.Context, s *domain.State) error {
-	_, err := r.fold(ctx, s, -1, time.Time{}, nil)
-	return err
+// CatchUp folds into m (a moment of this negotiation, e.g. from Head) the
+// events appended since it was read, and moves its point to the new head.
+func (r *Reader) CatchUp(ctx context.Context, m *Moment) error {
+	last, err := r.fold(ctx, m.State, -1, tip{time: m.Point.Time, hash: m.Point.Hash})
+	if err != nil {
+		return err
+	}
+	m.Point = pointOf(Head, m.State, last)
+	return nil
 }
 
 // At returns the negotiation as it stood at ref.
@@ -143,7 +154,7 @@ func (r *Reader) Resolve(ctx context.Context, ref Ref, head *domain.State) (int,
 // StateAt returns the negotiation after its first n events, labelled with
 // ref. head, the state now, tells which checkpoints may help.
 func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State) (Moment, error) {
-	s, last := &domain.State{}, time.Time{}
+	s, last := &domain.State{}, tip{}
 	// Start from the latest round checkpoint at or before n.
 	for i := len(head.Rounds) - 1; i >= 0 && r.cache != nil; i-- {
 		if c := head.Rounds[i].Closed; c != 0 && c <= n {
@@ -153,7 +164,7 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 			}
 		}
 	}
-	last, err := r.fold(ctx, s, n, last, nil)
+	last, err := r.fold(ctx, s, n, last)
 	if err != nil {
 		return Moment{}, err
 	}
@@ -165,14 +176,14 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 
 func roundKey(n int) string { return fmt.Sprintf("round-%d", n) }
 
-func pointOf(ref Ref, s *domain.State, last time.Time) Point {
-	return Point{Ref: ref.text, Event: s.Events, Round: len(s.Rounds), Time: last}
+func pointOf(ref Ref, s *domain.State, last tip) Point {
+	return Point{Ref: ref.text, Event: s.Events, Round: len(s.Rounds), Time: last.time, Hash: last.hash}
 }
 
 // fold folds events into s until it holds n events (n < 0: all of them) and
-// returns the writer's time of the last event folded (or last, when none
-// was). It leaves a checkpoint at each round's end that has none.
-func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last time.Time, visit func(*Recorded) error) (time.Time, error) {
+// returns what it knows of the last event folded (last, when none was). It
+// leaves a checkpoint at each round's end that has none.
+func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last tip) (tip, error) {
 	if n >= 0 && s.Events >= n {
 		return last, nil
 	}
@@ -181,18 +192,13 @@ func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last time.Tim
 		if err != nil {
 			return last, err
 		}
-		if visit != nil {
-			if err := visit(rec); err != nil {
-				return last, err
-			}
-		}
 		if err := s.Evolve(rec.Event); err != nil {
 			return last, &EventError{Number: rec.Number, ID: rec.ID, Type: rec.Type, Err: err}
 		}
 		lastRec = rec
 		if c, ok := rec.Event.(domain.RoundClosed); ok && r.cache != nil {
-			if t, err := rec.Meta(); err == nil && !r.has(ctx, roundKey(c.Round)) {
-				r.save(ctx, roundKey(c.Round), s, t.Time)
+			if m, err := rec.Meta(); err == nil && !r.has(ctx, roundKey(c.Round)) {
+				r.save(ctx, roundKey(c.Round), s, tip{m.Time, m.Hash})
 			}
 		}
 		if n >= 0 && s.Events >= n {
@@ -204,7 +210,7 @@ func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last time.Tim
 		if err != nil {
 			return last, err
 		}
-		last = m.Time
+		last = tip{m.Time, m.Hash}
 	}
 	// A log may be read up to a point inside one append, but it may not end
 	// inside one.
@@ -217,19 +223,21 @@ func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last time.Tim
 
 // checkpoint is what the cache holds for one point of a negotiation.
 type checkpoint struct {
-	Events   int
-	LastID   uuid.UUID
-	LastTime time.Time
-	State    []byte
+	Events int
+	LastID uuid.UUID
+	Last   tip
+	State  []byte
 }
 
 // encode writes the checkpoint as a small binary header (events, the last
-// event's ID and time) followed by the state's own encoding, which decodes
-// in place.
+// event's ID, time and hash) followed by the state's own encoding, which
+// decodes in place.
 func (cp checkpoint) encode() []byte {
 	b := binary.AppendUvarint(nil, uint64(cp.Events))
 	b = append(b, cp.LastID[:]...)
-	b = binary.AppendVarint(b, cp.LastTime.UnixNano())
+	b = binary.AppendVarint(b, cp.Last.time.UnixNano())
+	b = binary.AppendUvarint(b, uint64(len(cp.Last.hash)))
+	b = append(b, cp.Last.hash...)
 	return append(b, cp.State...)
 }
 
@@ -241,12 +249,19 @@ func decodeCheckpoint(b []byte) (checkpoint, bool) {
 	}
 	cp.Events = int(n)
 	copy(cp.LastID[:], b[w:w+16])
-	t, tw := binary.Varint(b[w+16:])
+	b = b[w+16:]
+	t, tw := binary.Varint(b)
 	if tw <= 0 {
 		return cp, false
 	}
-	cp.LastTime = time.Unix(0, t).UTC()
-	cp.State = b[w+16+tw:]
+	cp.Last.time = time.Unix(0, t).UTC()
+	b = b[tw:]
+	hl, hw := binary.Uvarint(b)
+	if hw <= 0 || hl > 128 || uint64(len(b)-hw) < hl {
+		return cp, false
+	}
+	cp.Last.hash = string(b[hw : hw+int(hl)])
+	cp.State = b[hw+int(hl):]
 	return cp, true
 }
 
@@ -320,28 +335,28 @@ func (r *Reader) has(ctx context.Context, name string) bool {
 
 // load returns the checkpointed state called name if there is a valid one
 // covering at most max events (max < 0: any), else an empty state.
-func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State, time.Time) {
+func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State, tip) {
 	empty := &domain.State{}
 	if r.cache == nil {
-		return empty, time.Time{}
+		return empty, tip{}
 	}
 	raw, err := r.cache.CacheGet(ctx, r.key(name))
 	if err != nil || raw == nil {
-		return empty, time.Time{}
+		return empty, tip{}
 	}
 	cp, ok := decodeCheckpoint(raw)
 	if !ok || cp.Events < 1 || max >= 0 && cp.Events > max {
-		return empty, time.Time{}
+		return empty, tip{}
 	}
 	// The checkpoint holds only if the log still has the event it ends at.
 	if id, ok := r.eventID(ctx, cp.Events); !ok || id != cp.LastID {
-		return empty, time.Time{}
+		return empty, tip{}
 	}
 	s := &domain.State{}
 	if s.UnmarshalBinary(cp.State) != nil || s.Events != cp.Events || s.Treaty != r.treaty {
-		return empty, time.Time{}
+		return empty, tip{}
 	}
-	return s, cp.LastTime
+	return s, cp.Last
 }
 
 // Builds whose checkpoints are kept: several versions of treaty may share a
@@ -356,7 +371,7 @@ const (
 // save leaves a checkpoint of s; failing to is not an error (a read-only
 // store keeps none). Saving the head also records that this build uses the
 // store and clears the checkpoints of builds not seen for a while.
-func (r *Reader) save(ctx context.Context, name string, s *domain.State, last time.Time) {
+func (r *Reader) save(ctx context.Context, name string, s *domain.State, last tip) {
 	if r.cache == nil || s.Events == 0 {
 		return
 	}
@@ -371,7 +386,7 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	if !ok {
 		return
 	}
-	_ = r.cache.CachePut(ctx, r.key(name), checkpoint{Events: s.Events, LastID: lastID, LastTime: last, State: data}.encode())
+	_ = r.cache.CachePut(ctx, r.key(name), checkpoint{Events: s.Events, LastID: lastID, Last: last, State: data}.encode())
 }
 
 // prune marks this build as using the negotiation's checkpoints, and deletes
@@ -418,10 +433,10 @@ func (r *Reader) prune(ctx context.Context) {
 	}
 }
 
-// Checkpoint leaves a checkpoint of s, the state now, for the next reader;
-// writers call it after appending. last is the time of s's last event.
-func (r *Reader) Checkpoint(ctx context.Context, s *domain.State, last time.Time) {
-	r.save(ctx, "head", s, last)
+// Checkpoint leaves a checkpoint of m, the negotiation now, for the next
+// reader; writers call it after appending.
+func (r *Reader) Checkpoint(ctx context.Context, m Moment) {
+	r.save(ctx, "head", m.State, tip{m.Point.Time, m.Point.Hash})
 }
 
 // eventID returns the ID of event number n.

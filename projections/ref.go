@@ -147,6 +147,8 @@ type Point struct {
 	Event int `json:"event"`
 	// Round is the latest round opened by then (0: none).
 	Round int `json:"round"`
-	// Time is the writer's time of the last event included.
+	// Time is the writer's time of the last event included, and Hash its
+	// hash (see domain.Seal): the head of the log at that point.
 	Time time.Time `json:"time"`
+	Hash string    `json:"hash,omitempty"`
 }

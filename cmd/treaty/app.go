@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,9 @@ type app struct {
 	format   string
 	maxText  int
 	noCache  bool
+	keysDir  string
+	// newKey is a key being registered: it signs its own registration.
+	newKey ed25519.PrivateKey
 
 	// formats lists the --format values the running command accepts.
 	formats []string
@@ -73,6 +77,7 @@ var flagEnv = map[string]string{
 	"treaty": "TREATY",
 	"as":     "TREATY_PARTY",
 	"author": "TREATY_AUTHOR",
+	"keys":   "TREATY_KEYS",
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -105,6 +110,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 	pf.StringVar(&a.author, "author", "", "the person acting, recorded with the event (env TREATY_AUTHOR)")
 	pf.StringVar(&a.format, "format", "text", "output format: text or json, and where a command lists them markdown or html")
 	pf.IntVar(&a.maxText, "max-text", domain.DefaultMaxText, "largest clause text accepted, in bytes (env TREATY_MAX_TEXT)")
+	pf.StringVar(&a.keysDir, "keys", "", "the directory of this machine's private signing keys (env TREATY_KEYS; default treaty/keys in the user's configuration directory)")
 	pf.BoolVar(&a.noCache, "no-checkpoints", false, "fold every read from the first event instead of from checkpoints (env TREATY_NO_CHECKPOINTS=1)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
@@ -119,7 +125,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		&cobra.Group{ID: "read", Title: "Reading a negotiation:"},
 		&cobra.Group{ID: "store", Title: "Stores and samples:"})
 	for _, c := range []*cobra.Command{a.initCommand(), a.roundCommand(), a.proposeCommand(),
-		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand()} {
+		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand(), a.keysCommand()} {
 		c.GroupID = "write"
 		root.AddCommand(c)
 	}
@@ -259,8 +265,10 @@ func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 // outcome is what a write command did.
 type outcome struct {
 	events []domain.Event
-	// first is the number of the first event appended.
+	// first is the number of the first event appended; head the hash of
+	// the last, the log's new head.
 	first int
+	head  string
 	state *domain.State
 }
 
@@ -269,21 +277,23 @@ type outcome struct {
 const maxAttempts = 50
 
 // act is the write path: load the negotiation, decide the command against it,
-// append the events with the revision they were decided against, and on a
+// seal the events into the hash chain (signed, when the acting party has a
+// key), append them with the revision they were decided against, and on a
 // conflict fold in the other writers' events and decide again. Nothing is
-// appended when the command is refused.
-func (a *app) act(ctx context.Context, command func(s *domain.State) (domain.Command, error)) (outcome, error) {
+// appended when the command is refused. head is the hash of the log's last
+// event, for commands that record it.
+func (a *app) act(ctx context.Context, command func(s *domain.State, head string) (domain.Command, error)) (outcome, error) {
 	r, err := a.reader(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	head, err := r.Head(ctx)
+	m, err := r.Head(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	s := head.State
+	s := m.State
 	for range maxAttempts {
-		cmd, err := command(s)
+		cmd, err := command(s, m.Point.Hash)
 		if err != nil {
 			return outcome{}, err
 		}
@@ -291,13 +301,17 @@ func (a *app) act(ctx context.Context, command func(s *domain.State) (domain.Com
 		if err != nil {
 			return outcome{}, err
 		}
-		batch, err := a.encode(s, evs)
+		sig, err := a.signer(r.Treaty(), s)
+		if err != nil {
+			return outcome{}, err
+		}
+		batch, head, err := a.encode(s, evs, m.Point.Hash, sig)
 		if err != nil {
 			return outcome{}, err
 		}
 		_, err = a.store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(s.Events-1)), batch...)
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			if err := r.CatchUp(ctx, s); err != nil {
+			if err := r.CatchUp(ctx, &m); err != nil {
 				return outcome{}, err
 			}
 			continue
@@ -311,38 +325,42 @@ func (a *app) act(ctx context.Context, command func(s *domain.State) (domain.Com
 				return outcome{}, fmt.Errorf("appended, but the events do not fold: %w", err)
 			}
 		}
-		return outcome{events: evs, first: first, state: s}, nil
+		return outcome{events: evs, first: first, head: head, state: s}, nil
 	}
 	return outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
 }
 
-// encode turns decided events into the batch to append, with what is
-// recorded about the act.
-func (a *app) encode(s *domain.State, evs []domain.Event) ([]eventstore.EventData, error) {
+// encode turns decided events into the batch to append, chained to prev (the
+// hash of the log's last event), with what is recorded about the act; it
+// returns the batch and the hash of its last event.
+func (a *app) encode(s *domain.State, evs []domain.Event, prev string, sig *signer) ([]eventstore.EventData, string, error) {
 	now := a.now()
 	batch := make([]eventstore.EventData, len(evs))
 	for i, e := range evs {
 		var err error
-		if batch[i], err = record(s, e, domain.Meta{Party: a.as, Author: a.author, Time: now}, newEventID()); err != nil {
-			return nil, err
+		batch[i], prev, err = record(s, e, domain.Meta{Party: a.as, Author: a.author, Time: now}, newEventID(), prev, sig)
+		if err != nil {
+			return nil, "", err
 		}
 	}
-	return batch, nil
+	return batch, prev, nil
 }
 
 // record is the stored form of event e, decided in state s, with the
-// metadata of the act (its round is filled in from s).
-func record(s *domain.State, e domain.Event, meta domain.Meta, id uuid.UUID) (eventstore.EventData, error) {
-	typ, data, err := domain.Encode(e)
-	if err != nil {
-		return eventstore.EventData{}, err
-	}
+// metadata of the act (its round is filled in from s), sealed into the hash
+// chain after prev and signed with sig when it is not nil. It returns the
+// event and its hash.
+func record(s *domain.State, e domain.Event, meta domain.Meta, id uuid.UUID, prev string, sig *signer) (eventstore.EventData, string, error) {
 	meta.Round = s.RoundOf(e)
-	m, err := domain.EncodeMeta(meta)
-	if err != nil {
-		return eventstore.EventData{}, err
+	var key ed25519.PrivateKey
+	if sig != nil {
+		key = sig.priv
 	}
-	return eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: m}, nil
+	sealed, err := domain.SealEvent(e, meta, prev, key)
+	if err != nil {
+		return eventstore.EventData{}, "", err
+	}
+	return eventstore.EventData{ID: id, Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata}, sealed.Hash, nil
 }
 
 // needParty returns the acting party, or a usage error saying how to give it.

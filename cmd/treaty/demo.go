@@ -213,16 +213,23 @@ func demoEvents(treaty string) ([]eventstore.EventData, error) {
 	}
 	var s domain.State
 	var batch []eventstore.EventData
+	var prev string
 	at := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	for i, st := range steps {
 		at = at.Add(st.after)
-		evs, err := domain.Decide(&s, st.act(pid))
+		c := st.act(pid)
+		if cl, ok := c.(domain.CloseRound); ok {
+			cl.Head = prev
+			c = cl
+		}
+		evs, err := domain.Decide(&s, c)
 		if err != nil {
 			return nil, fmt.Errorf("demo step %d: %w", i+1, err)
 		}
 		for _, e := range evs {
 			id := uuid.NewSHA1(ns, fmt.Appendf(nil, "event/%d", len(batch)+1))
-			ev, err := record(&s, e, domain.Meta{Party: st.party, Author: st.author, Time: at}, id)
+			var ev eventstore.EventData
+			ev, prev, err = record(&s, e, domain.Meta{Party: st.party, Author: st.author, Time: at}, id, prev, nil)
 			if err != nil {
 				return nil, err
 			}

@@ -59,7 +59,7 @@ and their acceptance is not required.`,
 			if err != nil {
 				return err
 			}
-			batch, err := a.encode(&domain.State{}, evs)
+			batch, _, err := a.encode(&domain.State{}, evs, "", nil)
 			if err != nil {
 				return err
 			}

@@ -72,7 +72,7 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(party, id st
 	if err != nil {
 		return err
 	}
-	out, err := a.act(cmd.Context(), func(s *domain.State) (domain.Command, error) {
+	out, err := a.act(cmd.Context(), func(s *domain.State, _ string) (domain.Command, error) {
 		p, err := s.FindProposal(ref)
 		if err != nil {
 			return nil, err

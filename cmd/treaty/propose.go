@@ -72,7 +72,7 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 			if flags.Changed("heading") {
 				cmdTable.Heading = &heading
 			}
-			out, err := a.act(cmd.Context(), func(*domain.State) (domain.Command, error) { return cmdTable, nil })
+			out, err := a.act(cmd.Context(), func(*domain.State, string) (domain.Command, error) { return cmdTable, nil })
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ func (a *app) roundCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := a.act(cmd.Context(), func(*domain.State) (domain.Command, error) {
+			out, err := a.act(cmd.Context(), func(*domain.State, string) (domain.Command, error) {
 				return domain.OpenRound{Party: party, Name: name}, nil
 			})
 			if err != nil {
@@ -54,8 +54,8 @@ func (a *app) roundCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := a.act(cmd.Context(), func(*domain.State) (domain.Command, error) {
-				return domain.CloseRound{Party: party}, nil
+			out, err := a.act(cmd.Context(), func(_ *domain.State, head string) (domain.Command, error) {
+				return domain.CloseRound{Party: party, Head: head}, nil
 			})
 			if err != nil {
 				return err
@@ -77,11 +77,16 @@ func (a *app) reportRound(out outcome, verb string) error {
 		number = e.Round
 	}
 	if a.format == "json" {
-		return a.writeJSON(map[string]any{"round": number, "name": name, "status": verb, "event": out.first})
+		return a.writeJSON(map[string]any{"round": number, "name": name, "status": verb, "event": out.first, "head": out.head})
 	}
-	if name != "" {
+	switch {
+	case verb == "closed":
+		// The hash parties cite: the closing event's own, which covers
+		// every event of the round before it.
+		fmt.Fprintf(a.stdout, "Round %d closed at %s (event %d)\n", number, out.head, out.first)
+	case name != "":
 		fmt.Fprintf(a.stdout, "Round %d %s: %s (event %d)\n", number, verb, name, out.first)
-	} else {
+	default:
 		fmt.Fprintf(a.stdout, "Round %d %s (event %d)\n", number, verb, out.first)
 	}
 	return nil

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 // pick up the environment of whoever runs the tests. (testscript builds a
 // fresh environment for each script; Setup makes sure of these.) Colour needs
 // a terminal, which a script's stdout never is, so NO_COLOR does not matter.
-var scriptEnv = []string{"TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS"}
+var scriptEnv = []string{"TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS", "TREATY_KEYS", "XDG_CONFIG_HOME"}
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -51,7 +51,10 @@ func TestScripts(t *testing.T) {
 					vars = append(vars, kv)
 				}
 			}
-			env.Vars = vars
+			// Signing keys go to the script's own directory, never to
+			// the user's configuration.
+			env.Vars = append(vars, "TREATY_KEYS="+filepath.Join(env.WorkDir, "keys"),
+				"XDG_CONFIG_HOME="+filepath.Join(env.WorkDir, ".config"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

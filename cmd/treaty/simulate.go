@@ -118,6 +118,7 @@ type simulator struct {
 	stale   idSet // open but stale: their proposers withdraw them
 	clauses []string
 	at      time.Time
+	head    string // the hash of the last event
 	res     simResult
 	ids     *rand.ChaCha8
 }
@@ -160,10 +161,11 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 		}
 		sim.at = sim.at.Add(time.Duration(5+sim.rng.IntN(120)) * time.Second)
 		for _, e := range evs {
-			ev, err := record(&sim.s, e, domain.Meta{Party: party, Author: "sim-" + strings.ToLower(party), Time: sim.at}, sim.eventID())
+			ev, hash, err := record(&sim.s, e, domain.Meta{Party: party, Author: "sim-" + strings.ToLower(party), Time: sim.at}, sim.eventID(), sim.head, nil)
 			if err != nil {
 				return err
 			}
+			sim.head = hash
 			batch = append(batch, ev)
 			if err := sim.s.Evolve(e); err != nil {
 				return err
@@ -191,14 +193,14 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 				return sim.res, err
 			}
 		}
-		if err := do(domain.CloseRound{Party: "DE"}, "DE"); err != nil {
+		if err := do(domain.CloseRound{Party: "DE", Head: sim.head}, "DE"); err != nil {
 			return sim.res, err
 		}
 		if err := flush(); err != nil {
 			return sim.res, err
 		}
 		// Leave a checkpoint at every round's end, for diffs between rounds.
-		r.Checkpoint(ctx, &sim.s, sim.at)
+		r.Checkpoint(ctx, projections.Moment{State: &sim.s, Point: projections.Point{Time: sim.at, Hash: sim.head}})
 	}
 	sim.res.events = sim.s.Events
 	return sim.res, flush()

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// signer signs the events of one act with a party's key.
+type signer struct {
+	id   string
+	priv ed25519.PrivateKey
+}
+
+// keyring is the directory that holds this machine's private keys, one file
+// per negotiation, party and key: DIR/TREATY/PARTY-KEYID.key, PKCS #8 in PEM,
+// readable by its owner only.
+type keyring struct{ dir string }
+
+// keyring returns the key directory: --keys, TREATY_KEYS, or treaty/keys in
+// the user's configuration directory.
+func (a *app) keyring() (keyring, error) {
+	if a.keysDir != "" {
+		return keyring{a.keysDir}, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return keyring{}, fmt.Errorf("no directory for signing keys (%v): name one with --keys DIR or TREATY_KEYS", err)
+	}
+	return keyring{filepath.Join(base, "treaty", "keys")}, nil
+}
+
+func (k keyring) file(treaty, party, id string) string {
+	return filepath.Join(k.dir, treaty, party+"-"+id+".key")
+}
+
+// load reads the private key with ID id of party in treaty.
+func (k keyring) load(treaty, party, id string) (ed25519.PrivateKey, error) {
+	path := k.file(treaty, party, id)
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("this machine holds no key for %s: %s registered key %s, whose private key is not in %s; act from the machine that holds it, or copy its file there", party, party, id, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("the key file %s is open to other users (mode %v): make it private with chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("the key file %s holds no PEM private key", path)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	priv, ok := key.(ed25519.PrivateKey)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("the key file %s holds no ed25519 private key", path)
+	}
+	if domain.KeyID(priv.Public().(ed25519.PublicKey)) != id {
+		return nil, fmt.Errorf("the key file %s does not hold key %s", path, id)
+	}
+	return priv, nil
+}
+
+// save writes a private key, readable by its owner only, and returns its
+// path. It never overwrites a file.
+func (k keyring) save(treaty, party string, priv ed25519.PrivateKey) (string, error) {
+	id := domain.KeyID(priv.Public().(ed25519.PublicKey))
+	path := k.file(treaty, party, id)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("cannot make the key directory: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("cannot write the key: %w", err)
+	}
+	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		f.Close()
+		os.Remove(path)
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
+}
+
+// signer returns what signs the acting party's events in state s: its
+// registered key, which this machine must hold; the key being registered,
+// for a party's first key; or nothing, for a party without a key.
+func (a *app) signer(treaty string, s *domain.State) (*signer, error) {
+	if a.as == "" {
+		return nil, nil
+	}
+	if _, id, ok := s.KeyOf(a.as); ok {
+		kr, err := a.keyring()
+		if err != nil {
+			return nil, err
+		}
+		priv, err := kr.load(treaty, a.as, id)
+		if err != nil {
+			return nil, err
+		}
+		return &signer{id: id, priv: priv}, nil
+	}
+	if a.newKey != nil {
+		return &signer{id: domain.KeyID(a.newKey.Public().(ed25519.PublicKey)), priv: a.newKey}, nil
+	}
+	return nil, nil
+}
+
+func (a *app) keysCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "keys",
+		Short: "Signing keys: make one for a party, rotate it, list them",
+		Long: `A party that registers a signing key has every act for it signed from then on,
+and treaty refuses to act for the party on a machine that does not hold the
+key; verify checks every signature. Private keys stay on this machine, in
+--keys DIR (TREATY_KEYS; by default treaty/keys in the user's configuration
+directory), readable by their owner only.`,
+		Example: `  treaty --as UA keys new
+  treaty --as UA keys rotate
+  treaty keys list`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q: it has new, rotate and list", args[0], cmd.CommandPath())
+			}
+			return usagef("%s needs a subcommand: new, rotate or list", cmd.CommandPath())
+		},
+	}
+	register := func(rotate bool) func(cmd *cobra.Command, args []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			party, err := a.needParty()
+			if err != nil {
+				return err
+			}
+			kr, err := a.keyring()
+			if err != nil {
+				return err
+			}
+			pub, priv, err := ed25519.GenerateKey(nil)
+			if err != nil {
+				return err
+			}
+			r, err := a.reader(cmd.Context())
+			if err != nil {
+				return err
+			}
+			path, err := kr.save(r.Treaty(), party, priv)
+			if err != nil {
+				return err
+			}
+			if !rotate {
+				a.newKey = priv // a first key signs its own registration
+			}
+			out, err := a.act(cmd.Context(), func(s *domain.State, _ string) (domain.Command, error) {
+				_, current, has := s.KeyOf(party)
+				switch {
+				case has && !rotate:
+					return nil, fmt.Errorf("%s already has key %s; replace it with `treaty --as %s keys rotate`", party, current, party)
+				case !has && rotate:
+					return nil, fmt.Errorf("%s has no key to rotate; make one with `treaty --as %s keys new`", party, party)
+				}
+				return domain.RegisterKey{Party: party, Key: pub}, nil
+			})
+			if err != nil {
+				os.Remove(path) // never registered: nothing will ask for it
+				return err
+			}
+			e := out.events[0].(domain.PartyKeyRegistered)
+			if a.format == "json" {
+				return a.writeJSON(map[string]any{"party": party, "key": domain.KeyID(pub), "public_key": e.Key,
+					"previous": e.Previous, "file": path, "event": out.first})
+			}
+			fmt.Fprintf(a.stdout, "Registered key %s for %s (event %d).\n", domain.KeyID(pub), party, out.first)
+			if e.Previous != "" {
+				fmt.Fprintf(a.stdout, "It replaces key %s; the registration is signed with that key.\n", e.Previous)
+			}
+			fmt.Fprintf(a.stdout, "Private key: %s\nEvery act for %s must now be signed with it: keep it safe, and keep a copy.\n", path, party)
+			return nil
+		}
+	}
+	newKey := &cobra.Command{
+		Use:     "new",
+		Short:   "Make a signing key for the acting party and register it",
+		Example: "  treaty --as UA keys new",
+		Args:    noArgs,
+		RunE:    register(false),
+	}
+	rotateKey := &cobra.Command{
+		Use:     "rotate",
+		Short:   "Replace the acting party's key; the old key signs the new one's registration",
+		Example: "  treaty --as UA keys rotate",
+		Args:    noArgs,
+		RunE:    register(true),
+	}
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List the participants' registered keys and which this machine holds",
+		Example: "  treaty keys list --format json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := a.reader(cmd.Context())
+			if err != nil {
+				return err
+			}
+			m, err := r.Head(cmd.Context())
+			if err != nil {
+				return err
+			}
+			kr, err := a.keyring()
+			if err != nil {
+				return err
+			}
+			type row struct {
+				Party string `json:"party"`
+				Key   string `json:"key"`
+				Held  bool   `json:"held"`
+			}
+			rows := []row{}
+			for _, p := range m.State.Parties {
+				if _, id, ok := m.State.KeyOf(p.Code); ok {
+					_, err := kr.load(r.Treaty(), p.Code, id)
+					rows = append(rows, row{p.Code, id, err == nil})
+				} else {
+					rows = append(rows, row{p.Code, "", false})
+				}
+			}
+			if a.format == "json" {
+				return a.writeJSON(rows)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "PARTY\tKEY\tON THIS MACHINE")
+			for _, r := range rows {
+				key, held := r.Key, "no"
+				if key == "" {
+					key, held = "-", "-"
+				} else if r.Held {
+					held = "yes"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Party, key, held)
+			}
+			return tw.Flush()
+		},
+	}
+	c.AddCommand(newKey, rotateKey, list)
+	return c
+}

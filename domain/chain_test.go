@@ -1,0 +1,131 @@
+package domain
+
+import (
+	"crypto/ed25519"
+	"strings"
+	"testing"
+)
+
+func TestSeal(t *testing.T) {
+	data := []byte(`{"proposal":"p","party":"US"}`)
+	meta := []byte(`{"party":"US","round":1,"time":"2026-11-26T10:00:00Z","schema":2,"prev":"00aa"}`)
+	h, err := Seal("ProposalAccepted", data, meta)
+	if err != nil || len(h) != 64 {
+		t.Fatalf("Seal = %q, %v", h, err)
+	}
+	same := []struct {
+		name string
+		meta string
+	}{
+		{"keys in another order", `{"round":1,"party":"US","prev":"00aa","schema":2,"time":"2026-11-26T10:00:00Z"}`},
+		{"with its own hash and signature", `{"party":"US","round":1,"time":"2026-11-26T10:00:00Z","schema":2,"prev":"00aa","hash":"x","signature":"y"}`},
+		{"with white space", `{ "party": "US", "round": 1, "time": "2026-11-26T10:00:00Z", "schema": 2, "prev": "00aa" }`},
+	}
+	for _, tt := range same {
+		if got, _ := Seal("ProposalAccepted", data, []byte(tt.meta)); got != h {
+			t.Errorf("%s: hash changed", tt.name)
+		}
+	}
+	differ := []struct {
+		name       string
+		typ        string
+		data, meta string
+	}{
+		{"type", "ProposalObjected", string(data), string(meta)},
+		{"data", "ProposalAccepted", `{"proposal":"p","party":"UA"}`, string(meta)},
+		{"data white space", "ProposalAccepted", `{"proposal": "p","party":"US"}`, string(meta)},
+		{"party in metadata", "ProposalAccepted", string(data), strings.Replace(string(meta), `"party":"US"`, `"party":"UA"`, 1)},
+		{"previous hash", "ProposalAccepted", string(data), strings.Replace(string(meta), `00aa`, `00ab`, 1)},
+		{"a field added to metadata", "ProposalAccepted", string(data), strings.Replace(string(meta), `}`, `,"extra":1}`, 1)},
+		{"the key that signs", "ProposalAccepted", string(data), strings.Replace(string(meta), `}`, `,"key":"k1"}`, 1)},
+	}
+	for _, tt := range differ {
+		if got, err := Seal(tt.typ, []byte(tt.data), []byte(tt.meta)); err != nil || got == h {
+			t.Errorf("changing the %s does not change the hash (%v)", tt.name, err)
+		}
+	}
+	// Length prefixes keep parts from running into each other.
+	a, _ := Seal("AB", []byte("C"), []byte(`{}`))
+	b, _ := Seal("A", []byte("BC"), []byte(`{}`))
+	if a == b {
+		t.Error("type and data boundaries are ambiguous")
+	}
+	for _, bad := range []string{``, `[]`, `null`, `"x"`, `{`} {
+		if _, err := Seal("T", nil, []byte(bad)); err == nil {
+			t.Errorf("Seal accepted metadata %q", bad)
+		}
+	}
+}
+
+func TestSignatures(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	other, otherPriv, _ := ed25519.GenerateKey(nil)
+	h, _ := Seal("RoundOpened", []byte(`{"round":1}`), []byte(`{"schema":2}`))
+	sig, err := Sign(priv, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !CheckSignature(pub, h, sig) {
+		t.Fatal("a good signature does not check")
+	}
+	forged, _ := Sign(otherPriv, h)
+	h2, _ := Seal("RoundOpened", []byte(`{"round":2}`), []byte(`{"schema":2}`))
+	for name, ok := range map[string]bool{
+		"another key's signature": CheckSignature(pub, h, forged),
+		"the wrong key":           CheckSignature(other, h, sig),
+		"another hash":            CheckSignature(pub, h2, sig),
+		"garbage signature":       CheckSignature(pub, h, "not base64!"),
+		"garbage hash":            CheckSignature(pub, "zz", sig),
+		"truncated signature":     CheckSignature(pub, h, sig[:20]),
+	} {
+		if ok {
+			t.Errorf("%s checks", name)
+		}
+	}
+	if _, err := Sign(priv, "nothex"); err == nil {
+		t.Error("signed something that is not a hash")
+	}
+	if id := KeyID(pub); len(id) != 16 || id == KeyID(other) {
+		t.Errorf("KeyID %q", id)
+	}
+	back, err := ParseKey(EncodeKey(pub))
+	if err != nil || !back.Equal(pub) {
+		t.Fatalf("key round trip: %v", err)
+	}
+	for _, bad := range []string{"", "abc", EncodeKey(pub)[:20], "!!!!"} {
+		if _, err := ParseKey(bad); ErrorCode(err) != EINVALID {
+			t.Errorf("ParseKey(%q) = %v", bad, err)
+		}
+	}
+}
+
+func TestKeyRegistration(t *testing.T) {
+	n := newNegotiation(t)
+	k1, _, _ := ed25519.GenerateKey(nil)
+	k2, _, _ := ed25519.GenerateKey(nil)
+	evs := n.do(RegisterKey{Party: "UA", Key: k1})
+	if e := evs[0].(PartyKeyRegistered); e.Previous != "" || e.Key != EncodeKey(k1) {
+		t.Fatalf("first registration %+v", e)
+	}
+	if _, id, ok := n.s.KeyOf("UA"); !ok || id != KeyID(k1) {
+		t.Fatalf("KeyOf after registration: %s %v", id, ok)
+	}
+	n.refuse(RegisterKey{Party: "UA", Key: k1}, ECONFLICT, "already UA's key")
+	n.refuse(RegisterKey{Party: "RU", Key: k1}, EFORBIDDEN, "not a participant")
+	evs = n.do(RegisterKey{Party: "UA", Key: k2})
+	if e := evs[0].(PartyKeyRegistered); e.Previous != KeyID(k1) {
+		t.Fatalf("rotation does not name the key it replaces: %+v", e)
+	}
+	n.do(RegisterKey{Party: "DE", Key: k1}) // observers sign too
+	var s State
+	for _, e := range []Event{n.log[0], PartyKeyRegistered{Party: "UA", Key: EncodeKey(k1), Previous: "nope"}} {
+		if err := s.Evolve(e); err != nil && e.EventType() == TypeTreatyOpened {
+			t.Fatal(err)
+		} else if err == nil && e.EventType() == TypePartyKeyRegistered {
+			t.Fatal("Evolve accepted a first key naming a previous one")
+		}
+	}
+	if err := s.Evolve(PartyKeyRegistered{Party: "UA", Key: "short"}); err == nil {
+		t.Fatal("Evolve accepted a malformed key")
+	}
+}
