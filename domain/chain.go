@@ -54,6 +54,11 @@ func canonicalMeta(meta []byte) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// strictBase64 refuses encodings with stray bits set in the last character:
+// the signature is not covered by the hash, so only one spelling of it may
+// be accepted, or a change to the stored bytes could go unnoticed.
+var strictBase64 = base64.StdEncoding.Strict()
+
 // KeyID names a public key: the first 16 hex digits of its SHA-256.
 func KeyID(pub ed25519.PublicKey) string {
 	sum := sha256.Sum256(pub)
@@ -62,7 +67,7 @@ func KeyID(pub ed25519.PublicKey) string {
 
 // ParseKey reads a public key as PartyKeyRegistered stores it.
 func ParseKey(s string) (ed25519.PublicKey, error) {
-	b, err := base64.StdEncoding.DecodeString(s)
+	b, err := strictBase64.DecodeString(s)
 	if err != nil || len(b) != ed25519.PublicKeySize {
 		return nil, Errorf(EINVALID, "key %q is not a base64 ed25519 public key", truncate(s, 20))
 	}
@@ -87,7 +92,7 @@ func CheckSignature(pub ed25519.PublicKey, hash, sig string) bool {
 	if err != nil || len(raw) != sha256.Size {
 		return false
 	}
-	s, err := base64.StdEncoding.DecodeString(sig)
+	s, err := strictBase64.DecodeString(sig)
 	if err != nil || len(s) != ed25519.SignatureSize {
 		return false
 	}

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"fmt"
 	"iter"
 	"slices"
@@ -113,7 +114,7 @@ func (m *memStore) CachePut(ctx context.Context, key string, value []byte) error
 // session writes a negotiation through the rules into a store, the way the
 // command line does, with a clock that ticks a minute per act.
 type session struct {
-	t       *testing.T
+	t       testing.TB
 	store   *memStore
 	treaty  string
 	s       domain.State
@@ -124,7 +125,7 @@ type session struct {
 	pending map[string]ed25519.PrivateKey // keys being registered, by public key
 }
 
-func newSession(t *testing.T) *session {
+func newSession(t testing.TB) *session {
 	t.Helper()
 	ss := &session{t: t, store: newMemStore(), treaty: "berlin", at: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC),
 		keys: map[string]ed25519.PrivateKey{}, pending: map[string]ed25519.PrivateKey{}}
@@ -177,7 +178,11 @@ func (ss *session) do(party string, c domain.Command) []domain.Event {
 // want: a first key by itself, a new one by the key it replaces.
 func (ss *session) registerKey(party string) ed25519.PrivateKey {
 	ss.t.Helper()
-	pub, priv, _ := ed25519.GenerateKey(nil)
+	// Keys follow from the party and the event count, so a session (and a
+	// fuzz corpus built on one) is the same every run.
+	seed := sha256.Sum256(fmt.Appendf(nil, "%s/%d", party, ss.s.Events))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	pub := priv.Public().(ed25519.PublicKey)
 	ss.pending[domain.EncodeKey(pub)] = priv
 	ss.do(party, domain.RegisterKey{Party: party, Key: pub})
 	return priv
