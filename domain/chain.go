@@ -1,14 +1,15 @@
 package domain
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The hash chain: every event's metadata carries the SHA-256 of its type, its
@@ -21,9 +22,8 @@ import (
 const sealDomain = "treaty-event-v1\n"
 
 // Seal returns the hash of a stored event: hex SHA-256 over its type, its data
-// exactly as stored, and its metadata in canonical form (keys sorted, "hash"
-// and "signature" left out; "prev", the hash of the event before it, stays
-// in). Metadata that is not a JSON object cannot be sealed.
+// exactly as stored, and its metadata in canonical form (see canonicalMeta).
+// Metadata that is not a JSON object cannot be sealed.
 func Seal(typ string, data, meta []byte) (string, error) {
 	canon, err := canonicalMeta(meta)
 	if err != nil {
@@ -31,27 +31,158 @@ func Seal(typ string, data, meta []byte) (string, error) {
 	}
 	h := sha256.New()
 	h.Write([]byte(sealDomain))
+	var n [binary.MaxVarintLen64]byte
 	for _, part := range [][]byte{[]byte(typ), data, canon} {
-		h.Write(binary.AppendUvarint(nil, uint64(len(part))))
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(part)))])
 		h.Write(part)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])), nil
 }
 
-// canonicalMeta re-encodes metadata with sorted keys and without the fields
-// the hash cannot cover. Values are kept as written, so fields added by a
-// newer treaty are covered too.
+// canonicalMeta is the form of an event's metadata that its hash covers: the
+// members of the JSON object, each key and value exactly as stored, sorted by
+// key (byte order), joined by commas inside braces without white space
+// between members, and without the "hash" and "signature" members, which the
+// hash cannot cover. "prev", the hash of the event before, stays in. Fields
+// a newer treaty adds are covered like the rest. A duplicated key, or bytes
+// that are not one JSON object, cannot be sealed.
 func canonicalMeta(meta []byte) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(meta, &m); err != nil {
+	members, err := jsonMembers(meta)
+	if err != nil {
 		return nil, fmt.Errorf("metadata is not a JSON object: %w", err)
 	}
-	if m == nil {
-		return nil, errors.New("metadata is not a JSON object")
+	slices.SortFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+	out := make([]byte, 0, len(meta))
+	out = append(out, '{')
+	for i, m := range members {
+		if i > 0 && bytes.Equal(m.key, members[i-1].key) {
+			return nil, fmt.Errorf("metadata has the key %s twice", m.key)
+		}
+		if k := string(m.key); k == `"hash"` || k == `"signature"` {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, m.key...)
+		out = append(out, ':')
+		out = append(out, m.value...)
 	}
-	delete(m, "hash")
-	delete(m, "signature")
-	return json.Marshal(m)
+	return append(out, '}'), nil
+}
+
+// member is one "key": value of a JSON object, both as written.
+type member struct{ key, value []byte }
+
+var errNotObject = errors.New("malformed JSON object")
+
+// jsonMembers splits a JSON object into its members without decoding them.
+// It checks the object's structure (strings, nesting, separators) but not
+// the spelling of numbers and literals, which DecodeMeta checks.
+func jsonMembers(b []byte) ([]member, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, errNotObject
+	}
+	i = skipSpace(b, i+1)
+	var ms []member
+	if i < len(b) && b[i] == '}' {
+		if skipSpace(b, i+1) != len(b) {
+			return nil, errNotObject
+		}
+		return ms, nil
+	}
+	for {
+		end, ok := scanString(b, i)
+		if !ok {
+			return nil, errNotObject
+		}
+		key := b[i:end]
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, errNotObject
+		}
+		i = skipSpace(b, i+1)
+		end, ok = scanValue(b, i)
+		if !ok {
+			return nil, errNotObject
+		}
+		ms = append(ms, member{key, b[i:end]})
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, errNotObject
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			if skipSpace(b, i+1) != len(b) {
+				return nil, errNotObject
+			}
+			return ms, nil
+		default:
+			return nil, errNotObject
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the end of the JSON string starting at b[i].
+func scanString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// scanValue returns the end of the JSON value starting at b[i].
+func scanValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return scanString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				end, ok := scanString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	start := i
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i, i > start
 }
 
 // strictBase64 refuses encodings with stray bits set in the last character:

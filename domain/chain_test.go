@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"strings"
 	"testing"
@@ -128,4 +129,60 @@ func TestKeyRegistration(t *testing.T) {
 	if err := s.Evolve(PartyKeyRegistered{Party: "UA", Key: "short"}); err == nil {
 		t.Fatal("Evolve accepted a malformed key")
 	}
+}
+
+func TestCanonicalMeta(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`{}`, `{}`},
+		{` { } `, `{}`},
+		{`{"b":1,"a":"x"}`, `{"a":"x","b":1}`},
+		{`{"hash":"h","signature":"s","prev":"p"}`, `{"prev":"p"}`},
+		{`{"z":{"k":"}{\"","n":[1,{"a":[]}]},"a":null}`, `{"a":null,"z":{"k":"}{\"","n":[1,{"a":[]}]}}`},
+		{"{\n\t\"b\" : true ,\r\n \"a\":false}", `{"a":false,"b":true}`},
+		{`{"\u0061":1,"a":2}`, `{"\u0061":1,"a":2}`}, // keys as stored: two different spellings
+	} {
+		got, err := canonicalMeta([]byte(tt.in))
+		if err != nil || string(got) != tt.want {
+			t.Errorf("canonicalMeta(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `"x"`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1}}`, `{"a":1} x`,
+		`{"a":1,"a":2}`, `{"a":"unterminated}`, `{a:1}`, `{"a":{"b":1}`, `{"a":[1,2}`} {
+		if _, err := canonicalMeta([]byte(bad)); err == nil {
+			t.Errorf("canonicalMeta(%q) accepted", bad)
+		}
+	}
+}
+
+// FuzzSeal: any bytes as metadata are sealed or refused, never a panic; and
+// a JSON object's hash does not depend on the order of its members.
+func FuzzSeal(f *testing.F) {
+	f.Add([]byte(`{"party":"UA","round":1,"prev":"ab"}`))
+	f.Add([]byte(`{"a":{"b":["}",{"c":"\""}]},"hash":"x"}`))
+	f.Add([]byte("{\"\\\"\":1}"))
+	f.Fuzz(func(t *testing.T, meta []byte) {
+		h, err := Seal("T", []byte(`{}`), meta)
+		if err != nil {
+			return
+		}
+		members, err := jsonMembers(meta)
+		if err != nil || len(h) != 64 {
+			t.Fatalf("sealed %q, but it does not split: %v", meta, err)
+		}
+		// Reversed, the same members make the same hash.
+		var rev bytes.Buffer
+		rev.WriteByte('{')
+		for i := len(members) - 1; i >= 0; i-- {
+			if rev.Len() > 1 {
+				rev.WriteByte(',')
+			}
+			rev.Write(members[i].key)
+			rev.WriteByte(':')
+			rev.Write(members[i].value)
+		}
+		rev.WriteByte('}')
+		if h2, err := Seal("T", []byte(`{}`), rev.Bytes()); err != nil || h2 != h {
+			t.Fatalf("member order changed the hash of %q (%v)", meta, err)
+		}
+	})
 }
