@@ -72,7 +72,7 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 
 // Proposals lists the proposals s holds whole, in the order they were
 // tabled: the open ones, and with a state that keeps closed proposals (see
-// Reader.History) every one.
+// Reader.Complete) every one.
 func Proposals(s *domain.State) []ProposalSummary {
 	ps := make([]*domain.Proposal, 0, len(s.Proposals))
 	for _, p := range s.Proposals {

@@ -76,10 +76,10 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 	return Moment{Point: pointOf(Head, s, last), State: s}, nil
 }
 
-// History returns the negotiation now with every proposal whole, closed ones
+// Complete returns the negotiation now with every proposal whole, closed ones
 // included (domain.State.KeepClosed). It folds the whole log, from the first
 // event: checkpoints keep only the present.
-func (r *Reader) History(ctx context.Context) (Moment, error) {
+func (r *Reader) Complete(ctx context.Context) (Moment, error) {
 	s := &domain.State{KeepClosed: true}
 	last, err := r.fold(ctx, s, -1, tip{})
 	if err != nil {

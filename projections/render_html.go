@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/treaty-engine/treaty/domain"
 )
@@ -21,6 +22,17 @@ var pages = template.Must(template.New("page").Funcs(template.FuncMap{
 	"join":    strings.Join,
 	"heading": clauseHeading,
 	"change":  changeLabel,
+	"time": func(t any) string {
+		switch t := t.(type) {
+		case time.Time:
+			return FormatTime(t)
+		case *time.Time:
+			if t != nil {
+				return FormatTime(*t)
+			}
+		}
+		return "-"
+	},
 	"proposedHeading": func(c DraftClause, p OpenProposal) string {
 		h, _ := proposedHeading(c, p)
 		return h
@@ -47,6 +59,10 @@ h2 { font-size: 1.15em; margin: 1.6em 0 0.4em; }
 ins { background: #d9f5dd; color: #0a4d16; text-decoration: underline; }
 del { background: #fbdada; color: #7a0a0a; text-decoration: line-through; }
 .change { color: #555; font: italic 0.85em system-ui, sans-serif; }
+table { border-collapse: collapse; font: 0.85em/1.4 system-ui, sans-serif; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.4em; text-align: left; vertical-align: top; }
+.ok { color: #0a4d16; } .bad { color: #7a0a0a; font-weight: bold; }
+.run { border-bottom: 2px solid #999; } .who { color: #777; font: 0.6em system-ui, sans-serif; margin-right: 0.2em; }
 @media print { body { margin: 0; max-width: none; } .bracket { break-inside: avoid; } ins, del { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
 </style>
 </head>
@@ -77,6 +93,36 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 </section>
 {{else}}<p>No change to the agreed text.</p>
 {{end}}<p class="meta">Proposals: {{len .Proposals.Tabled}} tabled, {{len .Proposals.Adopted}} adopted, {{len .Proposals.Withdrawn}} withdrawn.</p>
+</body>
+</html>
+{{end}}
+
+{{define "blame"}}{{template "head" (print "Provenance of " .Title)}}<h1>Provenance of {{.Title}}</h1>
+<p class="meta">{{.Treaty}} · as of {{point .AsOf}} · each run of words is marked with the party whose adopted proposal brought it in; hover for the proposal and round</p>
+{{range .Clauses}}<section id="clause-{{.ID}}">
+<h2>{{.Number}}. {{if .Heading}}{{.Heading}}{{else}}{{.ID}}{{end}} <span class="clause-id">{{.ID}}</span></h2>
+<div class="text">{{range .Runs}}<span class="run party-{{.Party}}" title="{{short .Proposal}} · {{.Party}} · round {{.Round}} · event {{.Event}}">{{.Text}}</span><sub class="who">{{.Party}}</sub>{{end}}</div>
+</section>
+{{end}}</body>
+</html>
+{{end}}
+
+{{define "audit"}}{{template "head" (print "Audit of " .Title)}}<h1>Audit of {{.Title}}</h1>
+<p class="meta">{{.Treaty}} · as of {{point .AsOf}}</p>
+{{with .Verification}}{{if .OK}}<p class="ok">Verified: {{.Events}} events; the hash chain is whole, {{.Signed}} signatures check, and every event follows the rules.<br>Head: <code>{{.Head}}</code></p>
+{{else}}<p class="bad">Not verified: {{.Problem}}</p>{{end}}{{end}}
+<h2>Parties and keys</h2>
+<table><tr><th>Code</th><th>Name</th><th>Role</th><th>Keys (event, time)</th></tr>
+{{range .Parties}}<tr><td>{{.Code}}</td><td>{{.Name}}</td><td>{{.Role}}</td><td>{{range .Keys}}<code>{{.ID}}</code> ({{.Event}}, {{time .Time}}){{if .Replaces}} replaces <code>{{.Replaces}}</code>{{end}}<br>{{else}}none{{end}}</td></tr>
+{{end}}</table>
+<h2>Rounds</h2>
+<table><tr><th>Round</th><th>Name</th><th>Opened</th><th>Closed</th><th>Tabled</th><th>Adopted</th><th>Closing hash</th></tr>
+{{range .Rounds}}<tr><td>{{.Number}}</td><td>{{.Name}}</td><td>{{time .OpenedAt}} (event {{.Opened}})</td><td>{{if .ClosedAt}}{{time .ClosedAt}} (event {{.Closed}}){{else}}open{{end}}</td><td>{{.Tabled}}</td><td>{{.Adopted}}</td><td><code>{{.ClosedHash}}</code></td></tr>
+{{end}}</table>
+<h2>Proposals</h2>
+<table><tr><th>Proposal</th><th>Clause</th><th>Party</th><th>Action</th><th>Tabled</th><th>Fate</th><th>Accepted by</th><th>Objected to by</th></tr>
+{{range .Proposals}}<tr><td><code>{{short .ID}}</code></td><td>{{.Clause}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}{{if .Round}}, round {{.Round}}{{end}}</td><td>{{.Status}}{{if .Closed}} (event {{.Closed}}){{end}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td></tr>
+{{end}}</table>
 </body>
 </html>
 {{end}}`))

@@ -123,6 +123,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 
 	root.AddGroup(&cobra.Group{ID: "write", Title: "Acting in a negotiation:"},
 		&cobra.Group{ID: "read", Title: "Reading a negotiation:"},
+		&cobra.Group{ID: "audit", Title: "Auditing a negotiation:"},
 		&cobra.Group{ID: "store", Title: "Stores and samples:"})
 	for _, c := range []*cobra.Command{a.initCommand(), a.roundCommand(), a.proposeCommand(),
 		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand(), a.keysCommand()} {
@@ -130,8 +131,12 @@ it stands in the draft in square brackets, attributed to its party.`,
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{a.draftCommand(), a.diffCommand(), a.proposalsCommand(),
-		a.showCommand(), a.roundsCommand(), a.logCommand(), a.verifyCommand()} {
+		a.showCommand(), a.roundsCommand(), a.logCommand()} {
 		c.GroupID = "read"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.verifyCommand(), a.blameCommand(), a.historyCommand(), a.auditCommand()} {
+		c.GroupID = "audit"
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{a.listCommand(), a.demoCommand(), a.simulateCommand()} {

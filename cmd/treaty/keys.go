@@ -89,6 +89,14 @@ func (k keyring) save(treaty, party string, priv ed25519.PrivateKey) (string, er
 		return "", err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		// The same key saved again (simulate with the same seed): fine;
+		// any other key under its ID would be a forgery.
+		if held, err := k.load(treaty, party, id); err == nil && held.Equal(priv) {
+			return path, nil
+		}
+		return "", fmt.Errorf("a different key is already stored as %s; move it away first", path)
+	}
 	if err != nil {
 		return "", fmt.Errorf("cannot write the key: %w", err)
 	}

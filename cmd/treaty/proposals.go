@@ -23,7 +23,7 @@ accepted. --all adds the adopted and withdrawn ones.`,
 			}
 			read := r.Head
 			if all {
-				read = r.History
+				read = r.Complete
 			}
 			m, err := read(cmd.Context())
 			if err != nil {

@@ -1,0 +1,105 @@
+package projections
+
+import (
+	"context"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// AuditKey is one key a participant registered.
+type AuditKey struct {
+	ID string `json:"id"`
+	// PublicKey is the ed25519 public key, base64.
+	PublicKey string    `json:"public_key"`
+	Replaces  string    `json:"replaces,omitempty"`
+	Event     int       `json:"event"`
+	Time      time.Time `json:"time"`
+}
+
+// AuditParty is a participant and the keys it registered, oldest first.
+type AuditParty struct {
+	domain.Party
+	Keys []AuditKey `json:"keys"`
+}
+
+// AuditRound is a round with the hashes that pin it down.
+type AuditRound struct {
+	RoundView
+	// Head is the hash of the last event before the round closed, as its
+	// RoundClosed event records it; ClosedHash the RoundClosed event's own
+	// hash, the one parties cite.
+	Head       string `json:"head,omitempty"`
+	ClosedHash string `json:"closed_hash,omitempty"`
+}
+
+// Audit is everything an auditor reports on a negotiation: its parties and
+// their keys, its rounds and their closing hashes, every proposal and its
+// fate, and the result of verifying the whole log.
+type Audit struct {
+	Treaty       string            `json:"treaty"`
+	Title        string            `json:"title"`
+	AsOf         Point             `json:"as_of"`
+	Parties      []AuditParty      `json:"parties"`
+	Rounds       []AuditRound      `json:"rounds"`
+	Proposals    []ProposalSummary `json:"proposals"`
+	Verification Verification      `json:"verification"`
+}
+
+// Audit replays the whole log twice: once to gather what happened, once to
+// verify it (see Verify). A log that fails verification still gets its
+// report, with the problem in it, as far as it folds.
+func (r *Reader) Audit(ctx context.Context) (Audit, error) {
+	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{})
+	if err != nil {
+		return Audit{}, err
+	}
+	keys := map[string][]AuditKey{}
+	var rounds []AuditRound
+	m, err := r.provenance(ctx, true, func(rec *Recorded, meta domain.Meta, s *domain.State) error {
+		switch e := rec.Event.(type) {
+		case domain.PartyKeyRegistered:
+			id := ""
+			if pub, err := domain.ParseKey(e.Key); err == nil {
+				id = domain.KeyID(pub)
+			}
+			keys[e.Party] = append(keys[e.Party], AuditKey{ID: id, PublicKey: e.Key, Replaces: e.Previous, Event: rec.Number, Time: meta.Time})
+		case domain.RoundOpened:
+			rounds = append(rounds, AuditRound{RoundView: RoundView{Number: e.Round, Name: e.Name, Status: StatusOpen,
+				Opened: rec.Number, OpenedAt: meta.Time}})
+		case domain.RoundClosed:
+			if n := len(rounds); n > 0 {
+				t := meta.Time
+				rd := &rounds[n-1]
+				rd.Status, rd.Closed, rd.ClosedAt, rd.Head, rd.ClosedHash = "closed", rec.Number, &t, e.Head, meta.Hash
+			}
+		}
+		return nil
+	})
+	a := Audit{Treaty: r.treaty, Verification: v, Parties: []AuditParty{}, Rounds: []AuditRound{}, Proposals: []ProposalSummary{}}
+	if err != nil {
+		// The report stands on the verification: it says what is wrong.
+		if v.OK {
+			return Audit{}, err
+		}
+		return a, nil
+	}
+	s := m.State
+	a.Title, a.AsOf = s.Title, m.Point
+	for _, p := range s.Parties {
+		a.Parties = append(a.Parties, AuditParty{Party: p, Keys: append([]AuditKey{}, keys[p.Code]...)})
+	}
+	for _, rd := range rounds {
+		for _, p := range s.Proposals {
+			if p.Tabled >= rd.Opened && (rd.Closed == 0 || p.Tabled <= rd.Closed) {
+				rd.Tabled++
+			}
+			if p.Status == domain.StatusAdopted && p.Closed >= rd.Opened && (rd.Closed == 0 || p.Closed <= rd.Closed) {
+				rd.Adopted++
+			}
+		}
+		a.Rounds = append(a.Rounds, rd)
+	}
+	a.Proposals = Proposals(s)
+	return a, nil
+}

@@ -1,0 +1,321 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// BlameRun is a run of a clause's agreed text with the adoption that put it
+// there.
+type BlameRun struct {
+	Text string `json:"text"`
+	// Proposal and Party: the adopted proposal that introduced the words,
+	// and the party that tabled it.
+	Proposal string `json:"proposal"`
+	Party    string `json:"party"`
+	// Round, Event and Time: when the proposal was adopted.
+	Round int       `json:"round"`
+	Event int       `json:"event"`
+	Time  time.Time `json:"time"`
+}
+
+// BlameClause is one clause's agreed text, word by word attributed.
+type BlameClause struct {
+	ID       string     `json:"id"`
+	Number   int        `json:"number"`
+	Heading  string     `json:"heading"`
+	Text     string     `json:"text"`
+	Revision int        `json:"revision"`
+	Runs     []BlameRun `json:"runs"`
+}
+
+// Blame is the provenance table of a negotiation's agreed text: for every
+// clause, each run of words with the proposal, party and round that brought
+// it in, like `git blame` at word level.
+type Blame struct {
+	Treaty  string        `json:"treaty"`
+	Title   string        `json:"title"`
+	AsOf    Point         `json:"as_of"`
+	Clauses []BlameClause `json:"clauses"`
+}
+
+// adoption is what the provenance fold knows about one adoption.
+type adoption struct {
+	proposal, party string
+	round, event    int
+	time            time.Time
+}
+
+// attribute carries runs over an amendment: words the redline keeps keep
+// their origin, inserted words get the new adoption's.
+func attribute(old []BlameRun, before, after string, by adoption) []BlameRun {
+	var runs []BlameRun
+	add := func(r BlameRun) {
+		if r.Text == "" {
+			return
+		}
+		if n := len(runs); n > 0 && runs[n-1].Proposal == r.Proposal && runs[n-1].Event == r.Event {
+			runs[n-1].Text += r.Text
+			return
+		}
+		runs = append(runs, r)
+	}
+	// take returns the old runs covering the next n bytes of before.
+	i, off := 0, 0
+	take := func(n int) []BlameRun {
+		var out []BlameRun
+		for n > 0 && i < len(old) {
+			r := old[i]
+			rest := r.Text[off:]
+			if len(rest) <= n {
+				r.Text = rest
+				out = append(out, r)
+				n -= len(rest)
+				i, off = i+1, 0
+				continue
+			}
+			r.Text = rest[:n]
+			out = append(out, r)
+			off += n
+			n = 0
+		}
+		return out
+	}
+	for _, op := range Redline(before, after) {
+		switch op.Kind {
+		case OpEqual:
+			for _, r := range take(len(op.Text)) {
+				add(r)
+			}
+		case OpDelete:
+			take(len(op.Text))
+		case OpInsert:
+			add(BlameRun{Text: op.Text, Proposal: by.proposal, Party: by.party, Round: by.round, Event: by.event, Time: by.time})
+		}
+	}
+	return runs
+}
+
+// provenance folds a whole negotiation and calls adopted for every
+// adoption with the state just before it, so that views of the history can
+// follow each clause's text.
+func (r *Reader) provenance(ctx context.Context, keepClosed bool,
+	visit func(rec *Recorded, m domain.Meta, s *domain.State) error) (Moment, error) {
+	s := &domain.State{KeepClosed: keepClosed}
+	var last tip
+	for rec, err := range Events(ctx, r.store, r.treaty, 0) {
+		if err != nil {
+			return Moment{}, err
+		}
+		m, err := rec.Meta()
+		if err != nil {
+			return Moment{}, err
+		}
+		if err := visit(rec, m, s); err != nil {
+			return Moment{}, err
+		}
+		if err := s.Evolve(rec.Event); err != nil {
+			return Moment{}, &EventError{Number: rec.Number, ID: rec.ID, Type: rec.Type, Err: err}
+		}
+		last = tip{m.Time, m.Hash}
+	}
+	if s.Events == 0 {
+		return Moment{}, fmt.Errorf("%w %q in this store", ErrNoTreaty, r.treaty)
+	}
+	return Moment{Point: pointOf(Head, s, last), State: s}, nil
+}
+
+// Blame attributes the agreed text of every clause (or of the one named) to
+// the adoptions that brought it in. It replays the whole log.
+func (r *Reader) Blame(ctx context.Context, clause string) (Blame, error) {
+	runs := map[string][]BlameRun{}
+	m, err := r.provenance(ctx, false, func(rec *Recorded, meta domain.Meta, s *domain.State) error {
+		a, ok := rec.Event.(domain.ProposalAdopted)
+		if !ok || clause != "" && a.Clause != clause {
+			return nil
+		}
+		p, _ := s.Proposal(a.Proposal)
+		c := s.Clauses[a.Clause]
+		before := ""
+		if c != nil && c.Agreed() {
+			before = c.Text
+		}
+		if p.Action == domain.ActionDelete {
+			delete(runs, a.Clause)
+			return nil
+		}
+		runs[a.Clause] = attribute(runs[a.Clause], before, p.Text,
+			adoption{proposal: p.Proposal, party: p.Party, round: meta.Round, event: rec.Number, time: meta.Time})
+		return nil
+	})
+	if err != nil {
+		return Blame{}, err
+	}
+	s := m.State
+	if clause != "" {
+		if c := s.Clauses[clause]; c == nil || !c.Agreed() {
+			return Blame{}, domain.Errorf(domain.ENOTFOUND, "clause %s has no agreed text in %s; `treaty draft --agreed-only` lists those that do", clause, s.Treaty)
+		}
+	}
+	b := Blame{Treaty: s.Treaty, Title: s.Title, AsOf: m.Point, Clauses: []BlameClause{}}
+	n := 0
+	for _, c := range s.Draft() {
+		if !c.Agreed() {
+			continue
+		}
+		n++
+		if clause != "" && c.ID != clause {
+			continue
+		}
+		b.Clauses = append(b.Clauses, BlameClause{ID: c.ID, Number: n, Heading: c.Heading, Text: c.Text,
+			Revision: c.Revision, Runs: runs[c.ID]})
+	}
+	return b, nil
+}
+
+// PositionEvent is a party's position on a proposal, when it was taken.
+type PositionEvent struct {
+	Party  string    `json:"party"`
+	Stance string    `json:"stance"`
+	Reason string    `json:"reason,omitempty"`
+	Event  int       `json:"event"`
+	Round  int       `json:"round"`
+	Time   time.Time `json:"time"`
+}
+
+// ProposalStory is one proposal on a clause from tabling to its fate.
+type ProposalStory struct {
+	ID     string        `json:"id"`
+	Party  string        `json:"party"`
+	Action domain.Action `json:"action"`
+	Text   string        `json:"text"`
+	Note   string        `json:"note,omitempty"`
+	// BaseRevision is the revision it was drafted against.
+	BaseRevision int       `json:"base_revision"`
+	Tabled       int       `json:"tabled"`
+	Round        int       `json:"round"`
+	Time         time.Time `json:"time"`
+	// Positions lists every position taken on it, in order, the tabling
+	// party's implied acceptance first.
+	Positions []PositionEvent `json:"positions"`
+	// Fate is adopted, withdrawn, stale (open but overtaken) or open.
+	Fate   string     `json:"fate"`
+	Closed int        `json:"closed,omitempty"`
+	At     *time.Time `json:"closed_at,omitempty"`
+}
+
+// Revision is one adopted text of a clause.
+type Revision struct {
+	Revision int    `json:"revision"`
+	Heading  string `json:"heading"`
+	Text     string `json:"text"`
+	Deleted  bool   `json:"deleted"`
+	// Ops is the redline from the previous revision's text.
+	Ops      []Op      `json:"ops"`
+	Proposal string    `json:"proposal"`
+	Party    string    `json:"party"`
+	Event    int       `json:"event"`
+	Round    int       `json:"round"`
+	Time     time.Time `json:"time"`
+}
+
+// ClauseHistory is every revision of one clause and every proposal made on
+// it, adopted or not.
+type ClauseHistory struct {
+	Treaty    string          `json:"treaty"`
+	Clause    string          `json:"clause"`
+	AsOf      Point           `json:"as_of"`
+	Revisions []Revision      `json:"revisions"`
+	Proposals []ProposalStory `json:"proposals"`
+}
+
+// ClauseHistory tells the story of one clause: each revision with its redline
+// from the one before, who proposed it, who accepted and objected when, and
+// the proposals that died. It replays the whole log.
+func (r *Reader) ClauseHistory(ctx context.Context, clause string) (ClauseHistory, error) {
+	h := ClauseHistory{Clause: clause, Revisions: []Revision{}, Proposals: []ProposalStory{}}
+	stories := map[string]int{} // proposal → index in h.Proposals
+	position := func(id string, pe PositionEvent) {
+		if i, ok := stories[id]; ok {
+			h.Proposals[i].Positions = append(h.Proposals[i].Positions, pe)
+		}
+	}
+	m, err := r.provenance(ctx, false, func(rec *Recorded, meta domain.Meta, s *domain.State) error {
+		at := func(party, stance, reason string) PositionEvent {
+			return PositionEvent{Party: party, Stance: stance, Reason: reason, Event: rec.Number, Round: meta.Round, Time: meta.Time}
+		}
+		switch e := rec.Event.(type) {
+		case domain.ProposalTabled:
+			if e.Clause != clause {
+				return nil
+			}
+			story := ProposalStory{ID: e.Proposal, Party: e.Party, Action: e.Action, Text: e.Text, Note: e.Note,
+				BaseRevision: e.BaseRevision, Tabled: rec.Number, Round: meta.Round, Time: meta.Time, Fate: "open",
+				Positions: []PositionEvent{}}
+			if p, ok := s.Party(e.Party); ok && p.Role == domain.RoleParty {
+				story.Positions = append(story.Positions, at(e.Party, string(domain.Accepts), "tabled it"))
+			}
+			stories[e.Proposal] = len(h.Proposals)
+			h.Proposals = append(h.Proposals, story)
+		case domain.ProposalAccepted:
+			position(e.Proposal, at(e.Party, string(domain.Accepts), ""))
+		case domain.ProposalObjected:
+			position(e.Proposal, at(e.Party, string(domain.Objects), e.Reason))
+		case domain.ProposalWithdrawn:
+			if i, ok := stories[e.Proposal]; ok {
+				t := meta.Time
+				h.Proposals[i].Fate, h.Proposals[i].Closed, h.Proposals[i].At = ProposalWithdrawn, rec.Number, &t
+			}
+		case domain.ProposalAdopted:
+			i, ok := stories[e.Proposal]
+			if !ok {
+				return nil
+			}
+			t := meta.Time
+			h.Proposals[i].Fate, h.Proposals[i].Closed, h.Proposals[i].At = ProposalAdopted, rec.Number, &t
+			p, _ := s.Proposal(e.Proposal)
+			c := s.Clauses[clause]
+			before, heading := "", ""
+			if c != nil {
+				heading = c.Heading
+				if c.Agreed() {
+					before = c.Text
+				}
+			}
+			rev := Revision{Revision: e.Revision, Heading: heading, Proposal: p.Proposal, Party: p.Party,
+				Event: rec.Number, Round: meta.Round, Time: meta.Time}
+			switch {
+			case p.Action == domain.ActionDelete:
+				rev.Deleted = true
+			case p.Heading != nil:
+				rev.Heading, rev.Text = *p.Heading, p.Text
+			case p.Action == domain.ActionInsert:
+				rev.Heading, rev.Text = "", p.Text
+			default:
+				rev.Text = p.Text
+			}
+			rev.Ops = Redline(before, rev.Text)
+			if rev.Ops == nil {
+				rev.Ops = []Op{}
+			}
+			h.Revisions = append(h.Revisions, rev)
+		}
+		return nil
+	})
+	if err != nil {
+		return h, err
+	}
+	h.Treaty, h.AsOf = m.State.Treaty, m.Point
+	if len(h.Proposals) == 0 {
+		return h, domain.Errorf(domain.ENOTFOUND, "no proposal was ever tabled on clause %s in %s", clause, h.Treaty)
+	}
+	for i := range h.Proposals {
+		if p, ok := m.State.Proposals[h.Proposals[i].ID]; ok && m.State.Stale(p) {
+			h.Proposals[i].Fate = ProposalStale
+		}
+	}
+	return h, nil
+}

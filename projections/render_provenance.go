@@ -1,0 +1,122 @@
+package projections
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// WriteBlameText writes the provenance table like `git blame`, one run of
+// words per line: proposal, party, round, then the words.
+func WriteBlameText(w io.Writer, b Blame, st Style) error {
+	var out strings.Builder
+	fmt.Fprintf(&out, "%s  (%s)\n", st.Bold("Provenance of "+b.Title), b.Treaty)
+	fmt.Fprintf(&out, "As of %s\n", describePoint(b.AsOf))
+	for _, c := range b.Clauses {
+		heading := c.Heading
+		if heading == "" {
+			heading = c.ID
+		}
+		fmt.Fprintf(&out, "\n%d. %s%s\n", c.Number, st.Bold(heading), st.Dim("  ["+c.ID+"]"))
+		for _, r := range c.Runs {
+			label := fmt.Sprintf("%s %-4s %-3s", domain.Short(r.Proposal), r.Party, roundLabel(r.Round))
+			out.WriteString(indent + st.Dim(label) + "  " + strings.ReplaceAll(r.Text, "\n", "\n"+indent+strings.Repeat(" ", len(label)+2)) + "\n")
+		}
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
+}
+
+// WriteBlameHTML writes the provenance table as one self-contained page: the
+// agreed text, each run marked with its party and, on hover, its proposal.
+func WriteBlameHTML(w io.Writer, b Blame) error { return pages.ExecuteTemplate(w, "blame", b) }
+
+// WriteHistoryText writes a clause's story: its revisions with their
+// redlines, then every proposal made on it and its fate.
+func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s  (%s)\n", st.Bold("History of clause"), h.Clause, h.Treaty)
+	fmt.Fprintf(&b, "As of %s\n", describePoint(h.AsOf))
+	if len(h.Revisions) == 0 {
+		b.WriteString("\nNo text has been adopted for this clause.\n")
+	}
+	for _, r := range h.Revisions {
+		fmt.Fprintf(&b, "\n%s  adopted at event %d, round %s, %s: %s by %s\n", st.Bold(fmt.Sprintf("Revision %d", r.Revision)),
+			r.Event, roundLabel(r.Round), FormatTime(r.Time), domain.Short(r.Proposal), r.Party)
+		if r.Deleted {
+			b.WriteString(indent + "(the clause was deleted)\n")
+		}
+		if r.Heading != "" {
+			b.WriteString(indent + "Heading: " + r.Heading + "\n")
+		}
+		b.WriteString(block(indent, textOps(r.Ops, st)) + "\n")
+	}
+	b.WriteString("\n" + st.Bold("Proposals") + "\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROPOSAL\tPARTY\tACTION\tTABLED\tFATE\tPOSITIONS")
+	for _, p := range h.Proposals {
+		var pos []string
+		for _, pe := range p.Positions {
+			s := fmt.Sprintf("%s %s @%d", pe.Party, pe.Stance, pe.Event)
+			if pe.Reason != "" && pe.Reason != "tabled it" {
+				s += fmt.Sprintf(" (%s)", pe.Reason)
+			}
+			pos = append(pos, s)
+		}
+		fate := p.Fate
+		if p.Closed != 0 {
+			fate += fmt.Sprintf(" @%d", p.Closed)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t@%d, round %s\t%s\t%s\n", domain.Short(p.ID), p.Party, p.Action, p.Tabled, roundLabel(p.Round), fate, strings.Join(pos, "; "))
+	}
+	tw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteAuditText writes the audit's summary for people.
+func WriteAuditText(w io.Writer, a Audit, st Style) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Audit of "+a.Title), a.Treaty)
+	v := a.Verification
+	if v.OK {
+		fmt.Fprintf(&b, "Verified: %d events, hash chain whole, %d signatures check, every event follows the rules.\nHead: %s\n", v.Events, v.Signed, v.Head)
+	} else {
+		fmt.Fprintf(&b, "%s %v\n", st.Red("NOT VERIFIED:"), v.Problem)
+	}
+	b.WriteString("\n" + st.Bold("Parties and keys") + "\n")
+	for _, p := range a.Parties {
+		keys := "no key"
+		if len(p.Keys) > 0 {
+			var ks []string
+			for _, k := range p.Keys {
+				ks = append(ks, fmt.Sprintf("%s (event %d, %s)", k.ID, k.Event, FormatTime(k.Time)))
+			}
+			keys = strings.Join(ks, " → ")
+		}
+		fmt.Fprintf(&b, "%s%-6s %-9s %s: %s\n", indent, p.Code, p.Role, p.Name, keys)
+	}
+	b.WriteString("\n" + st.Bold("Rounds") + "\n")
+	for _, r := range a.Rounds {
+		events, closed := fmt.Sprintf("%d-", r.Opened), "open"
+		if r.ClosedAt != nil {
+			events = fmt.Sprintf("%d-%d", r.Opened, r.Closed)
+			closed = fmt.Sprintf("closed %s at %s", FormatTime(*r.ClosedAt), r.ClosedHash)
+		}
+		fmt.Fprintf(&b, "%s%d %s: events %s, %d tabled, %d adopted; %s\n", indent, r.Number, r.Name, events, r.Tabled, r.Adopted, closed)
+	}
+	fates := map[string]int{}
+	for _, p := range a.Proposals {
+		fates[p.Status]++
+	}
+	fmt.Fprintf(&b, "\n%s %d: %d adopted, %d withdrawn, %d open, %d stale\n", st.Bold("Proposals"), len(a.Proposals),
+		fates[ProposalAdopted], fates[ProposalWithdrawn], fates[ProposalOpen], fates[ProposalStale])
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteAuditHTML writes the audit as one self-contained, printable page.
+func WriteAuditHTML(w io.Writer, a Audit) error { return pages.ExecuteTemplate(w, "audit", a) }
