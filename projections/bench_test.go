@@ -136,3 +136,18 @@ func BenchmarkRedlinesRounds(b *testing.B) {
 		s.Close()
 	}
 }
+
+// BenchmarkVerify replays and checks the whole log (chain, signatures,
+// rules), as `treaty verify` does.
+func BenchmarkVerify(b *testing.B) {
+	store, treaty := benchStore(b)
+	events := 0
+	for b.Loop() {
+		v, err := Verify(context.Background(), store, treaty, VerifyOptions{})
+		if err != nil || !v.OK {
+			b.Fatal(err, v.Problem)
+		}
+		events += v.Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -38,10 +40,18 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 				return usagef("--clauses must be at least 1")
 			case o.rounds < 1:
 				return usagef("--rounds must be at least 1")
-			case o.events < 1+3*o.rounds:
-				return usagef("--events must be at least %d for %d rounds (an opening, and each round opened, used and closed)", 1+3*o.rounds, o.rounds)
+			case o.events < o.minEvents():
+				return usagef("--events must be at least %d for %d rounds (an opening, %seach round opened, used and closed)",
+					o.minEvents(), o.rounds, map[bool]string{true: "each party's key, ", false: ""}[o.signed])
 			}
 			o.treaty = a.treaty
+			if o.signed {
+				kr, err := a.keyring()
+				if err != nil {
+					return err
+				}
+				o.keys = kr
+			}
 			if o.treaty == "" {
 				o.treaty = "simulation"
 			}
@@ -76,6 +86,7 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 	f.IntVar(&o.rounds, "rounds", 5, "number of rounds")
 	f.IntVar(&o.events, "events", 10000, "number of events")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the generator: the same seed gives the same negotiation")
+	f.BoolVar(&o.signed, "signed", false, "give every participant a key (kept in --keys DIR) and sign every act")
 	return c
 }
 
@@ -83,6 +94,17 @@ type simOptions struct {
 	treaty                  string
 	clauses, rounds, events int
 	seed                    uint64
+	signed                  bool
+	keys                    keyring
+}
+
+// minEvents is the fewest events a simulation can have.
+func (o simOptions) minEvents() int {
+	n := 1 + 3*o.rounds
+	if o.signed {
+		n += len(simParties)
+	}
+	return n
 }
 
 type simResult struct {
@@ -154,6 +176,9 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 		progress(sim.s.Events)
 		return nil
 	}
+	// With --signed every participant gets a key that follows from the
+	// seed, kept in the key directory so that later commands can act.
+	signers := map[string]*signer{}
 	do := func(c domain.Command, party string) error {
 		evs, err := domain.Decide(&sim.s, c)
 		if err != nil {
@@ -161,7 +186,7 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 		}
 		sim.at = sim.at.Add(time.Duration(5+sim.rng.IntN(120)) * time.Second)
 		for _, e := range evs {
-			ev, hash, err := record(&sim.s, e, domain.Meta{Party: party, Author: "sim-" + strings.ToLower(party), Time: sim.at}, sim.eventID(), sim.head, nil)
+			ev, hash, err := record(&sim.s, e, domain.Meta{Party: party, Author: "sim-" + strings.ToLower(cmp.Or(party, "secretariat")), Time: sim.at}, sim.eventID(), sim.head, signers[party])
 			if err != nil {
 				return err
 			}
@@ -177,8 +202,25 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 		}
 		return ctx.Err()
 	}
-	if err := do(domain.OpenTreaty{Treaty: o.treaty, Title: fmt.Sprintf("Simulated negotiation (seed %d)", o.seed), Parties: simParties}, "DE"); err != nil {
+	// Opened by nobody in particular, as `treaty init` without --as: no
+	// participant has a key yet to sign it with.
+	if err := do(domain.OpenTreaty{Treaty: o.treaty, Title: fmt.Sprintf("Simulated negotiation (seed %d)", o.seed), Parties: simParties}, ""); err != nil {
 		return sim.res, err
+	}
+	for _, p := range simParties {
+		if !o.signed {
+			break
+		}
+		keySeed := sha256.Sum256(fmt.Appendf(nil, "key/%s/%x", p.Code, seed))
+		priv := ed25519.NewKeyFromSeed(keySeed[:])
+		if _, err := o.keys.save(o.treaty, p.Code, priv); err != nil {
+			return sim.res, err
+		}
+		// A first key signs its own registration.
+		signers[p.Code] = &signer{id: domain.KeyID(priv.Public().(ed25519.PublicKey)), priv: priv}
+		if err := do(domain.RegisterKey{Party: p.Code, Key: priv.Public().(ed25519.PublicKey)}, p.Code); err != nil {
+			return sim.res, err
+		}
 	}
 	for round := 1; round <= o.rounds; round++ {
 		// Spread what is left evenly over the rounds left.
