@@ -1,0 +1,70 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+func TestKeyring(t *testing.T) {
+	kr := keyring{filepath.Join(t.TempDir(), "keys")}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	id := domain.KeyID(priv.Public().(ed25519.PublicKey))
+	path, err := kr.save("berlin", "UA", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v (%v), want 0600", st.Mode().Perm(), err)
+	}
+	if dir, _ := os.Stat(filepath.Dir(path)); dir.Mode().Perm() != 0o700 {
+		t.Fatalf("key directory mode %v, want 0700", dir.Mode().Perm())
+	}
+	got, err := kr.load("berlin", "UA", id)
+	if err != nil || !got.Equal(priv) {
+		t.Fatalf("load: %v", err)
+	}
+	// The same key again is fine; another under its name is not.
+	if _, err := kr.save("berlin", "UA", priv); err != nil {
+		t.Fatalf("saving the same key twice: %v", err)
+	}
+	_, other, _ := ed25519.GenerateKey(nil)
+	os.WriteFile(kr.file("berlin", "EU", domain.KeyID(other.Public().(ed25519.PublicKey))), []byte("junk"), 0o600)
+	if _, err := kr.save("berlin", "EU", other); err == nil {
+		t.Fatal("overwrote a different file")
+	}
+	for name, setup := range map[string]func() string{
+		"missing": func() string { return "0000000000000000" },
+		"not PEM": func() string {
+			os.WriteFile(kr.file("berlin", "US", "1111111111111111"), []byte("hello"), 0o600)
+			return "1111111111111111"
+		},
+		"another key": func() string {
+			os.WriteFile(kr.file("berlin", "US", "2222222222222222"), mustRead(t, path), 0o600)
+			return "2222222222222222"
+		},
+		"readable by others": func() string {
+			p := kr.file("berlin", "US", "3333333333333333")
+			os.WriteFile(p, mustRead(t, path), 0o644)
+			os.Chmod(p, 0o644)
+			return "3333333333333333"
+		},
+	} {
+		if _, err := kr.load("berlin", "US", setup()); err == nil || !strings.Contains(err.Error(), "key") {
+			t.Errorf("%s: load gave %v", name, err)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
