@@ -3,6 +3,8 @@ package domain
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"sort"
 	"strings"
@@ -16,7 +18,42 @@ import (
 type closedSet struct {
 	base   closedTable
 	recent map[string]ClosedProposal
+	// pending, when not nil, supplies the table's encoding on first use: a
+	// command that starts from a checkpoint reads the (large) table only if
+	// it looks at a closed proposal. Until then, filter answers "certainly
+	// not closed" for the IDs it has never seen, and pendingLen is the
+	// table's size.
+	pending    func() ([]byte, error)
+	pendingLen int
+	filter     bloom
+	// err is why the pending table could not be read.
+	err error
 }
+
+// ensure reads the pending table, if there is one.
+func (c *closedSet) ensure() {
+	if c.pending == nil {
+		return
+	}
+	load := c.pending
+	c.pending = nil
+	b, err := load()
+	if err == nil {
+		var t closedSet
+		if err = t.unmarshal(b); err == nil && t.base.len() != c.pendingLen {
+			err = fmt.Errorf("the table holds %d proposals where %d were expected", t.base.len(), c.pendingLen)
+		}
+		c.base = t.base
+	}
+	if err != nil {
+		c.err = fmt.Errorf("%w (%v); run the command again, or with --no-checkpoints", ErrSnapshotPart, err)
+	}
+}
+
+// ErrSnapshotPart is the error of a state whose closed proposals, left to be
+// read when needed (see State.UnmarshalParts), could not be: the caller may
+// read the state afresh and try again.
+var ErrSnapshotPart = errors.New("the closed proposals of the checkpoint cannot be read")
 
 // closedTable is closed proposals sorted by ID. It is read in place from
 // its encoding: one string of all the IDs, and the fixed-size rows, decoded
@@ -74,6 +111,7 @@ func (c *closedSet) add(p ClosedProposal) {
 		c.recent = map[string]ClosedProposal{}
 	}
 	c.recent[p.ID] = p
+	c.filter.add(p.ID)
 	if len(c.recent) >= compactAt {
 		c.compact()
 	}
@@ -92,16 +130,26 @@ func (c *closedSet) get(id string) (ClosedProposal, bool) {
 	if p, ok := c.recent[id]; ok {
 		return p, true
 	}
+	if c.pending != nil && !c.filter.mayHold(id) {
+		return ClosedProposal{}, false
+	}
+	c.ensure()
 	if i := c.base.search(id); i < c.base.len() && c.base.id(i) == id {
 		return c.base.at(i), true
 	}
 	return ClosedProposal{}, false
 }
 
-func (c *closedSet) len() int { return c.base.len() + len(c.recent) }
+func (c *closedSet) len() int {
+	if c.pending != nil {
+		return c.pendingLen + len(c.recent)
+	}
+	return c.base.len() + len(c.recent)
+}
 
 // each yields every closed proposal, the table's in ID order first.
 func (c *closedSet) each(yield func(ClosedProposal) bool) {
+	c.ensure()
 	for i := range c.base.len() {
 		if !yield(c.base.at(i)) {
 			return
@@ -116,6 +164,7 @@ func (c *closedSet) each(yield func(ClosedProposal) bool) {
 
 // withPrefix returns the IDs that start with prefix.
 func (c *closedSet) withPrefix(prefix string) []string {
+	c.ensure()
 	var ids []string
 	for i := c.base.search(prefix); i < c.base.len() && strings.HasPrefix(c.base.id(i), prefix); i++ {
 		ids = append(ids, c.base.id(i))
@@ -134,6 +183,7 @@ func (c *closedSet) withPrefix(prefix string) []string {
 // copied as they are and only the proposals closed since are encoded and
 // merged in.
 func (c *closedSet) marshal(b []byte) []byte {
+	c.ensure()
 	recent := make([]ClosedProposal, 0, len(c.recent))
 	for _, p := range c.recent {
 		recent = append(recent, p)
@@ -249,5 +299,51 @@ func (c *closedSet) unmarshal(b []byte) error {
 	}
 	c.base = closedTable{ids: ids, off: off, rows: rows, names: names}
 	c.recent = nil
+	c.filter = newBloom(n)
+	for i := range n {
+		c.filter.add(c.base.id(i))
+	}
 	return nil
+}
+
+// bloom is a Bloom filter of proposal IDs: mayHold is false only for IDs
+// never added. It lets a new proposal's ID be checked against every closed
+// one without reading them all.
+type bloom []uint64
+
+// bloomBits per ID gives about one false "maybe" in a hundred.
+const bloomBits, bloomHashes = 10, 7
+
+func newBloom(n int) bloom {
+	// Room to grow: a state goes on closing proposals after its snapshot.
+	return make(bloom, (bloomBits*(n+1024)+63)/64)
+}
+
+func (f bloom) positions(id string, yield func(i uint64)) {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	sum := h.Sum64()
+	h1, h2 := sum&0xffffffff, sum>>32|1
+	m := uint64(len(f)) * 64
+	for i := range uint64(bloomHashes) {
+		yield((h1 + i*h2) % m)
+	}
+}
+
+func (f bloom) add(id string) {
+	if len(f) == 0 {
+		return
+	}
+	f.positions(id, func(i uint64) { f[i/64] |= 1 << (i % 64) })
+}
+
+// mayHold reports whether id may have been added; an empty filter knows
+// nothing and says yes.
+func (f bloom) mayHold(id string) bool {
+	if len(f) == 0 {
+		return true
+	}
+	hold := true
+	f.positions(id, func(i uint64) { hold = hold && f[i/64]&(1<<(i%64)) != 0 })
+	return hold
 }

@@ -88,6 +88,16 @@ func (Withdraw) command()    {}
 // atomic append: an acceptance that completes unanimity comes with the
 // adoption it causes. Decide does not change s.
 func Decide(s *State, c Command) ([]Event, error) {
+	evs, err := decide(s, c)
+	if s.closed.err != nil {
+		// A rule needed closed proposals that could not be read: its
+		// answer cannot be trusted.
+		return nil, s.closed.err
+	}
+	return evs, err
+}
+
+func decide(s *State, c Command) ([]Event, error) {
 	if _, ok := c.(OpenTreaty); !ok && s.Treaty == "" {
 		return nil, Errorf(ENOTFOUND, "the negotiation is not open yet; start it with `treaty init`")
 	}

@@ -142,3 +142,104 @@ func TestClosedTable(t *testing.T) {
 		_ = e.unmarshal(bad)
 	}
 }
+
+func TestSnapshotPartsReadClosedOnlyWhenNeeded(t *testing.T) {
+	n := newNegotiation(t)
+	n.do(OpenRound{Party: "DE"})
+	var adopted []string
+	for i := range 50 {
+		adopted = append(adopted, n.agree(fmt.Sprintf("c%d", i), fmt.Sprintf("Text %d.", i)))
+	}
+	open := n.table("US", "c1", "Amended.")
+	present, closed, err := n.s.MarshalParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(present) > len(closed)*4 {
+		t.Logf("present %d bytes, closed %d", len(present), len(closed))
+	}
+	loads := 0
+	load := func() ([]byte, error) { loads++; return closed, nil }
+	var s State
+	if err := s.UnmarshalParts(present, load); err != nil {
+		t.Fatal(err)
+	}
+	// The draft, positions on open proposals and new proposals need no
+	// closed proposal.
+	if len(s.Draft()) != 50 || len(s.OpenProposals("c1")) != 1 {
+		t.Fatal("draft differs")
+	}
+	for i := range 20 {
+		if _, err := Decide(&s, Table{Proposal: fmt.Sprintf("new-%d", i), Clause: "z", Party: "UA", Text: "Z."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Decide(&s, Accept{Proposal: open, Party: "EU"}); err != nil {
+		t.Fatal(err)
+	}
+	if loads != 0 {
+		t.Fatalf("the closed table was read %d times for the present alone", loads)
+	}
+	// A closed proposal's ID, reused, is caught: the filter says "maybe".
+	if _, err := Decide(&s, Table{Proposal: adopted[7], Clause: "z", Party: "UA", Text: "Z."}); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("a closed proposal's ID reused: %v", err)
+	}
+	if loads != 1 {
+		t.Fatalf("loads = %d after looking at a closed proposal", loads)
+	}
+	if p, ok := s.Proposal(adopted[3]); !ok || p.Status != StatusAdopted {
+		t.Fatalf("closed proposal after loading: %+v", p)
+	}
+	if !sameState(&s, &n.s) {
+		t.Fatal("the state read in parts differs")
+	}
+
+	// A table that cannot be read poisons the state: it refuses to decide
+	// or fold rather than answer wrongly.
+	var bad State
+	if err := bad.UnmarshalParts(present, func() ([]byte, error) { return nil, fmt.Errorf("disk on fire") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.FindProposal(adopted[0][:6]); err == nil && bad.Err() == nil {
+		t.Fatal("no error after the table failed to load")
+	}
+	if !strings.Contains(fmt.Sprint(bad.Err()), "disk on fire") || !strings.Contains(bad.Err().Error(), "--no-checkpoints") {
+		t.Fatalf("Err = %v", bad.Err())
+	}
+	if _, err := Decide(&bad, Table{Proposal: "x-1", Clause: "z", Party: "UA", Text: "Z."}); err == nil {
+		t.Fatal("a poisoned state decided")
+	}
+	if err := bad.Evolve(RoundClosed{Round: 1}); err == nil {
+		t.Fatal("a poisoned state folded an event")
+	}
+	var wrong State
+	wrong.UnmarshalParts(present, func() ([]byte, error) { return closed[:len(closed)/2], nil })
+	wrong.ClosedProposals()(func(ClosedProposal) bool { return true })
+	if wrong.Err() == nil {
+		t.Fatal("a truncated table was accepted")
+	}
+}
+
+func TestBloom(t *testing.T) {
+	f := newBloom(10000)
+	for i := range 10000 {
+		f.add(fmt.Sprintf("in-%d", i))
+	}
+	for i := range 10000 {
+		if !f.mayHold(fmt.Sprintf("in-%d", i)) {
+			t.Fatalf("in-%d added but not held", i)
+		}
+	}
+	false_ := 0
+	for i := range 10000 {
+		if f.mayHold(fmt.Sprintf("out-%d", i)) {
+			false_++
+		}
+	}
+	if false_ > 300 {
+		t.Fatalf("%d false positives in 10000", false_)
+	}
+	if !bloom(nil).mayHold("anything") {
+		t.Fatal("an empty filter must say maybe")
+	}
+}

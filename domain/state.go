@@ -28,6 +28,10 @@ type State struct {
 	// Keys holds each participant's current public signing key (see
 	// PartyKeyRegistered), base64; a participant without one acts unsigned.
 	Keys map[string]string
+	// Tabled, Adopted and Withdrawn count the proposals tabled, adopted
+	// and withdrawn so far: the difference between two states says what
+	// happened between them without looking at any proposal.
+	Tabled, Adopted, Withdrawn int
 	// Proposals holds the open proposals, stale ones included. Closed
 	// (adopted or withdrawn) proposals leave it for a compact record that
 	// keeps their fate but not their text, so that the state stays the size
@@ -287,6 +291,9 @@ func (s *State) FindProposal(ref string) (*Proposal, error) {
 	if !s.KeepClosed {
 		found = append(found, s.closed.withPrefix(ref)...)
 	}
+	if s.closed.err != nil {
+		return nil, s.closed.err
+	}
 	switch len(found) {
 	case 0:
 		return nil, Errorf(ENOTFOUND, "no proposal %q in %s; `treaty proposals --all` lists them", ref, s.Treaty)
@@ -306,6 +313,9 @@ func (s *State) FindProposal(ref string) (*Proposal, error) {
 // leaving the state unchanged: a log written by Decide always folds, and a
 // log that does not fold was not written by the rules.
 func (s *State) Evolve(e Event) error {
+	if s.closed.err != nil {
+		return s.closed.err
+	}
 	if s.pending != "" {
 		if a, ok := e.(ProposalAdopted); !ok || a.Proposal != s.pending {
 			return Errorf(ECONFLICT, "every party had accepted proposal %s, but the next event (%s) does not adopt it", Short(s.pending), e.EventType())
@@ -336,6 +346,9 @@ func (s *State) Evolve(e Event) error {
 		err = s.registerKey(e)
 	default:
 		err = &ErrUnknownEventType{Type: e.EventType()}
+	}
+	if err == nil {
+		err = s.closed.err // a rule may have needed what could not be read
 	}
 	if err == nil {
 		s.Events++
@@ -541,6 +554,7 @@ func (s *State) table(e ProposalTabled) error {
 		c = &Clause{ID: e.Clause}
 		s.Clauses[e.Clause] = c
 	}
+	s.Tabled++
 	p := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Round: s.OpenRound(), Status: StatusOpen, Positions: map[string]Position{}}
 	if !s.InDraft(e.Clause) {
 		// A clause entering the draft takes its place now, brackets and all.
@@ -690,6 +704,11 @@ func (s *State) withdraw(e ProposalWithdrawn) error {
 
 func (s *State) close(p *Proposal, st Status) {
 	p.Status, p.Closed = st, s.Events+1
+	if st == StatusAdopted {
+		s.Adopted++
+	} else {
+		s.Withdrawn++
+	}
 	s.closed.add(ClosedProposal{ID: p.Proposal, Clause: p.Clause, Party: p.Party, Action: p.Action,
 		Status: st, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed})
 	if !s.KeepClosed {

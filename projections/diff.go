@@ -3,7 +3,10 @@ package projections
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/treaty-engine/treaty/domain"
 )
@@ -52,6 +55,16 @@ type Activity struct {
 	Tabled    []string `json:"tabled"`
 	Adopted   []string `json:"adopted"`
 	Withdrawn []string `json:"withdrawn"`
+	// Counts are the lengths of the three lists; they are known without
+	// the lists, which a long history makes costly to gather.
+	Counts ActivityCounts `json:"counts"`
+}
+
+// ActivityCounts counts the proposals tabled, adopted and withdrawn.
+type ActivityCounts struct {
+	Tabled    int `json:"tabled"`
+	Adopted   int `json:"adopted"`
+	Withdrawn int `json:"withdrawn"`
 }
 
 // agreedClause is one clause of the agreed text.
@@ -71,8 +84,10 @@ func agreedText(s *domain.State) []agreedClause {
 }
 
 // Redlines returns the diff of the agreed text between the moments from and
-// to (either may come first).
-func (r *Reader) Redlines(ctx context.Context, from, to Ref) (Diff, error) {
+// to (either may come first). With ids it lists the proposals tabled,
+// adopted and withdrawn in between, which in a long history means reading
+// every closed proposal; without, it only counts them.
+func (r *Reader) Redlines(ctx context.Context, from, to Ref, ids bool) (Diff, error) {
 	head, err := r.Head(ctx)
 	if err != nil {
 		return Diff{}, err
@@ -97,16 +112,23 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref) (Diff, error) {
 	if err != nil {
 		return Diff{}, err
 	}
-	return BuildDiff(a, b, head.State), nil
+	d := BuildDiff(a, b, head.State, ids)
+	return d, head.State.Err()
 }
 
 // BuildDiff compares the agreed text at two moments. head, a state at or
-// after both, supplies what happened to proposals in between.
-func BuildDiff(from, to Moment, head *domain.State) Diff {
+// after both, supplies what happened to proposals in between when ids asks
+// for the list (see Redlines).
+func BuildDiff(from, to Moment, head *domain.State, ids bool) Diff {
 	d := Diff{Treaty: head.Treaty, Title: head.Title, From: from.Point, To: to.Point, Clauses: []ClauseChange{}}
 	before, after := agreedText(from.State), agreedText(to.State)
 	d.Clauses = compareClauses(before, after)
-	d.Proposals = activity(head, from.Point.Event, to.Point.Event)
+	if ids {
+		d.Proposals = activity(head, from.Point.Event, to.Point.Event)
+	}
+	abs := func(x int) int { return max(x, -x) }
+	d.Proposals.Counts = ActivityCounts{Tabled: abs(to.State.Tabled - from.State.Tabled),
+		Adopted: abs(to.State.Adopted - from.State.Adopted), Withdrawn: abs(to.State.Withdrawn - from.State.Withdrawn)}
 	return d
 }
 
@@ -154,13 +176,30 @@ func compareClauses(before, after []agreedClause) []ClauseChange {
 		default:
 			continue
 		}
-		ch.Ops = Redline(ch.Before, ch.After)
-		if ch.Ops == nil {
-			ch.Ops = []Op{}
-		}
 		changes = append(changes, ch)
 	}
+	redlineAll(changes)
 	return changes
+}
+
+// redlineAll fills in the word-level ops of every change, on every core: a
+// long negotiation changes hundreds of clauses between two rounds.
+func redlineAll(changes []ClauseChange) {
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(runtime.GOMAXPROCS(0), len(changes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(changes); i = int(next.Add(1) - 1) {
+				ch := &changes[i]
+				if ch.Ops = Redline(ch.Before, ch.After); ch.Ops == nil {
+					ch.Ops = []Op{}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // movedClauses finds the clauses present at both ends whose place changed:

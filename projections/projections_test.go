@@ -214,7 +214,7 @@ func TestDiff(t *testing.T) {
 	open := ss.table("EU", "b", "B by EU.")
 	ss.closeRound()
 
-	d, err := NewReader(ss.store, "berlin", true).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"))
+	d, err := NewReader(ss.store, "berlin", true).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,11 +250,14 @@ func TestDiff(t *testing.T) {
 		d.Proposals.Tabled[6] != open {
 		t.Fatalf("activity: %+v", d.Proposals)
 	}
+	if c := d.Proposals.Counts; c != (ActivityCounts{Tabled: 7, Adopted: 5, Withdrawn: 1}) {
+		t.Fatalf("counts %+v", c)
+	}
 	if d.From.Event != 23 || d.To.Ref != "round:2" || d.To.Event != ss.s.Events {
 		t.Fatalf("points: %+v %+v", d.From, d.To)
 	}
 	// The reverse redline swaps every change.
-	rev, err := NewReader(ss.store, "berlin", true).Redlines(ctx, ref(t, "round:2"), ref(t, "round:1"))
+	rev, err := NewReader(ss.store, "berlin", true).Redlines(ctx, ref(t, "round:2"), ref(t, "round:1"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +583,7 @@ func TestRenderersEscape(t *testing.T) {
 	r := NewReader(ss.store, "berlin", true)
 	m, _ := r.Head(ctx)
 	d := BuildDraft(m, false)
-	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"))
+	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -352,12 +352,33 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 	if id, ok := r.eventID(ctx, cp.Events); !ok || id != cp.LastID {
 		return empty, tip{}
 	}
+	// The closed proposals are read only if the command needs them.
+	closedKey := r.closedKey(name, cp.Events)
 	s := &domain.State{}
-	if s.UnmarshalBinary(cp.State) != nil || s.Events != cp.Events || s.Treaty != r.treaty {
+	err = s.UnmarshalParts(cp.State, func() ([]byte, error) {
+		b, err := r.cache.CacheGet(ctx, closedKey)
+		if err == nil && b == nil {
+			err = fmt.Errorf("%s is missing", closedKey)
+		}
+		return b, err
+	})
+	if err != nil || s.Events != cp.Events || s.Treaty != r.treaty {
 		return empty, tip{}
 	}
 	return s, cp.Last
 }
+
+// closedKey names the part of a checkpoint that holds the closed proposals
+// of the state at events: a new name for every save, so that a reader
+// never pairs one save's present with another's closed proposals.
+func (r *Reader) closedKey(name string, events int) string {
+	return fmt.Sprintf("%s.closed.%d", r.key(name), events)
+}
+
+// keepClosedParts is how long a replaced closed part stays: a command that
+// read the present part before another process saved a newer one may still
+// come for it.
+const keepClosedParts = 2 * time.Minute
 
 // Builds whose checkpoints are kept: several versions of treaty may share a
 // store for a while (an upgrade rolling out across delegations), and each
@@ -378,7 +399,7 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	if name == "head" {
 		r.prune(ctx)
 	}
-	data, err := s.MarshalBinary()
+	present, closed, err := s.MarshalParts()
 	if err != nil {
 		return
 	}
@@ -386,7 +407,36 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	if !ok {
 		return
 	}
-	_ = r.cache.CachePut(ctx, r.key(name), checkpoint{Events: s.Events, LastID: lastID, Last: last, State: data}.encode())
+	// The closed part first: a present part is never saved before what it
+	// refers to. Then the parts replaced long enough ago go (see
+	// keepClosedParts); their time of replacement is kept beside them.
+	closedKey := r.closedKey(name, s.Events)
+	if r.cache.CachePut(ctx, closedKey, closed) != nil {
+		return
+	}
+	if r.cache.CachePut(ctx, r.key(name), checkpoint{Events: s.Events, LastID: lastID, Last: last, State: present}.encode()) != nil {
+		return
+	}
+	now := time.Now()
+	keys, err := r.cache.CacheKeys(ctx, r.key(name)+".closed.")
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		switch {
+		case k == closedKey:
+		case strings.HasSuffix(k, ".replaced"):
+			v, err := r.cache.CacheGet(ctx, k)
+			if t, n := binary.Varint(v); err == nil && (n <= 0 || now.Sub(time.Unix(t, 0)) > keepClosedParts) {
+				_ = r.cache.CacheDelete(ctx, strings.TrimSuffix(k, ".replaced"))
+				_ = r.cache.CacheDelete(ctx, k)
+			}
+		default:
+			if v, _ := r.cache.CacheGet(ctx, k+".replaced"); v == nil {
+				_ = r.cache.CachePut(ctx, k+".replaced", binary.AppendVarint(nil, now.Unix()))
+			}
+		}
+	}
 }
 
 // prune marks this build as using the negotiation's checkpoints, and deletes

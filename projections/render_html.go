@@ -92,7 +92,7 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 {{if ne .Change "moved"}}<div class="text">{{ops .Ops}}</div>{{end}}
 </section>
 {{else}}<p>No change to the agreed text.</p>
-{{end}}<p class="meta">Proposals: {{len .Proposals.Tabled}} tabled, {{len .Proposals.Adopted}} adopted, {{len .Proposals.Withdrawn}} withdrawn.</p>
+{{end}}<p class="meta">Proposals: {{.Proposals.Counts.Tabled}} tabled, {{.Proposals.Counts.Adopted}} adopted, {{.Proposals.Counts.Withdrawn}} withdrawn.</p>
 </body>
 </html>
 {{end}}

@@ -119,8 +119,8 @@ func WriteDiffMarkdown(w io.Writer, d Diff) error {
 			b.WriteString(opsMarkdown(c.Ops) + "\n")
 		}
 	}
-	a := d.Proposals
-	fmt.Fprintf(&b, "\n---\n\nProposals: %d tabled, %d adopted, %d withdrawn.\n", len(a.Tabled), len(a.Adopted), len(a.Withdrawn))
+	a := d.Proposals.Counts
+	fmt.Fprintf(&b, "\n---\n\nProposals: %d tabled, %d adopted, %d withdrawn.\n", a.Tabled, a.Adopted, a.Withdrawn)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -228,8 +228,8 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")
 		}
 	}
-	a := d.Proposals
-	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", len(a.Tabled), len(a.Adopted), len(a.Withdrawn))
+	a := d.Proposals.Counts
+	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -74,7 +74,7 @@ func (r *Reader) Rounds(ctx context.Context) ([]RoundView, error) {
 	for p := range s.ClosedProposals() {
 		count(p.Tabled, p.Closed, p.Status == domain.StatusAdopted)
 	}
-	return views, nil
+	return views, s.Err()
 }
 
 // eventTime reads the writer's time of event number n.

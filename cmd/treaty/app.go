@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ type app struct {
 	maxText  int
 	noCache  bool
 	keysDir  string
+	// cpuProfile names the file a CPU profile of the run goes to.
+	cpuProfile  string
+	stopProfile func()
 	// newKey is a key being registered: it signs its own registration.
 	newKey ed25519.PrivateKey
 
@@ -68,6 +72,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 func (a *app) close() {
 	if a.store != nil {
 		a.store.Close()
+	}
+	if a.stopProfile != nil {
+		a.stopProfile()
 	}
 }
 
@@ -111,6 +118,8 @@ it stands in the draft in square brackets, attributed to its party.`,
 	pf.StringVar(&a.format, "format", "text", "output format: text or json, and where a command lists them markdown or html")
 	pf.IntVar(&a.maxText, "max-text", domain.DefaultMaxText, "largest clause text accepted, in bytes (env TREATY_MAX_TEXT)")
 	pf.StringVar(&a.keysDir, "keys", "", "the directory of this machine's private signing keys (env TREATY_KEYS; default treaty/keys in the user's configuration directory)")
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	_ = pf.MarkHidden("cpuprofile") // for measuring treaty, not for using it
 	pf.BoolVar(&a.noCache, "no-checkpoints", false, "fold every read from the first event instead of from checkpoints (env TREATY_NO_CHECKPOINTS=1)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
@@ -139,7 +148,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		c.GroupID = "audit"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.listCommand(), a.demoCommand(), a.simulateCommand()} {
+	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.demoCommand(), a.simulateCommand()} {
 		c.GroupID = "store"
 		root.AddCommand(c)
 	}
@@ -201,6 +210,17 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	if a.storeURI == "" {
 		return usagef("--store is empty; give a file path or a store URI")
+	}
+	if a.cpuProfile != "" {
+		f, err := os.Create(a.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		a.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 	}
 	return nil
 }
@@ -299,10 +319,19 @@ func (a *app) act(ctx context.Context, command func(s *domain.State, head string
 	s := m.State
 	for range maxAttempts {
 		cmd, err := command(s, m.Point.Hash)
-		if err != nil {
-			return outcome{}, err
+		var evs []domain.Event
+		if err == nil {
+			evs, err = domain.Decide(s, cmd)
 		}
-		evs, err := domain.Decide(s, cmd)
+		if errors.Is(err, domain.ErrSnapshotPart) {
+			// Another process replaced the checkpoint under us: read
+			// the negotiation afresh and decide again.
+			if m, err = r.Head(ctx); err != nil {
+				return outcome{}, err
+			}
+			s = m.State
+			continue
+		}
 		if err != nil {
 			return outcome{}, err
 		}

@@ -74,7 +74,7 @@ func (a *app) showDemo(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout)
-	d, err := r.Redlines(ctx, mustRef("round:1"), mustRef("round:2"))
+	d, err := r.Redlines(ctx, mustRef("round:1"), mustRef("round:2"), false)
 	if err != nil {
 		return err
 	}

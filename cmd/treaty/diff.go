@@ -36,7 +36,7 @@ In text output deletions read [-like this-] and insertions {+like this+}.`,
 			if err != nil {
 				return err
 			}
-			d, err := r.Redlines(cmd.Context(), fromRef, toRef)
+			d, err := r.Redlines(cmd.Context(), fromRef, toRef, a.format == "json")
 			if err != nil {
 				return err
 			}
