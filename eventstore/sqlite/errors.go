@@ -47,9 +47,12 @@ func (s *Store) noShm(err error) error {
 	if !isCode(err, sqlite3.SQLITE_READONLY_DIRECTORY) && !isCode(err, sqlite3.SQLITE_READONLY_CANTINIT) {
 		return nil
 	}
-	return fmt.Errorf("cannot read %s: SQLite must create %s-shm beside it to read a store in WAL mode, but directory %s is not writable: make the directory writable, or copy the store to a writable one (%w): %w",
-		s.path, filepath.Base(s.path), filepath.Dir(s.path), err, eventstore.ErrReadOnly)
+	return fmt.Errorf("cannot read %s: SQLite must create %s-shm beside it to read a store in WAL mode, but directory %s is not writable: make the directory writable, or copy the store to a writable one (%w): %w: %w",
+		s.path, filepath.Base(s.path), filepath.Dir(s.path), err, eventstore.ErrReadOnly, errNoShm)
 }
+
+// errNoShm marks the error of noShm.
+var errNoShm = errors.New("no shared-memory file")
 
 // readOnlyErr explains a write refused because the file cannot be written.
 func (s *Store) readOnlyErr(op string, err error) error {

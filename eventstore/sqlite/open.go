@@ -58,7 +58,19 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		// A file this call created is left in place: another process may
 		// have opened it meanwhile, and an empty database is harmless.
 		s.Close()
-		return nil, err
+		if !errors.Is(err, errNoShm) || missing {
+			return nil, err
+		}
+		// Neither the file nor its directory can be written (an archive, a
+		// read-only mount): nobody else can change it either, so read it
+		// as it is, without the shared memory WAL wants.
+		s = &Store{path: abs, timeout: s.timeout, immutable: true}
+		cfg.ReadOnly = true
+		if err := s.open(ctx, cfg, false); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.readOnly = fmt.Errorf("append to store %s: neither it nor its directory can be written, so it is read as it stands: %w", abs, eventstore.ErrReadOnly)
 	}
 	return s, nil
 }
@@ -122,10 +134,12 @@ const (
 // URI so that SQLite honours mode (ro refuses every write at the lowest level,
 // rw refuses to create a missing file), and carries the per-connection
 // pragmas every connection of the pool needs.
-func dsn(path string, r role, create bool, timeout time.Duration) string {
+func dsn(path string, r role, create, immutable bool, timeout time.Duration) string {
 	var b strings.Builder
 	b.WriteString(dsnPath(path))
 	switch {
+	case immutable:
+		b.WriteString("?mode=ro&immutable=1")
 	case r == roleReadOnly:
 		b.WriteString("?mode=ro")
 	case create:
@@ -176,7 +190,7 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 	r := roleReadOnly
 	if !cfg.ReadOnly {
 		r = roleReader
-		w, err := sql.Open("sqlite", dsn(s.path, roleWriter, missing, s.timeout))
+		w, err := sql.Open("sqlite", dsn(s.path, roleWriter, missing, false, s.timeout))
 		if err != nil {
 			return s.openErr(err)
 		}
@@ -188,7 +202,7 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 	} else {
 		s.readOnly = fmt.Errorf("append to store %s: it was opened read-only: %w", s.path, eventstore.ErrReadOnly)
 	}
-	rd, err := sql.Open("sqlite", dsn(s.path, r, false, s.timeout))
+	rd, err := sql.Open("sqlite", dsn(s.path, r, false, s.immutable, s.timeout))
 	if err != nil {
 		return s.openErr(err)
 	}

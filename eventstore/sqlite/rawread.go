@@ -50,14 +50,18 @@ func (e *rawError) Error() string { return fmt.Sprintf("%s (%d)", e.msg, e.code)
 func (e *rawError) Code() int     { return e.code }
 
 // openRaw opens a read-only connection to the file at path.
-func openRaw(path string, timeout time.Duration) (c *rawConn, err error) {
+func openRaw(path string, timeout time.Duration, immutable bool) (c *rawConn, err error) {
 	c = &rawConn{tls: libc.NewTLS()}
 	defer func() {
 		if err != nil {
 			c.close()
 		}
 	}()
-	name, err := libc.CString(dsnPath(path) + "?mode=ro")
+	uri := dsnPath(path) + "?mode=ro"
+	if immutable {
+		uri += "&immutable=1"
+	}
+	name, err := libc.CString(uri)
 	if err != nil {
 		return nil, err
 	}

@@ -90,6 +90,9 @@ func pathFromURI(uri string) (string, error) {
 type Store struct {
 	path    string
 	timeout time.Duration
+	// immutable: the file and its directory are read-only to this process,
+	// and the store is read as it stands (SQLite's immutable mode).
+	immutable bool
 
 	// writer holds the single connection this process appends through:
 	// writes serialise on the file's lock anyway, so the goroutines of one
@@ -130,7 +133,7 @@ func (s *Store) getRaw() (*rawConn, error) {
 		return c, nil
 	}
 	s.rawMu.Unlock()
-	return openRaw(s.path, s.timeout)
+	return openRaw(s.path, s.timeout, s.immutable)
 }
 
 // putRaw keeps c for the next read, or closes it once the store is closed or

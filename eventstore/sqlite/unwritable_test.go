@@ -17,9 +17,10 @@ import (
 
 // TestUnwritableFile opens a store whose file the user may not write: reads
 // work and appends fail with ErrReadOnly. When the directory is not writable
-// either, SQLite cannot create the -shm file it needs to read a WAL database
-// at all, and the error says so. File permissions do not bind root, so as
-// root the check runs in a child process with the uid of nobody.
+// either, SQLite cannot create the -shm file it wants for a WAL database, and
+// the store is read as it stands (immutable), appends refused all the same.
+// File permissions do not bind root, so as root the check runs in a child
+// process with the uid of nobody.
 func TestUnwritableFile(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -28,7 +29,7 @@ func TestUnwritableFile(t *testing.T) {
 		report  string // what it prints then
 	}{
 		{"directory writable", 0o777, "reads", "read 3 events; append refused"},
-		{"directory read-only", 0o755, "no-shm", "open refused"},
+		{"directory read-only", 0o755, "reads", "read 3 events; append refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := sharedTempDir(t)
