@@ -172,3 +172,83 @@ func BenchmarkFreshVerify(b *testing.B) {
 	n := benchEvents(b, 100_000)
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkVersusGit measures treaty against the tool reviewers already know,
+// a git repository of the agreed text (as export --format git-fast-import
+// writes it), side by side on the same negotiation, each as a fresh
+// process: the redline between the first and the last round against `git
+// diff --word-diff`, and tabling a proposal against one `git commit`. The
+// ratios (treaty's time over git's) are reported as metrics; below 1,
+// treaty is faster.
+func BenchmarkVersusGit(b *testing.B) {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		b.Skip("git is not installed")
+	}
+	bin, store, rounds := benchFixture(b)
+	repo := filepath.Join(benchDir, "git")
+	if _, err := os.Stat(filepath.Join(repo, ".git")); err != nil {
+		os.RemoveAll(repo)
+		if out, err := exec.Command(gitPath, "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
+			b.Fatalf("git init: %v\n%s", err, out)
+		}
+		export := exec.Command(bin, "--store", store, "export", "--format", "git-fast-import")
+		load := exec.Command(gitPath, "-C", repo, "fast-import", "--quiet")
+		pipe, _ := export.StdoutPipe()
+		load.Stdin = pipe
+		if err := export.Start(); err != nil {
+			b.Fatal(err)
+		}
+		if out, err := load.CombinedOutput(); err != nil {
+			b.Fatalf("git fast-import: %v\n%s", err, out)
+		}
+		if err := export.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		if out, err := exec.Command(gitPath, "-C", repo, "checkout", "-q", "main").CombinedOutput(); err != nil {
+			b.Fatalf("git checkout: %v\n%s", err, out)
+		}
+	}
+	last := fmt.Sprintf("round:%d", rounds)
+	var treatyDiff, gitDiff, treatyPropose, gitCommit time.Duration
+	timed := func(d *time.Duration, f func()) {
+		start := time.Now()
+		f()
+		*d += time.Since(start)
+	}
+	gitEnv := append(os.Environ(), "GIT_AUTHOR_NAME=Bench", "GIT_AUTHOR_EMAIL=bench@treaty",
+		"GIT_COMMITTER_NAME=Bench", "GIT_COMMITTER_EMAIL=bench@treaty")
+	run := func(env []string, name string, args ...string) {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	treatyEnv := append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"))
+	i := 0
+	for b.Loop() {
+		i++
+		timed(&treatyDiff, func() { run(treatyEnv, bin, "--store", store, "diff", "--from", "round:1", "--to", last) })
+		timed(&gitDiff, func() {
+			run(gitEnv, gitPath, "-C", repo, "diff", "--word-diff", "round-1", fmt.Sprintf("round-%d", rounds))
+		})
+		clause := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
+		timed(&treatyPropose, func() {
+			run(treatyEnv, bin, "--store", store, "--as", "UA", "propose", "--clause", clause, "--text", "A clause tabled by the benchmark.")
+		})
+		if err := os.WriteFile(filepath.Join(repo, clause+".txt"), []byte("A clause tabled by the benchmark.\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		run(gitEnv, gitPath, "-C", repo, "add", clause+".txt")
+		timed(&gitCommit, func() { run(gitEnv, gitPath, "-C", repo, "commit", "-q", "-m", "tabled "+clause) })
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(i) }
+	b.ReportMetric(ms(treatyDiff), "treaty-diff-ms")
+	b.ReportMetric(ms(gitDiff), "git-diff-ms")
+	b.ReportMetric(ms(treatyDiff)/ms(gitDiff), "diff-ratio")
+	b.ReportMetric(ms(treatyPropose), "treaty-propose-ms")
+	b.ReportMetric(ms(gitCommit), "git-commit-ms")
+	b.ReportMetric(ms(treatyPropose)/ms(gitCommit), "propose-ratio")
+	b.ReportMetric(0, "ns/op")
+}
