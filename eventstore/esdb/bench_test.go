@@ -1,0 +1,122 @@
+package esdb
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+
+	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+)
+
+// The benchmarks run against the protocol double in this process: they
+// measure the backend, the client and gRPC over loopback, not a server's
+// disk. Their names and payloads match eventstore/sqlite's, so that the
+// figures compare.
+
+// Payloads the size of a typical treaty event: about 300 bytes of data and
+// 150 of metadata.
+var (
+	benchData = []byte(`{"proposal":"p-0001","clause":"c-12","text":"` + strings.Repeat("Статья 4. The Parties shall cooperate in good faith. ", 4)[:200] + `","round":3,"supersedes":null}`)
+	benchMeta = []byte(`{"party":"Republic of Examplia","author":"delegate-7","round":3,"time":"2025-11-26T14:57:00Z","schema":1,"client":"treaty/1.0"}`)
+)
+
+func benchEvents(n int) []eventstore.EventData {
+	es := make([]eventstore.EventData, n)
+	for i := range es {
+		es[i] = eventstore.EventData{ID: uuid.New(), Type: "ClauseProposed", Data: benchData, Metadata: benchMeta}
+	}
+	return es
+}
+
+// benchAppend appends b.N batches of batch events to one stream, each with
+// the exact expected revision, and reports events/s.
+func benchAppend(b *testing.B, batch int) {
+	srv := esdbtest.Start(b)
+	s := openStore(b, srv.URI(), eventstore.Config{Timeout: time.Minute})
+	ctx := context.Background()
+	batches := make([][]eventstore.EventData, b.N)
+	for i := range batches {
+		batches[i] = benchEvents(batch)
+	}
+	b.SetBytes(int64(batch * (len(benchData) + len(benchMeta))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		exp := eventstore.NoStream()
+		if i > 0 {
+			exp = eventstore.Exact(uint64(i*batch - 1))
+		}
+		if _, err := s.Append(ctx, "treaty-bench", exp, batches[i]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkAppendSingle appends one event per call: a read of the stream's
+// end, a reservation and the append.
+func BenchmarkAppendSingle(b *testing.B) { benchAppend(b, 1) }
+
+// BenchmarkAppendBatch100 appends 100 events per call: a read, 100
+// reservations (16 at a time) and one append.
+func BenchmarkAppendBatch100(b *testing.B) { benchAppend(b, 100) }
+
+// BenchmarkReadAll reads a stream of 100,000 events from start to end, again
+// and again through one open store. The stream is written through the bare
+// client, without reservations, which reads do not look at.
+func BenchmarkReadAll(b *testing.B) {
+	const total = 100_000
+	srv := esdbtest.Start(b)
+	fillBench(b, srv.URI(), total)
+	s := openStore(b, srv.URI(), eventstore.Config{Timeout: time.Minute})
+	b.SetBytes(int64(total * (len(benchData) + len(benchMeta))))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		n := 0
+		for e, err := range s.Read(context.Background(), "treaty-bench", 0) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if e.Revision != uint64(n) {
+				b.Fatalf("revision %d at %d", e.Revision, n)
+			}
+			n++
+		}
+		if n != total {
+			b.Fatalf("read %d events, want %d", n, total)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "events/s")
+}
+
+// fillBench appends total events to treaty-bench in batches of 1,000 (450
+// KB, under the server's 1 MiB append limit).
+func fillBench(b *testing.B, uri string, total int) {
+	conf, err := esdb.ParseConnectionString(uri)
+	if err != nil {
+		b.Fatal(err)
+	}
+	conf.Logger = esdb.NoopLogging()
+	c, err := esdb.NewClient(conf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	batch := make([]esdb.EventData, 1000)
+	for i := 0; i < total; i += len(batch) {
+		for j := range batch {
+			batch[j] = esdb.EventData{EventID: uuid.New(), EventType: "ClauseProposed", ContentType: esdb.ContentTypeJson, Data: benchData, Metadata: benchMeta}
+		}
+		if _, err := c.AppendToStream(context.Background(), "treaty-bench", esdb.AppendToStreamOptions{}, batch...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package esdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// checkServer is what to check when a server cannot be reached.
+const checkServer = "check that the server is running and reachable from here at that host and port, " +
+	"that the URI's TLS settings match it (tls=false for a server started with --insecure; " +
+	"tlsVerifyCert=false or tlsCAFile=PATH for a self-signed certificate), and the user name and password"
+
+// unreachableHint says what to check for a connection that failed with
+// message msg: the TLS settings when the failure shows a TLS mismatch, else
+// everything.
+func unreachableHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return "the server does not use TLS: add tls=false to the URI"
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate"):
+		return "the server's TLS certificate is not trusted: name its CA with tlsCAFile=PATH, or skip the check with tlsVerifyCert=false"
+	}
+	return checkServer
+}
+
+// discoveryFailed is how the client reports that it gave up connecting
+// (esdb/impl.go, discoverNode); the client is unusable afterwards.
+const discoveryFailed = "maximum discovery attempt count reached"
+
+// clientCode returns the client's error code for err, if err is the
+// client's error.
+func clientCode(err error) (esdb.ErrorCode, bool) {
+	var e *esdb.Error
+	if errors.As(err, &e) {
+		return e.Code(), true
+	}
+	return 0, false
+}
+
+func isCode(err error, code esdb.ErrorCode) bool {
+	c, ok := clientCode(err)
+	return ok && c == code
+}
+
+// wrongVersion: the server refused an append for its expected revision.
+func wrongVersion(err error) bool { return isCode(err, esdb.ErrorCodeWrongExpectedVersion) }
+
+// notFound: the stream has no events. The client reports it on the first
+// Recv of a read, not when the read starts (esdb/reads.go, Recv).
+func notFound(err error) bool { return isCode(err, esdb.ErrorCodeResourceNotFound) }
+
+// dead reports whether err means the client will not work again.
+func dead(err error) bool {
+	return err != nil && (isCode(err, esdb.ErrorCodeConnectionClosed) || strings.Contains(err.Error(), discoveryFailed))
+}
+
+// grpcCode returns the gRPC status code inside err, or codes.OK.
+func grpcCode(err error) codes.Code {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if s, ok := status.FromError(e); ok && s.Code() != codes.Unknown {
+			return s.Code()
+		}
+	}
+	return codes.OK
+}
+
+// explain turns err, met during op, into an error that names the URI, says
+// what to check and stays testable with errors.Is: the eventstore error it
+// amounts to (ErrClosed, ErrStreamNotFound, the caller's context error) or
+// ErrUnreachable or ErrBadAnswer, beside the client's own error. ctx is the
+// caller's: its end is reported as such, any other deadline as the server
+// not answering.
+func (s *Store) explain(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		wr  *eventstore.WrongRevisionError
+		cp  *clientPanic
+		msg = err.Error()
+	)
+	switch {
+	case s.closed.Load():
+		return fmt.Errorf("%s: %s: %w", op, s.uri, eventstore.ErrClosed)
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %s: %w", op, s.uri, ctx.Err())
+	case errors.As(err, &wr), errors.Is(err, eventstore.ErrDuplicateEvent), errors.Is(err, eventstore.ErrCorrupt),
+		errors.Is(err, ErrBadAnswer), errors.Is(err, ErrUnreachable), errors.Is(err, eventstore.ErrStreamNotFound):
+		return err // explained where it was found
+	case strings.Contains(msg, guardMarker):
+		return fmt.Errorf("%s: %s sent an event this client cannot decode (%v): check that the URI names a KurrentDB or EventStoreDB server: %w",
+			op, s.uri, err, ErrBadAnswer)
+	case errors.As(err, &cp):
+		return fmt.Errorf("%s: %s sent an answer the EventStore client does not expect (%v): check that the URI names a KurrentDB or EventStoreDB server, 20.10 or later: %w",
+			op, s.uri, err, ErrBadAnswer)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isCode(err, esdb.ErrorCodeDeadlineExceeded),
+		grpcCode(err) == codes.DeadlineExceeded:
+		return fmt.Errorf("%s: %s did not answer within %s: %s: %w", op, s.uri, s.timeout, checkServer, ErrUnreachable)
+	case notFound(err):
+		return fmt.Errorf("%s: %s: %w", op, s.uri, eventstore.ErrStreamNotFound)
+	case isCode(err, esdb.ErrorCodeStreamDeleted):
+		return fmt.Errorf("%s: %s: the stream was deleted on the server (%v): %w", op, s.uri, err, eventstore.ErrStreamNotFound)
+	case isCode(err, esdb.ErrorCodeUnauthenticated), grpcCode(err) == codes.Unauthenticated:
+		return fmt.Errorf("%s: %s refused the credentials (%v): check the user name and password in the URI (esdb://user:password@host); "+
+			"the client sends them only over TLS, so with tls=false the server sees no user", op, s.uri, err)
+	case isCode(err, esdb.ErrorCodeAccessDenied), grpcCode(err) == codes.PermissionDenied:
+		return fmt.Errorf("%s: %s denied access (%v): check that the URI's user may read and write the stream, and read $all (listing streams reads it)", op, s.uri, err)
+	case isCode(err, esdb.ErrorCodeNotLeader):
+		return fmt.Errorf("%s: %s is not the cluster's leader; the client is reconnecting to the leader (%v): retry", op, s.uri, err)
+	case dead(err), isCode(err, esdb.ErrorUnavailable), isCode(err, esdb.ErrorCodeConnectionClosed), grpcCode(err) == codes.Unavailable:
+		return fmt.Errorf("%s: cannot reach %s (%v): %s: %w", op, s.uri, err, unreachableHint(msg), ErrUnreachable)
+	case grpcCode(err) == codes.InvalidArgument && strings.Contains(msg, "Maximum Append Size"):
+		return fmt.Errorf("%s: %s refused the append as too large (%v): append fewer or smaller events at a time, or raise the server's MaxAppendSize", op, s.uri, err)
+	}
+	return fmt.Errorf("%s: %s: %w", op, s.uri, err)
+}

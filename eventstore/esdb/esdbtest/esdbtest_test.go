@@ -1,0 +1,208 @@
+package esdbtest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+)
+
+// These tests speak to the double through the bare v4 client, checking
+// that it answers as the real server does in what the backend relies on.
+
+func client(t *testing.T, s *Server) *esdb.Client {
+	t.Helper()
+	conf, err := esdb.ParseConnectionString(s.URI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf.Logger = esdb.NoopLogging()
+	c, err := esdb.NewClient(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func event(typ string) esdb.EventData {
+	return esdb.EventData{EventID: uuid.New(), EventType: typ, ContentType: esdb.ContentTypeJson, Data: []byte(`{"a":1}`), Metadata: []byte(`{"m":2}`)}
+}
+
+func appendTo(t *testing.T, c *esdb.Client, stream string, exp esdb.ExpectedRevision, es ...esdb.EventData) (uint64, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := c.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: exp}, es...)
+	if err != nil {
+		return 0, err
+	}
+	return r.NextExpectedVersion, nil
+}
+
+func readStream(t *testing.T, c *esdb.Client, stream string) ([]*esdb.RecordedEvent, error) {
+	t.Helper()
+	rs, err := c.ReadStream(context.Background(), stream, esdb.ReadStreamOptions{}, 1000)
+	if err != nil {
+		t.Fatalf("ReadStream reported %v before the first Recv", err)
+	}
+	defer rs.Close()
+	var out []*esdb.RecordedEvent
+	for {
+		re, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, re.OriginalEvent())
+	}
+}
+
+func wantWrong(t *testing.T, err error, got string) {
+	t.Helper()
+	var e *esdb.Error
+	if !errors.As(err, &e) || e.Code() != esdb.ErrorCodeWrongExpectedVersion || !strings.Contains(err.Error(), "but got '"+got+"'") {
+		t.Fatalf("error %v, want WrongExpectedVersion with current %s", err, got)
+	}
+}
+
+func TestExpectedRevisions(t *testing.T) {
+	c := client(t, Start(t))
+	a, b := event("A"), event("B")
+	if rev, err := appendTo(t, c, "s", esdb.NoStream{}, a); err != nil || rev != 0 {
+		t.Fatalf("NoStream on a new stream: %d, %v", rev, err)
+	}
+	// The same event again with the same expectation: a repeat.
+	if rev, err := appendTo(t, c, "s", esdb.NoStream{}, a); err != nil || rev != 0 {
+		t.Fatalf("repeat with NoStream: %d, %v", rev, err)
+	}
+	_, err := appendTo(t, c, "s", esdb.NoStream{}, b)
+	wantWrong(t, err, "0")
+	_, err = appendTo(t, c, "s", esdb.Revision(3), b)
+	wantWrong(t, err, "0")
+	_, err = appendTo(t, c, "missing", esdb.StreamExists{}, b)
+	wantWrong(t, err, "no_stream")
+	_, err = appendTo(t, c, "missing", esdb.Revision(0), b)
+	wantWrong(t, err, "no_stream")
+	if rev, err := appendTo(t, c, "s", esdb.Revision(0), b); err != nil || rev != 1 {
+		t.Fatalf("Revision(0): %d, %v", rev, err)
+	}
+	// A partial repeat at an exact revision is refused.
+	_, err = appendTo(t, c, "s", esdb.NoStream{}, a, event("C"))
+	wantWrong(t, err, "1")
+	if rev, err := appendTo(t, c, "s", esdb.StreamExists{}, event("C")); err != nil || rev != 2 {
+		t.Fatalf("StreamExists: %d, %v", rev, err)
+	}
+}
+
+// TestIdempotencyWindow: with Any, a repeat is recognised only while its
+// IDs are recent; the server appends it again once they are not.
+func TestIdempotencyWindow(t *testing.T) {
+	c := client(t, Start(t, WithIdempotencyWindow(4)))
+	batch := []esdb.EventData{event("A"), event("B")}
+	if _, err := appendTo(t, c, "w", esdb.Any{}, batch...); err != nil {
+		t.Fatal(err)
+	}
+	if rev, err := appendTo(t, c, "w", esdb.Any{}, batch...); err != nil || rev != 1 {
+		t.Fatalf("a recent repeat with Any: %d, %v; want a no-op at 1", rev, err)
+	}
+	_, err := appendTo(t, c, "w", esdb.Any{}, batch[0], event("X"))
+	wantWrong(t, err, "1") // a partial repeat: "corrupted idempotency"
+	for range 4 {
+		if _, err := appendTo(t, c, "w", esdb.Any{}, event("Later")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rev, err := appendTo(t, c, "w", esdb.Any{}, batch...); err != nil || rev != 7 {
+		t.Fatalf("an old repeat with Any: %d, %v; want it appended again, at 6 and 7", rev, err)
+	}
+}
+
+// TestRead: StreamNotFound comes with the first Recv, not ReadStream; every
+// recorded event has the metadata the client needs.
+func TestRead(t *testing.T) {
+	c := client(t, Start(t))
+	if _, err := readStream(t, c, "missing"); err == nil || !strings.Contains(err.Error(), "ResourceNotFound") {
+		t.Fatalf("reading a missing stream: %v, want ResourceNotFound", err)
+	}
+	e := event("Typed")
+	before := time.Now()
+	if _, err := appendTo(t, c, "r", esdb.NoStream{}, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readStream(t, c, "r")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("read %d events, %v", len(got), err)
+	}
+	r := got[0]
+	for _, k := range []string{"created", "type", "content-type"} {
+		if r.SystemMetadata[k] == "" {
+			t.Errorf("recorded event lacks %s metadata: %v", k, r.SystemMetadata)
+		}
+	}
+	if r.EventID != e.EventID || r.EventType != "Typed" || r.ContentType != "application/json" || string(r.Data) != `{"a":1}` ||
+		string(r.UserMetadata) != `{"m":2}` || r.StreamID != "r" || r.EventNumber != 0 {
+		t.Errorf("recorded event %+v does not match %+v", r, e)
+	}
+	if r.CreatedDate.Before(before.Add(-time.Second)) || r.CreatedDate.After(time.Now().Add(time.Second)) {
+		t.Errorf("created %v, not about now", r.CreatedDate)
+	}
+}
+
+// TestSubscribeToAll: a filtered catch-up subscription confirms, sends the
+// matching events, then CaughtUp, then what is appended afterwards.
+func TestSubscribeToAll(t *testing.T) {
+	for _, legacy := range []bool{false, true} {
+		var opts []Option
+		if legacy {
+			opts = append(opts, WithoutCaughtUp())
+		}
+		c := client(t, Start(t, opts...))
+		for _, s := range []string{"p-1", "q-1", "p-2"} {
+			if _, err := appendTo(t, c, s, esdb.Any{}, event("E")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sub, err := c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{"p-"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for len(got) < 4 {
+			ev := sub.Recv()
+			switch {
+			case ev.SubscriptionDropped != nil:
+				t.Fatal(ev.SubscriptionDropped.Error)
+			case ev.EventAppeared != nil:
+				got = append(got, ev.EventAppeared.OriginalEvent().StreamID)
+			case ev.CaughtUp != nil && !legacy, ev.CheckPointReached != nil && legacy:
+				got = append(got, "live")
+				if _, err := appendTo(t, c, "p-3", esdb.Any{}, event("E")); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if want := "p-1 p-2 live p-3"; strings.Join(got, " ") != want {
+			t.Errorf("legacy %v: subscription sent %v, want %s", legacy, got, want)
+		}
+		sub.Close()
+		cancel()
+	}
+}
+
+func TestMaxAppendSize(t *testing.T) {
+	c := client(t, Start(t))
+	e := event("Big")
+	e.Data = make([]byte, maxAppendSize+1)
+	if _, err := appendTo(t, c, "big", esdb.Any{}, e); err == nil || !strings.Contains(err.Error(), "Maximum Append Size") {
+		t.Fatalf("an append over 1 MiB: %v", err)
+	}
+}

@@ -1,0 +1,394 @@
+package esdb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+
+	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+)
+
+// faultTimeout is the timeout of stores that meet a misbehaving server:
+// short, so the tests are quick, and long enough that a healthy call on a
+// loaded machine does not hit it.
+const faultTimeout = 1500 * time.Millisecond
+
+// slack is how much later than its timeout a call may end.
+const slack = 2 * time.Second
+
+// childEnv names the environment variable that makes the test binary run a
+// child process role instead of the tests.
+const childEnv = "ESDB_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if role := os.Getenv(childEnv); role != "" {
+		if err := runChild(role); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// freePort returns a local address nothing listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// wantBounded checks that err came within timeout (plus slack) of start,
+// names uri and wraps want.
+func wantBounded(t *testing.T, what string, start time.Time, timeout time.Duration, err error, uri string, want error) {
+	t.Helper()
+	took := time.Since(start)
+	switch {
+	case err == nil:
+		t.Fatalf("%s: no error", what)
+	case took > timeout+slack:
+		t.Fatalf("%s took %s, more than the timeout %s: %v", what, took, timeout, err)
+	case !errors.Is(err, want):
+		t.Fatalf("%s: %v, want %v", what, err, want)
+	case !strings.Contains(err.Error(), uri):
+		t.Fatalf("%s: error %q does not name %s", what, err, uri)
+	}
+	t.Logf("%s after %s: %v", what, took.Round(time.Millisecond), err)
+}
+
+// TestOpenUnreachable: nothing listens at the URI's port; Open fails fast,
+// naming the URI and what to check.
+func TestOpenUnreachable(t *testing.T) {
+	uri := "esdb://admin:s3cret@" + freePort(t) + "?tls=false"
+	start := time.Now()
+	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: DefaultTimeout})
+	wantBounded(t, "Open", start, DefaultTimeout, err, Redact(uri), ErrUnreachable)
+	for _, want := range []string{"running and reachable", "tls=false", "password", "connection refused"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error %q shows the password", err)
+	}
+}
+
+// TestOpenRefused: the server accepts connections and closes them at once.
+func TestOpenRefused(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.Refuse))
+	start := time.Now()
+	_, err := Open(context.Background(), srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	wantBounded(t, "Open", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+}
+
+// TestOpenSilent: the server accepts connections and never answers; Open
+// gives up at the timeout, though the client would go on trying for
+// MaxDiscoverAttempts × GossipTimeout (50 s by default).
+func TestOpenSilent(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.Silent))
+	start := time.Now()
+	_, err := Open(context.Background(), srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	wantBounded(t, "Open", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+	if !strings.Contains(err.Error(), "did not answer within") {
+		t.Errorf("error %q does not say the server did not answer", err)
+	}
+}
+
+// TestOpenContext: Open honours its context before the timeout.
+func TestOpenContext(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.Silent))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Open(ctx, srv.URI(), eventstore.Config{Timeout: time.Minute})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > slack {
+		t.Fatalf("Open with a 200 ms context: %v after %s, want context.DeadlineExceeded soon", err, time.Since(start))
+	}
+}
+
+// TestOpenWithoutTLSSetting: a URI that leaves TLS on, against a server
+// without it, fails naming the setting to change.
+func TestOpenWithoutTLSSetting(t *testing.T) {
+	srv := esdbtest.Start(t)
+	uri := "esdb://" + srv.Addr()
+	start := time.Now()
+	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout * 4})
+	wantBounded(t, "Open", start, faultTimeout*4, err, uri, ErrUnreachable)
+	if !strings.Contains(err.Error(), "tls=false") {
+		t.Errorf("error %q does not name tls=false", err)
+	}
+}
+
+// TestOpenWithoutServerFeatures: a server that answers the features call
+// with Unimplemented (before 21.10) is accepted, as the client does.
+func TestOpenWithoutServerFeatures(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithoutServerFeatures())
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	mustAppend(t, s, "features", eventstore.NoStream(), newEvents("E", 1)...)
+}
+
+// TestHangingServer: a server that accepts each call and never answers it
+// makes every call fail at the timeout, naming the URI.
+func TestHangingServer(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	mustAppend(t, s, "hang", eventstore.NoStream(), newEvents("E", 2)...)
+	srv.SetFault(esdbtest.Hang)
+	ctx := context.Background()
+
+	start := time.Now()
+	_, err := s.Append(ctx, "hang", eventstore.Any(), newEvents("E", 1)...)
+	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+
+	start = time.Now()
+	var rerr error
+	n := 0
+	for _, err := range s.Read(ctx, "hang", 0) {
+		if err != nil {
+			rerr = err
+			break
+		}
+		n++
+	}
+	wantBounded(t, "Read", start, faultTimeout, rerr, srv.URI(), ErrUnreachable)
+
+	start = time.Now()
+	_, err = s.Streams(ctx, "hang")
+	wantBounded(t, "Streams", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+
+	// The server recovers; so does the store.
+	srv.SetFault(esdbtest.None)
+	mustAppend(t, s, "hang", eventstore.Exact(1), newEvents("E", 1)...)
+}
+
+// TestCloseEndsCalls: Close ends calls waiting on the server with
+// ErrClosed, long before their timeout.
+func TestCloseEndsCalls(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: time.Minute})
+	srv.SetFault(esdbtest.Hang)
+	errs := make(chan error, 2)
+	go func() {
+		_, err := s.Append(context.Background(), "closing", eventstore.Any(), newEvents("E", 1)...)
+		errs <- err
+	}()
+	go func() {
+		for _, err := range s.Read(context.Background(), "closing", 0) {
+			errs <- err
+			return
+		}
+		errs <- nil
+	}()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	s.Close()
+	for range 2 {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, eventstore.ErrClosed) {
+				t.Fatalf("a call cut short by Close: %v, want ErrClosed", err)
+			}
+		case <-time.After(slack):
+			t.Fatal("a call still waits after Close")
+		}
+	}
+	t.Logf("calls ended %s after Close", time.Since(start))
+}
+
+// TestServerGoneDuringRead: the server stops in the middle of a long read;
+// the read ends with an error naming the URI, and later calls fail fast
+// until a server is back, then work again on a new connection.
+func TestServerGoneDuringRead(t *testing.T) {
+	srv := esdbtest.Start(t)
+	addr := srv.Addr()
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout * 2})
+	for range 4 {
+		mustAppend(t, s, "gone", eventstore.Any(), newEvents("E", 500)...)
+	}
+	var n int
+	var rerr error
+	start := time.Now()
+	for _, err := range s.Read(context.Background(), "gone", 0) {
+		if err != nil {
+			rerr = err
+			break
+		}
+		if n++; n == 10 {
+			srv.Close()
+		}
+	}
+	wantBounded(t, "Read", start, faultTimeout*2, rerr, srv.URI(), ErrUnreachable)
+	if n == 2000 {
+		t.Fatal("the read finished although the server stopped")
+	}
+
+	start = time.Now()
+	_, err := s.Append(context.Background(), "gone", eventstore.Any(), newEvents("E", 1)...)
+	wantBounded(t, "Append to a stopped server", start, faultTimeout*2, err, srv.URI(), ErrUnreachable)
+
+	// A new server where the old one was: the store connects afresh.
+	back := esdbtest.Start(t, esdbtest.WithAddr(addr))
+	mustAppend(t, s, "back", eventstore.NoStream(), newEvents("E", 1)...)
+	if back.Events() != 2 { // the event and its reservation
+		t.Fatalf("the new server holds %d events, want 2", back.Events())
+	}
+}
+
+// TestEventWithoutCreated: the server sends recorded events without the
+// created metadata, on which the client would end the process (see
+// TestWithoutGuardTheClientExits). Every call that meets one fails with
+// ErrBadAnswer, and the process goes on.
+func TestEventWithoutCreated(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	mustAppend(t, s, "nocreated", eventstore.NoStream(), newEvents("E", 3)...)
+	srv.SetFault(esdbtest.NoCreated)
+	ctx := context.Background()
+	var rerr error
+	for _, err := range s.Read(ctx, "nocreated", 0) {
+		if err != nil {
+			rerr = err
+			break
+		}
+		t.Fatal("Read yielded an event the server sent without created")
+	}
+	if !errors.Is(rerr, ErrBadAnswer) || !strings.Contains(rerr.Error(), "created") || !strings.Contains(rerr.Error(), srv.URI()) {
+		t.Fatalf("Read: %v, want ErrBadAnswer about created naming the URI", rerr)
+	}
+	if _, err := s.Append(ctx, "nocreated", eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, ErrBadAnswer) {
+		t.Fatalf("Append (which reads the stream's last event): %v, want ErrBadAnswer", err)
+	}
+	if _, err := s.Streams(ctx, "nocreated"); !errors.Is(err, ErrBadAnswer) {
+		t.Fatalf("Streams: %v, want ErrBadAnswer", err)
+	}
+	srv.SetFault(esdbtest.None)
+	if got := ids(t, s, "nocreated"); len(got) != 3 {
+		t.Fatalf("after the fault: %d events, want 3", len(got))
+	}
+}
+
+// TestUnexpectedReadAnswer: a read answered with a message the client does
+// not expect there makes it panic; the store reports ErrBadAnswer.
+func TestUnexpectedReadAnswer(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	mustAppend(t, s, "unexpected", eventstore.NoStream(), newEvents("E", 3)...)
+	srv.SetFault(esdbtest.UnexpectedRead)
+	ctx := context.Background()
+	for _, err := range s.Read(ctx, "unexpected", 0) {
+		if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "unreachable code") {
+			t.Fatalf("Read: %v, want ErrBadAnswer reporting the client's panic", err)
+		}
+		break
+	}
+	if _, err := s.Append(ctx, "unexpected", eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, ErrBadAnswer) {
+		t.Fatalf("Append: %v, want ErrBadAnswer", err)
+	}
+	if _, err := s.Streams(ctx, "unexpected"); !errors.Is(err, ErrBadAnswer) {
+		t.Fatalf("Streams: %v, want ErrBadAnswer", err)
+	}
+	srv.SetFault(esdbtest.None)
+	if got := ids(t, s, "unexpected"); len(got) != 3 {
+		t.Fatalf("after the fault: %d events, want 3", len(got))
+	}
+}
+
+// TestEmptyAppendAnswer: an append answered with neither success nor wrong
+// version; the client makes up a revision, the store reports ErrBadAnswer.
+func TestEmptyAppendAnswer(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	srv.SetFault(esdbtest.EmptyAppendResult)
+	_, err := s.Append(context.Background(), "empty", eventstore.NoStream(), newEvents("E", 3)...)
+	if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "may or may not have landed") {
+		t.Fatalf("Append: %v, want ErrBadAnswer saying the outcome is unknown", err)
+	}
+}
+
+// TestWithoutGuardTheClientExits shows what the guard prevents: a child
+// process reads an event without created through the bare client; with
+// the guard off the client ends the process (log.Fatalf, exit status 1),
+// with it on the read fails and the process goes on.
+func TestWithoutGuardTheClientExits(t *testing.T) {
+	for _, tc := range []struct {
+		role     string
+		exitCode int
+		output   string
+	}{
+		{"noguard", 1, "Failed to parse created date"},
+		{"guard", 0, "read failed: "},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), childEnv+"="+tc.role)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.exitCode || !strings.Contains(out.String(), tc.output) {
+				t.Fatalf("child %s exited with %d, output:\n%s\nwant exit status %d and %q", tc.role, code, out.String(), tc.exitCode, tc.output)
+			}
+		})
+	}
+}
+
+// runChild runs a child role of TestWithoutGuardTheClientExits: the bare
+// client reads an event the double sends without created.
+func runChild(role string) error {
+	guardOff.Store(role == "noguard")
+	srv, err := esdbtest.Listen()
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	conf, err := esdb.ParseConnectionString(srv.URI())
+	if err != nil {
+		return err
+	}
+	conf.Logger = esdb.NoopLogging()
+	c, err := esdb.NewClient(conf)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.AppendToStream(ctx, "child", esdb.AppendToStreamOptions{}, esdb.EventData{EventID: uuid.New(), EventType: "E", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}); err != nil {
+		return err
+	}
+	srv.SetFault(esdbtest.NoCreated)
+	rs, err := c.ReadStream(ctx, "child", esdb.ReadStreamOptions{}, 10)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	_, err = rs.Recv()
+	if err == nil || errors.Is(err, io.EOF) {
+		return fmt.Errorf("the read of an event without created returned %v", err)
+	}
+	fmt.Println("read failed:", err)
+	return nil
+}
