@@ -332,3 +332,14 @@ type Cache interface {
 	// a read-only store it fails with an error wrapping ErrReadOnly.
 	CacheDelete(ctx context.Context, key string) error
 }
+
+// Subscriber is a capability some stores have: following a stream live.
+// Check for it with a type assertion.
+type Subscriber interface {
+	// Subscribe yields the events of stream from revision from on, in
+	// order, and then each new event as it is appended, until ctx ends
+	// (the sequence then stops without an error) or the store fails (one
+	// error, then the end). A stream with no events yet is waited for, not
+	// an error. Breaking out of the iteration ends the subscription.
+	Subscribe(ctx context.Context, stream string, from uint64) iter.Seq2[RecordedEvent, error]
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/esdb"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -36,6 +37,7 @@ type app struct {
 	maxText  int
 	noCache  bool
 	keysDir  string
+	timeout  time.Duration
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
 	stopProfile func()
@@ -80,11 +82,12 @@ func (a *app) close() {
 
 // env variables that stand in for global flags, as CLI.md lists them.
 var flagEnv = map[string]string{
-	"store":  "TREATY_STORE",
-	"treaty": "TREATY",
-	"as":     "TREATY_PARTY",
-	"author": "TREATY_AUTHOR",
-	"keys":   "TREATY_KEYS",
+	"store":   "TREATY_STORE",
+	"treaty":  "TREATY",
+	"as":      "TREATY_PARTY",
+	"author":  "TREATY_AUTHOR",
+	"keys":    "TREATY_KEYS",
+	"timeout": "TREATY_TIMEOUT",
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -117,6 +120,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 	pf.StringVar(&a.author, "author", "", "the person acting, recorded with the event (env TREATY_AUTHOR)")
 	pf.StringVar(&a.format, "format", "text", "output format: text or json, and where a command lists them markdown or html")
 	pf.IntVar(&a.maxText, "max-text", domain.DefaultMaxText, "largest clause text accepted, in bytes (env TREATY_MAX_TEXT)")
+	pf.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for a server or a locked store before giving up (env TREATY_TIMEOUT)")
 	pf.StringVar(&a.keysDir, "keys", "", "the directory of this machine's private signing keys (env TREATY_KEYS; default treaty/keys in the user's configuration directory)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	_ = pf.MarkHidden("cpuprofile") // for measuring treaty, not for using it
@@ -194,6 +198,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if a.maxText < 1 {
 		return usagef("--max-text must be a positive number of bytes")
 	}
+	if a.timeout <= 0 {
+		return usagef("--timeout must be a positive duration, such as 10s")
+	}
 	a.formats = formatsOf(cmd)
 	if !slices.Contains(a.formats, a.format) {
 		return usagef("%s does not write --format %q; it writes %s", cmd.CommandPath(), a.format, strings.Join(a.formats, ", "))
@@ -236,19 +243,28 @@ func (a *app) openStore(ctx context.Context, create bool) (eventstore.Store, err
 	if a.store != nil {
 		return a.store, nil
 	}
-	var opts []eventstore.Option
+	opts := []eventstore.Option{eventstore.Timeout(a.timeout)}
 	if create {
 		opts = append(opts, eventstore.Create())
 	}
 	s, err := eventstore.Open(ctx, a.storeURI, opts...)
 	if errors.Is(err, eventstore.ErrStoreNotFound) {
-		return nil, fmt.Errorf("no store at %s: start a negotiation there with `treaty init` or `treaty demo`, or point --store (TREATY_STORE) at an existing one", a.storeURI)
+		return nil, fmt.Errorf("no store at %s: start a negotiation there with `treaty init` or `treaty demo`, or point --store (TREATY_STORE) at an existing one", a.storeName())
 	}
 	if err != nil {
 		return nil, err
 	}
 	a.store = s
 	return s, nil
+}
+
+// storeName is the store as messages name it: its URI with any password
+// hidden.
+func (a *app) storeName() string {
+	if strings.HasPrefix(eventstore.Scheme(a.storeURI), "esdb") {
+		return esdb.Redact(a.storeURI)
+	}
+	return a.storeURI
 }
 
 // treatyID returns the negotiation to act on: --treaty, or the only one in
@@ -263,7 +279,7 @@ func (a *app) treatyID(ctx context.Context, store eventstore.Store) (string, err
 	}
 	switch len(streams) {
 	case 0:
-		return "", fmt.Errorf("the store %s holds no negotiation: start one with `treaty init --treaty ID --title T --party CODE=NAME`, or try `treaty demo`", a.storeURI)
+		return "", fmt.Errorf("the store %s holds no negotiation: start one with `treaty init --treaty ID --title T --party CODE=NAME`, or try `treaty demo`", a.storeName())
 	case 1:
 		return strings.TrimPrefix(streams[0].Name, projections.StreamPrefix), nil
 	}
@@ -271,7 +287,7 @@ func (a *app) treatyID(ctx context.Context, store eventstore.Store) (string, err
 	for _, s := range streams {
 		ids = append(ids, strings.TrimPrefix(s.Name, projections.StreamPrefix))
 	}
-	return "", fmt.Errorf("the store %s holds %d negotiations (%s); choose one with --treaty ID or TREATY", a.storeURI, len(ids), strings.Join(ids, ", "))
+	return "", fmt.Errorf("the store %s holds %d negotiations (%s); choose one with --treaty ID or TREATY", a.storeName(), len(ids), strings.Join(ids, ", "))
 }
 
 // reader opens the store and returns a reader of the chosen negotiation.

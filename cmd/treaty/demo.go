@@ -50,11 +50,11 @@ appends nothing and shows it again, with whatever you have added since.`,
 			done()
 			switch {
 			case errors.Is(err, eventstore.ErrWrongExpectedRevision), errors.Is(err, eventstore.ErrDuplicateEvent):
-				return fmt.Errorf("the store %s already holds a negotiation %s that is not the sample; give the sample another ID with --treaty", a.storeURI, id)
+				return fmt.Errorf("the store %s already holds a negotiation %s that is not the sample; give the sample another ID with --treaty", a.storeName(), id)
 			case err != nil:
 				return err
 			}
-			a.info("The sample negotiation %s (%d events) is in %s.\n", id, len(batch), a.storeURI)
+			a.info("The sample negotiation %s (%d events) is in %s.\n", id, len(batch), a.storeName())
 			a.treaty = id
 			return a.showDemo(ctx)
 		},
@@ -82,7 +82,7 @@ func (a *app) showDemo(ctx context.Context) error {
 		return err
 	}
 	a.info("\nNext: treaty log · treaty proposals · treaty show PROPOSAL · treaty draft --format html > draft.html\n"+
-		"      treaty --as EU accept PROPOSAL · treaty verify   (--store %s)", a.storeURI)
+		"      treaty --as EU accept PROPOSAL · treaty verify   (--store %s)", a.storeName())
 	return nil
 }
 

@@ -65,7 +65,7 @@ and their acceptance is not required.`,
 			}
 			_, err = store.Append(cmd.Context(), projections.Stream(a.treaty), eventstore.NoStream(), batch...)
 			if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-				return fmt.Errorf("negotiation %s already exists in %s; choose another --treaty", a.treaty, a.storeURI)
+				return fmt.Errorf("negotiation %s already exists in %s; choose another --treaty", a.treaty, a.storeName())
 			}
 			if err != nil {
 				return err

@@ -28,7 +28,7 @@ func (a *app) listCommand() *cobra.Command {
 				return a.writeJSON(ts)
 			}
 			if len(ts) == 0 {
-				a.info("The store %s holds no negotiation yet: start one with `treaty init`, or try `treaty demo`.", a.storeURI)
+				a.info("The store %s holds no negotiation yet: start one with `treaty init`, or try `treaty demo`.", a.storeName())
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	_ "github.com/treaty-engine/treaty/eventstore/esdb"
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
 

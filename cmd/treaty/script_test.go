@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -41,7 +43,34 @@ func TestMain(m *testing.M) {
 var scriptEnv = []string{"TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS", "TREATY_KEYS", "XDG_CONFIG_HOME"}
 
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
+	testscript.Run(t, scriptParams(nil))
+}
+
+// TestScriptsESDB runs the scripts once more with the default store on a
+// KurrentDB server: the one TREATY_TEST_ESDB names, or else, for each
+// script, the in-process protocol double of eventstore/esdb/esdbtest (which
+// checks the backend against the protocol, not against a real server).
+// Scripts that reach into the SQLite file itself say [esdb] skip.
+func TestScriptsESDB(t *testing.T) {
+	testscript.Run(t, scriptParams(func(env *testscript.Env) string {
+		if uri := os.Getenv("TREATY_TEST_ESDB"); uri != "" {
+			// A shared server: every script its own negotiations.
+			env.Setenv("TREATY", "t"+strings.ReplaceAll(filepath.Base(env.WorkDir), "-", "")[:8])
+			return uri
+		}
+		srv, err := esdbtest.Listen()
+		if err != nil {
+			env.T().Fatal(err)
+		}
+		env.Defer(srv.Close)
+		return srv.URI()
+	}))
+}
+
+// scriptParams are the scripts' settings; store, when not nil, gives each
+// script the store URI to use by default.
+func scriptParams(store func(env *testscript.Env) string) testscript.Params {
+	return testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
@@ -57,7 +86,16 @@ func TestScripts(t *testing.T) {
 			// the user's configuration.
 			env.Vars = append(vars, "TREATY_KEYS="+filepath.Join(env.WorkDir, "keys"),
 				"XDG_CONFIG_HOME="+filepath.Join(env.WorkDir, ".config"))
+			if store != nil {
+				env.Setenv("TREATY_STORE", store(env))
+			}
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "esdb" {
+				return store != nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"status":  cmdStatus,
@@ -66,7 +104,7 @@ func TestScripts(t *testing.T) {
 			"sqlexec": cmdSQLExec,
 			"bytes":   cmdBytes,
 		},
-	})
+	}
 }
 
 // status N PROG [ARGS...]: run PROG (the treaty binary in practice) and
@@ -136,17 +174,16 @@ func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 // given ('!': not N). The store is -store, else $TREATY_STORE, else
 // treaty.db; a store file that does not exist holds no event.
 func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
-	path := ts.Getenv("TREATY_STORE")
+	uri := ts.Getenv("TREATY_STORE")
 	if len(args) >= 2 && args[0] == "-store" {
-		path, args = args[1], args[2:]
+		uri, args = args[1], args[2:]
 	}
 	if len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: events [-store PATH] N [TREATY]")
+		ts.Fatalf("usage: events [-store URI] N [TREATY]")
 	}
-	if path == "" {
-		path = "treaty.db"
+	if uri == "" {
+		uri = "treaty.db"
 	}
-	path = ts.MkAbs(strings.TrimPrefix(path, "sqlite:"))
 	want, err := strconv.Atoi(args[0])
 	if err != nil {
 		ts.Fatalf("events: %q is not a number", args[0])
@@ -159,18 +196,26 @@ func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
 	if treaty != "" {
 		what = "events of " + treaty
 	}
-	got := 0
-	if _, err := os.Stat(path); err == nil {
+	got, name := 0, uri
+	if eventstore.Scheme(uri) == eventstore.DefaultScheme {
+		// A file: a missing one holds no events.
+		path := ts.MkAbs(strings.TrimPrefix(uri, "sqlite:"))
+		uri, name = "sqlite:"+path, filepath.Base(path)
+		if _, err := os.Stat(path); err != nil {
+			uri = ""
+		}
+	}
+	if uri != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		store, err := eventstore.Open(ctx, "sqlite:"+path, eventstore.ReadOnly())
+		store, err := eventstore.Open(ctx, uri, eventstore.ReadOnly())
 		if err != nil {
-			ts.Fatalf("events: open %s: %v", path, err)
+			ts.Fatalf("events: open %s: %v", name, err)
 		}
 		defer store.Close()
 		streams, err := store.Streams(ctx, projections.StreamPrefix)
 		if err != nil {
-			ts.Fatalf("events: list the streams of %s: %v", path, err)
+			ts.Fatalf("events: list the streams of %s: %v", name, err)
 		}
 		for _, s := range streams {
 			if treaty == "" || s.Name == projections.Stream(treaty) {
@@ -178,6 +223,7 @@ func cmdEvents(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
+	path := name
 	switch {
 	case neg && got == want:
 		ts.Fatalf("the store %s holds %d %s; want any other number", filepath.Base(path), got, what)

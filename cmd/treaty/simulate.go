@@ -64,7 +64,7 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 			res, err := simulate(cmd.Context(), store, o, update)
 			done()
 			if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-				return fmt.Errorf("the store %s already holds a negotiation %s; choose another --treaty or store", a.storeURI, o.treaty)
+				return fmt.Errorf("the store %s already holds a negotiation %s; choose another --treaty or store", a.storeName(), o.treaty)
 			}
 			if err != nil {
 				return err
