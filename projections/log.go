@@ -86,18 +86,24 @@ func Events(ctx context.Context, store eventstore.Store, treaty string, from int
 				yield(nil, err)
 				return
 			}
-			r := &Recorded{Number: int(ev.Revision) + 1, ID: ev.ID, Type: ev.Type, Data: ev.Data, RawMeta: ev.Metadata, Created: ev.Created}
-			e, err := domain.Decode(ev.Type, ev.Data)
-			if err != nil {
-				yield(nil, &EventError{Number: r.Number, ID: r.ID, Type: r.Type, Err: err})
-				return
-			}
-			r.Event = e
-			if !yield(r, nil) {
+			r, err := DecodeEvent(ev)
+			if !yield(r, err) || err != nil {
 				return
 			}
 		}
 	}
+}
+
+// DecodeEvent decodes a stored event of a negotiation; an event that cannot be
+// decoded is an *EventError naming it.
+func DecodeEvent(ev eventstore.RecordedEvent) (*Recorded, error) {
+	r := &Recorded{Number: int(ev.Revision) + 1, ID: ev.ID, Type: ev.Type, Data: ev.Data, RawMeta: ev.Metadata, Created: ev.Created}
+	e, err := domain.Decode(ev.Type, ev.Data)
+	if err != nil {
+		return nil, &EventError{Number: r.Number, ID: r.ID, Type: r.Type, Err: err}
+	}
+	r.Event = e
+	return r, nil
 }
 
 // Treaty is one negotiation in a store.

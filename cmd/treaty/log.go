@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -64,29 +65,9 @@ stops at it; --format json writes one JSON object per line.`,
 				if hi >= 0 && rec.Number > hi {
 					break
 				}
-				e, err := projections.EntryOf(rec)
-				if err != nil {
+				if err := a.writeEntry(w, rec, st); err != nil {
 					return err
 				}
-				if a.format == "json" {
-					line, err := json.Marshal(e)
-					if err != nil {
-						return err
-					}
-					w.Write(append(line, '\n'))
-					continue
-				}
-				round := "-"
-				if e.Round > 0 {
-					round = fmt.Sprint(e.Round)
-				}
-				party := e.Party
-				if party == "" {
-					party = "-"
-				}
-				// Pad before colouring: escape codes have no width.
-				fmt.Fprintf(w, "%6d  %s  %3s  %-4s  %-16s  %s  %s\n", e.Event, st.Dim(e.Time.UTC().Format("2006-01-02 15:04:05")),
-					round, party, clip(e.Author, 16), st.Bold(fmt.Sprintf("%-17s", e.Type)), e.Summary)
 			}
 			return nil
 		},
@@ -105,4 +86,33 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+// writeEntry writes one event as a line of the log: aligned columns for
+// people, or a JSON object with --format json.
+func (a *app) writeEntry(w io.Writer, rec *projections.Recorded, st projections.Style) error {
+	e, err := projections.EntryOf(rec)
+	if err != nil {
+		return err
+	}
+	if a.format == "json" {
+		line, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(line, '\n'))
+		return err
+	}
+	round := "-"
+	if e.Round > 0 {
+		round = fmt.Sprint(e.Round)
+	}
+	party := e.Party
+	if party == "" {
+		party = "-"
+	}
+	// Pad before colouring: escape codes have no width.
+	_, err = fmt.Fprintf(w, "%6d  %s  %3s  %-4s  %-16s  %s  %s\n", e.Event, st.Dim(e.Time.UTC().Format("2006-01-02 15:04:05")),
+		round, party, clip(e.Author, 16), st.Bold(fmt.Sprintf("%-17s", e.Type)), e.Summary)
+	return err
 }
