@@ -311,8 +311,10 @@ func (c *closedSet) unmarshal(b []byte) error {
 // one without reading them all.
 type bloom []uint64
 
-// bloomBits per ID gives about one false "maybe" in a hundred.
-const bloomBits, bloomHashes = 10, 7
+// bloomBits per ID gives about one false "maybe" in a hundred thousand: a
+// "maybe" costs reading every closed proposal, and a command that folds a
+// thousand events past its checkpoint asks about hundreds of IDs.
+const bloomBits, bloomHashes = 24, 16
 
 func newBloom(n int) bloom {
 	// Room to grow: a state goes on closing proposals after its snapshot.

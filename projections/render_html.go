@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -11,37 +12,39 @@ import (
 
 // The HTML views are single self-contained files: no script, no external
 // style sheet or font, printable on paper. html/template escapes every piece
-// of negotiated text.
-var pages = template.Must(template.New("page").Funcs(template.FuncMap{
-	"point":   describePoint,
-	"label":   pointLabel,
-	"parties": partyList,
-	"short":   domain.Short,
-	"ops":     opsHTML,
-	"redline": func(a, b string) template.HTML { return opsHTML(Redline(a, b)) },
-	"join":    strings.Join,
-	"heading": clauseHeading,
-	"change":  changeLabel,
-	"time": func(t any) string {
-		switch t := t.(type) {
-		case time.Time:
-			return FormatTime(t)
-		case *time.Time:
-			if t != nil {
-				return FormatTime(*t)
+// of negotiated text. The templates are parsed on first use, not at start:
+// most commands write no HTML.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"point":   describePoint,
+		"label":   pointLabel,
+		"parties": partyList,
+		"short":   domain.Short,
+		"ops":     opsHTML,
+		"redline": func(a, b string) template.HTML { return opsHTML(Redline(a, b)) },
+		"join":    strings.Join,
+		"heading": clauseHeading,
+		"change":  changeLabel,
+		"time": func(t any) string {
+			switch t := t.(type) {
+			case time.Time:
+				return FormatTime(t)
+			case *time.Time:
+				if t != nil {
+					return FormatTime(*t)
+				}
 			}
-		}
-		return "-"
-	},
-	"proposedHeading": func(c DraftClause, p OpenProposal) string {
-		h, _ := proposedHeading(c, p)
-		return h
-	},
-	"party": func() domain.Role { return domain.RoleParty },
-	"observer": func() domain.Role {
-		return domain.RoleObserver
-	},
-}).Parse(`{{define "head"}}<!DOCTYPE html>
+			return "-"
+		},
+		"proposedHeading": func(c DraftClause, p OpenProposal) string {
+			h, _ := proposedHeading(c, p)
+			return h
+		},
+		"party": func() domain.Role { return domain.RoleParty },
+		"observer": func() domain.Role {
+			return domain.RoleObserver
+		},
+	}).Parse(`{{define "head"}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -126,6 +129,7 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 </body>
 </html>
 {{end}}`))
+})
 
 // opsHTML renders a redline with <ins> and <del>, every piece of text escaped.
 func opsHTML(ops []Op) template.HTML {
@@ -133,7 +137,7 @@ func opsHTML(ops []Op) template.HTML {
 }
 
 // WriteDraftHTML writes the draft as one self-contained, printable HTML page.
-func WriteDraftHTML(w io.Writer, d Draft) error { return pages.ExecuteTemplate(w, "draft", d) }
+func WriteDraftHTML(w io.Writer, d Draft) error { return pages().ExecuteTemplate(w, "draft", d) }
 
 // WriteDiffHTML writes the redline as one self-contained, printable HTML page.
-func WriteDiffHTML(w io.Writer, d Diff) error { return pages.ExecuteTemplate(w, "diff", d) }
+func WriteDiffHTML(w io.Writer, d Diff) error { return pages().ExecuteTemplate(w, "diff", d) }

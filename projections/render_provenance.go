@@ -32,7 +32,7 @@ func WriteBlameText(w io.Writer, b Blame, st Style) error {
 
 // WriteBlameHTML writes the provenance table as one self-contained page: the
 // agreed text, each run marked with its party and, on hover, its proposal.
-func WriteBlameHTML(w io.Writer, b Blame) error { return pages.ExecuteTemplate(w, "blame", b) }
+func WriteBlameHTML(w io.Writer, b Blame) error { return pages().ExecuteTemplate(w, "blame", b) }
 
 // WriteHistoryText writes a clause's story: its revisions with their
 // redlines, then every proposal made on it and its fate.
@@ -119,4 +119,4 @@ func WriteAuditText(w io.Writer, a Audit, st Style) error {
 }
 
 // WriteAuditHTML writes the audit as one self-contained, printable page.
-func WriteAuditHTML(w io.Writer, a Audit) error { return pages.ExecuteTemplate(w, "audit", a) }
+func WriteAuditHTML(w io.Writer, a Audit) error { return pages().ExecuteTemplate(w, "audit", a) }
