@@ -43,6 +43,10 @@
 //     the prefix asks for them.
 //   - The store keeps no cache (it does not implement eventstore.Cache):
 //     projections fold from the first event.
+//   - Subscribe (eventstore.Subscriber) follows a stream through a
+//     catch-up subscription to it, and checks on the server whenever the
+//     subscription has been silent for the timeout, so that a connection
+//     that dropped without a word ends it with an error (see subscribe.go).
 //
 // Failure is bounded: every call waits at most for its context, the
 // configured timeout (DefaultTimeout unless eventstore.Timeout says

@@ -38,11 +38,20 @@ func opener(uri string) func(t *testing.T) eventstore.Store {
 	}
 }
 
+// reopener returns storetest's Reopen option for stores on uri: the second
+// store is another client of the same server.
+func reopener(uri string) storetest.Option {
+	return storetest.Reopen(func(t *testing.T, _ eventstore.Store) eventstore.Store {
+		return openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})
+	})
+}
+
 // TestConformance runs the suite against the protocol double, one server
 // for all subtests as a real server would be (the suite's prefixes keep
 // them apart).
 func TestConformance(t *testing.T) {
-	storetest.Run(t, opener(esdbtest.Start(t).URI()))
+	uri := esdbtest.Start(t).URI()
+	storetest.Run(t, opener(uri), reopener(uri))
 }
 
 // TestConformanceUnhelpfulServer runs the suite against a double that helps
@@ -52,7 +61,7 @@ func TestConformance(t *testing.T) {
 // contract needs beyond that, the backend must do itself.
 func TestConformanceUnhelpfulServer(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.WithIdempotencyWindow(0), esdbtest.WithoutServerFeatures(), esdbtest.WithoutCaughtUp())
-	storetest.Run(t, opener(srv.URI()))
+	storetest.Run(t, opener(srv.URI()), reopener(srv.URI()))
 }
 
 // TestOpenRegistered opens a store the way the program does, by URI
@@ -96,6 +105,6 @@ func TestServer(t *testing.T) {
 			"(docker run -p 2113:2113 docker.kurrent.io/kurrent-latest/kurrentdb:latest --insecure), " +
 			"to run the conformance suite against a real server")
 	}
-	t.Run("Conformance", func(t *testing.T) { storetest.Run(t, opener(uri)) })
+	t.Run("Conformance", func(t *testing.T) { storetest.Run(t, opener(uri), reopener(uri)) })
 	t.Run("Backend", func(t *testing.T) { runBackendTests(t, uri) })
 }

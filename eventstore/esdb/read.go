@@ -208,17 +208,22 @@ func pump(ctx context.Context, cl *call, stream string, from uint64, out chan<- 
 			send(readItem{err: badRead(stream)})
 			return
 		}
-		if !send(readItem{ev: eventstore.RecordedEvent{
-			Stream:   rec.StreamID,
-			Revision: rec.EventNumber,
-			ID:       rec.EventID,
-			Type:     rec.EventType,
-			Data:     rec.Data, // decoded per message: no two events share bytes
-			Metadata: rec.UserMetadata,
-			Created:  rec.CreatedDate, // the server's clock, already UTC
-		}}) {
+		if !send(readItem{ev: recorded(rec)}) {
 			return
 		}
+	}
+}
+
+// recorded is the client's recorded event as the store yields it.
+func recorded(rec *esdb.RecordedEvent) eventstore.RecordedEvent {
+	return eventstore.RecordedEvent{
+		Stream:   rec.StreamID,
+		Revision: rec.EventNumber,
+		ID:       rec.EventID,
+		Type:     rec.EventType,
+		Data:     rec.Data, // decoded per message: no two events share bytes
+		Metadata: rec.UserMetadata,
+		Created:  rec.CreatedDate, // the server's clock, already UTC
 	}
 }
 

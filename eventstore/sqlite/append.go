@@ -54,6 +54,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := tx.Commit(); err != nil {
 		return 0, s.ended(ctx, op, s.wrap(op, err))
 	}
+	s.appended.fire()
 	return last, nil
 }
 

@@ -50,7 +50,7 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: abs, timeout: cfg.Timeout}
+	s := &Store{path: abs, timeout: cfg.Timeout, done: make(chan struct{})}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -64,7 +64,7 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		// Neither the file nor its directory can be written (an archive, a
 		// read-only mount): nobody else can change it either, so read it
 		// as it is, without the shared memory WAL wants.
-		s = &Store{path: abs, timeout: s.timeout, immutable: true}
+		s = &Store{path: abs, timeout: s.timeout, immutable: true, done: make(chan struct{})}
 		cfg.ReadOnly = true
 		if err := s.open(ctx, cfg, false); err != nil {
 			s.Close()

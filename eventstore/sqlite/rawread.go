@@ -283,3 +283,29 @@ func (c *rawConn) column(st uintptr, i int32) []byte {
 	}
 	return libc.GoBytes(p, int(n))
 }
+
+// count returns the number of events in stream (0 when it has none) from one
+// lookup in the streams table. The statement runs outside any explicit
+// transaction and is reset before count returns, so no read transaction
+// outlives the call: a waiting subscription holds no snapshot that would
+// keep a checkpoint from finishing.
+func (c *rawConn) count(stream string) (uint64, error) {
+	z, err := libc.CString(stream)
+	if err != nil {
+		return 0, err
+	}
+	defer libc.Xfree(c.tls, z)
+	defer func() {
+		sqlite3.Xsqlite3_reset(c.tls, c.head) // ends the implicit read transaction
+		sqlite3.Xsqlite3_clear_bindings(c.tls, c.head)
+	}()
+	sqlite3.Xsqlite3_bind_text(c.tls, c.head, 1, z, int32(len(stream)), 0)
+	switch rc := sqlite3.Xsqlite3_step(c.tls, c.head); rc {
+	case sqlite3.SQLITE_ROW:
+		return uint64(sqlite3.Xsqlite3_column_int64(c.tls, c.head, 0)), nil
+	case sqlite3.SQLITE_DONE:
+		return 0, nil
+	default:
+		return 0, c.err(rc)
+	}
+}

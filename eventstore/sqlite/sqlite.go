@@ -9,6 +9,11 @@
 // timeout for another writer's lock. An acknowledged append has been fsynced
 // (synchronous=FULL) and survives power loss.
 //
+// Subscribe (eventstore.Subscriber) follows a stream: appends through the same
+// Store wake its subscriptions at once, and appends by other processes are
+// found by looking up the stream's event count every 200 ms, one
+// primary-key lookup outside any transaction.
+//
 // The file stays inspectable with any SQLite tool: event IDs are UUID text and
 // data and metadata are JSON text. The schema lives in migrations/*.sql,
 // applied in order on open and tracked with PRAGMA user_version.
@@ -118,6 +123,36 @@ type Store struct {
 	raw   []*rawConn
 
 	closed atomic.Bool
+	// done is closed by Close: it wakes subscriptions waiting for events.
+	done chan struct{}
+	// appended wakes this store's subscriptions when it has appended.
+	appended signal
+}
+
+// signal wakes every goroutine waiting on it when it fires.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next fire.
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+// fire wakes the goroutines waiting; it costs a lock when none is.
+func (g *signal) fire() {
+	g.mu.Lock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
+	g.mu.Unlock()
 }
 
 // maxIdleRaw bounds the read connections kept open between reads.
@@ -157,11 +192,13 @@ func (s *Store) Path() string { return s.path }
 
 // Close releases the store's connections. Calls made after Close fail with an
 // error wrapping eventstore.ErrClosed, and a Read iteration still running
-// ends with that error at its next event. Closing twice is harmless.
+// ends with that error at its next event, a Subscribe iteration at once if
+// it waits for events. Closing twice is harmless.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	close(s.done)
 	s.rawMu.Lock()
 	for _, c := range s.raw {
 		c.close()

@@ -36,8 +36,19 @@ func openTemp(t *testing.T) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) eventstore.Store { return openTemp(t) })
+	storetest.Run(t, func(t *testing.T) eventstore.Store { return openTemp(t) }, reopen)
 }
+
+// reopen opens a second store on the file of a store of the suite, as
+// another process would.
+var reopen = storetest.Reopen(func(t *testing.T, s eventstore.Store) eventstore.Store {
+	s2, err := eventstore.Open(context.Background(), "sqlite:"+s.(*Store).Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	return s2
+})
 
 // TestConformanceRegistered runs the suite on stores opened the way the
 // program opens them: by URI, through the registry.
@@ -49,7 +60,7 @@ func TestConformanceRegistered(t *testing.T) {
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, reopen)
 }
 
 // mustAppendN appends n small events to stream with Any.

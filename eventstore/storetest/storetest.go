@@ -28,9 +28,14 @@ import (
 // Run runs the conformance suite as subtests of t. open is called once per
 // subtest and returns a store for it; it should register with t.Cleanup
 // whatever releasing the store needs (closing it, removing its files). The
-// Close subtest closes its store itself, so open's cleanup must tolerate a
-// store already closed.
-func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
+// Close subtest closes its store itself, and so do some subtests of the
+// Subscriber capability, so open's cleanup must tolerate a store already
+// closed. opts add what some subtests need (see Reopen).
+func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	tests := []struct {
 		name string
 		run  func(t *testing.T, s eventstore.Store, p string)
@@ -59,6 +64,14 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"Close", testClose},
 		{"InvalidAppend", testInvalidAppend},
 		{"Cache", testCache},
+		{"Subscribe", testSubscribe},
+		{"SubscribeFrom", testSubscribeFrom},
+		{"SubscribeNewStream", testSubscribeNewStream},
+		{"SubscribeCancel", testSubscribeCancel},
+		{"SubscribeEarlyBreak", testSubscribeEarlyBreak},
+		{"SubscribeClose", testSubscribeClose},
+		{"SubscribeConcurrent", testSubscribeConcurrent},
+		{"SubscribeOtherStore", func(t *testing.T, s eventstore.Store, p string) { testSubscribeOtherStore(t, s, p, cfg.reopen) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,6 +82,22 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 			tc.run(t, s, prefix(t))
 		})
 	}
+}
+
+// Option adds to what Run knows about the backend.
+type Option func(*config)
+
+type config struct {
+	reopen func(t *testing.T, s eventstore.Store) eventstore.Store
+}
+
+// Reopen tells Run how to open a second store on the same backing store as
+// s, which open returned: the same file, the same server. The subtests
+// that check that a store sees what another one appends use it and are
+// skipped without it. reopen should register closing the second store with
+// t.Cleanup, as open does.
+func Reopen(reopen func(t *testing.T, s eventstore.Store) eventstore.Store) Option {
+	return func(c *config) { c.reopen = reopen }
 }
 
 // prefix returns a stream-name prefix no other run uses: "st-<8 hex>-".
@@ -883,4 +912,472 @@ func testCache(t *testing.T, s eventstore.Store, p string) {
 	if keys, _ := c.CacheKeys(ctx, p); len(keys) != 4 {
 		t.Fatalf("after one delete, keys %q", keys)
 	}
+}
+
+// Bounds of the Subscriber subtests. subWait only bounds a failing test: a
+// healthy store delivers long before. quietFor is how long a subscription
+// that should yield nothing is watched; promptly is how soon a
+// subscription must end once its context is done or its store closed.
+const (
+	subWait         = 15 * time.Second
+	quietFor        = 150 * time.Millisecond
+	promptly        = 3 * time.Second
+	noSubscriberMsg = "this store cannot follow a stream (it does not implement eventstore.Subscriber)"
+)
+
+// subscriber returns s as an eventstore.Subscriber, skipping t when it is
+// not one.
+func subscriber(t *testing.T, s eventstore.Store) eventstore.Subscriber {
+	t.Helper()
+	sub, ok := s.(eventstore.Subscriber)
+	if !ok {
+		t.Skip(noSubscriberMsg)
+	}
+	return sub
+}
+
+// subItem is one thing a subscription yielded.
+type subItem struct {
+	ev  eventstore.RecordedEvent
+	err error
+}
+
+// follower is a subscription running on a goroutine of its own, handing
+// over what it yields.
+type follower struct {
+	stream string
+	items  chan subItem
+	done   chan struct{} // closed once the iteration has ended
+	cancel context.CancelFunc
+}
+
+// follow subscribes to stream from revision from on a goroutine of its own;
+// the subscription is cancelled, and waited for, when t ends.
+func follow(t *testing.T, sub eventstore.Subscriber, stream string, from uint64) *follower {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &follower{stream: stream, items: make(chan subItem, 64), done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(f.done)
+		for e, err := range sub.Subscribe(ctx, stream, from) {
+			select {
+			case f.items <- subItem{e, err}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-f.done:
+		case <-time.After(promptly):
+			t.Errorf("the subscription to %s still runs %s after its context was cancelled", stream, promptly)
+		}
+	})
+	return f
+}
+
+// next returns the next item the subscription yields, failing t when none
+// comes within subWait or the subscription ends.
+func (f *follower) next(t *testing.T) subItem {
+	t.Helper()
+	select {
+	case it := <-f.items:
+		return it
+	case <-f.done:
+		select {
+		case it := <-f.items:
+			return it
+		default:
+		}
+		t.Fatalf("the subscription to %s ended without an error", f.stream)
+	case <-time.After(subWait):
+		t.Fatalf("the subscription to %s yielded nothing for %s", f.stream, subWait)
+	}
+	return subItem{}
+}
+
+// expect checks that the subscription yields want next, at revisions from
+// on, and no error.
+func (f *follower) expect(t *testing.T, from uint64, want []eventstore.EventData) {
+	t.Helper()
+	for i, w := range want {
+		it := f.next(t)
+		if it.err != nil {
+			t.Fatalf("the subscription to %s yielded the error %v where revision %d was due", f.stream, it.err, from+uint64(i))
+		}
+		wantEvent(t, it.ev, f.stream, from+uint64(i), w)
+	}
+}
+
+// quiet checks that the subscriptions fs yield nothing, and go on, for a
+// while.
+func quiet(t *testing.T, fs ...*follower) {
+	t.Helper()
+	time.Sleep(quietFor)
+	for _, f := range fs {
+		select {
+		case it := <-f.items:
+			if it.err != nil {
+				t.Fatalf("the subscription to %s yielded the error %v, want it to wait", f.stream, it.err)
+			}
+			t.Fatalf("the subscription to %s yielded revision %d, want nothing yet", f.stream, it.ev.Revision)
+		case <-f.done:
+			t.Fatalf("the subscription to %s ended, want it to wait", f.stream)
+		default:
+		}
+	}
+}
+
+// testSubscribe: a subscription yields the events stored, then those
+// appended later, in order, each once.
+func testSubscribe(t *testing.T, s eventstore.Store, p string) {
+	sub := subscriber(t, s)
+	stream := p + "sub"
+	es := events("Tested", 9)
+	mustAppend(t, s, stream, eventstore.NoStream(), es[:3]...)
+	mustAppend(t, s, stream, eventstore.Exact(2), es[3:5]...)
+	f := follow(t, sub, stream, 0)
+	f.expect(t, 0, es[:5])
+	quiet(t, f)
+	mustAppend(t, s, stream, eventstore.Exact(4), es[5])
+	f.expect(t, 5, es[5:6])
+	mustAppend(t, s, stream, eventstore.Exact(5), es[6:8]...)
+	mustAppend(t, s, stream, eventstore.Exact(7), es[8])
+	f.expect(t, 6, es[6:])
+	// Appends elsewhere, and a repeat that appends nothing, yield nothing.
+	mustAppend(t, s, p+"sub-other", eventstore.NoStream(), event("Other", 0))
+	wantRevision(t, "repeated append", mustAppend(t, s, stream, eventstore.Exact(7), es[8]), 8)
+	quiet(t, f)
+}
+
+// testSubscribeFrom: a subscription starts at revision from, wherever that
+// is: in the middle, at the end, or beyond it.
+func testSubscribeFrom(t *testing.T, s eventstore.Store, p string) {
+	sub := subscriber(t, s)
+	stream := p + "sub-from"
+	es := events("Tested", 12)
+	mustAppend(t, s, stream, eventstore.NoStream(), es[:4]...)
+	mustAppend(t, s, stream, eventstore.Exact(3), es[4:6]...)
+	froms := []uint64{1, 3, 5, 6, 9}
+	fs := make([]*follower, len(froms))
+	for i, from := range froms {
+		fs[i] = follow(t, sub, stream, from)
+		if from < 6 {
+			fs[i].expect(t, from, es[from:6])
+		}
+	}
+	quiet(t, fs...)
+	mustAppend(t, s, stream, eventstore.Exact(5), es[6:8]...)
+	mustAppend(t, s, stream, eventstore.Exact(7), es[8:]...)
+	for i, from := range froms {
+		start := max(from, 6)
+		fs[i].expect(t, start, es[start:])
+	}
+}
+
+// testSubscribeNewStream: subscribing to a stream without events waits for
+// it, without an error, and then follows it.
+func testSubscribeNewStream(t *testing.T, s eventstore.Store, p string) {
+	sub := subscriber(t, s)
+	stream := p + "later"
+	f0 := follow(t, sub, stream, 0)
+	f2 := follow(t, sub, stream, 2)
+	quiet(t, f0, f2)
+	// A stream whose name starts with this one's is another stream.
+	mustAppend(t, s, stream+"-not", eventstore.NoStream(), event("Other", 0))
+	quiet(t, f0)
+	es := events("Tested", 4)
+	mustAppend(t, s, stream, eventstore.NoStream(), es[0])
+	f0.expect(t, 0, es[:1])
+	quiet(t, f2)
+	mustAppend(t, s, stream, eventstore.Exact(0), es[1:]...)
+	f0.expect(t, 1, es[1:])
+	f2.expect(t, 2, es[2:])
+}
+
+// testSubscribeCancel: a subscription ends without an error once its
+// context is done: before it starts, while it waits for events, and while
+// it yields the events stored; it yields nothing after.
+func testSubscribeCancel(t *testing.T, s eventstore.Store, p string) {
+	sub := subscriber(t, s)
+	stream := p + "sub-cancel"
+	es := events("Tested", 40)
+	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for e, err := range sub.Subscribe(ctx, stream, 0) {
+		t.Fatalf("a subscription with a cancelled context yielded revision %d, error %v; want nothing", e.Revision, err)
+	}
+
+	// While it waits.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	live := make(chan struct{})
+	type result struct {
+		n    int
+		errs []error
+	}
+	ended := make(chan result, 1)
+	go func() {
+		var r result
+		for _, err := range sub.Subscribe(ctx, stream, 30) {
+			if err != nil {
+				r.errs = append(r.errs, err)
+				continue
+			}
+			if r.n++; r.n == 10 {
+				close(live)
+			}
+		}
+		ended <- r
+	}()
+	select {
+	case <-live:
+	case r := <-ended:
+		t.Fatalf("the subscription ended after %d events with errors %v", r.n, r.errs)
+	case <-time.After(subWait):
+		t.Fatalf("the subscription yielded no 10 events within %s", subWait)
+	}
+	time.Sleep(quietFor) // let it wait
+	cancel()
+	start := time.Now()
+	select {
+	case r := <-ended:
+		if r.n != 10 || len(r.errs) > 0 {
+			t.Fatalf("a subscription cancelled while it waited yielded %d events and errors %v, want 10 and none", r.n, r.errs)
+		}
+		t.Logf("ended %s after cancel", time.Since(start).Round(time.Millisecond))
+	case <-time.After(promptly):
+		t.Fatalf("a subscription cancelled while it waited still runs after %s", promptly)
+	}
+
+	// While it yields the events stored.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	for e, err := range sub.Subscribe(ctx, stream, 0) {
+		if err != nil {
+			t.Fatalf("a subscription cancelled after %d events yielded the error %v, want none", n, err)
+		}
+		if n > 0 && ctx.Err() != nil {
+			t.Fatalf("a subscription yielded revision %d after its context was cancelled", e.Revision)
+		}
+		wantEvent(t, e, stream, uint64(n), es[n])
+		if n++; n == 5 {
+			cancel()
+		}
+	}
+	if n != 5 {
+		t.Fatalf("a subscription cancelled after 5 events yielded %d", n)
+	}
+}
+
+// testSubscribeEarlyBreak: breaking out of a subscription, while it yields
+// stored events or once it waited, ends it: many of them leave the store
+// working, and closing it does not hang.
+func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string) {
+	sub := subscriber(t, s)
+	stream := p + "sub-break"
+	es := events("Tested", 30)
+	mustAppend(t, s, stream, eventstore.NoStream(), es[:5]...)
+	ctx := context.Background()
+	for round := range 30 {
+		from, n := uint64(round%4), 0
+		for e, err := range sub.Subscribe(ctx, stream, from) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantEvent(t, e, stream, from+uint64(n), es[from+uint64(n)])
+			if n++; n == 1 {
+				break
+			}
+		}
+	}
+	// Break at the first event appended after subscribing.
+	for i := 5; i < 10; i++ {
+		got := make(chan error, 1)
+		go func() {
+			for e, err := range sub.Subscribe(ctx, stream, uint64(i)) {
+				if err == nil && e.ID != es[i].ID {
+					err = fmt.Errorf("revision %d holds %s, want %s", e.Revision, e.ID, es[i].ID)
+				}
+				got <- err
+				break
+			}
+		}()
+		time.Sleep(10 * time.Millisecond)
+		mustAppend(t, s, stream, eventstore.Exact(uint64(i-1)), es[i])
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(subWait):
+			t.Fatalf("a subscription from %d yielded nothing for %s after revision %d was appended", i, subWait, i)
+		}
+	}
+	wantRevision(t, "Append after early breaks", mustAppend(t, s, stream, eventstore.Exact(9), es[10:]...), 29)
+	wantStream(t, s, stream, es)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close after subscriptions ended: %v", err)
+		}
+	case <-time.After(promptly):
+		t.Fatalf("Close after subscriptions ended still runs after %s", promptly)
+	}
+}
+
+// testSubscribeClose: closing the store ends a subscription that waits, at
+// once, with at most one error (wrapping ErrClosed); subscribing to a
+// closed store yields that error alone.
+func testSubscribeClose(t *testing.T, s eventstore.Store, p string) {
+	sub := subscriber(t, s)
+	stream := p + "sub-close"
+	mustAppend(t, s, stream, eventstore.NoStream(), events("Tested", 2)...)
+	live := make(chan struct{})
+	type result struct {
+		n    int
+		errs []error
+	}
+	ended := make(chan result, 1)
+	go func() {
+		var r result
+		for _, err := range sub.Subscribe(context.Background(), stream, 0) {
+			if err != nil {
+				r.errs = append(r.errs, err)
+				continue
+			}
+			if r.n++; r.n == 2 {
+				close(live)
+			}
+		}
+		ended <- r
+	}()
+	select {
+	case <-live:
+	case r := <-ended:
+		t.Fatalf("the subscription ended after %d events with errors %v", r.n, r.errs)
+	case <-time.After(subWait):
+		t.Fatalf("the subscription yielded no 2 events within %s", subWait)
+	}
+	time.Sleep(quietFor) // let it wait
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	start := time.Now()
+	select {
+	case r := <-ended:
+		if r.n != 2 || len(r.errs) > 1 || len(r.errs) == 1 && !errors.Is(r.errs[0], eventstore.ErrClosed) {
+			t.Fatalf("a subscription ended by Close yielded %d events and errors %v, want 2 and at most ErrClosed", r.n, r.errs)
+		}
+		t.Logf("ended %s after Close with errors %v", time.Since(start).Round(time.Millisecond), r.errs)
+	case <-time.After(promptly):
+		t.Fatalf("a subscription still runs %s after Close", promptly)
+	}
+	var errs []error
+	for e, err := range sub.Subscribe(context.Background(), stream, 0) {
+		if err == nil {
+			t.Fatalf("a subscription to a closed store yielded revision %d", e.Revision)
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], eventstore.ErrClosed) {
+		t.Fatalf("a subscription to a closed store yielded errors %v, want ErrClosed once", errs)
+	}
+}
+
+// testSubscribeConcurrent: while writers append concurrently, a
+// subscription started before the stream exists and one started midway
+// yield every event exactly once, in revision order.
+func testSubscribeConcurrent(t *testing.T, s eventstore.Store, p string) {
+	sub := subscriber(t, s)
+	stream := p + "sub-race"
+	const writers, appends = 4, 15
+	early := follow(t, sub, stream, 0)
+	var (
+		wg      sync.WaitGroup
+		errs    = make(chan error, writers)
+		started = make(chan struct{})
+		once    sync.Once
+		total   int
+	)
+	for i := range appends {
+		total += writers * (i%3 + 1) // batches of 1, 2 and 3 events, in turn
+	}
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range appends {
+				batch := events(fmt.Sprintf("Writer%d", w), i%3+1)
+				if _, err := s.Append(context.Background(), stream, eventstore.Any(), batch...); err != nil {
+					errs <- fmt.Errorf("writer %d: %w", w, err)
+					return
+				}
+				if i == appends/2 {
+					once.Do(func() { close(started) })
+				}
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-started:
+	case <-finished: // a writer failed early
+	}
+	midway := follow(t, sub, stream, 0)
+	<-finished
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	stored := readAll(t, s, stream, 0)
+	if len(stored) != total {
+		t.Fatalf("the stream holds %d events, want %d", len(stored), total)
+	}
+	for _, f := range []*follower{early, midway} {
+		for i, want := range stored {
+			it := f.next(t)
+			if it.err != nil {
+				t.Fatalf("the subscription yielded the error %v where revision %d was due", it.err, i)
+			}
+			if it.ev.Revision != uint64(i) || it.ev.ID != want.ID {
+				t.Fatalf("the subscription yielded revision %d (%s) where revision %d (%s) was due", it.ev.Revision, it.ev.ID, i, want.ID)
+			}
+		}
+		quiet(t, f)
+	}
+}
+
+// testSubscribeOtherStore: a subscription sees what another store on the
+// same backing store appends (another process, as far as the store can
+// tell), and the other way round.
+func testSubscribeOtherStore(t *testing.T, s eventstore.Store, p string, reopen func(*testing.T, eventstore.Store) eventstore.Store) {
+	sub := subscriber(t, s)
+	if reopen == nil {
+		t.Skip("Run was not told how to open a second store on the same backing store (storetest.Reopen)")
+	}
+	s2 := reopen(t, s)
+	sub2 := subscriber(t, s2)
+	stream := p + "sub-shared"
+	es := events("Tested", 6)
+	f1 := follow(t, sub, stream, 0)
+	quiet(t, f1)
+	mustAppend(t, s2, stream, eventstore.NoStream(), es[:2]...)
+	f1.expect(t, 0, es[:2])
+	f2 := follow(t, sub2, stream, 1)
+	f2.expect(t, 1, es[1:2])
+	mustAppend(t, s, stream, eventstore.Exact(1), es[2:4]...)
+	f1.expect(t, 2, es[2:4])
+	f2.expect(t, 2, es[2:4])
+	mustAppend(t, s2, stream, eventstore.Exact(3), es[4:]...)
+	f1.expect(t, 4, es[4:])
+	f2.expect(t, 4, es[4:])
 }

@@ -20,19 +20,36 @@ import (
 // plainly as possible: the suite must pass it, so that it asks nothing a
 // backend's own quirks happen to provide.
 func TestMemStore(t *testing.T) {
-	Run(t, func(t *testing.T) eventstore.Store { return newMemStore() })
+	Run(t, func(t *testing.T) eventstore.Store { return newMemStore() },
+		Reopen(func(t *testing.T, s eventstore.Store) eventstore.Store { return s.(*memStore).reopen() }))
 }
 
-// memStore is an in-memory eventstore.Store.
+// memStore is an in-memory eventstore.Store, and an eventstore.Subscriber.
+// Stores made by reopen share their events, as stores on one file do.
 type memStore struct {
+	*memLog
+	closed bool          // guarded by memLog.mu
+	done   chan struct{} // closed by Close
+}
+
+// memLog is the events that stores share.
+type memLog struct {
 	mu      sync.Mutex
 	streams map[string][]eventstore.RecordedEvent
 	ids     map[uuid.UUID]eventstore.RecordedEvent
-	closed  bool
+	changed chan struct{} // closed and replaced at every append
 }
 
 func newMemStore() *memStore {
-	return &memStore{streams: map[string][]eventstore.RecordedEvent{}, ids: map[uuid.UUID]eventstore.RecordedEvent{}}
+	return &memStore{
+		memLog: &memLog{streams: map[string][]eventstore.RecordedEvent{}, ids: map[uuid.UUID]eventstore.RecordedEvent{}, changed: make(chan struct{})},
+		done:   make(chan struct{}),
+	}
+}
+
+// reopen returns another store on m's events.
+func (m *memStore) reopen() *memStore {
+	return &memStore{memLog: m.memLog, done: make(chan struct{})}
 }
 
 func (m *memStore) Append(ctx context.Context, stream string, exp eventstore.ExpectedRevision, events ...eventstore.EventData) (uint64, error) {
@@ -87,6 +104,8 @@ func (m *memStore) Append(ctx context.Context, stream string, exp eventstore.Exp
 		m.ids[e.ID] = r
 	}
 	m.streams[stream] = stored
+	close(m.changed)
+	m.changed = make(chan struct{})
 	return n + uint64(len(events)) - 1, nil
 }
 
@@ -141,6 +160,43 @@ func (m *memStore) Streams(ctx context.Context, prefix string) ([]eventstore.Str
 func (m *memStore) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.closed = true
+	if !m.closed {
+		m.closed = true
+		close(m.done)
+	}
 	return nil
+}
+
+// Subscribe yields the stored events from revision from on, then waits for
+// the next append (by any store on the same events) and yields what it
+// added, until ctx is done (no error) or the store is closed (ErrClosed).
+func (m *memStore) Subscribe(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	return func(yield func(eventstore.RecordedEvent, error) bool) {
+		next := from
+		for {
+			m.mu.Lock()
+			closed, events, changed := m.closed, m.streams[stream], m.changed
+			m.mu.Unlock()
+			if closed {
+				yield(eventstore.RecordedEvent{}, eventstore.ErrClosed)
+				return
+			}
+			for _, e := range events[min(next, uint64(len(events))):] {
+				if ctx.Err() != nil {
+					return
+				}
+				e.Data, e.Metadata = bytes.Clone(e.Data), bytes.Clone(e.Metadata)
+				if !yield(e, nil) {
+					return
+				}
+				next = e.Revision + 1
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.done:
+			case <-changed:
+			}
+		}
+	}
 }

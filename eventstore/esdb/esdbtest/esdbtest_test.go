@@ -3,6 +3,7 @@ package esdbtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -195,6 +196,77 @@ func TestSubscribeToAll(t *testing.T) {
 		}
 		sub.Close()
 		cancel()
+	}
+}
+
+// TestSubscribeToStream: a catch-up subscription to a stream confirms, and
+// sends the events from Start, or after revision n from Revision(n) (n
+// itself excluded, as the real server does), then CaughtUp, then what is
+// appended afterwards; a stream with no events yet, or not enough, is waited
+// for.
+func TestSubscribeToStream(t *testing.T) {
+	c := client(t, Start(t))
+	if _, err := appendTo(t, c, "s", esdb.NoStream{}, event("E0"), event("E1"), event("E2")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cases := []struct {
+		stream string
+		from   esdb.StreamPosition
+		want   string // revisions before CaughtUp, "live", revisions after
+	}{
+		{"s", esdb.Start{}, "0 1 2 live 3 4"},
+		{"s", esdb.Revision(0), "1 2 live 3 4"},
+		{"s", esdb.Revision(2), "live 3 4"},
+		{"s", esdb.Revision(3), "live 4"},
+		{"s", esdb.End{}, "live 3 4"},
+		{"new", esdb.Start{}, "live 0 1"},
+		{"new", esdb.Revision(0), "live 1"},
+	}
+	type sub struct {
+		s    *esdb.Subscription
+		want string
+		got  []string
+	}
+	var subs []*sub
+	for _, tc := range cases {
+		s, err := c.SubscribeToStream(ctx, tc.stream, esdb.SubscribeToStreamOptions{From: tc.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		subs = append(subs, &sub{s: s, want: tc.stream + " from " + fmt.Sprint(tc.from) + ": " + tc.want})
+	}
+	recv := func(x *sub, until string) {
+		for !strings.HasSuffix(strings.Join(x.got, " "), until) {
+			ev := x.s.Recv()
+			switch {
+			case ev.SubscriptionDropped != nil:
+				t.Fatal(ev.SubscriptionDropped.Error)
+			case ev.EventAppeared != nil:
+				x.got = append(x.got, fmt.Sprint(ev.EventAppeared.OriginalEvent().EventNumber))
+			case ev.CaughtUp != nil:
+				x.got = append(x.got, "live")
+			}
+		}
+	}
+	for _, x := range subs {
+		recv(x, "live")
+	}
+	for _, stream := range []string{"s", "new"} {
+		for range 2 {
+			if _, err := appendTo(t, c, stream, esdb.Any{}, event("Later")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, x := range subs {
+		_, want, _ := strings.Cut(x.want, ": ")
+		recv(x, want[strings.LastIndexByte(want, ' ')+1:])
+		if got := strings.Join(x.got, " "); got != want {
+			t.Errorf("%s: got %s", x.want, got)
+		}
 	}
 }
 
