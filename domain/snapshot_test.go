@@ -263,3 +263,62 @@ func FuzzSnapshot(f *testing.F) {
 		}
 	})
 }
+
+// A round's checkpoint keeps no closed proposals of its own: they are cut
+// from a later state's. The cut must be exactly what the earlier state held.
+func TestClosedPartAt(t *testing.T) {
+	n := newNegotiation(t)
+	n.do(OpenRound{Party: "DE"})
+	for i := range 30 {
+		n.agree(fmt.Sprintf("c%d", i%7), fmt.Sprintf("Text %d.", i))
+		if i%4 == 0 {
+			p := n.table("US", fmt.Sprintf("c%d", i%5), "Withdrawn soon.")
+			n.do(Withdraw{Proposal: p, Party: "US"})
+		}
+	}
+	n.do(CloseRound{Party: "DE"})
+	earlier := n.s.Events
+	_, want, err := n.s.MarshalParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := n.table("EU", "c1", "Open across the cut, adopted after it.")
+	n.do(OpenRound{Party: "DE"})
+	for i := range 20 {
+		n.agree(fmt.Sprintf("d%d", i), "More.")
+	}
+	for _, party := range []string{"UA", "US"} {
+		n.do(Accept{Proposal: open, Party: party})
+	}
+	_, later, err := n.s.MarshalParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ClosedPartAt(later, earlier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := func(b []byte) map[string]ClosedProposal {
+		var c closedSet
+		if err := c.unmarshal(b); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]ClosedProposal{}
+		for p := range c.each {
+			m[p.ID] = p
+		}
+		return m
+	}
+	if w, g := table(want), table(got); !reflect.DeepEqual(w, g) || len(g) == 0 {
+		t.Fatalf("cut at event %d: %d closed proposals, want %d", earlier, len(g), len(w))
+	}
+	if _, ok := table(got)[open]; ok {
+		t.Fatal("a proposal closed after the cut is in it")
+	}
+	if all, err := ClosedPartAt(later, n.s.Events); err != nil || !reflect.DeepEqual(table(all), table(later)) {
+		t.Fatalf("a cut at the end is not the whole table: %v", err)
+	}
+	if _, err := ClosedPartAt(later[:len(later)/2], earlier); err == nil {
+		t.Fatal("a truncated part was cut without complaint")
+	}
+}

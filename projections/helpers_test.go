@@ -25,6 +25,8 @@ type memStore struct {
 	streams map[string][]eventstore.RecordedEvent
 	cache   map[string][]byte
 	gets    int
+	// fromStart counts the reads that begin at the first event.
+	fromStart int
 }
 
 func newMemStore() *memStore {
@@ -50,6 +52,9 @@ func (m *memStore) Read(ctx context.Context, stream string, from uint64) iter.Se
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
 		m.mu.Lock()
 		evs := m.streams[stream]
+		if from == 0 {
+			m.fromStart++
+		}
 		m.mu.Unlock()
 		if len(evs) == 0 {
 			yield(eventstore.RecordedEvent{}, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream))

@@ -277,21 +277,31 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-// TestCheckpointsChangeNoAnswer reads every moment of a negotiation with and
-// without checkpoints and compares the answers.
-func TestCheckpointsChangeNoAnswer(t *testing.T) {
+// fourRounds is a negotiation of four rounds of six proposals each, two in
+// three adopted and the others left open, or withdrawn.
+func fourRounds(t *testing.T, withdraw bool) *session {
 	ss := newSession(t)
 	for round := 0; round < 4; round++ {
 		ss.openRound()
 		for i := 0; i < 6; i++ {
 			clause := string(rune('a' + (i+round)%5))
 			id := ss.table("UA", clause, fmt.Sprintf("Text %d of clause %s in round %d.", i, clause, round))
-			if i%3 != 2 {
+			switch {
+			case i%3 != 2:
 				ss.accept(id, "US", "EU")
+			case withdraw:
+				ss.do("UA", domain.Withdraw{Proposal: id, Party: "UA"})
 			}
 		}
 		ss.closeRound()
 	}
+	return ss
+}
+
+// TestCheckpointsChangeNoAnswer reads every moment of a negotiation with and
+// without checkpoints and compares the answers.
+func TestCheckpointsChangeNoAnswer(t *testing.T) {
+	ss := fourRounds(t, false)
 	cached := NewReader(ss.store, "berlin", true)
 	cached.every = 5
 	plain := NewReader(ss.store, "berlin", false)
@@ -679,4 +689,67 @@ func TestOldCheckpointsPruned(t *testing.T) {
 	case !has(other):
 		t.Fatal("another negotiation's checkpoint was deleted")
 	}
+}
+
+// Round checkpoints keep no closed proposals of their own: they are cut from
+// the head checkpoint's, or folded afresh when it cannot serve, and either
+// way they are the ones the round's end had.
+func TestRoundCheckpointsShareClosedProposals(t *testing.T) {
+	ss := fourRounds(t, true)
+	closedAt := func(r *Reader, rs string) []string {
+		t.Helper()
+		m, err := r.At(ctx, ref(t, rs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for p := range m.State.ClosedProposals() {
+			got = append(got, fmt.Sprintf("%s %s %s %d", p.ID, p.Clause, p.Status, p.Closed))
+		}
+		if err := m.State.Err(); err != nil {
+			t.Fatalf("%s: %v", rs, err)
+		}
+		slices.Sort(got)
+		return got
+	}
+	plain := NewReader(ss.store, "berlin", false)
+	cached := NewReader(ss.store, "berlin", true)
+	cached.every = 5
+	if _, err := cached.Head(ctx); err != nil { // leaves the head and the rounds' checkpoints
+		t.Fatal(err)
+	}
+	rounds := 0
+	for k := range ss.store.cache {
+		if strings.Contains(k, "/round-") {
+			rounds++
+			if strings.Contains(k, ".closed.") {
+				t.Fatalf("a round's checkpoint keeps its own closed part: %s", k)
+			}
+		}
+	}
+	if rounds != 4 {
+		t.Fatalf("%d round checkpoints, want 4", rounds)
+	}
+	check := func(how string, folds bool) {
+		t.Helper()
+		for _, rs := range []string{"round:1", "round:2", "round:3"} {
+			want := closedAt(plain, rs)
+			before := ss.store.fromStart
+			got := closedAt(NewReader(ss.store, "berlin", true), rs)
+			if !slices.Equal(got, want) || len(want) == 0 {
+				t.Fatalf("%s, %s: closed proposals\n%q\nwant\n%q", how, rs, got, want)
+			}
+			if folded := ss.store.fromStart > before; folded != folds {
+				t.Fatalf("%s, %s: folded from the first event: %v", how, rs, folded)
+			}
+		}
+	}
+	check("cut from the head's", false)
+	// Without the head's closed part, the round's are folded afresh.
+	for k := range ss.store.cache {
+		if strings.Contains(k, "/head.closed.") {
+			delete(ss.store.cache, k)
+		}
+	}
+	check("folded afresh", true)
 }

@@ -353,19 +353,50 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 		return empty, tip{}
 	}
 	// The closed proposals are read only if the command needs them.
-	closedKey := r.closedKey(name, cp.Events)
-	s := &domain.State{}
-	err = s.UnmarshalParts(cp.State, func() ([]byte, error) {
-		b, err := r.cache.CacheGet(ctx, closedKey)
-		if err == nil && b == nil {
-			err = fmt.Errorf("%s is missing", closedKey)
+	closed := func() ([]byte, error) { return r.closedAt(ctx, cp.Events) }
+	if name == "head" {
+		closedKey := r.closedKey(name, cp.Events)
+		closed = func() ([]byte, error) {
+			b, err := r.cache.CacheGet(ctx, closedKey)
+			if err == nil && b == nil {
+				err = fmt.Errorf("%s is missing", closedKey)
+			}
+			return b, err
 		}
-		return b, err
-	})
+	}
+	s := &domain.State{}
+	err = s.UnmarshalParts(cp.State, closed)
 	if err != nil || s.Events != cp.Events || s.Treaty != r.treaty {
 		return empty, tip{}
 	}
 	return s, cp.Last
+}
+
+// closedAt returns the closed part of the state after the first n events,
+// for a round's checkpoint, which keeps none of its own: cut from the head
+// checkpoint's when that one is of this log and covers n (see
+// domain.ClosedPartAt), else folded afresh.
+func (r *Reader) closedAt(ctx context.Context, n int) ([]byte, error) {
+	if raw, err := r.cache.CacheGet(ctx, r.key("head")); err == nil && raw != nil {
+		if cp, ok := decodeCheckpoint(raw); ok && cp.Events >= n {
+			if id, ok := r.eventID(ctx, cp.Events); ok && id == cp.LastID {
+				if closed, err := r.cache.CacheGet(ctx, r.closedKey("head", cp.Events)); err == nil && closed != nil {
+					if part, err := domain.ClosedPartAt(closed, n); err == nil {
+						return part, nil
+					}
+				}
+			}
+		}
+	}
+	s := &domain.State{}
+	if _, err := r.fold(ctx, s, n, tip{}); err != nil {
+		return nil, err
+	}
+	if s.Events != n {
+		return nil, fmt.Errorf("the log has %d events, not the %d the checkpoint covers", s.Events, n)
+	}
+	_, closed, err := s.MarshalParts()
+	return closed, err
 }
 
 // closedKey names the part of a checkpoint that holds the closed proposals
@@ -407,6 +438,14 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	if !ok {
 		return
 	}
+	cp := checkpoint{Events: s.Events, LastID: lastID, Last: last, State: present}.encode()
+	if name != "head" {
+		// A round's checkpoint keeps no closed part: a copy of every
+		// closed proposal per round would outgrow the log itself. The
+		// head's serves (see closedAt).
+		_ = r.cache.CachePut(ctx, r.key(name), cp)
+		return
+	}
 	// The closed part first: a present part is never saved before what it
 	// refers to. Then the parts replaced long enough ago go (see
 	// keepClosedParts); their time of replacement is kept beside them.
@@ -414,7 +453,7 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	if r.cache.CachePut(ctx, closedKey, closed) != nil {
 		return
 	}
-	if r.cache.CachePut(ctx, r.key(name), checkpoint{Events: s.Events, LastID: lastID, Last: last, State: present}.encode()) != nil {
+	if r.cache.CachePut(ctx, r.key(name), cp) != nil {
 		return
 	}
 	now := time.Now()
@@ -484,9 +523,28 @@ func (r *Reader) prune(ctx context.Context) {
 }
 
 // Checkpoint leaves a checkpoint of m, the negotiation now, for the next
-// reader; writers call it after appending.
+// reader; writers call it after appending. When m's last event closed a
+// round, it is that round's checkpoint too (see CheckpointRound).
 func (r *Reader) Checkpoint(ctx context.Context, m Moment) {
+	r.CheckpointRound(ctx, m)
 	r.save(ctx, "head", m.State, tip{m.Point.Time, m.Point.Hash})
+}
+
+// CheckpointRound leaves a checkpoint of m as the end of the round its last
+// event closed, if it closed one and the round has none: diffs between
+// rounds start there. A fold leaves one whenever it passes a round's end;
+// writers that append many rounds without folding them (simulate) call it
+// at each round's end, and Checkpoint once at their end.
+func (r *Reader) CheckpointRound(ctx context.Context, m Moment) {
+	s := m.State
+	if r.cache == nil || len(s.Rounds) == 0 {
+		return
+	}
+	last := s.Rounds[len(s.Rounds)-1]
+	if last.Closed != s.Events || r.has(ctx, roundKey(last.Number)) {
+		return
+	}
+	r.save(ctx, roundKey(last.Number), s, tip{m.Point.Time, m.Point.Hash})
 }
 
 // eventID returns the ID of event number n.

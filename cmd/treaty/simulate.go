@@ -241,11 +241,21 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 		if err := flush(); err != nil {
 			return sim.res, err
 		}
-		// Leave a checkpoint at every round's end, for diffs between rounds.
-		r.Checkpoint(ctx, projections.Moment{State: &sim.s, Point: projections.Point{Time: sim.at, Hash: sim.head}})
+		// Leave a checkpoint at every round's end, for diffs between rounds,
+		// and one of the head at the end, for every other command.
+		r.CheckpointRound(ctx, sim.moment())
 	}
 	sim.res.events = sim.s.Events
-	return sim.res, flush()
+	if err := flush(); err != nil {
+		return sim.res, err
+	}
+	r.Checkpoint(ctx, sim.moment())
+	return sim.res, nil
+}
+
+// moment is the negotiation as simulated so far.
+func (sim *simulator) moment() projections.Moment {
+	return projections.Moment{State: &sim.s, Point: projections.Point{Time: sim.at, Hash: sim.head}}
 }
 
 // observe keeps the simulator's sets of open and stale proposals.
