@@ -42,6 +42,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return 0, s.readOnly
 	}
 	op := "append to " + stream
+	stmts := []**sql.Stmt{&s.wHead, &s.wFind, &s.wIDs, &s.wUpsert}
+	for _, k := range insertKinds(len(events)) {
+		stmts = append(stmts, &s.wInsert[k])
+	}
+	if err := s.ready(ctx, stmts...); err != nil {
+		return 0, s.ended(ctx, op, s.wrap(op, err))
+	}
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, s.ended(ctx, op, s.wrap(op, err))
@@ -102,11 +109,8 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expecte
 	created := time.Now().UnixNano()
 	args := make([]any, 3, 3+4*insertRows[0])
 	args[0], args[1] = stream, created
-	for done := 0; done < len(events); {
-		k := 0
-		for len(events)-done < insertRows[k] {
-			k++
-		}
+	done := 0
+	for _, k := range insertKinds(len(events)) {
 		rows := insertRows[k]
 		chunk := events[done : done+rows]
 		args = append(args[:2], n+int64(done))
@@ -136,6 +140,18 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expecte
 		return 0, s.wrap(op, err)
 	}
 	return uint64(total - 1), nil
+}
+
+// insertKinds returns, for each INSERT that writes a batch of n events in
+// turn, its index in insertRows: as few statements as the sizes allow.
+func insertKinds(n int) []int {
+	var kinds []int
+	for k, rows := range insertRows {
+		for ; n >= rows; n -= rows {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
 }
 
 // repeat handles a batch whose first ID is already stored, at firstRev of

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/treaty-engine/treaty/eventstore"
 )
@@ -12,28 +11,12 @@ var _ eventstore.Cache = (*Store)(nil)
 // CacheGet returns the value cached under key, or nil when there is none. The
 // cache table is not part of the log: Read never returns it.
 func (s *Store) CacheGet(ctx context.Context, key string) ([]byte, error) {
-	op := "read cache"
-	if err := s.checkOpen(op); err != nil {
-		return nil, err
-	}
-	rows, err := s.rCache.QueryContext(ctx, key)
-	if err != nil {
-		return nil, s.ended(ctx, op, s.wrap(op, err))
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, s.ended(ctx, op, s.wrap(op, err))
-		}
-		return nil, nil
-	}
-	// RawBytes spares database/sql's copy of a value that may run to
-	// megabytes; the one copy made here is the caller's.
-	var raw sql.RawBytes
-	if err := rows.Scan(&raw); err != nil {
-		return nil, s.wrap(op, err)
-	}
-	return append([]byte{}, raw...), nil // stored and empty is not absent: never nil
+	var v []byte // stored and empty is not absent: never nil then
+	err := s.withRaw(ctx, "read cache", func(c *rawConn) (err error) {
+		v, err = c.cacheGet(key)
+		return err
+	})
+	return v, err
 }
 
 // CachePut caches value under key, replacing any earlier value, in its own
@@ -49,6 +32,9 @@ func (s *Store) CachePut(ctx context.Context, key string, value []byte) error {
 	if value == nil {
 		value = noBytes
 	}
+	if err := s.ready(ctx, &s.wCache); err != nil {
+		return s.ended(ctx, op, s.wrap(op, err))
+	}
 	if _, err := s.wCache.ExecContext(ctx, key, value); err != nil {
 		return s.ended(ctx, op, s.wrap(op, err))
 	}
@@ -57,33 +43,12 @@ func (s *Store) CachePut(ctx context.Context, key string, value []byte) error {
 
 // CacheKeys lists the cached keys that start with prefix, in byte order.
 func (s *Store) CacheKeys(ctx context.Context, prefix string) ([]string, error) {
-	op := "list cache"
-	if err := s.checkOpen(op); err != nil {
-		return nil, err
-	}
-	var rows *sql.Rows
-	var err error
-	if end, ok := prefixEnd(prefix); ok {
-		rows, err = s.rCacheKeys.QueryContext(ctx, prefix, end)
-	} else {
-		rows, err = s.rCacheKeysFrom.QueryContext(ctx, prefix)
-	}
-	if err != nil {
-		return nil, s.ended(ctx, op, s.wrap(op, err))
-	}
-	defer rows.Close()
 	var keys []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, s.wrap(op, err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.ended(ctx, op, s.wrap(op, err))
-	}
-	return keys, nil
+	err := s.withRaw(ctx, "list cache", func(c *rawConn) (err error) {
+		keys, err = c.cacheKeysWith(prefix)
+		return err
+	})
+	return keys, err
 }
 
 // CacheDelete removes the value cached under key, if any.
@@ -94,6 +59,9 @@ func (s *Store) CacheDelete(ctx context.Context, key string) error {
 	}
 	if s.readOnly != nil {
 		return s.readOnly
+	}
+	if err := s.ready(ctx, &s.wCacheDelete); err != nil {
+		return s.ended(ctx, op, s.wrap(op, err))
 	}
 	if _, err := s.wCacheDelete.ExecContext(ctx, key); err != nil {
 		return s.ended(ctx, op, s.wrap(op, err))

@@ -209,10 +209,7 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 	rd.SetMaxIdleConns(4)
 	s.readers = rd
 
-	if err := s.checkSchema(ctx, cfg); err != nil {
-		return err
-	}
-	return s.prepare(ctx)
+	return s.checkSchema(ctx, cfg)
 }
 
 // useWAL puts the file in WAL mode, a property of the file that later opens
@@ -235,43 +232,41 @@ func (s *Store) useWAL(ctx context.Context) error {
 	return nil
 }
 
-// prepare compiles the statements every call uses; database/sql prepares them
-// again on each connection of the pool the first time it is used there.
-func (s *Store) prepare(ctx context.Context) error {
-	type stmt struct {
-		db  *sql.DB
-		dst **sql.Stmt
-		sql string
+// writeSQL is the SQL of the writer's statements, by the field that holds
+// each once it is compiled (see ready).
+func (s *Store) writeSQL() map[**sql.Stmt]string {
+	m := map[**sql.Stmt]string{
+		&s.wHead: `SELECT events FROM streams WHERE name = ?`,
+		&s.wFind: `SELECT stream, revision FROM events WHERE id = ?`,
+		&s.wIDs:  `SELECT id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+		&s.wUpsert: `INSERT INTO streams (name, events) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET events = excluded.events`,
+		&s.wCache: `INSERT INTO cache (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		&s.wCacheDelete: `DELETE FROM cache WHERE key = ?`,
 	}
-	const byName = `SELECT name, events FROM streams WHERE name >= ?`
-	stmts := []stmt{
-		{s.readers, &s.rStreams, byName + ` AND name < ? ORDER BY name`},
-		{s.readers, &s.rStreamsFrom, byName + ` ORDER BY name`},
-		{s.readers, &s.rCache, `SELECT value FROM cache WHERE key = ?`},
-		{s.readers, &s.rCacheKeys, `SELECT key FROM cache WHERE key >= ? AND key < ? ORDER BY key`},
-		{s.readers, &s.rCacheKeysFrom, `SELECT key FROM cache WHERE key >= ? ORDER BY key`},
+	for i, rows := range insertRows {
+		m[&s.wInsert[i]] = insertSQL(rows)
 	}
-	if s.writer != nil {
-		stmts = append(stmts,
-			stmt{s.writer, &s.wHead, `SELECT events FROM streams WHERE name = ?`},
-			stmt{s.writer, &s.wFind, `SELECT stream, revision FROM events WHERE id = ?`},
-			stmt{s.writer, &s.wIDs, `SELECT id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`},
-			stmt{s.writer, &s.wUpsert, `INSERT INTO streams (name, events) VALUES (?, ?)
-				ON CONFLICT (name) DO UPDATE SET events = excluded.events`},
-			stmt{s.writer, &s.wCache, `INSERT INTO cache (key, value) VALUES (?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value`},
-			stmt{s.writer, &s.wCacheDelete, `DELETE FROM cache WHERE key = ?`},
-		)
-		for i, rows := range insertRows {
-			stmts = append(stmts, stmt{s.writer, &s.wInsert[i], insertSQL(rows)})
+	return m
+}
+
+// ready compiles those of the writer's statements stmts that are not yet:
+// each on first use, so that a command compiles only what it runs (the
+// INSERT of 64 rows alone is a long program). It must be called outside a
+// transaction, which holds the writer's only connection.
+func (s *Store) ready(ctx context.Context, stmts ...**sql.Stmt) error {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	for _, dst := range stmts {
+		if *dst != nil {
+			continue
 		}
-	}
-	for _, st := range stmts {
-		p, err := st.db.PrepareContext(ctx, st.sql)
+		st, err := s.writer.PrepareContext(ctx, s.writeSQL()[dst])
 		if err != nil {
-			return s.openErr(err)
+			return err
 		}
-		*st.dst = p
+		*dst = st
 	}
 	return nil
 }

@@ -31,6 +31,13 @@ type rawConn struct {
 	db  uintptr
 	// Prepared once per connection.
 	begin, rollback, head, events uintptr
+	// Prepared on first use (see lazy).
+	cacheRow, cacheKeys, cacheKeysFrom, streams, streamsFrom uintptr
+	// names holds "main", "cache" and "value" as C strings, for
+	// sqlite3_blob_open; chunk is where blob reads land before Go copies
+	// them (see cacheGet).
+	names [3]uintptr
+	chunk uintptr
 }
 
 const (
@@ -142,14 +149,33 @@ func (c *rawConn) prepare(sql string) (uintptr, error) {
 	return readPtr(pp), nil
 }
 
+// lazy returns the statement *st, preparing sql into it on first use: a
+// command that never lists or reads the cache does not pay for compiling
+// those queries.
+func (c *rawConn) lazy(st *uintptr, sql string) (uintptr, error) {
+	if *st == 0 {
+		p, err := c.prepare(sql)
+		if err != nil {
+			return 0, err
+		}
+		*st = p
+	}
+	return *st, nil
+}
+
 // close finalizes the statements and closes the connection.
 func (c *rawConn) close() {
 	if c.tls == nil {
 		return
 	}
-	for _, st := range []uintptr{c.begin, c.rollback, c.head, c.events} {
+	for _, st := range []uintptr{c.begin, c.rollback, c.head, c.events, c.cacheRow, c.cacheKeys, c.cacheKeysFrom, c.streams, c.streamsFrom} {
 		if st != 0 {
 			sqlite3.Xsqlite3_finalize(c.tls, st)
+		}
+	}
+	for _, p := range append(c.names[:], c.chunk) {
+		if p != 0 {
+			libc.Xfree(c.tls, p)
 		}
 	}
 	if c.db != 0 {
@@ -308,4 +334,153 @@ func (c *rawConn) count(stream string) (uint64, error) {
 	default:
 		return 0, c.err(rc)
 	}
+}
+
+// textRows runs st with its parameters bound to args (text) and calls row
+// for each row; st is reset before textRows returns, which ends the read
+// transaction of the statement.
+func (c *rawConn) textRows(st uintptr, args []string, row func() error) error {
+	var zs []uintptr
+	defer func() {
+		sqlite3.Xsqlite3_reset(c.tls, st)
+		sqlite3.Xsqlite3_clear_bindings(c.tls, st)
+		for _, z := range zs {
+			libc.Xfree(c.tls, z)
+		}
+	}()
+	for i, a := range args {
+		z, err := libc.CString(a)
+		if err != nil {
+			return err
+		}
+		zs = append(zs, z)
+		sqlite3.Xsqlite3_bind_text(c.tls, st, int32(i+1), z, int32(len(a)), 0)
+	}
+	for {
+		switch rc := sqlite3.Xsqlite3_step(c.tls, st); rc {
+		case sqlite3.SQLITE_ROW:
+			if err := row(); err != nil {
+				return err
+			}
+		case sqlite3.SQLITE_DONE:
+			return nil
+		default:
+			return c.err(rc)
+		}
+	}
+}
+
+// chunkSize is how much of a cached value one sqlite3_blob_read copies.
+const chunkSize = 64 << 10
+
+// cacheGet returns the value cached under key, or nil when there is none.
+// A checkpoint runs to megabytes, and every command reads one: read through
+// SQLite's incremental blob I/O, the value's overflow pages go from the file
+// through one small buffer into the Go slice returned, instead of being
+// assembled in SQLite's memory and copied twice more on the way out.
+func (c *rawConn) cacheGet(key string) ([]byte, error) {
+	st, err := c.lazy(&c.cacheRow, `SELECT rowid, length(value) FROM cache WHERE key = ?1`)
+	if err != nil {
+		return nil, err
+	}
+	var value []byte
+	// The blob is read while the statement holds the row, in its snapshot.
+	err = c.textRows(st, []string{key}, func() error {
+		rowid := sqlite3.Xsqlite3_column_int64(c.tls, st, 0)
+		value = make([]byte, sqlite3.Xsqlite3_column_int64(c.tls, st, 1))
+		return c.readBlob(rowid, value)
+	})
+	return value, err
+}
+
+// readBlob fills dst from the start of the cache value in row rowid.
+func (c *rawConn) readBlob(rowid int64, dst []byte) error {
+	if c.names[0] == 0 {
+		for i, n := range []string{"main", "cache", "value"} {
+			z, err := libc.CString(n)
+			if err != nil {
+				return err
+			}
+			c.names[i] = z
+		}
+	}
+	if c.chunk == 0 {
+		if c.chunk = libc.Xmalloc(c.tls, chunkSize); c.chunk == 0 {
+			return errors.New("out of memory")
+		}
+	}
+	pp := libc.Xcalloc(c.tls, 1, ptrSize)
+	if pp == 0 {
+		return errors.New("out of memory")
+	}
+	defer libc.Xfree(c.tls, pp)
+	if rc := sqlite3.Xsqlite3_blob_open(c.tls, c.db, c.names[0], c.names[1], c.names[2], rowid, 0, pp); rc != sqlite3.SQLITE_OK {
+		return c.err(rc)
+	}
+	blob := readPtr(pp)
+	defer sqlite3.Xsqlite3_blob_close(c.tls, blob)
+	if n := int(sqlite3.Xsqlite3_blob_bytes(c.tls, blob)); n != len(dst) {
+		return fmt.Errorf("cache value of %d bytes where %d were announced", n, len(dst))
+	}
+	for off := 0; off < len(dst); off += chunkSize {
+		n := min(chunkSize, len(dst)-off)
+		if rc := sqlite3.Xsqlite3_blob_read(c.tls, blob, c.chunk, int32(n), int32(off)); rc != sqlite3.SQLITE_OK {
+			return c.err(rc)
+		}
+		copy(dst[off:off+n], cBytes(c.chunk, n))
+	}
+	return nil
+}
+
+// cacheKeysWith returns the cached keys that start with prefix, in byte
+// order.
+func (c *rawConn) cacheKeysWith(prefix string) ([]string, error) {
+	st, args, err := c.prefixQuery(&c.cacheKeys, &c.cacheKeysFrom, `SELECT key FROM cache`, "key", prefix)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	err = c.textRows(st, args, func() error {
+		keys = append(keys, string(c.column(st, 0)))
+		return nil
+	})
+	return keys, err
+}
+
+// streamsWith lists the streams whose names start with prefix, sorted by
+// name, with their numbers of events.
+func (c *rawConn) streamsWith(prefix string) ([]eventstore.StreamInfo, error) {
+	st, args, err := c.prefixQuery(&c.streams, &c.streamsFrom, `SELECT name, events FROM streams`, "name", prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []eventstore.StreamInfo
+	err = c.textRows(st, args, func() error {
+		out = append(out, eventstore.StreamInfo{Name: string(c.column(st, 0)),
+			Events: uint64(sqlite3.Xsqlite3_column_int64(c.tls, st, 1))})
+		return nil
+	})
+	return out, err
+}
+
+// prefixQuery returns the statement sel + a condition on col selecting the
+// rows where col starts with prefix, in col's order, and its arguments: a
+// range on col, not LIKE, which would scan every row and treat '%' and '_'
+// in prefix as wildcards.
+func (c *rawConn) prefixQuery(bounded, from *uintptr, sel, col, prefix string) (uintptr, []string, error) {
+	where, order := " WHERE "+col+" >= ?1", " ORDER BY "+col
+	if end, ok := prefixEnd(prefix); ok {
+		st, err := c.lazy(bounded, sel+where+" AND "+col+" < ?2"+order)
+		return st, []string{prefix, end}, err
+	}
+	st, err := c.lazy(from, sel+where+order)
+	return st, []string{prefix}, err
+}
+
+// cBytes returns the n bytes at p, memory from libc.Xmalloc, as a slice
+// valid until p is freed. Such memory lies outside the Go heap, so the
+// conversion is sound; going through p's address keeps vet from reading it
+// as a uintptr that may point into the heap.
+func cBytes(p uintptr, n int) []byte {
+	return unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&p))), n)
 }

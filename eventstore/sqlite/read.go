@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"iter"
 
@@ -68,37 +67,34 @@ func (t typeNames) intern(b []byte) string {
 // Streams lists the streams whose names start with prefix, sorted by name
 // (byte order), each with its number of events, from one snapshot.
 func (s *Store) Streams(ctx context.Context, prefix string) ([]eventstore.StreamInfo, error) {
-	op := "list streams"
-	if err := s.checkOpen(op); err != nil {
-		return nil, err
-	}
-	var rows *sql.Rows
-	var err error
-	// A range on the primary key, not LIKE, which would scan every stream
-	// and treat '%' and '_' in prefix as wildcards.
-	if end, ok := prefixEnd(prefix); ok {
-		rows, err = s.rStreams.QueryContext(ctx, prefix, end)
-	} else {
-		rows, err = s.rStreamsFrom.QueryContext(ctx, prefix)
-	}
-	if err != nil {
-		return nil, s.ended(ctx, op, s.wrap(op, err))
-	}
-	defer rows.Close()
 	var out []eventstore.StreamInfo
-	for rows.Next() {
-		var info eventstore.StreamInfo
-		var n int64
-		if err := rows.Scan(&info.Name, &n); err != nil {
-			return nil, s.wrap(op, err)
-		}
-		info.Events = uint64(n)
-		out = append(out, info)
+	err := s.withRaw(ctx, "list streams", func(c *rawConn) (err error) {
+		out, err = c.streamsWith(prefix)
+		return err
+	})
+	return out, err
+}
+
+// withRaw runs f on an idle read connection (see rawConn), for the
+// operation op, which names it in errors.
+func (s *Store) withRaw(ctx context.Context, op string, f func(c *rawConn) error) error {
+	if err := s.checkOpen(op); err != nil {
+		return err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.ended(ctx, op, s.wrap(op, err))
+	if err := ctx.Err(); err != nil {
+		return s.wrap(op, err)
 	}
-	return out, nil
+	c, err := s.getRaw()
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if err := f(c); err != nil {
+		// SQLite failed: start afresh rather than reuse the connection.
+		c.close()
+		return s.wrap(op, err)
+	}
+	s.putRaw(c)
+	return nil
 }
 
 // prefixEnd returns the least string greater than every string starting with

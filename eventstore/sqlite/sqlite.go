@@ -104,19 +104,20 @@ type Store struct {
 	// process queue in database/sql (honouring ctx) rather than poll the
 	// lock in SQLite's busy handler. It is nil when the store is read-only.
 	writer *sql.DB
-	// readers serve Streams (and the schema check of a read-only open);
-	// WAL lets them run beside a writer. Read uses raw connections.
+	// readers serve the schema check of a read-only open; WAL lets them
+	// run beside a writer. Reads of events, streams and the cache use raw
+	// connections.
 	readers *sql.DB
 
 	// readOnly, when set, is the error Append returns (wrapping
 	// eventstore.ErrReadOnly).
 	readOnly error
 
-	// Statements prepared once; database/sql re-prepares them per
-	// connection as needed.
-	wHead, wFind, wIDs, wUpsert, wCache, wCacheDelete          *sql.Stmt
-	wInsert                                                    [len(insertRows)]*sql.Stmt
-	rStreams, rStreamsFrom, rCache, rCacheKeys, rCacheKeysFrom *sql.Stmt
+	// The writer's statements, each prepared on first use (see ready),
+	// under stmtMu.
+	stmtMu                                            sync.Mutex
+	wHead, wFind, wIDs, wUpsert, wCache, wCacheDelete *sql.Stmt
+	wInsert                                           [len(insertRows)]*sql.Stmt
 
 	// raw holds the idle connections Read uses (see rawConn).
 	rawMu sync.Mutex
@@ -206,8 +207,7 @@ func (s *Store) Close() error {
 	s.raw = nil
 	s.rawMu.Unlock()
 	var errs []error
-	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert, s.wCache, s.wCacheDelete,
-		s.rStreams, s.rStreamsFrom, s.rCache, s.rCacheKeys, s.rCacheKeysFrom}, s.wInsert[:]...) {
+	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert, s.wCache, s.wCacheDelete}, s.wInsert[:]...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
