@@ -322,3 +322,49 @@ func TestClosedPartAt(t *testing.T) {
 		t.Fatal("a truncated part was cut without complaint")
 	}
 }
+
+// Acting on an open proposal by a prefix reads no closed proposal, even when
+// closed ones share the prefix; a prefix only closed ones have is looked up
+// among them, so that the refusal says what became of the proposal.
+func TestFindOpenProposal(t *testing.T) {
+	n := newNegotiation(t)
+	n.do(OpenRound{Party: "DE"})
+	for i, id := range []string{"3f2a0000-adopted", "3f2b0000-withdrawn"} {
+		n.do(Table{Proposal: id, Clause: fmt.Sprintf("c%d", i), Party: "UA", Text: "x"})
+	}
+	n.do(Accept{Proposal: "3f2a0000-adopted", Party: "US"})
+	n.do(Accept{Proposal: "3f2a0000-adopted", Party: "EU"})
+	n.do(Withdraw{Proposal: "3f2b0000-withdrawn", Party: "UA"})
+	n.do(Table{Proposal: "3f2a9999-open", Clause: "c9", Party: "US", Text: "y"})
+	n.do(Table{Proposal: "77770000-open", Clause: "c7", Party: "US", Text: "z"})
+	n.do(Table{Proposal: "77771111-open", Clause: "c8", Party: "US", Text: "z"})
+	present, closed, err := n.s.MarshalParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loads := 0
+	var s State
+	if err := s.UnmarshalParts(present, func() ([]byte, error) { loads++; return closed, nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"3f2a", "3F2A9", "3f2a9999-open", "77770"} {
+		p, err := s.FindOpenProposal(ref)
+		if err != nil || p.Status != StatusOpen || !strings.HasPrefix(p.Proposal, strings.ToLower(ref)) {
+			t.Errorf("FindOpenProposal(%q) = %v, %v", ref, p, err)
+		}
+	}
+	if loads != 0 {
+		t.Fatalf("the closed proposals were read %d times to find open ones", loads)
+	}
+	if p, err := s.FindOpenProposal("3f2b"); err != nil || p.Status != StatusWithdrawn {
+		t.Errorf("a prefix of a withdrawn proposal alone: %v, %v", p, err)
+	}
+	if _, err := s.FindOpenProposal("7777"); !strings.Contains(fmt.Sprint(err), "ambiguous") {
+		t.Errorf("a prefix of two open proposals: %v", err)
+	}
+	for ref, code := range map[string]string{"3f2": EINVALID, "dead": ENOTFOUND} {
+		if _, err := s.FindOpenProposal(ref); ErrorCode(err) != code {
+			t.Errorf("FindOpenProposal(%q) = %v, want %s", ref, err, code)
+		}
+	}
+}

@@ -270,6 +270,37 @@ func (s *State) Awaiting(p *Proposal) []string {
 	return codes
 }
 
+// FindOpenProposal resolves ref as FindProposal does, for commands that act
+// on an open proposal: a prefix that exactly one open proposal has names
+// it, even if closed proposals share the prefix (as git, when it needs a
+// commit, picks the commit among objects that share an abbreviation). Only
+// a ref that no open proposal matches is looked up among the closed ones,
+// so that the refusal can say what became of it. A long negotiation closes
+// hundreds of thousands of proposals: this spares reading them all for
+// every position a party takes.
+func (s *State) FindOpenProposal(ref string) (*Proposal, error) {
+	ref = strings.ToLower(ref)
+	if p, ok := s.Proposals[ref]; ok {
+		return p, nil
+	}
+	var found *Proposal
+	if len(ref) >= 4 {
+		for id, p := range s.Proposals {
+			if !strings.HasPrefix(id, ref) || p.Status != StatusOpen {
+				continue
+			}
+			if found != nil {
+				return s.FindProposal(ref) // ambiguous: say so, with every match
+			}
+			found = p
+		}
+	}
+	if found != nil {
+		return found, nil
+	}
+	return s.FindProposal(ref)
+}
+
 // FindProposal resolves a proposal ID or a unique prefix of one (at least 4
 // characters, case-insensitive).
 //

@@ -73,7 +73,7 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(party, id st
 		return err
 	}
 	out, err := a.act(cmd.Context(), func(s *domain.State, _ string) (domain.Command, error) {
-		p, err := s.FindProposal(ref)
+		p, err := s.FindOpenProposal(ref)
 		if err != nil {
 			return nil, err
 		}
