@@ -28,6 +28,9 @@ type closedSet struct {
 	filter     bloom
 	// err is why the pending table could not be read.
 	err error
+	// stored is set when the table is the closed part the state was
+	// restored from (see State.MarshalPresent), unchanged since.
+	stored bool
 }
 
 // ensure reads the pending table, if there is one.
@@ -317,8 +320,9 @@ type bloom []uint64
 const bloomBits, bloomHashes = 24, 16
 
 func newBloom(n int) bloom {
-	// Room to grow: a state goes on closing proposals after its snapshot.
-	return make(bloom, (bloomBits*(n+1024)+63)/64)
+	// Room to grow: a state goes on closing proposals after its snapshot,
+	// and carries up to maxCarried of them in later ones.
+	return make(bloom, (bloomBits*(n+maxCarried+1024)+63)/64)
 }
 
 func (f bloom) positions(id string, yield func(i uint64)) {

@@ -10,7 +10,7 @@ import (
 
 // snapshotVersion changes whenever State or the meaning of a fold changes, so
 // that snapshots written by older code are ignored, never misread.
-const snapshotVersion = 7
+const snapshotVersion = 8
 
 // SnapshotVersion identifies the encoding of MarshalBinary and the fold that
 // produced it; callers that cache snapshots key them by it.
@@ -64,10 +64,83 @@ func (s *State) MarshalParts() (present, closed []byte, err error) {
 	}
 	e := s.encodePresent()
 	e.uint(uint64(table.base.len()))
-	for _, word := range table.filter {
+	e.uint(0) // no proposal closed since the table
+	e.filter(table.filter)
+	return e.b, closed, nil
+}
+
+// maxCarried bounds the proposals closed since its closed part that a
+// present part carries (see MarshalPresent): a hundred kilobytes or so.
+const maxCarried = 2048
+
+// MarshalPresent encodes the present part alone, for a state restored by
+// UnmarshalParts whose closed part still serves it: the proposals closed
+// since are carried in the present part, so that a checkpoint of a long
+// negotiation costs its present, not a new copy of every closed proposal.
+// ok is false when the closed part no longer serves (the state was not
+// restored from parts, or has closed too many proposals since): then
+// MarshalParts must write both parts.
+func (s *State) MarshalPresent() (present []byte, ok bool, err error) {
+	c := &s.closed
+	if s.pending != "" {
+		return nil, false, errors.New("domain: state awaits the adoption of " + s.pending + "; snapshot it after the adoption")
+	}
+	if !c.stored || c.err != nil || len(c.recent) > maxCarried {
+		return nil, false, c.err
+	}
+	base := c.pendingLen
+	if c.pending == nil {
+		base = c.base.len()
+	}
+	e := s.encodePresent()
+	e.uint(uint64(base))
+	e.uint(uint64(len(c.recent)))
+	for _, id := range slices.Sorted(maps.Keys(c.recent)) {
+		p := c.recent[id]
+		e.str(p.ID)
+		e.str(p.Clause)
+		e.str(p.Party)
+		e.str(string(p.Action))
+		e.str(string(p.Status))
+		e.int(p.Tabled)
+		e.int(p.Round)
+		e.int(p.Closed)
+	}
+	e.filter(c.filter)
+	return e.b, true, nil
+}
+
+// MarshalPresentAlone encodes the present part as MarshalParts does, every
+// closed proposal counted in one table, without encoding the table: for a
+// checkpoint whose closed part is cut, when needed, from a later state's
+// (see ClosedPartAt).
+func (s *State) MarshalPresentAlone() ([]byte, error) {
+	c := &s.closed
+	if s.pending != "" {
+		return nil, errors.New("domain: state awaits the adoption of " + s.pending + "; snapshot it after the adoption")
+	}
+	filter := c.filter
+	if n := c.len(); len(filter)*64 < bloomBits*n {
+		// A state folded from the start filters only what it compacted.
+		filter = newBloom(n)
+		for p := range c.each {
+			filter.add(p.ID)
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	e := s.encodePresent()
+	e.uint(uint64(c.len()))
+	e.uint(0)
+	e.filter(filter)
+	return e.b, nil
+}
+
+func (e *encoder) filter(f bloom) {
+	for _, word := range f {
 		e.b = binary.LittleEndian.AppendUint64(e.b, word)
 	}
-	return e.b, closed, nil
 }
 
 // UnmarshalParts restores a state from MarshalParts' present part; closed
@@ -85,6 +158,15 @@ func (s *State) UnmarshalParts(present []byte, closed func() ([]byte, error)) er
 	var st State
 	st.decodePresent(d)
 	count := d.uint()
+	var recent map[string]ClosedProposal
+	if n := d.count(); n > 0 {
+		recent = make(map[string]ClosedProposal, n)
+		for range n {
+			p := ClosedProposal{ID: d.str(), Clause: d.str(), Party: d.str(), Action: Action(d.str()), Status: Status(d.str()),
+				Tabled: d.int(), Round: d.int(), Closed: d.int()}
+			recent[p.ID] = p
+		}
+	}
 	if d.err != nil || count > 1<<32 || len(d.b)%8 != 0 {
 		return fmt.Errorf("domain: snapshot does not decode: %w", errors.Join(d.err, errors.New("malformed")))
 	}
@@ -92,7 +174,7 @@ func (s *State) UnmarshalParts(present []byte, closed func() ([]byte, error)) er
 	for i := range filter {
 		filter[i] = binary.LittleEndian.Uint64(d.b[8*i:])
 	}
-	st.closed = closedSet{pending: closed, pendingLen: int(count), filter: filter}
+	st.closed = closedSet{pending: closed, pendingLen: int(count), recent: recent, filter: filter, stored: true}
 	*s = st
 	return nil
 }
@@ -334,27 +416,23 @@ func (s *State) decodePresent(d *decoder) {
 	}
 }
 
-// ClosedPartAt returns the closed part (see MarshalParts) of the state after
-// the first n events of a log, cut from closed, the closed part of a later
-// state of the same log. A proposal closed by event n is closed in every
-// later state, with the same record, so the cut is exact; it lets the
-// checkpoints of many points share one copy of the closed proposals.
-func ClosedPartAt(closed []byte, n int) ([]byte, error) {
-	var c closedSet
-	if err := c.unmarshal(closed); err != nil {
-		return nil, err
-	}
-	t := c.base
-	cut := closedTable{names: t.names, off: []uint32{0}}
-	var ids []byte
-	for i := range t.len() {
-		if p := t.at(i); p.Closed > n {
-			continue
+// ClosedPartAt returns the closed part (see MarshalParts) of the state
+// after the first n events of its log, cut from the state's own closed
+// proposals: a proposal closed by event n is closed in every later state,
+// with the same record, so the cut is exact. It lets the checkpoints of
+// many points share one copy of the closed proposals.
+func (s *State) ClosedPartAt(n int) ([]byte, error) {
+	var cut closedSet
+	for p := range s.closed.each {
+		if p.Closed <= n {
+			if cut.recent == nil {
+				cut.recent = map[string]ClosedProposal{}
+			}
+			cut.recent[p.ID] = p // no add: no filter, no compaction
 		}
-		ids = append(ids, t.id(i)...)
-		cut.off = append(cut.off, uint32(len(ids)))
-		cut.rows = append(cut.rows, t.rows[i*rowSize:(i+1)*rowSize]...)
 	}
-	cut.ids = string(ids)
-	return (&closedSet{base: cut}).marshal(nil), nil
+	if s.closed.err != nil {
+		return nil, s.closed.err
+	}
+	return cut.marshal(nil), nil
 }

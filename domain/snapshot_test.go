@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"slices"
@@ -255,11 +256,22 @@ func FuzzSnapshot(f *testing.F) {
 	f.Add(data)
 	f.Add(data[:len(data)/2])
 	f.Add([]byte{})
+	// A present that carries proposals closed since its closed part.
+	present, closed, _ := n.s.MarshalParts()
+	var restored State
+	_ = restored.UnmarshalParts(present, func() ([]byte, error) { return closed, nil })
+	m := &negotiation{t: &testing.T{}, s: restored, ids: 100}
+	m.agree("b", "B.")
+	carried, _, _ := m.s.MarshalPresent()
+	f.Add(append(append(binary.AppendUvarint(nil, uint64(len(carried))), carried...), closed...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s State
 		if s.UnmarshalBinary(b) == nil {
 			_ = s.Draft()
 			_, _ = s.MarshalBinary()
+			_, _, _ = s.MarshalPresent()
+			_, _ = s.MarshalPresentAlone()
+			_, _ = s.ClosedPartAt(s.Events / 2)
 		}
 	})
 }
@@ -294,7 +306,7 @@ func TestClosedPartAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ClosedPartAt(later, earlier)
+	got, err := n.s.ClosedPartAt(earlier)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,11 +327,85 @@ func TestClosedPartAt(t *testing.T) {
 	if _, ok := table(got)[open]; ok {
 		t.Fatal("a proposal closed after the cut is in it")
 	}
-	if all, err := ClosedPartAt(later, n.s.Events); err != nil || !reflect.DeepEqual(table(all), table(later)) {
+	if all, err := n.s.ClosedPartAt(n.s.Events); err != nil || !reflect.DeepEqual(table(all), table(later)) {
 		t.Fatalf("a cut at the end is not the whole table: %v", err)
 	}
-	if _, err := ClosedPartAt(later[:len(later)/2], earlier); err == nil {
+	var bad State
+	if err := bad.UnmarshalParts(mustPresent(t, &n.s), func() ([]byte, error) { return later[:len(later)/2], nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.ClosedPartAt(earlier); err == nil {
 		t.Fatal("a truncated part was cut without complaint")
+	}
+}
+
+func mustPresent(t *testing.T, s *State) []byte {
+	t.Helper()
+	present, _, err := s.MarshalParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return present
+}
+
+// A state restored from parts is checkpointed again by its present part
+// alone, carrying the proposals closed since its closed part: restored from
+// the new present and the old closed part, it is the state itself.
+func TestMarshalPresent(t *testing.T) {
+	n := newNegotiation(t)
+	n.do(OpenRound{Party: "DE"})
+	for i := range 40 {
+		n.agree(fmt.Sprintf("c%d", i%9), fmt.Sprintf("Text %d.", i))
+	}
+	if _, ok, err := n.s.MarshalPresent(); ok || err != nil {
+		t.Fatalf("a state folded from the start has no closed part to refer to: ok %v, %v", ok, err)
+	}
+	present, closed, err := n.s.MarshalParts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loads := 0
+	load := func() ([]byte, error) { loads++; return closed, nil }
+	var s State
+	if err := s.UnmarshalParts(present, load); err != nil {
+		t.Fatal(err)
+	}
+	// Both go on: proposals adopted, withdrawn, and left open.
+	for _, st := range []*State{&n.s, &s} {
+		m := &negotiation{t: t, s: *st, ids: 1000}
+		for i := range 30 {
+			if i%5 == 0 {
+				m.do(Withdraw{Proposal: m.table("US", fmt.Sprintf("w%d", i), "Gone."), Party: "US"})
+			}
+			m.agree(fmt.Sprintf("d%d", i%4), fmt.Sprintf("More %d.", i))
+		}
+		m.table("EU", "d1", "Open.")
+		*st = m.s
+	}
+	again, ok, err := s.MarshalPresent()
+	if !ok || err != nil {
+		t.Fatalf("MarshalPresent: ok %v, %v", ok, err)
+	}
+	if loads != 0 {
+		t.Fatalf("the closed part was read %d times", loads)
+	}
+	var back State
+	if err := back.UnmarshalParts(again, load); err != nil {
+		t.Fatal(err)
+	}
+	if !sameState(&back, &n.s) {
+		t.Fatal("restored from the new present and the old closed part, the state differs")
+	}
+	if _, ok, _ := back.MarshalPresent(); !ok {
+		t.Fatal("a state restored that way cannot be checkpointed the same way again")
+	}
+	// A state that closed too many proposals since needs both parts again.
+	m := &negotiation{t: t, s: back, ids: 5000}
+	for i := range maxCarried + 1 {
+		m.do(Withdraw{Proposal: m.table("UA", fmt.Sprintf("x%d", i%50), "X."), Party: "UA"})
+	}
+	if _, ok, err := m.s.MarshalPresent(); ok || err != nil {
+		t.Fatalf("%d proposals closed since the closed part, yet ok %v, %v", maxCarried+1, ok, err)
 	}
 }
 

@@ -753,3 +753,82 @@ func TestRoundCheckpointsShareClosedProposals(t *testing.T) {
 	}
 	check("folded afresh", true)
 }
+
+// A head checkpoint usually saves its present alone, carrying the proposals
+// closed since the closed part it rests on; the answers stay those of a
+// fold from the first event.
+func TestHeadCheckpointsCarryRecentlyClosed(t *testing.T) {
+	ss := fourRounds(t, true)
+	cached := NewReader(ss.store, "berlin", true)
+	cached.every = 5
+	parts := func() []string {
+		var ks []string
+		for k := range ss.store.cache {
+			if strings.Contains(k, "/head.closed.") && !strings.HasSuffix(k, ".replaced") {
+				ks = append(ks, k)
+			}
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	same := func(when string) {
+		t.Helper()
+		a, errA := NewReader(ss.store, "berlin", true).Head(ctx)
+		b, errB := NewReader(ss.store, "berlin", false).Head(ctx)
+		if errA != nil || errB != nil {
+			t.Fatalf("%s: %v / %v", when, errA, errB)
+		}
+		ja, _ := json.Marshal(BuildDraft(a, false))
+		jb, _ := json.Marshal(BuildDraft(b, false))
+		closed := func(m Moment) []string {
+			var ids []string
+			for p := range m.State.ClosedProposals() {
+				ids = append(ids, fmt.Sprintf("%s %s %d", p.ID, p.Status, p.Closed))
+			}
+			slices.Sort(ids)
+			return ids
+		}
+		if !bytes.Equal(ja, jb) || !slices.Equal(closed(a), closed(b)) || a.State.Err() != nil {
+			t.Fatalf("%s: with checkpoints\n%s\n%q\nwithout\n%s\n%q", when, ja, closed(a), jb, closed(b))
+		}
+	}
+	if _, err := cached.Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := parts()
+	if len(first) != 1 {
+		t.Fatalf("closed parts after the first checkpoint: %q", first)
+	}
+	for i := range 3 {
+		ss.openRound()
+		for j := range 4 {
+			id := ss.table("US", "a", fmt.Sprintf("Amendment %d.%d.", i, j))
+			if j%2 == 0 {
+				ss.accept(id, "UA", "EU")
+			} else {
+				ss.do("US", domain.Withdraw{Proposal: id, Party: "US"})
+			}
+		}
+		ss.closeRound()
+		if _, err := cached.Head(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := parts(); !slices.Equal(got, first) {
+			t.Fatalf("after round %d, closed parts %q: want only %q", i, got, first)
+		}
+		same(fmt.Sprintf("after round %d", i))
+	}
+	// A closed part replaced by another process's is not built upon.
+	ss.store.cache[first[0]+".replaced"] = binary.AppendVarint(nil, time.Now().Unix())
+	ss.openRound()
+	for i := range 3 {
+		ss.agree("b", fmt.Sprintf("Again %d.", i))
+	}
+	if _, err := cached.Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := parts(); len(got) != 2 {
+		t.Fatalf("closed parts after building on a replaced one: %q", got)
+	}
+	same("after a full checkpoint")
+}

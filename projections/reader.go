@@ -26,7 +26,9 @@ type Reader struct {
 	treaty string
 	cache  eventstore.Cache
 	// Every is how many events a fold may read beyond its starting
-	// checkpoint before it leaves a new checkpoint at its end.
+	// checkpoint before it leaves a new checkpoint at its end. A new
+	// checkpoint usually costs only the present (see save), so it can be
+	// small: then no command folds more than that many events.
 	every int
 }
 
@@ -42,7 +44,7 @@ type Moment struct {
 // false, or when the store keeps no cache, every fold starts from the first
 // event.
 func NewReader(store eventstore.Store, treaty string, checkpoints bool) *Reader {
-	r := &Reader{store: store, treaty: treaty, every: 1000}
+	r := &Reader{store: store, treaty: treaty, every: 100}
 	if c, ok := store.(eventstore.Cache); ok && checkpoints {
 		r.cache = c
 	}
@@ -61,7 +63,7 @@ type tip struct {
 
 // Head returns the negotiation now.
 func (r *Reader) Head(ctx context.Context) (Moment, error) {
-	s, last := r.load(ctx, "head", -1)
+	s, last, closedAt := r.load(ctx, "head", -1)
 	start := s.Events
 	last, err := r.fold(ctx, s, -1, last)
 	if err != nil {
@@ -71,7 +73,7 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 		return Moment{}, fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
 	}
 	if s.Events-start >= r.every {
-		r.save(ctx, "head", s, last)
+		r.save(ctx, "head", s, last, closedAt)
 	}
 	return Moment{Point: pointOf(Head, s, last), State: s}, nil
 }
@@ -158,7 +160,7 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 	// Start from the latest round checkpoint at or before n.
 	for i := len(head.Rounds) - 1; i >= 0 && r.cache != nil; i-- {
 		if c := head.Rounds[i].Closed; c != 0 && c <= n {
-			if cs, cl := r.load(ctx, roundKey(head.Rounds[i].Number), n); cs.Events > 0 {
+			if cs, cl, _ := r.load(ctx, roundKey(head.Rounds[i].Number), n); cs.Events > 0 {
 				s, last = cs, cl
 				break
 			}
@@ -198,7 +200,7 @@ func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last tip) (ti
 		lastRec = rec
 		if c, ok := rec.Event.(domain.RoundClosed); ok && r.cache != nil {
 			if m, err := rec.Meta(); err == nil && !r.has(ctx, roundKey(c.Round)) {
-				r.save(ctx, roundKey(c.Round), s, tip{m.Time, m.Hash})
+				r.save(ctx, roundKey(c.Round), s, tip{m.Time, m.Hash}, 0)
 			}
 		}
 		if n >= 0 && s.Events >= n {
@@ -224,9 +226,13 @@ func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last tip) (ti
 // checkpoint is what the cache holds for one point of a negotiation.
 type checkpoint struct {
 	Events int
-	LastID uuid.UUID
-	Last   tip
-	State  []byte
+	// ClosedAt is the point of the closed part the state rests on, for
+	// the head (see save); 0 for a round, whose closed proposals are cut
+	// from the head's (see closedAt).
+	ClosedAt int
+	LastID   uuid.UUID
+	Last     tip
+	State    []byte
 }
 
 // encode writes the checkpoint as a small binary header (events, the last
@@ -234,6 +240,7 @@ type checkpoint struct {
 // decodes in place.
 func (cp checkpoint) encode() []byte {
 	b := binary.AppendUvarint(nil, uint64(cp.Events))
+	b = binary.AppendUvarint(b, uint64(cp.ClosedAt))
 	b = append(b, cp.LastID[:]...)
 	b = binary.AppendVarint(b, cp.Last.time.UnixNano())
 	b = binary.AppendUvarint(b, uint64(len(cp.Last.hash)))
@@ -244,10 +251,16 @@ func (cp checkpoint) encode() []byte {
 func decodeCheckpoint(b []byte) (checkpoint, bool) {
 	var cp checkpoint
 	n, w := binary.Uvarint(b)
-	if w <= 0 || n > 1<<40 || len(b) < w+16 {
+	if w <= 0 || n > 1<<40 {
 		return cp, false
 	}
 	cp.Events = int(n)
+	b = b[w:]
+	c, w := binary.Uvarint(b)
+	if w <= 0 || c > n || len(b) < w+16 {
+		return cp, false
+	}
+	cp.ClosedAt = int(c)
 	copy(cp.LastID[:], b[w:w+16])
 	b = b[w+16:]
 	t, tw := binary.Varint(b)
@@ -334,28 +347,33 @@ func (r *Reader) has(ctx context.Context, name string) bool {
 }
 
 // load returns the checkpointed state called name if there is a valid one
-// covering at most max events (max < 0: any), else an empty state.
-func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State, tip) {
+// covering at most max events (max < 0: any), else an empty state; and the
+// point of the closed part the state rests on (0: none of its own).
+func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State, tip, int) {
 	empty := &domain.State{}
 	if r.cache == nil {
-		return empty, tip{}
+		return empty, tip{}, 0
 	}
 	raw, err := r.cache.CacheGet(ctx, r.key(name))
 	if err != nil || raw == nil {
-		return empty, tip{}
+		return empty, tip{}, 0
 	}
 	cp, ok := decodeCheckpoint(raw)
 	if !ok || cp.Events < 1 || max >= 0 && cp.Events > max {
-		return empty, tip{}
+		return empty, tip{}, 0
 	}
 	// The checkpoint holds only if the log still has the event it ends at.
 	if id, ok := r.eventID(ctx, cp.Events); !ok || id != cp.LastID {
-		return empty, tip{}
+		return empty, tip{}, 0
 	}
-	// The closed proposals are read only if the command needs them.
+	// The closed proposals are read only if the command needs them: a
+	// round's are cut from the head's, the head's are a part of their own.
 	closed := func() ([]byte, error) { return r.closedAt(ctx, cp.Events) }
 	if name == "head" {
-		closedKey := r.closedKey(name, cp.Events)
+		closedKey := r.closedKey(cp.ClosedAt)
+		if live, _ := r.part(ctx, closedKey); cp.ClosedAt == 0 || !live {
+			return empty, tip{}, 0
+		}
 		closed = func() ([]byte, error) {
 			b, err := r.cache.CacheGet(ctx, closedKey)
 			if err == nil && b == nil {
@@ -367,25 +385,26 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 	s := &domain.State{}
 	err = s.UnmarshalParts(cp.State, closed)
 	if err != nil || s.Events != cp.Events || s.Treaty != r.treaty {
-		return empty, tip{}
+		return empty, tip{}, 0
 	}
-	return s, cp.Last
+	return s, cp.Last, cp.ClosedAt
+}
+
+// part reports whether the closed part key is in the cache, and whether
+// it has been replaced (see keepClosedParts), from its key alone.
+func (r *Reader) part(ctx context.Context, key string) (stored, replaced bool) {
+	keys, err := r.cache.CacheKeys(ctx, key)
+	return err == nil && slices.Contains(keys, key), slices.Contains(keys, key+".replaced")
 }
 
 // closedAt returns the closed part of the state after the first n events,
-// for a round's checkpoint, which keeps none of its own: cut from the head
-// checkpoint's when that one is of this log and covers n (see
-// domain.ClosedPartAt), else folded afresh.
+// for a round's checkpoint, which keeps none of its own: cut from the
+// head's when the head checkpoint covers n (see domain.State.ClosedPartAt),
+// else folded afresh.
 func (r *Reader) closedAt(ctx context.Context, n int) ([]byte, error) {
-	if raw, err := r.cache.CacheGet(ctx, r.key("head")); err == nil && raw != nil {
-		if cp, ok := decodeCheckpoint(raw); ok && cp.Events >= n {
-			if id, ok := r.eventID(ctx, cp.Events); ok && id == cp.LastID {
-				if closed, err := r.cache.CacheGet(ctx, r.closedKey("head", cp.Events)); err == nil && closed != nil {
-					if part, err := domain.ClosedPartAt(closed, n); err == nil {
-						return part, nil
-					}
-				}
-			}
+	if s, _, _ := r.load(ctx, "head", -1); s.Events >= n {
+		if part, err := s.ClosedPartAt(n); err == nil {
+			return part, nil
 		}
 	}
 	s := &domain.State{}
@@ -399,11 +418,11 @@ func (r *Reader) closedAt(ctx context.Context, n int) ([]byte, error) {
 	return closed, err
 }
 
-// closedKey names the part of a checkpoint that holds the closed proposals
-// of the state at events: a new name for every save, so that a reader
-// never pairs one save's present with another's closed proposals.
-func (r *Reader) closedKey(name string, events int) string {
-	return fmt.Sprintf("%s.closed.%d", r.key(name), events)
+// closedKey names the closed part of the head checkpoint saved at the
+// given point: a new name for every part, so that a reader never pairs a
+// present with closed proposals it does not rest on.
+func (r *Reader) closedKey(events int) string {
+	return fmt.Sprintf("%s.closed.%d", r.key("head"), events)
 }
 
 // keepClosedParts is how long a replaced closed part stays: a command that
@@ -421,39 +440,52 @@ const (
 )
 
 // save leaves a checkpoint of s; failing to is not an error (a read-only
-// store keeps none). Saving the head also records that this build uses the
-// store and clears the checkpoints of builds not seen for a while.
-func (r *Reader) save(ctx context.Context, name string, s *domain.State, last tip) {
+// store keeps none). closedAt is the point of the head's closed part that s
+// was restored from (0: none). Saving the head also records that this build
+// uses the store and clears the checkpoints of builds not seen for a while.
+func (r *Reader) save(ctx context.Context, name string, s *domain.State, last tip, closedAt int) {
 	if r.cache == nil || s.Events == 0 {
-		return
-	}
-	if name == "head" {
-		r.prune(ctx)
-	}
-	present, closed, err := s.MarshalParts()
-	if err != nil {
 		return
 	}
 	lastID, ok := r.eventID(ctx, s.Events)
 	if !ok {
 		return
 	}
-	cp := checkpoint{Events: s.Events, LastID: lastID, Last: last, State: present}.encode()
+	cp := checkpoint{Events: s.Events, LastID: lastID, Last: last}
 	if name != "head" {
 		// A round's checkpoint keeps no closed part: a copy of every
 		// closed proposal per round would outgrow the log itself. The
 		// head's serves (see closedAt).
-		_ = r.cache.CachePut(ctx, r.key(name), cp)
+		if cp.State, _ = s.MarshalPresentAlone(); cp.State != nil {
+			_ = r.cache.CachePut(ctx, r.key(name), cp.encode())
+		}
 		return
 	}
+	r.prune(ctx)
+	// Usually the present alone, carrying the proposals closed since the
+	// closed part it rests on, which stays: a few hundred kilobytes instead
+	// of every closed proposal again.
+	if closedAt > 0 {
+		present, ok, _ := s.MarshalPresent()
+		if stored, replaced := r.part(ctx, r.closedKey(closedAt)); ok && stored && !replaced {
+			cp.State, cp.ClosedAt = present, closedAt
+			_ = r.cache.CachePut(ctx, r.key(name), cp.encode())
+			return
+		}
+	}
+	present, closed, err := s.MarshalParts()
+	if err != nil {
+		return
+	}
+	cp.State, cp.ClosedAt = present, s.Events
 	// The closed part first: a present part is never saved before what it
 	// refers to. Then the parts replaced long enough ago go (see
 	// keepClosedParts); their time of replacement is kept beside them.
-	closedKey := r.closedKey(name, s.Events)
+	closedKey := r.closedKey(s.Events)
 	if r.cache.CachePut(ctx, closedKey, closed) != nil {
 		return
 	}
-	if r.cache.CachePut(ctx, r.key(name), cp) != nil {
+	if r.cache.CachePut(ctx, r.key(name), cp.encode()) != nil {
 		return
 	}
 	now := time.Now()
@@ -527,7 +559,7 @@ func (r *Reader) prune(ctx context.Context) {
 // round, it is that round's checkpoint too (see CheckpointRound).
 func (r *Reader) Checkpoint(ctx context.Context, m Moment) {
 	r.CheckpointRound(ctx, m)
-	r.save(ctx, "head", m.State, tip{m.Point.Time, m.Point.Hash})
+	r.save(ctx, "head", m.State, tip{m.Point.Time, m.Point.Hash}, 0)
 }
 
 // CheckpointRound leaves a checkpoint of m as the end of the round its last
@@ -544,7 +576,7 @@ func (r *Reader) CheckpointRound(ctx context.Context, m Moment) {
 	if last.Closed != s.Events || r.has(ctx, roundKey(last.Number)) {
 		return
 	}
-	r.save(ctx, roundKey(last.Number), s, tip{m.Point.Time, m.Point.Hash})
+	r.save(ctx, roundKey(last.Number), s, tip{m.Point.Time, m.Point.Hash}, 0)
 }
 
 // eventID returns the ID of event number n.
