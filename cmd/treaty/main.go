@@ -14,7 +14,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,6 +33,18 @@ const (
 )
 
 func main() {
+	// Most commands read a checkpoint, act and exit within tens of
+	// milliseconds: collecting garbage as often as a long-running program
+	// should costs them a tenth of their time (propose at a million
+	// events: 52 ms with GOGC=100, 47 with 400). A command still running
+	// after that is replaying history, and goes back to the default, which
+	// keeps its memory near the size of the state (verify at a million
+	// events: 93 MB, against 157 to 212 MB with 400). GOGC, when set,
+	// decides alone.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+		time.AfterFunc(250*time.Millisecond, func() { debug.SetGCPercent(100) })
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
