@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -168,6 +169,54 @@ func BenchmarkFreshPropose(b *testing.B) {
 		return []string{"--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i),
 			"--text", "A clause tabled by the benchmark."}
 	})
+}
+
+// BenchmarkFreshLogFirstLine: how soon `treaty log` as a fresh process
+// prints its first line (target 50 ms on 1,000,000 events); the process is
+// killed then, as `treaty log | head -1` would end it.
+func BenchmarkFreshLogFirstLine(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	for b.Loop() {
+		cmd := exec.Command(bin, "--store", store, "log")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || !strings.Contains(line, "TreatyOpened") {
+			b.Fatalf("first line %q: %v", line, err)
+		}
+		b.StopTimer()
+		cmd.Process.Kill()
+		cmd.Wait()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/first-line")
+}
+
+// BenchmarkFreshAcceptPrefix: a party accepting a proposal named by an
+// 8-character prefix, as drafters do, as a fresh process; each iteration
+// tables the proposal first (not measured).
+func BenchmarkFreshAcceptPrefix(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		cmd := exec.Command(bin, "--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("bench-accept-%d-%d", time.Now().UnixNano(), i),
+			"--text", "A clause to accept.")
+		cmd.Env = append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"))
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("propose: %v", err)
+		}
+		b.StartTimer()
+		runFresh(b, bin, "--store", store, "--as", "US", "accept", strings.TrimSpace(string(out))[:8])
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
 }
 
 // BenchmarkFreshVerify: `treaty verify`, a full replay without checkpoints
