@@ -314,10 +314,13 @@ func (c *closedSet) unmarshal(b []byte) error {
 // one without reading them all.
 type bloom []uint64
 
-// bloomBits per ID gives about one false "maybe" in a hundred thousand: a
-// "maybe" costs reading every closed proposal, and a command that folds a
-// thousand events past its checkpoint asks about hundreds of IDs.
-const bloomBits, bloomHashes = 24, 16
+// bloomBits per ID gives about one false "maybe" in two thousand (fewer
+// while the filter has room to spare): a "maybe" costs reading every closed
+// proposal, and a command asks about each proposal tabled in the hundred or
+// so events it folds past its checkpoint, so fewer than one command in a
+// hundred pays it. More bits would make every command read a larger
+// checkpoint: at a million events the filter is most of the head's.
+const bloomBits, bloomHashes = 16, 11
 
 func newBloom(n int) bloom {
 	// Room to grow: a state goes on closing proposals after its snapshot,

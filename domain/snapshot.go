@@ -10,7 +10,7 @@ import (
 
 // snapshotVersion changes whenever State or the meaning of a fold changes, so
 // that snapshots written by older code are ignored, never misread.
-const snapshotVersion = 8
+const snapshotVersion = 9
 
 // SnapshotVersion identifies the encoding of MarshalBinary and the fold that
 // produced it; callers that cache snapshots key them by it.
