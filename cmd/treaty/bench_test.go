@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +68,8 @@ var (
 // benchFixture builds the treaty binary and a store holding
 // `simulate --clauses 200 --rounds R --events N`, once per test binary run:
 // the benchmarks below run the binary as a fresh process against it, the
-// way users do.
+// way users do. store is a fresh copy of the simulated negotiation, so that
+// what one run's benchmarks append does not weigh on the next run's.
 func benchFixture(b *testing.B) (bin, store string, rounds int) {
 	b.Helper()
 	n := benchEvents(b, 100_000)
@@ -98,7 +100,9 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 		}
 		ready := filepath.Join(benchDir, "ready")
 		if _, err := os.Stat(ready); err == nil {
-			benchErr = read()
+			if benchErr = read(); benchErr == nil {
+				benchErr = workingCopy()
+			}
 			return
 		}
 		os.Remove(filepath.Join(benchDir, "bench.db"))
@@ -115,12 +119,41 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 		if benchErr = read(); benchErr != nil {
 			return
 		}
-		benchErr = os.WriteFile(ready, nil, 0o644)
+		if benchErr = os.WriteFile(ready, nil, 0o644); benchErr == nil {
+			benchErr = workingCopy()
+		}
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}
-	return benchBin, filepath.Join(benchDir, "bench.db"), rounds
+	return benchBin, filepath.Join(benchDir, "work.db"), rounds
+}
+
+// workingCopy copies the simulated negotiation, bench.db, to work.db, the
+// store the benchmarks use, and flushes the copy to disk: otherwise the
+// first fsync a benchmark measures would write the whole file.
+func workingCopy() error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(filepath.Join(benchDir, "work.db"+suffix))
+	}
+	src, err := os.Open(filepath.Join(benchDir, "bench.db"))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.Create(filepath.Join(benchDir, "work.db"))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // runFresh runs the binary once. (Its peak memory cannot be read from
@@ -243,14 +276,16 @@ func BenchmarkVersusGit(b *testing.B) {
 		b.Skip("git is not installed")
 	}
 	bin, store, rounds := benchFixture(b)
-	repo := filepath.Join(benchDir, "git")
-	if _, err := os.Stat(filepath.Join(repo, ".git")); err != nil {
-		os.RemoveAll(repo)
-		if out, err := exec.Command(gitPath, "init", "-q", "-b", "main", repo).CombinedOutput(); err != nil {
+	// The exported repository is kept between runs, and each run commits
+	// to a fresh clone of it, as the store is a fresh copy.
+	exported := filepath.Join(benchDir, "git")
+	if _, err := os.Stat(filepath.Join(exported, ".git")); err != nil {
+		os.RemoveAll(exported)
+		if out, err := exec.Command(gitPath, "init", "-q", "-b", "main", exported).CombinedOutput(); err != nil {
 			b.Fatalf("git init: %v\n%s", err, out)
 		}
-		export := exec.Command(bin, "--store", store, "export", "--format", "git-fast-import")
-		load := exec.Command(gitPath, "-C", repo, "fast-import", "--quiet")
+		export := exec.Command(bin, "--store", filepath.Join(benchDir, "bench.db"), "export", "--format", "git-fast-import")
+		load := exec.Command(gitPath, "-C", exported, "fast-import", "--quiet")
 		pipe, _ := export.StdoutPipe()
 		load.Stdin = pipe
 		if err := export.Start(); err != nil {
@@ -262,9 +297,13 @@ func BenchmarkVersusGit(b *testing.B) {
 		if err := export.Wait(); err != nil {
 			b.Fatal(err)
 		}
-		if out, err := exec.Command(gitPath, "-C", repo, "checkout", "-q", "main").CombinedOutput(); err != nil {
+		if out, err := exec.Command(gitPath, "-C", exported, "checkout", "-q", "main").CombinedOutput(); err != nil {
 			b.Fatalf("git checkout: %v\n%s", err, out)
 		}
+	}
+	repo := filepath.Join(b.TempDir(), "git")
+	if out, err := exec.Command(gitPath, "clone", "-q", "--local", exported, repo).CombinedOutput(); err != nil {
+		b.Fatalf("git clone: %v\n%s", err, out)
 	}
 	last := fmt.Sprintf("round:%d", rounds)
 	var treatyDiff, gitDiff, treatyPropose, gitCommit time.Duration
