@@ -341,9 +341,10 @@ func (r *Reader) key(name string) string {
 	return Stream(r.treaty) + "/checkpoint/" + fingerprint() + "/" + name
 }
 
+// has reports whether the checkpoint called name is in the cache.
 func (r *Reader) has(ctx context.Context, name string) bool {
-	v, err := r.cache.CacheGet(ctx, r.key(name))
-	return err == nil && v != nil
+	stored, _ := r.cached(ctx, r.key(name))
+	return stored
 }
 
 // load returns the checkpointed state called name if there is a valid one
@@ -371,7 +372,7 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 	closed := func() ([]byte, error) { return r.closedAt(ctx, cp.Events) }
 	if name == "head" {
 		closedKey := r.closedKey(cp.ClosedAt)
-		if live, _ := r.part(ctx, closedKey); cp.ClosedAt == 0 || !live {
+		if live, _ := r.cached(ctx, closedKey); cp.ClosedAt == 0 || !live {
 			return empty, tip{}, 0
 		}
 		closed = func() ([]byte, error) {
@@ -390,9 +391,10 @@ func (r *Reader) load(ctx context.Context, name string, max int) (*domain.State,
 	return s, cp.Last, cp.ClosedAt
 }
 
-// part reports whether the closed part key is in the cache, and whether
-// it has been replaced (see keepClosedParts), from its key alone.
-func (r *Reader) part(ctx context.Context, key string) (stored, replaced bool) {
+// cached reports whether key is in the cache, and whether it is a closed
+// part that has been replaced (see keepClosedParts), from the keys alone:
+// the values run to megabytes.
+func (r *Reader) cached(ctx context.Context, key string) (stored, replaced bool) {
 	keys, err := r.cache.CacheKeys(ctx, key)
 	return err == nil && slices.Contains(keys, key), slices.Contains(keys, key+".replaced")
 }
@@ -467,7 +469,7 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	// of every closed proposal again.
 	if closedAt > 0 {
 		present, ok, _ := s.MarshalPresent()
-		if stored, replaced := r.part(ctx, r.closedKey(closedAt)); ok && stored && !replaced {
+		if stored, replaced := r.cached(ctx, r.closedKey(closedAt)); ok && stored && !replaced {
 			cp.State, cp.ClosedAt = present, closedAt
 			_ = r.cache.CachePut(ctx, r.key(name), cp.encode())
 			return
