@@ -832,3 +832,63 @@ func TestHeadCheckpointsCarryRecentlyClosed(t *testing.T) {
 	}
 	same("after a full checkpoint")
 }
+
+// racingStore lets a test act between two cache writes of a Reader, as
+// another process could.
+type racingStore struct {
+	*memStore
+	afterPut func(key string)
+}
+
+func (s *racingStore) CachePut(ctx context.Context, key string, value []byte) error {
+	err := s.memStore.CachePut(ctx, key, value)
+	if s.afterPut != nil {
+		s.afterPut(key)
+	}
+	return err
+}
+
+// A present that another process saves just after a full checkpoint,
+// resting on the closed part that checkpoint replaced, keeps that part from
+// being deleted: the head still reads without a replay.
+func TestClosedPartInUseIsKept(t *testing.T) {
+	ss := fourRounds(t, true)
+	store := &racingStore{memStore: ss.store}
+	r := NewReader(store, "berlin", true)
+	r.every = 5
+	if _, err := r.Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+	headKey := r.key("head")
+	racer := slices.Clone(ss.store.cache[headKey])
+	cp, _ := decodeCheckpoint(racer)
+	part := r.closedKey(cp.ClosedAt)
+	// Replaced long ago, as far as this process can tell.
+	ss.store.cache[part+".replaced"] = binary.AppendVarint(nil, time.Now().Add(-time.Hour).Unix())
+	ss.openRound()
+	for i := range 3 {
+		ss.agree("c", fmt.Sprintf("Once more %d.", i))
+	}
+	store.afterPut = func(key string) {
+		if key == headKey {
+			store.afterPut = nil
+			ss.store.cache[headKey] = racer // the other process's save lands
+		}
+	}
+	if _, err := r.Head(ctx); err != nil { // a full checkpoint, then the racer
+		t.Fatal(err)
+	}
+	if _, ok := ss.store.cache[part]; !ok {
+		t.Fatal("the closed part the head rests on was deleted")
+	}
+	if _, ok := ss.store.cache[part+".replaced"]; ok {
+		t.Fatal("the closed part the head rests on is still marked replaced")
+	}
+	before := ss.store.fromStart
+	if m, err := NewReader(ss.store, "berlin", true).Head(ctx); err != nil || m.State.Events != ss.s.Events {
+		t.Fatalf("head: %v", err)
+	}
+	if ss.store.fromStart != before {
+		t.Fatal("the head was replayed from the first event")
+	}
+}

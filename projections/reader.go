@@ -490,6 +490,15 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	if r.cache.CachePut(ctx, r.key(name), cp.encode()) != nil {
 		return
 	}
+	// Another process may have saved since, a present resting on an older
+	// part (it checked the part before this save marked it): that part
+	// stays, and is no longer marked.
+	inUse := closedKey
+	if raw, err := r.cache.CacheGet(ctx, r.key(name)); err == nil {
+		if cp, ok := decodeCheckpoint(raw); ok {
+			inUse = r.closedKey(cp.ClosedAt)
+		}
+	}
 	now := time.Now()
 	keys, err := r.cache.CacheKeys(ctx, r.key(name)+".closed.")
 	if err != nil {
@@ -497,7 +506,9 @@ func (r *Reader) save(ctx context.Context, name string, s *domain.State, last ti
 	}
 	for _, k := range keys {
 		switch {
-		case k == closedKey:
+		case k == closedKey || k == inUse:
+		case k == inUse+".replaced":
+			_ = r.cache.CacheDelete(ctx, k)
 		case strings.HasSuffix(k, ".replaced"):
 			v, err := r.cache.CacheGet(ctx, k)
 			if t, n := binary.Varint(v); err == nil && (n <= 0 || now.Sub(time.Unix(t, 0)) > keepClosedParts) {
