@@ -11,9 +11,12 @@ var _ eventstore.Cache = (*Store)(nil)
 // CacheGet returns the value cached under key, or nil when there is none. The
 // cache table is not part of the log: Read never returns it.
 func (s *Store) CacheGet(ctx context.Context, key string) ([]byte, error) {
+	const op = "read cache"
 	var v []byte // stored and empty is not absent: never nil then
-	err := s.withRaw(ctx, "read cache", func(c *rawConn) (err error) {
-		v, err = c.cacheGet(key)
+	err := s.withRaw(ctx, op, func(c *rawConn) (err error) {
+		if v, err = c.cacheGet(key); err != nil {
+			err = s.wrap(op, err)
+		}
 		return err
 	})
 	return v, err
@@ -43,9 +46,12 @@ func (s *Store) CachePut(ctx context.Context, key string, value []byte) error {
 
 // CacheKeys lists the cached keys that start with prefix, in byte order.
 func (s *Store) CacheKeys(ctx context.Context, prefix string) ([]string, error) {
+	const op = "list cache"
 	var keys []string
-	err := s.withRaw(ctx, "list cache", func(c *rawConn) (err error) {
-		keys, err = c.cacheKeysWith(prefix)
+	err := s.withRaw(ctx, op, func(c *rawConn) (err error) {
+		if keys, err = c.cacheKeysWith(prefix); err != nil {
+			err = s.wrap(op, err)
+		}
 		return err
 	})
 	return keys, err

@@ -28,25 +28,9 @@ func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[
 // read yields the events and returns the error to yield last, if any; it
 // returns nil once yield has asked to stop.
 func (s *Store) read(ctx context.Context, stream string, from uint64, yield func(eventstore.RecordedEvent, error) bool) error {
-	op := "read " + stream
-	if err := s.checkOpen(op); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return s.wrap(op, err)
-	}
-	c, err := s.getRaw()
-	if err != nil {
-		return s.wrap(op, err)
-	}
-	err = c.read(ctx, s, stream, from, yield)
-	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) && ctx.Err() == nil && !s.closed.Load() {
-		// SQLite failed: start afresh rather than reuse the connection.
-		c.close()
-		return err
-	}
-	s.putRaw(c)
-	return s.ended(ctx, op, err)
+	return s.withRaw(ctx, "read "+stream, func(c *rawConn) error {
+		return c.read(ctx, s, stream, from, yield)
+	})
 }
 
 // typeNames shares one string per event type within a read: a stream
@@ -67,16 +51,19 @@ func (t typeNames) intern(b []byte) string {
 // Streams lists the streams whose names start with prefix, sorted by name
 // (byte order), each with its number of events, from one snapshot.
 func (s *Store) Streams(ctx context.Context, prefix string) ([]eventstore.StreamInfo, error) {
+	const op = "list streams"
 	var out []eventstore.StreamInfo
-	err := s.withRaw(ctx, "list streams", func(c *rawConn) (err error) {
-		out, err = c.streamsWith(prefix)
+	err := s.withRaw(ctx, op, func(c *rawConn) (err error) {
+		if out, err = c.streamsWith(prefix); err != nil {
+			err = s.wrap(op, err)
+		}
 		return err
 	})
 	return out, err
 }
 
 // withRaw runs f on an idle read connection (see rawConn), for the
-// operation op, which names it in errors.
+// operation op, which names it in errors; f wraps the errors it returns.
 func (s *Store) withRaw(ctx context.Context, op string, f func(c *rawConn) error) error {
 	if err := s.checkOpen(op); err != nil {
 		return err
@@ -88,13 +75,14 @@ func (s *Store) withRaw(ctx context.Context, op string, f func(c *rawConn) error
 	if err != nil {
 		return s.wrap(op, err)
 	}
-	if err := f(c); err != nil {
+	err = f(c)
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) && ctx.Err() == nil && !s.closed.Load() {
 		// SQLite failed: start afresh rather than reuse the connection.
 		c.close()
-		return s.wrap(op, err)
+		return err
 	}
 	s.putRaw(c)
-	return nil
+	return s.ended(ctx, op, err)
 }
 
 // prefixEnd returns the least string greater than every string starting with
