@@ -387,28 +387,11 @@ func (s *Store) locate(ctx context.Context, stream string, id uuid.UUID, revs []
 			continue
 		}
 		tried[rev] = true
-		var found bool
-		err := s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
-			rs, err := c.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(rev)}, 1)
-			if err != nil {
-				return err
-			}
-			defer rs.Close()
-			re, err := rs.Recv()
-			switch {
-			case notFound(err), errors.Is(err, io.EOF):
-				return nil
-			case err != nil:
-				return err
-			}
-			rec := re.OriginalEvent()
-			found = rec != nil && rec.StreamID == stream && rec.EventNumber == rev && rec.EventID == id
-			return nil
-		})
+		rec, ok, err := s.readOne(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(rev)})
 		if err != nil {
 			return 0, false, err
 		}
-		if found {
+		if ok && rec != nil && rec.StreamID == stream && rec.EventNumber == rev && rec.EventID == id {
 			return rev, true, nil
 		}
 	}

@@ -29,9 +29,22 @@ const maxCount = math.MaxInt64
 // head returns the number of events in stream: its last revision plus one,
 // from a backwards read of one event, or 0 when the stream does not exist.
 func (s *Store) head(ctx context.Context, stream string) (uint64, error) {
-	var n uint64
-	err := s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
-		rs, err := c.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	rec, ok, err := s.readOne(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}})
+	switch {
+	case err != nil || !ok:
+		return 0, err
+	case rec == nil || rec.StreamID != stream:
+		return 0, badRead(stream)
+	}
+	return rec.EventNumber + 1, nil
+}
+
+// readOne reads the one event of stream that opts point at. ok is false
+// when the stream does not exist or has no event there; rec may be nil
+// when the server answered without one.
+func (s *Store) readOne(ctx context.Context, stream string, opts esdb.ReadStreamOptions) (rec *esdb.RecordedEvent, ok bool, err error) {
+	err = s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
+		rs, err := c.ReadStream(ctx, stream, opts, 1)
 		if err != nil {
 			return err
 		}
@@ -39,18 +52,15 @@ func (s *Store) head(ctx context.Context, stream string) (uint64, error) {
 		re, err := rs.Recv()
 		switch {
 		case notFound(err), errors.Is(err, io.EOF):
+			rec, ok = nil, false
 			return nil
 		case err != nil:
 			return err
 		}
-		rec := re.OriginalEvent()
-		if rec == nil || rec.StreamID != stream {
-			return badRead(stream)
-		}
-		n = rec.EventNumber + 1
+		rec, ok = re.OriginalEvent(), true
 		return nil
 	})
-	return n, err
+	return rec, ok, err
 }
 
 func badRead(stream string) error {
