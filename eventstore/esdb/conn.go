@@ -80,6 +80,25 @@ type call struct {
 	once  sync.Once
 }
 
+// longCall begins a call that may outlast the timeout (a read or a
+// subscription, each event of which the timeout bounds instead): it returns
+// the context the call runs in, which ends with ctx or the store's life,
+// the call, and release, which cancels that context. Only beginning is
+// bounded by the timeout.
+func (s *Store) longCall(ctx context.Context) (context.Context, *call, func(), error) {
+	rctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.life, cancel)
+	release := func() { stop(); cancel() }
+	bctx, bcancel := context.WithTimeout(rctx, s.timeout)
+	cl, err := s.begin(bctx)
+	bcancel()
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return rctx, cl, release, nil
+}
+
 // begin starts a call: it returns the store's client, connecting a new one
 // if there is none, and waits (within ctx) while another call connects it.
 // The caller must call end when it no longer uses the client, from

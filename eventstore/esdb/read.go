@@ -114,16 +114,11 @@ func (s *Store) read(ctx context.Context, stream string, from uint64, yield func
 		}
 		return nil
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(s.life, cancel)
-	defer stop()
-	bctx, bcancel := context.WithTimeout(rctx, s.timeout)
-	cl, err := s.begin(bctx)
-	bcancel()
+	rctx, cl, release, err := s.longCall(ctx)
 	if err != nil {
 		return s.explain(ctx, op, err)
 	}
+	defer release()
 
 	// The client's read runs on a goroutine of its own: opening it may
 	// block without a context (see Store.do), and its Recv may block

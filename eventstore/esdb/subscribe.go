@@ -109,16 +109,11 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 			return fmt.Errorf("%s: %s: %w", op, s.uri, eventstore.ErrClosed)
 		}
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(s.life, cancel)
-	defer stop()
-	bctx, bcancel := context.WithTimeout(rctx, s.timeout)
-	cl, err := s.begin(bctx)
-	bcancel()
+	rctx, cl, release, err := s.longCall(ctx)
 	if err != nil {
 		return s.subEnded(ctx, op, err)
 	}
+	defer release()
 
 	items := make(chan subItem, readAhead)
 	go subscribePump(rctx, cl, stream, from, items)
