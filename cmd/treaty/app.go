@@ -303,6 +303,17 @@ func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 	return projections.NewReader(store, id, !a.noCache), nil
 }
 
+// head opens the store and returns a reader of the chosen negotiation and
+// the negotiation now.
+func (a *app) head(ctx context.Context) (*projections.Reader, projections.Moment, error) {
+	r, err := a.reader(ctx)
+	if err != nil {
+		return nil, projections.Moment{}, err
+	}
+	m, err := r.Head(ctx)
+	return r, m, err
+}
+
 // outcome is what a write command did.
 type outcome struct {
 	events []domain.Event
@@ -324,11 +335,7 @@ const maxAttempts = 50
 // appended when the command is refused. head is the hash of the log's last
 // event, for commands that record it.
 func (a *app) act(ctx context.Context, command func(s *domain.State, head string) (domain.Command, error)) (outcome, error) {
-	r, err := a.reader(ctx)
-	if err != nil {
-		return outcome{}, err
-	}
-	m, err := r.Head(ctx)
+	r, m, err := a.head(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -470,11 +477,7 @@ func (a *app) completeTreaties(cmd *cobra.Command, args []string, toComplete str
 // headForCompletion loads the negotiation for shell completion, quietly.
 func (a *app) headForCompletion(cmd *cobra.Command) *domain.State {
 	_ = a.setup(cmd)
-	r, err := a.reader(cmd.Context())
-	if err != nil {
-		return nil
-	}
-	m, err := r.Head(cmd.Context())
+	_, m, err := a.head(cmd.Context())
 	if err != nil {
 		return nil
 	}

@@ -62,11 +62,7 @@ appends nothing and shows it again, with whatever you have added since.`,
 }
 
 func (a *app) showDemo(ctx context.Context) error {
-	r, err := a.reader(ctx)
-	if err != nil {
-		return err
-	}
-	head, err := r.Head(ctx)
+	r, head, err := a.head(ctx)
 	if err != nil {
 		return err
 	}

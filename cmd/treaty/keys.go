@@ -228,11 +228,7 @@ directory), readable by their owner only.`,
 		Example: "  treaty keys list --format json",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.reader(cmd.Context())
-			if err != nil {
-				return err
-			}
-			m, err := r.Head(cmd.Context())
+			r, m, err := a.head(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -30,11 +30,7 @@ times a second.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			r, err := a.reader(ctx)
-			if err != nil {
-				return err
-			}
-			head, err := r.Head(ctx)
+			r, head, err := a.head(ctx)
 			if err != nil {
 				return err
 			}
