@@ -12,14 +12,20 @@ import (
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
 
-// benchStore opens the store named by TREATY_BENCH_STORE (a negotiation
-// written by `treaty simulate`), or skips: these benchmarks measure real
-// sizes, which take a while to write.
-func benchStore(b *testing.B) (eventstore.Store, string) {
+// benchStorePath names the store TREATY_BENCH_STORE (a negotiation written
+// by `treaty simulate`), or skips: these benchmarks measure real sizes,
+// which take a while to write.
+func benchStorePath(b *testing.B) string {
 	path := os.Getenv("TREATY_BENCH_STORE")
 	if path == "" {
 		b.Skip("set TREATY_BENCH_STORE to a store written by `treaty simulate`")
 	}
+	return path
+}
+
+// benchStore opens the store benchStorePath names.
+func benchStore(b *testing.B) (eventstore.Store, string) {
+	path := benchStorePath(b)
 	s, err := eventstore.Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
@@ -95,10 +101,7 @@ func BenchmarkSnapshot(b *testing.B) {
 // BenchmarkHeadCheckpoint opens the store and reads the negotiation now from
 // its checkpoint, as every command does first.
 func BenchmarkHeadCheckpoint(b *testing.B) {
-	path := os.Getenv("TREATY_BENCH_STORE")
-	if path == "" {
-		b.Skip("set TREATY_BENCH_STORE to a store written by `treaty simulate`")
-	}
+	path := benchStorePath(b)
 	for b.Loop() {
 		s, err := eventstore.Open(context.Background(), path)
 		if err != nil {
@@ -114,10 +117,7 @@ func BenchmarkHeadCheckpoint(b *testing.B) {
 // BenchmarkRedlinesRounds opens the store and redlines round 1 against the
 // last round, as `treaty diff --from round:1 --to round:N` does.
 func BenchmarkRedlinesRounds(b *testing.B) {
-	path := os.Getenv("TREATY_BENCH_STORE")
-	if path == "" {
-		b.Skip("set TREATY_BENCH_STORE to a store written by `treaty simulate`")
-	}
+	path := benchStorePath(b)
 	for b.Loop() {
 		s, err := eventstore.Open(context.Background(), path)
 		if err != nil {
