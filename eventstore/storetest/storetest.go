@@ -1097,6 +1097,44 @@ func testSubscribeNewStream(t *testing.T, s eventstore.Store, p string) {
 	f2.expect(t, 2, es[2:])
 }
 
+// subResult is what a subscription followed on a goroutine yielded.
+type subResult struct {
+	n    int
+	errs []error
+}
+
+// followWaiting follows stream from revision from on a goroutine, waits
+// until the subscription has yielded want events and then a while more, so
+// that it waits for the next; the channel brings what it yielded once it
+// ends.
+func followWaiting(t *testing.T, ctx context.Context, sub eventstore.Subscriber, stream string, from uint64, want int) <-chan subResult {
+	t.Helper()
+	live := make(chan struct{})
+	ended := make(chan subResult, 1)
+	go func() {
+		var r subResult
+		for _, err := range sub.Subscribe(ctx, stream, from) {
+			if err != nil {
+				r.errs = append(r.errs, err)
+				continue
+			}
+			if r.n++; r.n == want {
+				close(live)
+			}
+		}
+		ended <- r
+	}()
+	select {
+	case <-live:
+	case r := <-ended:
+		t.Fatalf("the subscription ended after %d events with errors %v", r.n, r.errs)
+	case <-time.After(subWait):
+		t.Fatalf("the subscription yielded no %d events within %s", want, subWait)
+	}
+	time.Sleep(quietFor) // let it wait
+	return ended
+}
+
 // testSubscribeCancel: a subscription ends without an error once its
 // context is done: before it starts, while it waits for events, and while
 // it yields the events stored; it yields nothing after.
@@ -1115,33 +1153,7 @@ func testSubscribeCancel(t *testing.T, s eventstore.Store, p string) {
 	// While it waits.
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	live := make(chan struct{})
-	type result struct {
-		n    int
-		errs []error
-	}
-	ended := make(chan result, 1)
-	go func() {
-		var r result
-		for _, err := range sub.Subscribe(ctx, stream, 30) {
-			if err != nil {
-				r.errs = append(r.errs, err)
-				continue
-			}
-			if r.n++; r.n == 10 {
-				close(live)
-			}
-		}
-		ended <- r
-	}()
-	select {
-	case <-live:
-	case r := <-ended:
-		t.Fatalf("the subscription ended after %d events with errors %v", r.n, r.errs)
-	case <-time.After(subWait):
-		t.Fatalf("the subscription yielded no 10 events within %s", subWait)
-	}
-	time.Sleep(quietFor) // let it wait
+	ended := followWaiting(t, ctx, sub, stream, 30, 10)
 	cancel()
 	start := time.Now()
 	select {
@@ -1240,33 +1252,7 @@ func testSubscribeClose(t *testing.T, s eventstore.Store, p string) {
 	sub := subscriber(t, s)
 	stream := p + "sub-close"
 	mustAppend(t, s, stream, eventstore.NoStream(), events("Tested", 2)...)
-	live := make(chan struct{})
-	type result struct {
-		n    int
-		errs []error
-	}
-	ended := make(chan result, 1)
-	go func() {
-		var r result
-		for _, err := range sub.Subscribe(context.Background(), stream, 0) {
-			if err != nil {
-				r.errs = append(r.errs, err)
-				continue
-			}
-			if r.n++; r.n == 2 {
-				close(live)
-			}
-		}
-		ended <- r
-	}()
-	select {
-	case <-live:
-	case r := <-ended:
-		t.Fatalf("the subscription ended after %d events with errors %v", r.n, r.errs)
-	case <-time.After(subWait):
-		t.Fatalf("the subscription yielded no 2 events within %s", subWait)
-	}
-	time.Sleep(quietFor) // let it wait
+	ended := followWaiting(t, context.Background(), sub, stream, 0, 2)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
