@@ -2,7 +2,6 @@ package esdb
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
 
 // The benchmarks run against the protocol double in this process: they
@@ -18,45 +18,12 @@ import (
 // disk. Their names and payloads match eventstore/sqlite's, so that the
 // figures compare.
 
-// Payloads the size of a typical treaty event: about 300 bytes of data and
-// 150 of metadata.
-var (
-	benchData = []byte(`{"proposal":"p-0001","clause":"c-12","text":"` + strings.Repeat("Статья 4. The Parties shall cooperate in good faith. ", 4)[:200] + `","round":3,"supersedes":null}`)
-	benchMeta = []byte(`{"party":"Republic of Examplia","author":"delegate-7","round":3,"time":"2025-11-26T14:57:00Z","schema":1,"client":"treaty/1.0"}`)
-)
-
-func benchEvents(n int) []eventstore.EventData {
-	es := make([]eventstore.EventData, n)
-	for i := range es {
-		es[i] = eventstore.EventData{ID: uuid.New(), Type: "ClauseProposed", Data: benchData, Metadata: benchMeta}
-	}
-	return es
-}
-
-// benchAppend appends b.N batches of batch events to one stream, each with
-// the exact expected revision, and reports events/s.
+// benchAppend appends b.N batches of batch events to one stream (see
+// storetest.BenchAppend).
 func benchAppend(b *testing.B, batch int) {
 	srv := esdbtest.Start(b)
 	s := openStore(b, srv.URI(), eventstore.Config{Timeout: time.Minute})
-	ctx := context.Background()
-	batches := make([][]eventstore.EventData, b.N)
-	for i := range batches {
-		batches[i] = benchEvents(batch)
-	}
-	b.SetBytes(int64(batch * (len(benchData) + len(benchMeta))))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		exp := eventstore.NoStream()
-		if i > 0 {
-			exp = eventstore.Exact(uint64(i*batch - 1))
-		}
-		if _, err := s.Append(ctx, "treaty-bench", exp, batches[i]...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+	storetest.BenchAppend(b, s, batch, nil)
 }
 
 // BenchmarkAppendSingle appends one event per call: a read of the stream's
@@ -75,7 +42,7 @@ func BenchmarkReadAll(b *testing.B) {
 	srv := esdbtest.Start(b)
 	fillBench(b, srv.URI(), total)
 	s := openStore(b, srv.URI(), eventstore.Config{Timeout: time.Minute})
-	b.SetBytes(int64(total * (len(benchData) + len(benchMeta))))
+	b.SetBytes(storetest.BenchBytes(total))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -113,7 +80,7 @@ func fillBench(b *testing.B, uri string, total int) {
 	batch := make([]esdb.EventData, 1000)
 	for i := 0; i < total; i += len(batch) {
 		for j := range batch {
-			batch[j] = esdb.EventData{EventID: uuid.New(), EventType: "ClauseProposed", ContentType: esdb.ContentTypeJson, Data: benchData, Metadata: benchMeta}
+			batch[j] = esdb.EventData{EventID: uuid.New(), EventType: "ClauseProposed", ContentType: esdb.ContentTypeJson, Data: storetest.BenchData, Metadata: storetest.BenchMeta}
 		}
 		if _, err := c.AppendToStream(context.Background(), "treaty-bench", esdb.AppendToStreamOptions{}, batch...); err != nil {
 			b.Fatal(err)

@@ -3,28 +3,13 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
-
-// Payloads the size of a typical treaty event: about 300 bytes of data and
-// 150 of metadata.
-var (
-	benchData = []byte(`{"proposal":"p-0001","clause":"c-12","text":"` + strings.Repeat("Статья 4. The Parties shall cooperate in good faith. ", 4)[:200] + `","round":3,"supersedes":null}`)
-	benchMeta = []byte(`{"party":"Republic of Examplia","author":"delegate-7","round":3,"time":"2025-11-26T14:57:00Z","schema":1,"client":"treaty/1.0"}`)
-)
-
-func benchEvents(n int) []eventstore.EventData {
-	es := make([]eventstore.EventData, n)
-	for i := range es {
-		es[i] = eventstore.EventData{ID: uuid.New(), Type: "ClauseProposed", Data: benchData, Metadata: benchMeta}
-	}
-	return es
-}
 
 func benchStore(b *testing.B) *Store {
 	b.Helper()
@@ -51,33 +36,7 @@ func benchAppend(b *testing.B, batch int) {
 		{"random-v4", uuid.New},
 		{"ordered-v7", func() uuid.UUID { return uuid.Must(uuid.NewV7()) }},
 	} {
-		b.Run(ids.name, func(b *testing.B) {
-			s := benchStore(b)
-			ctx := context.Background()
-			// IDs are made before the clock starts: the store's cost is
-			// wanted.
-			batches := make([][]eventstore.EventData, b.N)
-			for i := range batches {
-				batches[i] = benchEvents(batch)
-				for j := range batches[i] {
-					batches[i][j].ID = ids.new()
-				}
-			}
-			b.SetBytes(int64(batch * (len(benchData) + len(benchMeta))))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				exp := eventstore.NoStream()
-				if i > 0 {
-					exp = eventstore.Exact(uint64(i*batch - 1))
-				}
-				if _, err := s.Append(ctx, "treaty-bench", exp, batches[i]...); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
-		})
+		b.Run(ids.name, func(b *testing.B) { storetest.BenchAppend(b, benchStore(b), batch, ids.new) })
 	}
 }
 
@@ -95,7 +54,7 @@ func BenchmarkAppendBatch1000(b *testing.B) { benchAppend(b, 1000) }
 func fillBench(b *testing.B, total int) *Store {
 	s := benchStore(b)
 	for i := 0; i < total; i += 1000 {
-		if _, err := s.Append(context.Background(), "treaty-bench", eventstore.Any(), benchEvents(1000)...); err != nil {
+		if _, err := s.Append(context.Background(), "treaty-bench", eventstore.Any(), storetest.BenchEvents(1000)...); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -124,7 +83,7 @@ func readBench(b *testing.B, s *Store, total int) {
 func BenchmarkReadAll(b *testing.B) {
 	const total = 100_000
 	s := fillBench(b, total)
-	b.SetBytes(int64(total * (len(benchData) + len(benchMeta))))
+	b.SetBytes(storetest.BenchBytes(total))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
@@ -142,7 +101,7 @@ func BenchmarkReadAllCold(b *testing.B) {
 	fill := fillBench(b, total)
 	fill.Close() // checkpoints the WAL into the file, as a finished command would
 	path := fill.Path()
-	b.SetBytes(int64(total * (len(benchData) + len(benchMeta))))
+	b.SetBytes(storetest.BenchBytes(total))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -1,0 +1,62 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// Every backend's benchmarks write the same payloads, the size of a typical
+// treaty event (about 300 bytes of data and 150 of metadata), so that their
+// figures compare.
+var (
+	BenchData = []byte(`{"proposal":"p-0001","clause":"c-12","text":"` + strings.Repeat("Статья 4. The Parties shall cooperate in good faith. ", 4)[:200] + `","round":3,"supersedes":null}`)
+	BenchMeta = []byte(`{"party":"Republic of Examplia","author":"delegate-7","round":3,"time":"2025-11-26T14:57:00Z","schema":1,"client":"treaty/1.0"}`)
+)
+
+// BenchBytes is the size of n benchmark events.
+func BenchBytes(n int) int64 { return int64(n * (len(BenchData) + len(BenchMeta))) }
+
+// BenchEvents returns n events with the benchmark payloads and random IDs.
+func BenchEvents(n int) []eventstore.EventData {
+	es := make([]eventstore.EventData, n)
+	for i := range es {
+		es[i] = eventstore.EventData{ID: uuid.New(), Type: "ClauseProposed", Data: BenchData, Metadata: BenchMeta}
+	}
+	return es
+}
+
+// BenchAppend appends b.N batches of batch events to one stream of s, each
+// with the exact expected revision, and reports events/s. The events, with
+// IDs from newID (nil: random), are made before the clock starts: the
+// store's cost is wanted.
+func BenchAppend(b *testing.B, s eventstore.Store, batch int, newID func() uuid.UUID) {
+	ctx := context.Background()
+	batches := make([][]eventstore.EventData, b.N)
+	for i := range batches {
+		batches[i] = BenchEvents(batch)
+		for j := range batches[i] {
+			if newID != nil {
+				batches[i][j].ID = newID()
+			}
+		}
+	}
+	b.SetBytes(BenchBytes(batch))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		exp := eventstore.NoStream()
+		if i > 0 {
+			exp = eventstore.Exact(uint64(i*batch - 1))
+		}
+		if _, err := s.Append(ctx, "treaty-bench", exp, batches[i]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+}
