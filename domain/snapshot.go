@@ -51,8 +51,8 @@ func (s *State) UnmarshalBinary(data []byte) error {
 // and the table of closed proposals, which makes up most of a long
 // negotiation's bytes and which UnmarshalParts reads only when it is needed.
 func (s *State) MarshalParts() (present, closed []byte, err error) {
-	if s.pending != "" {
-		return nil, nil, errors.New("domain: state awaits the adoption of " + s.pending + "; snapshot it after the adoption")
+	if err := s.snapshotable(); err != nil {
+		return nil, nil, err
 	}
 	closed = s.closed.marshal(nil)
 	if s.closed.err != nil {
@@ -69,6 +69,15 @@ func (s *State) MarshalParts() (present, closed []byte, err error) {
 	return e.b, closed, nil
 }
 
+// snapshotable refuses a state in the middle of a command (a unanimity
+// completed but not yet adopted): it is never a state worth keeping.
+func (s *State) snapshotable() error {
+	if s.pending != "" {
+		return errors.New("domain: state awaits the adoption of " + s.pending + "; snapshot it after the adoption")
+	}
+	return nil
+}
+
 // maxCarried bounds the proposals closed since its closed part that a
 // present part carries (see MarshalPresent): a hundred kilobytes or so.
 const maxCarried = 2048
@@ -82,8 +91,8 @@ const maxCarried = 2048
 // MarshalParts must write both parts.
 func (s *State) MarshalPresent() (present []byte, ok bool, err error) {
 	c := &s.closed
-	if s.pending != "" {
-		return nil, false, errors.New("domain: state awaits the adoption of " + s.pending + "; snapshot it after the adoption")
+	if err := s.snapshotable(); err != nil {
+		return nil, false, err
 	}
 	if !c.stored || c.err != nil || len(c.recent) > maxCarried {
 		return nil, false, c.err
@@ -116,8 +125,8 @@ func (s *State) MarshalPresent() (present []byte, ok bool, err error) {
 // (see ClosedPartAt).
 func (s *State) MarshalPresentAlone() ([]byte, error) {
 	c := &s.closed
-	if s.pending != "" {
-		return nil, errors.New("domain: state awaits the adoption of " + s.pending + "; snapshot it after the adoption")
+	if err := s.snapshotable(); err != nil {
+		return nil, err
 	}
 	filter := c.filter
 	if n := c.len(); len(filter)*64 < bloomBits*n {
