@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // Diff is the redline of a negotiation's agreed text between two moments.
@@ -39,9 +40,9 @@ type ClauseChange struct {
 	Before string `json:"before"`
 	After  string `json:"after"`
 	// Ops is the word-level redline from Before to After.
-	Ops           []Op   `json:"ops"`
-	HeadingBefore string `json:"heading_before"`
-	HeadingAfter  string `json:"heading_after"`
+	Ops           []redline.Op `json:"ops"`
+	HeadingBefore string       `json:"heading_before"`
+	HeadingAfter  string       `json:"heading_after"`
 	// NumberBefore and NumberAfter are the clause's numbers in the agreed
 	// text at each end (0: not there).
 	NumberBefore int  `json:"number_before"`
@@ -193,8 +194,8 @@ func redlineAll(changes []ClauseChange) {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(changes); i = int(next.Add(1) - 1) {
 				ch := &changes[i]
-				if ch.Ops = Redline(ch.Before, ch.After); ch.Ops == nil {
-					ch.Ops = []Op{}
+				if ch.Ops = redline.Words(ch.Before, ch.After); ch.Ops == nil {
+					ch.Ops = []redline.Op{}
 				}
 			}
 		}()

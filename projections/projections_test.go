@@ -17,6 +17,7 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 var ctx = context.Background()
@@ -228,7 +229,7 @@ func TestDiff(t *testing.T) {
 	var got []row
 	for _, c := range d.Clauses {
 		got = append(got, row{c.ID, c.Change, c.Moved, c.NumberBefore, c.NumberAfter, c.HeadingBefore, c.HeadingAfter, c.Before, c.After})
-		before, after := Rebuild(c.Ops)
+		before, after := redline.Rebuild(c.Ops)
 		if before != c.Before || after != c.After {
 			t.Errorf("%s: ops rebuild %q → %q, want %q → %q", c.ID, before, after, c.Before, c.After)
 		}
@@ -243,7 +244,7 @@ func TestDiff(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("clauses:\n got %+v\nwant %+v", got, want)
 	}
-	if ops := d.Clauses[1].Ops; len(ops) != 3 || ops[1] != (Op{Kind: OpInsert, Text: " promptly"}) {
+	if ops := d.Clauses[1].Ops; len(ops) != 3 || ops[1] != (redline.Op{Kind: redline.Insert, Text: " promptly"}) {
 		t.Fatalf("word ops of a: %+v", ops)
 	}
 	if len(d.Proposals.Tabled) != 7 || len(d.Proposals.Adopted) != 5 || !reflect.DeepEqual(d.Proposals.Withdrawn, []string{gone}) ||

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // ProposalSummary is where one proposal stands.
@@ -93,7 +94,7 @@ type ProposalDetail struct {
 	// Base is the clause's text at the revision the proposal amends.
 	Base string `json:"base"`
 	// Ops is the redline from Base to the proposed text.
-	Ops []Op `json:"ops"`
+	Ops []redline.Op `json:"ops"`
 	// Current is the clause's agreed text now.
 	Current         string `json:"current"`
 	CurrentRevision int    `json:"current_revision"`
@@ -141,9 +142,9 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 	if c := before.State.Clauses[p.Clause]; c != nil && c.Agreed() {
 		d.Base = c.Text
 	}
-	d.Ops = Redline(d.Base, p.Text)
+	d.Ops = redline.Words(d.Base, p.Text)
 	if d.Ops == nil {
-		d.Ops = []Op{}
+		d.Ops = []redline.Op{}
 	}
 	return d, nil
 }

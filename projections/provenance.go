@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // BlameRun is a run of a clause's agreed text with the adoption that put it
@@ -84,15 +85,15 @@ func attribute(old []BlameRun, before, after string, by adoption) []BlameRun {
 		}
 		return out
 	}
-	for _, op := range Redline(before, after) {
+	for _, op := range redline.Words(before, after) {
 		switch op.Kind {
-		case OpEqual:
+		case redline.Equal:
 			for _, r := range take(len(op.Text)) {
 				add(r)
 			}
-		case OpDelete:
+		case redline.Delete:
 			take(len(op.Text))
-		case OpInsert:
+		case redline.Insert:
 			add(BlameRun{Text: op.Text, Proposal: by.proposal, Party: by.party, Round: by.round, Event: by.event, Time: by.time})
 		}
 	}
@@ -214,12 +215,12 @@ type Revision struct {
 	Text     string `json:"text"`
 	Deleted  bool   `json:"deleted"`
 	// Ops is the redline from the previous revision's text.
-	Ops      []Op      `json:"ops"`
-	Proposal string    `json:"proposal"`
-	Party    string    `json:"party"`
-	Event    int       `json:"event"`
-	Round    int       `json:"round"`
-	Time     time.Time `json:"time"`
+	Ops      []redline.Op `json:"ops"`
+	Proposal string       `json:"proposal"`
+	Party    string       `json:"party"`
+	Event    int          `json:"event"`
+	Round    int          `json:"round"`
+	Time     time.Time    `json:"time"`
 }
 
 // ClauseHistory is every revision of one clause and every proposal made on
@@ -297,9 +298,9 @@ func (r *Reader) ClauseHistory(ctx context.Context, clause string) (ClauseHistor
 			default:
 				rev.Text = p.Text
 			}
-			rev.Ops = Redline(before, rev.Text)
+			rev.Ops = redline.Words(before, rev.Text)
 			if rev.Ops == nil {
-				rev.Ops = []Op{}
+				rev.Ops = []redline.Op{}
 			}
 			h.Revisions = append(h.Revisions, rev)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 func TestBlame(t *testing.T) {
@@ -95,7 +96,7 @@ func TestClauseHistory(t *testing.T) {
 		h.Revisions[0].Heading != "Alpha" || h.Revisions[1].Heading != "Alpha" {
 		t.Fatalf("revisions %+v", h.Revisions)
 	}
-	if b, a := Rebuild(h.Revisions[1].Ops); b != "A." || a != "A, amended." {
+	if b, a := redline.Rebuild(h.Revisions[1].Ops); b != "A." || a != "A, amended." {
 		t.Fatalf("redline of revision 2: %q → %q", b, a)
 	}
 	fates := map[string]string{}

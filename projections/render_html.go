@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // The HTML views are single self-contained files: no script, no external
@@ -21,7 +22,7 @@ var pages = sync.OnceValue(func() *template.Template {
 		"parties": partyList,
 		"short":   domain.Short,
 		"ops":     opsHTML,
-		"redline": func(a, b string) template.HTML { return opsHTML(Redline(a, b)) },
+		"redline": func(a, b string) template.HTML { return opsHTML(redline.Words(a, b)) },
 		"join":    strings.Join,
 		"heading": clauseHeading,
 		"change":  changeLabel,
@@ -132,7 +133,7 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 })
 
 // opsHTML renders a redline with <ins> and <del>, every piece of text escaped.
-func opsHTML(ops []Op) template.HTML {
+func opsHTML(ops []redline.Op) template.HTML {
 	return template.HTML(tagged(template.HTMLEscapeString).render(ops))
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // mdEscaper keeps negotiated text literal in Markdown: nothing a party writes
@@ -92,7 +93,7 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 
 // opsMarkdown renders a redline with <del> and <ins>, which Markdown renderers
 // pass through.
-func opsMarkdown(ops []Op) string { return tagged(md).render(ops) }
+func opsMarkdown(ops []redline.Op) string { return tagged(md).render(ops) }
 
 // WriteDiffMarkdown writes the redline as Markdown.
 func WriteDiffMarkdown(w io.Writer, d Diff) error {
@@ -113,7 +114,7 @@ func WriteDiffMarkdown(w io.Writer, d Diff) error {
 		what := changeLabel(c)
 		fmt.Fprintf(&b, "\n## %d. %s *(%s)*\n\n", num, md(heading), what)
 		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(Redline(c.HeadingBefore, c.HeadingAfter)))
+			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(redline.Words(c.HeadingBefore, c.HeadingAfter)))
 		}
 		if c.Change != ChangeMoved && c.Before != c.After {
 			b.WriteString(opsMarkdown(c.Ops) + "\n")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // Style colours text output. The zero Style writes plain text; the command
@@ -161,7 +162,7 @@ type markup struct {
 }
 
 // render writes ops in the markup.
-func (m markup) render(ops []Op) string {
+func (m markup) render(ops []redline.Op) string {
 	var b strings.Builder
 	for _, op := range ops {
 		t := op.Text
@@ -169,11 +170,11 @@ func (m markup) render(ops []Op) string {
 			t = m.escape(t)
 		}
 		switch op.Kind {
-		case OpEqual:
+		case redline.Equal:
 			b.WriteString(t)
-		case OpDelete:
+		case redline.Delete:
 			b.WriteString(m.del(t))
-		case OpInsert:
+		case redline.Insert:
 			b.WriteString(m.ins(t))
 		}
 	}
@@ -188,7 +189,7 @@ func tagged(escape func(string) string) markup {
 }
 
 // textOps writes a redline inline, git-style: [-deleted-]{+inserted+}.
-func textOps(ops []Op, st Style) string {
+func textOps(ops []redline.Op, st Style) string {
 	return markup{
 		del: func(t string) string { return st.Red("[-" + t + "-]") },
 		ins: func(t string) string { return st.Green("{+" + t + "+}") },
@@ -222,7 +223,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 		}
 		fmt.Fprintf(&b, "%d. %s%s  %s\n", num, st.Bold(heading), st.Dim("  ["+c.ID+"]"), st.Dim("("+changeLabel(c)+")"))
 		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			b.WriteString(indent + "heading: " + textOps(Redline(c.HeadingBefore, c.HeadingAfter), st) + "\n")
+			b.WriteString(indent + "heading: " + textOps(redline.Words(c.HeadingBefore, c.HeadingAfter), st) + "\n")
 		}
 		if c.Change != ChangeMoved && c.Before != c.After {
 			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")

@@ -1,4 +1,4 @@
-package projections
+package redline
 
 import (
 	"encoding/json"
@@ -15,9 +15,9 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
-func eqOp(s string) Op  { return Op{OpEqual, s} }
-func insOp(s string) Op { return Op{OpInsert, s} }
-func delOp(s string) Op { return Op{OpDelete, s} }
+func eqOp(s string) Op  { return Op{Equal, s} }
+func insOp(s string) Op { return Op{Insert, s} }
+func delOp(s string) Op { return Op{Delete, s} }
 
 func opsString(ops []Op) string {
 	var sb strings.Builder
@@ -67,7 +67,7 @@ func refTokenBounds(s string) []bool {
 	return at
 }
 
-// checkRedline asserts everything Redline promises about ops for the two
+// checkRedline asserts everything Words promises about ops for the two
 // inputs.
 func checkRedline(t testing.TB, before, after string, ops []Op) {
 	t.Helper()
@@ -77,7 +77,7 @@ func checkRedline(t testing.TB, before, after string, ops []Op) {
 		if len(b)+len(a) > 400 {
 			b, a = b[:min(len(b), 200)]+"…", a[:min(len(a), 200)]+"…"
 		}
-		t.Fatalf("Redline(%q, %q): %s", b, a, fmt.Sprintf(format, args...))
+		t.Fatalf("Words(%q, %q): %s", b, a, fmt.Sprintf(format, args...))
 	}
 	gotB, gotA := Rebuild(ops)
 	if gotB != before {
@@ -92,15 +92,15 @@ func checkRedline(t testing.TB, before, after string, ops []Op) {
 			fail("two empty texts gave %d ops", len(ops))
 		}
 	case before == after:
-		if len(ops) != 1 || ops[0].Kind != OpEqual {
+		if len(ops) != 1 || ops[0].Kind != Equal {
 			fail("identical texts gave %s", opsString(ops))
 		}
 	case before == "":
-		if len(ops) != 1 || ops[0].Kind != OpInsert {
+		if len(ops) != 1 || ops[0].Kind != Insert {
 			fail("empty before gave %s", opsString(ops))
 		}
 	case after == "":
-		if len(ops) != 1 || ops[0].Kind != OpDelete {
+		if len(ops) != 1 || ops[0].Kind != Delete {
 			fail("empty after gave %s", opsString(ops))
 		}
 	}
@@ -108,7 +108,7 @@ func checkRedline(t testing.TB, before, after string, ops []Op) {
 	pb, pa := 0, 0
 	for k, op := range ops {
 		switch op.Kind {
-		case OpEqual, OpInsert, OpDelete:
+		case Equal, Insert, Delete:
 		default:
 			fail("op %d has invalid kind %v", k, op.Kind)
 		}
@@ -120,14 +120,14 @@ func checkRedline(t testing.TB, before, after string, ops []Op) {
 			if prev == op.Kind {
 				fail("ops %d and %d are both %v", k-1, k, op.Kind)
 			}
-			if prev == OpInsert && op.Kind == OpDelete {
+			if prev == Insert && op.Kind == Delete {
 				fail("insert %d comes before delete %d", k-1, k)
 			}
 		}
-		if op.Kind != OpInsert {
+		if op.Kind != Insert {
 			pb += len(op.Text)
 		}
-		if op.Kind != OpDelete {
+		if op.Kind != Delete {
 			pa += len(op.Text)
 		}
 		if !bb[pb] {
@@ -144,9 +144,9 @@ func checkRedline(t testing.TB, before, after string, ops []Op) {
 
 func TestOpKind(t *testing.T) {
 	for _, c := range []struct {
-		kind OpKind
+		kind Kind
 		name string
-	}{{OpEqual, "equal"}, {OpInsert, "insert"}, {OpDelete, "delete"}} {
+	}{{Equal, "equal"}, {Insert, "insert"}, {Delete, "delete"}} {
 		if got := c.kind.String(); got != c.name {
 			t.Errorf("%d.String() = %q, want %q", c.kind, got, c.name)
 		}
@@ -154,24 +154,24 @@ func TestOpKind(t *testing.T) {
 		if err != nil || string(data) != `"`+c.name+`"` {
 			t.Errorf("json.Marshal(%v) = %s, %v", c.kind, data, err)
 		}
-		var k OpKind
+		var k Kind
 		if err := json.Unmarshal(data, &k); err != nil || k != c.kind {
 			t.Errorf("json.Unmarshal(%s) = %v, %v", data, k, err)
 		}
 	}
-	if got := OpKind(0).String(); got != "OpKind(0)" {
-		t.Errorf("OpKind(0).String() = %q", got)
+	if got := Kind(0).String(); got != "Kind(0)" {
+		t.Errorf("Kind(0).String() = %q", got)
 	}
-	for _, k := range []OpKind{0, 4, 255} {
+	for _, k := range []Kind{0, 4, 255} {
 		if data, err := json.Marshal(k); err == nil {
-			t.Errorf("json.Marshal(OpKind(%d)) = %s, want an error", k, data)
+			t.Errorf("json.Marshal(Kind(%d)) = %s, want an error", k, data)
 		}
 	}
 	for _, in := range []string{`"Equal"`, `"insOp"`, `""`, `1`, `null`, `{}`} {
-		k := OpDelete
+		k := Delete
 		if err := json.Unmarshal([]byte(in), &k); err == nil {
 			t.Errorf("json.Unmarshal(%s) succeeded with %v", in, k)
-		} else if k != OpDelete {
+		} else if k != Delete {
 			t.Errorf("json.Unmarshal(%s) changed the kind to %v", in, k)
 		}
 	}
@@ -270,6 +270,26 @@ func TestTokenBounds(t *testing.T) {
 			t.Fatalf("tokenBounds(%q) = %v, reference says %v", s, b, ref)
 		}
 	}
+}
+
+// characterisation names the rows of TestRedlineExact whose expected ops
+// record one choice among several redlines the package doc allows (how
+// go-diff's semantic clean-up folds short equalities, which of two equal
+// words it keeps): a change there is worth a look, not necessarily a bug.
+// Every other row is the specification: the minimal redline, the only one
+// a reader would accept.
+var characterisation = map[string]bool{
+	"two words replaced":                         true,
+	"white space around one word":                true,
+	"several amendments":                         true,
+	"sentence rewritten":                         true,
+	"words moved":                                true,
+	"repeated word inserted":                     true,
+	"uk phrase rewritten":                        true,
+	"uk date clause":                             true,
+	"inserted at the end, before the full stop":  true,
+	"Chinese without spaces is one word per run": true,
+	"regional indicators are separate symbols":   true,
 }
 
 func TestRedlineExact(t *testing.T) {
@@ -381,10 +401,14 @@ func TestRedlineExact(t *testing.T) {
 		{"identical invalid", "\xff\x00\xfe", "\xff\x00\xfe", []Op{eqOp("\xff\x00\xfe")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := Redline(c.before, c.after)
+			got := Words(c.before, c.after)
 			checkRedline(t, c.before, c.after, got)
 			if opsString(got) != opsString(c.want) {
-				t.Errorf("Redline(%q, %q)\n got %s\nwant %s", c.before, c.after, opsString(got), opsString(c.want))
+				kind := "specification: the only redline the package doc allows"
+				if characterisation[c.name] {
+					kind = "characterisation: one of several correct redlines, as go-diff chose it; if the new one reads as well, update the row"
+				}
+				t.Errorf("Words(%q, %q) (%s)\n got %s\nwant %s", c.before, c.after, kind, opsString(got), opsString(c.want))
 			}
 		})
 	}
@@ -473,7 +497,7 @@ func TestRedlineProperties(t *testing.T) {
 				before, after = after, before
 			}
 		}
-		checkRedline(t, before, after, Redline(before, after))
+		checkRedline(t, before, after, Words(before, after))
 	}
 }
 
@@ -519,7 +543,7 @@ func TestRedlineTooManyTokens(t *testing.T) {
 	words[70000] = "changed"
 	after := strings.Join(words, " ")
 	start := time.Now()
-	got := Redline(before, after)
+	got := Words(before, after)
 	t.Logf("%d distinct tokens, %d bytes: %v", len(words)+2, len(before), time.Since(start))
 	checkRedline(t, before, after, got)
 	if len(got) != 4 || got[1] != delOp("w"+strconv.FormatInt(70000, 36)) || got[2] != insOp("changed") {
@@ -538,7 +562,7 @@ func TestRedlineLarge(t *testing.T) {
 	words[10], words[1500], words[2990] = "X", "Y", "Z"
 	words[2000] = "alpha beta w2000"
 	after := strings.Join(words, " ")
-	got := Redline(before, after)
+	got := Words(before, after)
 	checkRedline(t, before, after, got)
 	span := func(i, j int) string { // words i..j-1 of before, with the space after each
 		return strings.Join(strings.Split(before, " ")[i:j], " ") + " "
@@ -648,7 +672,7 @@ func TestRedlineTime(t *testing.T) {
 			"Article 5. The Parties agree that " + numberedWords("v", 2000)},
 	} {
 		start := time.Now()
-		got := Redline(c.before, c.after)
+		got := Words(c.before, c.after)
 		took := time.Since(start)
 		t.Logf("%-36s %8d/%8d bytes: %6d ops in %v", c.name, len(c.before), len(c.after), len(got), took.Round(time.Millisecond))
 		if took > 2*time.Second { // about a second, with room for a loaded machine
@@ -855,7 +879,7 @@ in paragraph 2.`
 			b.SetBytes(int64(len(c.before) + len(c.after)))
 			var ops []Op
 			for b.Loop() {
-				ops = Redline(c.before, c.after)
+				ops = Words(c.before, c.after)
 			}
 			b.ReportMetric(float64(len(ops)), "ops")
 		})

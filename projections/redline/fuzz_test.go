@@ -1,8 +1,8 @@
-package projections
+package redline
 
 import "testing"
 
-// FuzzRedline checks, for any two strings, that Redline does not panic, that
+// FuzzRedline checks, for any two strings, that Words does not panic, that
 // Rebuild gives both inputs back exactly, that every op boundary is a token
 // boundary of both texts (no word cut in two), that no op is empty and that
 // no two adjacent ops have the same kind. It checks the same of the paths
@@ -34,7 +34,7 @@ func FuzzRedline(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	f.Fuzz(func(t *testing.T, before, after string) {
-		checkRedline(t, before, after, Redline(before, after))
+		checkRedline(t, before, after, Words(before, after))
 		checkRedline(t, before, after, redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: 6}))
 		checkRedline(t, before, after, redline(before, after, redlineLimits{alphabet: 5, chunk: chunkTokens}))
 	})

@@ -1,4 +1,4 @@
-package projections
+package redline
 
 import (
 	"encoding/json"
@@ -13,90 +13,90 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
-// OpKind says what a redline Op does to the text. Its zero value is not a
-// valid kind: every Op produced by Redline carries OpEqual, OpInsert or
-// OpDelete.
-type OpKind uint8
+// Kind says what a redline Op does to the text. Its zero value is not a
+// valid kind: every Op produced by Words carries Equal, Insert or
+// Delete.
+type Kind uint8
 
 // The three kinds of redline operation.
 const (
-	// OpEqual marks text present, unchanged, in both versions.
-	OpEqual OpKind = iota + 1
-	// OpInsert marks text present only in the later version.
-	OpInsert
-	// OpDelete marks text present only in the earlier version.
-	OpDelete
+	// Equal marks text present, unchanged, in both versions.
+	Equal Kind = iota + 1
+	// Insert marks text present only in the later version.
+	Insert
+	// Delete marks text present only in the earlier version.
+	Delete
 )
 
 // String returns "equal", "insert" or "delete", the names used in the JSON
-// output of the diff command, and "OpKind(n)" for any other value.
-func (k OpKind) String() string {
+// output of the diff command, and "Kind(n)" for any other value.
+func (k Kind) String() string {
 	switch k {
-	case OpEqual:
+	case Equal:
 		return "equal"
-	case OpInsert:
+	case Insert:
 		return "insert"
-	case OpDelete:
+	case Delete:
 		return "delete"
 	}
-	return fmt.Sprintf("OpKind(%d)", uint8(k))
+	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
 // MarshalJSON encodes a valid kind as the JSON string "equal", "insert" or
 // "delete"; it returns an error for any other value, so an invalid kind is
 // never written out.
-func (k OpKind) MarshalJSON() ([]byte, error) {
+func (k Kind) MarshalJSON() ([]byte, error) {
 	switch k {
-	case OpEqual, OpInsert, OpDelete:
+	case Equal, Insert, Delete:
 		return json.Marshal(k.String())
 	}
-	return nil, fmt.Errorf("projections: cannot marshal invalid %v", k)
+	return nil, fmt.Errorf("redline: cannot marshal invalid %v", k)
 }
 
 // UnmarshalJSON accepts exactly the JSON strings "equal", "insert" and
 // "delete"; anything else is an error and leaves k unchanged.
-func (k *OpKind) UnmarshalJSON(data []byte) error {
+func (k *Kind) UnmarshalJSON(data []byte) error {
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("projections: op kind must be a JSON string: %w", err)
+		return fmt.Errorf("redline: op kind must be a JSON string: %w", err)
 	}
 	switch s {
 	case "equal":
-		*k = OpEqual
+		*k = Equal
 	case "insert":
-		*k = OpInsert
+		*k = Insert
 	case "delete":
-		*k = OpDelete
+		*k = Delete
 	default:
-		return fmt.Errorf("projections: unknown op kind %q (want equal, insert or delete)", s)
+		return fmt.Errorf("redline: unknown op kind %q (want equal, insert or delete)", s)
 	}
 	return nil
 }
 
 // Op is one step of a word-level redline: a run of text that is kept
-// (OpEqual), added (OpInsert) or removed (OpDelete). It encodes to JSON as
+// (Equal), added (Insert) or removed (Delete). It encodes to JSON as
 // {"op": "equal|insert|delete", "text": "…"}, the shape of the ops of the
 // diff command.
 type Op struct {
-	Kind OpKind `json:"op"`
+	Kind Kind   `json:"op"`
 	Text string `json:"text"`
 }
 
 // Rebuild joins the ops back into the two texts they compare: before is the
-// concatenation of the OpEqual and OpDelete texts, after that of the OpEqual
-// and OpInsert texts, in order. For any ops returned by Redline(b, a),
+// concatenation of the Equal and Delete texts, after that of the Equal
+// and Insert texts, in order. For any ops returned by Words(b, a),
 // Rebuild gives back exactly b and a, byte for byte. Ops of any other kind
 // are ignored.
 func Rebuild(ops []Op) (before, after string) {
 	nb, na := 0, 0
 	for _, op := range ops {
 		switch op.Kind {
-		case OpEqual:
+		case Equal:
 			nb += len(op.Text)
 			na += len(op.Text)
-		case OpDelete:
+		case Delete:
 			nb += len(op.Text)
-		case OpInsert:
+		case Insert:
 			na += len(op.Text)
 		}
 	}
@@ -105,19 +105,19 @@ func Rebuild(ops []Op) (before, after string) {
 	a.Grow(na)
 	for _, op := range ops {
 		switch op.Kind {
-		case OpEqual:
+		case Equal:
 			b.WriteString(op.Text)
 			a.WriteString(op.Text)
-		case OpDelete:
+		case Delete:
 			b.WriteString(op.Text)
-		case OpInsert:
+		case Insert:
 			a.WriteString(op.Text)
 		}
 	}
 	return b.String(), a.String()
 }
 
-// Redline compares two texts word by word and returns the ops that turn
+// Words compares two texts word by word and returns the ops that turn
 // before into after. It is the one word-level diff of the project. It
 // guarantees, for every pair of strings, including invalid UTF-8, NUL bytes
 // and very large texts:
@@ -125,8 +125,8 @@ func Rebuild(ops []Op) (before, after string) {
 //   - it does not panic, and returns within about a second even for
 //     megabytes of unrelated text (past its time budget it settles for a
 //     coarser, still correct, redline of what is left);
-//   - joining the OpEqual and OpDelete texts gives before exactly, and joining
-//     the OpEqual and OpInsert texts gives after exactly (see Rebuild);
+//   - joining the Equal and Delete texts gives before exactly, and joining
+//     the Equal and Insert texts gives after exactly (see Rebuild);
 //   - every op boundary is a token boundary of both texts, so no word is ever
 //     cut in two. A word is a maximal run of letters, digits and combining
 //     marks (unicode.IsLetter, IsDigit, IsMark, in any script), with any
@@ -135,10 +135,10 @@ func Rebuild(ops []Op) (before, after string) {
 //     other rune (punctuation, symbols, emoji) and every byte of invalid
 //     UTF-8 is a token by itself;
 //   - no op has empty text, no two adjacent ops have the same kind, and where
-//     text is replaced the OpDelete comes immediately before the OpInsert;
-//   - identical texts give a single OpEqual (nil when both are empty); an
-//     empty before gives a single OpInsert and an empty after a single
-//     OpDelete;
+//     text is replaced the Delete comes immediately before the Insert;
+//   - identical texts give a single Equal (nil when both are empty); an
+//     empty before gives a single Insert and an empty after a single
+//     Delete;
 //   - the result depends only on the inputs as long as the work fits in the
 //     time budget, which clause-sized texts (thousands of words) always do.
 //
@@ -146,8 +146,8 @@ func Rebuild(ops []Op) (before, after string) {
 // "e"+U+0301 differ. Each distinct token is given a private-use code point,
 // the code point sequences are diffed with go-diff (DiffMainRunes, then
 // DiffCleanupSemantic) and the result is mapped back to text. The text of
-// each op is a substring of before (OpEqual, OpDelete) or after (OpInsert).
-func Redline(before, after string) []Op {
+// each op is a substring of before (Equal, Delete) or after (Insert).
+func Words(before, after string) []Op {
 	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens})
 }
 
@@ -177,7 +177,7 @@ func idToRune(id int) rune {
 		}
 		id -= size
 	}
-	panic("projections: token id out of range") // unreachable: ids are capped
+	panic("redline: token id out of range") // unreachable: ids are capped
 }
 
 // Token classes.
@@ -254,9 +254,9 @@ func tokenBounds(s string, b []int) []int {
 	return b
 }
 
-// Limits that keep Redline fast on any input.
+// Limits that keep Words fast on any input.
 const (
-	// redlineBudget is the time Redline gives itself, from its start. Past
+	// redlineBudget is the time Words gives itself, from its start. Past
 	// it, what is left is redlined coarsely; the go-diff call in hand may
 	// overrun it a little, as its clean-up does not watch the clock
 	// (chunkTokens bounds that).
@@ -299,11 +299,11 @@ func redline(before, after string, lim redlineLimits) []Op {
 		if before == "" {
 			return nil
 		}
-		return []Op{{OpEqual, before}}
+		return []Op{{Equal, before}}
 	case before == "":
-		return []Op{{OpInsert, after}}
+		return []Op{{Insert, after}}
 	case after == "":
-		return []Op{{OpDelete, before}}
+		return []Op{{Delete, before}}
 	}
 	deadline := time.Now().Add(redlineBudget)
 	w := &redliner{
@@ -370,8 +370,8 @@ func redline(before, after string, lim redlineLimits) []Op {
 }
 
 // redliner turns token ranges into normalised ops: no empty op, equal runs
-// merged, and between two equal runs all deleted text as one OpDelete
-// followed by all inserted text as one OpInsert. It consumes the tokens of
+// merged, and between two equal runs all deleted text as one Delete
+// followed by all inserted text as one Insert. It consumes the tokens of
 // both texts in order; every method that takes i1 and j1 consumes the tokens
 // from where it stands (i, j) up to i1 of before and j1 of after.
 type redliner struct {
@@ -390,10 +390,10 @@ type redliner struct {
 // flush emits the pending edit run: its deletion, then its insertion.
 func (w *redliner) flush() {
 	if w.i > w.di {
-		w.ops = append(w.ops, Op{OpDelete, w.b.span(w.di, w.i)})
+		w.ops = append(w.ops, Op{Delete, w.b.span(w.di, w.i)})
 	}
 	if w.j > w.dj {
-		w.ops = append(w.ops, Op{OpInsert, w.a.span(w.dj, w.j)})
+		w.ops = append(w.ops, Op{Insert, w.a.span(w.dj, w.j)})
 	}
 	w.di, w.dj = w.i, w.j
 }
@@ -408,7 +408,7 @@ func (w *redliner) equal(k int) {
 		w.ops[n-1].Text = w.b.span(w.eqStart, w.i+k)
 	} else {
 		w.eqStart = w.i
-		w.ops = append(w.ops, Op{OpEqual, w.b.span(w.i, w.i+k)})
+		w.ops = append(w.ops, Op{Equal, w.b.span(w.i, w.i+k)})
 		w.lastSize = len(w.ops)
 	}
 	w.i += k

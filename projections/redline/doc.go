@@ -1,0 +1,21 @@
+// Package redline is the word-level redline of the project: the one routine
+// that says which words of a clause were kept, struck and inserted between
+// two texts. The compare document, a proposal's redline, a clause's history
+// and the provenance of each word all come from Words.
+//
+// What it guarantees, for every pair of strings (any script, invalid UTF-8,
+// NUL bytes, megabytes of unrelated text):
+//
+//   - it never panics and returns within about a second;
+//   - the ops rebuild both texts exactly (Rebuild), byte for byte;
+//   - no word is cut in two: every op boundary is a token boundary of both
+//     texts (see Words for what a token is);
+//   - no op is empty, no two neighbours have the same kind, and a
+//     replacement is a Delete immediately followed by its Insert.
+//
+// Tokens are mapped to private-use runes and diffed with
+// github.com/sergi/go-diff (DiffMainRunes and a semantic clean-up that
+// never cuts a word); go-diff's patch functions, which have open crash
+// reports on multi-byte text, are not used. The package knows nothing of
+// negotiations: it compares strings.
+package redline
