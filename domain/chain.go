@@ -269,3 +269,45 @@ func SealEvent(e Event, meta Meta, prev string, key ed25519.PrivateKey) (Sealed,
 	}
 	return Sealed{Type: typ, Data: data, Metadata: raw, Hash: meta.Hash}, nil
 }
+
+// CheckLink checks a stored event's place in the hash chain: that its
+// metadata m (decoded from rawMeta) carries a hash, that the hash covers its
+// type, data and metadata as stored, and that it names prev, the hash of the
+// event before it ("" for the first event), as its predecessor. It returns
+// the event's hash. This is the one check of the chain: verify, every read
+// and import use it.
+func CheckLink(prev, typ string, data, rawMeta []byte, m Meta) (string, error) {
+	if m.Hash == "" {
+		return "", fmt.Errorf("carries no hash: it was written outside treaty, or its hash was removed")
+	}
+	hash, err := Seal(typ, data, rawMeta)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("cannot be hashed: %v", err)
+	case hash != m.Hash:
+		return "", fmt.Errorf("does not match its hash: its type, data or metadata was changed after it was written")
+	case m.Prev != prev && prev == "":
+		return "", fmt.Errorf("is the first event, but is chained to an event before it (%s): the events before it were deleted", ShortHash(m.Prev))
+	case m.Prev != prev:
+		return "", &MisplacedError{Claimed: m.Prev, Follows: prev}
+	}
+	return hash, nil
+}
+
+// MisplacedError is an event chained to another event than the one it
+// follows in the log: an event before it was deleted, inserted or moved.
+type MisplacedError struct {
+	// Claimed is the hash of the event it is chained to, Follows the hash
+	// of the event it follows.
+	Claimed, Follows string
+	// FollowsEvent, when known, is the number of the event it follows.
+	FollowsEvent int
+}
+
+func (e *MisplacedError) Error() string {
+	follows := ShortHash(e.Follows)
+	if e.FollowsEvent > 0 {
+		follows = fmt.Sprintf("%s (event %d)", follows, e.FollowsEvent)
+	}
+	return fmt.Sprintf("is chained to the event with hash %s, but follows %s: an event before it was deleted, inserted or moved", ShortHash(e.Claimed), follows)
+}

@@ -1,8 +1,10 @@
 package domain
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -46,17 +48,41 @@ func (n *negotiation) do(c Command) []Event {
 	return evs
 }
 
+// dump encodes the whole state, indexes and the closed proposals
+// included, so that two states compare by everything they hold.
+func dump(t testing.TB, s *State) string {
+	t.Helper()
+	var closed []ClosedProposal
+	for c, err := range s.ClosedProposals() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed = append(closed, c)
+	}
+	sort.Slice(closed, func(i, j int) bool { return closed[i].ID < closed[j].ID })
+	b, err := json.Marshal(struct {
+		State    State
+		Closed   []ClosedProposal
+		Pending  string
+		ByClause map[string][]string
+	}{*s, closed, s.pending, s.index()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // refuse checks that c is refused with the code and a message holding every
-// fragment, and that nothing changed.
+// fragment, with no events, and that nothing in the state changed.
 func (n *negotiation) refuse(c Command, code string, fragments ...string) {
 	n.t.Helper()
-	before := n.s.Events
+	before := dump(n.t, &n.s)
 	evs, err := Decide(&n.s, c)
 	if err == nil {
 		n.t.Fatalf("Decide(%#v) = %v, want refusal %s", c, evs, code)
 	}
-	if evs != nil && len(evs) > 0 && err == nil {
-		n.t.Fatalf("refusal returned events %v", evs)
+	if evs != nil {
+		n.t.Fatalf("refusal %v came with events %v", err, evs)
 	}
 	if got := ErrorCode(err); got != code {
 		n.t.Fatalf("Decide(%#v) refused with code %q (%v), want %q", c, got, err, code)
@@ -66,8 +92,8 @@ func (n *negotiation) refuse(c Command, code string, fragments ...string) {
 			n.t.Errorf("refusal %q does not mention %q", err, f)
 		}
 	}
-	if n.s.Events != before {
-		n.t.Fatalf("refusal changed the state")
+	if after := dump(n.t, &n.s); after != before {
+		n.t.Fatalf("refusal changed the state:\n%s\n%s", before, after)
 	}
 }
 
@@ -99,7 +125,7 @@ func (n *negotiation) agree(clause, text string, opts ...func(*Table)) string {
 	id := n.table("UA", clause, text, opts...)
 	n.do(Accept{Proposal: id, Party: "US"})
 	n.do(Accept{Proposal: id, Party: "EU"})
-	if p, _ := n.s.Proposal(id); p.Status != StatusAdopted {
+	if p, _, _ := n.s.LookupProposal(id); p.Status != StatusAdopted {
 		n.t.Fatalf("proposal %s not adopted after every party accepted", id)
 	}
 	return id
@@ -131,7 +157,7 @@ func TestOpenTreatyRefusals(t *testing.T) {
 	}{
 		{"bad treaty ID", OpenTreaty{Treaty: "berlin/2026", Title: "T", Parties: []Party{ua}}, EINVALID, "treaty ID"},
 		{"long treaty ID", OpenTreaty{Treaty: strings.Repeat("a", 65), Title: "T", Parties: []Party{ua}}, EINVALID, "limit is 64"},
-		{"no title", OpenTreaty{Treaty: "b", Title: "  ", Parties: []Party{ua}}, EINVALID, "--title"},
+		{"no title", OpenTreaty{Treaty: "b", Title: "  ", Parties: []Party{ua}}, EINVALID, "needs a title"},
 		{"title with control byte", OpenTreaty{Treaty: "b", Title: "T\x00", Parties: []Party{ua}}, EINVALID, "control character"},
 		{"no parties", OpenTreaty{Treaty: "b", Title: "T"}, EINVALID, "at least one party"},
 		{"observers only", OpenTreaty{Treaty: "b", Title: "T", Parties: []Party{{Code: "DE", Role: RoleObserver}}}, EINVALID, "at least one party"},
@@ -155,7 +181,7 @@ func TestOpenTreatyRefusals(t *testing.T) {
 func TestCommandsBeforeOpening(t *testing.T) {
 	var s State
 	_, err := Decide(&s, OpenRound{Party: "UA"})
-	if ErrorCode(err) != ENOTFOUND || !strings.Contains(err.Error(), "treaty init") {
+	if ErrorCode(err) != ENOTFOUND || ErrorReason(err) != ReasonNotOpened || !strings.Contains(err.Error(), "not open yet") {
 		t.Fatalf("got %v", err)
 	}
 	if err := s.Evolve(RoundOpened{Round: 1}); err == nil {
@@ -167,7 +193,7 @@ func TestRounds(t *testing.T) {
 	n := newNegotiation(t)
 	n.refuse(CloseRound{Party: "DE"}, ECONFLICT, "no round is open")
 	n.refuse(OpenRound{Party: "XX"}, EFORBIDDEN, "not a participant")
-	n.refuse(OpenRound{}, EINVALID, "--as")
+	n.refuse(OpenRound{}, EINVALID, "no acting participant")
 	evs := n.do(OpenRound{Party: "DE", Name: " Berlin I "})
 	if want := []Event{RoundOpened{Round: 1, Name: "Berlin I"}}; !reflect.DeepEqual(evs, want) {
 		t.Fatalf("got %#v, want %#v", evs, want)
@@ -339,7 +365,7 @@ func TestStaleProposals(t *testing.T) {
 		}
 	}
 	n.refuse(Accept{Proposal: us, Party: "UA"}, ESTALE,
-		"stale", "revision 1", `now reads "The Parties shall consult and assist."`, "revision 2", "treaty propose --clause guarantees")
+		"stale", "revision 1", `now reads "The Parties shall consult and assist."`, "revision 2")
 	n.refuse(Object{Proposal: us, Party: "UA"}, ESTALE, "stale")
 	// Stale proposals stay in brackets until withdrawn.
 	if got := len(n.s.OpenProposals("guarantees")); got != 2 {
@@ -502,20 +528,19 @@ func TestEvolveRefusesWhatDecideWouldNot(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var s State
-			var err error
-			for i, e := range tt.log {
-				if err = s.Evolve(e); err != nil {
-					if i != len(tt.log)-1 {
-						t.Fatalf("event %d refused early: %v", i+1, err)
-					}
-					break
+			last := len(tt.log) - 1
+			for i, e := range tt.log[:last] {
+				if err := s.Evolve(e); err != nil {
+					t.Fatalf("event %d refused early: %v", i+1, err)
 				}
 			}
+			before := dump(t, &s)
+			err := s.Evolve(tt.log[last])
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want a refusal mentioning %q", err, tt.want)
 			}
-			if s.Events != len(tt.log)-1 {
-				t.Fatalf("refused event was counted: Events=%d", s.Events)
+			if after := dump(t, &s); after != before {
+				t.Fatalf("the refused event changed the state:\n%s\n%s", before, after)
 			}
 		})
 	}
@@ -534,7 +559,7 @@ func TestDecideLeavesStateAlone(t *testing.T) {
 	n := newNegotiation(t)
 	id := n.table("UA", "a", "A.")
 	n.do(Accept{Proposal: id, Party: "US"})
-	before := fmt.Sprintf("%+v %v", n.s.Proposals[id], n.s.Order)
+	before := dump(t, &n.s)
 	for _, c := range []Command{
 		Accept{Proposal: id, Party: "EU"},
 		Object{Proposal: id, Party: "EU"},
@@ -546,7 +571,7 @@ func TestDecideLeavesStateAlone(t *testing.T) {
 			t.Fatalf("Decide(%#v): %v", c, err)
 		}
 	}
-	if after := fmt.Sprintf("%+v %v", n.s.Proposals[id], n.s.Order); after != before {
+	if after := dump(t, &n.s); after != before {
 		t.Fatalf("Decide changed the state:\n%s\n%s", before, after)
 	}
 }
@@ -608,15 +633,18 @@ func TestClosedProposalsAreCompact(t *testing.T) {
 		if _, whole := n.s.Proposals[adopted]; whole != keep {
 			t.Fatalf("KeepClosed=%v: adopted proposal kept whole: %v", keep, whole)
 		}
-		p, ok := n.s.Proposal(adopted)
-		if !ok || p.Status != StatusAdopted || p.Closed != 4 || p.Party != "UA" || p.Clause != "a" {
+		p, ok, err := n.s.LookupProposal(adopted)
+		if err != nil || !ok || p.Status != StatusAdopted || p.Closed != 4 || p.Party != "UA" || p.Clause != "a" {
 			t.Fatalf("closed record: %+v", p)
 		}
 		if (p.Text != "") == !keep {
 			t.Fatalf("KeepClosed=%v: closed proposal text %q", keep, p.Text)
 		}
 		all := map[string]Status{}
-		for p := range n.s.AllProposals() {
+		for p, err := range n.s.AllProposals() {
+			if err != nil {
+				t.Fatal(err)
+			}
 			all[p.Proposal] = p.Status
 		}
 		if len(all) != 3 || all[adopted] != StatusAdopted || all[withdrawn] != StatusWithdrawn || all[open] != StatusOpen {
@@ -628,5 +656,74 @@ func TestClosedProposalsAreCompact(t *testing.T) {
 		}
 		n.refuse(Accept{Proposal: withdrawn, Party: "UA"}, ECONFLICT, "withdrawn by US (event 6)")
 		n.refuse(Table{Proposal: adopted, Clause: "z", Party: "UA", Text: "x"}, ECONFLICT, "already taken")
+	}
+}
+
+func TestBaseText(t *testing.T) {
+	n := newNegotiation(t)
+	n.agree("a", "A.")
+	us := n.table("US", "a", "A, amended by US.")
+	eu := n.table("EU", "a", "A, amended by EU.")
+	n.do(Accept{Proposal: eu, Party: "UA"})
+	n.do(Accept{Proposal: eu, Party: "US"})
+	p := n.s.Proposals[us]
+	if !n.s.Stale(p) || p.BaseText != "A." || p.BaseRevision != 1 {
+		t.Fatalf("stale proposal: base %q at revision %d, stale %v", p.BaseText, p.BaseRevision, n.s.Stale(p))
+	}
+	fresh := n.table("UA", "a", "A, amended again.")
+	if got := n.s.Proposals[fresh].BaseText; got != "A, amended by EU." {
+		t.Fatalf("base text of a proposal on the current text: %q", got)
+	}
+	if got := n.s.Proposals[n.table("UA", "new", "New.")].BaseText; got != "" {
+		t.Fatalf("base text of an insertion: %q", got)
+	}
+}
+
+// A state whose indexes are gone (as when it is restored from its exported
+// fields) rebuilds them and goes on exactly like the original.
+func TestStateFromExportedFields(t *testing.T) {
+	n := newNegotiation(t)
+	n.agree("a", "A.")
+	x := n.table("US", "a", "A by US.")
+	y := n.table("EU", "a", "A by EU.")
+	n.table("EU", "b", "B.")
+	restored := n.s
+	restored.byClause = nil
+	if dump(t, &restored) != dump(t, &n.s) {
+		t.Fatal("the rebuilt index differs")
+	}
+	if got := restored.OpenProposals("a"); len(got) != 2 || got[0].Proposal != x || got[1].Proposal != y {
+		t.Fatalf("open proposals of a, rebuilt: %v", got)
+	}
+}
+
+func TestCheckLink(t *testing.T) {
+	var prev string
+	var metas []Meta
+	var raws [][]byte
+	for i, e := range []Event{TreatyOpened{Treaty: "t", Title: "T", Parties: []Party{{Code: "A", Role: RoleParty}}}, RoundOpened{Round: 1}} {
+		sealed, err := SealEvent(e, Meta{Party: "A", Round: i}, prev, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := DecodeMeta(sealed.Metadata)
+		h, err := CheckLink(prev, sealed.Type, sealed.Data, sealed.Metadata, m)
+		if err != nil || h != sealed.Hash {
+			t.Fatalf("event %d: %v, %s", i+1, err, h)
+		}
+		prev = h
+		metas, raws = append(metas, m), append(raws, sealed.Metadata)
+	}
+	if _, err := CheckLink("", TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "events before it were deleted") {
+		t.Fatalf("second event checked as the first: %v", err)
+	}
+	if _, err := CheckLink(metas[1].Hash, TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "deleted, inserted or moved") {
+		t.Fatalf("event chained after itself: %v", err)
+	}
+	if _, err := CheckLink(metas[0].Hash, TypeRoundOpened, []byte(`{"round":2}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "changed after it was written") {
+		t.Fatalf("changed data: %v", err)
+	}
+	if _, err := CheckLink(metas[0].Hash, TypeRoundOpened, []byte(`{"round":1}`), raws[1], Meta{}); err == nil || !strings.Contains(err.Error(), "no hash") {
+		t.Fatalf("no hash: %v", err)
 	}
 }

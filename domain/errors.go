@@ -5,9 +5,8 @@ import (
 	"fmt"
 )
 
-// Error codes of refusals. The command line turns every one of them into exit
-// status 1 with the message on stderr; callers branch on the code, people read
-// the message.
+// Error codes of refusals. Callers branch on the code; people read the
+// message. The command line turns every one into exit status 1.
 const (
 	// EINVALID: the input is malformed (an ID that is not a slug, text with
 	// control bytes, an empty title).
@@ -26,12 +25,36 @@ const (
 	ESTALE = "stale"
 )
 
-// Error is a refusal by the negotiation's rules. Its message is written for
-// the drafter who tried the act: it says what is wrong and, where there is
-// one, what to do instead.
+// Reasons refine a code where the caller may want to add advice of its own:
+// the domain says what is wrong in the negotiation's terms, and a front end
+// (the command line) says which of its commands would help.
+const (
+	// ReasonNotOpened: the negotiation has no TreatyOpened yet.
+	ReasonNotOpened = "not-opened"
+	// ReasonNoActor: the act names no acting participant.
+	ReasonNoActor = "no-actor"
+	// ReasonRoundOpen: a round is open where none may be.
+	ReasonRoundOpen = "round-open"
+	// ReasonNoRound: no round is open where one must be.
+	ReasonNoRound = "no-round"
+	// ReasonEmptyText: a proposal without text that is not a deletion.
+	ReasonEmptyText = "empty-text"
+	// ReasonNoProposal: no proposal has the ID or prefix given.
+	ReasonNoProposal = "no-proposal"
+	// ReasonStale: the proposal is stale (code ESTALE); Error.Clause names
+	// its clause.
+	ReasonStale = "stale"
+)
+
+// Error is a refusal by the negotiation's rules. Its message says, in the
+// negotiation's terms, what is wrong; it never names a command or a flag.
 type Error struct {
 	Code    string
 	Message string
+	// Reason, when set, is one of the Reason constants.
+	Reason string
+	// Clause is the clause the refusal is about, when there is one.
+	Clause string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -41,12 +64,27 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// because sets the reason (and the clause it concerns, if any).
+func (e *Error) because(reason, clause string) *Error {
+	e.Reason, e.Clause = reason, clause
+	return e
+}
+
 // ErrorCode returns the code of the first *Error in err's chain, or "" when
 // err is nil or carries no code.
 func ErrorCode(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	return ""
+}
+
+// ErrorReason returns the reason of the first *Error in err's chain, or "".
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
 	}
 	return ""
 }

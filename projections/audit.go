@@ -56,7 +56,8 @@ func (r *Reader) Audit(ctx context.Context) (Audit, error) {
 	}
 	keys := map[string][]AuditKey{}
 	var rounds []AuditRound
-	m, err := r.provenance(ctx, true, func(rec *Recorded, meta domain.Meta, s *domain.State) error {
+	m, err := r.provenance(ctx, true, func(ev Folded, s *domain.State) error {
+		rec, meta := ev.Rec, ev.Meta
 		switch e := rec.Event.(type) {
 		case domain.PartyKeyRegistered:
 			id := ""
@@ -89,15 +90,12 @@ func (r *Reader) Audit(ctx context.Context) (Audit, error) {
 	for _, p := range s.Parties {
 		a.Parties = append(a.Parties, AuditParty{Party: p, Keys: append([]AuditKey{}, keys[p.Code]...)})
 	}
-	for _, rd := range rounds {
-		for _, p := range s.Proposals {
-			if p.Tabled >= rd.Opened && (rd.Closed == 0 || p.Tabled <= rd.Closed) {
-				rd.Tabled++
-			}
-			if p.Status == domain.StatusAdopted && p.Closed >= rd.Opened && (rd.Closed == 0 || p.Closed <= rd.Closed) {
-				rd.Adopted++
-			}
-		}
+	tabled, adopted, err := roundCounts(s)
+	if err != nil {
+		return Audit{}, err
+	}
+	for i, rd := range rounds {
+		rd.Tabled, rd.Adopted = tabled[i], adopted[i]
 		a.Rounds = append(a.Rounds, rd)
 	}
 	a.Proposals = Proposals(s)

@@ -93,44 +93,34 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, ids bool) (Diff, er
 	if err != nil {
 		return Diff{}, err
 	}
-	moment := func(ref Ref) (Moment, error) {
-		n, err := r.Resolve(ctx, ref, head.State)
-		if err != nil {
-			return Moment{}, err
-		}
-		if n == head.State.Events {
-			m := head
-			m.Point.Ref = ref.text
-			return m, nil
-		}
-		return r.StateAt(ctx, ref, n, head.State)
-	}
-	a, err := moment(from)
+	a, err := r.AtFrom(ctx, from, head)
 	if err != nil {
 		return Diff{}, err
 	}
-	b, err := moment(to)
+	b, err := r.AtFrom(ctx, to, head)
 	if err != nil {
 		return Diff{}, err
 	}
-	d := BuildDiff(a, b, head.State, ids)
-	return d, head.State.Err()
+	return BuildDiff(a, b, head.State, ids)
 }
 
 // BuildDiff compares the agreed text at two moments. head, a state at or
 // after both, supplies what happened to proposals in between when ids asks
 // for the list (see Redlines).
-func BuildDiff(from, to Moment, head *domain.State, ids bool) Diff {
+func BuildDiff(from, to Moment, head *domain.State, ids bool) (Diff, error) {
 	d := Diff{Treaty: head.Treaty, Title: head.Title, From: from.Point, To: to.Point, Clauses: []ClauseChange{}}
 	before, after := agreedText(from.State), agreedText(to.State)
 	d.Clauses = compareClauses(before, after)
 	if ids {
-		d.Proposals = activity(head, from.Point.Event, to.Point.Event)
+		var err error
+		if d.Proposals, err = activity(head, from.Point.Event, to.Point.Event); err != nil {
+			return Diff{}, err
+		}
 	}
 	abs := func(x int) int { return max(x, -x) }
 	d.Proposals.Counts = ActivityCounts{Tabled: abs(to.State.Tabled - from.State.Tabled),
 		Adopted: abs(to.State.Adopted - from.State.Adopted), Withdrawn: abs(to.State.Withdrawn - from.State.Withdrawn)}
-	return d
+	return d, nil
 }
 
 func compareClauses(before, after []agreedClause) []ClauseChange {
@@ -264,7 +254,7 @@ func movedClauses(before, after []agreedClause) map[string]bool {
 
 // activity lists what happened to proposals in events (lo, hi], whichever
 // order the two ends were given in.
-func activity(s *domain.State, x, y int) Activity {
+func activity(s *domain.State, x, y int) (Activity, error) {
 	lo, hi := min(x, y), max(x, y)
 	in := func(n int) bool { return n > lo && n <= hi }
 	type ev struct {
@@ -277,7 +267,10 @@ func activity(s *domain.State, x, y int) Activity {
 			tabled = append(tabled, ev{p.Tabled, p.Proposal})
 		}
 	}
-	for p := range s.ClosedProposals() {
+	for p, err := range s.ClosedProposals() {
+		if err != nil {
+			return Activity{}, err
+		}
 		if _, whole := s.Proposals[p.ID]; in(p.Tabled) && !whole {
 			tabled = append(tabled, ev{p.Tabled, p.ID})
 		}
@@ -298,7 +291,7 @@ func activity(s *domain.State, x, y int) Activity {
 		}
 		return out
 	}
-	return Activity{Tabled: ids(tabled), Adopted: ids(adopted), Withdrawn: ids(withdrawn)}
+	return Activity{Tabled: ids(tabled), Adopted: ids(adopted), Withdrawn: ids(withdrawn)}, nil
 }
 
 // changeLabel says what happened to a clause, for people.

@@ -25,27 +25,15 @@ func (r *Reader) WriteGitFastImport(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(out, "data %d\n%s\n", len(b), b)
 	}
 	names := map[string]string{}
-	for rec, err := range Events(ctx, r.store, r.treaty, 0) {
-		if err != nil {
-			return err
-		}
-		m, err := rec.Meta()
-		if err != nil {
-			return err
-		}
-		var adopted *domain.Proposal
-		if a, ok := rec.Event.(domain.ProposalAdopted); ok {
-			adopted, _ = s.Proposal(a.Proposal)
-		}
-		if err := s.Evolve(rec.Event); err != nil {
-			return &EventError{Number: rec.Number, ID: rec.ID, Type: rec.Type, Err: err}
-		}
+	_, err := r.foldVisit(ctx, s, -1, Point{}, false, func(ev Folded, s *domain.State) error {
+		rec, m := ev.Rec, ev.Meta
 		switch e := rec.Event.(type) {
 		case domain.TreatyOpened:
 			for _, p := range e.Parties {
 				names[p.Code] = p.Name
 			}
 		case domain.ProposalAdopted:
+			adopted := ev.Adopted
 			mark++
 			when := fmt.Sprintf("%d +0000", m.Time.UTC().Unix())
 			party := adopted.Party
@@ -73,6 +61,10 @@ func (r *Reader) WriteGitFastImport(ctx context.Context, w io.Writer) error {
 				fmt.Fprintf(out, "reset refs/tags/round-%d\nfrom :%d\n\n", e.Round, mark)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if s.Events == 0 {
 		return fmt.Errorf("%w %q in this store", ErrNoTreaty, r.treaty)

@@ -278,3 +278,7 @@ func ref(t *testing.T, s string) Ref {
 	}
 	return r
 }
+
+// withCheckpoints reads and leaves checkpoints, authenticated with a
+// secret of the test's.
+var withCheckpoints = Options{Secret: []byte("a secret of this machine"), Save: true}

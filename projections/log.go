@@ -40,6 +40,9 @@ type Recorded struct {
 	meta    domain.Meta
 	metaErr error
 	decoded bool
+	// hash is the event's hash as checked against the chain after the
+	// event with hash linkedTo (see checkedFold.link).
+	hash, linkedTo string
 }
 
 // Meta decodes the event's metadata on first use: most folds never need it.

@@ -108,9 +108,6 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 		return ProposalDetail{}, err
 	}
 	p, err := head.State.FindProposal(ref)
-	if err == nil {
-		err = head.State.Err()
-	}
 	if err != nil {
 		return ProposalDetail{}, err
 	}

@@ -100,28 +100,14 @@ func attribute(old []BlameRun, before, after string, by adoption) []BlameRun {
 	return runs
 }
 
-// provenance folds a whole negotiation and calls adopted for every
-// adoption with the state just before it, so that views of the history can
+// provenance replays a whole negotiation, checking it as every read does,
+// and calls visit after every event, so that views of the history can
 // follow each clause's text.
-func (r *Reader) provenance(ctx context.Context, keepClosed bool,
-	visit func(rec *Recorded, m domain.Meta, s *domain.State) error) (Moment, error) {
+func (r *Reader) provenance(ctx context.Context, keepClosed bool, visit func(Folded, *domain.State) error) (Moment, error) {
 	s := &domain.State{KeepClosed: keepClosed}
-	var last tip
-	for rec, err := range Events(ctx, r.store, r.treaty, 0) {
-		if err != nil {
-			return Moment{}, err
-		}
-		m, err := rec.Meta()
-		if err != nil {
-			return Moment{}, err
-		}
-		if err := visit(rec, m, s); err != nil {
-			return Moment{}, err
-		}
-		if err := s.Evolve(rec.Event); err != nil {
-			return Moment{}, &EventError{Number: rec.Number, ID: rec.ID, Type: rec.Type, Err: err}
-		}
-		last = tip{m.Time, m.Hash}
+	last, err := r.foldVisit(ctx, s, -1, Point{}, false, visit)
+	if err != nil {
+		return Moment{}, err
 	}
 	if s.Events == 0 {
 		return Moment{}, fmt.Errorf("%w %q in this store", ErrNoTreaty, r.treaty)
@@ -133,23 +119,23 @@ func (r *Reader) provenance(ctx context.Context, keepClosed bool,
 // the adoptions that brought it in. It replays the whole log.
 func (r *Reader) Blame(ctx context.Context, clause string) (Blame, error) {
 	runs := map[string][]BlameRun{}
-	m, err := r.provenance(ctx, false, func(rec *Recorded, meta domain.Meta, s *domain.State) error {
-		a, ok := rec.Event.(domain.ProposalAdopted)
+	m, err := r.provenance(ctx, false, func(ev Folded, s *domain.State) error {
+		a, ok := ev.Rec.Event.(domain.ProposalAdopted)
 		if !ok || clause != "" && a.Clause != clause {
 			return nil
 		}
-		p, _ := s.Proposal(a.Proposal)
-		c := s.Clauses[a.Clause]
 		before := ""
-		if c != nil && c.Agreed() {
-			before = c.Text
+		if ev.Was.Agreed() {
+			before = ev.Was.Text
 		}
-		if p.Action == domain.ActionDelete {
+		now := s.Clauses[a.Clause]
+		if !now.Agreed() {
 			delete(runs, a.Clause)
 			return nil
 		}
-		runs[a.Clause] = attribute(runs[a.Clause], before, p.Text,
-			adoption{proposal: p.Proposal, party: p.Party, round: meta.Round, event: rec.Number, time: meta.Time})
+		p := ev.Adopted
+		runs[a.Clause] = attribute(runs[a.Clause], before, now.Text,
+			adoption{proposal: p.Proposal, party: p.Party, round: ev.Meta.Round, event: ev.Rec.Number, time: ev.Meta.Time})
 		return nil
 	})
 	if err != nil {
@@ -244,7 +230,8 @@ func (r *Reader) ClauseHistory(ctx context.Context, clause string) (ClauseHistor
 			h.Proposals[i].Positions = append(h.Proposals[i].Positions, pe)
 		}
 	}
-	m, err := r.provenance(ctx, false, func(rec *Recorded, meta domain.Meta, s *domain.State) error {
+	m, err := r.provenance(ctx, false, func(ev Folded, s *domain.State) error {
+		rec, meta := ev.Rec, ev.Meta
 		at := func(party, stance, reason string) PositionEvent {
 			return PositionEvent{Party: party, Stance: stance, Reason: reason, Event: rec.Number, Round: meta.Round, Time: meta.Time}
 		}
@@ -277,27 +264,13 @@ func (r *Reader) ClauseHistory(ctx context.Context, clause string) (ClauseHistor
 			}
 			t := meta.Time
 			h.Proposals[i].Fate, h.Proposals[i].Closed, h.Proposals[i].At = ProposalAdopted, rec.Number, &t
-			p, _ := s.Proposal(e.Proposal)
-			c := s.Clauses[clause]
-			before, heading := "", ""
-			if c != nil {
-				heading = c.Heading
-				if c.Agreed() {
-					before = c.Text
-				}
+			before := ""
+			if ev.Was.Agreed() {
+				before = ev.Was.Text
 			}
-			rev := Revision{Revision: e.Revision, Heading: heading, Proposal: p.Proposal, Party: p.Party,
-				Event: rec.Number, Round: meta.Round, Time: meta.Time}
-			switch {
-			case p.Action == domain.ActionDelete:
-				rev.Deleted = true
-			case p.Heading != nil:
-				rev.Heading, rev.Text = *p.Heading, p.Text
-			case p.Action == domain.ActionInsert:
-				rev.Heading, rev.Text = "", p.Text
-			default:
-				rev.Text = p.Text
-			}
+			now := s.Clauses[clause]
+			rev := Revision{Revision: e.Revision, Heading: now.Heading, Text: now.Text, Deleted: now.Deleted,
+				Proposal: ev.Adopted.Proposal, Party: ev.Adopted.Party, Event: rec.Number, Round: meta.Round, Time: meta.Time}
 			rev.Ops = redline.Words(before, rev.Text)
 			if rev.Ops == nil {
 				rev.Ops = []redline.Op{}

@@ -23,7 +23,7 @@ func TestBlame(t *testing.T) {
 	ss.agree("b", "", deleting)
 	back := ss.agree("b", "Сторони знову зобов'язуються.")
 
-	b, err := NewReader(ss.store, "berlin", true).Blame(ctx, "")
+	b, err := NewReader(ss.store, "berlin", withCheckpoints).Blame(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +67,11 @@ func TestBlame(t *testing.T) {
 	if runs := b.Clauses[1].Runs; len(runs) != 1 || runs[0].Proposal != back || runs[0].Party != "UA" {
 		t.Fatalf("runs of b: %+v", runs)
 	}
-	one, err := NewReader(ss.store, "berlin", true).Blame(ctx, "b")
+	one, err := NewReader(ss.store, "berlin", withCheckpoints).Blame(ctx, "b")
 	if err != nil || len(one.Clauses) != 1 || one.Clauses[0].Number != 2 {
 		t.Fatalf("blame of one clause: %+v, %v", one, err)
 	}
-	if _, err := NewReader(ss.store, "berlin", true).Blame(ctx, "nope"); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if _, err := NewReader(ss.store, "berlin", withCheckpoints).Blame(ctx, "nope"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("blame of a clause without text: %v", err)
 	}
 }
@@ -88,7 +88,7 @@ func TestClauseHistory(t *testing.T) {
 	open := ss.table("US", "a", "A, amended again.")
 	ss.table("US", "other", "Elsewhere.")
 
-	h, err := NewReader(ss.store, "berlin", true).ClauseHistory(ctx, "a")
+	h, err := NewReader(ss.store, "berlin", withCheckpoints).ClauseHistory(ctx, "a")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestClauseHistory(t *testing.T) {
 	if objection.Party != "UA" || objection.Stance != string(domain.Objects) || objection.Reason != "no" || objection.Time.IsZero() {
 		t.Fatalf("objection %+v", objection)
 	}
-	if _, err := NewReader(ss.store, "berlin", true).ClauseHistory(ctx, "never"); domain.ErrorCode(err) != domain.ENOTFOUND {
+	if _, err := NewReader(ss.store, "berlin", withCheckpoints).ClauseHistory(ctx, "never"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("history of a clause never proposed: %v", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestAudit(t *testing.T) {
 	ss.agree("a", "A.")
 	ss.closeRound()
 	ss.registerKey("UA")
-	a, err := NewReader(ss.store, "berlin", true).Audit(ctx)
+	a, err := NewReader(ss.store, "berlin", withCheckpoints).Audit(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestAudit(t *testing.T) {
 	// A broken log still gets its report, with the problem in it.
 	evs := ss.stored()
 	(*evs)[3].Data = []byte(strings.Replace(string((*evs)[3].Data), "A.", "B.", 1))
-	bad, err := NewReader(ss.store, "berlin", true).Audit(ctx)
+	bad, err := NewReader(ss.store, "berlin", withCheckpoints).Audit(ctx)
 	if err != nil || bad.Verification.OK || bad.Verification.Problem.Event != 4 {
 		t.Fatalf("audit of a changed log: %+v, %v", bad.Verification, err)
 	}

@@ -37,14 +37,6 @@ func (r *Reader) Rounds(ctx context.Context) ([]RoundView, error) {
 	}
 	s := head.State
 	views := make([]RoundView, len(s.Rounds))
-	within := func(n int) int {
-		for i, rd := range s.Rounds {
-			if n >= rd.Opened && (rd.Closed == 0 || n <= rd.Closed) {
-				return i
-			}
-		}
-		return -1
-	}
 	for i, rd := range s.Rounds {
 		v := RoundView{Number: rd.Number, Name: rd.Name, Status: StatusOpen, Opened: rd.Opened, Closed: rd.Closed}
 		if v.OpenedAt, err = r.eventTime(ctx, rd.Opened); err != nil {
@@ -60,21 +52,40 @@ func (r *Reader) Rounds(ctx context.Context) ([]RoundView, error) {
 		}
 		views[i] = v
 	}
-	count := func(tabled, closed int, adopted bool) {
-		if i := within(tabled); i >= 0 {
-			views[i].Tabled++
+	tabled, adopted, err := roundCounts(s)
+	if err != nil {
+		return nil, err
+	}
+	for i := range views {
+		views[i].Tabled, views[i].Adopted = tabled[i], adopted[i]
+	}
+	return views, nil
+}
+
+// roundCounts counts, for each round of s, the proposals tabled during it
+// and those adopted during it.
+func roundCounts(s *domain.State) (tabled, adopted []int, err error) {
+	tabled, adopted = make([]int, len(s.Rounds)), make([]int, len(s.Rounds))
+	count := func(tabledAt, closedAt int, isAdopted bool) {
+		if i := s.RoundIndex(tabledAt); i >= 0 {
+			tabled[i]++
 		}
-		if i := within(closed); adopted && i >= 0 {
-			views[i].Adopted++
+		if i := s.RoundIndex(closedAt); isAdopted && i >= 0 {
+			adopted[i]++
 		}
 	}
 	for _, p := range s.Proposals {
-		count(p.Tabled, 0, false)
+		if p.Status == domain.StatusOpen {
+			count(p.Tabled, 0, false)
+		}
 	}
-	for p := range s.ClosedProposals() {
+	for p, err := range s.ClosedProposals() {
+		if err != nil {
+			return nil, nil, err
+		}
 		count(p.Tabled, p.Closed, p.Status == domain.StatusAdopted)
 	}
-	return views, s.Err()
+	return tabled, adopted, nil
 }
 
 // eventTime reads the writer's time of event number n.

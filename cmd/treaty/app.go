@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb"
@@ -41,8 +40,6 @@ type app struct {
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
 	stopProfile func()
-	// newKey is a key being registered: it signs its own registration.
-	newKey ed25519.PrivateKey
 
 	// formats lists the --format values the running command accepts.
 	formats []string
@@ -53,17 +50,9 @@ type app struct {
 
 	store eventstore.Store
 	now   func() time.Time
-}
-
-// newEventID returns an ID for a new event: a version 7 UUID, ordered by
-// time, so that a store's index of IDs grows at its end instead of being
-// rewritten at random places. (Proposal IDs stay random, version 4: people
-// quote their first characters.)
-func newEventID() uuid.UUID {
-	if id, err := uuid.NewV7(); err == nil {
-		return id
-	}
-	return uuid.New()
+	// secret authenticates checkpoints (see checkpointSecret); empty when
+	// there is none.
+	secret []byte
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -291,6 +280,9 @@ func (a *app) treatyID(ctx context.Context, store eventstore.Store) (string, err
 }
 
 // reader opens the store and returns a reader of the chosen negotiation.
+// Reads leave checkpoints (see projections.Options.Save) so that the next
+// command folds little even when nobody writes for a while; --no-checkpoints
+// neither reads nor writes them.
 func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 	store, err := a.openStore(ctx, false)
 	if err != nil {
@@ -300,7 +292,15 @@ func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return projections.NewReader(store, id, !a.noCache), nil
+	return a.readerOf(store, id), nil
+}
+
+func (a *app) readerOf(store eventstore.Store, id string) *projections.Reader {
+	var opts projections.Options
+	if !a.noCache {
+		opts = projections.Options{Secret: a.checkpointSecret(), Save: true}
+	}
+	return projections.NewReader(store, id, opts)
 }
 
 // head opens the store and returns a reader of the chosen negotiation and
@@ -314,110 +314,40 @@ func (a *app) head(ctx context.Context) (*projections.Reader, projections.Moment
 	return r, m, err
 }
 
-// outcome is what a write command did.
-type outcome struct {
-	events []domain.Event
-	// first is the number of the first event appended; head the hash of
-	// the last, the log's new head.
-	first int
-	head  string
-	state *domain.State
-}
-
-// maxAttempts bounds the retries of a write that keeps losing the race to
-// other writers; each attempt decides again against their events.
-const maxAttempts = 50
-
-// act is the write path: load the negotiation, decide the command against it,
-// seal the events into the hash chain (signed, when the acting party has a
-// key), append them with the revision they were decided against, and on a
-// conflict fold in the other writers' events and decide again. Nothing is
-// appended when the command is refused. head is the hash of the log's last
-// event, for commands that record it.
-func (a *app) act(ctx context.Context, command func(s *domain.State, head string) (domain.Command, error)) (outcome, error) {
-	r, m, err := a.head(ctx)
+// writer opens the store and returns the write path to the chosen
+// negotiation.
+func (a *app) writer(ctx context.Context) (*write.Writer, error) {
+	r, err := a.reader(ctx)
 	if err != nil {
-		return outcome{}, err
+		return nil, err
 	}
-	s := m.State
-	for range maxAttempts {
-		cmd, err := command(s, m.Point.Hash)
-		var evs []domain.Event
-		if err == nil {
-			evs, err = domain.Decide(s, cmd)
-		}
-		if errors.Is(err, domain.ErrSnapshotPart) {
-			// Another process replaced the checkpoint under us: read
-			// the negotiation afresh and decide again.
-			if m, err = r.Head(ctx); err != nil {
-				return outcome{}, err
-			}
-			s = m.State
-			continue
-		}
-		if err != nil {
-			return outcome{}, err
-		}
-		sig, err := a.signer(r.Treaty(), s)
-		if err != nil {
-			return outcome{}, err
-		}
-		batch, head, err := a.encode(s, evs, m.Point.Hash, sig)
-		if err != nil {
-			return outcome{}, err
-		}
-		_, err = a.store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(s.Events-1)), batch...)
-		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			if err := r.CatchUp(ctx, &m); err != nil {
-				return outcome{}, err
-			}
-			continue
-		}
-		if err != nil {
-			return outcome{}, err
-		}
-		first := s.Events + 1
-		for _, e := range evs {
-			if err := s.Evolve(e); err != nil {
-				return outcome{}, fmt.Errorf("appended, but the events do not fold: %w", err)
-			}
-		}
-		return outcome{events: evs, first: first, head: head, state: s}, nil
-	}
-	return outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
+	return a.writerOf(r)
 }
 
-// encode turns decided events into the batch to append, chained to prev (the
-// hash of the log's last event), with what is recorded about the act; it
-// returns the batch and the hash of its last event.
-func (a *app) encode(s *domain.State, evs []domain.Event, prev string, sig *signer) ([]eventstore.EventData, string, error) {
-	now := a.now()
-	batch := make([]eventstore.EventData, len(evs))
-	for i, e := range evs {
-		var err error
-		batch[i], prev, err = record(s, e, domain.Meta{Party: a.as, Author: a.author, Time: now}, newEventID(), prev, sig)
-		if err != nil {
-			return nil, "", err
-		}
-	}
-	return batch, prev, nil
+func (a *app) writerOf(r *projections.Reader) (*write.Writer, error) {
+	w := a.batchWriter()
+	w.Store, w.Reader = r.Store(), r
+	return w, nil
 }
 
-// record is the stored form of event e, decided in state s, with the
-// metadata of the act (its round is filled in from s), sealed into the hash
-// chain after prev and signed with sig when it is not nil. It returns the
-// event and its hash.
-func record(s *domain.State, e domain.Event, meta domain.Meta, id uuid.UUID, prev string, sig *signer) (eventstore.EventData, string, error) {
-	meta.Round = s.RoundOf(e)
-	var key ed25519.PrivateKey
-	if sig != nil {
-		key = sig.priv
+// batchWriter returns a write path with this machine's keys and clock, for
+// batches whose store is given before they are flushed.
+func (a *app) batchWriter() *write.Writer {
+	w := &write.Writer{Now: a.now}
+	if kr, err := a.keyring(); err == nil {
+		w.Keys = kr
 	}
-	sealed, err := domain.SealEvent(e, meta, prev, key)
+	return w
+}
+
+// act carries out one act of the acting party (--as) through the write
+// path.
+func (a *app) act(ctx context.Context, command func(s *domain.State, head string) (domain.Command, error)) (write.Outcome, error) {
+	w, err := a.writer(ctx)
 	if err != nil {
-		return eventstore.EventData{}, "", err
+		return write.Outcome{}, err
 	}
-	return eventstore.EventData{ID: id, Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata}, sealed.Hash, nil
+	return w.Do(ctx, write.Act{Party: a.as, Author: a.author, Command: command})
 }
 
 // needParty returns the acting party, or a usage error saying how to give it.

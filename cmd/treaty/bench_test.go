@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections"
 )
 
 // BenchmarkSimulate measures simulate's rate of writing events through the
@@ -34,8 +36,11 @@ func benchSimulate(b *testing.B, signed bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := simulate(context.Background(), store, simOptions{treaty: "bench", clauses: 200, rounds: 20, events: n, seed: 1,
-			signed: signed, keys: keyring{filepath.Join(dir, "keys")}}, func(int) {})
+		kr := keyring{filepath.Join(dir, "keys")}
+		r := projections.NewReader(store, "bench", projections.Options{Secret: []byte("bench secret")})
+		w := &write.Writer{Store: store, Reader: r, Keys: kr}
+		res, err := simulate(context.Background(), w, simOptions{treaty: "bench", clauses: 200, rounds: 20, events: n, seed: 1,
+			signed: signed, keys: kr}, func(int) {})
 		if err != nil {
 			b.Fatal(err)
 		}

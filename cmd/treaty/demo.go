@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/projections"
@@ -40,13 +41,18 @@ appends nothing and shows it again, with whatever you have added since.`,
 			if err != nil {
 				return err
 			}
-			batch, err := demoEvents(id)
+			w, err := a.writerOf(a.readerOf(store, id))
 			if err != nil {
 				return err
 			}
-			update, done := a.progress(len(batch), "writing the sample")
-			_, err = store.Append(ctx, projections.Stream(id), eventstore.NoStream(), batch...)
-			update(len(batch))
+			b, err := demoBatch(w, id)
+			if err != nil {
+				return err
+			}
+			n := b.Pending()
+			update, done := a.progress(n, "writing the sample")
+			err = b.Flush(ctx)
+			update(n)
 			done()
 			switch {
 			case errors.Is(err, eventstore.ErrWrongExpectedRevision), errors.Is(err, eventstore.ErrDuplicateEvent):
@@ -54,7 +60,7 @@ appends nothing and shows it again, with whatever you have added since.`,
 			case err != nil:
 				return err
 			}
-			a.info("The sample negotiation %s (%d events) is in %s.\n", id, len(batch), a.storeName())
+			a.info("The sample negotiation %s (%d events) is in %s.\n", id, n, a.storeName())
 			a.treaty = id
 			return a.showDemo(ctx)
 		},
@@ -98,10 +104,10 @@ type demoStep struct {
 	act    func(p func(key string) string) domain.Command
 }
 
-// demoEvents decides the sample negotiation through the real rules and
-// returns its events. Times and IDs are fixed, derived from the treaty ID, so
-// that writing it twice appends nothing the second time.
-func demoEvents(treaty string) ([]eventstore.EventData, error) {
+// demoBatch decides the sample negotiation through the write path, in a
+// batch to be appended at once. Times and IDs are fixed, derived from the
+// treaty ID, so that writing it twice appends nothing the second time.
+func demoBatch(w *write.Writer, treaty string) (*write.Batch, error) {
 	ns := uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://treaty.example/demo/"+treaty))
 	pid := func(key string) string { return uuid.NewSHA1(ns, []byte("proposal/"+key)).String() }
 	h := func(s string) *string { return &s }
@@ -207,33 +213,26 @@ func demoEvents(treaty string) ([]eventstore.EventData, error) {
 		step(10*minute, us, accept("monitoring", us)),
 		step(30*minute, de, func(func(string) string) domain.Command { return domain.CloseRound{Party: de} }),
 	}
-	var s domain.State
-	var batch []eventstore.EventData
-	var prev string
+	b := w.NewBatch(treaty)
+	events := 0
+	nextID := func() uuid.UUID {
+		events++
+		return uuid.NewSHA1(ns, fmt.Appendf(nil, "event/%d", events))
+	}
 	at := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	for i, st := range steps {
 		at = at.Add(st.after)
-		c := st.act(pid)
-		if cl, ok := c.(domain.CloseRound); ok {
-			cl.Head = prev
-			c = cl
-		}
-		evs, err := domain.Decide(&s, c)
-		if err != nil {
+		act := write.Act{Party: st.party, Author: st.author, Command: func(_ *domain.State, head string) (domain.Command, error) {
+			c := st.act(pid)
+			if cl, ok := c.(domain.CloseRound); ok {
+				cl.Head = head
+				c = cl
+			}
+			return c, nil
+		}}
+		if _, err := b.Do(act, at, nextID); err != nil {
 			return nil, fmt.Errorf("demo step %d: %w", i+1, err)
 		}
-		for _, e := range evs {
-			id := uuid.NewSHA1(ns, fmt.Appendf(nil, "event/%d", len(batch)+1))
-			var ev eventstore.EventData
-			ev, prev, err = record(&s, e, domain.Meta{Party: st.party, Author: st.author, Time: at}, id, prev, nil)
-			if err != nil {
-				return nil, err
-			}
-			batch = append(batch, ev)
-			if err := s.Evolve(e); err != nil {
-				return nil, fmt.Errorf("demo step %d: %w", i+1, err)
-			}
-		}
 	}
-	return batch, nil
+	return b, nil
 }

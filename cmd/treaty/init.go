@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
-	"github.com/treaty-engine/treaty/projections"
 )
 
 func (a *app) initCommand() *cobra.Command {
@@ -51,19 +51,19 @@ and their acceptance is not required.`,
 			if a.as != "" && !slices.ContainsFunc(ps, func(p domain.Party) bool { return p.Code == a.as }) {
 				return fmt.Errorf("--as %s is not among the parties and observers of the new negotiation", a.as)
 			}
-			evs, err := domain.Decide(&domain.State{}, domain.OpenTreaty{Treaty: a.treaty, Title: strings.TrimSpace(title), Parties: ps})
+			// Decided before the store is opened: a refused opening
+			// leaves no store file behind.
+			w := a.batchWriter()
+			b := w.NewBatch(a.treaty)
+			open := domain.OpenTreaty{Treaty: a.treaty, Title: strings.TrimSpace(title), Parties: ps}
+			evs, err := b.Do(write.Act{Party: a.as, Author: a.author, Command: func(*domain.State, string) (domain.Command, error) { return open, nil }}, a.now(), nil)
 			if err != nil {
 				return err
 			}
-			store, err := a.openStore(cmd.Context(), true)
-			if err != nil {
+			if w.Store, err = a.openStore(cmd.Context(), true); err != nil {
 				return err
 			}
-			batch, _, err := a.encode(&domain.State{}, evs, "", nil)
-			if err != nil {
-				return err
-			}
-			_, err = store.Append(cmd.Context(), projections.Stream(a.treaty), eventstore.NoStream(), batch...)
+			err = b.Flush(cmd.Context())
 			if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 				return fmt.Errorf("negotiation %s already exists in %s; choose another --treaty", a.treaty, a.storeName())
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -15,12 +16,6 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 )
-
-// signer signs the events of one act with a party's key.
-type signer struct {
-	id   string
-	priv ed25519.PrivateKey
-}
 
 // keyring is the directory that holds this machine's private keys, one file
 // per negotiation, party and key: DIR/TREATY/PARTY-KEYID.key, PKCS #8 in PEM,
@@ -112,28 +107,63 @@ func (k keyring) save(treaty, party string, priv ed25519.PrivateKey) (string, er
 	return path, f.Close()
 }
 
-// signer returns what signs the acting party's events in state s: its
-// registered key, which this machine must hold; the key being registered,
-// for a party's first key; or nothing, for a party without a key.
-func (a *app) signer(treaty string, s *domain.State) (*signer, error) {
-	if a.as == "" {
-		return nil, nil
+// PrivateKey returns the private key with ID id of party in treaty, as
+// the write path asks for it (write.Keys).
+func (k keyring) PrivateKey(treaty, party, id string) (ed25519.PrivateKey, error) {
+	return k.load(treaty, party, id)
+}
+
+// checkpointSecretFile is the file in the key directory that holds this
+// machine's secret for authenticating checkpoints.
+const checkpointSecretFile = "checkpoints.secret"
+
+// checkpointSecret returns this machine's secret for authenticating
+// checkpoints (see projections.Options): 32 random bytes in the key
+// directory, readable by their owner only, made on first use. Someone who
+// can edit the store but not this directory cannot forge a checkpoint.
+// Without a secret (no key directory, or one that cannot be written)
+// checkpoints are not used: every read folds from the first event.
+func (a *app) checkpointSecret() []byte {
+	if a.secret != nil {
+		return a.secret
 	}
-	if _, id, ok := s.KeyOf(a.as); ok {
-		kr, err := a.keyring()
-		if err != nil {
-			return nil, err
+	a.secret = []byte{}
+	kr, err := a.keyring()
+	if err != nil {
+		return a.secret
+	}
+	path := filepath.Join(kr.dir, checkpointSecretFile)
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 == 0 {
+			a.secret = b
 		}
-		priv, err := kr.load(treaty, a.as, id)
-		if err != nil {
-			return nil, err
-		}
-		return &signer{id: id, priv: priv}, nil
+		return a.secret
 	}
-	if a.newKey != nil {
-		return &signer{id: domain.KeyID(a.newKey.Public().(ed25519.PublicKey)), priv: a.newKey}, nil
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return a.secret
 	}
-	return nil, nil
+	if err := os.MkdirAll(kr.dir, 0o700); err != nil {
+		return a.secret
+	}
+	// Written whole under a temporary name, then linked into place: two
+	// processes making it at once agree on whichever lands first.
+	tmp, err := os.CreateTemp(kr.dir, ".checkpoints-*")
+	if err != nil {
+		return a.secret
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(secret); err != nil || tmp.Sync() != nil || tmp.Close() != nil {
+		tmp.Close()
+		return a.secret
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return a.secret
+	}
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		a.secret = b
+	}
+	return a.secret
 }
 
 func (a *app) keysCommand() *cobra.Command {
@@ -178,9 +208,6 @@ directory), readable by their owner only.`,
 			if err != nil {
 				return err
 			}
-			if !rotate {
-				a.newKey = priv // a first key signs its own registration
-			}
 			out, err := a.act(cmd.Context(), func(s *domain.State, _ string) (domain.Command, error) {
 				_, current, has := s.KeyOf(party)
 				switch {
@@ -195,12 +222,12 @@ directory), readable by their owner only.`,
 				os.Remove(path) // never registered: nothing will ask for it
 				return err
 			}
-			e := out.events[0].(domain.PartyKeyRegistered)
+			e := out.Events[0].(domain.PartyKeyRegistered)
 			if a.format == "json" {
 				return a.writeJSON(map[string]any{"party": party, "key": domain.KeyID(pub), "public_key": e.Key,
-					"previous": e.Previous, "file": path, "event": out.first})
+					"previous": e.Previous, "file": path, "event": out.First})
 			}
-			fmt.Fprintf(a.stdout, "Registered key %s for %s (event %d).\n", domain.KeyID(pub), party, out.first)
+			fmt.Fprintf(a.stdout, "Registered key %s for %s (event %d).\n", domain.KeyID(pub), party, out.First)
 			if e.Previous != "" {
 				fmt.Fprintf(a.stdout, "It replaces key %s; the registration is signed with that key.\n", e.Previous)
 			}

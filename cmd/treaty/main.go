@@ -20,6 +20,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections"
+
 	_ "github.com/treaty-engine/treaty/eventstore/esdb"
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
@@ -67,10 +70,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	var problem *verifyProblem
+	var broken *projections.Problem
 	var usage *usageError
 	switch {
 	case errors.As(err, &problem):
 		fmt.Fprintf(stderr, "treaty: %v\n", err)
+		return exitProblem
+	case errors.As(err, &broken):
+		// A read found the log broken where it folded: nothing is
+		// shown from it, nothing appended to it.
+		fmt.Fprintf(stderr, "treaty: the log of this negotiation does not hold together: %v; `treaty verify` gives the full report\n", err)
 		return exitProblem
 	case errors.As(err, &usage) || !a.ran:
 		// Errors before a command runs are cobra's: an unknown command
@@ -84,8 +93,39 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "treaty: interrupted")
 		return exitRefused
 	}
+	if h := hint(err); h != "" {
+		fmt.Fprintf(stderr, "treaty: %v; %s\n", err, h)
+		return exitRefused
+	}
 	fmt.Fprintf(stderr, "treaty: %v\n", err)
 	return exitRefused
+}
+
+// hint is the command line's advice for a refusal by the negotiation's
+// rules, by its reason: the domain says what is wrong, the command line
+// which of its commands would help.
+func hint(err error) string {
+	var e *domain.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	switch e.Reason {
+	case domain.ReasonNotOpened:
+		return "start it with `treaty init --treaty ID --title T --party CODE=NAME`"
+	case domain.ReasonNoActor:
+		return "say who acts with --as CODE (or TREATY_PARTY)"
+	case domain.ReasonRoundOpen:
+		return "close it with `treaty round close`"
+	case domain.ReasonNoRound:
+		return "open one with `treaty round open`"
+	case domain.ReasonEmptyText:
+		return fmt.Sprintf("to remove the clause, propose its deletion: treaty propose --clause %s --delete", e.Clause)
+	case domain.ReasonNoProposal:
+		return "`treaty proposals --all` lists them"
+	case domain.ReasonStale:
+		return fmt.Sprintf("table a new proposal against the current text: treaty propose --clause %s", e.Clause)
+	}
+	return ""
 }
 
 // usageError is a command line that does not say what to do: exit status 2.

@@ -83,7 +83,7 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(party, id st
 		return err
 	}
 	var id, verb string
-	switch e := out.events[0].(type) {
+	switch e := out.Events[0].(type) {
 	case domain.ProposalAccepted:
 		id, verb = e.Proposal, "accepts"
 	case domain.ProposalObjected:
@@ -91,16 +91,19 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(party, id st
 	case domain.ProposalWithdrawn:
 		id, verb = e.Proposal, "withdrew"
 	}
-	s := out.state
-	p, _ := s.Proposal(id)
+	s := out.State
+	p, _, err := s.LookupProposal(id)
+	if err != nil {
+		return err
+	}
 	adopted := p.Status == domain.StatusAdopted
 	awaiting := []string{}
 	if p.Status == domain.StatusOpen {
 		awaiting = nonNil(s.Awaiting(p))
 	}
 	if a.format == "json" {
-		return a.writeJSON(map[string]any{"proposal": id, "party": party, "type": out.events[0].EventType(),
-			"status": p.Status, "adopted": adopted, "awaiting": awaiting, "event": out.first})
+		return a.writeJSON(map[string]any{"proposal": id, "party": party, "type": out.Events[0].EventType(),
+			"status": p.Status, "adopted": adopted, "awaiting": awaiting, "event": out.First})
 	}
 	fmt.Fprintf(a.stdout, "%s %s %s (%s of %s).\n", party, verb, domain.Short(id), p.Action, p.Clause)
 	switch {

@@ -62,6 +62,9 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 					return &usageError{fmt.Errorf("--after: %w", err)}
 				}
 			}
+			if del && (flags.Changed("heading") || after != "" || first) {
+				return fmt.Errorf("a deletion carries no heading or place; propose --delete alone")
+			}
 			if flags.Changed("file") {
 				if text, err = a.readText(file); err != nil {
 					return err
@@ -76,20 +79,20 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 			if err != nil {
 				return err
 			}
-			tabled := out.events[0].(domain.ProposalTabled)
-			adopted := len(out.events) > 1
+			tabled := out.Events[0].(domain.ProposalTabled)
+			adopted := len(out.Events) > 1
 			awaiting := []string{}
-			if p, _ := out.state.Proposal(tabled.Proposal); p.Status == domain.StatusOpen {
-				awaiting = nonNil(out.state.Awaiting(p))
+			if p := out.State.Proposals[tabled.Proposal]; p != nil && p.Status == domain.StatusOpen {
+				awaiting = nonNil(out.State.Awaiting(p))
 			}
 			if a.format == "json" {
 				return a.writeJSON(map[string]any{"proposal": tabled.Proposal, "clause": tabled.Clause,
 					"action": tabled.Action, "party": tabled.Party, "adopted": adopted,
-					"awaiting": awaiting, "event": out.first})
+					"awaiting": awaiting, "event": out.First})
 			}
 			fmt.Fprintln(a.stdout, tabled.Proposal)
 			if adopted {
-				a.info("Tabled and adopted: %s is the only party. Clause %s is at revision %d.", party, clause, out.state.Clauses[clause].Revision)
+				a.info("Tabled and adopted: %s is the only party. Clause %s is at revision %d.", party, clause, out.State.Clauses[clause].Revision)
 			} else {
 				a.info("Tabled: %s of clause %s; awaiting %s.", tabled.Action, clause, strings.Join(awaiting, ", "))
 			}

@@ -196,7 +196,7 @@ func checkLanded(t *testing.T, store string, outcomes []workerOutcome) {
 		case o.Code == 0 && o.Op == "accept":
 			accepted[o.ID] = true
 		case o.Code == 1 && o.Op == "accept" && strings.HasPrefix(o.Clause, "shared-") &&
-			strings.Contains(o.Stderr, "is stale") && strings.Contains(o.Stderr, "Table a new proposal"):
+			strings.Contains(o.Stderr, "is stale") && strings.Contains(o.Stderr, "table a new proposal"):
 			// Two drafters amended a shared clause at once: the second
 			// acceptance met the first's adoption, as the rules say.
 			refusals++

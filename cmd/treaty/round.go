@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 )
 
@@ -67,27 +68,27 @@ func (a *app) roundCommand() *cobra.Command {
 	return c
 }
 
-func (a *app) reportRound(out outcome, verb string) error {
+func (a *app) reportRound(out write.Outcome, verb string) error {
 	var number int
 	var name string
-	switch e := out.events[0].(type) {
+	switch e := out.Events[0].(type) {
 	case domain.RoundOpened:
 		number, name = e.Round, e.Name
 	case domain.RoundClosed:
 		number = e.Round
 	}
 	if a.format == "json" {
-		return a.writeJSON(map[string]any{"round": number, "name": name, "status": verb, "event": out.first, "head": out.head})
+		return a.writeJSON(map[string]any{"round": number, "name": name, "status": verb, "event": out.First, "head": out.Head})
 	}
 	switch {
 	case verb == "closed":
 		// The hash parties cite: the closing event's own, which covers
 		// every event of the round before it.
-		fmt.Fprintf(a.stdout, "Round %d closed at %s (event %d)\n", number, out.head, out.first)
+		fmt.Fprintf(a.stdout, "Round %d closed at %s (event %d)\n", number, out.Head, out.First)
 	case name != "":
-		fmt.Fprintf(a.stdout, "Round %d %s: %s (event %d)\n", number, verb, name, out.first)
+		fmt.Fprintf(a.stdout, "Round %d %s: %s (event %d)\n", number, verb, name, out.First)
 	default:
-		fmt.Fprintf(a.stdout, "Round %d %s (event %d)\n", number, verb, out.first)
+		fmt.Fprintf(a.stdout, "Round %d %s (event %d)\n", number, verb, out.First)
 	}
 	return nil
 }

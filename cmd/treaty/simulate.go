@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/projections"
@@ -59,9 +60,13 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 			if err != nil {
 				return err
 			}
+			w, err := a.writerOf(a.readerOf(store, o.treaty))
+			if err != nil {
+				return err
+			}
 			update, done := a.progress(o.events, "simulating")
 			started := time.Now()
-			res, err := simulate(cmd.Context(), store, o, update)
+			res, err := simulate(cmd.Context(), w, o, update)
 			done()
 			if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 				return fmt.Errorf("the store %s already holds a negotiation %s; choose another --treaty or store", a.storeName(), o.treaty)
@@ -131,73 +136,64 @@ under without prejudice notwithstanding accordance subject consent unanimous ann
 сторони зобов'язуються гарантії безпеки відбудова угода україна`)
 
 // simulator chooses acts the way a busy negotiation might, and lets the
-// domain decide them.
+// domain decide them through the write path.
 type simulator struct {
 	rng     *rand.Rand
-	s       domain.State
+	b       *write.Batch
+	s       *domain.State // the batch's
 	opts    simOptions
 	open    idSet // open proposals that can still be accepted
 	stale   idSet // open but stale: their proposers withdraw them
 	clauses []string
 	at      time.Time
-	head    string // the hash of the last event
 	res     simResult
 	ids     *rand.ChaCha8
 }
 
-func simulate(ctx context.Context, store eventstore.Store, o simOptions, progress func(int)) (simResult, error) {
+// simulate writes the negotiation o describes through w, whose reader
+// leaves the checkpoints: one at each round's end, for diffs between
+// rounds, and one of the head at the end, for every other command.
+func simulate(ctx context.Context, w *write.Writer, o simOptions, progress func(int)) (simResult, error) {
 	// Event and proposal IDs follow from the seed and the treaty ID, so two
 	// simulations with one seed can share a store.
 	seed := sha256.Sum256(fmt.Appendf(nil, "%d/%s", o.seed, o.treaty))
-	if streams, err := store.Streams(ctx, projections.Stream(o.treaty)); err != nil {
+	stream := projections.Stream(o.treaty)
+	if streams, err := w.Store.Streams(ctx, stream); err != nil {
 		return simResult{}, err
-	} else if slices.ContainsFunc(streams, func(s eventstore.StreamInfo) bool { return s.Name == projections.Stream(o.treaty) }) {
+	} else if slices.ContainsFunc(streams, func(s eventstore.StreamInfo) bool { return s.Name == stream }) {
 		return simResult{}, fmt.Errorf("%w: %s exists", eventstore.ErrWrongExpectedRevision, o.treaty)
 	}
-	sim := &simulator{rng: rand.New(rand.NewPCG(o.seed, 0x7472656174790a)), opts: o, ids: rand.NewChaCha8(seed),
+	b := w.NewBatch(o.treaty)
+	sim := &simulator{rng: rand.New(rand.NewPCG(o.seed, 0x7472656174790a)), b: b, s: b.State(), opts: o, ids: rand.NewChaCha8(seed),
 		at: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)}
 	for i := range o.clauses {
 		sim.clauses = append(sim.clauses, fmt.Sprintf("clause-%03d", i+1))
 	}
-	r := projections.NewReader(store, o.treaty, true)
-	stream := projections.Stream(o.treaty)
-	var batch []eventstore.EventData
-	expected := eventstore.NoStream()
 	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		rev, err := store.Append(ctx, stream, expected, batch...)
-		if err != nil {
+		if err := b.Flush(ctx); err != nil {
 			return err
 		}
-		expected = eventstore.Exact(rev)
-		batch = batch[:0]
 		progress(sim.s.Events)
 		return nil
 	}
-	// With --signed every participant gets a key that follows from the
-	// seed, kept in the key directory so that later commands can act.
-	signers := map[string]*signer{}
 	do := func(c domain.Command, party string) error {
-		evs, err := domain.Decide(&sim.s, c)
+		sim.at = sim.at.Add(time.Duration(5+sim.rng.IntN(120)) * time.Second)
+		act := write.Act{Party: party, Author: "sim-" + strings.ToLower(cmp.Or(party, "secretariat")),
+			Command: func(_ *domain.State, head string) (domain.Command, error) {
+				if cl, ok := c.(domain.CloseRound); ok {
+					cl.Head = head
+					return cl, nil
+				}
+				return c, nil
+			}}
+		evs, err := b.Do(act, sim.at, sim.eventID)
 		if err != nil {
 			return fmt.Errorf("simulated %T by %s refused: %w", c, party, err)
 		}
-		sim.at = sim.at.Add(time.Duration(5+sim.rng.IntN(120)) * time.Second)
 		for _, e := range evs {
-			ev, hash, err := record(&sim.s, e, domain.Meta{Party: party, Author: "sim-" + strings.ToLower(cmp.Or(party, "secretariat")), Time: sim.at}, sim.eventID(), sim.head, signers[party])
-			if err != nil {
-				return err
-			}
-			sim.head = hash
-			batch = append(batch, ev)
-			if err := sim.s.Evolve(e); err != nil {
-				return err
-			}
 			sim.observe(e)
 		}
-		if len(batch) >= simBatch {
+		if b.Pending() >= simBatch {
 			return flush()
 		}
 		return ctx.Err()
@@ -211,13 +207,14 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 		if !o.signed {
 			break
 		}
+		// With --signed every participant gets a key that follows from
+		// the seed, kept in the key directory so that later commands can
+		// act; a first key signs its own registration.
 		keySeed := sha256.Sum256(fmt.Appendf(nil, "key/%s/%x", p.Code, seed))
 		priv := ed25519.NewKeyFromSeed(keySeed[:])
 		if _, err := o.keys.save(o.treaty, p.Code, priv); err != nil {
 			return sim.res, err
 		}
-		// A first key signs its own registration.
-		signers[p.Code] = &signer{id: domain.KeyID(priv.Public().(ed25519.PublicKey)), priv: priv}
 		if err := do(domain.RegisterKey{Party: p.Code, Key: priv.Public().(ed25519.PublicKey)}, p.Code); err != nil {
 			return sim.res, err
 		}
@@ -235,27 +232,20 @@ func simulate(ctx context.Context, store eventstore.Store, o simOptions, progres
 				return sim.res, err
 			}
 		}
-		if err := do(domain.CloseRound{Party: "DE", Head: sim.head}, "DE"); err != nil {
+		if err := do(domain.CloseRound{Party: "DE"}, "DE"); err != nil {
 			return sim.res, err
 		}
 		if err := flush(); err != nil {
 			return sim.res, err
 		}
-		// Leave a checkpoint at every round's end, for diffs between rounds,
-		// and one of the head at the end, for every other command.
-		r.CheckpointRound(ctx, sim.moment())
+		w.Reader.CheckpointRound(ctx, b.Moment())
 	}
 	sim.res.events = sim.s.Events
 	if err := flush(); err != nil {
 		return sim.res, err
 	}
-	r.Checkpoint(ctx, sim.moment())
+	w.Reader.Checkpoint(ctx, b.Moment())
 	return sim.res, nil
-}
-
-// moment is the negotiation as simulated so far.
-func (sim *simulator) moment() projections.Moment {
-	return projections.Moment{State: &sim.s, Point: projections.Point{Time: sim.at, Hash: sim.head}}
 }
 
 // observe keeps the simulator's sets of open and stale proposals.

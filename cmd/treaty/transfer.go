@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -82,14 +83,14 @@ first mismatch, and nothing is appended. FILE "-" reads standard input.`,
 			store, err := a.openStore(cmd.Context(), false)
 			if err != nil {
 				// No store yet: make one only for a file that imports.
-				if err := projections.CheckExport(open, name); err != nil {
+				if err := write.CheckExport(open, name); err != nil {
 					return err
 				}
 				if store, err = a.openStore(cmd.Context(), true); err != nil {
 					return err
 				}
 			}
-			res, err := projections.ImportJSONL(cmd.Context(), store, open, name)
+			res, err := write.ImportJSONL(cmd.Context(), store, open, name)
 			if err != nil {
 				return err
 			}

@@ -84,22 +84,29 @@ func (Object) command()      {}
 func (Withdraw) command()    {}
 
 // Decide returns the events that command c causes in state s, or a refusal
-// (an *Error) and no events. The events are to be appended together, in one
-// atomic append: an acceptance that completes unanimity comes with the
-// adoption it causes. Decide does not change s.
+// (an *Error, or the failure to read what a rule needed) and no events. The
+// events are to be appended together, in one atomic append: an acceptance
+// that completes unanimity comes with the adoption it causes. Decide does
+// not change s.
 func Decide(s *State, c Command) ([]Event, error) {
 	evs, err := decide(s, c)
-	if s.closed.err != nil {
-		// A rule needed closed proposals that could not be read: its
-		// answer cannot be trusted.
-		return nil, s.closed.err
+	if err != nil {
+		return nil, err
 	}
-	return evs, err
+	return evs, nil
+}
+
+// one returns e alone when check passed.
+func one(e Event, check error) ([]Event, error) {
+	if check != nil {
+		return nil, check
+	}
+	return []Event{e}, nil
 }
 
 func decide(s *State, c Command) ([]Event, error) {
 	if _, ok := c.(OpenTreaty); !ok && s.Treaty == "" {
-		return nil, Errorf(ENOTFOUND, "the negotiation is not open yet; start it with `treaty init`")
+		return nil, Errorf(ENOTFOUND, "the negotiation is not open yet").because(ReasonNotOpened, "")
 	}
 	switch c := c.(type) {
 	case OpenTreaty:
@@ -107,25 +114,25 @@ func decide(s *State, c Command) ([]Event, error) {
 		if s.Treaty != "" {
 			return nil, Errorf(ECONFLICT, "negotiation %s already exists", s.Treaty)
 		}
-		return []Event{e}, checkOpening(e)
+		return one(e, checkOpening(e))
 	case OpenRound:
 		if _, err := s.participant(c.Party); err != nil {
 			return nil, err
 		}
 		e := RoundOpened{Round: len(s.Rounds) + 1, Name: strings.TrimSpace(c.Name)}
-		return []Event{e}, s.checkOpenRound(e)
+		return one(e, s.checkOpenRound(e))
 	case CloseRound:
 		if _, err := s.participant(c.Party); err != nil {
 			return nil, err
 		}
 		e := RoundClosed{Round: s.OpenRound(), Head: c.Head}
-		return []Event{e}, s.checkCloseRound(e)
+		return one(e, s.checkCloseRound(e))
 	case RegisterKey:
 		e := PartyKeyRegistered{Party: c.Party, Key: EncodeKey(c.Key)}
 		if _, current, ok := s.KeyOf(c.Party); ok {
 			e.Previous = current
 		}
-		return []Event{e}, s.checkRegisterKey(e)
+		return one(e, s.checkRegisterKey(e))
 	case Table:
 		return s.decideTable(c)
 	case Accept:
@@ -141,11 +148,11 @@ func decide(s *State, c Command) ([]Event, error) {
 	case Object:
 		e := ProposalObjected{Proposal: c.Proposal, Party: c.Party, Reason: strings.TrimSpace(c.Reason)}
 		_, err := s.checkObject(e)
-		return []Event{e}, err
+		return one(e, err)
 	case Withdraw:
 		e := ProposalWithdrawn(c)
 		_, err := s.checkWithdraw(e)
-		return []Event{e}, err
+		return one(e, err)
 	}
 	return nil, Errorf(EINVALID, "unknown command %T", c)
 }
@@ -197,7 +204,7 @@ func (s *State) decideTable(c Table) ([]Event, error) {
 		e.BaseRevision = cl.Revision
 	}
 	if action == ActionDelete && (e.Heading != nil || e.After != "" || e.First) {
-		return nil, Errorf(EINVALID, "a deletion carries no heading or place; propose --delete alone")
+		return nil, Errorf(EINVALID, "a deletion carries no heading or place")
 	}
 	if action == ActionAmend && e.Text == cl.Text && (e.Heading == nil || *e.Heading == cl.Heading) && e.After == "" && !e.First {
 		return nil, Errorf(ECONFLICT, "clause %s already reads %s; the proposal would change nothing", c.Clause, quote(cl.Text))

@@ -1,4 +1,4 @@
-package projections
+package write
 
 import (
 	"bufio"
@@ -14,68 +14,8 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections"
 )
-
-// ExportedEvent is one line of a JSON Lines export: a stored event with
-// everything needed to store it again, byte for byte.
-type ExportedEvent struct {
-	Stream   string    `json:"stream"`
-	Revision uint64    `json:"revision"`
-	ID       uuid.UUID `json:"id"`
-	Type     string    `json:"type"`
-	// Data and Metadata are the stored JSON, embedded as it is. Bytes that
-	// would not survive embedding (not compact JSON) are carried as
-	// strings in DataText and MetadataText instead.
-	Data         json.RawMessage `json:"data,omitempty"`
-	Metadata     json.RawMessage `json:"metadata,omitempty"`
-	DataText     *string         `json:"data_text,omitempty"`
-	MetadataText *string         `json:"metadata_text,omitempty"`
-}
-
-// embed returns stored JSON to embed as is, or the text to carry instead.
-func embed(b []byte) (json.RawMessage, *string) {
-	var buf bytes.Buffer
-	if json.Compact(&buf, b) == nil && bytes.Equal(buf.Bytes(), b) && len(b) > 0 {
-		return json.RawMessage(b), nil
-	}
-	s := string(b)
-	return nil, &s
-}
-
-func (e ExportedEvent) bytes() (data, meta []byte) {
-	data, meta = e.Data, e.Metadata
-	if e.DataText != nil {
-		data = []byte(*e.DataText)
-	}
-	if e.MetadataText != nil {
-		meta = []byte(*e.MetadataText)
-	}
-	return data, meta
-}
-
-// ExportJSONL writes every event of a negotiation as JSON Lines, oldest
-// first, with its stream, revision, ID, type, data and metadata exactly as
-// stored: ImportJSONL stores them again unchanged.
-func ExportJSONL(ctx context.Context, store eventstore.Store, treaty string, w io.Writer) error {
-	out := bufio.NewWriterSize(w, 1<<16)
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	for ev, err := range store.Read(ctx, Stream(treaty), 0) {
-		if err != nil {
-			if errors.Is(err, eventstore.ErrStreamNotFound) {
-				return fmt.Errorf("%w %q in this store", ErrNoTreaty, treaty)
-			}
-			return err
-		}
-		x := ExportedEvent{Stream: ev.Stream, Revision: ev.Revision, ID: ev.ID, Type: ev.Type}
-		x.Data, x.DataText = embed(ev.Data)
-		x.Metadata, x.MetadataText = embed(ev.Metadata)
-		if err := enc.Encode(x); err != nil {
-			return err
-		}
-	}
-	return out.Flush()
-}
 
 // Imported is what ImportJSONL did.
 type Imported struct {
@@ -108,7 +48,7 @@ func ImportJSONL(ctx context.Context, store eventstore.Store, open func() (io.Re
 	err := scanExport(open, name, func(i int, ev eventstore.EventData, treaty string) error {
 		if i == 0 {
 			res.Treaty = treaty
-			next, stop = iter.Pull2(store.Read(ctx, Stream(treaty), 0))
+			next, stop = iter.Pull2(store.Read(ctx, projections.Stream(treaty), 0))
 		}
 		res.Events++
 		rec, err, ok := next() // the store's event i, if it has one
@@ -132,12 +72,12 @@ func ImportJSONL(ctx context.Context, store eventstore.Store, open func() (io.Re
 	if err != nil {
 		return res, err
 	}
-	streams, err := store.Streams(ctx, Stream(res.Treaty))
+	streams, err := store.Streams(ctx, projections.Stream(res.Treaty))
 	if err != nil {
 		return res, err
 	}
 	for _, st := range streams {
-		if st.Name == Stream(res.Treaty) {
+		if st.Name == projections.Stream(res.Treaty) {
 			held = int(st.Events)
 		}
 	}
@@ -152,7 +92,7 @@ func ImportJSONL(ctx context.Context, store eventstore.Store, open func() (io.Re
 		expected = eventstore.Exact(uint64(held - 1))
 	}
 	flush := func() error {
-		last, err := store.Append(ctx, Stream(res.Treaty), expected, batch...)
+		last, err := store.Append(ctx, projections.Stream(res.Treaty), expected, batch...)
 		if err != nil {
 			return err
 		}
@@ -201,11 +141,11 @@ func scanExport(open func() (io.ReadCloser, error), name string, each func(i int
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		var x ExportedEvent
+		var x projections.ExportedEvent
 		if err := json.Unmarshal(sc.Bytes(), &x); err != nil {
 			return fmt.Errorf("%s line %d is not an exported event: %v", name, line, err)
 		}
-		data, meta := x.bytes()
+		data, meta := x.Bytes()
 		where := fmt.Sprintf("%s line %d (event %d, %s)", name, line, x.Revision+1, x.ID)
 		switch {
 		case x.Revision != uint64(i):
@@ -221,8 +161,8 @@ func scanExport(open func() (io.ReadCloser, error), name string, each func(i int
 			}
 			treaty = o.Treaty
 		}
-		if x.Stream != Stream(treaty) {
-			return fmt.Errorf("%s belongs to stream %q, not %q: one file holds one negotiation", where, x.Stream, Stream(treaty))
+		if x.Stream != projections.Stream(treaty) {
+			return fmt.Errorf("%s belongs to stream %q, not %q: one file holds one negotiation", where, x.Stream, projections.Stream(treaty))
 		}
 		// The chain, checked before anything is stored: a file changed
 		// since its export is refused here, not found by verify later.
@@ -230,14 +170,9 @@ func scanExport(open func() (io.ReadCloser, error), name string, each func(i int
 		if err != nil {
 			return fmt.Errorf("%s: %v", where, err)
 		}
-		hash, err := domain.Seal(x.Type, data, meta)
-		switch {
-		case err != nil:
-			return fmt.Errorf("%s cannot be hashed: %v", where, err)
-		case m.Hash != hash:
-			return fmt.Errorf("%s does not match its hash: it was changed after it was written", where)
-		case m.Prev != prev:
-			return fmt.Errorf("%s does not follow the event before it in the file: events were removed, added or reordered", where)
+		hash, err := domain.CheckLink(prev, x.Type, data, meta, m)
+		if err != nil {
+			return fmt.Errorf("%s %v", where, err)
 		}
 		prev = hash
 		if err := each(i, eventstore.EventData{ID: x.ID, Type: x.Type, Data: data, Metadata: meta}, treaty); err != nil {

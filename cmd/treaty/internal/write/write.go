@@ -1,0 +1,193 @@
+// Package write is treaty's one write path. Every act, whether a drafter's
+// command, the sample negotiation, a simulation or an import, is decided by
+// the domain against the negotiation as it stands, sealed into the hash
+// chain, signed with the key the domain says must sign it, and appended at
+// the revision it was decided against; when another writer got there
+// first, the Writer folds in their events and decides again. Nothing is
+// appended for an act that is refused.
+package write
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections"
+)
+
+// Keys gives the private keys that sign acts.
+type Keys interface {
+	// PrivateKey returns the private key with ID id of party in
+	// negotiation treaty, or an error saying why this machine cannot sign
+	// with it.
+	PrivateKey(treaty, party, id string) (ed25519.PrivateKey, error)
+}
+
+// Writer appends acts to one negotiation. It is not safe for concurrent
+// use; processes and goroutines that write at once each use their own.
+type Writer struct {
+	Store  eventstore.Store
+	Reader *projections.Reader
+	// Keys signs the acts of parties with a key; nil signs nothing, and an
+	// act that must be signed is then refused.
+	Keys Keys
+	// Now is the writer's clock (UTC); NewID makes event IDs. Zero values
+	// mean time.Now and version 7 UUIDs.
+	Now   func() time.Time
+	NewID func() uuid.UUID
+
+	// keys holds the private keys already fetched from Keys, by party and
+	// key ID: a batch signs thousands of acts with a handful of keys.
+	keys map[[2]string]ed25519.PrivateKey
+}
+
+// privateKey fetches (once) the private key id of party.
+func (w *Writer) privateKey(treaty, party, id string) (ed25519.PrivateKey, error) {
+	if priv, ok := w.keys[[2]string{party, id}]; ok {
+		return priv, nil
+	}
+	if w.Keys == nil {
+		return nil, fmt.Errorf("%s's acts must be signed with key %s, and no keys are at hand", party, id)
+	}
+	priv, err := w.Keys.PrivateKey(treaty, party, id)
+	if err != nil {
+		return nil, err
+	}
+	if w.keys == nil {
+		w.keys = map[[2]string]ed25519.PrivateKey{}
+	}
+	w.keys[[2]string{party, id}] = priv
+	return priv, nil
+}
+
+// Act is one act of a participant.
+type Act struct {
+	// Party acts (empty only for an anonymous opening); Author is the
+	// person, as given.
+	Party, Author string
+	// Command is what the party asks for, given the negotiation now and
+	// the hash of its last event.
+	Command func(s *domain.State, head string) (domain.Command, error)
+}
+
+// Outcome is what an act appended.
+type Outcome struct {
+	Events []domain.Event
+	// First is the number of the first event appended; Head the hash of
+	// the last, the log's new head.
+	First int
+	Head  string
+	// State is the negotiation just after the act.
+	State *domain.State
+}
+
+// maxAttempts bounds the retries of an act that keeps losing the race to
+// other writers; each attempt decides again against their events.
+const maxAttempts = 50
+
+func (w *Writer) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// newEventID returns an ID for a new event: a version 7 UUID, ordered by
+// time, so that a store's index of IDs grows at its end instead of being
+// rewritten at random places. (Proposal IDs stay random, version 4: people
+// quote their first characters.)
+func (w *Writer) newID() uuid.UUID {
+	if w.NewID != nil {
+		return w.NewID()
+	}
+	if id, err := uuid.NewV7(); err == nil {
+		return id
+	}
+	return uuid.New()
+}
+
+// Do carries out one act: read the negotiation now, decide, seal and sign,
+// append at the revision decided against, and on a conflict fold in the
+// other writers' events and decide again. A writer that closed a round
+// leaves the round's checkpoint.
+func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
+	r := w.Reader
+	m, err := r.Head(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	s := m.State
+	for range maxAttempts {
+		cmd, err := a.Command(s, m.Point.Hash)
+		if err != nil {
+			return Outcome{}, err
+		}
+		evs, err := domain.Decide(s, cmd)
+		if err != nil {
+			return Outcome{}, err
+		}
+		batch, head, err := w.Seal(r.Treaty(), s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: w.now()}, m.Point.Hash, w.newID)
+		if err != nil {
+			return Outcome{}, err
+		}
+		_, err = w.Store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(s.Events-1)), batch...)
+		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			if err := r.CatchUp(ctx, &m); err != nil {
+				return Outcome{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return Outcome{}, err
+		}
+		first := s.Events + 1
+		for _, e := range evs {
+			if err := s.Evolve(e); err != nil {
+				return Outcome{}, fmt.Errorf("appended, but the events do not fold: %w", err)
+			}
+		}
+		m.Point = projections.Point{Ref: "head", Event: s.Events, Round: len(s.Rounds), Time: batchTime(batch), Hash: head}
+		r.CheckpointRound(ctx, m)
+		return Outcome{Events: evs, First: first, Head: head, State: s}, nil
+	}
+	return Outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
+}
+
+func batchTime(batch []eventstore.EventData) time.Time {
+	if len(batch) == 0 {
+		return time.Time{}
+	}
+	m, _ := domain.DecodeMeta(batch[len(batch)-1].Metadata)
+	return m.Time
+}
+
+// Seal turns events decided in state s into their stored form: each with
+// meta (its round filled in from s), an ID from newID, chained after prev
+// (the hash of the log's last event) and signed with the key the domain
+// says must sign it. It returns the batch and the hash of its last event.
+func (w *Writer) Seal(treaty string, s *domain.State, evs []domain.Event, meta domain.Meta, prev string, newID func() uuid.UUID) ([]eventstore.EventData, string, error) {
+	batch := make([]eventstore.EventData, len(evs))
+	for i, e := range evs {
+		meta.Round = s.RoundOf(e)
+		var priv ed25519.PrivateKey
+		if _, id, ok := s.SigningKey(e, meta.Party); ok {
+			var err error
+			if priv, err = w.privateKey(treaty, meta.Party, id); err != nil {
+				return nil, "", err
+			}
+		}
+		sealed, err := domain.SealEvent(e, meta, prev, priv)
+		if err != nil {
+			return nil, "", err
+		}
+		batch[i] = eventstore.EventData{ID: newID(), Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata}
+		prev = sealed.Hash
+	}
+	return batch, prev, nil
+}

@@ -1,0 +1,484 @@
+package domain
+
+import (
+	"iter"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Status is where a proposal stands.
+type Status string
+
+const (
+	StatusOpen      Status = "open"
+	StatusAdopted   Status = "adopted"
+	StatusWithdrawn Status = "withdrawn"
+)
+
+// Stance is a party's position on a proposal.
+type Stance string
+
+const (
+	Accepts Stance = "accepts"
+	Objects Stance = "objects"
+)
+
+// Position is a party's latest position on a proposal.
+type Position struct {
+	Stance Stance
+	Reason string
+	// Event is the number of the event that recorded it.
+	Event int
+}
+
+// Proposal is a tabled proposal and where it stands.
+type Proposal struct {
+	ProposalTabled
+	// BaseText is the clause's agreed text at BaseRevision, the text the
+	// proposal was drafted against (empty when there was none): a stale
+	// proposal is read against it, not against the clause now.
+	BaseText string
+	// Tabled is the number of the ProposalTabled event; Round the round it
+	// was tabled in (0 between rounds).
+	Tabled int
+	Round  int
+	Status Status
+	// Closed is the number of the event that adopted or withdrew it.
+	Closed int
+	// Positions holds each party's latest position; observers have none.
+	Positions map[string]Position
+	// Placed reports that the clause took its place in the draft when this
+	// proposal was tabled, so adopting it moves nothing.
+	Placed bool
+}
+
+// LookupProposal returns proposal id, open or closed. A closed proposal
+// comes back as its compact record (no text, no positions) unless the state
+// keeps closed proposals whole. The error is a failure to read the closed
+// proposals, not their absence.
+func (s *State) LookupProposal(id string) (*Proposal, bool, error) {
+	if p, ok := s.Proposals[id]; ok {
+		return p, true, nil
+	}
+	if s.Closed == nil {
+		return nil, false, nil
+	}
+	c, ok, err := s.Closed.Lookup(id)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return c.proposal(), true, nil
+}
+
+func (c ClosedProposal) proposal() *Proposal {
+	return &Proposal{ProposalTabled: ProposalTabled{Proposal: c.ID, Clause: c.Clause, Party: c.Party, Action: c.Action},
+		Tabled: c.Tabled, Round: c.Round, Status: c.Status, Closed: c.Closed}
+}
+
+// AllProposals yields every proposal ever tabled, in no particular order:
+// open ones whole, closed ones as LookupProposal returns them. A failure to
+// read the closed proposals comes last, as the error.
+func (s *State) AllProposals() iter.Seq2[*Proposal, error] {
+	return func(yield func(*Proposal, error) bool) {
+		for _, p := range s.Proposals {
+			if !yield(p, nil) {
+				return
+			}
+		}
+		if s.KeepClosed || s.Closed == nil {
+			return
+		}
+		for c, err := range s.Closed.All() {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(c.proposal(), nil) {
+				return
+			}
+		}
+	}
+}
+
+// ClosedProposals yields what the state keeps of every closed proposal, in
+// no particular order, without building a Proposal for each: the cheap way
+// over a long history.
+func (s *State) ClosedProposals() iter.Seq2[ClosedProposal, error] {
+	if s.Closed == nil {
+		return func(func(ClosedProposal, error) bool) {}
+	}
+	return s.Closed.All()
+}
+
+// AcceptedBy and ObjectedBy list the parties whose latest position on p is
+// acceptance or objection, in the order the parties were listed when the
+// negotiation opened.
+func (s *State) AcceptedBy(p *Proposal) []string { return s.withStance(p, Accepts) }
+
+// ObjectedBy: see AcceptedBy.
+func (s *State) ObjectedBy(p *Proposal) []string { return s.withStance(p, Objects) }
+
+func (s *State) withStance(p *Proposal, st Stance) []string {
+	var codes []string
+	for _, party := range s.Parties {
+		if pos, ok := p.Positions[party.Code]; ok && pos.Stance == st {
+			codes = append(codes, party.Code)
+		}
+	}
+	return codes
+}
+
+// Awaiting lists the parties whose acceptance p still needs.
+func (s *State) Awaiting(p *Proposal) []string {
+	var codes []string
+	for _, party := range s.Parties {
+		if party.Role == RoleParty && p.Positions[party.Code].Stance != Accepts {
+			codes = append(codes, party.Code)
+		}
+	}
+	return codes
+}
+
+// FindOpenProposal resolves ref as FindProposal does, for acts on an open
+// proposal: a prefix that exactly one open proposal has names it, even if
+// closed proposals share the prefix (as git, when it needs a commit, picks
+// the commit among objects that share an abbreviation). Only a ref that no
+// open proposal matches is looked up among the closed ones, so that the
+// refusal can say what became of it, and a long history is not read for
+// every position a party takes.
+func (s *State) FindOpenProposal(ref string) (*Proposal, error) {
+	ref = strings.ToLower(ref)
+	if p, ok := s.Proposals[ref]; ok {
+		return p, nil
+	}
+	var found *Proposal
+	if len(ref) >= 4 {
+		for id, p := range s.Proposals {
+			if !strings.HasPrefix(id, ref) || p.Status != StatusOpen {
+				continue
+			}
+			if found != nil {
+				return s.FindProposal(ref) // ambiguous: say so, with every match
+			}
+			found = p
+		}
+	}
+	if found != nil {
+		return found, nil
+	}
+	return s.FindProposal(ref)
+}
+
+// FindProposal resolves a proposal ID or a unique prefix of one (at least 4
+// characters, case-insensitive). A closed proposal comes back as
+// LookupProposal returns it.
+func (s *State) FindProposal(ref string) (*Proposal, error) {
+	ref = strings.ToLower(ref)
+	if p, ok, err := s.LookupProposal(ref); err != nil || ok {
+		return p, err
+	}
+	if len(ref) < 4 {
+		return nil, Errorf(EINVALID, "proposal %q: give at least 4 characters of the proposal ID", ref)
+	}
+	var found []string
+	for id := range s.Proposals {
+		if strings.HasPrefix(id, ref) {
+			found = append(found, id)
+		}
+	}
+	if !s.KeepClosed && s.Closed != nil {
+		closed, err := s.Closed.WithPrefix(ref)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, closed...)
+	}
+	switch len(found) {
+	case 0:
+		return nil, Errorf(ENOTFOUND, "no proposal %q in %s", ref, s.Treaty).because(ReasonNoProposal, "")
+	case 1:
+		p, _, err := s.LookupProposal(found[0])
+		return p, err
+	}
+	sort.Strings(found)
+	if len(found) > 5 {
+		found = append(found[:5], "…")
+	}
+	return nil, Errorf(EINVALID, "proposal prefix %q is ambiguous: it matches %s; give more characters", ref, strings.Join(found, ", "))
+}
+
+// existing returns proposal id, refusing one that does not exist.
+func (s *State) existing(id string) (*Proposal, error) {
+	p, ok, err := s.LookupProposal(id)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, Errorf(ENOTFOUND, "no proposal %s in %s", id, s.Treaty).because(ReasonNoProposal, "")
+	}
+	return p, nil
+}
+
+func (s *State) checkTable(e ProposalTabled) error {
+	if err := CheckSlug("proposal ID", e.Proposal); err != nil {
+		return err
+	}
+	if _, dup, err := s.LookupProposal(e.Proposal); err != nil {
+		return err
+	} else if dup {
+		return Errorf(ECONFLICT, "proposal ID %s is already taken", e.Proposal)
+	}
+	if err := CheckSlug("clause ID", e.Clause); err != nil {
+		return err
+	}
+	if _, err := s.participant(e.Party); err != nil {
+		return err
+	}
+	want, err := s.tableAction(e.Clause, e.Action == ActionDelete)
+	if err != nil {
+		return err
+	}
+	if e.Action != want {
+		return Errorf(ECONFLICT, "a proposal to %s clause %s, which calls for %s", e.Action, e.Clause, want)
+	}
+	rev := 0
+	if c := s.Clauses[e.Clause]; c != nil {
+		rev = c.Revision
+	}
+	if e.BaseRevision != rev {
+		return Errorf(ECONFLICT, "a proposal drafted against revision %d of clause %s, which is at revision %d", e.BaseRevision, e.Clause, rev)
+	}
+	switch {
+	case e.Action == ActionDelete && (e.Text != "" || e.Heading != nil || e.After != "" || e.First):
+		return Errorf(EINVALID, "a deletion carries no text, heading or place")
+	case e.Action != ActionDelete && strings.TrimSpace(e.Text) == "":
+		return Errorf(EINVALID, "the proposed text of clause %s is empty", e.Clause).because(ReasonEmptyText, e.Clause)
+	}
+	if err := checkChars("text", e.Text, true); err != nil {
+		return err
+	}
+	if e.Heading != nil {
+		if err := checkLine("heading", *e.Heading); err != nil {
+			return err
+		}
+	}
+	if err := checkLine("note", e.Note); err != nil {
+		return err
+	}
+	if e.After != "" {
+		switch {
+		case e.First:
+			return Errorf(EINVALID, "a clause goes either first or after another, not both")
+		case e.After == e.Clause:
+			return Errorf(EINVALID, "clause %s cannot be placed after itself", e.Clause)
+		case !s.InDraft(e.After):
+			return Errorf(ENOTFOUND, "clause %s (named to place %s after) is not in the draft", e.After, e.Clause)
+		}
+	}
+	return nil
+}
+
+func (s *State) table(e ProposalTabled) error {
+	if err := s.checkTable(e); err != nil {
+		return err
+	}
+	c := s.Clauses[e.Clause]
+	if c == nil {
+		c = &Clause{ID: e.Clause}
+		s.Clauses[e.Clause] = c
+	}
+	idx := s.index() // before p joins Proposals, from which it is built
+	s.Tabled++
+	p := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Round: s.OpenRound(), Status: StatusOpen, Positions: map[string]Position{}}
+	if c.Agreed() {
+		p.BaseText = c.Text
+	}
+	if !s.InDraft(e.Clause) {
+		// A clause entering the draft takes its place now, brackets and all.
+		s.place(e.Clause, e.After, e.First, true)
+		p.Placed = true
+	}
+	s.Proposals[e.Proposal] = p
+	idx[e.Clause] = append(idx[e.Clause], e.Proposal)
+	if party, _ := s.Party(e.Party); party.Role == RoleParty {
+		p.Positions[e.Party] = Position{Stance: Accepts, Event: s.Events + 1}
+	}
+	s.checkUnanimity(p)
+	return nil
+}
+
+// checkUnanimity marks p for adoption when every party accepts it.
+func (s *State) checkUnanimity(p *Proposal) {
+	if len(s.Awaiting(p)) == 0 {
+		s.pending = p.Proposal
+	}
+}
+
+// positionable finds a proposal that a party takes a position on and checks
+// that a position can still be taken.
+func (s *State) positionable(id, code, verb string) (*Proposal, error) {
+	party, err := s.participant(code)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.existing(id)
+	if err != nil {
+		return nil, err
+	}
+	if party.Role != RoleParty {
+		return nil, Errorf(EFORBIDDEN, "%s is an observer: observers table and withdraw proposals but do not %s them", code, verb)
+	}
+	if err := s.checkOpen(p); err != nil {
+		return nil, err
+	}
+	if s.Stale(p) {
+		c := s.Clauses[p.Clause]
+		now := "is deleted"
+		if c.Agreed() {
+			now = "now reads " + quote(c.Text)
+		}
+		return nil, Errorf(ESTALE, "proposal %s is stale: it was drafted against revision %d of clause %s, and another proposal has since been adopted. The clause %s (revision %d)", Short(p.Proposal), p.BaseRevision, p.Clause, now, c.Revision).because(ReasonStale, p.Clause)
+	}
+	return p, nil
+}
+
+func (s *State) checkOpen(p *Proposal) error {
+	switch p.Status {
+	case StatusAdopted:
+		return Errorf(ECONFLICT, "proposal %s is already adopted (event %d)", Short(p.Proposal), p.Closed)
+	case StatusWithdrawn:
+		return Errorf(ECONFLICT, "proposal %s was withdrawn by %s (event %d)", Short(p.Proposal), p.Party, p.Closed)
+	}
+	return nil
+}
+
+func (s *State) checkAccept(e ProposalAccepted) (*Proposal, error) {
+	p, err := s.positionable(e.Proposal, e.Party, "accept")
+	if err != nil {
+		return nil, err
+	}
+	if p.Positions[e.Party].Stance == Accepts {
+		return nil, Errorf(ECONFLICT, "%s already accepts proposal %s; nothing to record", e.Party, Short(p.Proposal))
+	}
+	return p, nil
+}
+
+func (s *State) accept(e ProposalAccepted) error {
+	p, err := s.checkAccept(e)
+	if err != nil {
+		return err
+	}
+	p.Positions[e.Party] = Position{Stance: Accepts, Event: s.Events + 1}
+	s.checkUnanimity(p)
+	return nil
+}
+
+func (s *State) checkObject(e ProposalObjected) (*Proposal, error) {
+	p, err := s.positionable(e.Proposal, e.Party, "object to")
+	if err != nil {
+		return nil, err
+	}
+	if e.Party == p.Party {
+		return nil, Errorf(EFORBIDDEN, "%s tabled proposal %s; to take it back, withdraw it", e.Party, Short(p.Proposal))
+	}
+	if p.Positions[e.Party].Stance == Objects {
+		return nil, Errorf(ECONFLICT, "%s already objects to proposal %s; nothing to record", e.Party, Short(p.Proposal))
+	}
+	if err := checkLine("reason", e.Reason); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (s *State) object(e ProposalObjected) error {
+	p, err := s.checkObject(e)
+	if err != nil {
+		return err
+	}
+	p.Positions[e.Party] = Position{Stance: Objects, Reason: e.Reason, Event: s.Events + 1}
+	return nil
+}
+
+func (s *State) checkWithdraw(e ProposalWithdrawn) (*Proposal, error) {
+	actor, err := s.participant(e.Party)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.existing(e.Proposal)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOpen(p); err != nil {
+		return nil, err
+	}
+	if e.Party != p.Party {
+		advice := ""
+		if actor.Role == RoleParty {
+			advice = "; " + e.Party + " may object to it instead"
+		}
+		return nil, Errorf(EFORBIDDEN, "only %s, who tabled proposal %s, may withdraw it%s", p.Party, Short(p.Proposal), advice)
+	}
+	return p, nil
+}
+
+func (s *State) withdraw(e ProposalWithdrawn) error {
+	p, err := s.checkWithdraw(e)
+	if err != nil {
+		return err
+	}
+	s.close(p, StatusWithdrawn)
+	return nil
+}
+
+func (s *State) close(p *Proposal, st Status) {
+	p.Status, p.Closed = st, s.Events+1
+	if st == StatusAdopted {
+		s.Adopted++
+	} else {
+		s.Withdrawn++
+	}
+	if s.Closed == nil {
+		s.Closed = NewClosedProposals()
+	}
+	s.Closed.Add(ClosedProposal{ID: p.Proposal, Clause: p.Clause, Party: p.Party, Action: p.Action,
+		Status: st, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed})
+	if !s.KeepClosed {
+		delete(s.Proposals, p.Proposal)
+	}
+	idx := s.index()
+	ids := idx[p.Clause]
+	if i := slices.Index(ids, p.Proposal); i >= 0 {
+		ids = slices.Delete(ids, i, i+1)
+	}
+	if len(ids) == 0 {
+		delete(idx, p.Clause)
+	} else {
+		idx[p.Clause] = ids
+	}
+}
+
+func (s *State) adopt(e ProposalAdopted) error {
+	if s.pending == "" || e.Proposal != s.pending {
+		p, err := s.existing(e.Proposal)
+		if err != nil {
+			return err
+		}
+		if err := s.checkOpen(p); err != nil {
+			return err
+		}
+		return Errorf(ECONFLICT, "proposal %s adopted without every party accepting it (awaiting %s)", Short(e.Proposal), strings.Join(s.Awaiting(p), ", "))
+	}
+	p := s.Proposals[e.Proposal]
+	c := s.Clauses[p.Clause]
+	if e.Clause != p.Clause || e.Revision != c.Revision+1 {
+		return Errorf(ECONFLICT, "adoption of proposal %s names clause %s revision %d, but the proposal makes clause %s revision %d", Short(p.Proposal), e.Clause, e.Revision, p.Clause, c.Revision+1)
+	}
+	s.pending = ""
+	s.close(p, StatusAdopted)
+	applyAdoption(c, p)
+	if !p.Placed && (p.After != "" || p.First) {
+		s.place(p.Clause, p.After, p.First, false)
+	}
+	return nil
+}

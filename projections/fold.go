@@ -1,0 +1,204 @@
+package projections
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// Problem is the first event of a log that breaks the hash chain, a
+// signature or the rules, or cannot be read. Reads and verify report it; the
+// command line gives it exit status 3.
+type Problem struct {
+	Event int    `json:"event"`
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+	What  string `json:"problem"`
+}
+
+func (p *Problem) Error() string {
+	switch {
+	case p.Event == 0:
+		return p.What
+	case p.ID == "":
+		return fmt.Sprintf("event %d: %s", p.Event, p.What)
+	}
+	return fmt.Sprintf("event %d (%s, %s): %s", p.Event, p.Type, p.ID, p.What)
+}
+
+func problemAt(r *Recorded, format string, args ...any) *Problem {
+	return &Problem{Event: r.Number, ID: r.ID.String(), Type: r.Type, What: fmt.Sprintf(format, args...)}
+}
+
+// checkedFold folds recorded events into a state and checks each as it
+// goes, exactly as verify does: its place in the hash chain after the event
+// before it, what is recorded about it (domain.State.CheckMeta), its
+// signature, and the rules (Evolve). Signatures are checked on other cores;
+// finish waits for them. Every read folds through one, so that no command
+// answers from a log that does not hold together.
+type checkedFold struct {
+	s *domain.State
+	// prev is what is recorded about the last event folded: its hash
+	// chains the next, its party acted an adoption that follows.
+	prev          domain.Meta
+	requireSigned bool
+	sigs          *signatureChecks
+	last          *Recorded
+}
+
+// newCheckedFold folds into s, whose last event (if any) has hash prevHash.
+func newCheckedFold(s *domain.State, prevHash string) *checkedFold {
+	return &checkedFold{s: s, prev: domain.Meta{Hash: prevHash}}
+}
+
+// step checks and folds one event. A break is a *Problem naming it; the
+// state is then as it was before the event.
+func (f *checkedFold) step(r *Recorded) error {
+	hash, err := f.link(r)
+	if err != nil {
+		return err
+	}
+	m, _ := r.Meta()
+	pub, err := f.s.CheckMeta(r.Event, m, f.prev, f.requireSigned)
+	if err != nil {
+		return problemAt(r, "%v", err)
+	}
+	if pub != nil {
+		if f.sigs == nil {
+			f.sigs = newSignatureChecks()
+		}
+		f.sigs.check(r, pub, hash, m.Signature, m.Party)
+	}
+	if err := f.s.Evolve(r.Event); err != nil {
+		if domain.ErrorCode(err) == "" {
+			return err // the closed proposals could not be read: no verdict on the log
+		}
+		return problemAt(r, "breaks the rules: %v", err)
+	}
+	f.prev, f.last = m, r
+	return nil
+}
+
+// link checks r's place in the chain after the last event folded, once, and
+// returns its hash.
+func (f *checkedFold) link(r *Recorded) (string, error) {
+	if r.linkedTo == f.prev.Hash && r.hash != "" {
+		return r.hash, nil
+	}
+	m, err := r.Meta()
+	if err != nil {
+		return "", problemAt(r, "%v", unwrapEvent(err))
+	}
+	hash, err := domain.CheckLink(f.prev.Hash, r.Type, r.Data, r.RawMeta, m)
+	if err != nil {
+		var mis *domain.MisplacedError
+		if errors.As(err, &mis) {
+			mis.FollowsEvent = r.Number - 1
+		}
+		return "", problemAt(r, "%v", err)
+	}
+	r.hash, r.linkedTo = hash, f.prev.Hash
+	return hash, nil
+}
+
+// finish waits for the signature checks and returns the earliest bad one.
+func (f *checkedFold) finish() error {
+	if f.sigs == nil {
+		return nil
+	}
+	if bad := f.sigs.wait(); bad != nil {
+		return bad
+	}
+	return nil
+}
+
+// signed counts the good signatures checked so far (after finish).
+func (f *checkedFold) signed() int {
+	if f.sigs == nil {
+		return 0
+	}
+	return f.sigs.good
+}
+
+func unwrapEvent(err error) error {
+	if e, ok := err.(*EventError); ok {
+		return e.Err
+	}
+	return err
+}
+
+// signatureChecks verifies signatures on worker goroutines and remembers
+// the earliest bad one: ed25519 verification costs far more than the rest
+// of a fold.
+type signatureChecks struct {
+	jobs chan sigJob
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	bad  *Problem
+	good int
+	done bool
+}
+
+type sigJob struct {
+	r         *Recorded
+	pub       ed25519.PublicKey
+	hash, sig string
+	party     string
+}
+
+func newSignatureChecks() *signatureChecks {
+	c := &signatureChecks{jobs: make(chan sigJob, 256)}
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			for j := range c.jobs {
+				ok := domain.CheckSignature(j.pub, j.hash, j.sig)
+				c.mu.Lock()
+				if ok {
+					c.good++
+				} else if c.bad == nil || j.r.Number < c.bad.Event {
+					c.bad = problemAt(j.r, "is not signed by %s: its signature does not match %s's key", j.party, j.party)
+				}
+				c.mu.Unlock()
+			}
+		}()
+	}
+	return c
+}
+
+func (c *signatureChecks) check(r *Recorded, pub ed25519.PublicKey, hash, sig, party string) {
+	c.jobs <- sigJob{r: r, pub: pub, hash: hash, sig: sig, party: party}
+}
+
+// wait finishes every check and returns the earliest bad signature.
+func (c *signatureChecks) wait() *Problem {
+	c.stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bad
+}
+
+func (c *signatureChecks) stop() {
+	if !c.done {
+		c.done = true
+		close(c.jobs)
+		c.wg.Wait()
+	}
+}
+
+// earliest waits for the signature checks and returns err, or the bad
+// signature of an earlier event if there is one: the first problem of the
+// log is the one to report.
+func (f *checkedFold) earliest(err error) error {
+	bad := f.finish()
+	p, isProblem := err.(*Problem)
+	if b, ok := bad.(*Problem); ok && (err == nil || isProblem && b.Event < p.Event) {
+		return b
+	}
+	return err
+}

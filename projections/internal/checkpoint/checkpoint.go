@@ -1,0 +1,486 @@
+// Package checkpoint keeps checkpoints of a negotiation's folded state in the
+// store's cache (eventstore.Cache), so that a command folds only the events
+// since one instead of the whole history.
+//
+// A checkpoint is a cache: deleting it changes no answer. Editing it must
+// not change one either, so every value is authenticated with a secret of
+// this machine that an editor of the store does not hold (HMAC-SHA256 over
+// its key and bytes), and records the hash of the last event it covers,
+// which the reader checks against the log before trusting it. A value that
+// cannot be authenticated is treated as absent. Checkpoints belong to the
+// build that wrote them (see build.go): another build, whose fold may
+// differ, ignores them.
+//
+// The package owns the encodings, the keys, the build identity, which old
+// checkpoints are deleted, and the races between processes sharing a store;
+// the domain's State stays plain data. It never changes the log.
+package checkpoint
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
+)
+
+// Point is where a checkpoint stands in the log: after its first Events
+// events, the last of which has hash Hash and was recorded at Time.
+type Point struct {
+	Events int
+	Hash   string
+	Time   time.Time
+}
+
+// Config says where a Store keeps its checkpoints and how it checks them.
+type Config struct {
+	// Cache holds the checkpoints; nil keeps none.
+	Cache eventstore.Cache
+	// Name is the negotiation's stream name; every key starts with it.
+	Name string
+	// Treaty is the negotiation's ID, which a checkpoint's state must have.
+	Treaty string
+	// Secret authenticates checkpoints; empty keeps none.
+	Secret []byte
+	// Refold returns the state after the first n events, folded from the
+	// first event: what a checkpoint's closed proposals are rebuilt from
+	// when they cannot be read.
+	Refold func(ctx context.Context, n int) (*domain.State, error)
+}
+
+// Store reads and writes one negotiation's checkpoints. The zero Store, and
+// one without a cache or secret, keeps none: Head and Round find nothing
+// and the saves do nothing.
+type Store struct{ cfg Config }
+
+// New returns the Store cfg describes.
+func New(cfg Config) *Store { return &Store{cfg: cfg} }
+
+func (s *Store) enabled() bool {
+	return s != nil && s.cfg.Cache != nil && len(s.cfg.Secret) > 0
+}
+
+// maxCarried bounds the proposals closed since its closed part that a head
+// checkpoint carries in its present part: a hundred kilobytes or so.
+const maxCarried = 2048
+
+// keepClosedParts is how long a replaced closed part stays: a command that
+// read the head's present before another process saved a newer one may
+// still come for it.
+const keepClosedParts = 2 * time.Minute
+
+// Builds whose checkpoints are kept: several versions of treaty may share a
+// store for a while (an upgrade rolling out across delegations), and each
+// keeps its own checkpoints rather than delete the others'; a build not
+// seen for a while is gone for good. A test binary never deletes another
+// build's checkpoints.
+const (
+	keepBuilds    = 3
+	keepUnusedFor = 14 * 24 * time.Hour
+)
+
+// pruneInTests lets this package's own tests see prune at work.
+var pruneInTests = false
+
+func (s *Store) key(name string) string {
+	return s.cfg.Name + "/checkpoint/" + build() + "/" + name
+}
+
+func roundName(n int) string { return fmt.Sprintf("round-%d", n) }
+
+// closedKey names the closed part of the head checkpoint saved at the given
+// point: a new name for every part, so that a reader never pairs a present
+// with closed proposals it does not rest on.
+func (s *Store) closedKey(events int) string {
+	return fmt.Sprintf("%s.closed.%d", s.key("head"), events)
+}
+
+// mac authenticates value under key.
+func (s *Store) mac(key string, value []byte) []byte {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	m.Write(binary.AppendUvarint(nil, uint64(len(key))))
+	m.Write([]byte(key))
+	m.Write(value)
+	return m.Sum(nil)
+}
+
+// get returns the value stored under key if it is there and authentic.
+func (s *Store) get(ctx context.Context, key string) []byte {
+	raw, err := s.cfg.Cache.CacheGet(ctx, key)
+	if err != nil || len(raw) < sha256.Size {
+		return nil
+	}
+	value, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
+	if !hmac.Equal(sum, s.mac(key, value)) {
+		return nil
+	}
+	return value
+}
+
+func (s *Store) put(ctx context.Context, key string, value []byte) error {
+	return s.cfg.Cache.CachePut(ctx, key, append(value, s.mac(key, value)...))
+}
+
+// cached reports whether key is in the cache, and whether it is a closed
+// part that has been replaced, from the keys alone: the values run to
+// megabytes.
+func (s *Store) cached(ctx context.Context, key string) (stored, replaced bool) {
+	keys, err := s.cfg.Cache.CacheKeys(ctx, key)
+	return err == nil && slices.Contains(keys, key), slices.Contains(keys, key+".replaced")
+}
+
+// header is what a checkpoint says of itself before the state.
+type header struct {
+	Point
+	// closedAt is the point of the closed part a head rests on; 0 for a
+	// round's, whose closed proposals are cut from the head's.
+	closedAt int
+}
+
+func (h header) encode(state []byte) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, len(state)+100), uint64(h.Events))
+	b = binary.AppendUvarint(b, uint64(h.closedAt))
+	b = binary.AppendVarint(b, h.Time.UnixNano())
+	b = binary.AppendUvarint(b, uint64(len(h.Hash)))
+	b = append(b, h.Hash...)
+	return append(b, state...)
+}
+
+func decodeHeader(b []byte) (header, []byte, bool) {
+	var h header
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > 1<<40 || n < 1 {
+		return h, nil, false
+	}
+	h.Events, b = int(n), b[w:]
+	c, w := binary.Uvarint(b)
+	if w <= 0 || c > n {
+		return h, nil, false
+	}
+	h.closedAt, b = int(c), b[w:]
+	t, w := binary.Varint(b)
+	if w <= 0 {
+		return h, nil, false
+	}
+	h.Time, b = time.Unix(0, t).UTC(), b[w:]
+	l, w := binary.Uvarint(b)
+	if w <= 0 || l > 128 || uint64(len(b)-w) < l {
+		return h, nil, false
+	}
+	h.Hash = string(b[w : w+int(l)])
+	return h, b[w+int(l):], true
+}
+
+// load reads the checkpoint called name, if there is an authentic one of
+// this negotiation covering at most max events (max < 0: any).
+func (s *Store) load(ctx context.Context, name string, max int) (header, present, bool) {
+	if !s.enabled() {
+		return header{}, present{}, false
+	}
+	raw := s.get(ctx, s.key(name))
+	h, body, ok := decodeHeader(raw)
+	if !ok || max >= 0 && h.Events > max {
+		return header{}, present{}, false
+	}
+	p, err := decodePresent(body)
+	if err != nil || p.state.Events != h.Events || p.state.Treaty != s.cfg.Treaty {
+		return header{}, present{}, false
+	}
+	return h, p, true
+}
+
+// restore gives p's state its closed proposals: the table load reads, and
+// the ones p carries.
+func restore(p present, closedAt int, load func() (table, error)) *domain.State {
+	recent := domain.NewClosedProposals()
+	for _, c := range p.carried {
+		recent.Add(c)
+	}
+	p.state.Closed = &closed{load: load, baseLen: p.baseLen, recent: recent, filter: p.filter, closedAt: closedAt}
+	return p.state
+}
+
+// Head returns the latest head checkpoint, if there is an authentic one. Its
+// closed proposals are read only when the state is asked for one; if they
+// are gone by then (another process replaced them), they are refolded from
+// the log.
+func (s *Store) Head(ctx context.Context) (*domain.State, Point, bool) {
+	h, p, ok := s.load(ctx, "head", -1)
+	if !ok || h.closedAt == 0 {
+		return nil, Point{}, false
+	}
+	closedKey := s.closedKey(h.closedAt)
+	if stored, _ := s.cached(ctx, closedKey); !stored {
+		return nil, Point{}, false
+	}
+	return restore(p, h.closedAt, func() (table, error) {
+		if b := s.get(ctx, closedKey); b != nil {
+			if t, err := decodeTable(b); err == nil {
+				return t, nil
+			}
+		}
+		return s.refoldTable(ctx, h.closedAt)
+	}), h.Point, true
+}
+
+// Round returns the checkpoint at the end of round n if there is an
+// authentic one covering at most max events (max < 0: any). A round's
+// checkpoint keeps no closed proposals of its own (a copy per round would
+// outgrow the log): they are cut from the head's when it covers the round's
+// end, else refolded from the log.
+func (s *Store) Round(ctx context.Context, n, max int) (*domain.State, Point, bool) {
+	h, p, ok := s.load(ctx, roundName(n), max)
+	if !ok || h.closedAt != 0 {
+		return nil, Point{}, false
+	}
+	return restore(p, 0, func() (table, error) { return s.closedAt(ctx, h.Events) }), h.Point, true
+}
+
+// HasRound reports whether round n has a checkpoint, from its key alone.
+func (s *Store) HasRound(ctx context.Context, n int) bool {
+	if !s.enabled() {
+		return false
+	}
+	stored, _ := s.cached(ctx, s.key(roundName(n)))
+	return stored
+}
+
+// closedAt returns the closed proposals of the state after the first n
+// events: cut from the head's when the head covers n (a proposal closed by
+// event n is closed in every later state, with the same record, so the cut
+// is exact), else refolded.
+func (s *Store) closedAt(ctx context.Context, n int) (table, error) {
+	if head, _, ok := s.Head(ctx); ok && head.Events >= n {
+		var cut []domain.ClosedProposal
+		err := collect(head, func(p domain.ClosedProposal) {
+			if p.Closed <= n {
+				cut = append(cut, p)
+			}
+		})
+		if err == nil {
+			return decodeTable(encodeTable(&table{}, cut))
+		}
+	}
+	return s.refoldTable(ctx, n)
+}
+
+func (s *Store) refoldTable(ctx context.Context, n int) (table, error) {
+	if s.cfg.Refold == nil {
+		return table{}, errors.New("the checkpoint's closed proposals are gone, and nothing can fold them again")
+	}
+	st, err := s.cfg.Refold(ctx, n)
+	if err != nil {
+		return table{}, err
+	}
+	var all []domain.ClosedProposal
+	if err := collect(st, func(p domain.ClosedProposal) { all = append(all, p) }); err != nil {
+		return table{}, err
+	}
+	return decodeTable(encodeTable(&table{}, all))
+}
+
+func collect(st *domain.State, each func(domain.ClosedProposal)) error {
+	for p, err := range st.ClosedProposals() {
+		if err != nil {
+			return err
+		}
+		each(p)
+	}
+	return nil
+}
+
+// SaveRound leaves a checkpoint of st, the state at the end of round n (p is
+// where that is). Failing to save is not an error a reader must see (a
+// read-only store keeps none); the error is for tests.
+func (s *Store) SaveRound(ctx context.Context, n int, st *domain.State, p Point) error {
+	if !s.enabled() || st.Events == 0 {
+		return nil
+	}
+	count := 0
+	if st.Closed != nil {
+		count = st.Closed.Len()
+	}
+	var filter bloom
+	if c, ok := st.Closed.(*closed); ok && len(c.filter)*64 >= bloomBits*count {
+		filter = c.filter
+	} else {
+		filter = newBloom(count)
+		if err := collect(st, func(c domain.ClosedProposal) { filter.add(c.ID) }); err != nil {
+			return err
+		}
+	}
+	present, err := encodePresent(st, count, nil, filter)
+	if err != nil {
+		return err
+	}
+	return s.put(ctx, s.key(roundName(n)), header{Point: p}.encode(present))
+}
+
+// SaveHead leaves a checkpoint of st, the negotiation at p. Usually that is
+// the present alone, carrying the proposals closed since the closed part it
+// rests on; now and then (a state folded from the first event, too many
+// carried) both parts, after which st.Closed is swapped for an equivalent
+// record resting on the part just saved. Saving also records that this
+// build uses the store and clears the checkpoints of builds not seen for a
+// while. Failing to save is not an error a reader must see.
+func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
+	if !s.enabled() || st.Events == 0 {
+		return nil
+	}
+	s.prune(ctx)
+	headKey := s.key("head")
+	if c, ok := st.Closed.(*closed); ok && c.closedAt > 0 && c.recent.Len() <= maxCarried {
+		if stored, replaced := s.cached(ctx, s.closedKey(c.closedAt)); stored && !replaced {
+			carried, err := c.recentRecords()
+			if err != nil {
+				return err
+			}
+			present, err := encodePresent(st, c.baseLen, carried, c.filter)
+			if err != nil {
+				return err
+			}
+			return s.put(ctx, headKey, header{Point: p, closedAt: c.closedAt}.encode(present))
+		}
+	}
+	var part []byte
+	if c, ok := st.Closed.(*closed); ok {
+		if err := c.ensure(); err != nil {
+			return err
+		}
+		carried, err := c.recentRecords()
+		if err != nil {
+			return err
+		}
+		part = encodeTable(&c.base, carried)
+	} else {
+		var all []domain.ClosedProposal
+		if err := collect(st, func(c domain.ClosedProposal) { all = append(all, c) }); err != nil {
+			return err
+		}
+		part = encodeTable(&table{}, all)
+	}
+	t, err := decodeTable(part)
+	if err != nil {
+		return err
+	}
+	filter := newBloom(t.len())
+	for i := range t.len() {
+		filter.add(t.id(i))
+	}
+	present, err := encodePresent(st, t.len(), nil, filter)
+	if err != nil {
+		return err
+	}
+	// The closed part first: a present is never saved before what it
+	// refers to.
+	closedKey := s.closedKey(st.Events)
+	if err := s.put(ctx, closedKey, part); err != nil {
+		return err
+	}
+	if err := s.put(ctx, headKey, header{Point: p, closedAt: st.Events}.encode(present)); err != nil {
+		return err
+	}
+	st.Closed = &closed{base: t, loaded: true, baseLen: t.len(), recent: domain.NewClosedProposals(), filter: filter, closedAt: st.Events}
+	s.dropReplaced(ctx, closedKey)
+	return nil
+}
+
+// dropReplaced marks the closed parts other than kept as replaced, and
+// deletes those replaced long enough ago (see keepClosedParts). Another
+// process may have saved a present resting on an older part meanwhile (it
+// checked the part before this save marked it): that part stays, and is no
+// longer marked.
+func (s *Store) dropReplaced(ctx context.Context, kept string) {
+	c := s.cfg.Cache
+	inUse := kept
+	if h, _, ok := decodeHeader(s.get(ctx, s.key("head"))); ok {
+		inUse = s.closedKey(h.closedAt)
+	}
+	now := time.Now()
+	keys, err := c.CacheKeys(ctx, s.key("head")+".closed.")
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		switch {
+		case k == kept || k == inUse:
+		case k == inUse+".replaced":
+			_ = c.CacheDelete(ctx, k)
+		case strings.HasSuffix(k, ".replaced"):
+			v, err := c.CacheGet(ctx, k)
+			if t, n := binary.Varint(v); err == nil && (n <= 0 || now.Sub(time.Unix(t, 0)) > keepClosedParts) {
+				_ = c.CacheDelete(ctx, strings.TrimSuffix(k, ".replaced"))
+				_ = c.CacheDelete(ctx, k)
+			}
+		default:
+			if v, _ := c.CacheGet(ctx, k+".replaced"); v == nil {
+				_ = c.CachePut(ctx, k+".replaced", binary.AppendVarint(nil, now.Unix()))
+			}
+		}
+	}
+}
+
+// prune marks this build as using the negotiation's checkpoints, and deletes
+// those of the builds beyond the keepBuilds most recent or unused for
+// keepUnusedFor. A test binary marks and deletes nothing.
+func (s *Store) prune(ctx context.Context) {
+	if testing.Testing() && !pruneInTests {
+		return
+	}
+	c := s.cfg.Cache
+	usedPrefix := s.cfg.Name + "/checkpoint-used/"
+	now := time.Now()
+	if err := c.CachePut(ctx, usedPrefix+build(), binary.AppendVarint(nil, now.Unix())); err != nil {
+		return
+	}
+	keys, err := c.CacheKeys(ctx, usedPrefix)
+	if err != nil {
+		return
+	}
+	type use struct {
+		build string
+		at    time.Time
+	}
+	var uses []use
+	for _, k := range keys {
+		v, err := c.CacheGet(ctx, k)
+		if err != nil {
+			return
+		}
+		t, n := binary.Varint(v)
+		if n <= 0 {
+			t = 0
+		}
+		uses = append(uses, use{strings.TrimPrefix(k, usedPrefix), time.Unix(t, 0)})
+	}
+	slices.SortFunc(uses, func(a, b use) int { return b.at.Compare(a.at) })
+	for i, u := range uses {
+		if u.build == build() || i < keepBuilds && now.Sub(u.at) < keepUnusedFor {
+			continue
+		}
+		prefix := s.cfg.Name + "/checkpoint/" + u.build + "/"
+		if old, err := c.CacheKeys(ctx, prefix); err == nil {
+			for _, k := range old {
+				_ = c.CacheDelete(ctx, k)
+			}
+		}
+		_ = c.CacheDelete(ctx, usedPrefix+u.build)
+	}
+}
+
+// Keys lists the cache keys of this build's checkpoints of the
+// negotiation, for inspection.
+func (s *Store) Keys(ctx context.Context) ([]string, error) {
+	if !s.enabled() {
+		return nil, nil
+	}
+	return s.cfg.Cache.CacheKeys(ctx, s.key(""))
+}

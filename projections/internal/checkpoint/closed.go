@@ -1,0 +1,328 @@
+package checkpoint
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"iter"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// table is closed proposals sorted by ID, read in place from its encoding:
+// one string of all the IDs and fixed-size rows, decoded only when a
+// proposal is looked at. A long negotiation's table is megabytes; it decodes
+// with a handful of allocations.
+type table struct {
+	ids   string   // every ID, concatenated in order
+	off   []uint32 // ID i is ids[off[i]:off[i+1]]
+	rows  []byte   // rowSize bytes per proposal (see row)
+	names []string // the clause IDs and party codes rows refer to
+}
+
+// A row is, little-endian: clause and party (indexes into names, uint32
+// each), action and status (one byte each), then the event it was tabled
+// in, its round and the event it was closed in (uint32 each).
+const rowSize = 4 + 4 + 1 + 1 + 4 + 4 + 4
+
+var (
+	actionCodes = []domain.Action{domain.ActionInsert, domain.ActionAmend, domain.ActionDelete}
+	statusCodes = []domain.Status{domain.StatusOpen, domain.StatusAdopted, domain.StatusWithdrawn}
+)
+
+func code[T comparable](all []T, v T) uint8 {
+	for i, x := range all {
+		if x == v {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+func (t *table) len() int { return max(len(t.off)-1, 0) }
+
+func (t *table) id(i int) string { return t.ids[t.off[i]:t.off[i+1]] }
+
+func (t *table) at(i int) domain.ClosedProposal {
+	r := t.rows[i*rowSize:]
+	le := binary.LittleEndian
+	return domain.ClosedProposal{ID: t.id(i), Clause: t.names[le.Uint32(r)], Party: t.names[le.Uint32(r[4:])],
+		Action: actionCodes[r[8]], Status: statusCodes[r[9]],
+		Tabled: int(le.Uint32(r[10:])), Round: int(le.Uint32(r[14:])), Closed: int(le.Uint32(r[18:]))}
+}
+
+// search returns the index of the first ID not less than id.
+func (t *table) search(id string) int {
+	return sort.Search(t.len(), func(i int) bool { return t.id(i) >= id })
+}
+
+func (t *table) lookup(id string) (domain.ClosedProposal, bool) {
+	if i := t.search(id); i < t.len() && t.id(i) == id {
+		return t.at(i), true
+	}
+	return domain.ClosedProposal{}, false
+}
+
+// encodeTable writes base's rows and every proposal of more as one sorted
+// table: the names, the count, each ID's length, the IDs, then the rows.
+// base's rows are copied as they are (its names are kept), so that a table
+// grows by the proposals closed since without decoding the rest.
+func encodeTable(base *table, more []domain.ClosedProposal) []byte {
+	slices.SortFunc(more, func(a, b domain.ClosedProposal) int { return strings.Compare(a.ID, b.ID) })
+	names := slices.Clone(base.names)
+	index := make(map[string]uint32, len(names))
+	for i, n := range names {
+		index[n] = uint32(i)
+	}
+	name := func(s string) uint32 {
+		i, ok := index[s]
+		if !ok {
+			i = uint32(len(names))
+			index[s] = i
+			names = append(names, s)
+		}
+		return i
+	}
+	n := base.len() + len(more)
+	lens := make([]byte, 0, n)
+	ids := make([]byte, 0, len(base.ids)+40*len(more))
+	rows := make([]byte, 0, n*rowSize)
+	le := binary.LittleEndian
+	for i, j := 0, 0; i < base.len() || j < len(more); {
+		if j == len(more) || i < base.len() && base.id(i) < more[j].ID {
+			id := base.id(i)
+			lens = append(lens, byte(len(id)))
+			ids = append(ids, id...)
+			rows = append(rows, base.rows[i*rowSize:(i+1)*rowSize]...)
+			i++
+			continue
+		}
+		p := more[j]
+		j++
+		lens = append(lens, byte(len(p.ID))) // proposal IDs are slugs of at most 64 bytes
+		ids = append(ids, p.ID...)
+		rows = le.AppendUint32(rows, name(p.Clause))
+		rows = le.AppendUint32(rows, name(p.Party))
+		rows = append(rows, code(actionCodes, p.Action), code(statusCodes, p.Status))
+		rows = le.AppendUint32(rows, uint32(p.Tabled))
+		rows = le.AppendUint32(rows, uint32(p.Round))
+		rows = le.AppendUint32(rows, uint32(p.Closed))
+	}
+	size := len(lens) + len(ids) + len(rows) + (len(names)+2)*binary.MaxVarintLen64
+	for _, n := range names {
+		size += len(n)
+	}
+	b := make([]byte, 0, size)
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, n := range names {
+		b = binary.AppendUvarint(b, uint64(len(n)))
+		b = append(b, n...)
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	b = append(b, lens...)
+	b = append(b, ids...)
+	return append(b, rows...)
+}
+
+var errTable = errors.New("the closed-proposal table is truncated or malformed")
+
+// decodeTable reads what encodeTable wrote, checking every length, index and
+// the order of the IDs. The table keeps referring to b.
+func decodeTable(b []byte) (table, error) {
+	uvarint := func() (int, bool) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 || v > uint64(len(b)) {
+			return 0, false
+		}
+		b = b[n:]
+		return int(v), true
+	}
+	nNames, ok := uvarint()
+	if !ok {
+		return table{}, errTable
+	}
+	names := make([]string, nNames)
+	for i := range names {
+		l, ok := uvarint()
+		if !ok || l > len(b) {
+			return table{}, errTable
+		}
+		names[i], b = string(b[:l]), b[l:]
+	}
+	n, ok := uvarint()
+	if !ok || n > len(b) {
+		return table{}, errTable
+	}
+	off := make([]uint32, n+1)
+	for i := range n {
+		off[i+1] = off[i] + uint32(b[i])
+	}
+	b = b[n:]
+	total := int(off[n])
+	if len(b) != total+n*rowSize {
+		return table{}, errTable
+	}
+	ids, rows := string(b[:total]), b[total:]
+	for i := 1; i < n; i++ {
+		// Lookups search the table: it must be in order.
+		if ids[off[i-1]:off[i]] >= ids[off[i]:off[i+1]] {
+			return table{}, errTable
+		}
+	}
+	le := binary.LittleEndian
+	for i := range n {
+		r := rows[i*rowSize:]
+		if int(le.Uint32(r)) >= nNames || int(le.Uint32(r[4:])) >= nNames ||
+			int(r[8]) >= len(actionCodes) || int(r[9]) >= len(statusCodes) {
+			return table{}, errTable
+		}
+	}
+	return table{ids: ids, off: off, rows: rows, names: names}, nil
+}
+
+// closed is the record of closed proposals of a state restored from a
+// checkpoint: the table of its closed part, read only when a closed
+// proposal is looked at, and the proposals closed since, in memory. Until
+// the table is read, the filter answers "certainly not closed" for IDs it
+// has never seen, which is what a new proposal's ID usually gets asked.
+type closed struct {
+	// load reads the table; it is called once, on first need.
+	load     func() (table, error)
+	base     table
+	loaded   bool
+	loadErr  error
+	baseLen  int // the table's size, known before it is read
+	recent   domain.ClosedProposals
+	filter   bloom
+	closedAt int // the point of the closed part the table is, 0: none of its own
+}
+
+var _ domain.ClosedProposals = (*closed)(nil)
+
+func (c *closed) ensure() error {
+	if !c.loaded {
+		c.loaded = true
+		t, err := c.load()
+		if err == nil && t.len() != c.baseLen {
+			err = fmt.Errorf("the checkpoint's closed proposals number %d where %d were expected", t.len(), c.baseLen)
+		}
+		c.base, c.loadErr = t, err
+	}
+	return c.loadErr
+}
+
+func (c *closed) Lookup(id string) (domain.ClosedProposal, bool, error) {
+	if p, ok, _ := c.recent.Lookup(id); ok {
+		return p, true, nil
+	}
+	if !c.loaded && !c.filter.mayHold(id) {
+		return domain.ClosedProposal{}, false, nil
+	}
+	if err := c.ensure(); err != nil {
+		return domain.ClosedProposal{}, false, err
+	}
+	p, ok := c.base.lookup(id)
+	return p, ok, nil
+}
+
+func (c *closed) Add(p domain.ClosedProposal) {
+	c.recent.Add(p)
+	c.filter.add(p.ID)
+}
+
+func (c *closed) Len() int { return c.baseLen + c.recent.Len() }
+
+func (c *closed) All() iter.Seq2[domain.ClosedProposal, error] {
+	return func(yield func(domain.ClosedProposal, error) bool) {
+		if err := c.ensure(); err != nil {
+			yield(domain.ClosedProposal{}, err)
+			return
+		}
+		for i := range c.base.len() {
+			if !yield(c.base.at(i), nil) {
+				return
+			}
+		}
+		for p, err := range c.recent.All() {
+			if !yield(p, err) {
+				return
+			}
+		}
+	}
+}
+
+func (c *closed) WithPrefix(prefix string) ([]string, error) {
+	if err := c.ensure(); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for i := c.base.search(prefix); i < c.base.len() && strings.HasPrefix(c.base.id(i), prefix); i++ {
+		ids = append(ids, c.base.id(i))
+	}
+	more, err := c.recent.WithPrefix(prefix)
+	return append(ids, more...), err
+}
+
+// recentRecords lists the proposals closed since the table.
+func (c *closed) recentRecords() ([]domain.ClosedProposal, error) {
+	var ps []domain.ClosedProposal
+	for p, err := range c.recent.All() {
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// bloom is a Bloom filter of proposal IDs: mayHold is false only for IDs
+// never added. It lets a new proposal's ID be checked against every closed
+// one without reading them all.
+type bloom []uint64
+
+// bloomBits per ID gives about one false "maybe" in two thousand (fewer
+// while the filter has room to spare). A "maybe" costs reading every closed
+// proposal; a command asks about the proposals tabled in the events it folds
+// past its checkpoint (at most saveEvery), so few commands pay it. More bits
+// would make every command read a larger checkpoint: at a million events the
+// filter is most of the head's.
+const bloomBits, bloomHashes = 16, 11
+
+func newBloom(n int) bloom {
+	// Room to grow: a state goes on closing proposals after its checkpoint,
+	// and carries up to maxCarried of them in later ones.
+	return make(bloom, (bloomBits*(n+maxCarried+1024)+63)/64)
+}
+
+func (f bloom) positions(id string, yield func(i uint64)) {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	sum := h.Sum64()
+	h1, h2 := sum&0xffffffff, sum>>32|1
+	m := uint64(len(f)) * 64
+	for i := range uint64(bloomHashes) {
+		yield((h1 + i*h2) % m)
+	}
+}
+
+func (f bloom) add(id string) {
+	if len(f) == 0 {
+		return
+	}
+	f.positions(id, func(i uint64) { f[i/64] |= 1 << (i % 64) })
+}
+
+// mayHold reports whether id may have been added; an empty filter knows
+// nothing and says yes.
+func (f bloom) mayHold(id string) bool {
+	if len(f) == 0 {
+		return true
+	}
+	hold := true
+	f.positions(id, func(i uint64) { hold = hold && f[i/64]&(1<<(i%64)) != 0 })
+	return hold
+}
