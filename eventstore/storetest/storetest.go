@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 		{"LargeRead", testLargeRead},
 		{"Close", testClose},
 		{"InvalidAppend", testInvalidAppend},
+		{"RefusalsNumbered", testRefusalsNumbered},
 		{"Cache", testCache},
 		{"Subscribe", testSubscribe},
 		{"SubscribeFrom", testSubscribeFrom},
@@ -860,6 +862,41 @@ func testInvalidAppend(t *testing.T, s eventstore.Store, p string) {
 	if r := drain(ctx, s, p+"invalid", 0); len(r.events) != 0 {
 		t.Fatalf("a refused batch left %d events", len(r.events))
 	}
+}
+
+// testRefusalsNumbered: every backend words a refused batch alike
+// (eventstore.CheckBatch and eventstore.CheckRepeat), naming the event at
+// fault by its place in the batch counted from 1.
+func testRefusalsNumbered(t *testing.T, s eventstore.Store, p string) {
+	ctx := context.Background()
+	stream := p + "numbered"
+	stored, other := event("Stored", 0), event("Other", 0)
+	mustAppend(t, s, stream, eventstore.NoStream(), stored)
+	mustAppend(t, s, p+"other", eventstore.NoStream(), other)
+	first, second := event("New", 1), event("New", 2)
+	nilID := event("New", 3)
+	nilID.ID = uuid.Nil
+	cases := []struct {
+		name  string
+		batch []eventstore.EventData
+		want  error
+		names string
+	}{
+		{"second event with the nil ID", []eventstore.EventData{first, nilID}, eventstore.ErrInvalid, "event 2 of the batch"},
+		{"third event without a type", []eventstore.EventData{first, second, event("", 3)}, eventstore.ErrInvalid, "event 3 of the batch"},
+		{"second event's type not UTF-8", []eventstore.EventData{first, event("Bad\xff", 3)}, eventstore.ErrInvalid, "event 2 of the batch"},
+		{"first ID again third", []eventstore.EventData{first, second, first}, eventstore.ErrDuplicateEvent, "events 1 and 3"},
+		{"second event stored", []eventstore.EventData{first, stored}, eventstore.ErrDuplicateEvent, "event 2 of the batch"},
+		{"third event stored in another stream", []eventstore.EventData{first, second, other}, eventstore.ErrDuplicateEvent, "event 3 of the batch"},
+	}
+	for _, c := range cases {
+		_, err := s.Append(ctx, stream, eventstore.Any(), c.batch...)
+		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.names) {
+			t.Errorf("%s: error = %v, want %v naming %q", c.name, err, c.want, c.names)
+		}
+	}
+	wantStream(t, s, stream, []eventstore.EventData{stored})
+	wantRevision(t, "Append of the refused batches' new events", mustAppend(t, s, stream, eventstore.Exact(0), first, second), 2)
 }
 
 // testCache: stores that keep a cache beside the log (eventstore.Cache)

@@ -60,41 +60,26 @@ func (m *memStore) Append(ctx context.Context, stream string, exp eventstore.Exp
 		return 0, eventstore.ErrClosed
 	case ctx.Err() != nil:
 		return 0, ctx.Err()
-	case len(events) == 0:
-		return 0, eventstore.ErrEmptyAppend
-	case stream == "":
-		return 0, eventstore.ErrInvalid
 	}
-	for _, e := range events {
-		if e.ID == uuid.Nil || e.Type == "" {
-			return 0, eventstore.ErrInvalid
-		}
+	if err := eventstore.CheckBatch(stream, events); err != nil {
+		return 0, err
 	}
 	stored := m.streams[stream]
 	n := uint64(len(stored))
-	if first, ok := m.ids[events[0].ID]; ok {
-		if first.Stream != stream || first.Revision+uint64(len(events)) > n {
-			return 0, eventstore.ErrDuplicateEvent
+	for i, e := range events {
+		first, ok := m.ids[e.ID]
+		if !ok {
+			continue
 		}
-		for i, e := range events {
-			if stored[first.Revision+uint64(i)].ID != e.ID {
-				return 0, eventstore.ErrDuplicateEvent
-			}
+		found := eventstore.Stored{Index: i, Stream: first.Stream, Revision: first.Revision}
+		for i == 0 && first.Stream == stream && found.Run < len(events) && first.Revision+uint64(found.Run) < n &&
+			stored[first.Revision+uint64(found.Run)].ID == events[found.Run].ID {
+			found.Run++
 		}
-		if !exp.IsAny() && !exp.Holds(first.Revision) {
-			return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: exp, Events: n}
-		}
-		return first.Revision + uint64(len(events)) - 1, nil
+		return eventstore.CheckRepeat(stream, exp, events, n, found)
 	}
 	if !exp.Holds(n) {
 		return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: exp, Events: n}
-	}
-	seen := map[uuid.UUID]bool{}
-	for _, e := range events {
-		if _, ok := m.ids[e.ID]; ok || seen[e.ID] {
-			return 0, eventstore.ErrDuplicateEvent
-		}
-		seen[e.ID] = true
 	}
 	now := time.Now().UTC()
 	for i, e := range events {
