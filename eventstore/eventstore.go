@@ -336,6 +336,20 @@ type Cache interface {
 	CacheDelete(ctx context.Context, key string) error
 }
 
+// Sequence makes the sequence that a backend's Read or Subscribe returns
+// from run, which yields the events of stream from revision from on and
+// returns the error that ends them, if any: Sequence yields that error
+// once, after the events. run returns nil when the sequence ends without
+// an error, and once yield has asked to stop.
+func Sequence(ctx context.Context, stream string, from uint64,
+	run func(ctx context.Context, stream string, from uint64, yield func(RecordedEvent, error) bool) error) iter.Seq2[RecordedEvent, error] {
+	return func(yield func(RecordedEvent, error) bool) {
+		if err := run(ctx, stream, from, yield); err != nil {
+			yield(RecordedEvent{}, err)
+		}
+	}
+}
+
 // Subscriber is a capability some stores have: following a stream live.
 // Check for it with a type assertion.
 type Subscriber interface {

@@ -18,11 +18,7 @@ import (
 // ends with ctx's error once ctx is done, and with ErrClosed once the store
 // is closed; stopping it early ends the transaction.
 func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		if err := s.read(ctx, stream, from, yield); err != nil {
-			yield(eventstore.RecordedEvent{}, err)
-		}
-	}
+	return eventstore.Sequence(ctx, stream, from, s.read)
 }
 
 // read yields the events and returns the error to yield last, if any; it
