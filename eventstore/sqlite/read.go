@@ -74,7 +74,7 @@ func (s *Store) withRaw(ctx context.Context, op string, f func(c *rawConn) error
 	err = f(c)
 	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) && ctx.Err() == nil && !s.closed.Load() {
 		// SQLite failed: start afresh rather than reuse the connection.
-		c.close()
+		s.dropRaw(c)
 		return err
 	}
 	s.putRaw(c)

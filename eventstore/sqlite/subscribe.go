@@ -75,7 +75,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 	// reused unless the error was ctx's or Close's.
 	fail := func(err error) error {
 		if ctx.Err() == nil && !s.closed.Load() {
-			c.close()
+			s.dropRaw(c)
 			c = nil
 		}
 		return s.subEnded(ctx, op, err)

@@ -56,7 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 		{"BytesPreserved", testBytesPreserved},
 		{"EventsKept", testEventsKept},
 		{"Created", testCreated},
-		{"EarlyBreak", testEarlyBreak},
+		{"EarlyBreak", func(t *testing.T, s eventstore.Store, p string) { testEarlyBreak(t, s, p, &cfg) }},
 		{"Cancel", testCancel},
 		{"CancelDuringRead", testCancelDuringRead},
 		{"Streams", testStreams},
@@ -70,7 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 		{"SubscribeFrom", testSubscribeFrom},
 		{"SubscribeNewStream", testSubscribeNewStream},
 		{"SubscribeCancel", testSubscribeCancel},
-		{"SubscribeEarlyBreak", testSubscribeEarlyBreak},
+		{"SubscribeEarlyBreak", func(t *testing.T, s eventstore.Store, p string) { testSubscribeEarlyBreak(t, s, p, &cfg) }},
 		{"SubscribeClose", testSubscribeClose},
 		{"SubscribeConcurrent", testSubscribeConcurrent},
 		{"SubscribeOtherStore", func(t *testing.T, s eventstore.Store, p string) { testSubscribeOtherStore(t, s, p, cfg.reopen) }},
@@ -90,7 +90,8 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 type Option func(*config)
 
 type config struct {
-	reopen func(t *testing.T, s eventstore.Store) eventstore.Store
+	reopen    func(t *testing.T, s eventstore.Store) eventstore.Store
+	openReads func(s eventstore.Store) int
 }
 
 // Reopen tells Run how to open a second store on the same backing store as
@@ -565,20 +566,24 @@ func testCreated(t *testing.T, s eventstore.Store, p string) {
 	}
 }
 
-func testEarlyBreak(t *testing.T, s eventstore.Store, p string) {
+// testEarlyBreak: stopping a Read early releases what it held, however
+// often: many early stops leave the store holding no more goroutines or
+// open reads than before (see OpenReads), and working.
+func testEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *config) {
 	stream := p + "break"
-	es := events("Tested", 20)
+	// Longer than a backend's read-ahead is likely to be, so that a read
+	// the backend did not end would block and stay, holding what it holds.
+	const total = 600
+	es := events("Tested", total)
 	mustAppend(t, s, stream, eventstore.NoStream(), es...)
-	// Many early stops: resources they leaked would pile up.
-	for round := range 50 {
-		n := 0
-		for e, err := range s.Read(context.Background(), stream, uint64(round%5)) {
+	stop := func(round int) {
+		from, n := round%5, 0
+		for e, err := range s.Read(context.Background(), stream, uint64(from)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantEvent(t, e, stream, uint64(round%5+n), es[round%5+n])
-			n++
-			if n == 3 {
+			wantEvent(t, e, stream, uint64(from+n), es[from+n])
+			if n++; n == 3 {
 				break
 			}
 		}
@@ -586,8 +591,14 @@ func testEarlyBreak(t *testing.T, s eventstore.Store, p string) {
 			t.Fatalf("round %d: read %d events before breaking, want 3", round, n)
 		}
 	}
+	stop(0)
+	leaks := cfg.watchLeaks(s)
+	for round := range leakRounds {
+		stop(round)
+	}
+	leaks.check(t, fmt.Sprintf("after %d early stops of Read", leakRounds))
 	more := events("More", 2)
-	wantRevision(t, "Append after early stops", mustAppend(t, s, stream, eventstore.Exact(19), more...), 21)
+	wantRevision(t, "Append after early stops", mustAppend(t, s, stream, eventstore.Exact(total-1), more...), total+1)
 	wantStream(t, s, stream, append(es, more...))
 }
 
@@ -1226,14 +1237,16 @@ func testSubscribeCancel(t *testing.T, s eventstore.Store, p string) {
 
 // testSubscribeEarlyBreak: breaking out of a subscription, while it yields
 // stored events or once it waited, ends it: many of them leave the store
-// working, and closing it does not hang.
-func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string) {
+// holding no more goroutines or open reads than before (see OpenReads),
+// and working, and closing it does not hang.
+func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *config) {
 	sub := subscriber(t, s)
 	stream := p + "sub-break"
+	const stored, live = 5, 5
 	es := events("Tested", 30)
-	mustAppend(t, s, stream, eventstore.NoStream(), es[:5]...)
+	mustAppend(t, s, stream, eventstore.NoStream(), es[:stored]...)
 	ctx := context.Background()
-	for round := range 30 {
+	stop := func(round int) {
 		from, n := uint64(round%4), 0
 		for e, err := range sub.Subscribe(ctx, stream, from) {
 			if err != nil {
@@ -1245,30 +1258,43 @@ func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string) {
 			}
 		}
 	}
-	// Break at the first event appended after subscribing.
-	for i := 5; i < 10; i++ {
-		got := make(chan error, 1)
+	stop(0)
+	leaks := cfg.watchLeaks(s)
+	for round := range leakRounds {
+		stop(round)
+	}
+	// Break at the first event appended after the subscription has
+	// yielded the last one stored.
+	for i := stored; i < stored+live; i++ {
+		got := make(chan error, 2)
 		go func() {
-			for e, err := range sub.Subscribe(ctx, stream, uint64(i)) {
-				if err == nil && e.ID != es[i].ID {
-					err = fmt.Errorf("revision %d holds %s, want %s", e.Revision, e.ID, es[i].ID)
+			for e, err := range sub.Subscribe(ctx, stream, uint64(i-1)) {
+				if err == nil && e.ID != es[e.Revision].ID {
+					err = fmt.Errorf("revision %d holds %s, want %s", e.Revision, e.ID, es[e.Revision].ID)
 				}
 				got <- err
-				break
+				if err != nil || e.Revision == uint64(i) {
+					break
+				}
 			}
 		}()
-		time.Sleep(10 * time.Millisecond)
-		mustAppend(t, s, stream, eventstore.Exact(uint64(i-1)), es[i])
-		select {
-		case err := <-got:
-			if err != nil {
-				t.Fatal(err)
+		for _, what := range []string{"the last event stored", "the event appended"} {
+			select {
+			case err := <-got:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(subWait):
+				t.Fatalf("a subscription from %d yielded nothing for %s where %s was due", i-1, subWait, what)
 			}
-		case <-time.After(subWait):
-			t.Fatalf("a subscription from %d yielded nothing for %s after revision %d was appended", i, subWait, i)
+			if what == "the last event stored" {
+				mustAppend(t, s, stream, eventstore.Exact(uint64(i-1)), es[i])
+			}
 		}
 	}
-	wantRevision(t, "Append after early breaks", mustAppend(t, s, stream, eventstore.Exact(9), es[10:]...), 29)
+	leaks.check(t, fmt.Sprintf("after %d early breaks out of Subscribe", leakRounds+live))
+	last := uint64(len(es) - 1)
+	wantRevision(t, "Append after early breaks", mustAppend(t, s, stream, eventstore.Exact(stored+live-1), es[stored+live:]...), last)
 	wantStream(t, s, stream, es)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
