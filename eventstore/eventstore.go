@@ -43,7 +43,9 @@ type Store interface {
 	//
 	// The returned revision is the revision of the last event of the batch.
 	// An empty batch is refused with ErrEmptyAppend; an empty stream name,
-	// a nil event ID or an empty type with ErrInvalid.
+	// a nil event ID or a type that is empty or not valid UTF-8 with
+	// ErrInvalid; an ID twice in the batch with ErrDuplicateEvent. Every
+	// backend refuses these alike, through CheckBatch.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (uint64, error)
 
 	// Read yields the events of stream in revision order, starting at
@@ -69,8 +71,9 @@ type EventData struct {
 	// ID identifies the event across every stream and store; appending an
 	// ID that is already stored is a no-op (see Store.Append).
 	ID uuid.UUID
-	// Type names the kind of event; it is part of the public contract of the
-	// code that writes it and is never reused with another meaning.
+	// Type names the kind of event, in UTF-8; it is part of the public
+	// contract of the code that writes it and is never reused with another
+	// meaning.
 	Type string
 	// Data and Metadata are JSON documents; the store keeps their bytes as
 	// given.
@@ -186,7 +189,7 @@ var (
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store is closed")
 	// ErrInvalid: Append was given an empty stream name, an event with the
-	// nil ID or an event without a type.
+	// nil ID or an event whose type is empty or not valid UTF-8.
 	ErrInvalid = errors.New("invalid append")
 	// ErrCorrupt: what is stored breaks the log's own invariants (a gap in
 	// a stream's revisions, say): the store was changed behind the
@@ -331,6 +334,20 @@ type Cache interface {
 	// CacheDelete removes key; removing an absent key is not an error. On
 	// a read-only store it fails with an error wrapping ErrReadOnly.
 	CacheDelete(ctx context.Context, key string) error
+}
+
+// Sequence makes the sequence that a backend's Read or Subscribe returns
+// from run, which yields the events of stream from revision from on and
+// returns the error that ends them, if any: Sequence yields that error
+// once, after the events. run returns nil when the sequence ends without
+// an error, and once yield has asked to stop.
+func Sequence(ctx context.Context, stream string, from uint64,
+	run func(ctx context.Context, stream string, from uint64, yield func(RecordedEvent, error) bool) error) iter.Seq2[RecordedEvent, error] {
+	return func(yield func(RecordedEvent, error) bool) {
+		if err := run(ctx, stream, from, yield); err != nil {
+			yield(RecordedEvent{}, err)
+		}
+	}
 }
 
 // Subscriber is a capability some stores have: following a stream live.

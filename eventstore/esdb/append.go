@@ -73,9 +73,11 @@ var errAgain = errors.New("changed concurrently")
 //
 // Refusals: eventstore.ErrEmptyAppend; eventstore.ErrInvalid for an empty
 // stream name, a name that is not UTF-8 or starts with "_eventid-", a nil
-// ID or an empty type; eventstore.ErrDuplicateEvent for an ID twice in the
-// batch, a batch that partly repeats stored events, and an ID stored in or
-// reserved for another stream; *eventstore.WrongRevisionError (wrapping
+// ID or a type that is empty or not UTF-8; eventstore.ErrDuplicateEvent
+// for an ID twice in the batch, a batch that partly repeats stored events,
+// and an ID stored in or reserved for another stream (the rules every
+// backend shares are eventstore.CheckBatch and eventstore.CheckRepeat);
+// *eventstore.WrongRevisionError (wrapping
 // eventstore.ErrWrongExpectedRevision) with the number of events the stream
 // held when last read; eventstore.ErrReadOnly on a store opened read-only.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (uint64, error) {
@@ -100,35 +102,21 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	return 0, fmt.Errorf("%s: %s: the stream kept changing under %d attempts: retry later", op, s.uri, maxAttempts)
 }
 
-// checkAppend refuses what no server call is needed to refuse.
+// checkAppend refuses what no server call is needed to refuse: what every
+// backend refuses (eventstore.CheckBatch), and names this one cannot store.
 func (s *Store) checkAppend(op, stream string, events []eventstore.EventData) error {
-	switch {
-	case s.closed.Load():
+	if s.closed.Load() {
 		return fmt.Errorf("%s: %s: %w", op, s.uri, eventstore.ErrClosed)
-	case len(events) == 0:
-		return fmt.Errorf("%s: %w", op, eventstore.ErrEmptyAppend)
-	case stream == "":
-		return fmt.Errorf("append: empty stream name: name the stream to append to: %w", eventstore.ErrInvalid)
+	}
+	if err := eventstore.CheckBatch(stream, events); err != nil {
+		return err
+	}
+	switch {
 	case !utf8.ValidString(stream):
 		return fmt.Errorf("append to %q: the stream name is not valid UTF-8, which the server cannot keep as given: %w", stream, eventstore.ErrInvalid)
 	case strings.HasPrefix(stream, claimPrefix):
 		return fmt.Errorf("%s: names starting with %q are reserved for this store's index of event IDs: choose another name: %w", op, claimPrefix, eventstore.ErrInvalid)
-	}
-	seen := make(map[uuid.UUID]int, len(events))
-	for i, e := range events {
-		switch {
-		case e.ID == uuid.Nil:
-			return fmt.Errorf("%s: event %d has the nil ID: give every event its own: %w", op, i+1, eventstore.ErrInvalid)
-		case e.Type == "":
-			return fmt.Errorf("%s: event %d has no type: %w", op, i+1, eventstore.ErrInvalid)
-		}
-		if j, dup := seen[e.ID]; dup {
-			return fmt.Errorf("%s: event %s appears twice in the batch (events %d and %d): give each event its own ID: %w",
-				op, e.ID, j+1, i+1, eventstore.ErrDuplicateEvent)
-		}
-		seen[e.ID] = i
-	}
-	if s.readOnly {
+	case s.readOnly:
 		return fmt.Errorf("%s: %s was opened read-only: %w", op, s.uri, eventstore.ErrReadOnly)
 	}
 	return nil
@@ -198,7 +186,7 @@ func (s *Store) appendOnce(ctx context.Context, stream string, expected eventsto
 	}
 	for i := range st {
 		if c := st[i].claim; c != nil && c.stream != stream {
-			return 0, s.reservedElsewhere(ctx, op, i, events[i].ID, c)
+			return 0, s.reservedElsewhere(ctx, stream, events, i, c)
 		}
 	}
 	err = parallel(ctx, int(k), func(i int) error {
@@ -224,32 +212,25 @@ func (s *Store) appendOnce(ctx context.Context, stream string, expected eventsto
 		}
 		return err
 	}
-	if st[0].stored {
-		// A repeat, if the whole batch is stored from there on.
-		first := st[0].rev
-		for i := range st {
-			if !st[i].stored || st[i].rev != first+uint64(i) {
-				if err := settled(); err != nil {
-					return 0, err
-				}
-				return 0, fmt.Errorf("%s: event %s is already stored at revision %d, but the batch is not a repeat of the events stored from there (event %d of %d differs): "+
-					"a batch must be all new events or an exact repeat of an earlier append: %w", op, events[0].ID, first, i+1, k, eventstore.ErrDuplicateEvent)
+	for i := range st {
+		if !st[i].stored {
+			continue
+		}
+		found := eventstore.Stored{Index: i, Stream: stream, Revision: st[i].rev}
+		if i == 0 {
+			// A repeat, if the whole batch is stored from there on.
+			for found.Run < int(k) && st[found.Run].stored && st[found.Run].rev == found.Revision+uint64(found.Run) {
+				found.Run++
 			}
 		}
-		// The original append found first events in the stream.
-		if !expected.IsAny() && !expected.Holds(first) {
-			return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: expected, Events: n}
-		}
-		return first + k - 1, nil
-	}
-	for i := range st {
-		if st[i].stored {
+		if found.Run < int(k) {
+			// Refused as a duplicate, unless the reads saw a moving
+			// stream.
 			if err := settled(); err != nil {
 				return 0, err
 			}
-			return 0, fmt.Errorf("%s: event %s (event %d of the batch) is already stored at revision %d, but the batch's first event is new: "+
-				"a batch must be all new events or an exact repeat of an earlier append: %w", op, events[i].ID, i+1, st[i].rev, eventstore.ErrDuplicateEvent)
 		}
+		return eventstore.CheckRepeat(stream, expected, events, n, found)
 	}
 	if !expected.Holds(n) {
 		return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: expected, Events: n}
@@ -398,15 +379,17 @@ func (s *Store) locate(ctx context.Context, stream string, id uuid.UUID, revs []
 	return 0, false, nil
 }
 
-// reservedElsewhere explains why event i, whose ID c reserves for another
-// stream, cannot be appended.
-func (s *Store) reservedElsewhere(ctx context.Context, op string, i int, id uuid.UUID, c *claim) error {
+// reservedElsewhere explains why event i of the batch, whose ID c reserves
+// for a stream other than stream, cannot be appended.
+func (s *Store) reservedElsewhere(ctx context.Context, stream string, events []eventstore.EventData, i int, c *claim) error {
+	id := events[i].ID
 	if rev, ok, err := s.locate(ctx, c.stream, id, c.revisions); err == nil && ok {
-		return fmt.Errorf("%s: event %s (event %d of the batch) is already stored in stream %s at revision %d, and an event belongs to one stream: "+
-			"give the new events new IDs: %w", op, id, i+1, c.stream, rev, eventstore.ErrDuplicateEvent)
+		// An ID stored in another stream is refused whatever else holds.
+		_, err := eventstore.CheckRepeat(stream, eventstore.Any(), events, 0, eventstore.Stored{Index: i, Stream: c.stream, Revision: rev})
+		return err
 	}
-	return fmt.Errorf("%s: event %s (event %d of the batch) is reserved for stream %s by an append that did not complete, and may only ever be stored there: "+
-		"give the new events new IDs: %w", op, id, i+1, c.stream, eventstore.ErrDuplicateEvent)
+	return fmt.Errorf("append to %s: event %s (event %d of the batch) is reserved for stream %s by an append that did not complete, and may only ever be stored there: "+
+		"give the new events new IDs: %w", stream, id, i+1, c.stream, eventstore.ErrDuplicateEvent)
 }
 
 // maxParallel bounds the calls one operation has in flight at once.

@@ -82,11 +82,7 @@ func badRead(stream string) error {
 // backend's back (by $maxCount, $maxAge or $tb stream metadata, or a
 // deletion and scavenge).
 func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		if err := s.read(ctx, stream, from, yield); err != nil {
-			yield(eventstore.RecordedEvent{}, err)
-		}
-	}
+	return eventstore.Sequence(ctx, stream, from, s.read)
 }
 
 // readItem is one answer of a read: an event, or the error that ends it.

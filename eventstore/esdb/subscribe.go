@@ -82,11 +82,7 @@ type subItem struct {
 // eventstore.ErrCorrupt when the stream skips a revision. Breaking out of
 // the iteration ends the subscription on the server.
 func (s *Store) Subscribe(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		if err := s.subscribe(ctx, stream, from, yield); err != nil {
-			yield(eventstore.RecordedEvent{}, err)
-		}
-	}
+	return eventstore.Sequence(ctx, stream, from, s.subscribe)
 }
 
 // subscribe yields the events and returns the error to yield last, if any;

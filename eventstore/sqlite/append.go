@@ -21,27 +21,16 @@ var noBytes = []byte{}
 // repeat of an earlier batch, and writes the events and the stream's count,
 // all or nothing. It returns only once the transaction is durable.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (uint64, error) {
-	if err := s.checkOpen("append to " + stream); err != nil {
+	op := "append to " + stream
+	if err := s.checkOpen(op); err != nil {
 		return 0, err
 	}
-	if len(events) == 0 {
-		return 0, fmt.Errorf("append to %s: %w", stream, eventstore.ErrEmptyAppend)
-	}
-	if stream == "" {
-		return 0, fmt.Errorf("append: empty stream name: name the stream to append to: %w", eventstore.ErrInvalid)
-	}
-	for i, e := range events {
-		switch {
-		case e.ID == uuid.Nil:
-			return 0, fmt.Errorf("append to %s: event %d has the nil ID: give every event its own: %w", stream, i, eventstore.ErrInvalid)
-		case e.Type == "":
-			return 0, fmt.Errorf("append to %s: event %d has no type: %w", stream, i, eventstore.ErrInvalid)
-		}
+	if err := eventstore.CheckBatch(stream, events); err != nil {
+		return 0, err
 	}
 	if s.readOnly != nil {
 		return 0, s.readOnly
 	}
-	op := "append to " + stream
 	stmts := []**sql.Stmt{&s.wHead, &s.wFind, &s.wIDs, &s.wUpsert}
 	for _, k := range insertKinds(len(events)) {
 		stmts = append(stmts, &s.wInsert[k])
@@ -131,7 +120,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expecte
 		if written, err := res.RowsAffected(); err != nil {
 			return 0, s.wrap(op, err)
 		} else if written != int64(rows) {
-			return 0, s.duplicate(ctx, tx, stream, n, done, chunk)
+			return 0, s.duplicate(ctx, tx, stream, expected, events, n, done, chunk)
 		}
 		done += rows
 	}
@@ -156,13 +145,23 @@ func insertKinds(n int) []int {
 
 // repeat handles a batch whose first ID is already stored, at firstRev of
 // firstStream: an exact repeat of an earlier append is a no-op, anything else
-// is refused.
+// is refused (see eventstore.CheckRepeat).
 func (s *Store) repeat(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData, n uint64, firstStream string, firstRev int64) (uint64, error) {
-	op := "append to " + stream
-	if firstStream != stream {
-		return 0, fmt.Errorf("%s: event %s is already stored in stream %s at revision %d, and an event belongs to one stream: give the new events new IDs: %w",
-			op, events[0].ID, firstStream, firstRev, eventstore.ErrDuplicateEvent)
+	found := eventstore.Stored{Stream: firstStream, Revision: uint64(firstRev)}
+	if firstStream == stream {
+		run, err := s.run(ctx, tx, stream, firstRev, events)
+		if err != nil {
+			return 0, err
+		}
+		found.Run = run
 	}
+	return eventstore.CheckRepeat(stream, expected, events, n, found)
+}
+
+// run returns how many events of the batch, from its first on, stream holds
+// at consecutive revisions from firstRev.
+func (s *Store) run(ctx context.Context, tx *sql.Tx, stream string, firstRev int64, events []eventstore.EventData) (int, error) {
+	op := "append to " + stream
 	rows, err := tx.StmtContext(ctx, s.wIDs).QueryContext(ctx, stream, firstRev, len(events))
 	if err != nil {
 		return 0, s.wrap(op, err)
@@ -181,23 +180,15 @@ func (s *Store) repeat(ctx context.Context, tx *sql.Tx, stream string, expected 
 	if err := rows.Err(); err != nil {
 		return 0, s.wrap(op, err)
 	}
-	if i < len(events) {
-		return 0, fmt.Errorf("%s: event %s is already stored at revision %d, but the batch is not a repeat of the events stored from there (event %d of %d differs): a batch must be all new events or an exact repeat of an earlier append: %w",
-			op, events[0].ID, firstRev, i+1, len(events), eventstore.ErrDuplicateEvent)
-	}
-	// The original append found firstRev events in the stream.
-	if !expected.IsAny() && !expected.Holds(uint64(firstRev)) {
-		return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: expected, Events: n}
-	}
-	return uint64(firstRev) + uint64(len(events)) - 1, nil
+	return i, nil
 }
 
-// duplicate explains why an INSERT of chunk, the events of a batch from
-// index done on, wrote fewer rows than it was given: one of its IDs is stored
-// already, though the batch's first ID is not (a partial repeat), or appears
-// twice in the batch. Events this transaction wrote are at revision n or
-// later.
-func (s *Store) duplicate(ctx context.Context, tx *sql.Tx, stream string, n int64, done int, chunk []eventstore.EventData) error {
+// duplicate explains why an INSERT of chunk, the events of the batch events
+// from index done on, wrote fewer rows than it was given: one of its IDs is
+// stored already, though the batch's first ID is not (CheckBatch has
+// refused IDs twice in the batch). Events this transaction wrote are at
+// revision n or later.
+func (s *Store) duplicate(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData, n int64, done int, chunk []eventstore.EventData) error {
 	op := "append to " + stream
 	for j, e := range chunk {
 		i := done + j
@@ -206,15 +197,12 @@ func (s *Store) duplicate(ctx context.Context, tx *sql.Tx, stream string, n int6
 		if err := tx.StmtContext(ctx, s.wFind).QueryRowContext(ctx, e.ID.String()).Scan(&where, &rev); err != nil {
 			return s.wrap(op, err)
 		}
-		switch {
-		case where == stream && rev == n+int64(i):
+		if where == stream && rev == n+int64(i) {
 			continue // written by this statement
-		case where == stream && rev >= n:
-			return fmt.Errorf("%s: event %s appears twice in the batch (events %d and %d): give each event its own ID: %w",
-				op, e.ID, rev-n+1, i+1, eventstore.ErrDuplicateEvent)
 		}
-		return fmt.Errorf("%s: event %s (event %d of the batch) is already stored in stream %s at revision %d, but the batch's first event is new: a batch must be all new events or an exact repeat of an earlier append: %w",
-			op, e.ID, i+1, where, rev, eventstore.ErrDuplicateEvent)
+		// Never a repeat: the batch's first event is new, so Run is 0.
+		_, err := eventstore.CheckRepeat(stream, expected, events, uint64(n), eventstore.Stored{Index: i, Stream: where, Revision: uint64(rev)})
+		return err
 	}
 	return fmt.Errorf("%s: SQLite wrote fewer events than given, yet every ID is in place: the file may be damaged; check it with sqlite3's PRAGMA integrity_check", op)
 }

@@ -18,11 +18,7 @@ import (
 // ends with ctx's error once ctx is done, and with ErrClosed once the store
 // is closed; stopping it early ends the transaction.
 func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		if err := s.read(ctx, stream, from, yield); err != nil {
-			yield(eventstore.RecordedEvent{}, err)
-		}
-	}
+	return eventstore.Sequence(ctx, stream, from, s.read)
 }
 
 // read yields the events and returns the error to yield last, if any; it
@@ -78,7 +74,7 @@ func (s *Store) withRaw(ctx context.Context, op string, f func(c *rawConn) error
 	err = f(c)
 	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) && ctx.Err() == nil && !s.closed.Load() {
 		// SQLite failed: start afresh rather than reuse the connection.
-		c.close()
+		s.dropRaw(c)
 		return err
 	}
 	s.putRaw(c)

@@ -119,9 +119,12 @@ type Store struct {
 	wHead, wFind, wIDs, wUpsert, wCache, wCacheDelete *sql.Stmt
 	wInsert                                           [len(insertRows)]*sql.Stmt
 
-	// raw holds the idle connections Read uses (see rawConn).
-	rawMu sync.Mutex
-	raw   []*rawConn
+	// raw holds the idle connections Read uses (see rawConn); rawOut
+	// counts those taken by getRaw and not yet given back to putRaw or
+	// dropRaw, which the conformance suite's leak check reads.
+	rawMu  sync.Mutex
+	raw    []*rawConn
+	rawOut atomic.Int64
 
 	closed atomic.Bool
 	// done is closed by Close: it wakes subscriptions waiting for events.
@@ -159,23 +162,30 @@ func (g *signal) fire() {
 // maxIdleRaw bounds the read connections kept open between reads.
 const maxIdleRaw = 4
 
-// getRaw returns an idle read connection, or a new one.
+// getRaw returns an idle read connection, or a new one; the caller gives
+// it back with putRaw, or with dropRaw when it failed.
 func (s *Store) getRaw() (*rawConn, error) {
 	s.rawMu.Lock()
 	if n := len(s.raw); n > 0 {
 		c := s.raw[n-1]
 		s.raw = s.raw[:n-1]
+		s.rawOut.Add(1)
 		s.rawMu.Unlock()
 		return c, nil
 	}
 	s.rawMu.Unlock()
-	return openRaw(s.path, s.timeout, s.immutable)
+	c, err := openRaw(s.path, s.timeout, s.immutable)
+	if err == nil {
+		s.rawOut.Add(1)
+	}
+	return c, err
 }
 
 // putRaw keeps c for the next read, or closes it once the store is closed or
 // enough are idle.
 func (s *Store) putRaw(c *rawConn) {
 	s.rawMu.Lock()
+	s.rawOut.Add(-1)
 	if !s.closed.Load() && len(s.raw) < maxIdleRaw {
 		s.raw = append(s.raw, c)
 		c = nil
@@ -184,6 +194,12 @@ func (s *Store) putRaw(c *rawConn) {
 	if c != nil {
 		c.close()
 	}
+}
+
+// dropRaw closes c, a connection that failed, instead of keeping it.
+func (s *Store) dropRaw(c *rawConn) {
+	s.rawOut.Add(-1)
+	c.close()
 }
 
 var _ eventstore.Store = (*Store)(nil)

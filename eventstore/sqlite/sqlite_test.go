@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/storetest"
@@ -36,8 +37,24 @@ func openTemp(t *testing.T) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) eventstore.Store { return openTemp(t) }, reopen)
+	storetest.Run(t, func(t *testing.T) eventstore.Store { return openTemp(t) }, reopen, openReads)
 }
+
+// openReads counts the read connections a store of the suite has handed
+// out and not taken back, and its idle ones left inside a read
+// transaction: both none once every read and subscription has ended.
+var openReads = storetest.OpenReads(func(s eventstore.Store) int {
+	st := s.(*Store)
+	st.rawMu.Lock()
+	defer st.rawMu.Unlock()
+	n := int(st.rawOut.Load())
+	for _, c := range st.raw {
+		if sqlite3.Xsqlite3_get_autocommit(c.tls, c.db) == 0 {
+			n++
+		}
+	}
+	return n
+})
 
 // reopen opens a second store on the file of a store of the suite, as
 // another process would.
@@ -60,7 +77,7 @@ func TestConformanceRegistered(t *testing.T) {
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
-	}, reopen)
+	}, reopen, openReads)
 }
 
 // mustAppendN appends n small events to stream with Any.

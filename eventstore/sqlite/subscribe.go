@@ -49,11 +49,7 @@ var _ eventstore.Subscriber = (*Store)(nil)
 // revisions have a gap ends with eventstore.ErrCorrupt, and an SQLite
 // failure with its error.
 func (s *Store) Subscribe(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
-		if err := s.subscribe(ctx, stream, from, yield); err != nil {
-			yield(eventstore.RecordedEvent{}, err)
-		}
-	}
+	return eventstore.Sequence(ctx, stream, from, s.subscribe)
 }
 
 // subscribe yields the events and returns the error to yield last, if any;
@@ -79,7 +75,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 	// reused unless the error was ctx's or Close's.
 	fail := func(err error) error {
 		if ctx.Err() == nil && !s.closed.Load() {
-			c.close()
+			s.dropRaw(c)
 			c = nil
 		}
 		return s.subEnded(ctx, op, err)

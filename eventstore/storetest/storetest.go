@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 		{"BytesPreserved", testBytesPreserved},
 		{"EventsKept", testEventsKept},
 		{"Created", testCreated},
-		{"EarlyBreak", testEarlyBreak},
+		{"EarlyBreak", func(t *testing.T, s eventstore.Store, p string) { testEarlyBreak(t, s, p, &cfg) }},
 		{"Cancel", testCancel},
 		{"CancelDuringRead", testCancelDuringRead},
 		{"Streams", testStreams},
@@ -63,12 +64,13 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 		{"LargeRead", testLargeRead},
 		{"Close", testClose},
 		{"InvalidAppend", testInvalidAppend},
+		{"RefusalsNumbered", testRefusalsNumbered},
 		{"Cache", testCache},
 		{"Subscribe", testSubscribe},
 		{"SubscribeFrom", testSubscribeFrom},
 		{"SubscribeNewStream", testSubscribeNewStream},
 		{"SubscribeCancel", testSubscribeCancel},
-		{"SubscribeEarlyBreak", testSubscribeEarlyBreak},
+		{"SubscribeEarlyBreak", func(t *testing.T, s eventstore.Store, p string) { testSubscribeEarlyBreak(t, s, p, &cfg) }},
 		{"SubscribeClose", testSubscribeClose},
 		{"SubscribeConcurrent", testSubscribeConcurrent},
 		{"SubscribeOtherStore", func(t *testing.T, s eventstore.Store, p string) { testSubscribeOtherStore(t, s, p, cfg.reopen) }},
@@ -88,7 +90,8 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 type Option func(*config)
 
 type config struct {
-	reopen func(t *testing.T, s eventstore.Store) eventstore.Store
+	reopen    func(t *testing.T, s eventstore.Store) eventstore.Store
+	openReads func(s eventstore.Store) int
 }
 
 // Reopen tells Run how to open a second store on the same backing store as
@@ -513,7 +516,16 @@ func testEventsKept(t *testing.T, s eventstore.Store, p string) {
 		// Payloads of varying length, so reused buffers would show.
 		es[i].Data = fmt.Appendf(nil, `{"n":%d,"pad":%q}`, i, bytes.Repeat([]byte{'a' + byte(i%26)}, i%97))
 	}
-	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+	// What the caller does with the bytes it appended changes nothing
+	// stored.
+	given := slices.Clone(es)
+	for i := range es {
+		es[i].Data, es[i].Metadata = bytes.Clone(es[i].Data), bytes.Clone(es[i].Metadata)
+	}
+	mustAppend(t, s, stream, eventstore.NoStream(), given...)
+	for i := range given {
+		given[i].Data[0], given[i].Metadata[0] = 'X', 'Y'
+	}
 	got := readAll(t, s, stream, 0)
 	// Read again, so that anything shared with a later read is overwritten.
 	readAll(t, s, stream, 0)
@@ -523,14 +535,25 @@ func testEventsKept(t *testing.T, s eventstore.Store, p string) {
 	for i := range got {
 		wantEvent(t, got[i], stream, uint64(i), es[i])
 	}
-	// Writing into one event's bytes changes no other event's.
-	for i := range got {
+	// Appending to one event's bytes, or writing into them, changes no
+	// other bytes: not its other field's, not its neighbours', not the
+	// store's. (It used to write into every event and check only the
+	// store's, which events sharing bytes with each other would pass.)
+	for i := 0; i < len(got); i += 2 {
+		// One byte, which lands in the spare capacity if there is any,
+		// and in what follows if that is someone else's.
+		_ = append(got[i].Data, 'z')
+		_ = append(got[i].Metadata, 'z')
+		wantEvent(t, got[i], stream, uint64(i), es[i])
 		for j := range got[i].Data {
 			got[i].Data[j] = 'x'
 		}
 		for j := range got[i].Metadata {
 			got[i].Metadata[j] = 'y'
 		}
+	}
+	for i := 1; i < len(got); i += 2 {
+		wantEvent(t, got[i], stream, uint64(i), es[i])
 	}
 	for i, e := range readAll(t, s, stream, 0) {
 		wantEvent(t, e, stream, uint64(i), es[i])
@@ -563,20 +586,24 @@ func testCreated(t *testing.T, s eventstore.Store, p string) {
 	}
 }
 
-func testEarlyBreak(t *testing.T, s eventstore.Store, p string) {
+// testEarlyBreak: stopping a Read early releases what it held, however
+// often: many early stops leave the store holding no more goroutines or
+// open reads than before (see OpenReads), and working.
+func testEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *config) {
 	stream := p + "break"
-	es := events("Tested", 20)
+	// Longer than a backend's read-ahead is likely to be, so that a read
+	// the backend did not end would block and stay, holding what it holds.
+	const total = 600
+	es := events("Tested", total)
 	mustAppend(t, s, stream, eventstore.NoStream(), es...)
-	// Many early stops: resources they leaked would pile up.
-	for round := range 50 {
-		n := 0
-		for e, err := range s.Read(context.Background(), stream, uint64(round%5)) {
+	stop := func(round int) {
+		from, n := round%5, 0
+		for e, err := range s.Read(context.Background(), stream, uint64(from)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantEvent(t, e, stream, uint64(round%5+n), es[round%5+n])
-			n++
-			if n == 3 {
+			wantEvent(t, e, stream, uint64(from+n), es[from+n])
+			if n++; n == 3 {
 				break
 			}
 		}
@@ -584,8 +611,14 @@ func testEarlyBreak(t *testing.T, s eventstore.Store, p string) {
 			t.Fatalf("round %d: read %d events before breaking, want 3", round, n)
 		}
 	}
+	stop(0)
+	leaks := cfg.watchLeaks(s)
+	for round := range leakRounds {
+		stop(round)
+	}
+	leaks.check(t, fmt.Sprintf("after %d early stops of Read", leakRounds))
 	more := events("More", 2)
-	wantRevision(t, "Append after early stops", mustAppend(t, s, stream, eventstore.Exact(19), more...), 21)
+	wantRevision(t, "Append after early stops", mustAppend(t, s, stream, eventstore.Exact(total-1), more...), total+1)
 	wantStream(t, s, stream, append(es, more...))
 }
 
@@ -862,6 +895,41 @@ func testInvalidAppend(t *testing.T, s eventstore.Store, p string) {
 	}
 }
 
+// testRefusalsNumbered: every backend words a refused batch alike
+// (eventstore.CheckBatch and eventstore.CheckRepeat), naming the event at
+// fault by its place in the batch counted from 1.
+func testRefusalsNumbered(t *testing.T, s eventstore.Store, p string) {
+	ctx := context.Background()
+	stream := p + "numbered"
+	stored, other := event("Stored", 0), event("Other", 0)
+	mustAppend(t, s, stream, eventstore.NoStream(), stored)
+	mustAppend(t, s, p+"other", eventstore.NoStream(), other)
+	first, second := event("New", 1), event("New", 2)
+	nilID := event("New", 3)
+	nilID.ID = uuid.Nil
+	cases := []struct {
+		name  string
+		batch []eventstore.EventData
+		want  error
+		names string
+	}{
+		{"second event with the nil ID", []eventstore.EventData{first, nilID}, eventstore.ErrInvalid, "event 2 of the batch"},
+		{"third event without a type", []eventstore.EventData{first, second, event("", 3)}, eventstore.ErrInvalid, "event 3 of the batch"},
+		{"second event's type not UTF-8", []eventstore.EventData{first, event("Bad\xff", 3)}, eventstore.ErrInvalid, "event 2 of the batch"},
+		{"first ID again third", []eventstore.EventData{first, second, first}, eventstore.ErrDuplicateEvent, "events 1 and 3"},
+		{"second event stored", []eventstore.EventData{first, stored}, eventstore.ErrDuplicateEvent, "event 2 of the batch"},
+		{"third event stored in another stream", []eventstore.EventData{first, second, other}, eventstore.ErrDuplicateEvent, "event 3 of the batch"},
+	}
+	for _, c := range cases {
+		_, err := s.Append(ctx, stream, eventstore.Any(), c.batch...)
+		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.names) {
+			t.Errorf("%s: error = %v, want %v naming %q", c.name, err, c.want, c.names)
+		}
+	}
+	wantStream(t, s, stream, []eventstore.EventData{stored})
+	wantRevision(t, "Append of the refused batches' new events", mustAppend(t, s, stream, eventstore.Exact(0), first, second), 2)
+}
+
 // testCache: stores that keep a cache beside the log (eventstore.Cache)
 // return what was put, replace it on a second put, report absent keys as
 // nil, and never show cache entries as events.
@@ -909,8 +977,25 @@ func testCache(t *testing.T, s eventstore.Store, p string) {
 	if v, err := c.CacheGet(ctx, p+"k1"); err != nil || v != nil {
 		t.Fatalf("deleted key still reads %q, %v", v, err)
 	}
-	if keys, _ := c.CacheKeys(ctx, p); len(keys) != 4 {
-		t.Fatalf("after one delete, keys %q", keys)
+	keys, err = c.CacheKeys(ctx, p)
+	if want := []string{p + "j", p + "k", p + "k2", p + "kk"}; err != nil || !slices.Equal(keys, want) {
+		t.Fatalf("after one delete, CacheKeys(%q) = %q, %v; want %q", p, keys, err, want)
+	}
+	wantNotFound(t, s, p+"k")
+
+	// The cache keeps its own bytes: what the caller does with the bytes
+	// it put, or got, changes nothing cached.
+	mine := []byte("mine")
+	if err := c.CachePut(ctx, p+"k", mine); err != nil {
+		t.Fatal(err)
+	}
+	mine[0] = 'X'
+	for range 2 {
+		got, err := c.CacheGet(ctx, p+"k")
+		if err != nil || string(got) != "mine" {
+			t.Fatalf("CacheGet after the caller changed the bytes it put or got: %q, %v; want %q", got, err, "mine")
+		}
+		got[0] = 'Y'
 	}
 }
 
@@ -1189,14 +1274,16 @@ func testSubscribeCancel(t *testing.T, s eventstore.Store, p string) {
 
 // testSubscribeEarlyBreak: breaking out of a subscription, while it yields
 // stored events or once it waited, ends it: many of them leave the store
-// working, and closing it does not hang.
-func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string) {
+// holding no more goroutines or open reads than before (see OpenReads),
+// and working, and closing it does not hang.
+func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *config) {
 	sub := subscriber(t, s)
 	stream := p + "sub-break"
+	const stored, live = 5, 5
 	es := events("Tested", 30)
-	mustAppend(t, s, stream, eventstore.NoStream(), es[:5]...)
+	mustAppend(t, s, stream, eventstore.NoStream(), es[:stored]...)
 	ctx := context.Background()
-	for round := range 30 {
+	stop := func(round int) {
 		from, n := uint64(round%4), 0
 		for e, err := range sub.Subscribe(ctx, stream, from) {
 			if err != nil {
@@ -1208,30 +1295,43 @@ func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string) {
 			}
 		}
 	}
-	// Break at the first event appended after subscribing.
-	for i := 5; i < 10; i++ {
-		got := make(chan error, 1)
+	stop(0)
+	leaks := cfg.watchLeaks(s)
+	for round := range leakRounds {
+		stop(round)
+	}
+	// Break at the first event appended after the subscription has
+	// yielded the last one stored.
+	for i := stored; i < stored+live; i++ {
+		got := make(chan error, 2)
 		go func() {
-			for e, err := range sub.Subscribe(ctx, stream, uint64(i)) {
-				if err == nil && e.ID != es[i].ID {
-					err = fmt.Errorf("revision %d holds %s, want %s", e.Revision, e.ID, es[i].ID)
+			for e, err := range sub.Subscribe(ctx, stream, uint64(i-1)) {
+				if err == nil && e.ID != es[e.Revision].ID {
+					err = fmt.Errorf("revision %d holds %s, want %s", e.Revision, e.ID, es[e.Revision].ID)
 				}
 				got <- err
-				break
+				if err != nil || e.Revision == uint64(i) {
+					break
+				}
 			}
 		}()
-		time.Sleep(10 * time.Millisecond)
-		mustAppend(t, s, stream, eventstore.Exact(uint64(i-1)), es[i])
-		select {
-		case err := <-got:
-			if err != nil {
-				t.Fatal(err)
+		for _, what := range []string{"the last event stored", "the event appended"} {
+			select {
+			case err := <-got:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(subWait):
+				t.Fatalf("a subscription from %d yielded nothing for %s where %s was due", i-1, subWait, what)
 			}
-		case <-time.After(subWait):
-			t.Fatalf("a subscription from %d yielded nothing for %s after revision %d was appended", i, subWait, i)
+			if what == "the last event stored" {
+				mustAppend(t, s, stream, eventstore.Exact(uint64(i-1)), es[i])
+			}
 		}
 	}
-	wantRevision(t, "Append after early breaks", mustAppend(t, s, stream, eventstore.Exact(9), es[10:]...), 29)
+	leaks.check(t, fmt.Sprintf("after %d early breaks out of Subscribe", leakRounds+live))
+	last := uint64(len(es) - 1)
+	wantRevision(t, "Append after early breaks", mustAppend(t, s, stream, eventstore.Exact(stored+live-1), es[stored+live:]...), last)
 	wantStream(t, s, stream, es)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
