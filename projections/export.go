@@ -75,4 +75,3 @@ func ExportJSONL(ctx context.Context, store eventstore.Store, treaty string, w i
 	}
 	return out.Flush()
 }
-

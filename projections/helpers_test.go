@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,111 +15,44 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/memstore"
 )
 
-// memStore is a minimal in-memory eventstore.Store with a cache, so that
-// tests can store events the rules would never write and watch checkpoints.
-type memStore struct {
-	mu      sync.Mutex
-	streams map[string][]eventstore.RecordedEvent
-	cache   map[string][]byte
-	gets    int
-	// fromStart counts the reads that begin at the first event.
+// testStore is the in-memory store (memstore), counting the reads that
+// begin at the first event: how a test tells a fold from the first event
+// from one that started at a checkpoint.
+type testStore struct {
+	*memstore.Store
+	mu        sync.Mutex
 	fromStart int
 }
 
-func newMemStore() *memStore {
-	return &memStore{streams: map[string][]eventstore.RecordedEvent{}, cache: map[string][]byte{}}
-}
+func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
 
-func (m *memStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (uint64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	evs := m.streams[stream]
-	if !expected.Holds(uint64(len(evs))) {
-		return 0, &eventstore.WrongRevisionError{Stream: stream, Expected: expected, Events: uint64(len(evs))}
-	}
-	for _, e := range events {
-		evs = append(evs, eventstore.RecordedEvent{Stream: stream, Revision: uint64(len(evs)), ID: e.ID, Type: e.Type,
-			Data: e.Data, Metadata: e.Metadata, Created: time.Now()})
-	}
-	m.streams[stream] = evs
-	return uint64(len(evs) - 1), nil
-}
-
-func (m *memStore) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
-	return func(yield func(eventstore.RecordedEvent, error) bool) {
+func (m *testStore) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	if from == 0 {
 		m.mu.Lock()
-		evs := m.streams[stream]
-		if from == 0 {
-			m.fromStart++
-		}
+		m.fromStart++
 		m.mu.Unlock()
-		if len(evs) == 0 {
-			yield(eventstore.RecordedEvent{}, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream))
-			return
-		}
-		for _, e := range evs[min(int(from), len(evs)):] {
-			if !yield(e, nil) {
-				return
-			}
-		}
 	}
+	return m.Store.Read(ctx, stream, from)
 }
 
-func (m *memStore) Streams(ctx context.Context, prefix string) ([]eventstore.StreamInfo, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []eventstore.StreamInfo
-	for name, evs := range m.streams {
-		if strings.HasPrefix(name, prefix) {
-			out = append(out, eventstore.StreamInfo{Name: name, Events: uint64(len(evs))})
-		}
+// cacheKeys lists every key in the store's cache.
+func (m *testStore) cacheKeys(t testing.TB) []string {
+	t.Helper()
+	keys, err := m.CacheKeys(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out, nil
-}
-
-func (m *memStore) Close() error { return nil }
-
-func (m *memStore) CacheGet(ctx context.Context, key string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.gets++
-	return m.cache[key], nil
-}
-
-func (m *memStore) CacheKeys(ctx context.Context, prefix string) ([]string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var keys []string
-	for k := range m.cache {
-		if strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	return keys, nil
-}
-
-func (m *memStore) CacheDelete(ctx context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.cache, key)
-	return nil
-}
-
-func (m *memStore) CachePut(ctx context.Context, key string, value []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cache[key] = value
-	return nil
+	return keys
 }
 
 // session writes a negotiation through the rules into a store, the way the
 // command line does, with a clock that ticks a minute per act.
 type session struct {
 	t       testing.TB
-	store   *memStore
+	store   *testStore
 	treaty  string
 	s       domain.State
 	at      time.Time
@@ -132,7 +64,7 @@ type session struct {
 
 func newSession(t testing.TB) *session {
 	t.Helper()
-	ss := &session{t: t, store: newMemStore(), treaty: "berlin", at: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC),
+	ss := &session{t: t, store: newTestStore(), treaty: "berlin", at: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC),
 		keys: map[string]ed25519.PrivateKey{}, pending: map[string]ed25519.PrivateKey{}}
 	ss.do("DE", domain.OpenTreaty{Treaty: "berlin", Title: "Berlin Framework", Parties: []domain.Party{
 		{Code: "UA", Name: "Ukraine", Role: domain.RoleParty},
@@ -220,19 +152,25 @@ func (ss *session) rawBytes(typ string, data, meta []byte) {
 
 // stored returns the negotiation's stored events, for tests that tamper
 // with them.
-func (ss *session) stored() *[]eventstore.RecordedEvent {
-	evs := ss.store.streams[Stream(ss.treaty)]
-	return &evs
+func (ss *session) stored() []eventstore.RecordedEvent {
+	var evs []eventstore.RecordedEvent
+	ss.store.Tamper(Stream(ss.treaty), func(old []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+		evs = slices.Clone(old)
+		return old
+	})
+	return evs
 }
 
 // tamper replaces the stored events of the negotiation, renumbering their
 // revisions, as someone with the file could.
 func (ss *session) tamper(f func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent) {
-	evs := f(slices.Clone(ss.store.streams[Stream(ss.treaty)]))
-	for i := range evs {
-		evs[i].Revision = uint64(i)
-	}
-	ss.store.streams[Stream(ss.treaty)] = evs
+	ss.store.Tamper(Stream(ss.treaty), func(old []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+		evs := f(old)
+		for i := range evs {
+			evs[i].Revision = uint64(i)
+		}
+		return evs
+	})
 }
 
 func (ss *session) table(party, clause, text string, opts ...func(*domain.Table)) string {

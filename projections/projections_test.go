@@ -318,20 +318,70 @@ func TestCheckpointsChangeNoAnswer(t *testing.T) {
 			}
 		}
 	}
-	if len(ss.store.cache) < 5 {
-		t.Fatalf("expected a head checkpoint and one per round, the cache holds %d entries", len(ss.store.cache))
+	if keys := ss.store.cacheKeys(t); len(keys) < 5 {
+		t.Fatalf("expected a head checkpoint and one per round, the cache holds %q", keys)
 	}
 	// A checkpoint that no longer matches the log is ignored.
-	for k := range ss.store.cache {
-		ss.store.cache[k] = []byte("garbage")
+	for _, k := range ss.store.cacheKeys(t) {
+		_ = ss.store.CachePut(ctx, k, []byte("garbage"))
 	}
 	if m, err := cached.Head(ctx); err != nil || m.State.Events != ss.s.Events {
 		t.Fatalf("garbage checkpoint: %v, %d events", err, m.State.Events)
 	}
+	// Checkpoints of another log with the same treaty ID: authentic, but
+	// not bound to this log.
 	other := newSession(t)
-	other.store.cache = ss.store.cache // checkpoints of another log with the same treaty ID
+	if _, err := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range ss.store.cacheKeys(t) {
+		v, _ := ss.store.CacheGet(ctx, k)
+		_ = other.store.CachePut(ctx, k, v)
+	}
 	if m, err := NewReader(other.store, "berlin", withCheckpoints).Head(ctx); err != nil || m.State.Events != other.s.Events {
 		t.Fatalf("foreign checkpoint used: %v, %d events, want %d", err, m.State.Events, other.s.Events)
+	}
+}
+
+// An edited checkpoint changes no answer: the adversarial test of the trust
+// issue changed "100 million" to "999 million" inside one, and every draft
+// followed. Now the edit makes the checkpoint unauthentic, and the answer
+// comes from the log.
+func TestEditedCheckpointChangesNoAnswer(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	ss.agree("fund", "The Fund holds 100 million euro.")
+	for i := range 150 {
+		ss.table("US", fmt.Sprintf("c%d", i), "Filler.")
+	}
+	ss.closeRound()
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	want, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := 0
+	for _, k := range ss.store.cacheKeys(t) {
+		v, _ := ss.store.CacheGet(ctx, k)
+		if i := bytes.Index(v, []byte("100 million")); i >= 0 {
+			_ = ss.store.CachePut(ctx, k, bytes.Replace(v, []byte("100 million"), []byte("999 million"), -1))
+			edited++
+		}
+	}
+	if edited == 0 {
+		t.Fatal("no checkpoint holds the text to edit: the test tests nothing")
+	}
+	for _, rs := range []string{"head", "round:1"} {
+		m, err := NewReader(ss.store, "berlin", withCheckpoints).At(ctx, ref(t, rs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.State.Clauses["fund"].Text; got != "The Fund holds 100 million euro." {
+			t.Fatalf("%s: the edited checkpoint changed the draft: %q", rs, got)
+		}
+	}
+	if m, _ := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx); m.State.Events != want.State.Events {
+		t.Fatal("the head moved")
 	}
 }
 
@@ -500,7 +550,7 @@ func TestVerifyChain(t *testing.T) {
 		t.Fatalf("the log's own head: %v", v.Problem)
 	}
 	var closed domain.RoundClosed
-	evs := *ss.stored()
+	evs := ss.stored()
 	json.Unmarshal(evs[10].Data, &closed)
 	if closed.Head == "" || closed.Head == ss.head {
 		t.Fatalf("RoundClosed records head %q", closed.Head)

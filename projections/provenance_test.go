@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -157,8 +158,10 @@ func TestAudit(t *testing.T) {
 		}
 	}
 	// A broken log still gets its report, with the problem in it.
-	evs := ss.stored()
-	(*evs)[3].Data = []byte(strings.Replace(string((*evs)[3].Data), "A.", "B.", 1))
+	ss.tamper(func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+		evs[3].Data = []byte(strings.Replace(string(evs[3].Data), "A.", "B.", 1))
+		return evs
+	})
 	bad, err := NewReader(ss.store, "berlin", withCheckpoints).Audit(ctx)
 	if err != nil || bad.Verification.OK || bad.Verification.Problem.Event != 4 {
 		t.Fatalf("audit of a changed log: %+v, %v", bad.Verification, err)

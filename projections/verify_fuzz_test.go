@@ -7,6 +7,7 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/memstore"
 )
 
 // FuzzVerifyTamper flips bytes in one stored event of a signed, sealed log:
@@ -24,7 +25,7 @@ func FuzzVerifyTamper(f *testing.F) {
 	us := base.table("US", "a", "Amended <text> & more.")
 	base.do("EU", domain.Object{Proposal: us, Party: "EU", Reason: "no"})
 	base.closeRound()
-	clean := slices.Clone(base.store.streams[Stream("berlin")])
+	clean := base.stored()
 	if v, err := Verify(ctx, base.store, "berlin", VerifyOptions{}); err != nil || !v.OK {
 		f.Fatalf("the clean log fails: %v %v", err, v.Problem)
 	}
@@ -58,8 +59,8 @@ func FuzzVerifyTamper(f *testing.F) {
 			e.Metadata = b
 		}
 		evs[i] = e
-		store := newMemStore()
-		store.streams[Stream("berlin")] = evs
+		store := memstore.New()
+		store.Tamper(Stream("berlin"), func([]eventstore.RecordedEvent) []eventstore.RecordedEvent { return evs })
 		v, err := Verify(ctx, store, "berlin", VerifyOptions{})
 		if err != nil {
 			t.Fatalf("verify failed to run: %v", err)

@@ -1,0 +1,772 @@
+package checkpoint
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/memstore"
+)
+
+var ctx = context.Background()
+
+// negotiation drives the domain the way the command line does and keeps
+// its events, so that tests can fold any prefix of them afresh.
+type negotiation struct {
+	t      testing.TB
+	s      domain.State
+	events []domain.Event
+	ids    int
+	folds  int // refolds asked for by a Store
+}
+
+func newNegotiation(t testing.TB) *negotiation {
+	n := &negotiation{t: t}
+	n.do(domain.OpenTreaty{Treaty: "berlin", Title: "Berlin", Parties: []domain.Party{
+		{Code: "UA", Name: "Ukraine", Role: domain.RoleParty},
+		{Code: "US", Name: "United States", Role: domain.RoleParty},
+		{Code: "EU", Name: "European Union", Role: domain.RoleParty},
+		{Code: "DE", Name: "Germany", Role: domain.RoleObserver},
+	}})
+	return n
+}
+
+func (n *negotiation) do(c domain.Command) {
+	n.t.Helper()
+	evs, err := domain.Decide(&n.s, c)
+	if err != nil {
+		n.t.Fatalf("Decide(%#v): %v", c, err)
+	}
+	for _, e := range evs {
+		if err := n.s.Evolve(e); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+	n.events = append(n.events, evs...)
+}
+
+func (n *negotiation) table(party, clause, text string) string {
+	n.t.Helper()
+	n.ids++
+	id := fmt.Sprintf("%04x0000-p", n.ids)
+	n.do(domain.Table{Proposal: id, Clause: clause, Party: party, Text: text})
+	return id
+}
+
+func (n *negotiation) agree(clause, text string) string {
+	n.t.Helper()
+	id := n.table("UA", clause, text)
+	n.do(domain.Accept{Proposal: id, Party: "US"})
+	n.do(domain.Accept{Proposal: id, Party: "EU"})
+	return id
+}
+
+func (n *negotiation) withdrawn(clause string) string {
+	n.t.Helper()
+	id := n.table("US", clause, "Soon gone.")
+	n.do(domain.Withdraw{Proposal: id, Party: "US"})
+	return id
+}
+
+// refold folds the first k events afresh: what a Store rebuilds closed
+// proposals from.
+func (n *negotiation) refold(_ context.Context, k int) (*domain.State, error) {
+	n.folds++
+	s := &domain.State{}
+	for _, e := range n.events[:k] {
+		if err := s.Evolve(e); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (n *negotiation) point() Point {
+	return Point{Events: n.s.Events, Hash: fmt.Sprintf("%064x", n.s.Events), Time: time.Date(2026, 11, 16, 9, 0, n.s.Events, 0, time.UTC)}
+}
+
+func (n *negotiation) store(cache eventstore.Cache) *Store {
+	return New(Config{Cache: cache, Name: "treaty-berlin", Treaty: "berlin", Secret: []byte("secret"), Refold: n.refold})
+}
+
+// dump encodes everything a state holds that its users see: its exported
+// fields and the set of its closed proposals, however they are kept.
+func dump(t testing.TB, s *domain.State) string {
+	t.Helper()
+	var closed []domain.ClosedProposal
+	for c, err := range s.ClosedProposals() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed = append(closed, c)
+	}
+	sort.Slice(closed, func(i, j int) bool { return closed[i].ID < closed[j].ID })
+	x := *s
+	x.Closed = nil
+	b, err := json.Marshal(struct {
+		State   domain.State
+		Closed  []domain.ClosedProposal
+		Pending string
+	}{x, closed, s.Pending()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// counting counts the reads of cache values whose key holds a substring.
+type counting struct {
+	*memstore.Store
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func newCounting() *counting { return &counting{Store: memstore.New(), reads: map[string]int{}} }
+
+func (c *counting) CacheGet(ctx context.Context, key string) ([]byte, error) {
+	c.mu.Lock()
+	c.reads[key]++
+	c.mu.Unlock()
+	return c.Store.CacheGet(ctx, key)
+}
+
+func (c *counting) readsOf(part string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, v := range c.reads {
+		if strings.Contains(k, part) {
+			n += v
+		}
+	}
+	return n
+}
+
+func (c *counting) keys(t testing.TB, part string) []string {
+	t.Helper()
+	all, err := c.CacheKeys(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks []string
+	for _, k := range all {
+		if strings.Contains(k, part) {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+func sample(t testing.TB) *negotiation {
+	n := newNegotiation(t)
+	n.do(domain.OpenRound{Party: "DE", Name: "Berlin I"})
+	h := "Article A"
+	n.ids++
+	id := fmt.Sprintf("%04x0000-p", n.ids)
+	n.do(domain.Table{Proposal: id, Clause: "a", Party: "UA", Text: "A.", Heading: &h})
+	n.do(domain.Accept{Proposal: id, Party: "US"})
+	n.do(domain.Accept{Proposal: id, Party: "EU"})
+	for i := range 20 {
+		n.agree(fmt.Sprintf("c%d", i%6), fmt.Sprintf("Text %d.", i))
+		if i%5 == 0 {
+			n.withdrawn(fmt.Sprintf("w%d", i))
+		}
+	}
+	open := n.table("US", "a", "A amended.")
+	n.do(domain.Object{Proposal: open, Party: "EU", Reason: "no"})
+	n.table("DE", "c9", "Mediator's text.")
+	n.do(domain.CloseRound{Party: "DE"})
+	n.agree("c1", "Last.")
+	return n
+}
+
+// A head checkpoint restores the state it was saved from, and the restored
+// state goes on folding exactly like the original.
+func TestHeadRoundTrip(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	got, p, ok := cs.Head(ctx)
+	if !ok || p != n.point() {
+		t.Fatalf("Head: %v, %+v", ok, p)
+	}
+	if dump(t, got) != dump(t, &n.s) {
+		t.Fatalf("round trip changed the state:\n%s\n%s", dump(t, got), dump(t, &n.s))
+	}
+	open := n.s.OpenProposals("a")[0].Proposal
+	for _, s := range []*domain.State{&n.s, got} {
+		for _, c := range []domain.Command{domain.Accept{Proposal: open, Party: "EU"}, domain.Withdraw{Proposal: open, Party: "US"}} {
+			evs, err := domain.Decide(s, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if err := s.Evolve(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if dump(t, got) != dump(t, &n.s) {
+		t.Fatal("the restored state diverged after more events")
+	}
+}
+
+// Every field of the state is in the encoding: a field added to the domain
+// and forgotten here fails this test, not a negotiation.
+func TestEncodingCoversEveryField(t *testing.T) {
+	s := &domain.State{}
+	fill(reflect.ValueOf(s).Elem(), 1)
+	s.Closed = nil
+	b, err := encodePresent(s, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := decodePresent(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, prop := range p.state.Proposals {
+		// The map key is the proposal's ID.
+		if k != prop.Proposal {
+			t.Fatalf("proposal under %q has ID %q", k, prop.Proposal)
+		}
+	}
+	if !reflect.DeepEqual(p.state, s) {
+		t.Fatalf("fields lost in the encoding:\n got %+v\nwant %+v", *p.state, *s)
+	}
+}
+
+// fill gives every exported field of v a value that is not its zero.
+func fill(v reflect.Value, seed int) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fmt.Sprintf("s%d", seed))
+	case reflect.Int, reflect.Int64:
+		v.SetInt(int64(seed))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), seed+1)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			fill(s.Index(i), seed+i+1)
+		}
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMap(v.Type())
+		for i := range 2 {
+			val := reflect.New(v.Type().Elem()).Elem()
+			fill(val, seed+10*i+3)
+			key := reflect.New(v.Type().Key()).Elem()
+			key.SetString(fmt.Sprintf("k%d", seed+10*i))
+			// Maps keyed by an ID hold things carrying that ID.
+			if e := val; e.Kind() == reflect.Pointer {
+				for _, f := range []string{"ID", "Proposal"} {
+					if fv := e.Elem().FieldByName(f); fv.IsValid() && fv.Kind() == reflect.String {
+						fv.SetString(key.String())
+					}
+				}
+			}
+			m.SetMapIndex(key, val)
+		}
+		v.Set(m)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && v.Field(i).Kind() != reflect.Interface {
+				fill(v.Field(i), seed+i)
+			}
+		}
+	}
+}
+
+// The closed part is read only when a closed proposal is asked for: the
+// draft, positions on open proposals and new proposals need none.
+func TestClosedReadOnlyWhenNeeded(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	s, _, ok := cs.Head(ctx)
+	if !ok {
+		t.Fatal("no head")
+	}
+	if len(s.Draft()) != len(n.s.Draft()) {
+		t.Fatal("draft differs")
+	}
+	for i := range 20 {
+		if _, err := domain.Decide(s, domain.Table{Proposal: fmt.Sprintf("new-%d", i), Clause: "z", Party: "UA", Text: "Z."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := n.s.OpenProposals("a")[0].Proposal
+	if _, err := domain.Decide(s, domain.Accept{Proposal: open, Party: "EU"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache.readsOf(".closed."); got != 0 {
+		t.Fatalf("the closed part was read %d times for the present alone", got)
+	}
+	// A closed proposal's ID, reused, is caught: the filter says "maybe".
+	var adopted string
+	for c, _ := range n.s.ClosedProposals() {
+		adopted = c.ID
+		break
+	}
+	if _, err := domain.Decide(s, domain.Table{Proposal: adopted, Clause: "z", Party: "UA", Text: "Z."}); domain.ErrorCode(err) != domain.ECONFLICT {
+		t.Fatalf("a closed proposal's ID reused: %v", err)
+	}
+	if got := cache.readsOf(".closed."); got != 1 {
+		t.Fatalf("closed part read %d times after looking at a closed proposal", got)
+	}
+	if p, ok, err := s.LookupProposal(adopted); err != nil || !ok || p.Status == domain.StatusOpen {
+		t.Fatalf("closed proposal after loading: %+v, %v", p, err)
+	}
+}
+
+// A value changed by anyone without the secret is not a checkpoint: the
+// store says it has none, and a fold from the log answers instead.
+func TestForgedCheckpointsAreIgnored(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.SaveRound(ctx, 1, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range cache.keys(t, "/checkpoint/") {
+		v, _ := cache.CacheGet(ctx, k)
+		// "Last." becomes "Lost.": the text an editor would change.
+		i := strings.Index(string(v), "Last.")
+		if i < 0 {
+			continue
+		}
+		forged := slices.Clone(v)
+		forged[i+1] = 'o'
+		if err := cache.CachePut(ctx, k, forged); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, ok := cs.Head(ctx); ok {
+		t.Fatal("a forged head checkpoint was read")
+	}
+	if _, _, ok := cs.Round(ctx, 1, -1); ok {
+		t.Fatal("a forged round checkpoint was read")
+	}
+	// Made with another machine's secret: not ours either.
+	other := New(Config{Cache: cache, Name: "treaty-berlin", Treaty: "berlin", Secret: []byte("someone else's"), Refold: n.refold})
+	if err := other.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := cs.Head(ctx); ok {
+		t.Fatal("a checkpoint made with another secret was read")
+	}
+	// Without a secret, nothing is kept or read.
+	none := New(Config{Cache: cache, Name: "treaty-berlin", Treaty: "berlin"})
+	if err := none.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := none.Head(ctx); ok {
+		t.Fatal("a store without a secret read a checkpoint")
+	}
+}
+
+// A head checkpoint saved again usually writes its present alone, carrying
+// the proposals closed since the closed part it rests on; the state read
+// back is the state itself.
+func TestHeadCarriesRecentlyClosed(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	parts := func() []string {
+		var ks []string
+		for _, k := range cache.keys(t, "/head.closed.") {
+			if !strings.HasSuffix(k, ".replaced") {
+				ks = append(ks, k)
+			}
+		}
+		return ks
+	}
+	first := parts()
+	if len(first) != 1 {
+		t.Fatalf("closed parts after the first checkpoint: %q", first)
+	}
+	for round := range 3 {
+		s, _, ok := cs.Head(ctx)
+		if !ok {
+			t.Fatal("no head")
+		}
+		// The restored state and the original both go on.
+		m := &negotiation{t: t, s: *s, ids: 1000 * (round + 1)}
+		for i := range 6 {
+			m.agree(fmt.Sprintf("d%d", i%3), fmt.Sprintf("More %d.%d.", round, i))
+			if i%2 == 0 {
+				m.withdrawn("x")
+			}
+		}
+		for _, e := range m.events {
+			if err := n.s.Evolve(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n.events = append(n.events, m.events...)
+		before := cache.readsOf(".closed.")
+		if err := cs.SaveHead(ctx, &m.s, n.point()); err != nil {
+			t.Fatal(err)
+		}
+		if cache.readsOf(".closed.") != before {
+			t.Fatal("saving the present read the closed part")
+		}
+		if got := parts(); !slices.Equal(got, first) {
+			t.Fatalf("after round %d: closed parts %q, want only %q", round, got, first)
+		}
+		back, _, _ := cs.Head(ctx)
+		if dump(t, back) != dump(t, &n.s) {
+			t.Fatalf("after round %d the head differs from the fold", round)
+		}
+	}
+	// Too many carried: both parts again.
+	s, _, _ := cs.Head(ctx)
+	m := &negotiation{t: t, s: *s, ids: 90000}
+	for range maxCarried + 1 {
+		m.withdrawn("y")
+	}
+	if err := cs.SaveHead(ctx, &m.s, Point{Events: m.s.Events, Hash: "ff"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := parts(); len(got) != 2 {
+		t.Fatalf("closed parts after carrying %d: %q", maxCarried+1, got)
+	}
+	// A part another process replaced is not built upon.
+	n2 := sample(t)
+	c2 := newCounting()
+	cs2 := n2.store(c2)
+	if err := cs2.SaveHead(ctx, &n2.s, n2.point()); err != nil {
+		t.Fatal(err)
+	}
+	part := c2.keys(t, "/head.closed.")[0]
+	_ = c2.CachePut(ctx, part+".replaced", binary.AppendVarint(nil, time.Now().Unix()))
+	s2, _, _ := cs2.Head(ctx)
+	m2 := &negotiation{t: t, s: *s2, ids: 5000}
+	m2.agree("z", "Z.")
+	if err := cs2.SaveHead(ctx, &m2.s, Point{Events: m2.s.Events, Hash: "ee"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c2.keys(t, "/head.closed."); len(got) < 2 {
+		t.Fatalf("a replaced part was built upon: %q", got)
+	}
+}
+
+// A round's checkpoint keeps no closed part of its own: its closed
+// proposals are cut from the head's when the head covers the round's end,
+// else refolded; either way they are exactly the round's end's.
+func TestRoundCheckpointsShareClosedProposals(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	var ends []*domain.State
+	var points []Point
+	for r := range 3 {
+		for i := range 5 {
+			n.agree(fmt.Sprintf("r%d", i), fmt.Sprintf("Round %d text %d.", r, i))
+			n.withdrawn("w")
+		}
+		n.do(domain.OpenRound{Party: "DE"})
+		n.do(domain.CloseRound{Party: "DE"})
+		if err := cs.SaveRound(ctx, r+2, &n.s, n.point()); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := n.refold(ctx, n.s.Events)
+		ends, points = append(ends, want), append(points, n.point())
+	}
+	n.agree("after", "After every round.")
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if ks := cache.keys(t, "/round-"); len(ks) != 3 || slices.ContainsFunc(ks, func(k string) bool { return strings.Contains(k, ".closed") }) {
+		t.Fatalf("round keys: %q", ks)
+	}
+	check := func(how string, refolds bool) {
+		t.Helper()
+		for i, want := range ends {
+			before := n.folds
+			got, p, ok := cs.Round(ctx, i+2, -1)
+			if !ok || p != points[i] {
+				t.Fatalf("%s: round %d: %v %+v", how, i+2, ok, p)
+			}
+			if dump(t, got) != dump(t, want) {
+				t.Fatalf("%s: round %d differs from a fold to its end", how, i+2)
+			}
+			if refolded := n.folds > before; refolded != refolds {
+				t.Fatalf("%s: round %d refolded: %v", how, i+2, refolded)
+			}
+		}
+	}
+	check("cut from the head's", false)
+	if _, _, ok := cs.Round(ctx, 3, points[1].Events-1); ok {
+		t.Fatal("a round checkpoint past the limit was read")
+	}
+	for _, k := range cache.keys(t, "/head") {
+		_ = cache.CacheDelete(ctx, k)
+	}
+	check("refolded", true)
+}
+
+// racing lets a test act between two cache writes, as another process
+// could.
+type racing struct {
+	*counting
+	afterPut func(key string)
+}
+
+func (r *racing) CachePut(ctx context.Context, key string, value []byte) error {
+	err := r.counting.CachePut(ctx, key, value)
+	if r.afterPut != nil {
+		r.afterPut(key)
+	}
+	return err
+}
+
+// A present that another process saves just after a full checkpoint,
+// resting on the closed part that checkpoint replaced, keeps that part from
+// being deleted: the head still reads without a refold.
+func TestClosedPartInUseIsKept(t *testing.T) {
+	n := sample(t)
+	cache := &racing{counting: newCounting()}
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	headKey := cs.key("head")
+	racer, _ := cache.counting.CacheGet(ctx, headKey)
+	part := cache.keys(t, "/head.closed.")[0]
+	// Replaced long ago, as far as this process can tell.
+	_ = cache.counting.CachePut(ctx, part+".replaced", binary.AppendVarint(nil, time.Now().Add(-time.Hour).Unix()))
+	n.agree("late", "Late.")
+	cache.afterPut = func(key string) {
+		if key == headKey {
+			cache.afterPut = nil
+			_ = cache.counting.CachePut(ctx, headKey, racer) // the other process's save lands
+		}
+	}
+	fresh, _ := n.refold(ctx, n.s.Events)
+	if err := cs.SaveHead(ctx, fresh, n.point()); err != nil { // a full checkpoint, then the racer
+		t.Fatal(err)
+	}
+	if v, _ := cache.counting.CacheGet(ctx, part); v == nil {
+		t.Fatal("the closed part the head rests on was deleted")
+	}
+	if v, _ := cache.counting.CacheGet(ctx, part+".replaced"); v != nil {
+		t.Fatal("the closed part the head rests on is still marked replaced")
+	}
+	before := n.folds
+	s, _, ok := cs.Head(ctx)
+	if !ok {
+		t.Fatal("no head")
+	}
+	for _, err := range s.ClosedProposals() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.folds != before {
+		t.Fatal("the head's closed part was refolded")
+	}
+}
+
+// Checkpoints of other builds are kept while those builds are in use, and
+// cleared once they have not been for a while or too many builds came since.
+func TestOldBuildsPruned(t *testing.T) {
+	pruneInTests = true
+	defer func() { pruneInTests = false }()
+	n := sample(t)
+	cache := newCounting()
+	used := func(b string, ago time.Duration) string {
+		_ = cache.CachePut(ctx, "treaty-berlin/checkpoint-used/"+b, binary.AppendVarint(nil, time.Now().Add(-ago).Unix()))
+		k := "treaty-berlin/checkpoint/" + b + "/head"
+		_ = cache.CachePut(ctx, k, []byte("x"))
+		return k
+	}
+	recent := used("v0-recent", time.Hour)
+	stale := used("v0-stale", 30*24*time.Hour)
+	var crowd []string
+	for i := range 4 {
+		crowd = append(crowd, used(fmt.Sprintf("v0-crowd%d", i), time.Duration(2+i)*time.Hour))
+	}
+	other := "treaty-berlin-2/checkpoint/v0-stale/head"
+	_ = cache.CachePut(ctx, other, []byte("y"))
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	has := func(k string) bool { v, _ := cache.CacheGet(ctx, k); return v != nil }
+	switch {
+	case !has(cs.key("head")):
+		t.Fatal("no head checkpoint left")
+	case !has(recent) || !has(crowd[0]):
+		t.Fatal("the checkpoints of builds in use were deleted")
+	case has(stale):
+		t.Fatal("the checkpoints of a build unused for a month survived")
+	case has(crowd[2]) || has(crowd[3]):
+		t.Fatal("more than the most recent builds kept their checkpoints")
+	case !has(other):
+		t.Fatal("another negotiation's checkpoint was deleted")
+	}
+	// A test binary, left to itself, deletes nothing.
+	pruneInTests = false
+	again := used("v0-ancient", 90*24*time.Hour)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if !has(again) {
+		t.Fatal("a test binary deleted another build's checkpoints")
+	}
+}
+
+func TestBuild(t *testing.T) {
+	b := build()
+	if !strings.HasPrefix(b, fmt.Sprintf("v%d-", formatVersion)) || strings.Contains(b, "/") || len(b) < 8 || strings.HasSuffix(b, "unknown") {
+		t.Fatalf("build %q", b)
+	}
+	exe, _ := os.Executable()
+	if id := goBuildID(exe); id == "" || !strings.Contains(b, strings.ReplaceAll(id[strings.Index(id, "/")+1:], "/", ".")) {
+		t.Fatalf("the test binary's build ID %q is not in %q", id, b)
+	}
+	if goBuildID("/nonexistent") != "" || goBuildID("checkpoint_test.go") != "" {
+		t.Fatal("a build ID from a file that is no executable")
+	}
+}
+
+func TestTable(t *testing.T) {
+	var more []domain.ClosedProposal
+	for i := range 3000 {
+		more = append(more, domain.ClosedProposal{ID: fmt.Sprintf("%08x-%d", i*2654435761%1000003, i), Clause: fmt.Sprintf("c%d", i%7),
+			Party: []string{"UA", "US", "EU"}[i%3], Action: actionCodes[i%3], Status: statusCodes[1+i%2],
+			Tabled: i, Round: i / 100, Closed: i + 3})
+	}
+	half, err := decodeTable(encodeTable(&table{}, slices.Clone(more[:1500])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := decodeTable(encodeTable(&half, slices.Clone(more[1500:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.len() != 3000 {
+		t.Fatalf("len %d", whole.len())
+	}
+	for _, p := range more {
+		if got, ok := whole.lookup(p.ID); !ok || got != p {
+			t.Fatalf("lookup(%s) = %+v, %v; want %+v", p.ID, got, ok, p)
+		}
+	}
+	if _, ok := whole.lookup("nope"); ok {
+		t.Fatal("found a proposal never closed")
+	}
+	// Every truncation and corruption is refused, never a panic.
+	data := encodeTable(&table{}, slices.Clone(more[:300]))
+	for i := 0; i < len(data); i += 7 {
+		if _, err := decodeTable(data[:i]); err == nil && i > 0 {
+			t.Fatalf("a table cut at byte %d decoded", i)
+		}
+		bad := slices.Clone(data)
+		bad[i] ^= 0xff
+		_, _ = decodeTable(bad)
+	}
+}
+
+func TestBloom(t *testing.T) {
+	f := newBloom(10000)
+	for i := range 10000 {
+		f.add(fmt.Sprintf("in-%d", i))
+	}
+	for i := range 10000 {
+		if !f.mayHold(fmt.Sprintf("in-%d", i)) {
+			t.Fatalf("in-%d added but not held", i)
+		}
+	}
+	falsePositives := 0
+	for i := range 100000 {
+		if f.mayHold(fmt.Sprintf("out-%d", i)) {
+			falsePositives++
+		}
+	}
+	if falsePositives > 100 { // the filter has room to spare: far fewer expected
+		t.Fatalf("%d false positives in 100000", falsePositives)
+	}
+	if !bloom(nil).mayHold("anything") {
+		t.Fatal("an empty filter must say maybe")
+	}
+}
+
+// FuzzPresent: no bytes make decoding a present part panic; they decode or
+// are refused, and what decodes encodes again.
+func FuzzPresent(f *testing.F) {
+	n := sample(&testing.T{})
+	b, _ := encodePresent(&n.s, 3, []domain.ClosedProposal{{ID: "x", Clause: "a", Party: "UA", Action: domain.ActionAmend, Status: domain.StatusAdopted}}, newBloom(10))
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := decodePresent(b)
+		if err != nil {
+			return
+		}
+		_ = p.state.Draft()
+		if _, err := encodePresent(p.state, p.baseLen, p.carried, p.filter); err != nil && p.state.Pending() == "" {
+			t.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkPresent encodes and decodes the present part of a negotiation
+// with many closed proposals, the work of every command's checkpoint.
+func BenchmarkPresent(b *testing.B) {
+	n := newNegotiation(b)
+	n.do(domain.OpenRound{Party: "DE"})
+	for i := range 3000 {
+		n.agree(fmt.Sprintf("c%d", i%200), fmt.Sprintf("Text %d of the clause, long enough to be a clause.", i))
+	}
+	filter := newBloom(n.s.Closed.Len())
+	data, err := encodePresent(&n.s, n.s.Closed.Len(), nil, filter)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodePresent(&n.s, n.s.Closed.Len(), nil, filter); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(data)), "bytes")
+	})
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodePresent(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
