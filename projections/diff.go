@@ -43,6 +43,9 @@ type ClauseChange struct {
 	Ops           []redline.Op `json:"ops"`
 	HeadingBefore string       `json:"heading_before"`
 	HeadingAfter  string       `json:"heading_after"`
+	// HeadingOps is the word-level redline of the heading, when it
+	// changed.
+	HeadingOps []redline.Op `json:"heading_ops,omitempty"`
 	// NumberBefore and NumberAfter are the clause's numbers in the agreed
 	// text at each end (0: not there).
 	NumberBefore int  `json:"number_before"`
@@ -176,17 +179,27 @@ func compareClauses(before, after []agreedClause) []ClauseChange {
 // redlineAll fills in the word-level ops of every change, on every core: a
 // long negotiation changes hundreds of clauses between two rounds.
 func redlineAll(changes []ClauseChange) {
+	parallel(len(changes), func(i int) {
+		ch := &changes[i]
+		if ch.Ops = redline.Words(ch.Before, ch.After); ch.Ops == nil {
+			ch.Ops = []redline.Op{}
+		}
+		if ch.HeadingBefore != ch.HeadingAfter && ch.Change == ChangeModified {
+			ch.HeadingOps = redline.Words(ch.HeadingBefore, ch.HeadingAfter)
+		}
+	})
+}
+
+// parallel calls f(0) … f(n-1) on every core.
+func parallel(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
-	for range min(runtime.GOMAXPROCS(0), len(changes)) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(changes); i = int(next.Add(1) - 1) {
-				ch := &changes[i]
-				if ch.Ops = redline.Words(ch.Before, ch.After); ch.Ops == nil {
-					ch.Ops = []redline.Op{}
-				}
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
 			}
 		}()
 	}

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // Draft is the text of a negotiation at a moment: the agreed text of each
@@ -53,16 +54,31 @@ type OpenProposal struct {
 	// Tabled is the number of the event that tabled it; Round the round.
 	Tabled int `json:"tabled"`
 	Round  int `json:"round"`
+	// Ops, when the draft was built with redlines, is the proposal's
+	// redline against the text it was drafted against: its base revision,
+	// which for a stale proposal is not the clause's text now.
+	Ops []redline.Op `json:"ops,omitempty"`
 }
 
-// BuildDraft projects the state at a moment into its draft. With agreedOnly
-// only clauses with agreed text are listed, without proposals.
-func BuildDraft(m Moment, agreedOnly bool) Draft {
+// DraftOptions say what a draft holds.
+type DraftOptions struct {
+	// AgreedOnly lists only the clauses with agreed text, without
+	// proposals.
+	AgreedOnly bool
+	// Redlines gives each open proposal its Ops, for the formats that show
+	// them.
+	Redlines bool
+}
+
+// BuildDraft projects the state at a moment into its draft.
+func BuildDraft(m Moment, opts DraftOptions) Draft {
+	agreedOnly := opts.AgreedOnly
 	s := m.State
 	d := Draft{Treaty: s.Treaty, Title: s.Title, AsOf: m.Point, Parties: s.Parties, Clauses: []DraftClause{}}
 	if d.Parties == nil {
 		d.Parties = []domain.Party{}
 	}
+	var redlines []func()
 	for _, c := range s.Draft() {
 		if agreedOnly && !c.Agreed() {
 			continue
@@ -73,13 +89,34 @@ func BuildDraft(m Moment, agreedOnly bool) Draft {
 			for _, p := range s.OpenProposals(c.ID) {
 				dc.OpenProposals = append(dc.OpenProposals, openProposal(s, p))
 			}
+			if opts.Redlines {
+				ops, ps := dc.OpenProposals, s.OpenProposals(c.ID)
+				for i, p := range ps {
+					redlines = append(redlines, func() { ops[i].Ops = proposalOps(p) })
+				}
+			}
 		}
 		if !c.Agreed() || len(dc.OpenProposals) > 0 {
 			dc.Status = StatusOpen
 		}
 		d.Clauses = append(d.Clauses, dc)
 	}
+	parallel(len(redlines), func(i int) { redlines[i]() })
 	return d
+}
+
+// proposalOps is a proposal's redline against the text it was drafted
+// against.
+func proposalOps(p *domain.Proposal) []redline.Op {
+	after := p.Text
+	if p.Action == domain.ActionDelete {
+		after = ""
+	}
+	ops := redline.Words(p.BaseText, after)
+	if ops == nil {
+		ops = []redline.Op{}
+	}
+	return ops
 }
 
 func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {

@@ -31,7 +31,7 @@ func TestDraftJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := json.Marshal(BuildDraft(m, false))
+	got, err := json.Marshal(BuildDraft(m, DraftOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestDraftJSON(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("draft JSON:\n got %s\nwant %s", got, want)
 	}
-	clean, _ := json.Marshal(BuildDraft(m, true))
+	clean, _ := json.Marshal(BuildDraft(m, DraftOptions{AgreedOnly: true}))
 	if !strings.Contains(string(clean), `"clauses":[{"id":"preamble","number":1,"heading":"Preamble","text":"Recalling the Charter.","revision":1,"status":"agreed","open_proposals":[]}]`) {
 		t.Fatalf("agreed-only draft: %s", clean)
 	}
@@ -60,7 +60,7 @@ func TestDraftStatuses(t *testing.T) {
 	stale := ss.table("US", "a", "A by US.")
 	ss.agree("a", "A by all.")
 	m, _ := NewReader(ss.store, "berlin", Options{}).Head(ctx)
-	d := BuildDraft(m, false)
+	d := BuildDraft(m, DraftOptions{})
 	if len(d.Clauses) != 1 || d.Clauses[0].ID != "a" {
 		t.Fatalf("deleted clause listed: %+v", d.Clauses)
 	}
@@ -311,8 +311,8 @@ func TestCheckpointsChangeNoAnswer(t *testing.T) {
 			if errA != nil || errB != nil {
 				t.Fatalf("At(%s): %v / %v", rs, errA, errB)
 			}
-			ja, _ := json.Marshal(BuildDraft(a, false))
-			jb, _ := json.Marshal(BuildDraft(b, false))
+			ja, _ := json.Marshal(BuildDraft(a, DraftOptions{}))
+			jb, _ := json.Marshal(BuildDraft(b, DraftOptions{}))
 			if !bytes.Equal(ja, jb) {
 				t.Fatalf("pass %d, %s: with checkpoints\n%s\nwithout\n%s", pass, rs, ja, jb)
 			}
@@ -642,7 +642,7 @@ func TestRenderersEscape(t *testing.T) {
 	ss.table("US", "a", hostile+" more")
 	r := NewReader(ss.store, "berlin", withCheckpoints)
 	m, _ := r.Head(ctx)
-	d := BuildDraft(m, false)
+	d := BuildDraft(m, DraftOptions{})
 	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
 	if err != nil {
 		t.Fatal(err)
@@ -683,5 +683,37 @@ func TestRenderersEscape(t *testing.T) {
 	}
 	if !strings.Contains(m1.String(), `\*bold\*`) || !strings.Contains(m1.String(), `&lt;script&gt;`) {
 		t.Errorf("Markdown escaping:\n%s", m1.String())
+	}
+}
+
+// A bracket's redline is against the text its proposal was drafted
+// against: a stale proposal is not blamed for words that entered after it.
+func TestDraftRedlinesAgainstBase(t *testing.T) {
+	ss := newSession(t)
+	ss.agree("a", "The Parties shall consult.")
+	us := ss.table("US", "a", "The Parties shall consult promptly.")
+	ss.agree("a", "The Parties shall consult within 24 hours.")
+	m, err := NewReader(ss.store, "berlin", Options{}).Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := BuildDraft(m, DraftOptions{Redlines: true})
+	p := d.Clauses[0].OpenProposals[0]
+	if p.ID != us || !p.Stale {
+		t.Fatalf("want the stale US proposal, got %+v", p)
+	}
+	want := []redline.Op{{Kind: redline.Equal, Text: "The Parties shall consult"}, {Kind: redline.Insert, Text: " promptly"}, {Kind: redline.Equal, Text: "."}}
+	if !reflect.DeepEqual(p.Ops, want) {
+		t.Fatalf("stale proposal redlined as %+v, want %+v (against its base revision)", p.Ops, want)
+	}
+	var html strings.Builder
+	if err := WriteDraftHTML(&html, d); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(html.String(), "<del>within 24 hours</del>") || !strings.Contains(html.String(), "<ins> promptly</ins>") {
+		t.Fatalf("the HTML draft redlines the stale proposal against the current text:\n%s", html.String())
+	}
+	if plain := BuildDraft(m, DraftOptions{}); plain.Clauses[0].OpenProposals[0].Ops != nil {
+		t.Fatal("redlines computed without being asked for")
 	}
 }

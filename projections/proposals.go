@@ -131,18 +131,8 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 	if c := head.State.Clauses[p.Clause]; c != nil {
 		d.Current, d.CurrentRevision = c.Text, c.Revision
 	}
-	// The text it amends is the clause as it stood just before tabling.
-	before, err := r.StateAt(ctx, Ref{kind: refEvent, n: p.Tabled - 1, text: fmt.Sprintf("@%d", p.Tabled-1)}, p.Tabled-1, head.State)
-	if err != nil {
-		return ProposalDetail{}, err
-	}
-	if c := before.State.Clauses[p.Clause]; c != nil && c.Agreed() {
-		d.Base = c.Text
-	}
-	d.Ops = redline.Words(d.Base, p.Text)
-	if d.Ops == nil {
-		d.Ops = []redline.Op{}
-	}
+	d.Base = p.BaseText
+	d.Ops = proposalOps(p)
 	return d, nil
 }
 

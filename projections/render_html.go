@@ -22,7 +22,6 @@ var pages = sync.OnceValue(func() *template.Template {
 		"parties": partyList,
 		"short":   domain.Short,
 		"ops":     opsHTML,
-		"redline": func(a, b string) template.HTML { return opsHTML(redline.Words(a, b)) },
 		"join":    strings.Join,
 		"heading": clauseHeading,
 		"change":  changeLabel,
@@ -79,7 +78,7 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 {{range .Clauses}}{{$c := .}}<section id="clause-{{.ID}}">
 <h2>{{.Number}}. {{heading .}} <span class="clause-id">{{.ID}}</span></h2>
 {{if .Text}}<div class="text">{{.Text}}</div>{{end}}
-{{range .OpenProposals}}<div class="bracket{{if .Stale}} stale{{end}}">[<strong>{{.Party}}{{if .Stale}}, stale{{end}}:</strong> {{with proposedHeading $c .}}<em>heading “{{.}}”:</em> {{end}}{{if eq .Action "delete"}}<del>{{$c.Text}}</del>{{else if eq .Action "amend"}}{{redline $c.Text .Text}}{{else}}<ins>{{.Text}}</ins>{{end}}]</div>
+{{range .OpenProposals}}<div class="bracket{{if .Stale}} stale{{end}}">[<strong>{{.Party}}{{if .Stale}}, stale{{end}}:</strong> {{with proposedHeading $c .}}<em>heading “{{.}}”:</em> {{end}}{{ops .Ops}}]</div>
 <div class="info">{{short .ID}} · {{.Action}}{{with .AcceptedBy}} · accepted by {{join . ", "}}{{end}}{{with .ObjectedBy}} · objected to by {{join . ", "}}{{end}}{{if .Stale}} · stale: another proposal was adopted since{{end}}</div>
 {{end}}</section>
 {{else}}<p>The draft is empty: no clause has been tabled yet.</p>
@@ -92,7 +91,7 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 {{range .Clauses}}<section id="clause-{{.ID}}">
 <h2>{{if eq .Change "removed"}}{{.NumberBefore}}. {{if .HeadingBefore}}{{.HeadingBefore}}{{else}}{{.ID}}{{end}}{{else}}{{.NumberAfter}}. {{if .HeadingAfter}}{{.HeadingAfter}}{{else}}{{.ID}}{{end}}{{end}} <span class="clause-id">{{.ID}}</span></h2>
 <p class="change">{{change .}}</p>
-{{if and (eq .Change "modified") (ne .HeadingBefore .HeadingAfter)}}<p>Heading: {{redline .HeadingBefore .HeadingAfter}}</p>{{end}}
+{{if and (eq .Change "modified") (ne .HeadingBefore .HeadingAfter)}}<p>Heading: {{ops .HeadingOps}}</p>{{end}}
 {{if ne .Change "moved"}}<div class="text">{{ops .Ops}}</div>{{end}}
 </section>
 {{else}}<p>No change to the agreed text.</p>

@@ -114,7 +114,7 @@ func WriteDiffMarkdown(w io.Writer, d Diff) error {
 		what := changeLabel(c)
 		fmt.Fprintf(&b, "\n## %d. %s *(%s)*\n\n", num, md(heading), what)
 		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(redline.Words(c.HeadingBefore, c.HeadingAfter)))
+			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(c.HeadingOps))
 		}
 		if c.Change != ChangeMoved && c.Before != c.After {
 			b.WriteString(opsMarkdown(c.Ops) + "\n")

@@ -223,7 +223,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 		}
 		fmt.Fprintf(&b, "%d. %s%s  %s\n", num, st.Bold(heading), st.Dim("  ["+c.ID+"]"), st.Dim("("+changeLabel(c)+")"))
 		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			b.WriteString(indent + "heading: " + textOps(redline.Words(c.HeadingBefore, c.HeadingAfter), st) + "\n")
+			b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
 		}
 		if c.Change != ChangeMoved && c.Before != c.After {
 			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")

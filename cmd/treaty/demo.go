@@ -72,7 +72,7 @@ func (a *app) showDemo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := projections.WriteDraftText(a.stdout, projections.BuildDraft(head, false), a.style()); err != nil {
+	if err := projections.WriteDraftText(a.stdout, projections.BuildDraft(head, projections.DraftOptions{}), a.style()); err != nil {
 		return err
 	}
 	fmt.Fprintln(a.stdout)
