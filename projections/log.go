@@ -1,7 +1,3 @@
-// Package projections turns a negotiation's events into what people read: the
-// draft as of any moment, the redline between two moments, the log, the
-// round index. Every view is a fold over the events; nothing here is stored
-// as truth, and nothing here may change the log.
 package projections
 
 import (

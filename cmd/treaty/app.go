@@ -28,15 +28,15 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 
-	storeURI string
-	treaty   string
-	as       string
-	author   string
-	format   string
-	maxText  int
-	noCache  bool
-	keysDir  string
-	timeout  time.Duration
+	storeURI      string
+	treaty        string
+	as            string
+	author        string
+	format        string
+	maxText       int
+	noCheckpoints bool
+	keysDir       string
+	timeout       time.Duration
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
 	stopProfile func()
@@ -113,7 +113,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 	pf.StringVar(&a.keysDir, "keys", "", "the directory of this machine's private signing keys (env TREATY_KEYS; default treaty/keys in the user's configuration directory)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	_ = pf.MarkHidden("cpuprofile") // for measuring treaty, not for using it
-	pf.BoolVar(&a.noCache, "no-checkpoints", false, "fold every read from the first event instead of from checkpoints (env TREATY_NO_CHECKPOINTS=1)")
+	pf.BoolVar(&a.noCheckpoints, "no-checkpoints", false, "fold every read from the first event instead of from checkpoints (env TREATY_NO_CHECKPOINTS=1)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err}
 	})
@@ -182,7 +182,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 		}
 	}
 	if v := os.Getenv("TREATY_NO_CHECKPOINTS"); v != "" && v != "0" && !changed(flags, "no-checkpoints") {
-		a.noCache = true
+		a.noCheckpoints = true
 	}
 	if a.maxText < 1 {
 		return usagef("--max-text must be a positive number of bytes")
@@ -297,7 +297,7 @@ func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 
 func (a *app) readerOf(store eventstore.Store, id string) *projections.Reader {
 	var opts projections.Options
-	if !a.noCache {
+	if !a.noCheckpoints {
 		opts = projections.Options{Secret: a.checkpointSecret(), Save: true}
 	}
 	return projections.NewReader(store, id, opts)

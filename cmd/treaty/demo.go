@@ -49,7 +49,7 @@ appends nothing and shows it again, with whatever you have added since.`,
 			if err != nil {
 				return err
 			}
-			n := b.Pending()
+			n := b.Buffered()
 			update, done := a.progress(n, "writing the sample")
 			err = b.Flush(ctx)
 			update(n)

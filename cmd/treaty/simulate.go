@@ -193,7 +193,7 @@ func simulate(ctx context.Context, w *write.Writer, o simOptions, progress func(
 		for _, e := range evs {
 			sim.observe(e)
 		}
-		if b.Pending() >= simBatch {
+		if b.Buffered() >= simBatch {
 			return flush()
 		}
 		return ctx.Err()

@@ -23,7 +23,7 @@ type Batch struct {
 	head     string
 	at       time.Time // the time of the last act
 	expected eventstore.ExpectedRevision
-	pending  []eventstore.EventData
+	buffer   []eventstore.EventData
 }
 
 // NewBatch starts a batch that opens the negotiation treaty: its first
@@ -56,13 +56,13 @@ func (b *Batch) Do(a Act, at time.Time, newID func() uuid.UUID) ([]domain.Event,
 			return nil, err // Decide's events always fold: a bug, not a refusal
 		}
 	}
-	b.pending = append(b.pending, batch...)
+	b.buffer = append(b.buffer, batch...)
 	b.head, b.at = head, at.UTC()
 	return evs, nil
 }
 
-// Pending counts the events decided but not yet appended.
-func (b *Batch) Pending() int { return len(b.pending) }
+// Buffered counts the events decided but not yet appended.
+func (b *Batch) Buffered() int { return len(b.buffer) }
 
 // Events is the number of events the batch's state holds, appended or not.
 func (b *Batch) Events() int { return b.s.Events }
@@ -75,17 +75,17 @@ func (b *Batch) Moment() projections.Moment {
 	return projections.Moment{State: &b.s, Point: projections.Point{Ref: "head", Event: b.s.Events, Round: len(b.s.Rounds), Time: b.at, Hash: b.head}}
 }
 
-// Flush appends the pending events in one atomic append, expecting the
+// Flush appends the buffered events in one atomic append, expecting the
 // stream to end where the last flush left it.
 func (b *Batch) Flush(ctx context.Context) error {
-	if len(b.pending) == 0 {
+	if len(b.buffer) == 0 {
 		return nil
 	}
-	rev, err := b.w.Store.Append(ctx, projections.Stream(b.treaty), b.expected, b.pending...)
+	rev, err := b.w.Store.Append(ctx, projections.Stream(b.treaty), b.expected, b.buffer...)
 	if err != nil {
 		return err
 	}
 	b.expected = eventstore.Exact(rev)
-	b.pending = b.pending[:0]
+	b.buffer = b.buffer[:0]
 	return nil
 }
