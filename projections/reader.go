@@ -54,7 +54,7 @@ type Moment struct {
 
 // saveEvery is how many events past its checkpoint a fold reads before a
 // new checkpoint is worth its write: no command folds many more.
-const saveEvery = 100
+const saveEvery = 32
 
 // NewReader returns a Reader of the negotiation treaty.
 func NewReader(store eventstore.Store, treaty string, opts Options) *Reader {

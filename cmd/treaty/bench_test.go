@@ -98,7 +98,9 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 		// They belong to a build: a changed one reads the whole log once,
 		// here rather than in a measurement.
 		read := func() error {
-			if out, err := exec.Command(benchBin, "--store", filepath.Join(benchDir, "bench.db"), "draft").CombinedOutput(); err != nil {
+			cmd := exec.Command(benchBin, "--store", filepath.Join(benchDir, "bench.db"), "draft")
+			cmd.Env = benchEnv()
+			if out, err := cmd.CombinedOutput(); err != nil {
 				return fmt.Errorf("draft: %v\n%s", err, out)
 			}
 			return nil
@@ -161,13 +163,20 @@ func workingCopy() error {
 	return dst.Close()
 }
 
+// benchEnv is the environment of every process the benchmarks run: the
+// fixture's key directory, which holds its signing keys and the secret its
+// checkpoints are authenticated with.
+func benchEnv() []string {
+	return append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"))
+}
+
 // runFresh runs the binary once. (Its peak memory cannot be read from
 // here: a child's ru_maxrss starts at its parent's resident size, which it
 // shares until exec. BenchmarkFoldAll in projections measures the memory of
 // a replay.)
 func runFresh(b *testing.B, bin string, args ...string) {
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"))
+	cmd.Env = benchEnv()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -216,6 +225,7 @@ func BenchmarkFreshLogFirstLine(b *testing.B) {
 	bin, store, _ := benchFixture(b)
 	for b.Loop() {
 		cmd := exec.Command(bin, "--store", store, "log")
+		cmd.Env = benchEnv()
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			b.Fatal(err)
@@ -246,7 +256,7 @@ func BenchmarkFreshAcceptPrefix(b *testing.B) {
 		i++
 		cmd := exec.Command(bin, "--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("bench-accept-%d-%d", time.Now().UnixNano(), i),
 			"--text", "A clause to accept.")
-		cmd.Env = append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"))
+		cmd.Env = benchEnv()
 		out, err := cmd.Output()
 		if err != nil {
 			b.Fatalf("propose: %v", err)
@@ -290,6 +300,7 @@ func BenchmarkVersusGit(b *testing.B) {
 			b.Fatalf("git init: %v\n%s", err, out)
 		}
 		export := exec.Command(bin, "--store", filepath.Join(benchDir, "bench.db"), "export", "--format", "git-fast-import")
+		export.Env = benchEnv()
 		load := exec.Command(gitPath, "-C", exported, "fast-import", "--quiet")
 		pipe, _ := export.StdoutPipe()
 		load.Stdin = pipe
@@ -326,7 +337,7 @@ func BenchmarkVersusGit(b *testing.B) {
 			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 		}
 	}
-	treatyEnv := append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"))
+	treatyEnv := benchEnv()
 	i := 0
 	for b.Loop() {
 		i++
