@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // The hash chain: every event's metadata carries the SHA-256 of its type, its
@@ -194,6 +195,18 @@ var strictBase64 = base64.StdEncoding.Strict()
 func KeyID(pub ed25519.PublicKey) string {
 	sum := sha256.Sum256(pub)
 	return hex.EncodeToString(sum[:8])
+}
+
+// Fingerprint is what people read aloud to compare a key out of band: the
+// first 128 bits of its SHA-256, in eight groups of four hex digits.
+func Fingerprint(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	h := hex.EncodeToString(sum[:16])
+	var groups []string
+	for i := 0; i < len(h); i += 4 {
+		groups = append(groups, h[i:i+4])
+	}
+	return strings.Join(groups, " ")
 }
 
 // ParseKey reads a public key as PartyKeyRegistered stores it.

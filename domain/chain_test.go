@@ -100,37 +100,6 @@ func TestSignatures(t *testing.T) {
 	}
 }
 
-func TestKeyRegistration(t *testing.T) {
-	n := newNegotiation(t)
-	k1, _, _ := ed25519.GenerateKey(nil)
-	k2, _, _ := ed25519.GenerateKey(nil)
-	evs := n.do(RegisterKey{Party: "UA", Key: k1})
-	if e := evs[0].(PartyKeyRegistered); e.Previous != "" || e.Key != EncodeKey(k1) {
-		t.Fatalf("first registration %+v", e)
-	}
-	if _, id, ok := n.s.KeyOf("UA"); !ok || id != KeyID(k1) {
-		t.Fatalf("KeyOf after registration: %s %v", id, ok)
-	}
-	n.refuse(RegisterKey{Party: "UA", Key: k1}, ECONFLICT, "already UA's key")
-	n.refuse(RegisterKey{Party: "RU", Key: k1}, EFORBIDDEN, "not a participant")
-	evs = n.do(RegisterKey{Party: "UA", Key: k2})
-	if e := evs[0].(PartyKeyRegistered); e.Previous != KeyID(k1) {
-		t.Fatalf("rotation does not name the key it replaces: %+v", e)
-	}
-	n.do(RegisterKey{Party: "DE", Key: k1}) // observers sign too
-	var s State
-	for _, e := range []Event{n.log[0], PartyKeyRegistered{Party: "UA", Key: EncodeKey(k1), Previous: "nope"}} {
-		if err := s.Evolve(e); err != nil && e.EventType() == TypeTreatyOpened {
-			t.Fatal(err)
-		} else if err == nil && e.EventType() == TypePartyKeyRegistered {
-			t.Fatal("Evolve accepted a first key naming a previous one")
-		}
-	}
-	if err := s.Evolve(PartyKeyRegistered{Party: "UA", Key: "short"}); err == nil {
-		t.Fatal("Evolve accepted a malformed key")
-	}
-}
-
 func TestCanonicalMeta(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{`{}`, `{}`},

@@ -14,6 +14,8 @@ type OpenTreaty struct {
 	Treaty  string
 	Title   string
 	Parties []Party
+	// Keys pins participants' public keys (base64), by party code.
+	Keys map[string]string
 }
 
 // OpenRound opens the next numbered round.
@@ -67,14 +69,34 @@ type Withdraw struct {
 	Party    string
 }
 
-// RegisterKey registers a participant's public signing key, replacing the
-// one it has, if any.
+// RegisterKey registers a participant's public signing key: its first, a
+// replacement for its effective key, or a new one after a loss. It takes
+// effect once every other party endorses it.
 type RegisterKey struct {
 	Party string
 	Key   ed25519.PublicKey
 }
 
+// EndorseKey records Party vouching for a key of Subject: the one with ID
+// Key, or Subject's pending key when Key is empty.
+type EndorseKey struct {
+	Party   string
+	Subject string
+	Key     string
+}
+
+// RevokeKey records Party's vote to end a key of Subject: the one with ID
+// Key, or Subject's effective key when Key is empty.
+type RevokeKey struct {
+	Party   string
+	Subject string
+	Key     string
+	Reason  string
+}
+
 func (RegisterKey) command() {}
+func (EndorseKey) command()  {}
+func (RevokeKey) command()   {}
 func (OpenTreaty) command()  {}
 func (OpenRound) command()   {}
 func (CloseRound) command()  {}
@@ -96,6 +118,9 @@ func Decide(s *State, c Command) ([]Event, error) {
 	return evs, nil
 }
 
+// checkErr keeps a check's error, dropping what it found.
+func checkErr[T any](_ T, err error) error { return err }
+
 // one returns e alone when check passed.
 func one(e Event, check error) ([]Event, error) {
 	if check != nil {
@@ -110,7 +135,7 @@ func decide(s *State, c Command) ([]Event, error) {
 	}
 	switch c := c.(type) {
 	case OpenTreaty:
-		e := TreatyOpened(c)
+		e := TreatyOpened{Treaty: c.Treaty, Title: c.Title, Parties: c.Parties, Keys: c.Keys}
 		if s.Treaty != "" {
 			return nil, Errorf(ECONFLICT, "negotiation %s already exists", s.Treaty)
 		}
@@ -133,6 +158,39 @@ func decide(s *State, c Command) ([]Event, error) {
 			e.Previous = current
 		}
 		return one(e, s.checkRegisterKey(e))
+	case EndorseKey:
+		if _, err := s.participant(c.Party); err != nil {
+			return nil, err
+		}
+		e := KeyEndorsed{Party: c.Party, Subject: c.Subject, Key: c.Key}
+		if c.Party == c.Subject {
+			return nil, Errorf(EFORBIDDEN, "%s cannot endorse its own key: the other parties vouch for it", c.Party)
+		}
+		if e.Key == "" {
+			k, ok := s.PendingKey(c.Subject)
+			if !ok {
+				return nil, Errorf(ENOTFOUND, "%s has no key waiting for endorsement", c.Subject)
+			}
+			e.Key = k.ID
+		}
+		if _, id, ok := s.KeyOf(c.Party); ok {
+			e.By = id
+		} else if k, ok := s.PendingKey(c.Party); ok {
+			e.By = k.ID
+		} else {
+			return nil, Errorf(ECONFLICT, "%s has no key to endorse with: an endorsement is signed with the endorser's own key", c.Party).because(ReasonNoKey, "")
+		}
+		return one(e, checkErr(s.checkEndorse(e)))
+	case RevokeKey:
+		e := KeyRevoked{Party: c.Party, Subject: c.Subject, Key: c.Key, Reason: strings.TrimSpace(c.Reason)}
+		if e.Key == "" {
+			_, id, ok := s.KeyOf(c.Subject)
+			if !ok {
+				return nil, Errorf(ENOTFOUND, "%s has no effective key to revoke", c.Subject)
+			}
+			e.Key = id
+		}
+		return one(e, checkErr(s.checkRevoke(e)))
 	case Table:
 		return s.decideTable(c)
 	case Accept:

@@ -44,6 +44,8 @@ const (
 	// ReasonStale: the proposal is stale (code ESTALE); Error.Clause names
 	// its clause.
 	ReasonStale = "stale"
+	// ReasonNoKey: the act needs a key of the actor's and it has none.
+	ReasonNoKey = "no-key"
 )
 
 // Error is a refusal by the negotiation's rules. Its message says, in the

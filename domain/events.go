@@ -26,6 +26,8 @@ const (
 	TypeProposalWithdrawn  = "ProposalWithdrawn"
 	TypeProposalAdopted    = "ProposalAdopted"
 	TypePartyKeyRegistered = "PartyKeyRegistered"
+	TypeKeyEndorsed        = "KeyEndorsed"
+	TypeKeyRevoked         = "KeyRevoked"
 )
 
 // TreatyOpened starts a negotiation; it is always the first event.
@@ -33,6 +35,11 @@ type TreatyOpened struct {
 	Treaty  string  `json:"treaty"`
 	Title   string  `json:"title"`
 	Parties []Party `json:"parties"`
+	// Keys pins participants' public signing keys (ed25519, base64) at
+	// the opening, by party code: keys whose fingerprints the delegations
+	// compared out of band, effective from the first event without
+	// anyone's endorsement.
+	Keys map[string]string `json:"keys,omitempty"`
 }
 
 // RoundOpened opens the next numbered round of talks.
@@ -49,16 +56,42 @@ type RoundClosed struct {
 	Head string `json:"head,omitempty"`
 }
 
-// PartyKeyRegistered records a party's public signing key. From then on
-// every act for that party is signed with it, until a later registration
-// (signed with the key it replaces) rotates it.
+// PartyKeyRegistered records a public signing key a participant claims as
+// its own: its first, a replacement, or a new one after a loss. The key
+// authenticates the participant's acts only once it is effective: pinned at
+// the opening, or endorsed by every other party (see KeyEndorsed). Until
+// then the participant's acts count as unsigned, whoever registered it.
 type PartyKeyRegistered struct {
 	Party string `json:"party"`
 	// Key is the ed25519 public key, base64 (standard encoding).
 	Key string `json:"key"`
-	// Previous is the ID of the key this one replaces (see KeyID); empty
-	// for a party's first key.
+	// Previous is the ID of the participant's key this one is to replace
+	// (see KeyID), when it has one.
 	Previous string `json:"previous,omitempty"`
+}
+
+// KeyEndorsed records a party vouching that a key is the subject's: its
+// people compared the key's fingerprint with the subject's out of band. It
+// is signed with By, the endorsing party's own key, and counts only while
+// that key is effective (or becomes effective together with the keys it
+// endorses).
+type KeyEndorsed struct {
+	Party   string `json:"party"`
+	Subject string `json:"subject"`
+	// Key is the ID of the key endorsed; By the ID of the endorser's key.
+	Key string `json:"key"`
+	By  string `json:"by"`
+}
+
+// KeyRevoked records a participant's vote to end one of the subject's keys
+// (lost, or stolen). The key is revoked by the subject itself, or once every
+// other party has voted so with its effective key. A revoked key
+// authenticates nothing from then on.
+type KeyRevoked struct {
+	Party   string `json:"party"`
+	Subject string `json:"subject"`
+	Key     string `json:"key"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // Action is what a proposal does to its clause.
@@ -137,6 +170,8 @@ func (ProposalObjected) EventType() string   { return TypeProposalObjected }
 func (ProposalWithdrawn) EventType() string  { return TypeProposalWithdrawn }
 func (ProposalAdopted) EventType() string    { return TypeProposalAdopted }
 func (PartyKeyRegistered) EventType() string { return TypePartyKeyRegistered }
+func (KeyEndorsed) EventType() string        { return TypeKeyEndorsed }
+func (KeyRevoked) EventType() string         { return TypeKeyRevoked }
 
 func (TreatyOpened) event()       {}
 func (RoundOpened) event()        {}
@@ -147,13 +182,15 @@ func (ProposalObjected) event()   {}
 func (ProposalWithdrawn) event()  {}
 func (ProposalAdopted) event()    {}
 func (PartyKeyRegistered) event() {}
+func (KeyEndorsed) event()        {}
+func (KeyRevoked) event()         {}
 
 // EventTypes lists every event type this package knows, in the order CLI.md
 // documents them.
 func EventTypes() []string {
 	return []string{TypeTreatyOpened, TypeRoundOpened, TypeRoundClosed, TypeProposalTabled,
 		TypeProposalAccepted, TypeProposalObjected, TypeProposalWithdrawn, TypeProposalAdopted,
-		TypePartyKeyRegistered}
+		TypePartyKeyRegistered, TypeKeyEndorsed, TypeKeyRevoked}
 }
 
 // SchemaVersion is the version of the event and metadata encoding written by
@@ -233,6 +270,10 @@ func Decode(typ string, data []byte) (Event, error) {
 		e, err = decodeAs[ProposalAdopted](data)
 	case TypePartyKeyRegistered:
 		e, err = decodeAs[PartyKeyRegistered](data)
+	case TypeKeyEndorsed:
+		e, err = decodeAs[KeyEndorsed](data)
+	case TypeKeyRevoked:
+		e, err = decodeAs[KeyRevoked](data)
 	default:
 		return nil, &ErrUnknownEventType{Type: typ}
 	}

@@ -21,6 +21,8 @@ func sampleEvents() []Event {
 		ProposalAdopted{Proposal: "3f2a91c0", Clause: "guarantees", Revision: 2},
 		RoundClosed{Round: 1, Head: "3fa9"},
 		PartyKeyRegistered{Party: "UA", Key: "MCowBQYDK2VwAyEA", Previous: "0123456789abcdef"},
+		KeyEndorsed{Party: "US", Subject: "UA", Key: "0123456789abcdef", By: "fedcba9876543210"},
+		KeyRevoked{Party: "US", Subject: "UA", Key: "0123456789abcdef", Reason: "stolen"},
 	}
 }
 

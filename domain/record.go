@@ -21,63 +21,104 @@ func Actor(e Event, prev string) (string, bool) {
 		return e.Party, true
 	case PartyKeyRegistered:
 		return e.Party, true
+	case KeyEndorsed:
+		return e.Party, true
+	case KeyRevoked:
+		return e.Party, true
 	case ProposalAdopted:
 		return prev, true
 	}
 	return "", false
 }
 
+// Authentication is what a signature proves about an act.
+type Authentication uint8
+
+const (
+	// NotSigned: the act carries no signature.
+	NotSigned Authentication = iota
+	// SignedPending: signed with the actor's pending key, which no other
+	// party has vouched for (yet): it proves only that one machine made
+	// the act.
+	SignedPending
+	// Authenticated: signed with the actor's effective key (pinned, or
+	// endorsed by every other party).
+	Authenticated
+)
+
 // CheckMeta checks what is recorded about event e, about to be folded into
 // s, against the rules of the record: a time, the round it happened in, the
-// party it is recorded as acted by, the hash a round's close cites, and
-// whether it is signed with the key it must be. prev is the metadata of the
+// participant it is recorded as acted by, the hash a round's close cites,
+// and the key it must (or may) be signed with. prev is the metadata of the
 // event before it (the zero Meta for the first). It returns the key whose
-// signature the event must carry, if any, for the caller to check: checking
-// signatures is the costly part, and may be done in parallel.
+// signature the event carries, if any, for the caller to check (checking
+// signatures is the costly part, and may be done in parallel), and what
+// that signature will prove.
 //
-// With requireSigned, every act of a participant must be signed, even
-// before the participant registered a key.
-func (s *State) CheckMeta(e Event, m Meta, prev Meta, requireSigned bool) (ed25519.PublicKey, error) {
+// With requireSigned, every act must carry a signature: a participant's
+// acts before its key took effect, and an anonymous opening, fail.
+func (s *State) CheckMeta(e Event, m Meta, prev Meta, requireSigned bool) (ed25519.PublicKey, Authentication, error) {
 	if m.Time.IsZero() {
-		return nil, fmt.Errorf("records no time")
+		return nil, NotSigned, fmt.Errorf("records no time")
 	}
 	if want := s.RoundOf(e); m.Round != want && s.Treaty != "" {
 		state := "the last"
 		if s.OpenRound() == want {
 			state = "open"
 		}
-		return nil, fmt.Errorf("records round %d, but round %d was %s", m.Round, want, state)
+		return nil, NotSigned, fmt.Errorf("records round %d, but round %d was %s", m.Round, want, state)
 	}
 	if want, ok := Actor(e, prev.Party); ok && m.Party != want {
-		return nil, fmt.Errorf("records %q as the acting party, but the act is %s's", m.Party, want)
+		return nil, NotSigned, fmt.Errorf("records %q as the acting party, but the act is %s's", m.Party, want)
 	}
 	if c, ok := e.(RoundClosed); ok && c.Head != prev.Hash {
-		return nil, fmt.Errorf("records the round's head as %s, but the event before it has hash %s", ShortHash(c.Head), ShortHash(prev.Hash))
+		return nil, NotSigned, fmt.Errorf("records the round's head as %s, but the event before it has hash %s", ShortHash(c.Head), ShortHash(prev.Hash))
 	}
 	if m.Party == "" {
 		switch {
 		case m.Signature != "":
-			return nil, fmt.Errorf("is signed but records no acting party")
+			return nil, NotSigned, fmt.Errorf("is signed but records no acting party")
 		case isRoundEvent(e):
-			return nil, fmt.Errorf("records no acting party: a round is opened and closed by a participant")
+			return nil, NotSigned, fmt.Errorf("records no acting party: a round is opened and closed by a participant")
+		case requireSigned:
+			return nil, NotSigned, fmt.Errorf("is an anonymous act (signatures are required: the opening must be made by a participant whose key is pinned in it)")
 		}
-		return nil, nil
+		return nil, NotSigned, nil
 	}
 	if !s.isParticipant(e, m.Party) {
-		return nil, fmt.Errorf("was recorded as acted by %q, who is not a participant", m.Party)
+		return nil, NotSigned, fmt.Errorf("was recorded as acted by %q, who is not a participant", m.Party)
 	}
-	pub, id, keyed := s.SigningKey(e, m.Party)
+	pub, id, rule := s.SigningKey(e, m.Party)
+	if r, ok := e.(PartyKeyRegistered); ok && rule == MustSign && m.Key != id {
+		// A registration by a participant without an effective key may
+		// also be signed by its pending key, as logs written before keys
+		// needed endorsements did when rotating.
+		if k, ok := s.PendingKey(r.Party); ok && k.ID == m.Key {
+			p, _ := ParseKey(k.Public)
+			return p, SignedPending, nil
+		}
+	}
 	switch {
-	case keyed && m.Signature == "":
-		return nil, fmt.Errorf("is an unsigned act of %s, who registered key %s", m.Party, id)
-	case keyed && m.Key != id:
-		return nil, fmt.Errorf("is signed with key %q, but %s's key is %s", m.Key, m.Party, id)
-	case !keyed && m.Signature != "":
-		return nil, fmt.Errorf("is signed with key %q, which %s never registered", m.Key, m.Party)
-	case !keyed && requireSigned:
-		return nil, fmt.Errorf("is an unsigned act of %s (signatures are required)", m.Party)
+	case rule == MustSign && m.Signature == "":
+		return nil, NotSigned, fmt.Errorf("is an unsigned act of %s, whose key %s must sign it", m.Party, id)
+	case rule == MustSign && m.Key != id:
+		return nil, NotSigned, fmt.Errorf("is signed with key %q, but it must be signed with %s's key %s", m.Key, m.Party, id)
+	case rule == MustSign:
+		auth := Authenticated
+		if _, opening := e.(TreatyOpened); opening {
+			// signed with a key the opening itself pins
+		} else if k := s.Keys[id]; k == nil || k.Status != KeyIsEffective {
+			auth = SignedPending // a registration or endorsement by a key not (yet) in effect
+		}
+		return pub, auth, nil
+	case m.Signature != "" && (rule == Unsigned || m.Key != id):
+		return nil, NotSigned, fmt.Errorf("is signed with key %q, which is not a key of %s's in use", m.Key, m.Party)
+	case m.Signature != "":
+		return pub, SignedPending, nil
+	case requireSigned:
+		return nil, NotSigned, fmt.Errorf("is an unsigned act of %s (signatures are required)", m.Party)
 	}
-	return pub, nil
+	return nil, NotSigned, nil
 }
 
 // isParticipant reports whether code is a participant once e is folded

@@ -25,9 +25,9 @@ type State struct {
 	// proposals were all withdrawn).
 	Order   []string
 	Clauses map[string]*Clause
-	// Keys holds each participant's current public signing key (see
-	// PartyKeyRegistered), base64; a participant without one acts unsigned.
-	Keys map[string]string
+	// Keys holds every signing key participants registered or had pinned,
+	// by key ID, with where each stands (see Key).
+	Keys map[string]*Key
 	// Tabled, Adopted and Withdrawn count the proposals tabled, adopted
 	// and withdrawn so far: the difference between two states says what
 	// happened between them without looking at any proposal.
@@ -84,6 +84,10 @@ func (s *State) Evolve(e Event) error {
 		err = s.adopt(e)
 	case PartyKeyRegistered:
 		err = s.registerKey(e)
+	case KeyEndorsed:
+		err = s.endorse(e)
+	case KeyRevoked:
+		err = s.revoke(e)
 	default:
 		err = &ErrUnknownEventType{Type: e.EventType()}
 	}
@@ -108,6 +112,7 @@ func (s *State) openTreaty(e TreatyOpened) error {
 	s.Parties = slices.Clone(e.Parties)
 	s.Clauses = map[string]*Clause{}
 	s.Proposals = map[string]*Proposal{}
+	s.pin(e)
 	return nil
 }
 
@@ -145,7 +150,7 @@ func checkOpening(e TreatyOpened) error {
 	if parties == 0 {
 		return Errorf(EINVALID, "a negotiation needs at least one party; observers alone cannot agree a text")
 	}
-	return nil
+	return checkPins(e)
 }
 
 // Party returns the participant with the given code.

@@ -7,14 +7,29 @@ import (
 	"github.com/treaty-engine/treaty/domain"
 )
 
-// AuditKey is one key a participant registered.
+// AuditKey is one key a participant registered or had pinned.
 type AuditKey struct {
 	ID string `json:"id"`
 	// PublicKey is the ed25519 public key, base64.
-	PublicKey string    `json:"public_key"`
-	Replaces  string    `json:"replaces,omitempty"`
-	Event     int       `json:"event"`
-	Time      time.Time `json:"time"`
+	PublicKey   string    `json:"public_key"`
+	Fingerprint string    `json:"fingerprint"`
+	Replaces    string    `json:"replaces,omitempty"`
+	Event       int       `json:"event"`
+	Time        time.Time `json:"time"`
+	Pinned      bool      `json:"pinned"`
+	// Status is pending, effective, superseded or revoked; EndorsedBy the
+	// parties that vouched for it, Missing those still awaited.
+	Status     string   `json:"status"`
+	EndorsedBy []string `json:"endorsed_by"`
+	Missing    []string `json:"missing"`
+}
+
+func auditKey(b64 string, event int, t time.Time, pinned bool, replaces string) AuditKey {
+	k := AuditKey{PublicKey: b64, Event: event, Time: t, Pinned: pinned, Replaces: replaces, EndorsedBy: []string{}, Missing: []string{}}
+	if pub, err := domain.ParseKey(b64); err == nil {
+		k.ID, k.Fingerprint = domain.KeyID(pub), domain.Fingerprint(pub)
+	}
+	return k
 }
 
 // AuditParty is a participant and the keys it registered, oldest first.
@@ -50,7 +65,7 @@ type Audit struct {
 // verify it (see Verify). A log that fails verification still gets its
 // report, with the problem in it, as far as it folds.
 func (r *Reader) Audit(ctx context.Context) (Audit, error) {
-	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{})
+	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
 	if err != nil {
 		return Audit{}, err
 	}
@@ -59,12 +74,14 @@ func (r *Reader) Audit(ctx context.Context) (Audit, error) {
 	m, err := r.provenance(ctx, true, func(ev Folded, s *domain.State) error {
 		rec, meta := ev.Rec, ev.Meta
 		switch e := rec.Event.(type) {
-		case domain.PartyKeyRegistered:
-			id := ""
-			if pub, err := domain.ParseKey(e.Key); err == nil {
-				id = domain.KeyID(pub)
+		case domain.TreatyOpened:
+			for _, p := range e.Parties {
+				if k, ok := e.Keys[p.Code]; ok {
+					keys[p.Code] = append(keys[p.Code], auditKey(k, rec.Number, meta.Time, true, ""))
+				}
 			}
-			keys[e.Party] = append(keys[e.Party], AuditKey{ID: id, PublicKey: e.Key, Replaces: e.Previous, Event: rec.Number, Time: meta.Time})
+		case domain.PartyKeyRegistered:
+			keys[e.Party] = append(keys[e.Party], auditKey(e.Key, rec.Number, meta.Time, false, e.Previous))
 		case domain.RoundOpened:
 			rounds = append(rounds, AuditRound{RoundView: RoundView{Number: e.Round, Name: e.Name, Status: StatusOpen,
 				Opened: rec.Number, OpenedAt: meta.Time}})
@@ -88,7 +105,16 @@ func (r *Reader) Audit(ctx context.Context) (Audit, error) {
 	s := m.State
 	a.Title, a.AsOf = s.Title, m.Point
 	for _, p := range s.Parties {
-		a.Parties = append(a.Parties, AuditParty{Party: p, Keys: append([]AuditKey{}, keys[p.Code]...)})
+		ks := append([]AuditKey{}, keys[p.Code]...)
+		for i := range ks {
+			if k := s.Keys[ks[i].ID]; k != nil {
+				ks[i].Status, ks[i].Missing = string(k.Status), nonNil(s.Missing(k))
+				for _, en := range k.Endorsements {
+					ks[i].EndorsedBy = append(ks[i].EndorsedBy, en.Party)
+				}
+			}
+		}
+		a.Parties = append(a.Parties, AuditParty{Party: p, Keys: ks})
 	}
 	tabled, adopted, err := roundCounts(s)
 	if err != nil {

@@ -48,6 +48,28 @@ type checkedFold struct {
 	requireSigned bool
 	sigs          *signatureChecks
 	last          *Recorded
+	// auth counts the acts folded by what their signatures prove.
+	auth Authentication
+	// provisional lists, with requireSigned, the acts signed with a key
+	// not yet in effect (a key ceremony's registrations and
+	// endorsements): they pass if the key took effect by the end.
+	provisional []provisional
+}
+
+// Authentication counts acts by what their signatures prove.
+type Authentication struct {
+	// Authenticated: signed with the actor's effective key.
+	Authenticated int `json:"authenticated"`
+	// SignedPending: signed with a key no other party had vouched for (yet).
+	SignedPending int `json:"signed_pending"`
+	// Unsigned: no signature (an anonymous opening, or a participant
+	// without a key).
+	Unsigned int `json:"unsigned"`
+}
+
+type provisional struct {
+	r   *Recorded
+	key string
 }
 
 // newCheckedFold folds into s, whose last event (if any) has hash prevHash.
@@ -63,9 +85,20 @@ func (f *checkedFold) step(r *Recorded) error {
 		return err
 	}
 	m, _ := r.Meta()
-	pub, err := f.s.CheckMeta(r.Event, m, f.prev, f.requireSigned)
+	pub, auth, err := f.s.CheckMeta(r.Event, m, f.prev, f.requireSigned)
 	if err != nil {
 		return problemAt(r, "%v", err)
+	}
+	switch auth {
+	case domain.Authenticated:
+		f.auth.Authenticated++
+	case domain.SignedPending:
+		f.auth.SignedPending++
+		if f.requireSigned {
+			f.provisional = append(f.provisional, provisional{r, m.Key})
+		}
+	default:
+		f.auth.Unsigned++
 	}
 	if pub != nil {
 		if f.sigs == nil {
@@ -112,6 +145,17 @@ func (f *checkedFold) finish() error {
 	}
 	if bad := f.sigs.wait(); bad != nil {
 		return bad
+	}
+	return nil
+}
+
+// settle, at the end of a log read with requireSigned, fails the first act
+// signed with a key that never took effect.
+func (f *checkedFold) settle() error {
+	for _, p := range f.provisional {
+		if k := f.s.Keys[p.key]; k == nil || k.Effective == 0 {
+			return problemAt(p.r, "is signed with key %s, which never took effect: it authenticates nothing (signatures are required)", p.key)
+		}
 	}
 	return nil
 }

@@ -51,21 +51,22 @@ func (m *testStore) cacheKeys(t testing.TB) []string {
 // session writes a negotiation through the rules into a store, the way the
 // command line does, with a clock that ticks a minute per act.
 type session struct {
-	t       testing.TB
-	store   *testStore
-	treaty  string
-	s       domain.State
-	at      time.Time
-	ids     int
-	head    string                        // hash of the last event
-	keys    map[string]ed25519.PrivateKey // parties' current keys
-	pending map[string]ed25519.PrivateKey // keys being registered, by public key
+	t      testing.TB
+	store  *testStore
+	treaty string
+	s      domain.State
+	at     time.Time
+	ids    int
+	head   string // hash of the last event
+	// privs holds the private keys the session's participants made, by
+	// key ID: an act is signed as the rules say (domain.SigningKey).
+	privs map[string]ed25519.PrivateKey
 }
 
 func newSession(t testing.TB) *session {
 	t.Helper()
 	ss := &session{t: t, store: newTestStore(), treaty: "berlin", at: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC),
-		keys: map[string]ed25519.PrivateKey{}, pending: map[string]ed25519.PrivateKey{}}
+		privs: map[string]ed25519.PrivateKey{}}
 	ss.do("DE", domain.OpenTreaty{Treaty: "berlin", Title: "Berlin Framework", Parties: []domain.Party{
 		{Code: "UA", Name: "Ukraine", Role: domain.RoleParty},
 		{Code: "US", Name: "United States", Role: domain.RoleParty},
@@ -88,9 +89,12 @@ func (ss *session) do(party string, c domain.Command) []domain.Event {
 	ss.at = ss.at.Add(time.Minute)
 	var batch []eventstore.EventData
 	for _, e := range evs {
-		key := ss.keys[party]
-		if k, ok := e.(domain.PartyKeyRegistered); ok && key == nil {
-			key = ss.pending[k.Key] // a first key signs its own registration
+		var key ed25519.PrivateKey
+		if _, id, rule := ss.s.SigningKey(e, party); rule != domain.Unsigned {
+			key = ss.privs[id]
+			if key == nil && rule == domain.MustSign {
+				ss.t.Fatalf("the session holds no key %s of %s", id, party)
+			}
 		}
 		sealed, err := domain.SealEvent(e, domain.Meta{Party: party, Author: "author-" + party, Round: ss.s.RoundOf(e), Time: ss.at}, ss.head, key)
 		if err != nil {
@@ -101,9 +105,6 @@ func (ss *session) do(party string, c domain.Command) []domain.Event {
 		if err := ss.s.Evolve(e); err != nil {
 			ss.t.Fatal(err)
 		}
-		if k, ok := e.(domain.PartyKeyRegistered); ok {
-			ss.keys[k.Party] = ss.pending[k.Key]
-		}
 	}
 	if _, err := ss.store.Append(context.Background(), Stream(ss.treaty), eventstore.Any(), batch...); err != nil {
 		ss.t.Fatal(err)
@@ -111,18 +112,53 @@ func (ss *session) do(party string, c domain.Command) []domain.Event {
 	return evs
 }
 
+// newKey makes a key the session holds. Keys follow from a name and the
+// event count, so a session (and a fuzz corpus built on one) is the same
+// every run.
+func (ss *session) newKey(name string) ed25519.PrivateKey {
+	seed := sha256.Sum256(fmt.Appendf(nil, "%s/%d", name, ss.s.Events))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	ss.privs[domain.KeyID(priv.Public().(ed25519.PublicKey))] = priv
+	return priv
+}
+
 // registerKey makes a key for party and registers it, signed as the rules
-// want: a first key by itself, a new one by the key it replaces.
+// want: by itself, or by the party's key in effect, which it is to replace.
 func (ss *session) registerKey(party string) ed25519.PrivateKey {
 	ss.t.Helper()
-	// Keys follow from the party and the event count, so a session (and a
-	// fuzz corpus built on one) is the same every run.
-	seed := sha256.Sum256(fmt.Appendf(nil, "%s/%d", party, ss.s.Events))
-	priv := ed25519.NewKeyFromSeed(seed[:])
-	pub := priv.Public().(ed25519.PublicKey)
-	ss.pending[domain.EncodeKey(pub)] = priv
-	ss.do(party, domain.RegisterKey{Party: party, Key: pub})
+	priv := ss.newKey(party)
+	ss.do(party, domain.RegisterKey{Party: party, Key: priv.Public().(ed25519.PublicKey)})
 	return priv
+}
+
+// endorseAll has every party endorse every other participant's pending
+// key, so that they take effect.
+func (ss *session) endorseAll() {
+	ss.t.Helper()
+	for _, by := range ss.s.Parties {
+		for _, subject := range ss.s.Parties {
+			if by.Role != domain.RoleParty || by.Code == subject.Code {
+				continue
+			}
+			if k, ok := ss.s.PendingKey(subject.Code); ok && !slices.ContainsFunc(k.Endorsements, func(e domain.Endorsement) bool { return e.Party == by.Code }) {
+				ss.do(by.Code, domain.EndorseKey{Party: by.Code, Subject: subject.Code})
+			}
+		}
+	}
+}
+
+// keyRing gives every party a key in effect: each registers one, and each
+// endorses the others'.
+func (ss *session) keyRing() map[string]ed25519.PrivateKey {
+	ss.t.Helper()
+	keys := map[string]ed25519.PrivateKey{}
+	for _, p := range ss.s.Parties {
+		if p.Role == domain.RoleParty {
+			keys[p.Code] = ss.registerKey(p.Code)
+		}
+	}
+	ss.endorseAll()
+	return keys
 }
 
 // raw appends an event as given, rules or no rules, sealed into the chain

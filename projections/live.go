@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -65,7 +64,7 @@ func (l *Live) follow(ctx context.Context, sub eventstore.Subscriber) {
 	}
 	for ev, err := range sub.Subscribe(ctx, Stream(l.r.treaty), uint64(s.Events)) {
 		if err != nil {
-			stop(err)
+			stop(asProblem(err, s.Events+1))
 			return
 		}
 		rec, err := DecodeEvent(ev)
@@ -90,11 +89,7 @@ func (l *Live) follow(ctx context.Context, sub eventstore.Subscriber) {
 			l.mu.Unlock()
 		}
 		if err != nil {
-			var ee *EventError
-			if errors.As(err, &ee) {
-				err = &Problem{Event: ee.Number, ID: ee.ID.String(), Type: ee.Type, What: ee.Err.Error()}
-			}
-			stop(err)
+			stop(asProblem(err, s.Events+1))
 			return
 		}
 	}

@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections/internal/checkpoint"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -534,20 +536,28 @@ func TestVerifyChain(t *testing.T) {
 			}
 		})
 	}
-	// A truncated tail chains perfectly: only a head cited earlier shows it.
+	// A truncated tail chains perfectly: only a hash cited earlier shows
+	// it, and only one cited with its event number proves it.
 	ss := write(t)
 	cited := ss.head
 	ss.tamper(func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent { return evs[:10] })
 	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{}); !v.OK {
-		t.Fatalf("a truncated log fails without --head: %v", v.Problem)
+		t.Fatalf("a truncated log fails without a cited head: %v", v.Problem)
 	}
-	v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: cited[:12]})
-	if v.OK || !strings.Contains(v.Problem.What, "does not contain head "+cited[:12]) || !strings.Contains(v.Problem.What, "truncated") {
-		t.Fatalf("truncation against a cited head: %+v", v.Problem)
+	head := func(h string, event int) VerifyOptions {
+		return VerifyOptions{Cited: []Cited{{Hash: h, Event: event, From: "--head"}}}
+	}
+	v, err := Verify(ctx, ss.store, "berlin", head(cited, 11))
+	if err != nil || v.OK || !strings.Contains(v.Problem.What, "has only 10 events") || !strings.Contains(v.Problem.What, "truncated") {
+		t.Fatalf("truncation against a head cited with its event: %+v %v", v.Problem, err)
+	}
+	if _, err := Verify(ctx, ss.store, "berlin", head(cited, 0)); !errors.Is(err, ErrNotCited) || strings.Contains(err.Error(), "did you mean") {
+		t.Fatalf("a head no event has, without its number: %v", err)
 	}
 	ss = write(t)
-	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: strings.ToUpper(ss.head)}); !v.OK {
-		t.Fatalf("the log's own head: %v", v.Problem)
+	v, err = Verify(ctx, ss.store, "berlin", head(strings.ToUpper(ss.head), 0))
+	if err != nil || !v.OK || len(v.Cited) != 1 || v.Cited[0].Event != 11 || v.Cited[0].What != "the close of round 1" {
+		t.Fatalf("the log's own head: %+v %v %v", v.Cited, v.Problem, err)
 	}
 	var closed domain.RoundClosed
 	evs := ss.stored()
@@ -555,45 +565,77 @@ func TestVerifyChain(t *testing.T) {
 	if closed.Head == "" || closed.Head == ss.head {
 		t.Fatalf("RoundClosed records head %q", closed.Head)
 	}
-	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: closed.Head}); !v.OK {
+	if v, _ := Verify(ctx, ss.store, "berlin", head(closed.Head, 10)); !v.OK {
 		t.Fatalf("the head recorded at the round's close: %v", v.Problem)
 	}
-	if _, err := Verify(ctx, ss.store, "berlin", VerifyOptions{Head: "xyz"}); err == nil {
-		t.Fatal("a malformed --head was accepted")
+	// A typo is a typo, not tampering: verify names the hash it was
+	// probably meant to be.
+	typo := []byte(ss.head)
+	if typo[20] == 'a' {
+		typo[20] = 'b'
+	} else {
+		typo[20] = 'a'
+	}
+	_, err = Verify(ctx, ss.store, "berlin", head(string(typo), 0))
+	if !errors.Is(err, ErrNotCited) || !strings.Contains(err.Error(), "did you mean "+ss.head+" (event 11, the close of round 1)") {
+		t.Fatalf("a mistyped head: %v", err)
+	}
+	// Cited with the wrong event: the log provably changed there.
+	if v, _ := Verify(ctx, ss.store, "berlin", head(ss.head, 9)); v.OK || v.Problem.Event != 9 {
+		t.Fatalf("a head cited at another event: %+v", v.Problem)
+	}
+	for _, bad := range []string{"xyz", ss.head[:12], ss.head[:31]} {
+		if _, err := Verify(ctx, ss.store, "berlin", head(bad, 0)); err == nil || errors.Is(err, ErrNotCited) {
+			t.Fatalf("a malformed or short head %q: %v", bad, err)
+		}
 	}
 }
 
 func TestVerifySignatures(t *testing.T) {
+	// UA, US and EU register keys and endorse each other's: events 3-11.
 	write := func(t *testing.T) (*session, ed25519.PrivateKey) {
 		ss := newSession(t) // 1
 		ss.openRound()      // 2
-		ua := ss.registerKey("UA")
-		ss.agree("a", "A.") // UA tables, US and EU accept: 4-7
-		return ss, ua
+		keys := ss.keyRing()
+		ss.agree("a", "A.") // UA tables, US and EU accept: 12-15
+		return ss, keys["UA"]
 	}
 	ss, _ := write(t)
 	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{})
-	if err != nil || !v.OK || v.Signed != 2 {
+	if err != nil || !v.OK || v.Signed != 13 {
 		t.Fatalf("signed log: %+v %v", v, err)
+	}
+	// The ring's registrations and endorsements were made before the keys
+	// took effect; every act after is authenticated.
+	if a := v.Authentication; a.Authenticated != 4 || a.SignedPending != 9 || a.Unsigned != 2 {
+		t.Fatalf("authentication %+v", a)
+	}
+	for _, k := range v.Keys[:3] {
+		if k.Effective == "" || len(k.Pending) != 0 {
+			t.Fatalf("keys %+v", v.Keys)
+		}
+	}
+	if v.Keys[3].Party != "DE" || v.Keys[3].Effective != "" {
+		t.Fatalf("the mediator's keys %+v", v.Keys[3])
 	}
 	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{RequireSignatures: true}); v.OK || v.Problem.Event != 1 || !strings.Contains(v.Problem.What, "unsigned act of DE (signatures are required)") {
 		t.Fatalf("--require-signatures: %+v", v.Problem)
 	}
 	_, forger, _ := ed25519.GenerateKey(nil)
+	tabled := domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "UA", Action: domain.ActionInsert, Text: "Z."}
 	for _, tt := range []struct {
 		name  string
 		write func(ss *session, ua ed25519.PrivateKey)
 		want  string
 	}{
-		{"unsigned after registering", func(ss *session, _ ed25519.PrivateKey) {
-			ss.raw(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "UA", Action: domain.ActionInsert, Text: "Z."}, domain.Meta{Party: "UA", Round: 1, Time: ss.at})
-		}, "unsigned act of UA, who registered key"},
+		{"unsigned with a key in effect", func(ss *session, _ ed25519.PrivateKey) {
+			ss.raw(tabled, domain.Meta{Party: "UA", Round: 1, Time: ss.at})
+		}, "unsigned act of UA, whose key"},
 		{"signed with another key", func(ss *session, _ ed25519.PrivateKey) {
-			ss.raw(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "UA", Action: domain.ActionInsert, Text: "Z."}, domain.Meta{Party: "UA", Round: 1, Time: ss.at}, forger)
+			ss.raw(tabled, domain.Meta{Party: "UA", Round: 1, Time: ss.at}, forger)
 		}, "is signed with key"},
 		{"a forged signature under UA's key ID", func(ss *session, ua ed25519.PrivateKey) {
-			sealed, _ := domain.SealEvent(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "UA", Action: domain.ActionInsert, Text: "Z."},
-				domain.Meta{Party: "UA", Round: 1, Time: ss.at}, ss.head, ua)
+			sealed, _ := domain.SealEvent(tabled, domain.Meta{Party: "UA", Round: 1, Time: ss.at}, ss.head, ua)
 			var m domain.Meta
 			json.Unmarshal(sealed.Metadata, &m)
 			m.Signature, _ = domain.Sign(forger, m.Hash)
@@ -601,11 +643,11 @@ func TestVerifySignatures(t *testing.T) {
 			ss.rawBytes(sealed.Type, sealed.Data, raw)
 		}, "its signature does not match UA's key"},
 		{"a party signs for another", func(ss *session, ua ed25519.PrivateKey) {
-			// UA's key, claiming to be US: US has no key, and an act may
-			// be signed only with the acting party's.
-			ss.raw(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "US", Action: domain.ActionInsert, Text: "Z."}, domain.Meta{Party: "US", Round: 1, Time: ss.at}, ua)
-		}, "which US never registered"},
-		{"a rotation not signed by the old key", func(ss *session, ua ed25519.PrivateKey) {
+			// UA's key, claiming to be the mediator: DE has no key, and
+			// an act may be signed only with the acting party's.
+			ss.raw(domain.ProposalTabled{Proposal: "p9", Clause: "z", Party: "DE", Action: domain.ActionInsert, Text: "Z."}, domain.Meta{Party: "DE", Round: 1, Time: ss.at}, ua)
+		}, "which is not a key of DE's in use"},
+		{"a rotation not signed by the key in effect", func(ss *session, ua ed25519.PrivateKey) {
 			pub, _, _ := ed25519.GenerateKey(nil)
 			ss.raw(domain.PartyKeyRegistered{Party: "UA", Key: domain.EncodeKey(pub), Previous: domain.KeyID(ua.Public().(ed25519.PublicKey))},
 				domain.Meta{Party: "UA", Round: 1, Time: ss.at}, forger)
@@ -615,17 +657,61 @@ func TestVerifySignatures(t *testing.T) {
 			ss, ua := write(t)
 			tt.write(ss, ua)
 			v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{})
-			if v.OK || v.Problem.Event != 8 || !strings.Contains(v.Problem.What, tt.want) {
-				t.Fatalf("got %+v, want event 8: %q", v.Problem, tt.want)
+			if v.OK || v.Problem.Event != 16 || !strings.Contains(v.Problem.What, tt.want) {
+				t.Fatalf("got %+v, want event 16: %q", v.Problem, tt.want)
 			}
 		})
 	}
-	// A rotation signed with the old key, and acts signed with the new one.
+	// A rotation signed with the key in effect; the new key takes effect
+	// on the others' endorsements, and acts are signed with it.
 	ss, _ = write(t)
 	ss.registerKey("UA")
-	ss.table("UA", "c", "C.")
-	if v, _ := Verify(ctx, ss.store, "berlin", VerifyOptions{}); !v.OK || v.Signed != 4 {
+	ss.table("UA", "c", "C.") // still signed with the old key
+	ss.endorseAll()
+	ss.table("UA", "d", "D.")
+	v, _ = Verify(ctx, ss.store, "berlin", VerifyOptions{})
+	if !v.OK || v.Authentication.Authenticated != 9 {
 		t.Fatalf("after rotation: %+v", v)
+	}
+	if len(v.Keys[0].Superseded) != 1 {
+		t.Fatalf("UA's old key is not superseded: %+v", v.Keys[0])
+	}
+}
+
+// With every key pinned at the opening, and the opening made by a party
+// whose key is pinned, every act is authenticated and verify
+// --require-signatures passes; a party without a pinned key fails it.
+func TestRequireSignaturesWithPinnedKeys(t *testing.T) {
+	ss := &session{t: t, store: newTestStore(), treaty: "berlin", at: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC), privs: map[string]ed25519.PrivateKey{}}
+	pins := map[string]string{}
+	for _, p := range []string{"UA", "US", "EU", "DE"} {
+		pins[p] = domain.EncodeKey(ss.newKey(p).Public().(ed25519.PublicKey))
+	}
+	ss.do("UA", domain.OpenTreaty{Treaty: "berlin", Title: "Berlin", Parties: []domain.Party{
+		{Code: "UA", Role: domain.RoleParty}, {Code: "US", Role: domain.RoleParty}, {Code: "EU", Role: domain.RoleParty}, {Code: "DE", Role: domain.RoleObserver},
+	}, Keys: pins})
+	ss.openRound()
+	ss.agree("a", "A.")
+	ss.closeRound()
+	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{RequireSignatures: true})
+	if err != nil || !v.OK || v.Authentication.Authenticated != v.Events || v.Authentication.Unsigned != 0 {
+		t.Fatalf("pinned keys: %+v %v", v, err)
+	}
+	// A ring of endorsed keys passes too: the ceremony's acts were signed
+	// with keys that took effect.
+	ring := newSession(t)
+	ring.keyRing()
+	ring.registerKey("DE")
+	ring.endorseAll()
+	if v, _ := Verify(ctx, ring.store, "berlin", VerifyOptions{RequireSignatures: true}); v.OK || v.Problem.Event != 1 {
+		t.Fatalf("an anonymous-party opening passed --require-signatures: %+v", v.Problem)
+	}
+	// A key that never took effect signs nothing that counts.
+	lone := newSession(t)
+	lone.registerKey("UA")
+	lone.table("UA", "x", "X.")
+	if v, _ := Verify(ctx, lone.store, "berlin", VerifyOptions{}); !v.OK || v.Authentication.Authenticated != 0 || v.Authentication.SignedPending != 2 {
+		t.Fatalf("a pending key: %+v %v", v.Authentication, v.Problem)
 	}
 }
 
@@ -715,5 +801,36 @@ func TestDraftRedlinesAgainstBase(t *testing.T) {
 	}
 	if plain := BuildDraft(m, DraftOptions{}); plain.Clauses[0].OpenProposals[0].Ops != nil {
 		t.Fatal("redlines computed without being asked for")
+	}
+}
+
+// A checkpoint that authenticates but disagrees with the log (a faulty
+// build, or someone holding this machine's secret) is found by verify,
+// which deletes it and says so.
+func TestVerifyComparesCheckpoints(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	ss.agree("fund", "The Fund holds 100 million euro.")
+	ss.closeRound()
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	m, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoint(ctx, m)
+	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})
+	if err != nil || !v.OK || v.Checkpoints != 2 {
+		t.Fatalf("honest checkpoints: %+v %v", v, err)
+	}
+	m.State.Clauses["fund"].Text = "The Fund holds 999 million euro."
+	if err := r.cps.SaveHead(ctx, m.State, checkpoint.Point{Events: m.Point.Event, Hash: m.Point.Hash, Time: m.Point.Time}); err != nil {
+		t.Fatal(err)
+	}
+	v, err = Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})
+	if err != nil || v.OK || v.Problem.Event != ss.s.Events || !strings.Contains(v.Problem.What, `checkpoint "head"`) {
+		t.Fatalf("a checkpoint that lies: %+v %v", v.Problem, err)
+	}
+	if got, _ := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx); got.State.Clauses["fund"].Text != "The Fund holds 100 million euro." {
+		t.Fatal("the lying checkpoint still answers")
 	}
 }

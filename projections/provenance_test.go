@@ -130,7 +130,7 @@ func TestClauseHistory(t *testing.T) {
 func TestAudit(t *testing.T) {
 	ss := newSession(t)
 	ss.openRound()
-	ss.registerKey("UA")
+	ss.keyRing()
 	ss.agree("a", "A.")
 	ss.closeRound()
 	ss.registerKey("UA")
@@ -159,11 +159,11 @@ func TestAudit(t *testing.T) {
 	}
 	// A broken log still gets its report, with the problem in it.
 	ss.tamper(func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
-		evs[3].Data = []byte(strings.Replace(string(evs[3].Data), "A.", "B.", 1))
+		evs[11].Data = []byte(strings.Replace(string(evs[11].Data), "A.", "B.", 1))
 		return evs
 	})
 	bad, err := NewReader(ss.store, "berlin", withCheckpoints).Audit(ctx)
-	if err != nil || bad.Verification.OK || bad.Verification.Problem.Event != 4 {
+	if err != nil || bad.Verification.OK || bad.Verification.Problem.Event != 12 {
 		t.Fatalf("audit of a changed log: %+v, %v", bad.Verification, err)
 	}
 }

@@ -263,11 +263,7 @@ func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Poi
 	f := newCheckedFold(s, last.Hash)
 	for rec, err := range Events(ctx, r.store, r.treaty, s.Events) {
 		if err != nil {
-			var ee *EventError
-			if errors.As(err, &ee) {
-				err = &Problem{Event: ee.Number, ID: ee.ID.String(), Type: ee.Type, What: ee.Err.Error()}
-			}
-			return last, f.earliest(err)
+			return last, f.earliest(asProblem(err, s.Events+1))
 		}
 		var ev Folded
 		if a, ok := rec.Event.(domain.ProposalAdopted); ok && visit != nil {
@@ -305,6 +301,20 @@ func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Poi
 		return last, problemAt(f.last, "completes every party's acceptance of proposal %s, but the log ends without its adoption", domain.Short(p))
 	}
 	return last, nil
+}
+
+// asProblem turns a failure to read the event numbered next into the
+// Problem it is when the log itself is at fault: an event that does not
+// decode, or a store whose own bookkeeping shows it was edited.
+func asProblem(err error, next int) error {
+	var ee *EventError
+	switch {
+	case errors.As(err, &ee):
+		return &Problem{Event: ee.Number, ID: ee.ID.String(), Type: ee.Type, What: ee.Err.Error()}
+	case errors.Is(err, eventstore.ErrCorrupt):
+		return &Problem{Event: next, What: fmt.Sprintf("cannot be read: %v", err)}
+	}
+	return err
 }
 
 func (r *Reader) saveHead(ctx context.Context, m Moment) {

@@ -17,14 +17,16 @@ import (
 // most commands write no HTML.
 var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("page").Funcs(template.FuncMap{
-		"point":   describePoint,
-		"label":   pointLabel,
-		"parties": partyList,
-		"short":   domain.Short,
-		"ops":     opsHTML,
-		"join":    strings.Join,
-		"heading": clauseHeading,
-		"change":  changeLabel,
+		"point":          describePoint,
+		"label":          pointLabel,
+		"parties":        partyList,
+		"short":          domain.Short,
+		"ops":            opsHTML,
+		"join":           strings.Join,
+		"heading":        clauseHeading,
+		"change":         changeLabel,
+		"authentication": authenticationLine,
+		"describeKey":    describeKey,
 		"time": func(t any) string {
 			switch t := t.(type) {
 			case time.Time:
@@ -112,11 +114,11 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 
 {{define "audit"}}{{template "head" (print "Audit of " .Title)}}<h1>Audit of {{.Title}}</h1>
 <p class="meta">{{.Treaty}} · as of {{point .AsOf}}</p>
-{{with .Verification}}{{if .OK}}<p class="ok">Verified: {{.Events}} events; the hash chain is whole, {{.Signed}} signatures check, and every event follows the rules.<br>Head: <code>{{.Head}}</code></p>
+{{with .Verification}}{{if .OK}}<p class="ok">Verified: {{.Events}} events; the hash chain is whole and every event follows the rules.<br>{{authentication .Authentication}}<br>Head: <code>{{.Head}}</code></p>
 {{else}}<p class="bad">Not verified: {{.Problem}}</p>{{end}}{{end}}
 <h2>Parties and keys</h2>
-<table><tr><th>Code</th><th>Name</th><th>Role</th><th>Keys (event, time)</th></tr>
-{{range .Parties}}<tr><td>{{.Code}}</td><td>{{.Name}}</td><td>{{.Role}}</td><td>{{range .Keys}}<code>{{.ID}}</code> ({{.Event}}, {{time .Time}}){{if .Replaces}} replaces <code>{{.Replaces}}</code>{{end}}<br>{{else}}none{{end}}</td></tr>
+<table><tr><th>Code</th><th>Name</th><th>Role</th><th>Keys</th></tr>
+{{range .Parties}}<tr><td>{{.Code}}</td><td>{{.Name}}</td><td>{{.Role}}</td><td>{{range .Keys}}{{describeKey .}}<br>{{else}}no key: its acts are not authenticated{{end}}</td></tr>
 {{end}}</table>
 <h2>Rounds</h2>
 <table><tr><th>Round</th><th>Name</th><th>Opened</th><th>Closed</th><th>Tabled</th><th>Adopted</th><th>Closing hash</th></tr>

@@ -83,17 +83,19 @@ func WriteAuditText(w io.Writer, a Audit, st Style) error {
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Audit of "+a.Title), a.Treaty)
 	v := a.Verification
 	if v.OK {
-		fmt.Fprintf(&b, "Verified: %d events, hash chain whole, %d signatures check, every event follows the rules.\nHead: %s\n", v.Events, v.Signed, v.Head)
+		fmt.Fprintf(&b, "Verified: %d events, hash chain whole, every event follows the rules.\n", v.Events)
+		b.WriteString(authenticationLine(v.Authentication) + "\n")
+		fmt.Fprintf(&b, "Head: %s\n", v.Head)
 	} else {
 		fmt.Fprintf(&b, "%s %v\n", st.Red("NOT VERIFIED:"), v.Problem)
 	}
 	b.WriteString("\n" + st.Bold("Parties and keys") + "\n")
 	for _, p := range a.Parties {
-		keys := "no key"
+		keys := "no key: its acts are not authenticated"
 		if len(p.Keys) > 0 {
 			var ks []string
 			for _, k := range p.Keys {
-				ks = append(ks, fmt.Sprintf("%s (event %d, %s)", k.ID, k.Event, FormatTime(k.Time)))
+				ks = append(ks, describeKey(k))
 			}
 			keys = strings.Join(ks, " → ")
 		}
@@ -116,6 +118,31 @@ func WriteAuditText(w io.Writer, a Audit, st Style) error {
 		fates[ProposalAdopted], fates[ProposalWithdrawn], fates[ProposalOpen], fates[ProposalStale])
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// authenticationLine says what the signatures of a log prove, in a line.
+func authenticationLine(a Authentication) string {
+	total := a.Authenticated + a.SignedPending + a.Unsigned
+	if a.Authenticated == 0 {
+		return fmt.Sprintf("No act is authenticated: no act of the %d was signed with a key in effect (pinned at the opening, or endorsed by every other party).", total)
+	}
+	return fmt.Sprintf("Authenticated: %d of %d acts signed with a key in effect; %d signed with a key no other party had vouched for; %d unsigned.", a.Authenticated, total, a.SignedPending, a.Unsigned)
+}
+
+// describeKey says where one key stands.
+func describeKey(k AuditKey) string {
+	how := fmt.Sprintf("registered at event %d, %s", k.Event, FormatTime(k.Time))
+	if k.Pinned {
+		how = "pinned at the opening"
+	}
+	s := fmt.Sprintf("%s %s (%s", k.ID, k.Status, how)
+	if len(k.EndorsedBy) > 0 {
+		s += "; endorsed by " + strings.Join(k.EndorsedBy, ", ")
+	}
+	if k.Status == string(domain.KeyIsPending) && len(k.Missing) > 0 {
+		s += "; awaiting " + strings.Join(k.Missing, ", ")
+	}
+	return s + ")"
 }
 
 // WriteAuditHTML writes the audit as one self-contained, printable page.

@@ -17,27 +17,81 @@ type Verification struct {
 	Rounds    int    `json:"rounds"`
 	Clauses   int    `json:"clauses"`
 	Proposals int    `json:"proposals"`
-	// Signed counts the events that carry a valid signature.
-	Signed int `json:"signed"`
-	// Head is the hash of the last event: cite it, and a later verify
-	// --head proves the log still holds it.
-	Head    string   `json:"head"`
-	OK      bool     `json:"ok"`
-	Problem *Problem `json:"problem"`
+	// Signed counts the events that carry a valid signature, whatever its
+	// key; Authentication says what the signatures prove.
+	Signed         int            `json:"signed"`
+	Authentication Authentication `json:"authentication"`
+	// Keys is every participant's keys at the head.
+	Keys []PartyKeys `json:"keys"`
+	// Head is the hash of the last event: cite it (or keep a receipt),
+	// and a later verify proves the log still holds it.
+	Head string `json:"head"`
+	// Cited says where each cited hash stands in the log.
+	Cited []CitedVerdict `json:"cited,omitempty"`
+	// Checkpoints counts the checkpoints compared with the replay.
+	Checkpoints int      `json:"checkpoints"`
+	OK          bool     `json:"ok"`
+	Problem     *Problem `json:"problem"`
+}
+
+// Cited is a hash an auditor holds from earlier: a head printed by round
+// close or verify, or a receipt's.
+type Cited struct {
+	// Hash is the event's hash: the full 64 hex digits, or at least 32 of
+	// them.
+	Hash string
+	// Event, when known (a receipt names it), is the event it was cited
+	// as: then a log that lost or changed that event is proven to have.
+	Event int
+	// From says where the citation came from, for messages.
+	From string
+	// Party and Key, for a signed receipt: who signed it, with which key.
+	Party, Key string
+}
+
+// CitedVerdict is where a cited hash stands.
+type CitedVerdict struct {
+	Hash  string `json:"hash"`
+	From  string `json:"from"`
+	Event int    `json:"event"`
+	// What the event is, for people ("the close of round 2").
+	What string `json:"what"`
 }
 
 // VerifyOptions adjusts what Verify demands.
 type VerifyOptions struct {
-	// Head, when set, is a hash (or a prefix of one, at least 8 hex
-	// digits) the log must contain: a head cited earlier, from round close
-	// or an earlier verify. A log truncated or rewritten since fails.
-	Head string
-	// RequireSignatures fails on any act of a party that is not signed,
-	// even before the party registered a key.
+	// Cited are hashes the log must hold.
+	Cited []Cited
+	// RequireSignatures fails on any act not authenticated: every act of
+	// a participant must be signed with a key in effect (or, for the acts
+	// of a key ceremony, one that took effect by the end), and the
+	// opening must be signed with a pinned key.
 	RequireSignatures bool
 	// Progress, when not nil, is called with each event number.
 	Progress func(n int)
+	// Checkpoints, when not nil, is a reader whose checkpoints are
+	// compared with the replay at their points: one that authenticates
+	// but disagrees with the log is deleted and reported.
+	Checkpoints *Reader
 }
+
+// minCitedDigits is the shortest prefix of a hash verify accepts: 128 bits,
+// too many to grind a rewritten log into.
+const minCitedDigits = 32
+
+// CheckCited checks the form of a cited hash.
+func CheckCited(c Cited) error {
+	h := strings.ToLower(c.Hash)
+	if len(h) < minCitedDigits || len(h) > 64 || strings.Trim(h, "0123456789abcdef") != "" {
+		return fmt.Errorf("%s %q is not a hash: give the full hash (64 hex digits) as round close or verify printed it", c.From, c.Hash)
+	}
+	return nil
+}
+
+// ErrNotCited is a cited hash that no event of the log has, where nothing
+// proves the log lost it: a mistyped hash, or one of another negotiation,
+// reads the same. (A receipt names its event, and then a loss is proven.)
+var ErrNotCited = errors.New("no event has the cited hash")
 
 // Verify replays the whole log of a negotiation from its first event, without
 // checkpoints, and checks everything an auditor relies on: the hash chain
@@ -50,14 +104,27 @@ type VerifyOptions struct {
 // to read the store at all.
 func Verify(ctx context.Context, store eventstore.Store, treaty string, opts VerifyOptions) (Verification, error) {
 	v := Verification{Treaty: treaty}
-	if opts.Head != "" && (len(opts.Head) < 8 || strings.Trim(strings.ToLower(opts.Head), "0123456789abcdef") != "") {
-		return v, fmt.Errorf("--head %q is not a hash: give at least 8 hex digits of one", opts.Head)
+	cites := make([]citeState, len(opts.Cited))
+	for i, c := range opts.Cited {
+		if err := CheckCited(c); err != nil {
+			return v, err
+		}
+		c.Hash = strings.ToLower(c.Hash)
+		cites[i] = citeState{Cited: c}
 	}
-	wantHead := strings.ToLower(opts.Head)
-	headFound := opts.Head == ""
 	var s domain.State
 	f := newCheckedFold(&s, "")
 	f.requireSigned = opts.RequireSignatures
+	checkpointsAt := map[int][]string{}
+	if r := opts.Checkpoints; r != nil && r.cps != nil {
+		points, err := r.cps.Points(ctx)
+		if err != nil {
+			return v, err
+		}
+		for name, n := range points {
+			checkpointsAt[n] = append(checkpointsAt[n], name)
+		}
+	}
 	fail := func(err error) (Verification, error) {
 		err = f.earliest(err)
 		var p *Problem
@@ -90,7 +157,8 @@ func Verify(ctx context.Context, store eventstore.Store, treaty string, opts Ver
 		}
 		// The chain first: it says what was done to the log, which
 		// matters more than what the changed event now says.
-		if _, err := f.link(r); err != nil {
+		hash, err := f.link(r)
+		if err != nil {
 			return fail(err)
 		}
 		e, err := domain.Decode(rec.Type, rec.Data)
@@ -101,11 +169,19 @@ func Verify(ctx context.Context, store eventstore.Store, treaty string, opts Ver
 		if o, ok := e.(domain.TreatyOpened); ok && o.Treaty != treaty {
 			return fail(problemAt(r, "opens negotiation %q, but it is stored as %q", o.Treaty, treaty))
 		}
+		what := describeEvent(&s, e)
+		for i := range cites {
+			cites[i].see(r.Number, hash, what)
+		}
 		if err := f.step(r); err != nil {
 			return fail(err)
 		}
-		if wantHead != "" && strings.HasPrefix(f.prev.Hash, wantHead) {
-			headFound = true
+		for _, name := range checkpointsAt[s.Events] {
+			if err := opts.Checkpoints.cps.Agrees(ctx, name, &s); err != nil {
+				opts.Checkpoints.cps.Drop(ctx, name)
+				return fail(problemAt(r, "is where this machine's checkpoint %q stands, and the checkpoint disagrees with the log: %v. It was written by a faulty build, or by someone holding this machine's checkpoint secret; it is deleted", name, err))
+			}
+			v.Checkpoints++
 		}
 	}
 	v.Events = s.Events
@@ -119,15 +195,105 @@ func Verify(ctx context.Context, store eventstore.Store, treaty string, opts Ver
 	if bad := f.finish(); bad != nil {
 		return fail(bad)
 	}
+	if err := f.settle(); err != nil {
+		return fail(err)
+	}
 	v.Head = f.prev.Hash
-	if !headFound {
-		v.Problem = &Problem{What: fmt.Sprintf("the log does not contain head %s: it was truncated or rewritten after that head was cited (its head now is %s, event %d)", opts.Head, domain.ShortHash(v.Head), s.Events)}
-		return v, nil
+	for _, c := range cites {
+		verdict, err := c.verdict(&s, v.Head)
+		if err != nil {
+			var p *Problem
+			if errors.As(err, &p) {
+				v.Problem = p
+				return v, nil
+			}
+			return v, err
+		}
+		v.Cited = append(v.Cited, verdict)
 	}
 	v.OK = true
 	v.Signed = f.signed()
+	v.Authentication = f.auth
+	v.Keys = KeysOf(&s)
 	v.Rounds = len(s.Rounds)
 	v.Clauses = len(s.Draft())
 	v.Proposals = s.Tabled
 	return v, nil
+}
+
+// citeState follows one cited hash through a replay.
+type citeState struct {
+	Cited
+	found     int    // the event with the hash (0: none)
+	foundWhat string // what that event is
+	atEvent   string // the hash of event Cited.Event, when the log has it
+	near      int    // an event whose hash differs from the cited one in a digit or two
+	nearHash  string
+	nearWhat  string
+	lastEvent int
+	lastHash  string
+}
+
+func (c *citeState) see(n int, hash, what string) {
+	c.lastEvent, c.lastHash = n, hash
+	if n == c.Event {
+		c.atEvent = hash
+	}
+	if strings.HasPrefix(hash, c.Hash) && c.found == 0 {
+		c.found, c.foundWhat = n, what
+	} else if c.near == 0 && differsInFew(hash[:len(c.Hash)], c.Hash) {
+		c.near, c.nearHash, c.nearWhat = n, hash, what
+	}
+}
+
+// differsInFew reports whether two equally long hex strings differ in one
+// or two digits, as a hash copied by hand with a typo does.
+func differsInFew(a, b string) bool {
+	d := 0
+	for i := range len(a) {
+		if a[i] != b[i] {
+			if d++; d > 2 {
+				return false
+			}
+		}
+	}
+	return d > 0
+}
+
+func (c citeState) verdict(s *domain.State, head string) (CitedVerdict, error) {
+	short := domain.ShortHash(c.Hash)
+	if c.Key != "" {
+		if k := s.Keys[c.Key]; k == nil || k.Party != c.Party {
+			return CitedVerdict{}, fmt.Errorf("%s is signed with key %s, which the log does not know as %s's: it was not issued in this negotiation by %s", c.From, c.Key, c.Party, c.Party)
+		}
+	}
+	switch {
+	case c.Event > 0 && c.found == c.Event:
+	case c.Event > c.lastEvent:
+		return CitedVerdict{}, &Problem{What: fmt.Sprintf("%s cites event %d with hash %s, but the log has only %d events: it was truncated after that was cited", c.From, c.Event, short, c.lastEvent)}
+	case c.Event > 0:
+		return CitedVerdict{}, &Problem{Event: c.Event, What: fmt.Sprintf("has hash %s, but %s cites it with hash %s: the log was rewritten at or before event %d after that was cited", domain.ShortHash(c.atEvent), c.From, short, c.Event)}
+	case c.found == 0 && c.near > 0:
+		return CitedVerdict{}, fmt.Errorf("%w: no event of %s has hash %s (%s); did you mean %s (event %d, %s)?", ErrNotCited, s.Treaty, c.Hash, c.From, c.nearHash, c.near, c.nearWhat)
+	case c.found == 0:
+		return CitedVerdict{}, fmt.Errorf("%w: no event of %s has hash %s (%s): check it was cited from this negotiation; if it was, the log was truncated or rewritten after (a receipt, which names the event, proves which)", ErrNotCited, s.Treaty, c.Hash, c.From)
+	}
+	return CitedVerdict{Hash: c.Hash, From: c.From, Event: c.found, What: c.foundWhat}, nil
+}
+
+// describeEvent says what event e, about to be folded into s, is, in the
+// words a citation wants.
+func describeEvent(s *domain.State, e domain.Event) string {
+	switch e := e.(type) {
+	case domain.TreatyOpened:
+		return "the opening of the negotiation"
+	case domain.RoundOpened:
+		return fmt.Sprintf("the opening of round %d", e.Round)
+	case domain.RoundClosed:
+		return fmt.Sprintf("the close of round %d", e.Round)
+	}
+	if r := s.OpenRound(); r > 0 {
+		return fmt.Sprintf("%s, in round %d", e.EventType(), r)
+	}
+	return fmt.Sprintf("%s, between rounds", e.EventType())
 }

@@ -15,7 +15,7 @@ import (
 
 func (a *app) initCommand() *cobra.Command {
 	var title string
-	var parties, observers []string
+	var parties, observers, pins []string
 	c := &cobra.Command{
 		Use:   "init --treaty ID --title T --party CODE[=NAME]... [--observer CODE[=NAME]]...",
 		Short: "Open a negotiation",
@@ -23,9 +23,17 @@ func (a *app) initCommand() *cobra.Command {
 
 Every party must accept a proposal for it to be adopted. Observers (a
 mediator, say) may table and withdraw proposals, but take no position on them
-and their acceptance is not required.`,
+and their acceptance is not required.
+
+--key CODE=KEY pins a participant's public signing key (made with keys
+generate; compare its fingerprint with the delegation out of band first): it
+is in effect from the opening, and every act of the participant must be signed
+with it. When the acting party (--as) has a pinned key, the opening itself is
+signed with it, and this machine must hold it.`,
 		Example: `  treaty init --treaty berlin-framework --title "Berlin Framework on Security Assurances" \
-    --party UA=Ukraine --party "US=United States" --party "EU=European Union" --observer DE=Germany`,
+    --party UA=Ukraine --party "US=United States" --party "EU=European Union" --observer DE=Germany
+  treaty --treaty berlin --as UA keys generate     # prints UA's public key
+  treaty --treaty berlin --as UA init --title "Berlin Framework" --party UA --party US --key UA=MCow…`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -55,7 +63,21 @@ and their acceptance is not required.`,
 			// leaves no store file behind.
 			w := a.batchWriter()
 			b := w.NewBatch(a.treaty)
-			open := domain.OpenTreaty{Treaty: a.treaty, Title: strings.TrimSpace(title), Parties: ps}
+			keys := map[string]string{}
+			for _, spec := range pins {
+				code, key, ok := strings.Cut(spec, "=")
+				if !ok || strings.TrimSpace(key) == "" {
+					return usagef("--key %q: give CODE=PUBLIC-KEY, the public key as keys generate printed it", spec)
+				}
+				if _, dup := keys[code]; dup {
+					return usagef("--key: %s is pinned twice", code)
+				}
+				keys[strings.TrimSpace(code)] = strings.TrimSpace(key)
+			}
+			if len(keys) == 0 {
+				keys = nil
+			}
+			open := domain.OpenTreaty{Treaty: a.treaty, Title: strings.TrimSpace(title), Parties: ps, Keys: keys}
 			evs, err := b.Do(write.Act{Party: a.as, Author: a.author, Command: func(*domain.State, string) (domain.Command, error) { return open, nil }}, a.now(), nil)
 			if err != nil {
 				return err
@@ -84,6 +106,7 @@ and their acceptance is not required.`,
 	c.Flags().StringVar(&title, "title", "", "the title of the text under negotiation")
 	c.Flags().StringArrayVar(&parties, "party", nil, "a party, as CODE or CODE=NAME (repeat for each)")
 	c.Flags().StringArrayVar(&observers, "observer", nil, "an observer or mediator, as CODE or CODE=NAME (repeat for each)")
+	c.Flags().StringArrayVar(&pins, "key", nil, "pin a participant's public key, as CODE=KEY (from keys generate; compare fingerprints out of band first); repeat for each")
 	return c
 }
 

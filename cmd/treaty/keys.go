@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
@@ -10,10 +11,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 )
 
@@ -35,13 +39,25 @@ func (a *app) keyring() (keyring, error) {
 	return keyring{filepath.Join(base, "treaty", "keys")}, nil
 }
 
-func (k keyring) file(treaty, party, id string) string {
-	return filepath.Join(k.dir, treaty, party+"-"+id+".key")
+// file is where the private key id of party in treaty lives. The names are
+// checked before they become a path: a negotiation's ID comes from the
+// store, which may have been imported from anywhere, and must not lead a
+// key out of the key directory.
+func (k keyring) file(treaty, party, id string) (string, error) {
+	for _, c := range []struct{ kind, v string }{{"treaty ID", treaty}, {"party code", party}, {"key ID", id}} {
+		if err := domain.CheckSlug(c.kind, c.v); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(k.dir, treaty, party+"-"+id+".key"), nil
 }
 
 // load reads the private key with ID id of party in treaty.
 func (k keyring) load(treaty, party, id string) (ed25519.PrivateKey, error) {
-	path := k.file(treaty, party, id)
+	path, err := k.file(treaty, party, id)
+	if err != nil {
+		return nil, err
+	}
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("this machine holds no key for %s: %s registered key %s, whose private key is not in %s; act from the machine that holds it, or copy its file there", party, party, id, path)
@@ -75,7 +91,10 @@ func (k keyring) load(treaty, party, id string) (ed25519.PrivateKey, error) {
 // path. It never overwrites a file.
 func (k keyring) save(treaty, party string, priv ed25519.PrivateKey) (string, error) {
 	id := domain.KeyID(priv.Public().(ed25519.PublicKey))
-	path := k.file(treaty, party, id)
+	path, err := k.file(treaty, party, id)
+	if err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("cannot make the key directory: %w", err)
 	}
@@ -169,28 +188,78 @@ func (a *app) checkpointSecret() []byte {
 func (a *app) keysCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "keys",
-		Short: "Signing keys: make one for a party, rotate it, list them",
-		Long: `A party that registers a signing key has every act for it signed from then on,
-and treaty refuses to act for the party on a machine that does not hold the
-key; verify checks every signature. Private keys stay on this machine, in
---keys DIR (TREATY_KEYS; by default treaty/keys in the user's configuration
-directory), readable by their owner only.`,
-		Example: `  treaty --as UA keys new
-  treaty --as UA keys rotate
+		Short: "Signing keys: generate, register, endorse, revoke, fingerprint, list",
+		Long: `Signing keys say who acted. A participant's key authenticates its acts once it
+is in effect: pinned when the negotiation was opened (init --key CODE=KEY, with
+the fingerprints compared out of band), or registered in the log and then
+endorsed by every other party (keys endorse), each endorsement signed with the
+endorser's own key. Parties that register keys and endorse each other's take
+effect together. Until a participant's key is in effect its acts are not
+authenticated, and every report says so. A lost key is replaced by a new one
+the others endorse; a stolen one is revoked by its owner or by every other
+party.
+
+Private keys stay on this machine, in --keys DIR (TREATY_KEYS; by default
+treaty/keys in the user's configuration directory), readable by their owner
+only.`,
+		Example: `  treaty --treaty berlin --as UA keys generate     # before init: a key to pin
+  treaty --as UA keys new                            # register a new key
+  treaty keys fingerprint UA                         # read it aloud to UA's delegation
+  treaty --as EU keys endorse UA --fingerprint "1f2e 3d4c …"
+  treaty --as EU keys revoke US --reason "key stolen"
   treaty keys list`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unknown command %q for %q: it has new, rotate and list", args[0], cmd.CommandPath())
+				return usagef("unknown command %q for %q: it has generate, new, rotate, endorse, revoke, fingerprint and list", args[0], cmd.CommandPath())
 			}
-			return usagef("%s needs a subcommand: new, rotate or list", cmd.CommandPath())
+			return usagef("%s needs a subcommand: generate, new, rotate, endorse, revoke, fingerprint or list", cmd.CommandPath())
 		},
 	}
-	register := func(rotate bool) func(cmd *cobra.Command, args []string) error {
-		return func(cmd *cobra.Command, args []string) error {
+	c.AddCommand(a.keysGenerateCommand(), a.keysRegisterCommand(false), a.keysRegisterCommand(true),
+		a.keysEndorseCommand(), a.keysRevokeCommand(), a.keysFingerprintCommand(), a.keysListCommand())
+	return c
+}
+
+// keyReport is what the key commands print as JSON about one key.
+type keyReport struct {
+	Party       string   `json:"party"`
+	Key         string   `json:"key"`
+	PublicKey   string   `json:"public_key"`
+	Fingerprint string   `json:"fingerprint"`
+	Status      string   `json:"status,omitempty"`
+	Missing     []string `json:"missing,omitempty"`
+	Held        bool     `json:"held"`
+	File        string   `json:"file,omitempty"`
+	Event       int      `json:"event,omitempty"`
+}
+
+func fingerprintOf(b64 string) string {
+	pub, err := domain.ParseKey(b64)
+	if err != nil {
+		return ""
+	}
+	return domain.Fingerprint(pub)
+}
+
+func (a *app) keysGenerateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "generate",
+		Short: "Make a key pair for the acting party on this machine, without touching the log",
+		Long: `Make a key pair for the acting party and keep its private half in --keys DIR.
+Nothing is written to the log: print the public key, compare its fingerprint
+with the other delegations out of band, and pin it when the negotiation is
+opened (init --key CODE=KEY). Needs --treaty: the key belongs to one
+negotiation.`,
+		Example: "  treaty --treaty berlin --as UA keys generate",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			party, err := a.needParty()
 			if err != nil {
 				return err
+			}
+			if a.treaty == "" {
+				return usagef("keys generate needs the negotiation's ID: --treaty ID (the key belongs to one negotiation)")
 			}
 			kr, err := a.keyring()
 			if err != nil {
@@ -200,62 +269,42 @@ directory), readable by their owner only.`,
 			if err != nil {
 				return err
 			}
-			r, err := a.reader(cmd.Context())
+			path, err := kr.save(a.treaty, party, priv)
 			if err != nil {
 				return err
 			}
-			path, err := kr.save(r.Treaty(), party, priv)
-			if err != nil {
-				return err
-			}
-			out, err := a.act(cmd.Context(), func(s *domain.State, _ string) (domain.Command, error) {
-				_, current, has := s.KeyOf(party)
-				switch {
-				case has && !rotate:
-					return nil, fmt.Errorf("%s already has key %s; replace it with `treaty --as %s keys rotate`", party, current, party)
-				case !has && rotate:
-					return nil, fmt.Errorf("%s has no key to rotate; make one with `treaty --as %s keys new`", party, party)
-				}
-				return domain.RegisterKey{Party: party, Key: pub}, nil
-			})
-			if err != nil {
-				os.Remove(path) // never registered: nothing will ask for it
-				return err
-			}
-			e := out.Events[0].(domain.PartyKeyRegistered)
+			rep := keyReport{Party: party, Key: domain.KeyID(pub), PublicKey: domain.EncodeKey(pub), Fingerprint: domain.Fingerprint(pub), Held: true, File: path}
 			if a.format == "json" {
-				return a.writeJSON(map[string]any{"party": party, "key": domain.KeyID(pub), "public_key": e.Key,
-					"previous": e.Previous, "file": path, "event": out.First})
+				return a.writeJSON(rep)
 			}
-			fmt.Fprintf(a.stdout, "Registered key %s for %s (event %d).\n", domain.KeyID(pub), party, out.First)
-			if e.Previous != "" {
-				fmt.Fprintf(a.stdout, "It replaces key %s; the registration is signed with that key.\n", e.Previous)
-			}
-			fmt.Fprintf(a.stdout, "Private key: %s\nEvery act for %s must now be signed with it: keep it safe, and keep a copy.\n", path, party)
+			fmt.Fprintf(a.stdout, "Made key %s for %s in %s (nothing was written to the log).\n", rep.Key, party, a.treaty)
+			fmt.Fprintf(a.stdout, "Public key:  %s\nFingerprint: %s\n", rep.PublicKey, rep.Fingerprint)
+			fmt.Fprintf(a.stdout, "Read the fingerprint to the other delegations, then pin the key when the negotiation opens:\n  treaty --treaty %s init … --key %s=%s\n", a.treaty, party, rep.PublicKey)
 			return nil
-		}
+		},
 	}
-	newKey := &cobra.Command{
-		Use:     "new",
-		Short:   "Make a signing key for the acting party and register it",
-		Example: "  treaty --as UA keys new",
-		Args:    noArgs,
-		RunE:    register(false),
+}
+
+func (a *app) keysRegisterCommand(rotate bool) *cobra.Command {
+	use, short, long := "new", "Make a key for the acting party and register it in the log",
+		`Make a key pair for the acting party, keep its private half in --keys DIR, and
+register the public key in the log: a first key, or a new one after a key was
+lost. It takes effect once every other party endorses it (keys endorse); until
+then the party's acts are not authenticated.`
+	if rotate {
+		use, short, long = "rotate", "Replace the acting party's key in effect with a new one",
+			`Make a new key pair for the acting party and register it, signed with the key
+in effect, which it is to replace. The new key takes effect, and the old one
+ends, once every other party endorses it.`
 	}
-	rotateKey := &cobra.Command{
-		Use:     "rotate",
-		Short:   "Replace the acting party's key; the old key signs the new one's registration",
-		Example: "  treaty --as UA keys rotate",
-		Args:    noArgs,
-		RunE:    register(true),
-	}
-	list := &cobra.Command{
-		Use:     "list",
-		Short:   "List the participants' registered keys and which this machine holds",
-		Example: "  treaty keys list --format json",
+	return &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Long:    long,
+		Example: "  treaty --as UA keys " + use,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, m, err := a.head(cmd.Context())
+			party, err := a.needParty()
 			if err != nil {
 				return err
 			}
@@ -263,37 +312,312 @@ directory), readable by their owner only.`,
 			if err != nil {
 				return err
 			}
-			type row struct {
-				Party string `json:"party"`
-				Key   string `json:"key"`
-				Held  bool   `json:"held"`
+			w, err := a.writer(cmd.Context())
+			if err != nil {
+				return err
 			}
-			rows := []row{}
-			for _, p := range m.State.Parties {
-				if _, id, ok := m.State.KeyOf(p.Code); ok {
-					_, err := kr.load(r.Treaty(), p.Code, id)
-					rows = append(rows, row{p.Code, id, err == nil})
-				} else {
-					rows = append(rows, row{p.Code, "", false})
+			pub, priv, err := ed25519.GenerateKey(nil)
+			if err != nil {
+				return err
+			}
+			// Saved first: a registration signs itself with the key, and
+			// its private half must outlive any crash after the append.
+			path, err := kr.save(w.Reader.Treaty(), party, priv)
+			if err != nil {
+				return err
+			}
+			out, err := w.Do(cmd.Context(), write.Act{Party: party, Author: a.author, Command: func(s *domain.State, _ string) (domain.Command, error) {
+				if _, current, has := s.KeyOf(party); rotate && !has {
+					return nil, fmt.Errorf("%s has no key in effect to rotate; register a first one with `treaty --as %s keys new`", party, party)
+				} else if has && !rotate {
+					return nil, fmt.Errorf("%s already has key %s in effect; replace it with `treaty --as %s keys rotate`", party, current, party)
 				}
+				return domain.RegisterKey{Party: party, Key: pub}, nil
+			}})
+			if err != nil {
+				os.Remove(path) // never registered: nothing will ask for it
+				return err
+			}
+			k := out.State.Keys[domain.KeyID(pub)]
+			rep := keyReport{Party: party, Key: k.ID, PublicKey: k.Public, Fingerprint: domain.Fingerprint(pub), Status: string(k.Status),
+				Missing: out.State.Missing(k), Held: true, File: path, Event: out.First}
+			if a.format == "json" {
+				return a.writeJSON(rep)
+			}
+			fmt.Fprintf(a.stdout, "Registered key %s for %s (event %d). Fingerprint: %s\n", rep.Key, party, out.First, rep.Fingerprint)
+			if k.Status == domain.KeyIsEffective {
+				fmt.Fprintf(a.stdout, "It is in effect: every act of %s must now be signed with it.\n", party)
+			} else {
+				fmt.Fprintf(a.stdout, "It takes effect once %s endorse it: read them the fingerprint, and each runs\n  treaty --as CODE keys endorse %s --fingerprint %q\n", andList(rep.Missing), party, rep.Fingerprint)
+			}
+			fmt.Fprintf(a.stdout, "Private key: %s: keep it safe, and keep a copy.\n", path)
+			return nil
+		},
+	}
+}
+
+func (a *app) keysEndorseCommand() *cobra.Command {
+	var key, fingerprint string
+	c := &cobra.Command{
+		Use:   "endorse PARTY [--key ID] [--fingerprint FP]",
+		Short: "Vouch, as the acting party, for another participant's key",
+		Long: `Record that the acting party vouches for PARTY's key (its pending key, or the
+one --key names): its delegation compared the key's fingerprint with PARTY's
+out of band. Give --fingerprint as read aloud, and the endorsement is refused
+unless it matches. The endorsement is signed with the acting party's own key;
+a key takes effect once every other party has endorsed it.`,
+		Example: `  treaty keys fingerprint UA
+  treaty --as EU keys endorse UA --fingerprint "1f2e 3d4c 5b6a 7988 1f2e 3d4c 5b6a 7988"`,
+		Args: exactArgs(1, "the participant whose key is endorsed"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			party, err := a.needParty()
+			if err != nil {
+				return err
+			}
+			subject := args[0]
+			if err := domain.CheckSlug("party code", subject); err != nil {
+				return &usageError{err}
+			}
+			out, err := a.act(cmd.Context(), func(s *domain.State, _ string) (domain.Command, error) {
+				c := domain.EndorseKey{Party: party, Subject: subject, Key: key}
+				if fingerprint != "" {
+					k := s.Keys[key]
+					if key == "" {
+						k, _ = s.PendingKey(subject)
+					}
+					if k != nil && normalFingerprint(fingerprintOf(k.Public)) != normalFingerprint(fingerprint) {
+						return nil, fmt.Errorf("key %s of %s has fingerprint %s, not %s: do not endorse it; ask %s which key is theirs", k.ID, subject, fingerprintOf(k.Public), fingerprint, subject)
+					}
+				}
+				return c, nil
+			})
+			if err != nil {
+				return err
+			}
+			e := out.Events[0].(domain.KeyEndorsed)
+			k := out.State.Keys[e.Key]
+			if a.format == "json" {
+				return a.writeJSON(map[string]any{"party": party, "subject": subject, "key": e.Key, "by": e.By,
+					"fingerprint": fingerprintOf(k.Public), "status": k.Status, "missing": nonNil(out.State.Missing(k)), "event": out.First})
+			}
+			fmt.Fprintf(a.stdout, "%s endorses key %s of %s (fingerprint %s), event %d.\n", party, e.Key, subject, fingerprintOf(k.Public), out.First)
+			if k.Status == domain.KeyIsEffective {
+				fmt.Fprintf(a.stdout, "The key is in effect: every act of %s must now be signed with it.\n", subject)
+			} else if m := out.State.Missing(k); len(m) > 0 {
+				fmt.Fprintf(a.stdout, "It takes effect once it has the endorsement of %s too.\n", andList(m))
+			} else {
+				var waiting []string
+				for _, en := range k.Endorsements {
+					if by := out.State.Keys[en.By]; by != nil && by.Status == domain.KeyIsPending {
+						waiting = append(waiting, en.Party)
+					}
+				}
+				fmt.Fprintf(a.stdout, "Every party has endorsed it; it takes effect once the keys of %s that endorsed it do.\n", andList(waiting))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&key, "key", "", "the ID of the key to endorse (default: PARTY's pending key)")
+	c.Flags().StringVar(&fingerprint, "fingerprint", "", "the fingerprint as PARTY's delegation read it aloud; refused unless it matches")
+	_ = c.RegisterFlagCompletionFunc("key", cobra.NoFileCompletions)
+	return c
+}
+
+// normalFingerprint compares fingerprints however they were spaced or
+// cased when typed.
+func normalFingerprint(fp string) string {
+	return strings.ToLower(strings.Join(strings.Fields(fp), ""))
+}
+
+func (a *app) keysRevokeCommand() *cobra.Command {
+	var key, reason string
+	c := &cobra.Command{
+		Use:   "revoke PARTY [--key ID] [--reason T]",
+		Short: "Vote to end a participant's key (lost or stolen)",
+		Long: `Record the acting party's vote to end PARTY's key (its key in effect, or the one
+--key names). A participant may end its own key alone; another's ends once
+every other party has voted so, each with its own key in effect. A revoked
+key authenticates nothing from then on; the participant registers a new one
+(keys new), which the others endorse.`,
+		Example: `  treaty --as UA keys revoke UA --reason "laptop lost"
+  treaty --as EU keys revoke US --reason "key stolen"`,
+		Args: exactArgs(1, "the participant whose key is to end"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			party, err := a.needParty()
+			if err != nil {
+				return err
+			}
+			subject := args[0]
+			if err := domain.CheckSlug("party code", subject); err != nil {
+				return &usageError{err}
+			}
+			out, err := a.act(cmd.Context(), func(*domain.State, string) (domain.Command, error) {
+				return domain.RevokeKey{Party: party, Subject: subject, Key: key, Reason: reason}, nil
+			})
+			if err != nil {
+				return err
+			}
+			e := out.Events[0].(domain.KeyRevoked)
+			k := out.State.Keys[e.Key]
+			if a.format == "json" {
+				return a.writeJSON(map[string]any{"party": party, "subject": subject, "key": e.Key, "status": k.Status, "event": out.First})
+			}
+			fmt.Fprintf(a.stdout, "%s votes to end key %s of %s (event %d).\n", party, e.Key, subject, out.First)
+			if k.Status == domain.KeyIsRevoked {
+				fmt.Fprintf(a.stdout, "The key is revoked: it authenticates nothing from now on. %s registers a new one with `treaty --as %s keys new`.\n", subject, subject)
+			} else {
+				var waiting []string
+				for _, p := range out.State.Parties {
+					if p.Role == domain.RoleParty && p.Code != subject && !slices.Contains(k.Revocations, p.Code) {
+						waiting = append(waiting, p.Code)
+					}
+				}
+				fmt.Fprintf(a.stdout, "It ends once %s vote so too.\n", andList(waiting))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&key, "key", "", "the ID of the key to end (default: PARTY's key in effect)")
+	c.Flags().StringVar(&reason, "reason", "", "why")
+	return c
+}
+
+func (a *app) keysFingerprintCommand() *cobra.Command {
+	var public string
+	c := &cobra.Command{
+		Use:   "fingerprint [PARTY] [--public KEY]",
+		Short: "Print the fingerprints people read aloud to compare keys",
+		Long: `Print the fingerprint of each key of PARTY (every participant's without one)
+that is in effect or pending, or of the public key --public gives: 32 hex
+digits in groups of four, for delegations to read to each other over a
+channel they trust before pinning or endorsing a key.`,
+		Example: "  treaty keys fingerprint UA\n  treaty keys fingerprint --public MCowBQYDK2VwAyEA…",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("%s takes at most one party code", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if public != "" {
+				pub, err := domain.ParseKey(public)
+				if err != nil {
+					return &usageError{fmt.Errorf("--public: %w", err)}
+				}
+				if a.format == "json" {
+					return a.writeJSON(keyReport{Key: domain.KeyID(pub), PublicKey: public, Fingerprint: domain.Fingerprint(pub)})
+				}
+				fmt.Fprintf(a.stdout, "%s  %s\n", domain.KeyID(pub), domain.Fingerprint(pub))
+				return nil
+			}
+			reps, err := a.keyReports(cmd, args, false)
+			if err != nil {
+				return err
 			}
 			if a.format == "json" {
-				return a.writeJSON(rows)
+				return a.writeJSON(reps)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "PARTY\tKEY\tON THIS MACHINE")
-			for _, r := range rows {
-				key, held := r.Key, "no"
-				if key == "" {
-					key, held = "-", "-"
-				} else if r.Held {
-					held = "yes"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Party, key, held)
+			fmt.Fprintln(tw, "PARTY\tKEY\tSTATUS\tFINGERPRINT")
+			for _, r := range reps {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Party, r.Key, r.Status, r.Fingerprint)
 			}
 			return tw.Flush()
 		},
 	}
-	c.AddCommand(newKey, rotateKey, list)
+	c.Flags().StringVar(&public, "public", "", "a public key (base64), as keys generate printed it")
 	return c
+}
+
+func (a *app) keysListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List the participants' keys, where each stands, and which this machine holds",
+		Example: "  treaty keys list --format json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reps, err := a.keyReports(cmd, nil, true)
+			if err != nil {
+				return err
+			}
+			if a.format == "json" {
+				return a.writeJSON(reps)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "PARTY\tKEY\tSTATUS\tON THIS MACHINE\tAWAITING")
+			for _, r := range reps {
+				key, held := r.Key, "no"
+				switch {
+				case key == "":
+					key, held = "-", "-"
+				case r.Held:
+					held = "yes"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Party, key, cmp.Or(r.Status, "none: acts not authenticated"), held, dash(r.Missing))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+// keyReports lists the keys of the participants named (every one when
+// none is), in effect or pending, and with all every ended one too; a
+// participant without a key gets a row without one.
+func (a *app) keyReports(cmd *cobra.Command, parties []string, all bool) ([]keyReport, error) {
+	r, m, err := a.head(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	s := m.State
+	kr, krErr := a.keyring()
+	reps := []keyReport{}
+	for _, p := range s.Parties {
+		if len(parties) > 0 && !slices.Contains(parties, p.Code) {
+			continue
+		}
+		n := 0
+		for _, k := range s.PartyKeys(p.Code) {
+			if !all && k.Status != domain.KeyIsEffective && k.Status != domain.KeyIsPending {
+				continue
+			}
+			rep := keyReport{Party: p.Code, Key: k.ID, PublicKey: k.Public, Fingerprint: fingerprintOf(k.Public), Status: string(k.Status)}
+			if k.Status == domain.KeyIsPending {
+				rep.Missing = s.Missing(k)
+			}
+			if krErr == nil {
+				_, err := kr.load(r.Treaty(), p.Code, k.ID)
+				rep.Held = err == nil
+			}
+			reps = append(reps, rep)
+			n++
+		}
+		if n == 0 {
+			reps = append(reps, keyReport{Party: p.Code})
+		}
+	}
+	for _, p := range parties {
+		if _, ok := s.Party(p); !ok {
+			return nil, fmt.Errorf("%s is not a participant in %s", p, r.Treaty())
+		}
+	}
+	return reps, nil
+}
+
+// andList joins codes as prose: "UA", "UA and US", "UA, US and EU".
+func andList(codes []string) string {
+	switch n := len(codes); n {
+	case 0:
+		return "nobody"
+	case 1:
+		return codes[0]
+	default:
+		return strings.Join(codes[:n-1], ", ") + " and " + codes[n-1]
+	}
+}
+
+func dash(codes []string) string {
+	if len(codes) == 0 {
+		return "-"
+	}
+	return strings.Join(codes, ",")
 }

@@ -34,22 +34,22 @@ func TestKeyring(t *testing.T) {
 		t.Fatalf("saving the same key twice: %v", err)
 	}
 	_, other, _ := ed25519.GenerateKey(nil)
-	os.WriteFile(kr.file("berlin", "EU", domain.KeyID(other.Public().(ed25519.PublicKey))), []byte("junk"), 0o600)
+	os.WriteFile(mustFile(t, kr, "berlin", "EU", domain.KeyID(other.Public().(ed25519.PublicKey))), []byte("junk"), 0o600)
 	if _, err := kr.save("berlin", "EU", other); err == nil {
 		t.Fatal("overwrote a different file")
 	}
 	for name, setup := range map[string]func() string{
 		"missing": func() string { return "0000000000000000" },
 		"not PEM": func() string {
-			os.WriteFile(kr.file("berlin", "US", "1111111111111111"), []byte("hello"), 0o600)
+			os.WriteFile(mustFile(t, kr, "berlin", "US", "1111111111111111"), []byte("hello"), 0o600)
 			return "1111111111111111"
 		},
 		"another key": func() string {
-			os.WriteFile(kr.file("berlin", "US", "2222222222222222"), mustRead(t, path), 0o600)
+			os.WriteFile(mustFile(t, kr, "berlin", "US", "2222222222222222"), mustRead(t, path), 0o600)
 			return "2222222222222222"
 		},
 		"readable by others": func() string {
-			p := kr.file("berlin", "US", "3333333333333333")
+			p := mustFile(t, kr, "berlin", "US", "3333333333333333")
 			os.WriteFile(p, mustRead(t, path), 0o644)
 			os.Chmod(p, 0o644)
 			return "3333333333333333"
@@ -59,6 +59,34 @@ func TestKeyring(t *testing.T) {
 			t.Errorf("%s: load gave %v", name, err)
 		}
 	}
+}
+
+// A negotiation's ID or a party's code never leads a key out of the key
+// directory, whatever an imported store says.
+func TestKeyringPaths(t *testing.T) {
+	kr := keyring{filepath.Join(t.TempDir(), "keys")}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	for _, tt := range [][2]string{{"../../etc", "UA"}, {"berlin", "../UA"}, {"a/b", "UA"}, {"", "UA"}, {"berlin", ""}} {
+		if _, err := kr.save(tt[0], tt[1], priv); err == nil {
+			t.Errorf("saved a key for treaty %q, party %q", tt[0], tt[1])
+		}
+		if _, err := kr.load(tt[0], tt[1], "0123456789abcdef"); err == nil || !strings.Contains(err.Error(), "may hold only") && !strings.Contains(err.Error(), "is empty") {
+			t.Errorf("load for treaty %q, party %q: %v", tt[0], tt[1], err)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(kr.dir)); len(entries) > 1 {
+		t.Fatalf("something was written beside the key directory: %v", entries)
+	}
+}
+
+func mustFile(t *testing.T, kr keyring, treaty, party, id string) string {
+	t.Helper()
+	p, err := kr.file(treaty, party, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	return p
 }
 
 func mustRead(t *testing.T, path string) []byte {

@@ -103,6 +103,7 @@ func scriptParams(store func(env *testscript.Env) string) testscript.Params {
 			"events":  cmdEvents,
 			"sqlexec": cmdSQLExec,
 			"bytes":   cmdBytes,
+			"typo":    cmdTypo,
 		},
 	}
 }
@@ -138,6 +139,24 @@ func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
 // capture VAR [REGEXP]: set the environment variable VAR from the stdout of
 // the previous command: its last non-empty line, trimmed, or with REGEXP the
 // first submatch (the whole match when REGEXP has no group).
+// typo VAR NAME: set VAR to the value of NAME with its eleventh character
+// changed to another hex digit, as a hash copied by hand might be.
+func cmdTypo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: typo VAR NAME")
+	}
+	b := []byte(ts.Getenv(args[1]))
+	if len(b) < 11 {
+		ts.Fatalf("typo: $%s is too short", args[1])
+	}
+	if b[10] == 'a' {
+		b[10] = 'b'
+	} else {
+		b[10] = 'a'
+	}
+	ts.Setenv(args[0], string(b))
+}
+
 func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("capture does not take '!'")

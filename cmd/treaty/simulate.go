@@ -43,7 +43,7 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 				return usagef("--rounds must be at least 1")
 			case o.events < o.minEvents():
 				return usagef("--events must be at least %d for %d rounds (an opening, %seach round opened, used and closed)",
-					o.minEvents(), o.rounds, map[bool]string{true: "each party's key, ", false: ""}[o.signed])
+					o.minEvents(), o.rounds, map[bool]string{true: "each participant's key and its endorsements, ", false: ""}[o.signed])
 			}
 			o.treaty = a.treaty
 			if o.signed {
@@ -103,11 +103,24 @@ type simOptions struct {
 	keys                    keyring
 }
 
+// simEndorsements is how many endorsements make every simulated
+// participant's key effective: each party vouches for every other
+// participant.
+func simEndorsements() int {
+	parties := 0
+	for _, p := range simParties {
+		if p.Role == domain.RoleParty {
+			parties++
+		}
+	}
+	return parties * (len(simParties) - 1)
+}
+
 // minEvents is the fewest events a simulation can have.
 func (o simOptions) minEvents() int {
 	n := 1 + 3*o.rounds
 	if o.signed {
-		n += len(simParties)
+		n += len(simParties) + simEndorsements()
 	}
 	return n
 }
@@ -217,6 +230,18 @@ func simulate(ctx context.Context, w *write.Writer, o simOptions, progress func(
 		}
 		if err := do(domain.RegisterKey{Party: p.Code, Key: priv.Public().(ed25519.PublicKey)}, p.Code); err != nil {
 			return sim.res, err
+		}
+	}
+	// Then every party vouches for every other participant's key: the
+	// keys take effect together when the last endorsement lands.
+	for _, by := range simParties {
+		for _, subject := range simParties {
+			if !o.signed || by.Role != domain.RoleParty || by.Code == subject.Code {
+				continue
+			}
+			if err := do(domain.EndorseKey{Party: by.Code, Subject: subject.Code}, by.Code); err != nil {
+				return sim.res, err
+			}
 		}
 	}
 	for round := 1; round <= o.rounds; round++ {

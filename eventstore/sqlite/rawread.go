@@ -273,7 +273,7 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 			Created:  time.Unix(0, sqlite3.Xsqlite3_column_int64(c.tls, st, 5)).UTC(),
 		}
 		if ev.ID, err = uuid.ParseBytes(c.column(st, 1)); err != nil {
-			return fmt.Errorf("%s: event at revision %d has a malformed ID %q: the file was edited by hand", op, rev, c.column(st, 1))
+			return fmt.Errorf("%s: event at revision %d has a malformed ID %q: the file was edited by hand: %w", op, rev, c.column(st, 1), eventstore.ErrCorrupt)
 		}
 		data, meta := c.column(st, 3), c.column(st, 4)
 		// The column bytes belong to SQLite until the next step: copy
@@ -294,7 +294,7 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 		}
 	}
 	if want != n {
-		return fmt.Errorf("%s: the stream holds %d events but its count says %d: the file was edited by hand", op, want, n)
+		return fmt.Errorf("%s: the stream holds %d events but its count says %d: the file was edited by hand: %w", op, want, n, eventstore.ErrCorrupt)
 	}
 	return nil
 }

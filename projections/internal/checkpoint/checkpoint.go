@@ -17,6 +17,7 @@
 package checkpoint
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -483,4 +484,77 @@ func (s *Store) Keys(ctx context.Context) ([]string, error) {
 		return nil, nil
 	}
 	return s.cfg.Cache.CacheKeys(ctx, s.key(""))
+}
+
+// Points lists the checkpoints of this build that authenticate, by name
+// ("head", "round-N"), with the number of events each covers.
+func (s *Store) Points(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	if !s.enabled() {
+		return out, nil
+	}
+	keys, err := s.cfg.Cache.CacheKeys(ctx, s.key(""))
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		name := strings.TrimPrefix(k, s.key(""))
+		if name != "head" && !strings.HasPrefix(name, "round-") {
+			continue // a closed part, or its replacement mark
+		}
+		if h, _, ok := decodeHeader(s.get(ctx, k)); ok {
+			out[name] = h.Events
+		}
+	}
+	return out, nil
+}
+
+// Agrees compares the checkpoint called name with fresh, the state a fold
+// from the first event reached at the same point, and says where they
+// differ. A checkpoint that fails to authenticate is no checkpoint, and
+// agrees.
+func (s *Store) Agrees(ctx context.Context, name string, fresh *domain.State) error {
+	var st *domain.State
+	var ok bool
+	var round int
+	if name == "head" {
+		st, _, ok = s.Head(ctx)
+	} else if _, err := fmt.Sscanf(name, "round-%d", &round); err == nil {
+		st, _, ok = s.Round(ctx, round, -1)
+	}
+	if !ok {
+		return nil
+	}
+	a, err := encodePresent(st, 0, nil, nil)
+	if err != nil {
+		return err
+	}
+	b, err := encodePresent(fresh, 0, nil, nil)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("its state differs from the log's at event %d", fresh.Events)
+	}
+	var x, y []domain.ClosedProposal
+	if err := collect(st, func(p domain.ClosedProposal) { x = append(x, p) }); err != nil {
+		return err
+	}
+	if err := collect(fresh, func(p domain.ClosedProposal) { y = append(y, p) }); err != nil {
+		return err
+	}
+	byID := func(a, b domain.ClosedProposal) int { return strings.Compare(a.ID, b.ID) }
+	slices.SortFunc(x, byID)
+	slices.SortFunc(y, byID)
+	if !slices.Equal(x, y) {
+		return fmt.Errorf("its closed proposals differ from the log's at event %d", fresh.Events)
+	}
+	return nil
+}
+
+// Drop deletes the checkpoint called name.
+func (s *Store) Drop(ctx context.Context, name string) {
+	if s.enabled() {
+		_ = s.cfg.Cache.CacheDelete(ctx, s.key(name))
+	}
 }

@@ -13,7 +13,7 @@ import (
 
 // formatVersion changes whenever the encoding below does. (A change to the
 // fold itself changes the build's identity, see build.go.)
-const formatVersion = 10
+const formatVersion = 11
 
 // A checkpoint is two parts. The present part holds everything of a state
 // but its closed proposals: parties, rounds, clauses, open proposals, keys,
@@ -150,9 +150,26 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.bool(c.Deleted)
 	}
 	e.uint(uint64(len(s.Keys)))
-	for _, party := range slices.Sorted(maps.Keys(s.Keys)) {
-		e.str(party)
-		e.str(s.Keys[party])
+	for _, id := range slices.Sorted(maps.Keys(s.Keys)) {
+		k := s.Keys[id]
+		e.str(k.ID)
+		e.str(k.Party)
+		e.str(k.Public)
+		e.bool(k.Pinned)
+		e.int(k.Registered)
+		e.int(k.Since)
+		e.int(k.Effective)
+		e.str(string(k.Status))
+		e.uint(uint64(len(k.Endorsements)))
+		for _, en := range k.Endorsements {
+			e.str(en.Party)
+			e.str(en.By)
+			e.int(en.Event)
+		}
+		e.uint(uint64(len(k.Revocations)))
+		for _, p := range k.Revocations {
+			e.str(p)
+		}
 	}
 	e.int(s.Tabled)
 	e.int(s.Adopted)
@@ -244,10 +261,23 @@ func decodePresent(b []byte) (present, error) {
 		s.Clauses[c.ID] = c
 	}
 	if n := d.count(); n > 0 {
-		s.Keys = make(map[string]string, n)
+		s.Keys = make(map[string]*domain.Key, n)
 		for range n {
-			party := d.str()
-			s.Keys[party] = d.str()
+			k := &domain.Key{ID: d.str(), Party: d.str(), Public: d.str(), Pinned: d.bool(),
+				Registered: d.int(), Since: d.int(), Effective: d.int(), Status: domain.KeyStatus(d.str())}
+			if m := d.count(); m > 0 {
+				k.Endorsements = make([]domain.Endorsement, m)
+				for i := range k.Endorsements {
+					k.Endorsements[i] = domain.Endorsement{Party: d.str(), By: d.str(), Event: d.int()}
+				}
+			}
+			if m := d.count(); m > 0 {
+				k.Revocations = make([]string, m)
+				for i := range k.Revocations {
+					k.Revocations[i] = d.str()
+				}
+			}
+			s.Keys[k.ID] = k
 		}
 	}
 	s.Tabled, s.Adopted, s.Withdrawn = d.int(), d.int(), d.int()

@@ -83,6 +83,8 @@ type Outcome struct {
 	// the last, the log's new head.
 	First int
 	Head  string
+	// Time is the time recorded with the act.
+	Time time.Time
 	// State is the negotiation just after the act.
 	State *domain.State
 }
@@ -154,7 +156,7 @@ func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
 		}
 		m.Point = projections.Point{Ref: "head", Event: s.Events, Round: len(s.Rounds), Time: batchTime(batch), Hash: head}
 		r.CheckpointRound(ctx, m)
-		return Outcome{Events: evs, First: first, Head: head, State: s}, nil
+		return Outcome{Events: evs, First: first, Head: head, State: s, Time: m.Point.Time}, nil
 	}
 	return Outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
 }
@@ -176,11 +178,16 @@ func (w *Writer) Seal(treaty string, s *domain.State, evs []domain.Event, meta d
 	for i, e := range evs {
 		meta.Round = s.RoundOf(e)
 		var priv ed25519.PrivateKey
-		if _, id, ok := s.SigningKey(e, meta.Party); ok {
+		switch _, id, rule := s.SigningKey(e, meta.Party); rule {
+		case domain.MustSign:
 			var err error
 			if priv, err = w.privateKey(treaty, meta.Party, id); err != nil {
 				return nil, "", err
 			}
+		case domain.MaySign:
+			// A pending key signs when this machine holds it: once the
+			// others vouch for it, its signatures say who acted.
+			priv, _ = w.privateKey(treaty, meta.Party, id)
 		}
 		sealed, err := domain.SealEvent(e, meta, prev, priv)
 		if err != nil {
