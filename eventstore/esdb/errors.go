@@ -35,6 +35,31 @@ func unreachableHint(msg string) string {
 // (esdb/impl.go, discoverNode); the client is unusable afterwards.
 const discoveryFailed = "maximum discovery attempt count reached"
 
+// badVersion is how the client reports a server-features answer whose
+// version it cannot parse (esdb/impl.go, getSupportedMethods), an empty one
+// included; it then counts the attempt to connect as failed.
+const badVersion = "invalid EventStoreDB server version format"
+
+// clientLog is the store's logger for the client (the client's own logs to
+// the standard logger). It prints nothing: every failure the client logs
+// also comes back as an error. It keeps the last reason the client gives
+// for a failed attempt to connect (esdb/impl.go, discoverNode and the
+// reconnect in connectionStateMachine), which the client otherwise reports
+// only once it gives up, after MaxDiscoverAttempts attempts, to the call
+// that waited that long; a call that times out first is told it here (see
+// explain). A successful attempt forgets it.
+func (s *Store) clientLog(level esdb.LogLevel, format string, args ...any) {
+	switch {
+	case (level == esdb.LogWarn || level == esdb.LogError) &&
+		(strings.Contains(format, "candidate") || strings.Contains(format, "suggested node")):
+		msg := fmt.Sprintf(format, args...)
+		s.connectFailure.Store(&msg)
+	case strings.HasPrefix(format, "retrieved supported features"), strings.HasPrefix(format, "selected node"),
+		strings.HasPrefix(format, "successfully connected"):
+		s.connectFailure.Store(nil)
+	}
+}
+
 // clientCode returns the client's error code for err, if err is the
 // client's error.
 func clientCode(err error) (esdb.ErrorCode, bool) {
@@ -98,11 +123,20 @@ func (s *Store) explain(ctx context.Context, op string, err error) error {
 	case strings.Contains(msg, guardMarker):
 		return fmt.Errorf("%s: %s sent an event this client cannot decode (%v): check that the URI names a KurrentDB or EventStoreDB server: %w",
 			op, s.uri, err, ErrBadAnswer)
+	case strings.Contains(msg, badVersion):
+		return s.badFeatures(op, msg)
 	case errors.As(err, &cp):
 		return fmt.Errorf("%s: %s sent an answer the EventStore client does not expect (%v): check that the URI names a KurrentDB or EventStoreDB server, 20.10 or later: %w",
 			op, s.uri, err, ErrBadAnswer)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isCode(err, esdb.ErrorCodeDeadlineExceeded),
 		grpcCode(err) == codes.DeadlineExceeded:
+		if p := s.connectFailure.Load(); p != nil {
+			if strings.Contains(*p, badVersion) {
+				return s.badFeatures(op, *p)
+			}
+			return fmt.Errorf("%s: %s did not answer within %s (the client's last attempt to connect failed: %s): %s: %w",
+				op, s.uri, s.timeout, *p, unreachableHint(*p), ErrUnreachable)
+		}
 		return fmt.Errorf("%s: %s did not answer within %s: %s: %w", op, s.uri, s.timeout, checkServer, ErrUnreachable)
 	case notFound(err):
 		return fmt.Errorf("%s: %s: %w", op, s.uri, eventstore.ErrStreamNotFound)
@@ -121,4 +155,16 @@ func (s *Store) explain(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %s refused the append as too large (%v): append fewer or smaller events at a time, or raise the server's MaxAppendSize", op, s.uri, err)
 	}
 	return fmt.Errorf("%s: %s: %w", op, s.uri, err)
+}
+
+// badFeatures is the error for a server whose answer to the client's
+// server-features call has no version the client can parse (an empty
+// answer, from a server that implements the call without filling it in),
+// on which the client refuses to connect; report is what the client
+// reported, from badVersion on.
+func (s *Store) badFeatures(op, report string) error {
+	why := report[strings.Index(report, badVersion):]
+	return fmt.Errorf("%s: %s answered the EventStore client's server-features call (ServerFeatures.GetSupportedMethods) "+
+		"without a server version it can read, so the client will not connect to it (%s): a KurrentDB or EventStoreDB server "+
+		"names its version there; check that the URI names one: %w", op, s.uri, why, ErrBadAnswer)
 }

@@ -120,6 +120,10 @@ type Store struct {
 
 	mu   sync.Mutex
 	conn *conn // nil until needed, and after it failed for good
+
+	// connectFailure is why the client's last attempt to connect failed,
+	// as it logged it; nil once one succeeded (see clientLog).
+	connectFailure atomic.Pointer[string]
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -143,6 +147,7 @@ func Open(ctx context.Context, uri string, cfg eventstore.Config) (*Store, error
 		return nil, err
 	}
 	s := &Store{uri: shown, conf: *conf, timeout: cfg.Timeout, readOnly: cfg.ReadOnly}
+	s.conf.Logger = s.clientLog
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,39 @@ func TestOpenWithoutServerFeatures(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.WithoutServerFeatures())
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
 	mustAppend(t, s, "features", eventstore.NoStream(), newEvents("E", 1)...)
+}
+
+// TestEmptyServerFeatures: a server that answers the features call with an
+// empty message (no version, no methods) is one the client will not connect
+// to. Open fails within the timeout with ErrBadAnswer naming the server and
+// the missing version, whether the client gives up first (after one
+// attempt, or its default ten, about a second) or the timeout comes first
+// (thirty attempts, three seconds), instead of blaming the network.
+func TestEmptyServerFeatures(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.EmptyFeatures))
+	for _, uri := range []string{srv.URI() + "&maxDiscoverAttempts=1", srv.URI(), srv.URI() + "&maxDiscoverAttempts=30"} {
+		start := time.Now()
+		_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
+		wantBounded(t, "Open", start, faultTimeout, err, uri, ErrBadAnswer)
+		for _, want := range []string{"server-features call", "without a server version", badVersion} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	}
+}
+
+// TestEmptyMethodList: a server that names its version and lists no
+// methods is used as any other: the client consults the list only for
+// persistent subscriptions, which the store does not use.
+func TestEmptyMethodList(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.EmptyMethodList))
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	es := newEvents("E", 2)
+	mustAppend(t, s, "methods", eventstore.NoStream(), es...)
+	if got := ids(t, s, "methods"); !slices.Equal(got, idsOf(es)) {
+		t.Fatalf("read back %v, want %v", got, idsOf(es))
+	}
 }
 
 // TestHangingServer: a server that accepts each call and never answers it
