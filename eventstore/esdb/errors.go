@@ -126,8 +126,13 @@ func (s *Store) explain(ctx context.Context, op string, err error) error {
 	case strings.Contains(msg, badVersion):
 		return s.badFeatures(op, msg)
 	case errors.As(err, &cp):
-		return fmt.Errorf("%s: %s sent an answer the EventStore client does not expect (%v): check that the URI names a KurrentDB or EventStoreDB server, 20.10 or later: %w",
-			op, s.uri, err, ErrBadAnswer)
+		what := ""
+		if cp.value == unreachable {
+			what = "; in a read, that is a message other than an event or stream-not-found, such as first_stream_position, " +
+				"last_stream_position or a checkpoint, which KurrentDB sends only to clients that ask for them"
+		}
+		return fmt.Errorf("%s: %s sent a message this client does not understand (%v%s): check that the URI names a KurrentDB or EventStoreDB server, 20.10 or later: %w",
+			op, s.uri, err, what, ErrBadAnswer)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), isCode(err, esdb.ErrorCodeDeadlineExceeded),
 		grpcCode(err) == codes.DeadlineExceeded:
 		if p := s.connectFailure.Load(); p != nil {

@@ -214,8 +214,14 @@ func wait(ctx context.Context, f func() error) error {
 // code") and on some malformed answers (a nil field it dereferences).
 type clientPanic struct{ value any }
 
+// unreachable is the client's panic on a read response other than an event
+// or stream-not-found (esdb/reads.go, ReadStream.Recv), such as the
+// first_stream_position and last_stream_position messages servers send to
+// clients that ask for them, and servers that ignore the asking to all.
+const unreachable = "unreachable code"
+
 func (p *clientPanic) Error() string {
-	return fmt.Sprintf("the EventStore client panicked: %v", p.value)
+	return fmt.Sprintf("the EventStore client panicked on it: %v", p.value)
 }
 
 // check reports why a call may not start: the store is closed or ctx is

@@ -319,28 +319,98 @@ func TestEventWithoutCreated(t *testing.T) {
 }
 
 // TestUnexpectedReadAnswer: a read answered with a message the client does
-// not expect there makes it panic; the store reports ErrBadAnswer.
+// not expect there makes it panic (esdb/reads.go, "unreachable code"): a
+// checkpoint before the events, or a first_stream_position or
+// last_stream_position message, which servers that ignore the client's
+// compatibility level send. Every call that meets one fails within the
+// timeout with ErrBadAnswer, naming the server and saying it sent a message
+// this client does not understand; the process goes on, and so does the
+// store once the server behaves. A read that meets last_stream_position
+// after its events yields them first; calls that read one event never see
+// it.
 func TestUnexpectedReadAnswer(t *testing.T) {
-	srv := esdbtest.Start(t)
-	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "unexpected", eventstore.NoStream(), newEvents("E", 3)...)
-	srv.SetFault(esdbtest.UnexpectedRead)
-	ctx := context.Background()
-	for _, err := range s.Read(ctx, "unexpected", 0) {
-		if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "unreachable code") {
-			t.Fatalf("Read: %v, want ErrBadAnswer reporting the client's panic", err)
-		}
-		break
-	}
-	if _, err := s.Append(ctx, "unexpected", eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, ErrBadAnswer) {
-		t.Fatalf("Append: %v, want ErrBadAnswer", err)
-	}
-	if _, err := s.Streams(ctx, "unexpected"); !errors.Is(err, ErrBadAnswer) {
-		t.Fatalf("Streams: %v, want ErrBadAnswer", err)
-	}
-	srv.SetFault(esdbtest.None)
-	if got := ids(t, s, "unexpected"); len(got) != 3 {
-		t.Fatalf("after the fault: %d events, want 3", len(got))
+	for _, tc := range []struct {
+		fault esdbtest.Fault
+		// events the read yields before failing; whether an Append with
+		// Any (which reads the stream's last event) fails; whether Streams
+		// (which reads each stream's last event) fails.
+		before         int
+		append, stream bool
+	}{
+		{esdbtest.UnexpectedRead, 0, true, true},
+		{esdbtest.FirstStreamPosition, 0, true, true},
+		{esdbtest.LastStreamPosition, 3, false, false},
+	} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			srv := esdbtest.Start(t)
+			s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+			first := newEvents("E", 3)
+			mustAppend(t, s, "unexpected", eventstore.NoStream(), first...)
+			srv.SetFault(tc.fault)
+			ctx := context.Background()
+			bad := func(what string, start time.Time, err error) {
+				t.Helper()
+				wantBounded(t, what, start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+				for _, want := range []string{"sent a message this client does not understand", "unreachable code", "first_stream_position"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("%s: error %q does not say %q", what, err, want)
+					}
+				}
+			}
+
+			start := time.Now()
+			n, rerr := 0, error(nil)
+			for _, err := range s.Read(ctx, "unexpected", 0) {
+				if err != nil {
+					rerr = err
+					break
+				}
+				n++
+			}
+			bad("Read", start, rerr)
+			if n != tc.before {
+				t.Errorf("Read yielded %d events before failing, want %d", n, tc.before)
+			}
+
+			// A repeat reads the reservations to their end.
+			start = time.Now()
+			_, err := s.Append(ctx, "unexpected", eventstore.Any(), first...)
+			bad("Append of a repeat", start, err)
+
+			start = time.Now()
+			_, err = s.Append(ctx, "unexpected", eventstore.Any(), newEvents("E", 1)...)
+			if tc.append {
+				bad("Append", start, err)
+			} else if err != nil {
+				t.Errorf("Append: %v", err)
+			}
+			start = time.Now()
+			_, err = s.Streams(ctx, "unexpected")
+			if tc.stream {
+				bad("Streams", start, err)
+			} else if err != nil {
+				t.Errorf("Streams: %v", err)
+			}
+			// Subscriptions skip what they do not know; the double sends
+			// these only in reads.
+			sctx, cancel := context.WithTimeout(ctx, faultTimeout)
+			defer cancel()
+			for _, err := range s.Subscribe(sctx, "unexpected", 0) {
+				if err != nil {
+					t.Errorf("Subscribe: %v", err)
+				}
+				break
+			}
+
+			srv.SetFault(esdbtest.None)
+			want := 3
+			if !tc.append {
+				want = 4
+			}
+			if got := ids(t, s, "unexpected"); len(got) != want {
+				t.Fatalf("after the fault: %d events, want %d", len(got), want)
+			}
+		})
 	}
 }
 
