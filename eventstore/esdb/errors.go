@@ -110,6 +110,7 @@ func (s *Store) explain(ctx context.Context, op string, err error) error {
 	var (
 		wr  *eventstore.WrongRevisionError
 		cp  *clientPanic
+		rb  *readBackError
 		msg = err.Error()
 	)
 	switch {
@@ -117,6 +118,9 @@ func (s *Store) explain(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %s: %w", op, s.uri, eventstore.ErrClosed)
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s: %s: %w", op, s.uri, ctx.Err())
+	case errors.As(err, &rb):
+		return fmt.Errorf("%s: %s answered the append as stored at %s, but reading it back to check its event IDs failed; "+
+			"a retry with the same event IDs is harmless: %w", op, s.uri, rb.at, s.explain(ctx, "read it back", rb.err))
 	case errors.As(err, &wr), errors.Is(err, eventstore.ErrDuplicateEvent), errors.Is(err, eventstore.ErrCorrupt),
 		errors.Is(err, ErrBadAnswer), errors.Is(err, ErrUnreachable), errors.Is(err, eventstore.ErrStreamNotFound):
 		return err // explained where it was found

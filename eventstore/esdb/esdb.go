@@ -30,7 +30,9 @@
 //     treaty streams goes through this backend and nobody deletes the
 //     reservation streams. The cost is one extra small append per event
 //     (and a read of the stream's end unless the expected revision is
-//     NoStream or Exact).
+//     NoStream or Exact), and a read of the batch once appended, which
+//     checks that the server answered the append's revision right and kept
+//     the event IDs as given: the reservations are no use otherwise.
 //     An ID once reserved for a stream stays reserved for it, even when the
 //     append that reserved it then failed: appending it to another stream
 //     later is ErrDuplicateEvent.

@@ -415,15 +415,94 @@ func TestUnexpectedReadAnswer(t *testing.T) {
 }
 
 // TestEmptyAppendAnswer: an append answered with neither success nor wrong
-// version; the client makes up a revision, the store reports ErrBadAnswer.
+// version; the client makes up a revision, the store reports ErrBadAnswer
+// saying the outcome is unknown and what a read found (nothing), and a
+// retry with the same IDs appends the batch once the server behaves.
 func TestEmptyAppendAnswer(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
 	srv.SetFault(esdbtest.EmptyAppendResult)
-	_, err := s.Append(context.Background(), "empty", eventstore.NoStream(), newEvents("E", 3)...)
-	if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "may or may not have landed") {
-		t.Fatalf("Append: %v, want ErrBadAnswer saying the outcome is unknown", err)
+	es := newEvents("E", 3)
+	start := time.Now()
+	_, err := s.Append(context.Background(), "empty", eventstore.NoStream(), es...)
+	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	for _, want := range []string{"whether the append landed as asked is unknown", "finds no event at revision 0", "retry with the same event IDs"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
+	srv.SetFault(esdbtest.None)
+	if rev := mustAppend(t, s, "empty", eventstore.NoStream(), es...); rev != 2 {
+		t.Fatalf("the retry: revision %d, want 2", rev)
+	}
+}
+
+// TestWrongAppendRevision: the server stores an append and answers it with
+// a revision past the last event's. The store does not report success with
+// that revision: the outcome is unknown, and the error says so and what a
+// read just after found. A retry with the same IDs, even while the server
+// still misanswers, settles it by reading: the batch is reported stored at
+// its revision, once.
+func TestWrongAppendRevision(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	mustAppend(t, s, "wrongrev", eventstore.NoStream(), newEvents("E", 2)...)
+	srv.SetFault(esdbtest.WrongAppendRevision)
+	es := newEvents("E", 2)
+	start := time.Now()
+	_, err := s.Append(context.Background(), "wrongrev", eventstore.Exact(1), es...)
+	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	for _, want := range []string{"at revisions 2-3 with revision 4", "whether the append landed as asked is unknown",
+		"finds the events there as appended", "retry with the same event IDs"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
+		if rev := mustAppend(t, s, "wrongrev", exp, es...); rev != 3 {
+			t.Fatalf("the retry with %v: revision %d, want 3", exp, rev)
+		}
+	}
+	if got := ids(t, s, "wrongrev"); len(got) != 4 || !slices.Equal(got[2:], idsOf(es)) {
+		t.Fatalf("the stream holds %d events, want the batch once after 2", len(got))
+	}
+}
+
+// TestChangedEventIDs: the server stores events under other IDs than it is
+// sent. The append that meets it fails with ErrBadAnswer saying so, naming
+// both IDs; a retry of it is refused too, rather than storing the batch
+// again, and so is a retry once the server keeps IDs again (its stored
+// events keep the changed ones). New events append as before.
+func TestChangedEventIDs(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	mustAppend(t, s, "changed", eventstore.NoStream(), newEvents("E", 2)...)
+	srv.SetFault(esdbtest.ChangedIDs)
+	es := newEvents("E", 2)
+	ctx := context.Background()
+	start := time.Now()
+	_, err := s.Append(ctx, "changed", eventstore.Exact(1), es...)
+	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	for _, want := range []string{"does not keep event IDs as given", "where event " + es[0].ID.String() + " was appended"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	for _, fault := range []esdbtest.Fault{esdbtest.ChangedIDs, esdbtest.None} {
+		srv.SetFault(fault)
+		for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
+			start := time.Now()
+			_, err := s.Append(ctx, "changed", exp, es...)
+			wantBounded(t, fmt.Sprintf("retry with %v under %v", exp, fault), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+			if !strings.Contains(err.Error(), "does not keep event IDs as given") {
+				t.Errorf("error %q does not say the server changed the IDs", err)
+			}
+		}
+	}
+	if got := ids(t, s, "changed"); len(got) != 4 {
+		t.Fatalf("the stream holds %d events, want 4: the batch once", len(got))
+	}
+	mustAppend(t, s, "changed", eventstore.Exact(3), newEvents("E", 1)...)
 }
 
 // TestWithoutGuardTheClientExits shows what the guard prevents: a child
