@@ -87,14 +87,40 @@ func dead(err error) bool {
 	return err != nil && (isCode(err, esdb.ErrorCodeConnectionClosed) || strings.Contains(err.Error(), discoveryFailed))
 }
 
-// grpcCode returns the gRPC status code inside err, or codes.OK.
-func grpcCode(err error) codes.Code {
+// grpcStatus returns the gRPC status inside err other than Unknown, or nil:
+// the status itself, whose message is the server's (status.FromError gives
+// a wrapping error's status the wrapper's whole text).
+func grpcStatus(err error) *status.Status {
 	for e := err; e != nil; e = errors.Unwrap(e) {
-		if s, ok := status.FromError(e); ok && s.Code() != codes.Unknown {
-			return s.Code()
+		if g, ok := e.(interface{ GRPCStatus() *status.Status }); ok {
+			if s := g.GRPCStatus(); s.Code() != codes.Unknown {
+				return s
+			}
 		}
 	}
+	return nil
+}
+
+// grpcCode returns the gRPC status code inside err, or codes.OK.
+func grpcCode(err error) codes.Code {
+	if s := grpcStatus(err); s != nil {
+		return s.Code()
+	}
 	return codes.OK
+}
+
+// idFormRefused reports whether err, met during op, is a server's refusal
+// of an append for the form of its event IDs: the v4 client sends every
+// event ID as the protocol's structured UUID (esdb/protobuf_utils.go,
+// toProposedMessage), with no way to ask for the string form, which some
+// servers accept only. It returns the server's own words.
+func idFormRefused(op string, err error) (string, bool) {
+	st := grpcStatus(err)
+	if st == nil || !strings.HasPrefix(op, "append") {
+		return "", false
+	}
+	m := strings.ToLower(st.Message())
+	return st.Message(), strings.Contains(m, "uuid") || strings.Contains(m, "guid")
 }
 
 // explain turns err, met during op, into an error that names the URI, says
@@ -113,6 +139,7 @@ func (s *Store) explain(ctx context.Context, op string, err error) error {
 		rb  *readBackError
 		msg = err.Error()
 	)
+	said, idForm := idFormRefused(op, err)
 	switch {
 	case s.closed.Load():
 		return fmt.Errorf("%s: %s: %w", op, s.uri, eventstore.ErrClosed)
@@ -160,6 +187,10 @@ func (s *Store) explain(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %s is not the cluster's leader; the client is reconnecting to the leader (%v): retry", op, s.uri, err)
 	case dead(err), isCode(err, esdb.ErrorUnavailable), isCode(err, esdb.ErrorCodeConnectionClosed), grpcCode(err) == codes.Unavailable:
 		return fmt.Errorf("%s: cannot reach %s (%v): %s: %w", op, s.uri, err, unreachableHint(msg), ErrUnreachable)
+	case idForm:
+		return fmt.Errorf("%s: %s refused the event IDs in the form the EventStore client sends them (%q): the client sends every event ID "+
+			"as a structured UUID (two 64-bit numbers) and cannot send the string form, which this server seems to accept only; "+
+			"this store cannot append to it: use a KurrentDB or EventStoreDB server: %w", op, s.uri, said, ErrBadAnswer)
 	case grpcCode(err) == codes.InvalidArgument && strings.Contains(msg, "Maximum Append Size"):
 		return fmt.Errorf("%s: %s refused the append as too large (%v): append fewer or smaller events at a time, or raise the server's MaxAppendSize", op, s.uri, err)
 	}

@@ -505,6 +505,35 @@ func TestChangedEventIDs(t *testing.T) {
 	mustAppend(t, s, "changed", eventstore.Exact(3), newEvents("E", 1)...)
 }
 
+// TestStringUUIDsOnly: a server that accepts event IDs only as strings
+// refuses every append of the client, which sends them structured; the
+// store says so, naming the server and quoting its refusal, and appends
+// nothing. Reads, answered with string IDs, work.
+func TestStringUUIDsOnly(t *testing.T) {
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	es := newEvents("E", 2)
+	mustAppend(t, s, "strings", eventstore.NoStream(), es...)
+	srv.SetFault(esdbtest.StringUUIDsOnly)
+	held := srv.Events()
+	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
+		start := time.Now()
+		_, err := s.Append(context.Background(), "strings", exp, newEvents("E", 1)...)
+		wantBounded(t, fmt.Sprintf("Append with %v", exp), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+		for _, want := range []string{"refused the event IDs", "structured UUID", "cannot send the string form", esdbtest.StringUUIDsOnlyMessage} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	}
+	if srv.Events() != held {
+		t.Fatalf("the server holds %d events, %d before the refused appends", srv.Events(), held)
+	}
+	if got := ids(t, s, "strings"); !slices.Equal(got, idsOf(es)) {
+		t.Fatalf("read back %v, want %v", got, idsOf(es))
+	}
+}
+
 // TestWithoutGuardTheClientExits shows what the guard prevents: a child
 // process reads an event without created through the bare client; with
 // the guard off the client ends the process (log.Fatalf, exit status 1),
