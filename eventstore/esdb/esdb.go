@@ -169,6 +169,14 @@ func (s *Store) URI() string { return s.uri }
 // Close ends every call in progress and releases the connection. Calls made
 // after Close fail with an error wrapping eventstore.ErrClosed, and a Read
 // iteration still running ends with that error. Closing twice is harmless.
+//
+// Every goroutine of the store and its client has ended once Close returns
+// and the calls it cut short have left the client, with one exception in
+// the client: while it is still trying to connect, its discovery (the
+// client's connection goroutine, esdb/impl.go, discoverNode) runs without a
+// context, and the store closes the client once it gives up, after at most
+// maxDiscoverAttempts × (gossipTimeout + discoveryInterval), about 51 s
+// with the URI's defaults. See TestCloseLeavesNoGoroutines.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil

@@ -35,7 +35,11 @@ const childEnv = "ESDB_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if role := os.Getenv(childEnv); role != "" {
-		if err := runChild(role); err != nil {
+		run := runChild
+		if role == closeRole {
+			run = runCloseChild
+		}
+		if err := run(role); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
@@ -548,23 +552,31 @@ func TestWithoutGuardTheClientExits(t *testing.T) {
 		{"guard", 0, "read failed: "},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+tc.role)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			code := 0
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tc.exitCode || !strings.Contains(out.String(), tc.output) {
-				t.Fatalf("child %s exited with %d, output:\n%s\nwant exit status %d and %q", tc.role, code, out.String(), tc.exitCode, tc.output)
+			code, out := child(t, tc.role)
+			if code != tc.exitCode || !strings.Contains(out, tc.output) {
+				t.Fatalf("child %s exited with %d, output:\n%s\nwant exit status %d and %q", tc.role, code, out, tc.exitCode, tc.output)
 			}
 		})
 	}
+}
+
+// child runs the test binary as a child process in role (see TestMain) and
+// returns its exit status and output.
+func child(t *testing.T, role string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+role)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String()
 }
 
 // runChild runs a child role of TestWithoutGuardTheClientExits: the bare
