@@ -78,6 +78,16 @@ func wantBounded(t *testing.T, what string, start time.Time, timeout time.Durati
 	t.Logf("%s after %s: %v", what, took.Round(time.Millisecond), err)
 }
 
+// wantSays checks that err's text says every phrase.
+func wantSays(t *testing.T, err error, phrases ...string) {
+	t.Helper()
+	for _, p := range phrases {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not say %q", err, p)
+		}
+	}
+}
+
 // TestOpenUnreachable: nothing listens at the URI's port; Open fails fast,
 // naming the URI and what to check.
 func TestOpenUnreachable(t *testing.T) {
@@ -161,11 +171,7 @@ func TestEmptyServerFeatures(t *testing.T) {
 		start := time.Now()
 		_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
 		wantBounded(t, "Open", start, faultTimeout, err, uri, ErrBadAnswer)
-		for _, want := range []string{"server-features call", "without a server version", badVersion} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error %q does not say %q", err, want)
-			}
-		}
+		wantSays(t, err, "server-features call", "without a server version", badVersion)
 	}
 }
 
@@ -346,20 +352,12 @@ func TestUnexpectedReadAnswer(t *testing.T) {
 		{esdbtest.LastStreamPosition, 3, false, false},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
-			srv := esdbtest.Start(t)
-			s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-			first := newEvents("E", 3)
-			mustAppend(t, s, "unexpected", eventstore.NoStream(), first...)
-			srv.SetFault(tc.fault)
+			srv, s, first := faulted(t, tc.fault, "unexpected", 3)
 			ctx := context.Background()
 			bad := func(what string, start time.Time, err error) {
 				t.Helper()
 				wantBounded(t, what, start, faultTimeout, err, srv.URI(), ErrBadAnswer)
-				for _, want := range []string{"sent a message this client does not understand", "unreachable code", "first_stream_position"} {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("%s: error %q does not say %q", what, err, want)
-					}
-				}
+				wantSays(t, err, "sent a message this client does not understand", "unreachable code", "first_stream_position")
 			}
 
 			start := time.Now()
@@ -430,11 +428,7 @@ func TestEmptyAppendAnswer(t *testing.T) {
 	start := time.Now()
 	_, err := s.Append(context.Background(), "empty", eventstore.NoStream(), es...)
 	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
-	for _, want := range []string{"whether the append landed as asked is unknown", "finds no event at revision 0", "retry with the same event IDs"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
+	wantSays(t, err, "whether the append landed as asked is unknown", "finds no event at revision 0", "retry with the same event IDs")
 	srv.SetFault(esdbtest.None)
 	if rev := mustAppend(t, s, "empty", eventstore.NoStream(), es...); rev != 2 {
 		t.Fatalf("the retry: revision %d, want 2", rev)
@@ -448,20 +442,10 @@ func TestEmptyAppendAnswer(t *testing.T) {
 // still misanswers, settles it by reading: the batch is reported stored at
 // its revision, once.
 func TestWrongAppendRevision(t *testing.T) {
-	srv := esdbtest.Start(t)
-	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "wrongrev", eventstore.NoStream(), newEvents("E", 2)...)
-	srv.SetFault(esdbtest.WrongAppendRevision)
-	es := newEvents("E", 2)
-	start := time.Now()
-	_, err := s.Append(context.Background(), "wrongrev", eventstore.Exact(1), es...)
-	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
-	for _, want := range []string{"at revisions 2-3 with revision 4", "whether the append landed as asked is unknown",
-		"finds the events there as appended", "retry with the same event IDs"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
+	_, s, es := appendUnder(t, esdbtest.WrongAppendRevision, "wrongrev", func(es []eventstore.EventData) []string {
+		return []string{"at revisions 2-3 with revision 4", "whether the append landed as asked is unknown",
+			"finds the events there as appended", "retry with the same event IDs"}
+	})
 	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
 		if rev := mustAppend(t, s, "wrongrev", exp, es...); rev != 3 {
 			t.Fatalf("the retry with %v: revision %d, want 3", exp, rev)
@@ -472,35 +456,49 @@ func TestWrongAppendRevision(t *testing.T) {
 	}
 }
 
+// faulted starts a server, opens a store on it with the fault tests'
+// timeout, appends n events (returned) to stream and sets fault.
+func faulted(t *testing.T, fault esdbtest.Fault, stream string, n int) (*esdbtest.Server, *Store, []eventstore.EventData) {
+	t.Helper()
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	es := newEvents("E", n)
+	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+	srv.SetFault(fault)
+	return srv, s, es
+}
+
+// appendUnder appends two events to stream on a fresh server, sets fault
+// and appends two more (the batch it returns) with Exact(1), which must
+// fail within the timeout with ErrBadAnswer saying what says(batch) lists.
+func appendUnder(t *testing.T, fault esdbtest.Fault, stream string, says func([]eventstore.EventData) []string) (*esdbtest.Server, *Store, []eventstore.EventData) {
+	t.Helper()
+	srv, s, _ := faulted(t, fault, stream, 2)
+	es := newEvents("E", 2)
+	start := time.Now()
+	_, err := s.Append(context.Background(), stream, eventstore.Exact(1), es...)
+	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	wantSays(t, err, says(es)...)
+	return srv, s, es
+}
+
 // TestChangedEventIDs: the server stores events under other IDs than it is
 // sent. The append that meets it fails with ErrBadAnswer saying so, naming
 // both IDs; a retry of it is refused too, rather than storing the batch
 // again, and so is a retry once the server keeps IDs again (its stored
 // events keep the changed ones). New events append as before.
 func TestChangedEventIDs(t *testing.T) {
-	srv := esdbtest.Start(t)
-	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "changed", eventstore.NoStream(), newEvents("E", 2)...)
-	srv.SetFault(esdbtest.ChangedIDs)
-	es := newEvents("E", 2)
+	srv, s, es := appendUnder(t, esdbtest.ChangedIDs, "changed", func(es []eventstore.EventData) []string {
+		return []string{"does not keep event IDs as given", "where event " + es[0].ID.String() + " was appended"}
+	})
 	ctx := context.Background()
-	start := time.Now()
-	_, err := s.Append(ctx, "changed", eventstore.Exact(1), es...)
-	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
-	for _, want := range []string{"does not keep event IDs as given", "where event " + es[0].ID.String() + " was appended"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
 	for _, fault := range []esdbtest.Fault{esdbtest.ChangedIDs, esdbtest.None} {
 		srv.SetFault(fault)
 		for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
 			start := time.Now()
 			_, err := s.Append(ctx, "changed", exp, es...)
 			wantBounded(t, fmt.Sprintf("retry with %v under %v", exp, fault), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
-			if !strings.Contains(err.Error(), "does not keep event IDs as given") {
-				t.Errorf("error %q does not say the server changed the IDs", err)
-			}
+			wantSays(t, err, "does not keep event IDs as given")
 		}
 	}
 	if got := ids(t, s, "changed"); len(got) != 4 {
@@ -514,21 +512,13 @@ func TestChangedEventIDs(t *testing.T) {
 // store says so, naming the server and quoting its refusal, and appends
 // nothing. Reads, answered with string IDs, work.
 func TestStringUUIDsOnly(t *testing.T) {
-	srv := esdbtest.Start(t)
-	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	es := newEvents("E", 2)
-	mustAppend(t, s, "strings", eventstore.NoStream(), es...)
-	srv.SetFault(esdbtest.StringUUIDsOnly)
+	srv, s, es := faulted(t, esdbtest.StringUUIDsOnly, "strings", 2)
 	held := srv.Events()
 	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
 		start := time.Now()
 		_, err := s.Append(context.Background(), "strings", exp, newEvents("E", 1)...)
 		wantBounded(t, fmt.Sprintf("Append with %v", exp), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
-		for _, want := range []string{"refused the event IDs", "structured UUID", "cannot send the string form", esdbtest.StringUUIDsOnlyMessage} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error %q does not say %q", err, want)
-			}
-		}
+		wantSays(t, err, "refused the event IDs", "structured UUID", "cannot send the string form", esdbtest.StringUUIDsOnlyMessage)
 	}
 	if srv.Events() != held {
 		t.Fatalf("the server holds %d events, %d before the refused appends", srv.Events(), held)

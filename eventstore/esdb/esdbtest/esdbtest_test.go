@@ -18,7 +18,13 @@ import (
 
 func client(t *testing.T, s *Server) *esdb.Client {
 	t.Helper()
-	conf, err := esdb.ParseConnectionString(s.URI())
+	return clientAt(t, s.URI())
+}
+
+// clientAt is a client of the connection string uri.
+func clientAt(t *testing.T, uri string) *esdb.Client {
+	t.Helper()
+	conf, err := esdb.ParseConnectionString(uri)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,17 +289,7 @@ func TestMaxAppendSize(t *testing.T) {
 // unable to connect (it cannot parse the missing version); one with a
 // version and no methods is accepted.
 func TestForeignServerFeatures(t *testing.T) {
-	srv := Start(t, WithFault(EmptyFeatures))
-	conf, err := esdb.ParseConnectionString(srv.URI() + "&maxDiscoverAttempts=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf.Logger = esdb.NoopLogging()
-	c, err := esdb.NewClient(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := clientAt(t, Start(t, WithFault(EmptyFeatures)).URI()+"&maxDiscoverAttempts=1")
 	if _, err := appendTo(t, c, "f", esdb.Any{}, event("E")); err == nil || !strings.Contains(err.Error(), "invalid EventStoreDB server version format") {
 		t.Fatalf("append to a server with empty features: %v, want the client's version error", err)
 	}
