@@ -423,7 +423,9 @@ func (s *Store) reserve(ctx context.Context, id uuid.UUID, stream string, rev ui
 	err = s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
 		// A new ID for every reservation event: a repeated one would let the
 		// server's own idempotency accept a reservation made by another
-		// writer.
+		// writer. The answer's revision is not checked here: the append
+		// the reservation is for is (see confirm), and whatever this append
+		// really did, the next attempt's lookup reads it.
 		_, err := c.AppendToStream(ctx, claimStream(id), esdb.AppendToStreamOptions{ExpectedRevision: exp, Deadline: &s.timeout},
 			esdb.EventData{EventID: uuid.New(), EventType: claimType, ContentType: esdb.ContentTypeJson, Data: data})
 		return err
