@@ -16,6 +16,21 @@ type Clause struct {
 	// ever was. A proposal drafted against an older revision is stale.
 	Revision int
 	Deleted  bool
+	// AdRef lists the parties whose acceptance of the proposal that last
+	// changed the clause (AdRefProposal, at revision AdRefRevision) was
+	// ad referendum and is not yet confirmed by their capital; Restore is
+	// what the clause read before, which a capital's decline restores.
+	AdRef         []string
+	AdRefProposal string
+	AdRefRevision int
+	Restore       *Restored
+}
+
+// Restored is a clause's text as it stood before an adoption.
+type Restored struct {
+	Text    string
+	Heading string
+	Deleted bool
 }
 
 // Agreed reports whether the clause has agreed text.

@@ -46,14 +46,84 @@ type Table struct {
 	After   string
 	First   bool
 	Note    string
+	// Rebases, when set, is the proposer's stale proposal this one carries
+	// over to the clause's current text; it is withdrawn in the same
+	// append.
+	Rebases string
 	// MaxText limits the size of Text in bytes (DefaultMaxText when 0).
 	MaxText int
 }
 
-// Accept records a party's acceptance of a proposal.
+// Accept records a party's acceptance of a proposal: subject to the
+// proposals SubjectTo, when given (it counts once they are adopted), and ad
+// referendum (subject to the party's capital) with AdReferendum.
 type Accept struct {
+	Proposal     string
+	Party        string
+	SubjectTo    []string
+	AdReferendum bool
+}
+
+// Revise records the proposer's new version of an open proposal; nil fields
+// keep what the proposal has.
+type Revise struct {
 	Proposal string
 	Party    string
+	Text     *string
+	Heading  *string
+	Note     *string
+	MaxText  int
+}
+
+// CommentOn records a participant's comment on a proposal.
+type CommentOn struct {
+	Proposal string
+	Party    string
+	Text     string
+}
+
+// Confirm records a party's capital confirming its acceptance ad referendum
+// of an adopted proposal; Decline its capital declining it, which restores
+// the clause's text from before the adoption.
+type Confirm struct {
+	Proposal string
+	Party    string
+}
+
+// Decline: see Confirm.
+type Decline struct {
+	Proposal string
+	Party    string
+}
+
+// Conclude records that the whole text is agreed; Head is the hash of the
+// log's last event, as for CloseRound.
+type Conclude struct {
+	Party string
+	Head  string
+}
+
+// Reopen records a party agreeing to reopen the concluded text.
+type Reopen struct{ Party string }
+
+// InitialText records a party initialling the concluded text, citing its
+// head.
+type InitialText struct {
+	Party string
+	Head  string
+}
+
+// Reserve records a party's reservation to a clause; Declare a declaration.
+type Reserve struct {
+	Party  string
+	Clause string
+	Text   string
+}
+
+// Declare: see Reserve.
+type Declare struct {
+	Party string
+	Text  string
 }
 
 // Object records a party's objection to a proposal.
@@ -95,6 +165,15 @@ type RevokeKey struct {
 }
 
 func (RegisterKey) command() {}
+func (Revise) command()      {}
+func (CommentOn) command()   {}
+func (Confirm) command()     {}
+func (Decline) command()     {}
+func (Conclude) command()    {}
+func (Reopen) command()      {}
+func (InitialText) command() {}
+func (Reserve) command()     {}
+func (Declare) command()     {}
 func (EndorseKey) command()  {}
 func (RevokeKey) command()   {}
 func (OpenTreaty) command()  {}
@@ -194,15 +273,46 @@ func decide(s *State, c Command) ([]Event, error) {
 	case Table:
 		return s.decideTable(c)
 	case Accept:
-		e := ProposalAccepted(c)
+		e := ProposalAccepted{Proposal: c.Proposal, Party: c.Party, SubjectTo: c.SubjectTo, AdReferendum: c.AdReferendum}
 		p, err := s.checkAccept(e)
 		if err != nil {
 			return nil, err
 		}
-		if s.completes(p, c.Party) {
-			return []Event{e, s.adoption(p)}, nil
+		adopted, err := s.adoptions(&override{proposal: p.Proposal, party: c.Party, pos: acceptance(e, s.Events+1)})
+		if err != nil {
+			return nil, err
 		}
-		return []Event{e}, nil
+		return append([]Event{e}, adopted...), nil
+	case Revise:
+		return s.decideRevise(c)
+	case CommentOn:
+		e := ProposalCommented{Proposal: c.Proposal, Party: c.Party, Text: strings.TrimSpace(c.Text)}
+		return one(e, s.checkComment(e))
+	case Confirm:
+		e := AdoptionConfirmed(c)
+		return one(e, checkErr(s.adRefClause(c.Proposal, c.Party)))
+	case Decline:
+		cl, err := s.adRefClause(c.Proposal, c.Party)
+		if err != nil {
+			return nil, err
+		}
+		e := AdoptionDeclined{Proposal: c.Proposal, Party: c.Party, Clause: cl.ID, Revision: cl.Revision + 1}
+		return one(e, checkErr(s.checkDecline(e)))
+	case Conclude:
+		e := TextConcluded(c)
+		return one(e, s.checkConclude(e))
+	case Reopen:
+		e := ReopeningAgreed(c)
+		return one(e, s.checkReopen(e))
+	case InitialText:
+		e := TextInitialled(c)
+		return one(e, s.checkInitial(e))
+	case Reserve:
+		e := ReservationMade{Party: c.Party, Clause: c.Clause, Text: strings.TrimSpace(c.Text)}
+		return one(e, s.checkReserve(e))
+	case Declare:
+		e := DeclarationMade{Party: c.Party, Text: strings.TrimSpace(c.Text)}
+		return one(e, s.checkAddition(e.Party, "declaration", e.Text))
 	case Object:
 		e := ProposalObjected{Proposal: c.Proposal, Party: c.Party, Reason: strings.TrimSpace(c.Reason)}
 		_, err := s.checkObject(e)
@@ -213,16 +323,6 @@ func decide(s *State, c Command) ([]Event, error) {
 		return one(e, err)
 	}
 	return nil, Errorf(EINVALID, "unknown command %T", c)
-}
-
-// completes reports whether party's acceptance would complete unanimity on p.
-func (s *State) completes(p *Proposal, party string) bool {
-	for _, code := range s.Awaiting(p) {
-		if code != party {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *State) adoption(p *Proposal) ProposalAdopted {
@@ -242,6 +342,14 @@ func (s *State) decideTable(c Table) ([]Event, error) {
 		return nil, err
 	}
 	text := strings.TrimSpace(c.Text)
+	cl := s.Clauses[c.Clause]
+	if !c.Delete && text == "" && c.Heading != nil {
+		// A new heading alone: the clause keeps its text.
+		if cl == nil || !cl.Agreed() {
+			return nil, Errorf(EINVALID, "clause %s has no agreed text to keep under a new heading; give its text", c.Clause)
+		}
+		text = cl.Text
+	}
 	if !c.Delete {
 		if err := CheckText("text of clause "+c.Clause, text, c.MaxText); err != nil {
 			return nil, err
@@ -252,12 +360,11 @@ func (s *State) decideTable(c Table) ([]Event, error) {
 		return nil, err
 	}
 	e := ProposalTabled{Proposal: c.Proposal, Clause: c.Clause, Party: c.Party, Action: action,
-		Text: text, After: c.After, First: c.First, Note: strings.TrimSpace(c.Note)}
+		Text: text, After: c.After, First: c.First, Note: strings.TrimSpace(c.Note), Rebases: c.Rebases}
 	if c.Heading != nil {
 		h := strings.TrimSpace(*c.Heading)
 		e.Heading = &h
 	}
-	cl := s.Clauses[c.Clause]
 	if cl != nil {
 		e.BaseRevision = cl.Revision
 	}
@@ -273,22 +380,39 @@ func (s *State) decideTable(c Table) ([]Event, error) {
 	evs := []Event{e}
 	// The proposer counts as accepting: alone among the parties, that
 	// completes unanimity and the proposal is adopted at once.
-	awaiting := s.partiesExcept(c.Party, party.Role)
-	if awaiting == 0 {
-		p := &Proposal{ProposalTabled: e}
-		evs = append(evs, s.adoption(p))
+	tabled := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Status: StatusOpen, Positions: map[string]Position{}}
+	if party.Role == RoleParty {
+		tabled.Positions[c.Party] = Position{Stance: Accepts}
+	}
+	adopted, err := s.adoptions(&override{extra: tabled})
+	if err != nil {
+		return nil, err
+	}
+	evs = append(evs, adopted...)
+	if c.Rebases != "" {
+		evs = append(evs, ProposalWithdrawn{Proposal: c.Rebases, Party: c.Party})
 	}
 	return evs, nil
 }
 
-// partiesExcept counts the parties whose acceptance a new proposal by code
-// still needs.
-func (s *State) partiesExcept(code string, role Role) int {
-	n := 0
-	for _, p := range s.Parties {
-		if p.Role == RoleParty && !(p.Code == code && role == RoleParty) {
-			n++
+func (s *State) decideRevise(c Revise) ([]Event, error) {
+	p, err := s.existing(c.Proposal)
+	if err != nil {
+		return nil, err
+	}
+	e := ProposalRevised{Proposal: c.Proposal, Party: c.Party, Version: p.Version + 1, Text: p.Text, Heading: p.Heading, Note: p.Note}
+	if c.Text != nil {
+		e.Text = strings.TrimSpace(*c.Text)
+		if err := CheckText("text of proposal "+Short(p.Proposal), e.Text, c.MaxText); err != nil {
+			return nil, err
 		}
 	}
-	return n
+	if c.Heading != nil {
+		h := strings.TrimSpace(*c.Heading)
+		e.Heading = &h
+	}
+	if c.Note != nil {
+		e.Note = strings.TrimSpace(*c.Note)
+	}
+	return one(e, checkErr(s.checkRevise(e)))
 }

@@ -63,9 +63,9 @@ func dump(t testing.TB, s *State) string {
 	b, err := json.Marshal(struct {
 		State    State
 		Closed   []ClosedProposal
-		Pending  string
+		Due      []string
 		ByClause map[string][]string
-	}{*s, closed, s.pending, s.index()})
+	}{*s, closed, s.due, s.index()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,8 +550,8 @@ func TestEvolveRefusesWhatDecideWouldNot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if s.Pending() != "p1" {
-		t.Fatalf("Pending = %q after the completing acceptance", s.Pending())
+	if s.Due() != "p1" {
+		t.Fatalf("Due = %q after the completing acceptance", s.Due())
 	}
 }
 

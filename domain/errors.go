@@ -46,6 +46,10 @@ const (
 	ReasonStale = "stale"
 	// ReasonNoKey: the act needs a key of the actor's and it has none.
 	ReasonNoKey = "no-key"
+	// ReasonConcluded: the text is concluded; it must be reopened first.
+	ReasonConcluded = "concluded"
+	// ReasonNotConcluded: the act follows the conclusion of the text.
+	ReasonNotConcluded = "not-concluded"
 )
 
 // Error is a refusal by the negotiation's rules. Its message says, in the

@@ -28,6 +28,15 @@ const (
 	TypePartyKeyRegistered = "PartyKeyRegistered"
 	TypeKeyEndorsed        = "KeyEndorsed"
 	TypeKeyRevoked         = "KeyRevoked"
+	TypeProposalRevised    = "ProposalRevised"
+	TypeProposalCommented  = "ProposalCommented"
+	TypeAdoptionConfirmed  = "AdoptionConfirmed"
+	TypeAdoptionDeclined   = "AdoptionDeclined"
+	TypeTextConcluded      = "TextConcluded"
+	TypeReopeningAgreed    = "ReopeningAgreed"
+	TypeTextInitialled     = "TextInitialled"
+	TypeReservationMade    = "ReservationMade"
+	TypeDeclarationMade    = "DeclarationMade"
 )
 
 // TreatyOpened starts a negotiation; it is always the first event.
@@ -129,13 +138,22 @@ type ProposalTabled struct {
 	// against (0: the clause had never been adopted).
 	BaseRevision int    `json:"base_revision"`
 	Note         string `json:"note,omitempty"`
+	// Rebases, when set, is the stale proposal this one carries over to
+	// the clause's current text; the proposer withdraws it in the same
+	// append.
+	Rebases string `json:"rebases,omitempty"`
 }
 
 // ProposalAccepted records a party's acceptance; it replaces any earlier
-// position of that party on the proposal.
+// position of that party on the proposal. An acceptance subject to other
+// proposals counts only once each of them is adopted (linkage: "we accept
+// this if that is agreed"); one given ad referendum counts, but the text it
+// adopts stays subject to the party's capital (see AdoptionConfirmed).
 type ProposalAccepted struct {
-	Proposal string `json:"proposal"`
-	Party    string `json:"party"`
+	Proposal     string   `json:"proposal"`
+	Party        string   `json:"party"`
+	SubjectTo    []string `json:"subject_to,omitempty"`
+	AdReferendum bool     `json:"ad_referendum,omitempty"`
 }
 
 // ProposalObjected records a party's objection; it replaces any earlier
@@ -161,6 +179,79 @@ type ProposalAdopted struct {
 	Revision int `json:"revision"`
 }
 
+// ProposalRevised records the proposer's new version of an open proposal:
+// its whole text (and heading, and note). Every other party's position on
+// it is reset: they accepted another text.
+type ProposalRevised struct {
+	Proposal string  `json:"proposal"`
+	Party    string  `json:"party"`
+	Version  int     `json:"version"`
+	Text     string  `json:"text,omitempty"`
+	Heading  *string `json:"heading,omitempty"`
+	Note     string  `json:"note,omitempty"`
+}
+
+// ProposalCommented records a participant's comment on a proposal: a thread
+// under it. A comment is no position.
+type ProposalCommented struct {
+	Proposal string `json:"proposal"`
+	Party    string `json:"party"`
+	Text     string `json:"text"`
+}
+
+// AdoptionConfirmed records a party's capital confirming its acceptance ad
+// referendum of an adopted proposal.
+type AdoptionConfirmed struct {
+	Proposal string `json:"proposal"`
+	Party    string `json:"party"`
+}
+
+// AdoptionDeclined records a party's capital declining its acceptance ad
+// referendum: the clause gets a new revision, Revision, restoring the text
+// it had before the proposal was adopted.
+type AdoptionDeclined struct {
+	Proposal string `json:"proposal"`
+	Party    string `json:"party"`
+	Clause   string `json:"clause"`
+	Revision int    `json:"revision"`
+}
+
+// TextConcluded records that the whole text is agreed: nothing open,
+// nothing ad referendum, no round open. Head is the hash of the last event
+// before it, which the parties initial. Nothing is tabled after it unless
+// every party agrees to reopen the text.
+type TextConcluded struct {
+	Party string `json:"party"`
+	Head  string `json:"head"`
+}
+
+// ReopeningAgreed records a party agreeing to reopen a concluded text; once
+// every party has, proposals may be tabled again.
+type ReopeningAgreed struct {
+	Party string `json:"party"`
+}
+
+// TextInitialled records a party initialling the concluded text (Vienna
+// Convention on the Law of Treaties, art. 10), citing its head.
+type TextInitialled struct {
+	Party string `json:"party"`
+	Head  string `json:"head"`
+}
+
+// ReservationMade records a party's reservation to a clause, kept with the
+// text (VCLT arts. 2(1)(d), 19–23); a party makes it before it initials.
+type ReservationMade struct {
+	Party  string `json:"party"`
+	Clause string `json:"clause"`
+	Text   string `json:"text"`
+}
+
+// DeclarationMade records a party's declaration on the text as a whole.
+type DeclarationMade struct {
+	Party string `json:"party"`
+	Text  string `json:"text"`
+}
+
 func (TreatyOpened) EventType() string       { return TypeTreatyOpened }
 func (RoundOpened) EventType() string        { return TypeRoundOpened }
 func (RoundClosed) EventType() string        { return TypeRoundClosed }
@@ -172,6 +263,15 @@ func (ProposalAdopted) EventType() string    { return TypeProposalAdopted }
 func (PartyKeyRegistered) EventType() string { return TypePartyKeyRegistered }
 func (KeyEndorsed) EventType() string        { return TypeKeyEndorsed }
 func (KeyRevoked) EventType() string         { return TypeKeyRevoked }
+func (ProposalRevised) EventType() string    { return TypeProposalRevised }
+func (ProposalCommented) EventType() string  { return TypeProposalCommented }
+func (AdoptionConfirmed) EventType() string  { return TypeAdoptionConfirmed }
+func (AdoptionDeclined) EventType() string   { return TypeAdoptionDeclined }
+func (TextConcluded) EventType() string      { return TypeTextConcluded }
+func (ReopeningAgreed) EventType() string    { return TypeReopeningAgreed }
+func (TextInitialled) EventType() string     { return TypeTextInitialled }
+func (ReservationMade) EventType() string    { return TypeReservationMade }
+func (DeclarationMade) EventType() string    { return TypeDeclarationMade }
 
 func (TreatyOpened) event()       {}
 func (RoundOpened) event()        {}
@@ -184,13 +284,24 @@ func (ProposalAdopted) event()    {}
 func (PartyKeyRegistered) event() {}
 func (KeyEndorsed) event()        {}
 func (KeyRevoked) event()         {}
+func (ProposalRevised) event()    {}
+func (ProposalCommented) event()  {}
+func (AdoptionConfirmed) event()  {}
+func (AdoptionDeclined) event()   {}
+func (TextConcluded) event()      {}
+func (ReopeningAgreed) event()    {}
+func (TextInitialled) event()     {}
+func (ReservationMade) event()    {}
+func (DeclarationMade) event()    {}
 
 // EventTypes lists every event type this package knows, in the order CLI.md
 // documents them.
 func EventTypes() []string {
 	return []string{TypeTreatyOpened, TypeRoundOpened, TypeRoundClosed, TypeProposalTabled,
 		TypeProposalAccepted, TypeProposalObjected, TypeProposalWithdrawn, TypeProposalAdopted,
-		TypePartyKeyRegistered, TypeKeyEndorsed, TypeKeyRevoked}
+		TypePartyKeyRegistered, TypeKeyEndorsed, TypeKeyRevoked, TypeProposalRevised, TypeProposalCommented,
+		TypeAdoptionConfirmed, TypeAdoptionDeclined, TypeTextConcluded, TypeReopeningAgreed, TypeTextInitialled,
+		TypeReservationMade, TypeDeclarationMade}
 }
 
 // SchemaVersion is the version of the event and metadata encoding written by
@@ -278,6 +389,24 @@ func Decode(typ string, data []byte) (Event, error) {
 		e, err = decodeAs[KeyEndorsed](data)
 	case TypeKeyRevoked:
 		e, err = decodeAs[KeyRevoked](data)
+	case TypeProposalRevised:
+		e, err = decodeAs[ProposalRevised](data)
+	case TypeProposalCommented:
+		e, err = decodeAs[ProposalCommented](data)
+	case TypeAdoptionConfirmed:
+		e, err = decodeAs[AdoptionConfirmed](data)
+	case TypeAdoptionDeclined:
+		e, err = decodeAs[AdoptionDeclined](data)
+	case TypeTextConcluded:
+		e, err = decodeAs[TextConcluded](data)
+	case TypeReopeningAgreed:
+		e, err = decodeAs[ReopeningAgreed](data)
+	case TypeTextInitialled:
+		e, err = decodeAs[TextInitialled](data)
+	case TypeReservationMade:
+		e, err = decodeAs[ReservationMade](data)
+	case TypeDeclarationMade:
+		e, err = decodeAs[DeclarationMade](data)
 	default:
 		return nil, &ErrUnknownEventType{Type: typ}
 	}

@@ -22,13 +22,39 @@ type Stance string
 const (
 	Accepts Stance = "accepts"
 	Objects Stance = "objects"
+	// Lapsed: an acceptance subject to a proposal that was withdrawn or
+	// went stale; the party is awaited again.
+	Lapsed Stance = "lapsed"
 )
 
 // Position is a party's latest position on a proposal.
 type Position struct {
 	Stance Stance
+	// Reason is an objection's reason, or why an acceptance lapsed.
 	Reason string
 	// Event is the number of the event that recorded it.
+	Event int
+	// SubjectTo, for an acceptance subject to other proposals, names
+	// them: it counts once they are adopted.
+	SubjectTo []string
+	// AdReferendum: accepted subject to the party's capital.
+	AdReferendum bool
+}
+
+// Version is an earlier version of a revised proposal.
+type Version struct {
+	Version int
+	Text    string
+	Heading *string
+	Note    string
+	// Event is the event that tabled or revised it.
+	Event int
+}
+
+// Comment is a participant's comment on a proposal.
+type Comment struct {
+	Party string
+	Text  string
 	Event int
 }
 
@@ -51,6 +77,14 @@ type Proposal struct {
 	// Placed reports that the clause took its place in the draft when this
 	// proposal was tabled, so adopting it moves nothing.
 	Placed bool
+	// Version counts its versions: 1 as tabled, one more per revision;
+	// Versions holds the earlier ones, oldest first.
+	Version  int
+	Versions []Version
+	// Revised is the event of its latest revision (0: never revised).
+	Revised int
+	// Comments is the thread under it, oldest first.
+	Comments []Comment
 }
 
 // LookupProposal returns proposal id, open or closed. A closed proposal
@@ -112,17 +146,31 @@ func (s *State) ClosedProposals() iter.Seq2[ClosedProposal, error] {
 }
 
 // AcceptedBy and ObjectedBy list the parties whose latest position on p is
-// acceptance or objection, in the order the parties were listed when the
-// negotiation opened.
-func (s *State) AcceptedBy(p *Proposal) []string { return s.withStance(p, Accepts) }
+// acceptance (without conditions: see Conditional) or objection, in the
+// order the parties were listed when the negotiation opened.
+func (s *State) AcceptedBy(p *Proposal) []string {
+	return s.parties(p, func(pos Position) bool { return pos.Stance == Accepts && len(pos.SubjectTo) == 0 })
+}
 
 // ObjectedBy: see AcceptedBy.
-func (s *State) ObjectedBy(p *Proposal) []string { return s.withStance(p, Objects) }
+func (s *State) ObjectedBy(p *Proposal) []string {
+	return s.parties(p, func(pos Position) bool { return pos.Stance == Objects })
+}
 
-func (s *State) withStance(p *Proposal, st Stance) []string {
+// AdReferendum lists the parties whose acceptance of p is ad referendum.
+func (s *State) AdReferendum(p *Proposal) []string {
+	return s.parties(p, func(pos Position) bool { return pos.Stance == Accepts && pos.AdReferendum })
+}
+
+// LapsedFor lists the parties whose conditional acceptance of p lapsed.
+func (s *State) LapsedFor(p *Proposal) []string {
+	return s.parties(p, func(pos Position) bool { return pos.Stance == Lapsed })
+}
+
+func (s *State) parties(p *Proposal, match func(Position) bool) []string {
 	var codes []string
 	for _, party := range s.Parties {
-		if pos, ok := p.Positions[party.Code]; ok && pos.Stance == st {
+		if pos, ok := p.Positions[party.Code]; ok && match(pos) {
 			codes = append(codes, party.Code)
 		}
 	}
@@ -266,6 +314,24 @@ func (s *State) checkTable(e ProposalTabled) error {
 	if err := checkLine("note", e.Note); err != nil {
 		return err
 	}
+	if e.Rebases != "" {
+		old, err := s.existing(e.Rebases)
+		switch {
+		case err != nil:
+			return err
+		case old.Party != e.Party:
+			return Errorf(EFORBIDDEN, "only %s, who tabled proposal %s, may rebase it", old.Party, Short(old.Proposal))
+		case old.Clause != e.Clause:
+			return Errorf(ECONFLICT, "proposal %s is on clause %s, not %s", Short(old.Proposal), old.Clause, e.Clause)
+		case old.Status != StatusOpen:
+			return s.checkOpen(old)
+		case !s.Stale(old):
+			return Errorf(ECONFLICT, "proposal %s is not stale: it is drafted against the clause's current text already; revise it instead", Short(old.Proposal))
+		}
+	}
+	if s.Concluded != nil {
+		return Errorf(ECONFLICT, "the text was concluded at event %d: nothing is tabled until every party agrees to reopen it", s.Concluded.Event).because(ReasonConcluded, "")
+	}
 	if e.After != "" {
 		switch {
 		case e.First:
@@ -290,7 +356,7 @@ func (s *State) table(e ProposalTabled) error {
 	}
 	idx := s.index() // before p joins Proposals, from which it is built
 	s.Tabled++
-	p := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Round: s.OpenRound(), Status: StatusOpen, Positions: map[string]Position{}}
+	p := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Round: s.OpenRound(), Status: StatusOpen, Positions: map[string]Position{}, Version: 1}
 	if c.Agreed() {
 		p.BaseText = c.Text
 	}
@@ -304,15 +370,7 @@ func (s *State) table(e ProposalTabled) error {
 	if party, _ := s.Party(e.Party); party.Role == RoleParty {
 		p.Positions[e.Party] = Position{Stance: Accepts, Event: s.Events + 1}
 	}
-	s.checkUnanimity(p)
-	return nil
-}
-
-// checkUnanimity marks p for adoption when every party accepts it.
-func (s *State) checkUnanimity(p *Proposal) {
-	if len(s.Awaiting(p)) == 0 {
-		s.pending = p.Proposal
-	}
+	return s.settle()
 }
 
 // positionable finds a proposal that a party takes a position on and checks
@@ -358,10 +416,27 @@ func (s *State) checkAccept(e ProposalAccepted) (*Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Positions[e.Party].Stance == Accepts {
-		return nil, Errorf(ECONFLICT, "%s already accepts proposal %s; nothing to record", e.Party, Short(p.Proposal))
+	if err := s.checkConditions(p, e.SubjectTo); err != nil {
+		return nil, err
+	}
+	if pos := p.Positions[e.Party]; pos.Stance == Accepts && slices.Equal(pos.SubjectTo, e.SubjectTo) && pos.AdReferendum == e.AdReferendum {
+		how := ""
+		switch {
+		case len(e.SubjectTo) > 0 && e.AdReferendum:
+			how = " ad referendum, subject to the same proposals"
+		case len(e.SubjectTo) > 0:
+			how = " subject to the same proposals"
+		case e.AdReferendum:
+			how = " ad referendum"
+		}
+		return nil, Errorf(ECONFLICT, "%s already accepts proposal %s%s; nothing to record", e.Party, Short(p.Proposal), how)
 	}
 	return p, nil
+}
+
+// acceptance is the position an acceptance records.
+func acceptance(e ProposalAccepted, event int) Position {
+	return Position{Stance: Accepts, Event: event, SubjectTo: slices.Clone(e.SubjectTo), AdReferendum: e.AdReferendum}
 }
 
 func (s *State) accept(e ProposalAccepted) error {
@@ -369,9 +444,8 @@ func (s *State) accept(e ProposalAccepted) error {
 	if err != nil {
 		return err
 	}
-	p.Positions[e.Party] = Position{Stance: Accepts, Event: s.Events + 1}
-	s.checkUnanimity(p)
-	return nil
+	p.Positions[e.Party] = acceptance(e, s.Events+1)
+	return s.settle()
 }
 
 func (s *State) checkObject(e ProposalObjected) (*Proposal, error) {
@@ -428,7 +502,7 @@ func (s *State) withdraw(e ProposalWithdrawn) error {
 		return err
 	}
 	s.close(p, StatusWithdrawn)
-	return nil
+	return s.lapse()
 }
 
 func (s *State) close(p *Proposal, st Status) {
@@ -459,13 +533,16 @@ func (s *State) close(p *Proposal, st Status) {
 }
 
 func (s *State) adopt(e ProposalAdopted) error {
-	if s.pending == "" || e.Proposal != s.pending {
+	if len(s.due) == 0 || e.Proposal != s.due[0] {
 		p, err := s.existing(e.Proposal)
 		if err != nil {
 			return err
 		}
 		if err := s.checkOpen(p); err != nil {
 			return err
+		}
+		if len(s.due) > 0 {
+			return Errorf(ECONFLICT, "proposal %s adopted where %s was due first", Short(e.Proposal), Short(s.due[0]))
 		}
 		return Errorf(ECONFLICT, "proposal %s adopted without every party accepting it (awaiting %s)", Short(e.Proposal), strings.Join(s.Awaiting(p), ", "))
 	}
@@ -474,11 +551,115 @@ func (s *State) adopt(e ProposalAdopted) error {
 	if e.Clause != p.Clause || e.Revision != c.Revision+1 {
 		return Errorf(ECONFLICT, "adoption of proposal %s names clause %s revision %d, but the proposal makes clause %s revision %d", Short(p.Proposal), e.Clause, e.Revision, p.Clause, c.Revision+1)
 	}
-	s.pending = ""
+	s.due = s.due[1:]
+	var adRef []string
+	for _, party := range s.Parties {
+		if pos := p.Positions[party.Code]; pos.Stance == Accepts && pos.AdReferendum {
+			adRef = append(adRef, party.Code)
+		}
+	}
 	s.close(p, StatusAdopted)
+	before := Restored{Text: c.Text, Heading: c.Heading, Deleted: c.Deleted}
 	applyAdoption(c, p)
+	if len(adRef) > 0 {
+		c.AdRef, c.AdRefProposal, c.AdRefRevision, c.Restore = adRef, p.Proposal, c.Revision, &before
+	}
 	if !p.Placed && (p.After != "" || p.First) {
 		s.place(p.Clause, p.After, p.First, false)
+	}
+	return s.lapse()
+}
+
+func (s *State) checkRevise(e ProposalRevised) (*Proposal, error) {
+	if _, err := s.participant(e.Party); err != nil {
+		return nil, err
+	}
+	p, err := s.existing(e.Proposal)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOpen(p); err != nil {
+		return nil, err
+	}
+	switch {
+	case e.Party != p.Party:
+		return nil, Errorf(EFORBIDDEN, "only %s, who tabled proposal %s, may revise it", p.Party, Short(p.Proposal))
+	case s.Stale(p):
+		return nil, Errorf(ESTALE, "proposal %s is stale: it is revised against a text the clause no longer has; rebase it onto the current text instead", Short(p.Proposal)).because(ReasonStale, p.Clause)
+	case e.Version != p.Version+1:
+		return nil, Errorf(ECONFLICT, "a revision numbered %d of proposal %s, which is at version %d", e.Version, Short(p.Proposal), p.Version)
+	case p.Action == ActionDelete:
+		return nil, Errorf(ECONFLICT, "proposal %s deletes its clause: there is no text to revise; withdraw it instead", Short(p.Proposal))
+	case strings.TrimSpace(e.Text) == "":
+		return nil, Errorf(EINVALID, "the revised text of proposal %s is empty", Short(p.Proposal))
+	case e.Text == p.Text && headingOf(e.Heading) == headingOf(p.Heading) && e.Note == p.Note:
+		return nil, Errorf(ECONFLICT, "the revision would change nothing in proposal %s", Short(p.Proposal))
+	}
+	if err := CheckText("text", e.Text, 0); err != nil {
+		return nil, err
+	}
+	if e.Heading != nil {
+		if err := checkLine("heading", *e.Heading); err != nil {
+			return nil, err
+		}
+	}
+	return p, checkLine("note", e.Note)
+}
+
+func headingOf(h *string) string {
+	if h == nil {
+		return "\x00none"
+	}
+	return *h
+}
+
+func (s *State) revise(e ProposalRevised) error {
+	p, err := s.checkRevise(e)
+	if err != nil {
+		return err
+	}
+	now := s.Events + 1
+	event := p.Tabled
+	if p.Revised != 0 {
+		event = p.Revised
+	}
+	p.Versions = append(p.Versions, Version{Version: p.Version, Text: p.Text, Heading: p.Heading, Note: p.Note, Event: event})
+	p.Version, p.Text, p.Heading, p.Note, p.Revised = e.Version, e.Text, e.Heading, e.Note, now
+	// The others accepted another text: they are asked again.
+	for party := range p.Positions {
+		if party != p.Party {
+			delete(p.Positions, party)
+		}
+	}
+	if pos, ok := p.Positions[p.Party]; ok {
+		pos.Event = now
+		p.Positions[p.Party] = pos
+	}
+	return s.settle()
+}
+
+func (s *State) checkComment(e ProposalCommented) error {
+	if _, err := s.participant(e.Party); err != nil {
+		return err
+	}
+	if _, err := s.existing(e.Proposal); err != nil {
+		return err
+	}
+	if strings.TrimSpace(e.Text) == "" {
+		return Errorf(EINVALID, "the comment is empty")
+	}
+	if len(e.Text) > 4*maxLine {
+		return Errorf(EINVALID, "the comment is %d bytes; the limit is %d", len(e.Text), 4*maxLine)
+	}
+	return checkChars("comment", e.Text, true)
+}
+
+func (s *State) comment(e ProposalCommented) error {
+	if err := s.checkComment(e); err != nil {
+		return err
+	}
+	if p, ok := s.Proposals[e.Proposal]; ok {
+		p.Comments = append(p.Comments, Comment{Party: e.Party, Text: e.Text, Event: s.Events + 1})
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ func (s *State) RoundIndex(n int) int {
 }
 
 func (s *State) checkOpenRound(e RoundOpened) error {
+	if s.Concluded != nil {
+		return Errorf(ECONFLICT, "the text was concluded at event %d: no round opens until every party agrees to reopen it", s.Concluded.Event).because(ReasonConcluded, "")
+	}
 	if n := s.OpenRound(); n != 0 {
 		return Errorf(ECONFLICT, "round %d is still open; it must close before round %d opens", n, n+1).because(ReasonRoundOpen, "")
 	}

@@ -43,9 +43,21 @@ type State struct {
 	// (an in-memory record is made then, see NewClosedProposals).
 	Closed ClosedProposals
 
-	// pending is the proposal whose unanimity the last event completed:
-	// the next event must adopt it. A state worth keeping has none.
-	pending string
+	// Concluded, once the whole text is agreed (TextConcluded), says when;
+	// nil before, and again once every party agreed to reopen it.
+	Concluded *Conclusion
+	// Reopening lists the parties that agreed to reopen the concluded
+	// text; Initials, Reservations and Declarations what the parties
+	// added to it.
+	Reopening    []string
+	Initials     []Initial
+	Reservations []Reservation
+	Declarations []Declaration
+
+	// due are the proposals whose adoption the last event completed, in
+	// order: the next events must adopt them. A state worth keeping has
+	// none.
+	due []string
 	// byClause indexes the open proposals of each clause, in tabling
 	// order; nil until first needed.
 	byClause map[string][]string
@@ -56,9 +68,9 @@ type State struct {
 // leaving the state unchanged: a log written by Decide always folds, and a
 // log that does not fold was not written by the rules.
 func (s *State) Evolve(e Event) error {
-	if s.pending != "" {
-		if a, ok := e.(ProposalAdopted); !ok || a.Proposal != s.pending {
-			return Errorf(ECONFLICT, "every party had accepted proposal %s, but the next event (%s) does not adopt it", Short(s.pending), e.EventType())
+	if len(s.due) > 0 {
+		if _, ok := e.(ProposalAdopted); !ok {
+			return Errorf(ECONFLICT, "every party had accepted proposal %s, but the next event (%s) does not adopt it", Short(s.due[0]), e.EventType())
 		}
 	}
 	if _, ok := e.(TreatyOpened); !ok && s.Treaty == "" {
@@ -88,6 +100,24 @@ func (s *State) Evolve(e Event) error {
 		err = s.endorse(e)
 	case KeyRevoked:
 		err = s.revoke(e)
+	case ProposalRevised:
+		err = s.revise(e)
+	case ProposalCommented:
+		err = s.comment(e)
+	case AdoptionConfirmed:
+		err = s.confirm(e)
+	case AdoptionDeclined:
+		err = s.decline(e)
+	case TextConcluded:
+		err = s.conclude(e)
+	case ReopeningAgreed:
+		err = s.reopen(e)
+	case TextInitialled:
+		err = s.initial(e)
+	case ReservationMade:
+		err = s.reserve(e)
+	case DeclarationMade:
+		err = s.declare(e)
 	default:
 		err = &ErrUnknownEventType{Type: e.EventType()}
 	}
@@ -97,9 +127,15 @@ func (s *State) Evolve(e Event) error {
 	return err
 }
 
-// Pending reports a proposal whose unanimity the last event completed but
-// which is not adopted yet; a complete log never ends with one.
-func (s *State) Pending() string { return s.pending }
+// Due reports the first proposal whose adoption the last event completed
+// but which is not adopted yet ("" when none is); a complete log never ends
+// with one.
+func (s *State) Due() string {
+	if len(s.due) == 0 {
+		return ""
+	}
+	return s.due[0]
+}
 
 func (s *State) openTreaty(e TreatyOpened) error {
 	if s.Treaty != "" {

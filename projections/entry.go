@@ -71,7 +71,40 @@ func Summary(e domain.Event) string {
 		}
 		return s
 	case domain.ProposalAccepted:
-		return fmt.Sprintf("%s accepts %s", e.Party, domain.Short(e.Proposal))
+		s := fmt.Sprintf("%s accepts %s", e.Party, domain.Short(e.Proposal))
+		if e.AdReferendum {
+			s += " ad referendum"
+		}
+		if len(e.SubjectTo) > 0 {
+			short := make([]string, len(e.SubjectTo))
+			for i, q := range e.SubjectTo {
+				short[i] = domain.Short(q)
+			}
+			s += " subject to " + strings.Join(short, " and ")
+		}
+		return s
+	case domain.ProposalRevised:
+		return fmt.Sprintf("%s revised %s (version %d): %s", e.Party, domain.Short(e.Proposal), e.Version, excerpt(e.Text, 60))
+	case domain.ProposalCommented:
+		return fmt.Sprintf("%s commented on %s: %s", e.Party, domain.Short(e.Proposal), excerpt(e.Text, 60))
+	case domain.AdoptionConfirmed:
+		return fmt.Sprintf("%s's capital confirmed %s", e.Party, domain.Short(e.Proposal))
+	case domain.AdoptionDeclined:
+		return fmt.Sprintf("%s's capital declined %s: %s is restored at revision %d", e.Party, domain.Short(e.Proposal), e.Clause, e.Revision)
+	case domain.TextConcluded:
+		return fmt.Sprintf("%s concluded the text: the whole is agreed", e.Party)
+	case domain.ReopeningAgreed:
+		return fmt.Sprintf("%s agrees to reopen the text", e.Party)
+	case domain.TextInitialled:
+		return fmt.Sprintf("%s initialled the text at %s", e.Party, domain.ShortHash(e.Head))
+	case domain.ReservationMade:
+		return fmt.Sprintf("%s made a reservation to %s: %s", e.Party, e.Clause, excerpt(e.Text, 60))
+	case domain.DeclarationMade:
+		return fmt.Sprintf("%s made a declaration: %s", e.Party, excerpt(e.Text, 60))
+	case domain.KeyEndorsed:
+		return fmt.Sprintf("%s endorsed %s's key %s", e.Party, e.Subject, e.Key)
+	case domain.KeyRevoked:
+		return fmt.Sprintf("%s voted to revoke %s's key %s", e.Party, e.Subject, e.Key)
 	case domain.ProposalObjected:
 		s := fmt.Sprintf("%s objects to %s", e.Party, domain.Short(e.Proposal))
 		if e.Reason != "" {

@@ -44,9 +44,10 @@ func TestDraftJSON(t *testing.T) {
 		`"parties":[{"code":"UA","name":"Ukraine","role":"party"},{"code":"US","name":"United States","role":"party"},{"code":"EU","name":"European Union","role":"party"},{"code":"DE","name":"Germany","role":"observer"}],` +
 		`"clauses":[` +
 		`{"id":"preamble","number":1,"heading":"Preamble","text":"Recalling the Charter.","revision":1,"status":"open","open_proposals":[` +
-		`{"id":"` + us + `","party":"US","action":"amend","text":"Recalling the UN Charter.","accepted_by":["US"],"objected_by":["EU"],"stale":false,"tabled":7,"round":1}]},` +
+		`{"id":"` + us + `","party":"US","action":"amend","text":"Recalling the UN Charter.","accepted_by":["US"],"objected_by":["EU"],"stale":false,"tabled":7,"round":1,"conditional":[],"version":1}]},` +
 		`{"id":"new-clause","number":2,"heading":"","text":"","revision":0,"status":"open","open_proposals":[` +
-		`{"id":"00030000-0000-4000-8000-000000000000","party":"DE","action":"insert","text":"Mediator's text.","accepted_by":[],"objected_by":[],"stale":false,"tabled":9,"round":1}]}]}`
+		`{"id":"00030000-0000-4000-8000-000000000000","party":"DE","action":"insert","text":"Mediator's text.","accepted_by":[],"objected_by":[],"stale":false,"tabled":9,"round":1,"conditional":[],"version":1}]}],` +
+		`"concluded":null,"initialled_by":[],"reservations":[],"declarations":[]}`
 	if string(got) != want {
 		t.Fatalf("draft JSON:\n got %s\nwant %s", got, want)
 	}

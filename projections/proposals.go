@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -33,14 +34,78 @@ type ProposalSummary struct {
 	Tabled int `json:"tabled"`
 	Round  int `json:"round"`
 	Closed int `json:"closed"`
+	// Version counts its versions (1 until the proposer revises it);
+	// Rebases names the stale proposal it carried over, if it did.
+	Version int    `json:"version"`
+	Rebases string `json:"rebases,omitempty"`
 }
 
-// PositionView is a party's latest position on a proposal.
+// PositionView is a party's latest position on a proposal: SubjectTo the
+// proposals an acceptance is subject to, AdReferendum whether it awaits
+// the party's capital.
 type PositionView struct {
-	Party  string `json:"party"`
-	Stance string `json:"stance"`
-	Reason string `json:"reason,omitempty"`
-	Event  int    `json:"event"`
+	Party        string   `json:"party"`
+	Stance       string   `json:"stance"`
+	Reason       string   `json:"reason,omitempty"`
+	Event        int      `json:"event"`
+	SubjectTo    []string `json:"subject_to,omitempty"`
+	AdReferendum bool     `json:"ad_referendum,omitempty"`
+}
+
+// VersionView is one version of a proposal, with its redline from the
+// version before it (the first version's from the text it was drafted
+// against). Time is the time of Event, where the view read it.
+type VersionView struct {
+	Version int          `json:"version"`
+	Text    string       `json:"text"`
+	Heading *string      `json:"heading,omitempty"`
+	Note    string       `json:"note,omitempty"`
+	Event   int          `json:"event"`
+	Time    *time.Time   `json:"time,omitempty"`
+	Ops     []redline.Op `json:"ops"`
+}
+
+// CommentView is a comment under a proposal.
+type CommentView struct {
+	Party string     `json:"party"`
+	Text  string     `json:"text"`
+	Event int        `json:"event"`
+	Time  *time.Time `json:"time,omitempty"`
+}
+
+// Versions lists every version of p, oldest first, each with its redline.
+func Versions(p *domain.Proposal) []VersionView {
+	out := make([]VersionView, 0, len(p.Versions)+1)
+	before := p.BaseText
+	add := func(v domain.Version) {
+		ops := redline.Words(before, v.Text)
+		if p.Action == domain.ActionDelete {
+			ops = redline.Words(before, "")
+		}
+		if ops == nil {
+			ops = []redline.Op{}
+		}
+		out = append(out, VersionView{Version: max(v.Version, 1), Text: v.Text, Heading: v.Heading, Note: v.Note, Event: v.Event, Ops: ops})
+		before = v.Text
+	}
+	for _, v := range p.Versions {
+		add(v)
+	}
+	event := p.Revised
+	if event == 0 {
+		event = p.Tabled
+	}
+	add(domain.Version{Version: p.Version, Text: p.Text, Heading: p.Heading, Note: p.Note, Event: event})
+	return out
+}
+
+// Comments lists the comments under p, oldest first.
+func Comments(p *domain.Proposal) []CommentView {
+	out := make([]CommentView, len(p.Comments))
+	for i, c := range p.Comments {
+		out[i] = CommentView{Party: c.Party, Text: c.Text, Event: c.Event}
+	}
+	return out
 }
 
 // Proposal statuses as shown; "stale" is an open proposal that can no longer
@@ -57,7 +122,8 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 	sum := ProposalSummary{ID: p.Proposal, Clause: p.Clause, Party: p.Party, Action: p.Action, Text: p.Text,
 		Heading: p.Heading, Note: p.Note, Status: string(p.Status), AcceptedBy: nonNil(s.AcceptedBy(p)),
 		ObjectedBy: nonNil(s.ObjectedBy(p)), Awaiting: []string{}, Positions: []PositionView{},
-		BaseRevision: p.BaseRevision, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed}
+		BaseRevision: p.BaseRevision, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed,
+		Version: max(p.Version, 1), Rebases: p.Rebases}
 	if s.Stale(p) {
 		sum.Status = ProposalStale
 	} else if p.Status == domain.StatusOpen {
@@ -65,7 +131,8 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 	}
 	for _, party := range s.Parties {
 		if pos, ok := p.Positions[party.Code]; ok {
-			sum.Positions = append(sum.Positions, PositionView{Party: party.Code, Stance: string(pos.Stance), Reason: pos.Reason, Event: pos.Event})
+			sum.Positions = append(sum.Positions, PositionView{Party: party.Code, Stance: string(pos.Stance), Reason: pos.Reason,
+				Event: pos.Event, SubjectTo: pos.SubjectTo, AdReferendum: pos.AdReferendum})
 		}
 	}
 	return sum
@@ -98,6 +165,10 @@ type ProposalDetail struct {
 	// Current is the clause's agreed text now.
 	Current         string `json:"current"`
 	CurrentRevision int    `json:"current_revision"`
+	// Versions lists every version, oldest first (one until it is
+	// revised); Comments the thread under it.
+	Versions []VersionView `json:"versions"`
+	Comments []CommentView `json:"comments"`
 }
 
 // Proposal finds the proposal ref names (an ID or a unique prefix) and
@@ -133,6 +204,7 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 	}
 	d.Base = p.BaseText
 	d.Ops = proposalOps(p)
+	d.Versions, d.Comments = Versions(p), Comments(p)
 	return d, nil
 }
 
@@ -141,8 +213,14 @@ func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROPOSAL\tCLAUSE\tACTION\tPARTY\tSTATUS\tACCEPTED\tOBJECTED\tAWAITING\tROUND")
 	for _, p := range ps {
+		var accepted []string
+		for _, pos := range p.Positions {
+			if pos.Stance == string(domain.Accepts) {
+				accepted = append(accepted, strings.Replace(stanceLabel(pos), "accepts", pos.Party, 1))
+			}
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
-			dash(p.AcceptedBy), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round))
+			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round))
 	}
 	return tw.Flush()
 }
@@ -178,8 +256,14 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		status += fmt.Sprintf(": the clause is at revision %d now; this proposal can no longer be accepted", d.CurrentRevision)
 	}
 	fmt.Fprintf(&b, "Status: %s\n", status)
+	if d.Version > 1 {
+		fmt.Fprintf(&b, "Version %d\n", d.Version)
+	}
+	if d.Rebases != "" {
+		fmt.Fprintf(&b, "Rebases %s onto the clause's current text\n", d.Rebases)
+	}
 	for _, pos := range d.Positions {
-		line := fmt.Sprintf("  %s %s (event %d)", pos.Party, pos.Stance, pos.Event)
+		line := fmt.Sprintf("  %s %s (event %d)", pos.Party, stanceLabel(pos), pos.Event)
 		if pos.Reason != "" {
 			line += ": " + pos.Reason
 		}
@@ -203,6 +287,39 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		b.WriteString("Text:\n")
 	}
 	b.WriteString(block(indent, textOps(d.Ops, st)) + "\n")
+	if len(d.Versions) > 1 {
+		b.WriteString("\nVersions:\n")
+		for _, v := range d.Versions {
+			fmt.Fprintf(&b, "  version %d (event %d)", v.Version, v.Event)
+			if v.Note != "" {
+				fmt.Fprintf(&b, ": %s", v.Note)
+			}
+			b.WriteString("\n" + block(indent+"  ", textOps(v.Ops, st)) + "\n")
+		}
+	}
+	if len(d.Comments) > 0 {
+		b.WriteString("\nComments:\n")
+		for _, c := range d.Comments {
+			fmt.Fprintf(&b, "  %s (event %d):\n%s\n", c.Party, c.Event, block(indent+"  ", c.Text))
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// stanceLabel says a position in words: "accepts", "accepts ad ref",
+// "accepts subject to 3f2a1b2c", "objects", "lapsed".
+func stanceLabel(pos PositionView) string {
+	s := pos.Stance
+	if pos.AdReferendum {
+		s += " ad ref"
+	}
+	if len(pos.SubjectTo) > 0 {
+		short := make([]string, len(pos.SubjectTo))
+		for i, q := range pos.SubjectTo {
+			short[i] = domain.Short(q)
+		}
+		s += " subject to " + strings.Join(short, " and ")
+	}
+	return s
 }

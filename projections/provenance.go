@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -119,14 +120,29 @@ func (r *Reader) provenance(ctx context.Context, keepClosed bool, visit func(Fol
 // the adoptions that brought it in. It replays the whole log.
 func (r *Reader) Blame(ctx context.Context, clause string) (Blame, error) {
 	runs := map[string][]BlameRun{}
+	// The runs of a clause before an adoption ad referendum: a capital's
+	// decline restores them with the text.
+	before := map[string][]BlameRun{}
 	m, err := r.provenance(ctx, false, func(ev Folded, s *domain.State) error {
+		if d, ok := ev.Rec.Event.(domain.AdoptionDeclined); ok {
+			if prev, ok := before[d.Clause]; ok {
+				runs[d.Clause] = prev
+			}
+			delete(before, d.Clause)
+			return nil
+		}
 		a, ok := ev.Rec.Event.(domain.ProposalAdopted)
 		if !ok || clause != "" && a.Clause != clause {
 			return nil
 		}
-		before := ""
+		if c := s.Clauses[a.Clause]; c != nil && len(c.AdRef) > 0 {
+			before[a.Clause] = runs[a.Clause]
+		} else {
+			delete(before, a.Clause)
+		}
+		was := ""
 		if ev.Was.Agreed() {
-			before = ev.Was.Text
+			was = ev.Was.Text
 		}
 		now := s.Clauses[a.Clause]
 		if !now.Agreed() {
@@ -134,7 +150,7 @@ func (r *Reader) Blame(ctx context.Context, clause string) (Blame, error) {
 			return nil
 		}
 		p := ev.Adopted
-		runs[a.Clause] = attribute(runs[a.Clause], before, now.Text,
+		runs[a.Clause] = attribute(runs[a.Clause], was, now.Text,
 			adoption{proposal: p.Proposal, party: p.Party, round: ev.Meta.Round, event: ev.Rec.Number, time: ev.Meta.Time})
 		return nil
 	})
@@ -164,14 +180,25 @@ func (r *Reader) Blame(ctx context.Context, clause string) (Blame, error) {
 }
 
 // PositionEvent is a party's position on a proposal, when it was taken.
+// Besides the stances, Stance may be "confirms" or "declines": the party's
+// capital on an adoption ad referendum.
 type PositionEvent struct {
-	Party  string    `json:"party"`
-	Stance string    `json:"stance"`
-	Reason string    `json:"reason,omitempty"`
-	Event  int       `json:"event"`
-	Round  int       `json:"round"`
-	Time   time.Time `json:"time"`
+	Party        string    `json:"party"`
+	Stance       string    `json:"stance"`
+	Reason       string    `json:"reason,omitempty"`
+	SubjectTo    []string  `json:"subject_to,omitempty"`
+	AdReferendum bool      `json:"ad_referendum,omitempty"`
+	Event        int       `json:"event"`
+	Round        int       `json:"round"`
+	Time         time.Time `json:"time"`
 }
+
+// Stances of a capital on an adoption ad referendum, as PositionEvents
+// show them.
+const (
+	StanceConfirms = "confirms"
+	StanceDeclines = "declines"
+)
 
 // ProposalStory is one proposal on a clause from tabling to its fate.
 type ProposalStory struct {
@@ -192,6 +219,11 @@ type ProposalStory struct {
 	Fate   string     `json:"fate"`
 	Closed int        `json:"closed,omitempty"`
 	At     *time.Time `json:"closed_at,omitempty"`
+	// Versions lists every version, oldest first, each with its redline
+	// from the one before; Comments the thread under it.
+	Versions []VersionView `json:"versions"`
+	Comments []CommentView `json:"comments"`
+	Rebases  string        `json:"rebases,omitempty"`
 }
 
 // Revision is one adopted text of a clause.
@@ -200,6 +232,11 @@ type Revision struct {
 	Heading  string `json:"heading"`
 	Text     string `json:"text"`
 	Deleted  bool   `json:"deleted"`
+	// Restores: the revision restores the text from before an adoption ad
+	// referendum its party's capital declined (Proposal, by Party).
+	Restores bool `json:"restores,omitempty"`
+	// AdRef lists the parties whose capitals the adoption awaited.
+	AdRef []string `json:"ad_ref,omitempty"`
 	// Ops is the redline from the previous revision's text.
 	Ops      []redline.Op `json:"ops"`
 	Proposal string       `json:"proposal"`
@@ -235,46 +272,93 @@ func (r *Reader) ClauseHistory(ctx context.Context, clause string) (ClauseHistor
 		at := func(party, stance, reason string) PositionEvent {
 			return PositionEvent{Party: party, Stance: stance, Reason: reason, Event: rec.Number, Round: meta.Round, Time: meta.Time}
 		}
+		story := func(id string) *ProposalStory {
+			if i, ok := stories[id]; ok {
+				return &h.Proposals[i]
+			}
+			return nil
+		}
+		revision := func(was domain.Clause, proposal, party string) Revision {
+			before := ""
+			if was.Agreed() {
+				before = was.Text
+			}
+			now := s.Clauses[clause]
+			rev := Revision{Revision: now.Revision, Heading: now.Heading, Text: now.Text, Deleted: now.Deleted,
+				Proposal: proposal, Party: party, Event: rec.Number, Round: meta.Round, Time: meta.Time}
+			rev.Ops = redline.Words(before, rev.Text)
+			if rev.Ops == nil {
+				rev.Ops = []redline.Op{}
+			}
+			return rev
+		}
 		switch e := rec.Event.(type) {
 		case domain.ProposalTabled:
 			if e.Clause != clause {
 				return nil
 			}
-			story := ProposalStory{ID: e.Proposal, Party: e.Party, Action: e.Action, Text: e.Text, Note: e.Note,
+			t := meta.Time
+			p := ProposalStory{ID: e.Proposal, Party: e.Party, Action: e.Action, Text: e.Text, Note: e.Note,
 				BaseRevision: e.BaseRevision, Tabled: rec.Number, Round: meta.Round, Time: meta.Time, Fate: "open",
-				Positions: []PositionEvent{}}
-			if p, ok := s.Party(e.Party); ok && p.Role == domain.RoleParty {
-				story.Positions = append(story.Positions, at(e.Party, string(domain.Accepts), "tabled it"))
+				Positions: []PositionEvent{}, Comments: []CommentView{}, Rebases: e.Rebases}
+			if op, ok := s.Proposals[e.Proposal]; ok {
+				p.Versions = Versions(op)
+				p.Versions[0].Time = &t
+			}
+			if pp, ok := s.Party(e.Party); ok && pp.Role == domain.RoleParty {
+				p.Positions = append(p.Positions, at(e.Party, string(domain.Accepts), "tabled it"))
 			}
 			stories[e.Proposal] = len(h.Proposals)
-			h.Proposals = append(h.Proposals, story)
+			h.Proposals = append(h.Proposals, p)
 		case domain.ProposalAccepted:
-			position(e.Proposal, at(e.Party, string(domain.Accepts), ""))
+			pe := at(e.Party, string(domain.Accepts), "")
+			pe.SubjectTo, pe.AdReferendum = e.SubjectTo, e.AdReferendum
+			position(e.Proposal, pe)
 		case domain.ProposalObjected:
 			position(e.Proposal, at(e.Party, string(domain.Objects), e.Reason))
-		case domain.ProposalWithdrawn:
-			if i, ok := stories[e.Proposal]; ok {
+		case domain.ProposalRevised:
+			if p := story(e.Proposal); p != nil {
+				t, before := meta.Time, p.Text
+				if n := len(p.Versions); n > 0 {
+					before = p.Versions[n-1].Text
+				}
+				ops := redline.Words(before, e.Text)
+				if ops == nil {
+					ops = []redline.Op{}
+				}
+				p.Versions = append(p.Versions, VersionView{Version: e.Version, Text: e.Text, Heading: e.Heading, Note: e.Note,
+					Event: rec.Number, Time: &t, Ops: ops})
+				p.Text, p.Note = e.Text, e.Note
+			}
+		case domain.ProposalCommented:
+			if p := story(e.Proposal); p != nil {
 				t := meta.Time
-				h.Proposals[i].Fate, h.Proposals[i].Closed, h.Proposals[i].At = ProposalWithdrawn, rec.Number, &t
+				p.Comments = append(p.Comments, CommentView{Party: e.Party, Text: e.Text, Event: rec.Number, Time: &t})
+			}
+		case domain.AdoptionConfirmed:
+			position(e.Proposal, at(e.Party, StanceConfirms, "its capital confirmed the adoption ad referendum"))
+		case domain.AdoptionDeclined:
+			if e.Clause != clause {
+				return nil
+			}
+			position(e.Proposal, at(e.Party, StanceDeclines, "its capital declined the adoption ad referendum"))
+			rev := revision(ev.Was, e.Proposal, e.Party)
+			rev.Restores = true
+			h.Revisions = append(h.Revisions, rev)
+		case domain.ProposalWithdrawn:
+			if p := story(e.Proposal); p != nil {
+				t := meta.Time
+				p.Fate, p.Closed, p.At = ProposalWithdrawn, rec.Number, &t
 			}
 		case domain.ProposalAdopted:
-			i, ok := stories[e.Proposal]
-			if !ok {
+			p := story(e.Proposal)
+			if p == nil {
 				return nil
 			}
 			t := meta.Time
-			h.Proposals[i].Fate, h.Proposals[i].Closed, h.Proposals[i].At = ProposalAdopted, rec.Number, &t
-			before := ""
-			if ev.Was.Agreed() {
-				before = ev.Was.Text
-			}
-			now := s.Clauses[clause]
-			rev := Revision{Revision: e.Revision, Heading: now.Heading, Text: now.Text, Deleted: now.Deleted,
-				Proposal: ev.Adopted.Proposal, Party: ev.Adopted.Party, Event: rec.Number, Round: meta.Round, Time: meta.Time}
-			rev.Ops = redline.Words(before, rev.Text)
-			if rev.Ops == nil {
-				rev.Ops = []redline.Op{}
-			}
+			p.Fate, p.Closed, p.At = ProposalAdopted, rec.Number, &t
+			rev := revision(ev.Was, ev.Adopted.Proposal, ev.Adopted.Party)
+			rev.AdRef = slices.Clone(s.Clauses[clause].AdRef)
 			h.Revisions = append(h.Revisions, rev)
 		}
 		return nil

@@ -249,7 +249,8 @@ type Folded struct {
 	Rec  *Recorded
 	Meta domain.Meta
 	// For an adoption: the proposal adopted, whole, and its clause as it
-	// stood before (the state after holds it as it stands now).
+	// stood before (the state after holds it as it stands now); for a
+	// declined adoption ad referendum, the clause as it stood before.
 	Adopted *domain.Proposal
 	Was     domain.Clause
 }
@@ -266,10 +267,17 @@ func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Poi
 			return last, f.earliest(asProblem(err, s.Events+1))
 		}
 		var ev Folded
-		if a, ok := rec.Event.(domain.ProposalAdopted); ok && visit != nil {
-			ev.Adopted = s.Proposals[a.Proposal]
-			if c := s.Clauses[a.Clause]; c != nil {
-				ev.Was = *c
+		if visit != nil {
+			switch e := rec.Event.(type) {
+			case domain.ProposalAdopted:
+				ev.Adopted = s.Proposals[e.Proposal]
+				if c := s.Clauses[e.Clause]; c != nil {
+					ev.Was = *c
+				}
+			case domain.AdoptionDeclined:
+				if c := s.Clauses[e.Clause]; c != nil {
+					ev.Was = *c
+				}
 			}
 		}
 		if err := f.step(rec); err != nil {
@@ -297,7 +305,7 @@ func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Poi
 	}
 	// A log may be read up to a point inside one append, but it may not end
 	// inside one.
-	if p := s.Pending(); p != "" && n < 0 {
+	if p := s.Due(); p != "" && n < 0 {
 		return last, problemAt(f.last, "completes every party's acceptance of proposal %s, but the log ends without its adoption", domain.Short(p))
 	}
 	return last, nil

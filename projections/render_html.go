@@ -63,6 +63,9 @@ h2 { font-size: 1.15em; margin: 1.6em 0 0.4em; }
 .bracket.stale { background: #eee; border-color: #999; color: #666; }
 ins { background: #d9f5dd; color: #0a4d16; text-decoration: underline; }
 del { background: #fbdada; color: #7a0a0a; text-decoration: line-through; }
+.standing { font-weight: bold; }
+.status { color: #555; font: 0.7em system-ui, sans-serif; margin-left: 0.4em; }
+.status.agreed { color: #0a4d16; } .status.agreed-ad-ref { color: #8a6200; }
 .change { color: #555; font: italic 0.85em system-ui, sans-serif; }
 table { border-collapse: collapse; font: 0.85em/1.4 system-ui, sans-serif; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.4em; text-align: left; vertical-align: top; }
@@ -77,13 +80,18 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.4em; text-align: left; 
 {{define "draft"}}{{template "head" .Title}}<h1>{{.Title}}</h1>
 <p class="meta">{{.Treaty}} · as of {{point .AsOf}}<br>
 Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observers: {{.}}{{end}}</p>
-{{range .Clauses}}{{$c := .}}<section id="clause-{{.ID}}">
-<h2>{{.Number}}. {{heading .}} <span class="clause-id">{{.ID}}</span></h2>
+{{range .Standing}}<p class="standing">{{.}}</p>
+{{end}}{{range .Clauses}}{{$c := .}}<section id="clause-{{.ID}}">
+<h2>{{.Number}}. {{heading .}} <span class="clause-id">{{.ID}}</span> <span class="status {{.Status}}">{{.StatusLabel}}</span></h2>
 {{if .Text}}<div class="text">{{.Text}}</div>{{end}}
-{{range .OpenProposals}}<div class="bracket{{if .Stale}} stale{{end}}">[<strong>{{.Party}}{{if .Stale}}, stale{{end}}:</strong> {{with proposedHeading $c .}}<em>heading “{{.}}”:</em> {{end}}{{ops .Ops}}]</div>
-<div class="info">{{short .ID}} · {{.Action}}{{with .AcceptedBy}} · accepted by {{join . ", "}}{{end}}{{with .ObjectedBy}} · objected to by {{join . ", "}}{{end}}{{if .Stale}} · stale: another proposal was adopted since{{end}}</div>
+{{range .OpenProposals}}<div class="bracket{{if .Stale}} stale{{end}}">[<strong>{{.Label}}:</strong> {{with proposedHeading $c .}}<em>heading “{{.}}”:</em> {{end}}{{ops .Ops}}]</div>
+<div class="info">{{join .Facts " · "}}</div>
+{{end}}{{range $.ReservationsTo .ID}}<p class="reservation"><em>Reservation by {{.Party}}:</em> {{.Text}}</p>
 {{end}}</section>
 {{else}}<p>The draft is empty: no clause has been tabled yet.</p>
+{{end}}{{with .Declarations}}<section id="declarations"><h2>Declarations</h2>
+{{range .}}<p class="declaration"><em>{{.Party}}:</em> {{.Text}}</p>
+{{end}}</section>
 {{end}}</body>
 </html>
 {{end}}

@@ -59,16 +59,15 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 	if os := partyList(d.Parties, domain.RoleObserver); os != "" {
 		fmt.Fprintf(&b, "**Observers:** %s  \n", md(os))
 	}
+	for _, line := range d.Standing() {
+		fmt.Fprintf(&b, "\n**%s**\n", md(line))
+	}
 	for _, c := range d.Clauses {
-		fmt.Fprintf(&b, "\n## %d. %s\n\n", c.Number, md(clauseHeading(c)))
+		fmt.Fprintf(&b, "\n## %d. %s\n\n*%s*\n\n", c.Number, md(clauseHeading(c)), md(c.StatusLabel()))
 		if c.Text != "" {
 			b.WriteString(md(c.Text) + "\n\n")
 		}
 		for _, p := range c.OpenProposals {
-			who := p.Party
-			if p.Stale {
-				who += ", stale"
-			}
 			text := md(p.Text)
 			if p.Action == domain.ActionDelete {
 				text = "*delete this clause*"
@@ -76,15 +75,22 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 			if h, ok := proposedHeading(c, p); ok {
 				text = fmt.Sprintf("*heading:* %s — %s", md(h), text)
 			}
-			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", who, strings.ReplaceAll(text, "\n", "\n> "))
-			info := []string{"`" + domain.Short(p.ID) + "`", string(p.Action)}
-			if len(p.AcceptedBy) > 0 {
-				info = append(info, "accepted by "+strings.Join(p.AcceptedBy, ", "))
+			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", md(p.Label()), strings.ReplaceAll(text, "\n", "\n> "))
+			facts := p.Facts()
+			facts[0] = "`" + facts[0] + "`"
+			for i := 1; i < len(facts); i++ {
+				facts[i] = md(facts[i])
 			}
-			if len(p.ObjectedBy) > 0 {
-				info = append(info, "objected to by "+strings.Join(p.ObjectedBy, ", "))
-			}
-			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(info, " · "))
+			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(facts, " · "))
+		}
+		for _, r := range d.ReservationsTo(c.ID) {
+			fmt.Fprintf(&b, "*Reservation by %s:* %s\n\n", r.Party, md(r.Text))
+		}
+	}
+	if len(d.Declarations) > 0 {
+		b.WriteString("\n## Declarations\n\n")
+		for _, r := range d.Declarations {
+			fmt.Fprintf(&b, "*%s:* %s\n\n", r.Party, md(r.Text))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -44,8 +44,18 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 		b.WriteString("\nNo text has been adopted for this clause.\n")
 	}
 	for _, r := range h.Revisions {
-		fmt.Fprintf(&b, "\n%s  adopted at event %d, round %s, %s: %s by %s\n", st.Bold(fmt.Sprintf("Revision %d", r.Revision)),
-			r.Event, roundLabel(r.Round), FormatTime(r.Time), domain.Short(r.Proposal), r.Party)
+		how := "adopted"
+		if r.Restores {
+			how = "restored (" + r.Party + "'s capital declined " + domain.Short(r.Proposal) + ")"
+		}
+		by := fmt.Sprintf(": %s by %s", domain.Short(r.Proposal), r.Party)
+		if r.Restores {
+			by = ""
+		} else if len(r.AdRef) > 0 {
+			by += ", ad referendum (" + strings.Join(r.AdRef, ", ") + ")"
+		}
+		fmt.Fprintf(&b, "\n%s  %s at event %d, round %s, %s%s\n", st.Bold(fmt.Sprintf("Revision %d", r.Revision)),
+			how, r.Event, roundLabel(r.Round), FormatTime(r.Time), by)
 		if r.Deleted {
 			b.WriteString(indent + "(the clause was deleted)\n")
 		}
@@ -60,7 +70,7 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 	for _, p := range h.Proposals {
 		var pos []string
 		for _, pe := range p.Positions {
-			s := fmt.Sprintf("%s %s @%d", pe.Party, pe.Stance, pe.Event)
+			s := fmt.Sprintf("%s %s @%d", pe.Party, stanceLabel(PositionView{Stance: pe.Stance, SubjectTo: pe.SubjectTo, AdReferendum: pe.AdReferendum}), pe.Event)
 			if pe.Reason != "" && pe.Reason != "tabled it" {
 				s += fmt.Sprintf(" (%s)", pe.Reason)
 			}
@@ -73,6 +83,24 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t@%d, round %s\t%s\t%s\n", domain.Short(p.ID), p.Party, p.Action, p.Tabled, roundLabel(p.Round), fate, strings.Join(pos, "; "))
 	}
 	tw.Flush()
+	for _, p := range h.Proposals {
+		if len(p.Versions) < 2 && len(p.Comments) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s %s\n", st.Bold("Proposal"), domain.Short(p.ID))
+		if len(p.Versions) > 1 {
+			for _, v := range p.Versions {
+				fmt.Fprintf(&b, "%sversion %d @%d", indent, v.Version, v.Event)
+				if v.Note != "" {
+					fmt.Fprintf(&b, ": %s", v.Note)
+				}
+				b.WriteString("\n" + block(indent+"  ", textOps(v.Ops, st)) + "\n")
+			}
+		}
+		for _, c := range p.Comments {
+			fmt.Fprintf(&b, "%scomment by %s @%d:\n%s\n", indent, c.Party, c.Event, block(indent+"  ", c.Text))
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -81,17 +81,29 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	if os := partyList(d.Parties, domain.RoleObserver); os != "" {
 		fmt.Fprintf(&b, "Observers: %s\n", os)
 	}
+	for _, line := range d.Standing() {
+		b.WriteString(st.Bold(line) + "\n")
+	}
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nThe draft is empty: no clause has been tabled yet.\n")
 	}
 	for _, c := range d.Clauses {
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "%d. %s%s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"))
+		fmt.Fprintf(&b, "%d. %s%s  %s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"), statusColor(c, st))
 		if c.Text != "" {
 			b.WriteString(block(indent, c.Text) + "\n")
 		}
 		for _, p := range c.OpenProposals {
 			b.WriteString(bracket(c, p, st) + "\n")
+		}
+		for _, r := range d.ReservationsTo(c.ID) {
+			b.WriteString(block(indent, "Reservation by "+r.Party+": "+r.Text) + "\n")
+		}
+	}
+	if len(d.Declarations) > 0 {
+		b.WriteString("\nDeclarations:\n")
+		for _, r := range d.Declarations {
+			b.WriteString(block(indent, r.Party+": "+r.Text) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -120,38 +132,40 @@ func proposedHeading(c DraftClause, p OpenProposal) (string, bool) {
 	return *p.Heading, true
 }
 
-// bracket renders an open proposal as unagreed text: "[US: …]" and a line
-// saying where it stands.
-func bracket(c DraftClause, p OpenProposal, st Style) string {
-	who := p.Party
-	if p.Stale {
-		who += ", stale"
+// statusColor is a clause's status, coloured: green when agreed, yellow
+// when agreed ad referendum, plain when open.
+func statusColor(c DraftClause, st Style) string {
+	switch c.Status {
+	case StatusAgreed:
+		return st.Green(c.StatusLabel())
+	case StatusAgreedAdRef:
+		return st.Yellow(c.StatusLabel())
 	}
-	text := p.Text
+	return c.StatusLabel()
+}
+
+// bracketText is what a bracket holds: the proposal's text, or what it
+// does when it has none to show, and the heading it proposes.
+func bracketText(c DraftClause, p OpenProposal, text string) string {
 	if p.Action == domain.ActionDelete {
 		text = "delete this clause"
 	}
 	if h, ok := proposedHeading(c, p); ok {
 		text = fmt.Sprintf("heading %q: %s", h, text)
 	}
-	open := "[" + who + ": "
-	body := block(indent, open+text+"]")
+	return text
+}
+
+// bracket renders an open proposal as unagreed text: "[US: …]", or among
+// options "[Option 2 (UA): …]", and a line saying where it stands.
+func bracket(c DraftClause, p OpenProposal, st Style) string {
+	body := block(indent, "["+p.Label()+": "+bracketText(c, p, p.Text)+"]")
 	if p.Stale {
 		body = st.Dim(body)
 	} else {
 		body = st.Yellow(body)
 	}
-	info := []string{domain.Short(p.ID), string(p.Action)}
-	if len(p.AcceptedBy) > 0 {
-		info = append(info, "accepted by "+strings.Join(p.AcceptedBy, ", "))
-	}
-	if len(p.ObjectedBy) > 0 {
-		info = append(info, "objected to by "+strings.Join(p.ObjectedBy, ", "))
-	}
-	if p.Stale {
-		info = append(info, "stale: another proposal was adopted since; withdraw it or table a new one")
-	}
-	return body + "\n" + indent + "  " + st.Dim(strings.Join(info, " · "))
+	return body + "\n" + indent + "  " + st.Dim(strings.Join(p.Facts(), " · "))
 }
 
 // markup is how one output format writes a redline: how it escapes text and

@@ -201,7 +201,7 @@ func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent
 		f.finish()
 		return v, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, Stream(treaty))
 	}
-	if p := s.Pending(); p != "" {
+	if p := s.Due(); p != "" {
 		return fail(problemAt(f.last, "completes every party's acceptance of proposal %s, but the log ends without its adoption", domain.Short(p)))
 	}
 	if bad := f.finish(); bad != nil {

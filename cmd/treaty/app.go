@@ -128,7 +128,9 @@ it stands in the draft in square brackets, attributed to its party.`,
 		&cobra.Group{ID: "audit", Title: "Auditing a negotiation:"},
 		&cobra.Group{ID: "store", Title: "Stores and samples:"})
 	for _, c := range []*cobra.Command{a.initCommand(), a.roundCommand(), a.proposeCommand(),
-		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand(), a.keysCommand()} {
+		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand(), a.commentCommand(), a.rebaseCommand(),
+		a.confirmCommand(), a.declineCommand(), a.concludeCommand(), a.reopenCommand(), a.initialCommand(),
+		a.reserveCommand(), a.declareCommand(), a.keysCommand()} {
 		c.GroupID = "write"
 		root.AddCommand(c)
 	}
@@ -453,6 +455,27 @@ func (a *app) completeOpenProposals(cmd *cobra.Command, args []string, toComplet
 		for _, c := range s.Draft() {
 			for _, p := range s.OpenProposals(c.ID) {
 				out = append(out, domain.Short(p.Proposal)+"\t"+p.Party+" "+string(p.Action)+" "+p.Clause)
+			}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeProposalIDs offers the open proposals as a flag's values.
+func (a *app) completeProposalIDs(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return a.completeOpenProposals(cmd, nil, toComplete)
+}
+
+// completeAdRef offers the adoptions ad referendum that await a capital.
+func (a *app) completeAdRef(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	if s := a.headForCompletion(cmd); s != nil {
+		for _, c := range s.Draft() {
+			if len(c.AdRef) > 0 && (a.as == "" || slices.Contains(c.AdRef, a.as)) {
+				out = append(out, domain.Short(c.AdRefProposal)+"\t"+c.ID+", awaiting "+strings.Join(c.AdRef, ", "))
 			}
 		}
 	}

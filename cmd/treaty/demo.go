@@ -25,7 +25,9 @@ func (a *app) demoCommand() *cobra.Command {
 		Short: "Write a sample negotiation into the store and show its draft and redline",
 		Long: `Write a sample negotiation (Ukraine, the United States and the European Union,
 with Germany mediating, over two rounds in Berlin) into the store, then show
-its draft and the redline between the two rounds.
+its draft and the redline between the two rounds. It shows the practice too:
+an acceptance subject to another proposal, a package adopted in one append,
+an adoption ad referendum awaiting Washington, a mediator's comment.
 
 The sample is the same every time: running demo again in the same place
 appends nothing and shows it again, with whatever you have added since.`,
@@ -84,7 +86,7 @@ func (a *app) showDemo(ctx context.Context) error {
 		return err
 	}
 	a.info("\nNext: treaty log · treaty proposals · treaty show PROPOSAL · treaty draft --format html > draft.html\n"+
-		"      treaty --as EU accept PROPOSAL · treaty verify   (--store %s)", a.storeName())
+		"      treaty --as EU accept PROPOSAL · treaty --as US confirm PROPOSAL · treaty verify   (--store %s)", a.storeName())
 	return nil
 }
 
@@ -211,6 +213,28 @@ func demoBatch(w *write.Writer, treaty string) (*write.Batch, error) {
 			"A Joint Monitoring Commission shall report to the Parties every three months.",
 			heading("Monitoring"), after("security-assurances"))),
 		step(10*minute, us, accept("monitoring", us)),
+		// Linked positions: Ukraine forgoes the alliance only if the
+		// assurances are binding; Washington agrees ad referendum.
+		step(20*minute, ua, table("binding", "binding-force", ua,
+			"The assurances in this Framework are legally binding on the Parties. The United States shall submit them to the Congress of the United States for approval within 90 days.",
+			heading("Binding force"), after("security-assurances"), note("Kyiv's condition for the alliance clause"))),
+		step(15*minute, us, table("alliance", "alliance-membership", us,
+			"Ukraine shall not pursue membership of the North Atlantic Treaty Organization while the assurances in this Framework remain in force.",
+			heading("Alliance membership"), after("binding-force"))),
+		step(10*minute, eu, accept("alliance", eu)),
+		step(15*minute, ua, func(p func(string) string) domain.Command {
+			return domain.Accept{Proposal: p("alliance"), Party: ua, SubjectTo: []string{p("binding")}}
+		}),
+		step(10*minute, eu, accept("binding", eu)),
+		step(10*minute, de, func(p func(string) string) domain.Command {
+			return domain.CommentOn{Proposal: p("binding"), Party: de, Text: "Ninety days matches the time the Congress takes to review an executive agreement."}
+		}),
+		step(20*minute, us, func(p func(string) string) domain.Command {
+			return domain.Accept{Proposal: p("binding"), Party: us, AdReferendum: true}
+		}),
+		step(15*minute, eu, func(p func(string) string) domain.Command {
+			return domain.Accept{Proposal: p("monitoring"), Party: eu, SubjectTo: []string{p("sanctions-del")}}
+		}),
 		step(30*minute, de, func(func(string) string) domain.Command { return domain.CloseRound{Party: de} }),
 	}
 	b := w.NewBatch(treaty)

@@ -40,7 +40,11 @@ REF is round:N (the end of round N, or now while it is open), round:N:start,
 			// browsers and programs; text and Markdown give the whole
 			// proposed text, as a bracket does on paper.
 			redlines := a.format == "json" || a.format == "html"
-			return a.writeDraft(projections.BuildDraft(m, projections.DraftOptions{AgreedOnly: agreedOnly, Redlines: redlines}))
+			d, err := r.Draft(cmd.Context(), m, projections.DraftOptions{AgreedOnly: agreedOnly, Redlines: redlines})
+			if err != nil {
+				return err
+			}
+			return a.writeDraft(d)
 		},
 	}
 	c.Flags().StringVar(&at, "at", "head", "the moment to show (REF)")

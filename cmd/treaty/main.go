@@ -123,7 +123,11 @@ func hint(err error) string {
 	case domain.ReasonNoProposal:
 		return "`treaty proposals --all` lists them"
 	case domain.ReasonStale:
-		return fmt.Sprintf("table a new proposal against the current text: treaty propose --clause %s", e.Clause)
+		return fmt.Sprintf("its proposer can carry it over to the current text with `treaty rebase`, or table a new one: treaty propose --clause %s", e.Clause)
+	case domain.ReasonConcluded:
+		return "every party must agree to reopen it first: `treaty reopen`"
+	case domain.ReasonNotConcluded:
+		return "`treaty conclude` concludes it once nothing is open"
 	}
 	return ""
 }

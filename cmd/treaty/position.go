@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,22 +11,53 @@ import (
 )
 
 func (a *app) acceptCommand() *cobra.Command {
+	var subjectTo []string
+	var adRef bool
 	c := &cobra.Command{
-		Use:   "accept P",
+		Use:   "accept P [--subject-to Q[,R…]] [--ad-ref]",
 		Short: "Accept a proposal",
 		Long: `Record the acting party's acceptance of proposal P (its ID, or a unique prefix
 of at least 4 characters). When every party has accepted, the proposal is
 adopted in the same step. A stale proposal (another proposal on its clause was
-adopted since it was drafted) cannot be accepted.`,
-		Example:           "  treaty --as EU accept 3f2a91c0",
+adopted since it was drafted) cannot be accepted.
+
+--subject-to Q accepts P only if Q is agreed too ("we accept this if that is
+agreed"): the acceptance counts once every Q is adopted, and when Q's adoption
+completes P's unanimity, P is adopted in the same step. Acceptances that
+depend on each other form a package, adopted together or not at all. If a Q
+is withdrawn or goes stale, the acceptance lapses and the party is awaited
+again.
+
+--ad-ref accepts ad referendum, subject to the party's capital: if the
+proposal is adopted, its text enters the draft as agreed ad ref until the
+capital confirms (treaty confirm) or declines (treaty decline) it.`,
+		Example: `  treaty --as EU accept 3f2a91c0
+  treaty --as UA accept 3f2a91c0 --subject-to 9b1c44d2,5e0a7731
+  treaty --as UA accept 3f2a91c0 --ad-ref`,
 		Args:              exactArgs(1, "the proposal to accept (its ID or a unique prefix)"),
 		ValidArgsFunction: a.completeOpenProposals,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.position(cmd, args[0], func(party, id string) domain.Command {
-				return domain.Accept{Proposal: id, Party: party}
+			for _, q := range subjectTo {
+				if strings.TrimSpace(q) == "" {
+					return usagef("--subject-to: an empty proposal ID in %q", strings.Join(subjectTo, ","))
+				}
+			}
+			return a.position(cmd, args[0], func(s *domain.State, party, id string) (domain.Command, error) {
+				c := domain.Accept{Proposal: id, Party: party, AdReferendum: adRef}
+				for _, ref := range subjectTo {
+					q, err := s.FindProposal(strings.TrimSpace(ref))
+					if err != nil {
+						return nil, err
+					}
+					c.SubjectTo = append(c.SubjectTo, q.Proposal)
+				}
+				return c, nil
 			})
 		},
 	}
+	c.Flags().StringSliceVar(&subjectTo, "subject-to", nil, "accept only if these proposals are adopted too (IDs or unique prefixes, comma-separated)")
+	c.Flags().BoolVar(&adRef, "ad-ref", false, "accept ad referendum: subject to the party's capital")
+	_ = c.RegisterFlagCompletionFunc("subject-to", a.completeProposalIDs)
 	return c
 }
 
@@ -41,8 +73,8 @@ The event recorded is ProposalObjected.`,
 		Args:              exactArgs(1, "the proposal to object to (its ID or a unique prefix)"),
 		ValidArgsFunction: a.completeOpenProposals,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.position(cmd, args[0], func(party, id string) domain.Command {
-				return domain.Object{Proposal: id, Party: party, Reason: reason}
+			return a.position(cmd, args[0], func(_ *domain.State, party, id string) (domain.Command, error) {
+				return domain.Object{Proposal: id, Party: party, Reason: reason}, nil
 			})
 		},
 	}
@@ -59,15 +91,15 @@ func (a *app) withdrawCommand() *cobra.Command {
 		Args:              exactArgs(1, "the proposal to withdraw (its ID or a unique prefix)"),
 		ValidArgsFunction: a.completeOpenProposals,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.position(cmd, args[0], func(party, id string) domain.Command {
-				return domain.Withdraw{Proposal: id, Party: party}
+			return a.position(cmd, args[0], func(_ *domain.State, party, id string) (domain.Command, error) {
+				return domain.Withdraw{Proposal: id, Party: party}, nil
 			})
 		},
 	}
 }
 
 // position runs accept, reject or withdraw on the proposal ref names.
-func (a *app) position(cmd *cobra.Command, ref string, command func(party, id string) domain.Command) error {
+func (a *app) position(cmd *cobra.Command, ref string, command func(s *domain.State, party, id string) (domain.Command, error)) error {
 	party, err := a.needParty()
 	if err != nil {
 		return err
@@ -77,7 +109,7 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(party, id st
 		if err != nil {
 			return nil, err
 		}
-		return command(party, p.Proposal), nil
+		return command(s, party, p.Proposal)
 	})
 	if err != nil {
 		return err
@@ -86,6 +118,9 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(party, id st
 	switch e := out.Events[0].(type) {
 	case domain.ProposalAccepted:
 		id, verb = e.Proposal, "accepts"
+		if e.AdReferendum {
+			verb = "accepts ad referendum"
+		}
 	case domain.ProposalObjected:
 		id, verb = e.Proposal, "objects to"
 	case domain.ProposalWithdrawn:
@@ -97,23 +132,72 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(party, id st
 		return err
 	}
 	adopted := p.Status == domain.StatusAdopted
-	awaiting := []string{}
+	awaiting, objected, conditional := []string{}, []string{}, []domain.Condition{}
 	if p.Status == domain.StatusOpen {
-		awaiting = nonNil(s.Awaiting(p))
+		objected = nonNil(s.ObjectedBy(p))
+		for _, code := range s.Awaiting(p) {
+			if !slices.Contains(objected, code) {
+				awaiting = append(awaiting, code)
+			}
+		}
+		if c := s.Conditional(p); c != nil {
+			conditional = c
+		}
 	}
 	if a.format == "json" {
 		return a.writeJSON(map[string]any{"proposal": id, "party": party, "type": out.Events[0].EventType(),
-			"status": p.Status, "adopted": adopted, "awaiting": awaiting, "event": out.First})
+			"status": p.Status, "adopted": adopted, "awaiting": awaiting, "objected_by": objected,
+			"conditional": conditional, "adoptions": adoptionsJSON(out), "event": out.First})
 	}
-	fmt.Fprintf(a.stdout, "%s %s %s (%s of %s).\n", party, verb, domain.Short(id), p.Action, p.Clause)
-	switch {
-	case adopted:
-		fmt.Fprintf(a.stdout, "Adopted: every party accepts. Clause %s is at revision %d.\n", p.Clause, s.Clauses[p.Clause].Revision)
-		if n := len(s.OpenProposals(p.Clause)); n > 0 {
-			fmt.Fprintf(a.stdout, "%d other proposal(s) on %s are now stale.\n", n, p.Clause)
+	line := fmt.Sprintf("%s %s %s (%s of %s)", party, verb, domain.Short(id), p.Action, p.Clause)
+	if e, ok := out.Events[0].(domain.ProposalAccepted); ok && len(e.SubjectTo) > 0 {
+		var on []string
+		for _, q := range e.SubjectTo {
+			on = append(on, describeProposal(s, q))
 		}
-	case p.Status == domain.StatusOpen:
-		fmt.Fprintf(a.stdout, "Awaiting %s.\n", strings.Join(awaiting, ", "))
+		line += " subject to " + strings.Join(on, " and ")
+	}
+	fmt.Fprintln(a.stdout, line+".")
+	for _, l := range adoptionLines(out) {
+		fmt.Fprintln(a.stdout, l)
+	}
+	if p.Status == domain.StatusOpen {
+		var standing []string
+		if len(objected) > 0 {
+			standing = append(standing, "objected to by "+strings.Join(objected, ", "))
+		}
+		for _, c := range conditional {
+			standing = append(standing, fmt.Sprintf("%s's acceptance awaits the adoption of %s", c.Party, strings.Join(shortAll(c.SubjectTo), " and ")))
+		}
+		if len(awaiting) > 0 {
+			standing = append(standing, "awaiting "+strings.Join(awaiting, ", "))
+		}
+		if len(standing) > 0 {
+			fmt.Fprintln(a.stdout, upperFirst(strings.Join(standing, "; "))+".")
+		}
 	}
 	return nil
+}
+
+// describeProposal names a proposal with its clause: "3f2a91c0 (security-guarantees)".
+func describeProposal(s *domain.State, id string) string {
+	if p, ok, err := s.LookupProposal(id); err == nil && ok {
+		return fmt.Sprintf("%s (%s)", domain.Short(id), p.Clause)
+	}
+	return domain.Short(id)
+}
+
+func shortAll(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = domain.Short(id)
+	}
+	return out
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -13,15 +13,21 @@ import (
 )
 
 func (a *app) proposeCommand() *cobra.Command {
-	var clause, text, file, heading, after, note string
+	var clause, text, file, heading, after, note, revise string
 	var del, first bool
 	c := &cobra.Command{
-		Use:   "propose --clause ID (--text T | --file F | --delete) [--heading H] [--after ID | --first] [--note T]",
+		Use:   "propose --clause ID (--text T | --file F | --delete | --heading H) [--heading H] [--after ID | --first] [--note T]\n  treaty propose --revise P (--text T | --file F) [--heading H] [--note T]",
 		Short: "Table a proposal: a new clause, an amendment or a deletion",
 		Long: `Table a proposal on a clause. A clause that has no agreed text gets new text
 (an insertion); a clause with agreed text gets its whole text replaced (an
 amendment); --delete proposes removing it. The proposing party counts as
-accepting. Prints the proposal's ID alone on a line.
+accepting. Prints the proposal's ID alone on a line. --heading alone, on a
+clause with agreed text, amends its heading and keeps its text.
+
+--revise P tables a new version of your own open proposal P instead: the same
+proposal, its text (and heading, and note) replaced. The other parties'
+positions on it are reset: they accepted another text. show and history list
+every version with its redline.
 
 A clause not yet in the draft takes its place when tabled: after the clause
 named by --after, first with --first, else at the end. On a clause already in
@@ -32,7 +38,9 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 		Example: `  treaty --as UA propose --clause security-guarantees --heading "Security guarantees" \
     --text "The Parties shall consult within 24 hours." --after preamble
   treaty --as US propose --clause security-guarantees --file amendment.txt --note "adds a deadline"
-  treaty --as EU propose --clause sanctions --delete`,
+  treaty --as EU propose --clause sanctions --delete
+  treaty --as US propose --clause sanctions --heading "Restrictive measures"
+  treaty --as UA propose --revise 3f2a91c0 --text "The Parties shall consult within 48 hours."`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			party, err := a.needParty()
@@ -46,11 +54,15 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 					given++
 				}
 			}
+			if flags.Changed("revise") {
+				return a.revise(cmd, party, revise, text, file, heading, note)
+			}
+			headingOnly := given == 0 && flags.Changed("heading")
 			switch {
 			case clause == "":
 				return usagef("propose needs --clause ID")
-			case given != 1:
-				return usagef("propose needs exactly one of --text, --file or --delete")
+			case given != 1 && !headingOnly:
+				return usagef("propose needs exactly one of --text, --file or --delete (or --heading alone, to amend only the heading)")
 			case after != "" && first:
 				return usagef("--after and --first are alternatives; give one")
 			}
@@ -80,7 +92,12 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 				return err
 			}
 			tabled := out.Events[0].(domain.ProposalTabled)
-			adopted := len(out.Events) > 1
+			adopted := false
+			for _, e := range out.Events {
+				if ad, ok := e.(domain.ProposalAdopted); ok && ad.Proposal == tabled.Proposal {
+					adopted = true
+				}
+			}
 			awaiting := []string{}
 			if p := out.State.Proposals[tabled.Proposal]; p != nil && p.Status == domain.StatusOpen {
 				awaiting = nonNil(out.State.Awaiting(p))
@@ -108,9 +125,67 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 	f.StringVar(&after, "after", "", "place the clause after this clause")
 	f.BoolVar(&first, "first", false, "place the clause first")
 	f.StringVar(&note, "note", "", "a note explaining the proposal")
+	f.StringVar(&revise, "revise", "", "table a new version of your own open proposal P")
+	_ = c.RegisterFlagCompletionFunc("revise", a.completeProposalIDs)
 	_ = c.RegisterFlagCompletionFunc("clause", a.completeClauses)
 	_ = c.RegisterFlagCompletionFunc("after", a.completeClauses)
 	return c
+}
+
+// revise runs propose --revise.
+func (a *app) revise(cmd *cobra.Command, party, ref, text, file, heading, note string) error {
+	flags := cmd.Flags()
+	for _, f := range []string{"clause", "delete", "after", "first"} {
+		if flags.Changed(f) {
+			return usagef("--revise keeps the proposal's clause and place: --%s does not go with it", f)
+		}
+	}
+	if flags.Changed("text") && flags.Changed("file") {
+		return usagef("--text and --file are alternatives; give one")
+	}
+	if !flags.Changed("text") && !flags.Changed("file") && !flags.Changed("heading") && !flags.Changed("note") {
+		return usagef("propose --revise needs the new version: --text T or --file F (and --heading H, --note T)")
+	}
+	c := domain.Revise{Party: party, MaxText: a.maxText}
+	if flags.Changed("file") {
+		t, err := a.readText(file)
+		if err != nil {
+			return err
+		}
+		text = t
+	}
+	if flags.Changed("text") || flags.Changed("file") {
+		c.Text = &text
+	}
+	if flags.Changed("heading") {
+		c.Heading = &heading
+	}
+	if flags.Changed("note") {
+		c.Note = &note
+	}
+	out, err := a.act(cmd.Context(), func(s *domain.State, _ string) (domain.Command, error) {
+		p, err := s.FindOpenProposal(ref)
+		if err != nil {
+			return nil, err
+		}
+		c.Proposal = p.Proposal
+		return c, nil
+	})
+	if err != nil {
+		return err
+	}
+	e := out.Events[0].(domain.ProposalRevised)
+	awaiting := []string{}
+	if p := out.State.Proposals[e.Proposal]; p != nil && p.Status == domain.StatusOpen {
+		awaiting = nonNil(out.State.Awaiting(p))
+	}
+	if a.format == "json" {
+		return a.writeJSON(map[string]any{"proposal": e.Proposal, "version": e.Version, "party": party,
+			"awaiting": awaiting, "event": out.First})
+	}
+	fmt.Fprintln(a.stdout, e.Proposal)
+	a.info("Revised: version %d of %s. The other parties' positions are reset; awaiting %s.", e.Version, domain.Short(e.Proposal), strings.Join(awaiting, ", "))
+	return nil
 }
 
 // readText reads a proposal's text from a file or standard input, refusing

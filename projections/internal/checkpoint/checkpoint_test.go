@@ -118,7 +118,7 @@ func dump(t testing.TB, s *domain.State) string {
 		State   domain.State
 		Closed  []domain.ClosedProposal
 		Pending string
-	}{x, closed, s.Pending()})
+	}{x, closed, s.Due()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -735,7 +735,7 @@ func FuzzPresent(f *testing.F) {
 			return
 		}
 		_ = p.state.Draft()
-		if _, err := encodePresent(p.state, p.baseLen, p.carried, p.filter); err != nil && p.state.Pending() == "" {
+		if _, err := encodePresent(p.state, p.baseLen, p.carried, p.filter); err != nil && p.state.Due() == "" {
 			t.Fatal(err)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 
 // formatVersion changes whenever the encoding below does. (A change to the
 // fold itself changes the build's identity, see build.go.)
-const formatVersion = 11
+const formatVersion = 12
 
 // A checkpoint is two parts. The present part holds everything of a state
 // but its closed proposals: parties, rounds, clauses, open proposals, keys,
@@ -29,6 +29,20 @@ type encoder struct{ b []byte }
 func (e *encoder) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) int(v int)     { e.b = binary.AppendVarint(e.b, int64(v)) }
 func (e *encoder) str(v string)  { e.uint(uint64(len(v))); e.b = append(e.b, v...) }
+func (e *encoder) strs(v []string) {
+	e.uint(uint64(len(v)))
+	for _, x := range v {
+		e.str(x)
+	}
+}
+
+func (e *encoder) optStr(v *string) {
+	e.bool(v != nil)
+	if v != nil {
+		e.str(*v)
+	}
+}
+
 func (e *encoder) bool(v bool) {
 	if v {
 		e.b = append(e.b, 1)
@@ -87,6 +101,26 @@ func (d *decoder) bool() bool {
 	return v
 }
 
+func (d *decoder) strs() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	v := make([]string, n)
+	for i := range v {
+		v[i] = d.str()
+	}
+	return v
+}
+
+func (d *decoder) optStr() *string {
+	if !d.bool() {
+		return nil
+	}
+	v := d.str()
+	return &v
+}
+
 // count reads a length, refusing one the remaining bytes cannot hold.
 func (d *decoder) count() int {
 	n := d.uint()
@@ -115,7 +149,7 @@ type present struct {
 // encodePresent writes s's present part. A state awaiting an adoption is
 // never worth keeping, and is refused.
 func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal, filter bloom) ([]byte, error) {
-	if p := s.Pending(); p != "" {
+	if p := s.Due(); p != "" {
 		return nil, fmt.Errorf("the state awaits the adoption of %s", p)
 	}
 	e := &encoder{b: make([]byte, 0, 64<<10+8*len(filter))}
@@ -148,6 +182,15 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.str(c.Text)
 		e.int(c.Revision)
 		e.bool(c.Deleted)
+		e.strs(c.AdRef)
+		e.str(c.AdRefProposal)
+		e.int(c.AdRefRevision)
+		e.bool(c.Restore != nil)
+		if r := c.Restore; r != nil {
+			e.str(r.Text)
+			e.str(r.Heading)
+			e.bool(r.Deleted)
+		}
 	}
 	e.uint(uint64(len(s.Keys)))
 	for _, id := range slices.Sorted(maps.Keys(s.Keys)) {
@@ -191,6 +234,7 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.bool(p.First)
 		e.int(p.BaseRevision)
 		e.str(p.Note)
+		e.str(p.Rebases)
 		e.str(p.BaseText)
 		e.int(p.Tabled)
 		e.int(p.Round)
@@ -204,7 +248,49 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 			e.str(string(pos.Stance))
 			e.str(pos.Reason)
 			e.int(pos.Event)
+			e.strs(pos.SubjectTo)
+			e.bool(pos.AdReferendum)
 		}
+		e.int(p.Version)
+		e.int(p.Revised)
+		e.uint(uint64(len(p.Versions)))
+		for _, v := range p.Versions {
+			e.int(v.Version)
+			e.str(v.Text)
+			e.optStr(v.Heading)
+			e.str(v.Note)
+			e.int(v.Event)
+		}
+		e.uint(uint64(len(p.Comments)))
+		for _, c := range p.Comments {
+			e.str(c.Party)
+			e.str(c.Text)
+			e.int(c.Event)
+		}
+	}
+	e.bool(s.Concluded != nil)
+	if c := s.Concluded; c != nil {
+		e.int(c.Event)
+		e.str(c.Head)
+	}
+	e.strs(s.Reopening)
+	e.uint(uint64(len(s.Initials)))
+	for _, i := range s.Initials {
+		e.str(i.Party)
+		e.int(i.Event)
+	}
+	e.uint(uint64(len(s.Reservations)))
+	for _, r := range s.Reservations {
+		e.str(r.Party)
+		e.str(r.Clause)
+		e.str(r.Text)
+		e.int(r.Event)
+	}
+	e.uint(uint64(len(s.Declarations)))
+	for _, r := range s.Declarations {
+		e.str(r.Party)
+		e.str(r.Text)
+		e.int(r.Event)
 	}
 	e.uint(uint64(baseLen))
 	e.uint(uint64(len(carried)))
@@ -257,7 +343,11 @@ func decodePresent(b []byte) (present, error) {
 	n := d.count()
 	s.Clauses = make(map[string]*domain.Clause, n)
 	for range n {
-		c := &domain.Clause{ID: d.str(), Heading: d.str(), Text: d.str(), Revision: d.int(), Deleted: d.bool()}
+		c := &domain.Clause{ID: d.str(), Heading: d.str(), Text: d.str(), Revision: d.int(), Deleted: d.bool(),
+			AdRef: d.strs(), AdRefProposal: d.str(), AdRefRevision: d.int()}
+		if d.bool() {
+			c.Restore = &domain.Restored{Text: d.str(), Heading: d.str(), Deleted: d.bool()}
+		}
 		s.Clauses[c.ID] = c
 	}
 	if n := d.count(); n > 0 {
@@ -291,15 +381,51 @@ func decodePresent(b []byte) (present, error) {
 			h := d.str()
 			p.Heading = &h
 		}
-		p.After, p.First, p.BaseRevision, p.Note, p.BaseText = d.str(), d.bool(), d.int(), d.str(), d.str()
+		p.After, p.First, p.BaseRevision, p.Note, p.Rebases, p.BaseText = d.str(), d.bool(), d.int(), d.str(), d.str(), d.str()
 		p.Tabled, p.Round, p.Status, p.Closed, p.Placed = d.int(), d.int(), domain.Status(d.str()), d.int(), d.bool()
 		m := d.count()
 		p.Positions = make(map[string]domain.Position, m)
 		for range m {
 			party := d.str()
-			p.Positions[party] = domain.Position{Stance: domain.Stance(d.str()), Reason: d.str(), Event: d.int()}
+			p.Positions[party] = domain.Position{Stance: domain.Stance(d.str()), Reason: d.str(), Event: d.int(),
+				SubjectTo: d.strs(), AdReferendum: d.bool()}
+		}
+		p.Version, p.Revised = d.int(), d.int()
+		if m := d.count(); m > 0 {
+			p.Versions = make([]domain.Version, m)
+			for i := range p.Versions {
+				p.Versions[i] = domain.Version{Version: d.int(), Text: d.str(), Heading: d.optStr(), Note: d.str(), Event: d.int()}
+			}
+		}
+		if m := d.count(); m > 0 {
+			p.Comments = make([]domain.Comment, m)
+			for i := range p.Comments {
+				p.Comments[i] = domain.Comment{Party: d.str(), Text: d.str(), Event: d.int()}
+			}
 		}
 		s.Proposals[p.Proposal] = p
+	}
+	if d.bool() {
+		s.Concluded = &domain.Conclusion{Event: d.int(), Head: d.str()}
+	}
+	s.Reopening = d.strs()
+	if m := d.count(); m > 0 {
+		s.Initials = make([]domain.Initial, m)
+		for i := range s.Initials {
+			s.Initials[i] = domain.Initial{Party: d.str(), Event: d.int()}
+		}
+	}
+	if m := d.count(); m > 0 {
+		s.Reservations = make([]domain.Reservation, m)
+		for i := range s.Reservations {
+			s.Reservations[i] = domain.Reservation{Party: d.str(), Clause: d.str(), Text: d.str(), Event: d.int()}
+		}
+	}
+	if m := d.count(); m > 0 {
+		s.Declarations = make([]domain.Declaration, m)
+		for i := range s.Declarations {
+			s.Declarations[i] = domain.Declaration{Party: d.str(), Text: d.str(), Event: d.int()}
+		}
 	}
 	pr := present{state: s}
 	baseLen := d.uint()
