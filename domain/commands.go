@@ -46,7 +46,8 @@ type Table struct {
 	After   string
 	First   bool
 	Note    string
-	// MaxText limits the size of Text in bytes (DefaultMaxText when 0).
+	// MaxText limits the size of Text in bytes (DefaultMaxText when 0); the
+	// rules' own limit, MaxText, applies whatever it says.
 	MaxText int
 }
 

@@ -255,6 +255,9 @@ func (s *State) checkTable(e ProposalTabled) error {
 	case e.Action != ActionDelete && strings.TrimSpace(e.Text) == "":
 		return Errorf(EINVALID, "the proposed text of clause %s is empty", e.Clause).because(ReasonEmptyText, e.Clause)
 	}
+	if err := checkSize("text of clause "+e.Clause, e.Text, MaxText); err != nil {
+		return err
+	}
 	if err := checkChars("text", e.Text, true); err != nil {
 		return err
 	}

@@ -184,8 +184,11 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if v := os.Getenv("TREATY_NO_CHECKPOINTS"); v != "" && v != "0" && !changed(flags, "no-checkpoints") {
 		a.noCheckpoints = true
 	}
-	if a.maxText < 1 {
+	switch {
+	case a.maxText < 1:
 		return usagef("--max-text must be a positive number of bytes")
+	case a.maxText > domain.MaxText:
+		return usagef("--max-text %d is above %d bytes (%d MiB), the largest clause text the rules accept", a.maxText, domain.MaxText, domain.MaxText>>20)
 	}
 	if a.timeout <= 0 {
 		return usagef("--timeout must be a positive duration, such as 10s")
