@@ -134,7 +134,7 @@ func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		batch, head, err := w.Seal(r.Treaty(), s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: w.now()}, m.Point.Hash, w.newID)
+		batch, head, err := w.Seal(r.Treaty(), s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: notBefore(w.now(), m.Point.Time)}, m.Point.Hash, w.newID)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -159,6 +159,17 @@ func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
 		return Outcome{Events: evs, First: first, Head: head, State: s, Time: m.Point.Time}, nil
 	}
 	return Outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
+}
+
+// notBefore is the time to record for an act decided at now (a writer's
+// clock) after an event recorded at last: the later of the two. Writers'
+// clocks disagree; a log whose times never go back lets a time name a
+// moment (a REF) without surprises.
+func notBefore(now, last time.Time) time.Time {
+	if now.Before(last) {
+		return last.UTC()
+	}
+	return now
 }
 
 func batchTime(batch []eventstore.EventData) time.Time {
