@@ -111,10 +111,21 @@ func (Withdraw) command()    {}
 // events are to be appended together, in one atomic append: an acceptance
 // that completes unanimity comes with the adoption it causes. Decide does
 // not change s.
+//
+// Decide holds new text to rules that Evolve does not, because logs
+// written before them must still fold: no bidirectional controls and no
+// invisible characters (see checkHidden).
 func Decide(s *State, c Command) ([]Event, error) {
 	evs, err := decide(s, c)
 	if err != nil {
 		return nil, err
+	}
+	for _, e := range evs {
+		for _, t := range newText(e) {
+			if err := checkHidden(t[0], t[1]); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return evs, nil
 }

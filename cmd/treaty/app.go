@@ -207,6 +207,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 			return &usageError{fmt.Errorf("--as: %w", err)}
 		}
 	}
+	if err := domain.CheckAuthor(a.author); err != nil {
+		return &usageError{fmt.Errorf("--author: %w", err)}
+	}
 	if a.storeURI == "" {
 		return usagef("--store is empty; give a file path or a store URI")
 	}

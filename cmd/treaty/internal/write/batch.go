@@ -37,6 +37,9 @@ func (w *Writer) NewBatch(treaty string) *Batch {
 // when nil), and folds them into the batch's state. A refused act leaves
 // the batch as it was.
 func (b *Batch) Do(a Act, at time.Time, newID func() uuid.UUID) ([]domain.Event, error) {
+	if err := domain.CheckAuthor(a.Author); err != nil {
+		return nil, err
+	}
 	at = notBefore(at.UTC(), b.at)
 	cmd, err := a.Command(&b.s, b.head)
 	if err != nil {

@@ -69,7 +69,7 @@ func (w *Writer) privateKey(treaty, party, id string) (ed25519.PrivateKey, error
 // Act is one act of a participant.
 type Act struct {
 	// Party acts (empty only for an anonymous opening); Author is the
-	// person, as given.
+	// person, as given (one line, see domain.CheckAuthor).
 	Party, Author string
 	// Command is what the party asks for, given the negotiation now and
 	// the hash of its last event.
@@ -119,6 +119,9 @@ func (w *Writer) newID() uuid.UUID {
 // other writers' events and decide again. A writer that closed a round
 // leaves the round's checkpoint.
 func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
+	if err := domain.CheckAuthor(a.Author); err != nil {
+		return Outcome{}, err
+	}
 	r := w.Reader
 	m, err := r.Head(ctx)
 	if err != nil {
