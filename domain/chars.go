@@ -1,12 +1,15 @@
 package domain
 
 import (
+	"fmt"
 	"iter"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Which characters a negotiated text may hold.
+// Which characters a negotiated text may hold, and how output shows the
+// ones it may not.
 //
 // Control characters (C0 but tab and, in a clause text, newline; DEL; C1)
 // and bytes that are not UTF-8 were always refused, by Decide and Evolve
@@ -36,7 +39,8 @@ import (
 // them; variation selectors, the combining grapheme joiner and the Mongolian
 // vowel separator stay too.
 
-// charClass is what a character of a stored string is.
+// charClass is what a character of a stored string is, for checks and
+// output.
 type charClass uint8
 
 const (
@@ -158,4 +162,44 @@ func CheckAuthor(author string) error {
 		return err
 	}
 	return checkHidden("author", author)
+}
+
+// Visible returns s with every character that could act on a terminal or
+// hide in a text shown as a Go escape: control characters (newline
+// included: s is one line) as \n, \r, \x1b or \u0085, bytes that are not
+// UTF-8 as \xff, bidirectional controls and invisible characters as \u202e.
+// Tabs, and everything real scripts need, stay as they are. Output for
+// people passes every stored string through it (a text of many lines, line
+// by line); JSON, which is data, does not.
+func Visible(s string) string {
+	clean := true
+	for c := range chars(s) {
+		if c.class != plainChar && c.r != '\t' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for c := range chars(s) {
+		switch {
+		case c.class == plainChar, c.r == '\t':
+			b.WriteString(s[c.at : c.at+c.size])
+		case c.class == badByte:
+			fmt.Fprintf(&b, `\x%02x`, s[c.at])
+		case c.r == '\n':
+			b.WriteString(`\n`)
+		case c.r == '\r':
+			b.WriteString(`\r`)
+		case c.r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, c.r)
+		case c.r <= 0xFFFF:
+			fmt.Fprintf(&b, `\u%04x`, c.r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, c.r)
+		}
+	}
+	return b.String()
 }

@@ -18,6 +18,34 @@ var realScripts = []string{
 	"Column\tcolumn",
 }
 
+func TestVisible(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"\x1b[2J\x1b]0;pwned\x07ALL GOOD", `\x1b[2J\x1b]0;pwned\x07ALL GOOD`},
+		{"two\nlines\r", `two\nlines\r`},
+		{"del\x7f c1\u0085 csi\u009b", `del\x7f c1\u0085 csi\u009b`},
+		{"bad \xff\xfe byte", `bad \xff\xfe byte`},
+		{"nul\x00", `nul\x00`},
+		{"0\u202e1000\u202c", `0\u202e1000\u202c`},
+		{"\u2067isolate\u2069", `\u2067isolate\u2069`},
+		{"zero\u200bwidth\u2060joiner\ufeff", `zero\u200bwidth\u2060joiner\ufeff`},
+		{"soft\u00adhyphen", `soft\u00adhyphen`},
+		{"line\u2028separator", `line\u2028separator`},
+		{"smuggled\U000E0041\U000E0042", `smuggled\U000e0041\U000e0042`},
+		{"lone flag \U0001F3F4 tag\U000E007F", "lone flag \U0001F3F4 tag\\U000e007f"},
+		{"filler\u3164", `filler\u3164`},
+	} {
+		if got := Visible(tt.in); got != tt.want {
+			t.Errorf("Visible(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, s := range realScripts {
+		if got := Visible(s); got != s {
+			t.Errorf("Visible(%q) = %q, want it unchanged", s, got)
+		}
+	}
+}
+
 // Decide refuses bidirectional controls and invisible characters in every
 // field of free text, and keeps what real scripts need.
 func TestDecideRefusesHiddenCharacters(t *testing.T) {

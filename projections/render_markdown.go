@@ -50,6 +50,7 @@ func numbered(s string) int {
 // WriteDraftMarkdown writes the draft as Markdown, open proposals as
 // bracketed quotes.
 func WriteDraftMarkdown(w io.Writer, d Draft) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", md(d.Title))
 	fmt.Fprintf(&b, "*%s, as of %s*\n\n", d.Treaty, describePoint(d.AsOf))
@@ -97,6 +98,7 @@ func opsMarkdown(ops []redline.Op) string { return tagged(md).render(ops) }
 
 // WriteDiffMarkdown writes the redline as Markdown.
 func WriteDiffMarkdown(w io.Writer, d Diff) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Redline of %s\n\n", md(d.Title))
 	fmt.Fprintf(&b, "*%s, from %s to %s*\n", d.Treaty, md(pointLabel(d.From)), md(pointLabel(d.To)))

@@ -72,6 +72,7 @@ func block(margin, text string) string {
 // WriteDraftText writes the draft for people: agreed text, and each open
 // proposal in square brackets attributed to its party, stale ones marked.
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold(d.Title), d.Treaty)
 	fmt.Fprintf(&b, "As of %s\n", describePoint(d.AsOf))
@@ -202,6 +203,7 @@ func pointLabel(p Point) string {
 
 // WriteDiffText writes the redline for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
 	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))

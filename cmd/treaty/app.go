@@ -388,8 +388,14 @@ func (a *app) writeJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// info writes a message for people on stderr.
+// info writes a message for people on stderr, every string it quotes made
+// visible (see domain.Visible).
 func (a *app) info(format string, args ...any) {
+	for i, arg := range args {
+		if s, ok := arg.(string); ok {
+			args[i] = domain.Visible(s)
+		}
+	}
 	fmt.Fprintf(a.stderr, format+"\n", args...)
 }
 
@@ -405,7 +411,7 @@ func (a *app) completeTreaties(cmd *cobra.Command, args []string, toComplete str
 	}
 	var out []string
 	for _, t := range ts {
-		out = append(out, t.ID+"\t"+t.Title)
+		out = append(out, domain.Visible(t.ID)+"\t"+domain.Visible(t.Title))
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
@@ -424,7 +430,7 @@ func (a *app) completeParties(cmd *cobra.Command, args []string, toComplete stri
 	var out []string
 	if s := a.headForCompletion(cmd); s != nil {
 		for _, p := range s.Parties {
-			out = append(out, p.Code+"\t"+p.Name)
+			out = append(out, p.Code+"\t"+domain.Visible(p.Name))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
@@ -434,7 +440,7 @@ func (a *app) completeClauses(cmd *cobra.Command, args []string, toComplete stri
 	var out []string
 	if s := a.headForCompletion(cmd); s != nil {
 		for _, c := range s.Draft() {
-			out = append(out, c.ID+"\t"+c.Heading)
+			out = append(out, c.ID+"\t"+domain.Visible(c.Heading))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

@@ -327,24 +327,36 @@ func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 	if eventstore.Scheme(uri) == eventstore.DefaultScheme {
 		uri = "sqlite:" + ts.MkAbs(strings.TrimPrefix(uri, "sqlite:"))
 	}
+	ts.Check(forge(uri, args[0], ts.ReadFile(args[1])))
+}
+
+// forge appends to negotiation treaty in the store at uri the events of
+// jsonl, as cmdForge describes.
+func forge(uri, treaty, jsonl string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	store, err := eventstore.Open(ctx, uri, eventstore.Create())
-	ts.Check(err)
+	if err != nil {
+		return err
+	}
 	defer store.Close()
-	stream := projections.Stream(args[0])
+	stream := projections.Stream(treaty)
 	expected, prev := eventstore.NoStream(), ""
 	for ev, err := range store.Read(ctx, stream, 0) {
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
 			break
 		}
-		ts.Check(err)
+		if err != nil {
+			return err
+		}
 		m, err := domain.DecodeMeta(ev.Metadata)
-		ts.Check(err)
+		if err != nil {
+			return err
+		}
 		expected, prev = eventstore.Exact(ev.Revision), m.Hash
 	}
 	var batch []eventstore.EventData
-	sc := bufio.NewScanner(strings.NewReader(ts.ReadFile(args[1])))
+	sc := bufio.NewScanner(strings.NewReader(jsonl))
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
@@ -356,7 +368,7 @@ func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 			Meta map[string]json.RawMessage
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			ts.Fatalf("forge: %s: %v", sc.Text(), err)
+			return fmt.Errorf("forge: %s: %v", sc.Text(), err)
 		}
 		meta := line.Meta
 		if meta == nil {
@@ -369,16 +381,23 @@ func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 			meta["prev"], _ = json.Marshal(prev)
 		}
 		raw, err := json.Marshal(meta)
-		ts.Check(err)
+		if err != nil {
+			return err
+		}
 		hash, err := domain.Seal(line.Type, line.Data, raw)
-		ts.Check(err)
+		if err != nil {
+			return err
+		}
 		meta["hash"], _ = json.Marshal(hash)
-		raw, err = json.Marshal(meta)
-		ts.Check(err)
+		if raw, err = json.Marshal(meta); err != nil {
+			return err
+		}
 		batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: line.Type, Data: line.Data, Metadata: raw})
 		prev = hash
 	}
-	ts.Check(sc.Err())
+	if err := sc.Err(); err != nil {
+		return err
+	}
 	_, err = store.Append(ctx, stream, expected, batch...)
-	ts.Check(err)
+	return err
 }

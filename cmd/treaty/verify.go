@@ -124,6 +124,7 @@ func readReceipt(path, treaty string) (projections.Cited, error) {
 
 // writeVerification says, in words, what a passed verification proves.
 func (a *app) writeVerification(v projections.Verification) {
+	v = projections.Printable(v)
 	w := a.stdout
 	au := v.Authentication
 	fmt.Fprintf(w, "%s: %d events verified.\n", v.Treaty, v.Events)
