@@ -10,26 +10,35 @@ import (
 )
 
 // mdEscaper keeps negotiated text literal in Markdown: nothing a party writes
-// may turn into markup.
+// may turn into markup. Every character that starts inline markup anywhere
+// in a line is escaped ('$' opens math on GitHub).
 var mdEscaper = strings.NewReplacer(
 	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `{`, `\{`, `}`, `\}`, `[`, `\[`, `]`, `\]`,
-	`<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`, `#`, `\#`, `|`, `\|`, `~`, `\~`, `!`, `\!`,
+	`<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`, `#`, `\#`, `|`, `\|`, `~`, `\~`, `!`, `\!`, `$`, `\$`,
 )
 
 // md escapes text for Markdown and keeps its line breaks as hard breaks.
+// Besides the inline markup mdEscaper escapes, the start of each line is
+// where Markdown decides on blocks: its indentation becomes no-break spaces
+// (four spaces or a tab would open a code block), and a first character
+// that could open a list or underline the line before into a heading
+// ("-", "+", "=", "1." or "1)") is escaped. (Quotes, headings, fences,
+// tables, thematic breaks and HTML start with characters escaped
+// everywhere.)
 func md(text string) string {
 	lines := strings.Split(mdEscaper.Replace(text), "\n")
 	for i, l := range lines {
-		// A line starting with "-", "+" or "1." would become a list.
 		t := strings.TrimLeft(l, " \t")
 		lead := l[:len(l)-len(t)]
+		lead = strings.ReplaceAll(strings.ReplaceAll(lead, "\t", "    "), " ", "&nbsp;")
 		switch {
-		case strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+"):
-			lines[i] = lead + `\` + t
+		case strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+") || strings.HasPrefix(t, "="):
+			t = `\` + t
 		case numbered(t) > 0:
 			n := numbered(t)
-			lines[i] = lead + t[:n] + `\` + t[n:]
+			t = t[:n] + `\` + t[n:]
 		}
+		lines[i] = lead + t
 	}
 	return strings.Join(lines, "  \n")
 }
@@ -77,7 +86,7 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 			if h, ok := proposedHeading(c, p); ok {
 				text = fmt.Sprintf("*heading:* %s — %s", md(h), text)
 			}
-			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", who, strings.ReplaceAll(text, "\n", "\n> "))
+			fmt.Fprintf(&b, "> **\\[%s:** %s **\\]**  \n", who, strings.ReplaceAll(text, "\n", "\n> "))
 			info := []string{"`" + domain.Short(p.ID) + "`", string(p.Action)}
 			if len(p.AcceptedBy) > 0 {
 				info = append(info, "accepted by "+strings.Join(p.AcceptedBy, ", "))

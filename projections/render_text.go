@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -30,6 +31,17 @@ func (st Style) Yellow(s string) string { return st.wrap("33", s) }
 
 // indent is the margin of clause text under its heading.
 const indent = "   "
+
+// The text draft's layout cannot be forged by the text it shows, agreed or
+// proposed. Clause headings alone start at the first column. Agreed text is
+// indented by three spaces. Every line of a bracket starts with
+// bracketMargin, which no line of agreed text can (its first three columns
+// are blank); within a bracket the opening "[US: " stands at the fourth
+// column, the line saying where the proposal stands at the sixth, and the
+// proposal's further lines are indented past both, under its first: no line
+// of a proposal's text can pass for a heading, agreed text, the opening or
+// end of another bracket, or the line of who accepts it.
+const bracketMargin = " | "
 
 // FormatTime renders a writer's time for people: UTC, to the minute.
 func FormatTime(t time.Time) string {
@@ -122,21 +134,31 @@ func proposedHeading(c DraftClause, p OpenProposal) (string, bool) {
 }
 
 // bracket renders an open proposal as unagreed text: "[US: …]" and a line
-// saying where it stands.
+// saying where it stands. What the proposal is besides its text (stale, a
+// new heading, a deletion) is said in the opening, before the text starts,
+// where no text can say it.
 func bracket(c DraftClause, p OpenProposal, st Style) string {
 	who := p.Party
 	if p.Stale {
 		who += ", stale"
 	}
-	text := p.Text
-	if p.Action == domain.ActionDelete {
-		text = "delete this clause"
-	}
 	if h, ok := proposedHeading(c, p); ok {
-		text = fmt.Sprintf("heading %q: %s", h, text)
+		who += fmt.Sprintf(", heading %q", h)
 	}
-	open := "[" + who + ": "
-	body := block(indent, open+text+"]")
+	var body string
+	if p.Action == domain.ActionDelete {
+		body = bracketMargin + "[" + who + " deletes this clause]"
+		if p.Stale {
+			body = bracketMargin + "[" + who + ", deletes this clause]"
+		}
+	} else {
+		open := "[" + who + ": "
+		lines := strings.Split(p.Text+"]", "\n")
+		body = bracketMargin + open + lines[0]
+		for _, l := range lines[1:] {
+			body += "\n" + bracketMargin + strings.Repeat(" ", utf8.RuneCountInString(open)) + l
+		}
+	}
 	if p.Stale {
 		body = st.Dim(body)
 	} else {
@@ -152,7 +174,7 @@ func bracket(c DraftClause, p OpenProposal, st Style) string {
 	if p.Stale {
 		info = append(info, "stale: another proposal was adopted since; withdraw it or table a new one")
 	}
-	return body + "\n" + indent + "  " + st.Dim(strings.Join(info, " · "))
+	return body + "\n" + bracketMargin + "  " + st.Dim(strings.Join(info, " · "))
 }
 
 // markup is how one output format writes a redline: how it escapes text and
