@@ -35,7 +35,7 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 		c := reflect.New(v.Type()).Elem()
 		c.SetString(s)
 		return c, true
-	case reflect.Pointer:
+	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return v, false
 		}
@@ -43,49 +43,36 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 		if !changed {
 			return v, false
 		}
-		c := reflect.New(v.Type().Elem())
-		c.Elem().Set(e)
-		return c, true
-	case reflect.Interface:
-		if v.IsNil() {
-			return v, false
-		}
-		e, changed := printable(v.Elem())
-		if !changed {
-			return v, false
+		if v.Kind() == reflect.Pointer {
+			c := reflect.New(v.Type().Elem())
+			c.Elem().Set(e)
+			return c, true
 		}
 		c := reflect.New(v.Type()).Elem()
 		c.Set(e)
 		return c, true
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
+	case reflect.Slice, reflect.Array, reflect.Struct:
+		if v.Kind() == reflect.Slice && (v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8) {
 			return v, false // bytes are data
 		}
 		var c reflect.Value
-		for i := range v.Len() {
-			e, changed := printable(v.Index(i))
+		for i := range parts(v) {
+			if v.Kind() == reflect.Struct && !v.Type().Field(i).IsExported() {
+				continue // copied as it is, with the struct (time.Time's location)
+			}
+			e, changed := printable(part(v, i))
 			if !changed {
 				continue
 			}
 			if !c.IsValid() {
-				c = reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-				reflect.Copy(c, v)
+				c = copyOf(v)
 			}
-			c.Index(i).Set(e)
+			part(c, i).Set(e)
 		}
-		return orSame(c, v)
-	case reflect.Array:
-		var c reflect.Value
-		for i := range v.Len() {
-			if e, changed := printable(v.Index(i)); changed {
-				if !c.IsValid() {
-					c = reflect.New(v.Type()).Elem()
-					c.Set(v)
-				}
-				c.Index(i).Set(e)
-			}
+		if !c.IsValid() {
+			return v, false
 		}
-		return orSame(c, v)
+		return c, true
 	case reflect.Map:
 		if v.IsNil() {
 			return v, false
@@ -102,31 +89,37 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 			return v, false
 		}
 		return c, true
-	case reflect.Struct:
-		var c reflect.Value
-		for i := range v.NumField() {
-			if !v.Type().Field(i).IsExported() {
-				continue // copied as it is, with the struct (time.Time's location)
-			}
-			if e, changed := printable(v.Field(i)); changed {
-				if !c.IsValid() {
-					c = reflect.New(v.Type()).Elem()
-					c.Set(v)
-				}
-				c.Field(i).Set(e)
-			}
-		}
-		return orSame(c, v)
 	}
 	return v, false
 }
 
-// orSame returns the copy c when one was made, else v unchanged.
-func orSame(c, v reflect.Value) (reflect.Value, bool) {
-	if c.IsValid() {
-		return c, true
+// parts counts the elements of a slice or array, or the fields of a struct;
+// part returns one.
+func parts(v reflect.Value) int {
+	if v.Kind() == reflect.Struct {
+		return v.NumField()
 	}
-	return v, false
+	return v.Len()
+}
+
+func part(v reflect.Value, i int) reflect.Value {
+	if v.Kind() == reflect.Struct {
+		return v.Field(i)
+	}
+	return v.Index(i)
+}
+
+// copyOf returns a copy of a slice, array or struct that can be changed
+// without changing v.
+func copyOf(v reflect.Value) reflect.Value {
+	if v.Kind() == reflect.Slice {
+		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(c, v)
+		return c
+	}
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	return c
 }
 
 // visibleLines makes each line of s visible, keeping the newlines.

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"regexp"
 	"strings"
@@ -50,28 +51,13 @@ func TestRenderersShowHiddenCharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := BuildDraft(head, DraftOptions{Redlines: true})
-	diff, err := r.Redlines(ctx, ref(t, "round:1:start"), ref(t, "head"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blame, err := r.Blame(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	history, err := r.ClauseHistory(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	audit, err := r.Audit(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	show, err := r.Proposal(ctx, "0002")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rounds, err := r.Rounds(ctx)
-	if err != nil {
+	diff, err1 := r.Redlines(ctx, ref(t, "round:1:start"), ref(t, "head"), true)
+	blame, err2 := r.Blame(ctx, "")
+	history, err3 := r.ClauseHistory(ctx, "a")
+	audit, err4 := r.Audit(ctx)
+	show, err5 := r.Proposal(ctx, "0002")
+	rounds, err6 := r.Rounds(ctx)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		t.Fatal(err)
 	}
 	st := Style{Color: true}
