@@ -285,11 +285,12 @@ func SealEvent(e Event, meta Meta, prev string, key ed25519.PrivateKey) (Sealed,
 
 // CheckLink checks a stored event's place in the hash chain: that its
 // metadata m (decoded from rawMeta) carries a hash, that the hash covers its
-// type, data and metadata as stored, and that it names prev, the hash of the
-// event before it ("" for the first event), as its predecessor. It returns
-// the event's hash. This is the one check of the chain: verify, every read
-// and import use it.
-func CheckLink(prev, typ string, data, rawMeta []byte, m Meta) (string, error) {
+// type, data and metadata as stored, that it names prev, the hash of the
+// event before it ("" for the first event), as its predecessor, and (schema
+// 3 on) that the ID the hash covers is the one it is stored under. It
+// returns the event's hash. This is the one check of the chain: verify,
+// every read and import use it.
+func CheckLink(prev, id, typ string, data, rawMeta []byte, m Meta) (string, error) {
 	if m.Hash == "" {
 		return "", fmt.Errorf("carries no hash: it was written outside treaty, or its hash was removed")
 	}
@@ -303,6 +304,10 @@ func CheckLink(prev, typ string, data, rawMeta []byte, m Meta) (string, error) {
 		return "", fmt.Errorf("is the first event, but is chained to an event before it (%s): the events before it were deleted", ShortHash(m.Prev))
 	case m.Prev != prev:
 		return "", &MisplacedError{Claimed: m.Prev, Follows: prev}
+	case m.Schema >= 3 && m.ID == "":
+		return "", fmt.Errorf("records no ID in its metadata (schema %d): it was written outside treaty, or its ID was removed", m.Schema)
+	case m.Schema >= 3 && m.ID != id:
+		return "", fmt.Errorf("is stored under ID %s, but its hash covers ID %s: its ID was changed after it was written", id, m.ID)
 	}
 	return hash, nil
 }

@@ -702,28 +702,31 @@ func TestCheckLink(t *testing.T) {
 	var metas []Meta
 	var raws [][]byte
 	for i, e := range []Event{TreatyOpened{Treaty: "t", Title: "T", Parties: []Party{{Code: "A", Role: RoleParty}}}, RoundOpened{Round: 1}} {
-		sealed, err := SealEvent(e, Meta{Party: "A", Round: i}, prev, nil)
+		sealed, err := SealEvent(e, Meta{Party: "A", Round: i, ID: fmt.Sprintf("id-%d", i)}, prev, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		m, _ := DecodeMeta(sealed.Metadata)
-		h, err := CheckLink(prev, sealed.Type, sealed.Data, sealed.Metadata, m)
+		h, err := CheckLink(prev, m.ID, sealed.Type, sealed.Data, sealed.Metadata, m)
 		if err != nil || h != sealed.Hash {
 			t.Fatalf("event %d: %v, %s", i+1, err, h)
 		}
 		prev = h
 		metas, raws = append(metas, m), append(raws, sealed.Metadata)
 	}
-	if _, err := CheckLink("", TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "events before it were deleted") {
+	if _, err := CheckLink("", "id-1", TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "events before it were deleted") {
 		t.Fatalf("second event checked as the first: %v", err)
 	}
-	if _, err := CheckLink(metas[1].Hash, TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "deleted, inserted or moved") {
+	if _, err := CheckLink(metas[1].Hash, "id-1", TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "deleted, inserted or moved") {
 		t.Fatalf("event chained after itself: %v", err)
 	}
-	if _, err := CheckLink(metas[0].Hash, TypeRoundOpened, []byte(`{"round":2}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "changed after it was written") {
+	if _, err := CheckLink(metas[0].Hash, "id-1", TypeRoundOpened, []byte(`{"round":2}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "changed after it was written") {
 		t.Fatalf("changed data: %v", err)
 	}
-	if _, err := CheckLink(metas[0].Hash, TypeRoundOpened, []byte(`{"round":1}`), raws[1], Meta{}); err == nil || !strings.Contains(err.Error(), "no hash") {
+	if _, err := CheckLink(metas[0].Hash, "id-1", TypeRoundOpened, []byte(`{"round":1}`), raws[1], Meta{}); err == nil || !strings.Contains(err.Error(), "no hash") {
 		t.Fatalf("no hash: %v", err)
+	}
+	if _, err := CheckLink(metas[0].Hash, "another-id", TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "its ID was changed") {
+		t.Fatalf("a changed ID: %v", err)
 	}
 }

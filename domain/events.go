@@ -195,8 +195,9 @@ func EventTypes() []string {
 
 // SchemaVersion is the version of the event and metadata encoding written by
 // this code. Readers accept every version up to it. Version 2 added the hash
-// chain and signatures.
-const SchemaVersion = 2
+// chain and signatures; version 3 the event's ID in its metadata, so that
+// the hash covers it, and the keys other parties vouch for.
+const SchemaVersion = 3
 
 // Meta is what is recorded about an act besides the act itself.
 type Meta struct {
@@ -212,6 +213,9 @@ type Meta struct {
 	// earlier than the log's last (older logs may).
 	Time   time.Time `json:"time"`
 	Schema int       `json:"schema"`
+	// ID is the event's own ID (schema 3 on), as the store keeps it: in
+	// the metadata, the hash covers it, so that changing it is noticed.
+	ID string `json:"id,omitempty"`
 	// Prev is the hash of the event before this one in the negotiation's
 	// log (empty for the first), and Hash this event's own (see Seal): the
 	// chain that makes any change to the log detectable.

@@ -55,8 +55,8 @@ func TestEventJSONIsStable(t *testing.T) {
 	if want := `{"proposal":"p","clause":"c","party":"UA","action":"amend","text":"t","base_revision":1}`; string(data) != want {
 		t.Fatalf("ProposalTabled encodes as %s, want %s", data, want)
 	}
-	m, _ := EncodeMeta(Meta{Party: "UA", Author: "Olena", Round: 2, Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)})
-	if want := `{"party":"UA","author":"Olena","round":2,"time":"2026-11-26T10:00:00Z","schema":2}`; string(m) != want {
+	m, _ := EncodeMeta(Meta{Party: "UA", Author: "Olena", Round: 2, Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), ID: "0192e5a0-0000-7000-8000-000000000001"})
+	if want := `{"party":"UA","author":"Olena","round":2,"time":"2026-11-26T10:00:00Z","schema":3,"id":"0192e5a0-0000-7000-8000-000000000001"}`; string(m) != want {
 		t.Fatalf("Meta encodes as %s, want %s", m, want)
 	}
 }
@@ -80,7 +80,7 @@ func TestDecodeIsTolerant(t *testing.T) {
 	if err != nil || m.Party != "UA" || m.Round != 1 {
 		t.Fatalf("DecodeMeta: %+v, %v", m, err)
 	}
-	if _, err := DecodeMeta([]byte(`{"schema":3}`)); err == nil || !strings.Contains(err.Error(), "upgrade treaty") {
+	if _, err := DecodeMeta([]byte(`{"schema":4}`)); err == nil || !strings.Contains(err.Error(), "upgrade treaty") {
 		t.Fatalf("newer schema: %v", err)
 	}
 	if _, err := DecodeMeta([]byte(`{"time":"yesterday"}`)); err == nil {

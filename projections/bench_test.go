@@ -2,11 +2,13 @@ package projections
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"os"
 	"runtime"
 	"testing"
 
+	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
@@ -136,4 +138,89 @@ func BenchmarkVerify(b *testing.B) {
 		events += v.Events
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkTailCheck measures what checking the events a command folds past
+// its checkpoint adds to folding them: for the last 32 events of the
+// negotiation (as a command 32 events behind its checkpoint folds), each
+// event's hash and its link to the event before (domain.CheckLink), and its
+// signature, as checkedFold checks them, on as many cores as it uses. The
+// fold itself (decoding, Evolve) is the same with or without the check.
+func BenchmarkTailCheck(b *testing.B) {
+	store, treaty := benchStore(b)
+	ctx := context.Background()
+	var total int
+	for _, st := range must(store.Streams(ctx, Stream(treaty))) {
+		total = int(st.Events)
+	}
+	const tail = 32
+	var recs []*Recorded
+	var keys []ed25519.PublicKey
+	prev := ""
+	for rec, err := range Events(ctx, store, treaty, total-tail-1) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, _ := rec.Meta()
+		if prev == "" {
+			prev = m.Hash // the event just before the tail
+			continue
+		}
+		recs = append(recs, rec)
+		var pub ed25519.PublicKey
+		if m.Signature != "" {
+			// The key that signed it, from the log's registrations.
+			pub = signerOf(b, store, treaty, m.Key)
+		}
+		keys = append(keys, pub)
+	}
+	for b.Loop() {
+		f := &checkedFold{prev: domain.Meta{Hash: prev}}
+		for i, rec := range recs {
+			r := *rec
+			hash, err := f.link(&r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if keys[i] != nil {
+				if f.sigs == nil {
+					f.sigs = newSignatureChecks()
+				}
+				m, _ := r.Meta()
+				f.sigs.check(&r, keys[i], hash, m.Signature, m.Party)
+			}
+			f.prev, _ = r.Meta()
+		}
+		if err := f.finish(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/tail-of-32")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// signerOf finds the public key with the given ID among the log's key
+// registrations and pins.
+func signerOf(b *testing.B, store eventstore.Store, treaty, id string) ed25519.PublicKey {
+	for rec, err := range Events(context.Background(), store, treaty, 0) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if k, ok := rec.Event.(domain.PartyKeyRegistered); ok {
+			if pub, err := domain.ParseKey(k.Key); err == nil && domain.KeyID(pub) == id {
+				return pub
+			}
+		}
+		if rec.Number > 10000 {
+			break
+		}
+	}
+	b.Fatalf("no key %s", id)
+	return nil
 }

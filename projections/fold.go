@@ -126,7 +126,7 @@ func (f *checkedFold) link(r *Recorded) (string, error) {
 	if err != nil {
 		return "", problemAt(r, "%v", unwrapEvent(err))
 	}
-	hash, err := domain.CheckLink(f.prev.Hash, r.Type, r.Data, r.RawMeta, m)
+	hash, err := domain.CheckLink(f.prev.Hash, r.ID.String(), r.Type, r.Data, r.RawMeta, m)
 	if err != nil {
 		var mis *domain.MisplacedError
 		if errors.As(err, &mis) {

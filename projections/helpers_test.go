@@ -96,11 +96,12 @@ func (ss *session) do(party string, c domain.Command) []domain.Event {
 				ss.t.Fatalf("the session holds no key %s of %s", id, party)
 			}
 		}
-		sealed, err := domain.SealEvent(e, domain.Meta{Party: party, Author: "author-" + party, Round: ss.s.RoundOf(e), Time: ss.at}, ss.head, key)
+		id := uuid.New()
+		sealed, err := domain.SealEvent(e, domain.Meta{Party: party, Author: "author-" + party, Round: ss.s.RoundOf(e), Time: ss.at, ID: id.String()}, ss.head, key)
 		if err != nil {
 			ss.t.Fatal(err)
 		}
-		batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata})
+		batch = append(batch, eventstore.EventData{ID: id, Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata})
 		ss.head = sealed.Hash
 		if err := ss.s.Evolve(e); err != nil {
 			ss.t.Fatal(err)
@@ -169,19 +170,26 @@ func (ss *session) raw(e domain.Event, meta domain.Meta, key ...ed25519.PrivateK
 	if len(key) > 0 {
 		k = key[0]
 	}
+	id := uuid.New()
+	meta.ID = id.String()
 	sealed, err := domain.SealEvent(e, meta, ss.head, k)
 	if err != nil {
 		ss.t.Fatal(err)
 	}
-	ss.rawBytes(sealed.Type, sealed.Data, sealed.Metadata)
+	ss.rawBytesAs(id, sealed.Type, sealed.Data, sealed.Metadata)
 	ss.head = sealed.Hash
 }
 
-// rawBytes appends stored bytes exactly as given.
+// rawBytes appends stored bytes exactly as given, under a new ID.
 func (ss *session) rawBytes(typ string, data, meta []byte) {
 	ss.t.Helper()
+	ss.rawBytesAs(uuid.New(), typ, data, meta)
+}
+
+func (ss *session) rawBytesAs(id uuid.UUID, typ string, data, meta []byte) {
+	ss.t.Helper()
 	if _, err := ss.store.Append(context.Background(), Stream(ss.treaty), eventstore.Any(),
-		eventstore.EventData{ID: uuid.New(), Type: typ, Data: data, Metadata: meta}); err != nil {
+		eventstore.EventData{ID: id, Type: typ, Data: data, Metadata: meta}); err != nil {
 		ss.t.Fatal(err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/projections/internal/checkpoint"
@@ -500,6 +502,7 @@ func TestVerifyChain(t *testing.T) {
 			e.Metadata = []byte(strings.Replace(string(e.Metadata), `"author":"author-`, `"author":"forger-`, 1))
 		}), 7, "does not match its hash"},
 		{"changed type", edit(2, func(e *eventstore.RecordedEvent) { e.Type = "ProposalWithdrawn" }), 3, "does not match its hash"},
+		{"changed ID", edit(3, func(e *eventstore.RecordedEvent) { e.ID = uuid.New() }), 4, "its ID was changed after it was written"},
 		{"hash removed", edit(3, func(e *eventstore.RecordedEvent) {
 			var m map[string]any
 			json.Unmarshal(e.Metadata, &m)
@@ -635,12 +638,13 @@ func TestVerifySignatures(t *testing.T) {
 			ss.raw(tabled, domain.Meta{Party: "UA", Round: 1, Time: ss.at}, forger)
 		}, "is signed with key"},
 		{"a forged signature under UA's key ID", func(ss *session, ua ed25519.PrivateKey) {
-			sealed, _ := domain.SealEvent(tabled, domain.Meta{Party: "UA", Round: 1, Time: ss.at}, ss.head, ua)
+			id := uuid.New()
+			sealed, _ := domain.SealEvent(tabled, domain.Meta{Party: "UA", Round: 1, Time: ss.at, ID: id.String()}, ss.head, ua)
 			var m domain.Meta
 			json.Unmarshal(sealed.Metadata, &m)
 			m.Signature, _ = domain.Sign(forger, m.Hash)
 			raw, _ := domain.EncodeMeta(m)
-			ss.rawBytes(sealed.Type, sealed.Data, raw)
+			ss.rawBytesAs(id, sealed.Type, sealed.Data, raw)
 		}, "its signature does not match UA's key"},
 		{"a party signs for another", func(ss *session, ua ed25519.PrivateKey) {
 			// UA's key, claiming to be the mediator: DE has no key, and

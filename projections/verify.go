@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"time"
 
@@ -145,6 +146,17 @@ var ErrNotCited = errors.New("no event has the cited hash")
 // problem in the Verification, not as an error; the error is for failures
 // to read the store at all.
 func Verify(ctx context.Context, store eventstore.Store, treaty string, opts VerifyOptions) (Verification, error) {
+	v, err := VerifyEvents(ctx, store.Read(ctx, Stream(treaty), 0), treaty, opts)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		err = fmt.Errorf("%w %q in this store", ErrNoTreaty, treaty)
+	}
+	return v, err
+}
+
+// VerifyEvents checks events, as a store would yield them for the
+// negotiation treaty, as Verify checks a store's log: what import checks a
+// file's events with before it appends any.
+func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent, error], treaty string, opts VerifyOptions) (Verification, error) {
 	v := Verification{Treaty: treaty, Warnings: []Warning{}}
 	cites := make([]citeState, len(opts.Cited))
 	for i, c := range opts.Cited {
@@ -176,12 +188,12 @@ func Verify(ctx context.Context, store eventstore.Store, treaty string, opts Ver
 		v.Problem = p
 		return v, nil
 	}
-	for rec, err := range store.Read(ctx, Stream(treaty), 0) {
+	for rec, err := range events {
 		if err != nil {
 			switch {
 			case errors.Is(err, eventstore.ErrStreamNotFound):
 				f.finish()
-				return v, fmt.Errorf("%w %q in this store", ErrNoTreaty, treaty)
+				return v, err
 			case errors.Is(err, eventstore.ErrCorrupt):
 				// The store itself found the log broken where this
 				// event should be: that is the auditor's answer.
@@ -232,7 +244,7 @@ func Verify(ctx context.Context, store eventstore.Store, treaty string, opts Ver
 	v.Events = s.Events
 	if s.Events == 0 {
 		f.finish()
-		return v, fmt.Errorf("%w %q in this store", ErrNoTreaty, treaty)
+		return v, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, Stream(treaty))
 	}
 	if p := s.Pending(); p != "" {
 		return fail(problemAt(f.last, "completes every party's acceptance of proposal %s, but the log ends without its adoption", domain.Short(p)))

@@ -244,7 +244,7 @@ func (a *app) openStore(ctx context.Context, create bool) (eventstore.Store, err
 	}
 	s, err := eventstore.Open(ctx, a.storeURI, opts...)
 	if errors.Is(err, eventstore.ErrStoreNotFound) {
-		return nil, fmt.Errorf("no store at %s: start a negotiation there with `treaty init` or `treaty demo`, or point --store (TREATY_STORE) at an existing one", a.storeName())
+		return nil, &noStore{a.storeName()}
 	}
 	if err != nil {
 		return nil, err
@@ -252,6 +252,15 @@ func (a *app) openStore(ctx context.Context, create bool) (eventstore.Store, err
 	a.store = s
 	return s, nil
 }
+
+// noStore is a store that does not exist (and was not to be made).
+type noStore struct{ name string }
+
+func (e *noStore) Error() string {
+	return fmt.Sprintf("no store at %s: start a negotiation there with `treaty init` or `treaty demo`, or point --store (TREATY_STORE) at an existing one", e.name)
+}
+
+func (e *noStore) Unwrap() error { return eventstore.ErrStoreNotFound }
 
 // storeName is the store as messages name it: its URI with any password
 // hidden.

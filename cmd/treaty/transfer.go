@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
+	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -48,51 +51,46 @@ func (a *app) importCommand() *cobra.Command {
 		Use:   "import FILE",
 		Short: "Append the events of an export to this store, keeping their IDs",
 		Long: `Append the events of a JSON Lines export (see export) to the store, byte for
-byte, keeping their IDs. The file must hold one negotiation from its first
-event with its hash chain whole; what the store holds already must be the
-file's beginning, and only the rest is appended, so importing twice appends
-nothing. A file that does not continue the store's log is refused naming the
-first mismatch, and nothing is appended. FILE "-" reads standard input.`,
+byte, keeping their IDs. The whole file is checked first, as verify checks a
+log (the hash chain, what is recorded about each event, the signatures, the
+rules): a file verify would reject imports nothing. What the store holds
+already must be the file's beginning, and only the rest is appended, so
+importing twice appends nothing; a file that does not continue the store's
+log is refused naming the first mismatch. A file of up to 64 MiB of events
+is appended at once; a larger one in batches, each of which leaves the store
+holding a verified beginning of the file (import again to complete it after a
+failure). FILE "-" reads standard input; a pipe or FIFO is read once, into a
+temporary file.`,
 		Example: "  treaty --store copy.db import berlin.jsonl\n  treaty export | treaty --store /backup/treaty.db import -",
 		Args:    exactArgs(1, "the export to import (a file, or - for standard input)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := args[0]
-			open := func() (io.ReadCloser, error) {
-				f, err := os.Open(name)
-				if err != nil {
-					return nil, fmt.Errorf("cannot read %s: %w", name, err)
-				}
-				return f, nil
-			}
-			if name == "-" {
-				// Read twice (check, then append): keep a copy.
-				tmp, err := os.CreateTemp("", "treaty-import-*.jsonl")
-				if err != nil {
-					return err
-				}
-				defer os.Remove(tmp.Name())
-				if _, err := io.Copy(tmp, a.stdin); err != nil {
-					tmp.Close()
-					return fmt.Errorf("reading standard input: %w", err)
-				}
-				tmp.Close()
-				path := tmp.Name()
-				open = func() (io.ReadCloser, error) { return os.Open(path) }
-				name = "standard input"
-			}
-			store, err := a.openStore(cmd.Context(), false)
-			if err != nil {
-				// No store yet: make one only for a file that imports.
-				if err := write.CheckExport(open, name); err != nil {
-					return err
-				}
-				if store, err = a.openStore(cmd.Context(), true); err != nil {
-					return err
-				}
-			}
-			res, err := write.ImportJSONL(cmd.Context(), store, open, name)
+			ctx := cmd.Context()
+			x, cleanup, err := a.exportFile(ctx, args[0])
 			if err != nil {
 				return err
+			}
+			defer cleanup()
+			// The file first: a store is made only for a file that
+			// imports, and an unreachable server is tried once.
+			if _, _, err := x.Check(ctx); err != nil {
+				return err
+			}
+			store, err := a.openStore(ctx, false)
+			if errors.Is(err, eventstore.ErrStoreNotFound) {
+				store, err = a.openStore(ctx, true)
+			}
+			if err != nil {
+				return err
+			}
+			res, err := write.Import(ctx, store, x)
+			if err != nil {
+				return err
+			}
+			if res.Appended > 0 {
+				r := a.readerOf(store, res.Treaty)
+				if m, err := r.Head(ctx); err == nil {
+					r.Checkpoint(ctx, m)
+				}
 			}
 			if a.format == "json" {
 				return a.writeJSON(res)
@@ -105,4 +103,60 @@ first mismatch, and nothing is appended. FILE "-" reads standard input.`,
 			return nil
 		},
 	}
+}
+
+// exportFile makes the export to import from its name: a regular file is
+// read where it is; standard input ("-"), a pipe or a FIFO is read once,
+// into a temporary file, since an import reads its file twice. Waiting for a
+// FIFO's writer ends with ctx.
+func (a *app) exportFile(ctx context.Context, name string) (write.Export, func(), error) {
+	none := func() {}
+	if name != "-" {
+		st, err := os.Stat(name)
+		if err != nil {
+			return write.Export{}, none, fmt.Errorf("cannot read %s: %w", name, err)
+		}
+		if st.IsDir() {
+			return write.Export{}, none, fmt.Errorf("%s is a directory; give an export file", name)
+		}
+		if st.Mode().IsRegular() {
+			return write.Export{Name: name, Open: func() (io.ReadCloser, error) { return os.Open(name) }}, none, nil
+		}
+	}
+	var src io.Reader = a.stdin
+	label := "standard input"
+	if name != "-" {
+		label = name
+		type opened struct {
+			f   *os.File
+			err error
+		}
+		ch := make(chan opened, 1)
+		go func() { f, err := os.Open(name); ch <- opened{f, err} }()
+		select {
+		case o := <-ch:
+			if o.err != nil {
+				return write.Export{}, none, fmt.Errorf("cannot read %s: %w", name, o.err)
+			}
+			defer o.f.Close()
+			src = o.f
+		case <-ctx.Done():
+			return write.Export{}, none, fmt.Errorf("waiting for something to write to %s: %w", name, ctx.Err())
+		}
+	}
+	tmp, err := os.CreateTemp("", "treaty-import-*.jsonl")
+	if err != nil {
+		return write.Export{}, none, err
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	_, err = io.Copy(tmp, src)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return write.Export{}, none, fmt.Errorf("reading %s: %w", label, err)
+	}
+	path := tmp.Name()
+	return write.Export{Name: label, Open: func() (io.ReadCloser, error) { return os.Open(path) }}, cleanup, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -62,14 +63,19 @@ var errAgain = errors.New("changed concurrently")
 // stream moved meanwhile; it then starts over, reads and decides again,
 // which also finds an earlier attempt of the same batch that did land.
 // Repeats, partial repeats and IDs of other streams are found through the
-// reservations, however old the events. A new batch with an exact
-// expectation costs one reservation per event and the append; the whole
-// call, every attempt included, takes at most the timeout.
+// reservations, however old the events. The server's answer to the append
+// is checked against the events read back (see confirm). A new batch with
+// an exact expectation costs one reservation per event, the append and a
+// read of the batch; the whole call, every attempt included, takes at most
+// the timeout.
 //
 // The outcome of an append cut short by ctx or the timeout is unknown: it
-// may land later. Retrying it with the same event IDs is safe: a batch
-// that landed is then reported as stored, and one that did not is
-// appended.
+// may land later. So is that of an append the server answers with a
+// revision other than its last event's (ErrBadAnswer). Retrying it with
+// the same event IDs is safe: a batch that landed is then reported as
+// stored, and one that did not is appended. A server that stores events
+// under other IDs than it was sent is refused with ErrBadAnswer, on the
+// append that meets it and on every retry of it.
 //
 // Refusals: eventstore.ErrEmptyAppend; eventstore.ErrInvalid for an empty
 // stream name, a name that is not UTF-8 or starts with "_eventid-", a nil
@@ -135,7 +141,6 @@ type idState struct {
 // length from it instead of reading it: that is what the writer read, and
 // if the stream moved, the append is refused and the next attempt reads.
 func (s *Store) appendOnce(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData, first bool) (uint64, error) {
-	op := "append to " + stream
 	k := uint64(len(events))
 	n, guessed := uint64(0), false
 	if r, exact := expected.Revision(); first && exact && r < math.MaxInt64 {
@@ -273,18 +278,127 @@ func (s *Store) appendOnce(ctx context.Context, stream string, expected eventsto
 		return 0, errAgain
 	case err != nil:
 		return 0, err
-	case res == nil || res.NextExpectedVersion != n+k-1:
-		// The client makes up a revision when the server's answer is
-		// neither success nor wrong version (esdb/client.go, the end of
-		// AppendToStream): what landed is unknown.
+	}
+	return s.confirm(ctx, stream, events, n, res)
+}
+
+// confirm checks the server's answer res to the append of events at
+// revision n of stream against the events it stored there, which it reads
+// back: the answer must give the last event's revision, and the events read
+// back must carry the IDs appended. It returns the last event's revision.
+//
+// An answer with another revision (or none: the client makes one up when
+// the server's answer is neither success nor wrong version, esdb/client.go,
+// the end of AppendToStream) leaves the append's outcome unknown, whatever
+// the read finds: the error says what it found. A retry with the same event
+// IDs settles it, as it decides by reading where the events are, never by
+// the server's answer to an append: it reports a batch that is stored with
+// the revision read, and appends one that is not.
+//
+// A server that answers the right revision and reads the events back with
+// other IDs does not keep IDs as given. The store relies on them to
+// recognise a repeat, and a retry would store the batch again (see
+// vouch), so that is ErrBadAnswer too. The check costs one read of the
+// batch per append.
+func (s *Store) confirm(ctx context.Context, stream string, events []eventstore.EventData, n uint64, res *esdb.WriteResult) (uint64, error) {
+	op := "append to " + stream
+	last := n + uint64(len(events)) - 1
+	at := fmt.Sprintf("revision %d", n)
+	if last > n {
+		at = fmt.Sprintf("revisions %d-%d", n, last)
+	}
+	diff, err := s.readBack(ctx, stream, n, events)
+	if res == nil || res.NextExpectedVersion != last {
 		got := "no revision"
 		if res != nil {
 			got = fmt.Sprintf("revision %d", res.NextExpectedVersion)
 		}
-		return 0, fmt.Errorf("%s: %s answered an append that ends at revision %d with %s: the append may or may not have landed; "+
-			"read the stream, and retry with the same event IDs (a repeat is harmless): %w", op, s.uri, n+k-1, got, ErrBadAnswer)
+		found := "finds the events there as appended"
+		switch {
+		case err != nil:
+			found = fmt.Sprintf("failed too: %v", err)
+		case diff != nil:
+			found = "finds " + diff.String()
+		}
+		return 0, fmt.Errorf("%s: %s answered the append of events at %s with %s as the stream's last: whether the append landed as asked is unknown "+
+			"(a read just after %s); retry with the same event IDs: a retry decides by reading the stream, reporting a batch stored "+
+			"with its revision there and appending one that is not: %w", op, s.uri, at, got, found, ErrBadAnswer)
 	}
-	return n + k - 1, nil
+	switch {
+	case err != nil:
+		return 0, &readBackError{at: at, err: err}
+	case diff != nil && diff.missing:
+		return 0, fmt.Errorf("%s: %s answered the append as stored at %s, but a read just after finds %s: whether the append landed is unknown; "+
+			"retry with the same event IDs (a repeat is harmless): %w", op, s.uri, at, diff, ErrBadAnswer)
+	case diff != nil:
+		return 0, fmt.Errorf("%s: %s stored the append at %s, but a read just after finds %s: the server does not keep event IDs as given, "+
+			"on which this store relies to recognise a repeated append; check that the URI names a KurrentDB or EventStoreDB server: %w",
+			op, s.uri, at, diff, ErrBadAnswer)
+	}
+	return last, nil
+}
+
+// readMismatch is where the events read back differ from those appended.
+type readMismatch struct {
+	rev     uint64
+	want    uuid.UUID // the ID appended for revision rev
+	got     uuid.UUID // the ID read there, unless missing
+	missing bool      // no event at rev
+}
+
+func (d *readMismatch) String() string {
+	if d.missing {
+		return fmt.Sprintf("no event at revision %d", d.rev)
+	}
+	return fmt.Sprintf("event %s at revision %d, where event %s was appended", d.got, d.rev, d.want)
+}
+
+// readBackError: an append answered as expected could not be read back.
+type readBackError struct {
+	at  string // the revisions appended
+	err error
+}
+
+func (e *readBackError) Error() string {
+	return fmt.Sprintf("the append was answered as stored at %s, but reading it back failed: %v", e.at, e.err)
+}
+
+func (e *readBackError) Unwrap() error { return e.err }
+
+// readBack reads the events at revision n of stream on, as many as events,
+// and reports the first that is missing or has another ID than events
+// says, if any. It receives no more than that many answers: a server may
+// follow the last event with a message the client does not understand.
+func (s *Store) readBack(ctx context.Context, stream string, n uint64, events []eventstore.EventData) (*readMismatch, error) {
+	var diff *readMismatch
+	err := s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
+		rs, err := c.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(n)}, uint64(len(events)))
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for i, e := range events {
+			rev := n + uint64(i)
+			re, err := rs.Recv()
+			switch {
+			case notFound(err), errors.Is(err, io.EOF):
+				diff = &readMismatch{rev: rev, want: e.ID, missing: true}
+				return nil
+			case err != nil:
+				return err
+			}
+			rec := re.OriginalEvent()
+			if rec == nil || rec.StreamID != stream || rec.EventNumber != rev {
+				return badRead(stream)
+			}
+			if rec.EventID != e.ID {
+				diff = &readMismatch{rev: rev, want: e.ID, got: rec.EventID}
+				return nil
+			}
+		}
+		return nil
+	})
+	return diff, err
 }
 
 // reserve records that event id belongs to stream and is meant for
@@ -309,7 +423,9 @@ func (s *Store) reserve(ctx context.Context, id uuid.UUID, stream string, rev ui
 	err = s.do(ctx, func(ctx context.Context, c *esdb.Client) error {
 		// A new ID for every reservation event: a repeated one would let the
 		// server's own idempotency accept a reservation made by another
-		// writer.
+		// writer. The answer's revision is not checked here: the append
+		// the reservation is for is (see confirm), and whatever this append
+		// really did, the next attempt's lookup reads it.
 		_, err := c.AppendToStream(ctx, claimStream(id), esdb.AppendToStreamOptions{ExpectedRevision: exp, Deadline: &s.timeout},
 			esdb.EventData{EventID: uuid.New(), EventType: claimType, ContentType: esdb.ContentTypeJson, Data: data})
 		return err
@@ -372,11 +488,39 @@ func (s *Store) locate(ctx context.Context, stream string, id uuid.UUID, revs []
 		if err != nil {
 			return 0, false, err
 		}
-		if ok && rec != nil && rec.StreamID == stream && rec.EventNumber == rev && rec.EventID == id {
+		if !ok || rec == nil || rec.StreamID != stream || rec.EventNumber != rev {
+			continue
+		}
+		if rec.EventID == id {
 			return rev, true, nil
+		}
+		if err := s.vouch(ctx, stream, rev, id, rec.EventID); err != nil {
+			return 0, false, err
 		}
 	}
 	return 0, false, nil
+}
+
+// vouch checks that event other, found at revision rev of stream where an
+// append attempt meant to put event id, was put there by this store: that
+// its own reservation names that place, as the reservation of every event
+// the store appends does before the event is sent (another writer won the
+// race for the place). If it does not, the server stored an event under
+// another ID than the one it was sent with (or a program other than this
+// store appends to the stream): a repeat of id's batch could no longer be
+// recognised, and appending it again would store it twice.
+func (s *Store) vouch(ctx context.Context, stream string, rev uint64, id, other uuid.UUID) error {
+	c, err := s.lookup(ctx, other)
+	if err != nil {
+		return err
+	}
+	if c != nil && c.stream == stream && slices.Contains(c.revisions, rev) {
+		return nil
+	}
+	return fmt.Errorf("append to %s: %s holds event %s at revision %d, where this store meant to put event %s, and no append of this store "+
+		"reserved that place for %s: the server does not keep event IDs as given (or a program other than this store appends to the stream), "+
+		"on which this store relies to recognise a repeated append; check that the URI names a KurrentDB or EventStoreDB server: %w",
+		stream, s.uri, other, rev, id, other, ErrBadAnswer)
 }
 
 // reservedElsewhere explains why event i of the batch, whose ID c reserves

@@ -27,11 +27,11 @@ func benchAppend(b *testing.B, batch int) {
 }
 
 // BenchmarkAppendSingle appends one event per call: a read of the stream's
-// end, a reservation and the append.
+// end, a reservation, the append and a read of the event back.
 func BenchmarkAppendSingle(b *testing.B) { benchAppend(b, 1) }
 
 // BenchmarkAppendBatch100 appends 100 events per call: a read, 100
-// reservations (16 at a time) and one append.
+// reservations (16 at a time), one append and a read of the batch back.
 func BenchmarkAppendBatch100(b *testing.B) { benchAppend(b, 100) }
 
 // BenchmarkReadAll reads a stream of 100,000 events from start to end, again

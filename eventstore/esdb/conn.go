@@ -145,6 +145,7 @@ func (s *Store) current() (*conn, error) {
 		return nil, eventstore.ErrClosed
 	}
 	if s.conn == nil {
+		s.connectFailure.Store(nil) // the last client's
 		conf := s.conf
 		c, err := esdb.NewClient(&conf)
 		if err != nil {

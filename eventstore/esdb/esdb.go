@@ -30,7 +30,9 @@
 //     treaty streams goes through this backend and nobody deletes the
 //     reservation streams. The cost is one extra small append per event
 //     (and a read of the stream's end unless the expected revision is
-//     NoStream or Exact).
+//     NoStream or Exact), and a read of the batch once appended, which
+//     checks that the server answered the append's revision right and kept
+//     the event IDs as given: the reservations are no use otherwise.
 //     An ID once reserved for a stream stays reserved for it, even when the
 //     append that reserved it then failed: appending it to another stream
 //     later is ErrDuplicateEvent.
@@ -120,6 +122,10 @@ type Store struct {
 
 	mu   sync.Mutex
 	conn *conn // nil until needed, and after it failed for good
+
+	// connectFailure is why the client's last attempt to connect failed,
+	// as it logged it; nil once one succeeded (see clientLog).
+	connectFailure atomic.Pointer[string]
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -143,6 +149,7 @@ func Open(ctx context.Context, uri string, cfg eventstore.Config) (*Store, error
 		return nil, err
 	}
 	s := &Store{uri: shown, conf: *conf, timeout: cfg.Timeout, readOnly: cfg.ReadOnly}
+	s.conf.Logger = s.clientLog
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -162,6 +169,14 @@ func (s *Store) URI() string { return s.uri }
 // Close ends every call in progress and releases the connection. Calls made
 // after Close fail with an error wrapping eventstore.ErrClosed, and a Read
 // iteration still running ends with that error. Closing twice is harmless.
+//
+// Every goroutine of the store and its client has ended once Close returns
+// and the calls it cut short have left the client, with one exception in
+// the client: while it is still trying to connect, its discovery (the
+// client's connection goroutine, esdb/impl.go, discoverNode) runs without a
+// context, and the store closes the client once it gives up, after at most
+// maxDiscoverAttempts × (gossipTimeout + discoveryInterval), about 51 s
+// with the URI's defaults. See TestCloseLeavesNoGoroutines.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
@@ -209,8 +224,14 @@ func wait(ctx context.Context, f func() error) error {
 // code") and on some malformed answers (a nil field it dereferences).
 type clientPanic struct{ value any }
 
+// unreachable is the client's panic on a read response other than an event
+// or stream-not-found (esdb/reads.go, ReadStream.Recv), such as the
+// first_stream_position and last_stream_position messages servers send to
+// clients that ask for them, and servers that ignore the asking to all.
+const unreachable = "unreachable code"
+
 func (p *clientPanic) Error() string {
-	return fmt.Sprintf("the EventStore client panicked: %v", p.value)
+	return fmt.Sprintf("the EventStore client panicked on it: %v", p.value)
 }
 
 // check reports why a call may not start: the store is closed or ctx is

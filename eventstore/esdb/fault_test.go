@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,11 @@ const childEnv = "ESDB_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if role := os.Getenv(childEnv); role != "" {
-		if err := runChild(role); err != nil {
+		run := runChild
+		if role == closeRole {
+			run = runCloseChild
+		}
+		if err := run(role); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
@@ -71,6 +76,16 @@ func wantBounded(t *testing.T, what string, start time.Time, timeout time.Durati
 		t.Fatalf("%s: error %q does not name %s", what, err, uri)
 	}
 	t.Logf("%s after %s: %v", what, took.Round(time.Millisecond), err)
+}
+
+// wantSays checks that err's text says every phrase.
+func wantSays(t *testing.T, err error, phrases ...string) {
+	t.Helper()
+	for _, p := range phrases {
+		if !strings.Contains(err.Error(), p) {
+			t.Errorf("error %q does not say %q", err, p)
+		}
+	}
 }
 
 // TestOpenUnreachable: nothing listens at the URI's port; Open fails fast,
@@ -142,6 +157,35 @@ func TestOpenWithoutServerFeatures(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.WithoutServerFeatures())
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
 	mustAppend(t, s, "features", eventstore.NoStream(), newEvents("E", 1)...)
+}
+
+// TestEmptyServerFeatures: a server that answers the features call with an
+// empty message (no version, no methods) is one the client will not connect
+// to. Open fails within the timeout with ErrBadAnswer naming the server and
+// the missing version, whether the client gives up first (after one
+// attempt, or its default ten, about a second) or the timeout comes first
+// (thirty attempts, three seconds), instead of blaming the network.
+func TestEmptyServerFeatures(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.EmptyFeatures))
+	for _, uri := range []string{srv.URI() + "&maxDiscoverAttempts=1", srv.URI(), srv.URI() + "&maxDiscoverAttempts=30"} {
+		start := time.Now()
+		_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
+		wantBounded(t, "Open", start, faultTimeout, err, uri, ErrBadAnswer)
+		wantSays(t, err, "server-features call", "without a server version", badVersion)
+	}
+}
+
+// TestEmptyMethodList: a server that names its version and lists no
+// methods is used as any other: the client consults the list only for
+// persistent subscriptions, which the store does not use.
+func TestEmptyMethodList(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.EmptyMethodList))
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	es := newEvents("E", 2)
+	mustAppend(t, s, "methods", eventstore.NoStream(), es...)
+	if got := ids(t, s, "methods"); !slices.Equal(got, idsOf(es)) {
+		t.Fatalf("read back %v, want %v", got, idsOf(es))
+	}
 }
 
 // TestHangingServer: a server that accepts each call and never answers it
@@ -285,40 +329,202 @@ func TestEventWithoutCreated(t *testing.T) {
 }
 
 // TestUnexpectedReadAnswer: a read answered with a message the client does
-// not expect there makes it panic; the store reports ErrBadAnswer.
+// not expect there makes it panic (esdb/reads.go, "unreachable code"): a
+// checkpoint before the events, or a first_stream_position or
+// last_stream_position message, which servers that ignore the client's
+// compatibility level send. Every call that meets one fails within the
+// timeout with ErrBadAnswer, naming the server and saying it sent a message
+// this client does not understand; the process goes on, and so does the
+// store once the server behaves. A read that meets last_stream_position
+// after its events yields them first; calls that read one event never see
+// it.
 func TestUnexpectedReadAnswer(t *testing.T) {
-	srv := esdbtest.Start(t)
-	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "unexpected", eventstore.NoStream(), newEvents("E", 3)...)
-	srv.SetFault(esdbtest.UnexpectedRead)
-	ctx := context.Background()
-	for _, err := range s.Read(ctx, "unexpected", 0) {
-		if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "unreachable code") {
-			t.Fatalf("Read: %v, want ErrBadAnswer reporting the client's panic", err)
-		}
-		break
-	}
-	if _, err := s.Append(ctx, "unexpected", eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, ErrBadAnswer) {
-		t.Fatalf("Append: %v, want ErrBadAnswer", err)
-	}
-	if _, err := s.Streams(ctx, "unexpected"); !errors.Is(err, ErrBadAnswer) {
-		t.Fatalf("Streams: %v, want ErrBadAnswer", err)
-	}
-	srv.SetFault(esdbtest.None)
-	if got := ids(t, s, "unexpected"); len(got) != 3 {
-		t.Fatalf("after the fault: %d events, want 3", len(got))
+	for _, tc := range []struct {
+		fault esdbtest.Fault
+		// events the read yields before failing; whether an Append with
+		// Any (which reads the stream's last event) fails; whether Streams
+		// (which reads each stream's last event) fails.
+		before         int
+		append, stream bool
+	}{
+		{esdbtest.UnexpectedRead, 0, true, true},
+		{esdbtest.FirstStreamPosition, 0, true, true},
+		{esdbtest.LastStreamPosition, 3, false, false},
+	} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			srv, s, first := faulted(t, tc.fault, "unexpected", 3)
+			ctx := context.Background()
+			bad := func(what string, start time.Time, err error) {
+				t.Helper()
+				wantBounded(t, what, start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+				wantSays(t, err, "sent a message this client does not understand", "unreachable code", "first_stream_position")
+			}
+
+			start := time.Now()
+			n, rerr := 0, error(nil)
+			for _, err := range s.Read(ctx, "unexpected", 0) {
+				if err != nil {
+					rerr = err
+					break
+				}
+				n++
+			}
+			bad("Read", start, rerr)
+			if n != tc.before {
+				t.Errorf("Read yielded %d events before failing, want %d", n, tc.before)
+			}
+
+			// A repeat reads the reservations to their end.
+			start = time.Now()
+			_, err := s.Append(ctx, "unexpected", eventstore.Any(), first...)
+			bad("Append of a repeat", start, err)
+
+			start = time.Now()
+			_, err = s.Append(ctx, "unexpected", eventstore.Any(), newEvents("E", 1)...)
+			if tc.append {
+				bad("Append", start, err)
+			} else if err != nil {
+				t.Errorf("Append: %v", err)
+			}
+			start = time.Now()
+			_, err = s.Streams(ctx, "unexpected")
+			if tc.stream {
+				bad("Streams", start, err)
+			} else if err != nil {
+				t.Errorf("Streams: %v", err)
+			}
+			// Subscriptions skip what they do not know; the double sends
+			// these only in reads.
+			sctx, cancel := context.WithTimeout(ctx, faultTimeout)
+			defer cancel()
+			for _, err := range s.Subscribe(sctx, "unexpected", 0) {
+				if err != nil {
+					t.Errorf("Subscribe: %v", err)
+				}
+				break
+			}
+
+			srv.SetFault(esdbtest.None)
+			want := 3
+			if !tc.append {
+				want = 4
+			}
+			if got := ids(t, s, "unexpected"); len(got) != want {
+				t.Fatalf("after the fault: %d events, want %d", len(got), want)
+			}
+		})
 	}
 }
 
 // TestEmptyAppendAnswer: an append answered with neither success nor wrong
-// version; the client makes up a revision, the store reports ErrBadAnswer.
+// version; the client makes up a revision, the store reports ErrBadAnswer
+// saying the outcome is unknown and what a read found (nothing), and a
+// retry with the same IDs appends the batch once the server behaves.
 func TestEmptyAppendAnswer(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
 	srv.SetFault(esdbtest.EmptyAppendResult)
-	_, err := s.Append(context.Background(), "empty", eventstore.NoStream(), newEvents("E", 3)...)
-	if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "may or may not have landed") {
-		t.Fatalf("Append: %v, want ErrBadAnswer saying the outcome is unknown", err)
+	es := newEvents("E", 3)
+	start := time.Now()
+	_, err := s.Append(context.Background(), "empty", eventstore.NoStream(), es...)
+	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	wantSays(t, err, "whether the append landed as asked is unknown", "finds no event at revision 0", "retry with the same event IDs")
+	srv.SetFault(esdbtest.None)
+	if rev := mustAppend(t, s, "empty", eventstore.NoStream(), es...); rev != 2 {
+		t.Fatalf("the retry: revision %d, want 2", rev)
+	}
+}
+
+// TestWrongAppendRevision: the server stores an append and answers it with
+// a revision past the last event's. The store does not report success with
+// that revision: the outcome is unknown, and the error says so and what a
+// read just after found. A retry with the same IDs, even while the server
+// still misanswers, settles it by reading: the batch is reported stored at
+// its revision, once.
+func TestWrongAppendRevision(t *testing.T) {
+	_, s, es := appendUnder(t, esdbtest.WrongAppendRevision, "wrongrev", func(es []eventstore.EventData) []string {
+		return []string{"at revisions 2-3 with revision 4", "whether the append landed as asked is unknown",
+			"finds the events there as appended", "retry with the same event IDs"}
+	})
+	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
+		if rev := mustAppend(t, s, "wrongrev", exp, es...); rev != 3 {
+			t.Fatalf("the retry with %v: revision %d, want 3", exp, rev)
+		}
+	}
+	if got := ids(t, s, "wrongrev"); len(got) != 4 || !slices.Equal(got[2:], idsOf(es)) {
+		t.Fatalf("the stream holds %d events, want the batch once after 2", len(got))
+	}
+}
+
+// faulted starts a server, opens a store on it with the fault tests'
+// timeout, appends n events (returned) to stream and sets fault.
+func faulted(t *testing.T, fault esdbtest.Fault, stream string, n int) (*esdbtest.Server, *Store, []eventstore.EventData) {
+	t.Helper()
+	srv := esdbtest.Start(t)
+	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
+	es := newEvents("E", n)
+	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+	srv.SetFault(fault)
+	return srv, s, es
+}
+
+// appendUnder appends two events to stream on a fresh server, sets fault
+// and appends two more (the batch it returns) with Exact(1), which must
+// fail within the timeout with ErrBadAnswer saying what says(batch) lists.
+func appendUnder(t *testing.T, fault esdbtest.Fault, stream string, says func([]eventstore.EventData) []string) (*esdbtest.Server, *Store, []eventstore.EventData) {
+	t.Helper()
+	srv, s, _ := faulted(t, fault, stream, 2)
+	es := newEvents("E", 2)
+	start := time.Now()
+	_, err := s.Append(context.Background(), stream, eventstore.Exact(1), es...)
+	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	wantSays(t, err, says(es)...)
+	return srv, s, es
+}
+
+// TestChangedEventIDs: the server stores events under other IDs than it is
+// sent. The append that meets it fails with ErrBadAnswer saying so, naming
+// both IDs; a retry of it is refused too, rather than storing the batch
+// again, and so is a retry once the server keeps IDs again (its stored
+// events keep the changed ones). New events append as before.
+func TestChangedEventIDs(t *testing.T) {
+	srv, s, es := appendUnder(t, esdbtest.ChangedIDs, "changed", func(es []eventstore.EventData) []string {
+		return []string{"does not keep event IDs as given", "where event " + es[0].ID.String() + " was appended"}
+	})
+	ctx := context.Background()
+	for _, fault := range []esdbtest.Fault{esdbtest.ChangedIDs, esdbtest.None} {
+		srv.SetFault(fault)
+		for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
+			start := time.Now()
+			_, err := s.Append(ctx, "changed", exp, es...)
+			wantBounded(t, fmt.Sprintf("retry with %v under %v", exp, fault), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+			wantSays(t, err, "does not keep event IDs as given")
+		}
+	}
+	if got := ids(t, s, "changed"); len(got) != 4 {
+		t.Fatalf("the stream holds %d events, want 4: the batch once", len(got))
+	}
+	mustAppend(t, s, "changed", eventstore.Exact(3), newEvents("E", 1)...)
+}
+
+// TestStringUUIDsOnly: a server that accepts event IDs only as strings
+// refuses every append of the client, which sends them structured; the
+// store says so, naming the server and quoting its refusal, and appends
+// nothing. Reads, answered with string IDs, work.
+func TestStringUUIDsOnly(t *testing.T) {
+	srv, s, es := faulted(t, esdbtest.StringUUIDsOnly, "strings", 2)
+	held := srv.Events()
+	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
+		start := time.Now()
+		_, err := s.Append(context.Background(), "strings", exp, newEvents("E", 1)...)
+		wantBounded(t, fmt.Sprintf("Append with %v", exp), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+		wantSays(t, err, "refused the event IDs", "structured UUID", "cannot send the string form", esdbtest.StringUUIDsOnlyMessage)
+	}
+	if srv.Events() != held {
+		t.Fatalf("the server holds %d events, %d before the refused appends", srv.Events(), held)
+	}
+	if got := ids(t, s, "strings"); !slices.Equal(got, idsOf(es)) {
+		t.Fatalf("read back %v, want %v", got, idsOf(es))
 	}
 }
 
@@ -336,23 +542,31 @@ func TestWithoutGuardTheClientExits(t *testing.T) {
 		{"guard", 0, "read failed: "},
 	} {
 		t.Run(tc.role, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+tc.role)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			err := cmd.Run()
-			code := 0
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tc.exitCode || !strings.Contains(out.String(), tc.output) {
-				t.Fatalf("child %s exited with %d, output:\n%s\nwant exit status %d and %q", tc.role, code, out.String(), tc.exitCode, tc.output)
+			code, out := child(t, tc.role)
+			if code != tc.exitCode || !strings.Contains(out, tc.output) {
+				t.Fatalf("child %s exited with %d, output:\n%s\nwant exit status %d and %q", tc.role, code, out, tc.exitCode, tc.output)
 			}
 		})
 	}
+}
+
+// child runs the test binary as a child process in role (see TestMain) and
+// returns its exit status and output.
+func child(t *testing.T, role string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+role)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), out.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String()
 }
 
 // runChild runs a child role of TestWithoutGuardTheClientExits: the bare

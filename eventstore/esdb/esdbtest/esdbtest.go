@@ -62,7 +62,57 @@ const (
 	// Refuse: TCP connections are accepted and closed at once. Applies to
 	// connections made after it is set.
 	Refuse
+
+	// The faults below are answers that open-source servers speaking this
+	// protocol were seen to give Go clients.
+
+	// EmptyFeatures: ServerFeatures/GetSupportedMethods is answered with an
+	// empty message: no methods and no server version. The v4 client
+	// cannot parse the missing version (esdb/impl.go, getSupportedMethods),
+	// so every discovery attempt fails until it gives up. Applies to
+	// connections made after it is set (the client asks when it connects).
+	EmptyFeatures
+	// EmptyMethodList: ServerFeatures/GetSupportedMethods is answered with
+	// the server's version and an empty method list. The v4 client then
+	// takes every optional feature to be missing, which changes only its
+	// persistent-subscription calls. Applies to connections made after it
+	// is set.
+	EmptyMethodList
+	// FirstStreamPosition: a read of a stream (not a subscription) answers
+	// a first_stream_position message before the stream's events, as a
+	// server does that ignores the client's compatibility level (KurrentDB
+	// sends it only to clients that ask for compatibility 1 or more). The
+	// v4 client's ReadStream.Recv panics on it (esdb/reads.go,
+	// "unreachable code").
+	FirstStreamPosition
+	// LastStreamPosition: a forward read of a stream (not a subscription)
+	// that reaches the stream's end answers a last_stream_position message
+	// after its last event, which the v4 client panics on as on
+	// FirstStreamPosition. A read of fewer events than are left (the
+	// client's read of one event, say) never gets to it.
+	LastStreamPosition
+	// WrongAppendRevision: appends are decided and stored as usual, but a
+	// successful one is answered with a current revision one past the
+	// true one (the stream's length, not its last revision).
+	WrongAppendRevision
+	// ChangedIDs: the server does not keep event IDs as given: it stores
+	// each appended event under the ID with the byte order of its first
+	// three fields reversed (the 16 bytes read as a little-endian .NET
+	// Guid), and reads answer with the IDs it stored. Its own repeat checks
+	// compare the IDs as it stores them. Events stored meanwhile keep
+	// their changed IDs after the fault is cleared.
+	ChangedIDs
+	// StringUUIDsOnly: the server accepts event IDs only in the string form
+	// of the protocol's UUID message: an append whose events carry the
+	// structured form (as the v4 client always sends them) is refused with
+	// InvalidArgument (see StringUUIDsOnlyMessage), and reads answer with
+	// string IDs whatever the client asks for.
+	StringUUIDsOnly
 )
+
+// StringUUIDsOnlyMessage is the status message of an append refused under
+// StringUUIDsOnly.
+const StringUUIDsOnlyMessage = "Invalid event id: only string UUIDs are supported"
 
 func (f Fault) String() string {
 	switch f {
@@ -80,6 +130,20 @@ func (f Fault) String() string {
 		return "silent"
 	case Refuse:
 		return "refuse"
+	case EmptyFeatures:
+		return "empty-features"
+	case EmptyMethodList:
+		return "empty-method-list"
+	case FirstStreamPosition:
+		return "first-stream-position"
+	case LastStreamPosition:
+		return "last-stream-position"
+	case WrongAppendRevision:
+		return "wrong-append-revision"
+	case ChangedIDs:
+		return "changed-ids"
+	case StringUUIDsOnly:
+		return "string-uuids-only"
 	}
 	return fmt.Sprintf("fault(%d)", int32(f))
 }

@@ -18,7 +18,13 @@ import (
 
 func client(t *testing.T, s *Server) *esdb.Client {
 	t.Helper()
-	conf, err := esdb.ParseConnectionString(s.URI())
+	return clientAt(t, s.URI())
+}
+
+// clientAt is a client of the connection string uri.
+func clientAt(t *testing.T, uri string) *esdb.Client {
+	t.Helper()
+	conf, err := esdb.ParseConnectionString(uri)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,5 +282,101 @@ func TestMaxAppendSize(t *testing.T) {
 	e.Data = make([]byte, maxAppendSize+1)
 	if _, err := appendTo(t, c, "big", esdb.Any{}, e); err == nil || !strings.Contains(err.Error(), "Maximum Append Size") {
 		t.Fatalf("an append over 1 MiB: %v", err)
+	}
+}
+
+// TestForeignServerFeatures: an empty features answer leaves the client
+// unable to connect (it cannot parse the missing version); one with a
+// version and no methods is accepted.
+func TestForeignServerFeatures(t *testing.T) {
+	c := clientAt(t, Start(t, WithFault(EmptyFeatures)).URI()+"&maxDiscoverAttempts=1")
+	if _, err := appendTo(t, c, "f", esdb.Any{}, event("E")); err == nil || !strings.Contains(err.Error(), "invalid EventStoreDB server version format") {
+		t.Fatalf("append to a server with empty features: %v, want the client's version error", err)
+	}
+	c = client(t, Start(t, WithFault(EmptyMethodList)))
+	if _, err := appendTo(t, c, "f", esdb.Any{}, event("E")); err != nil {
+		t.Fatalf("append to a server with an empty method list: %v", err)
+	}
+}
+
+// TestForeignServerReads: the stream-position faults make the client's
+// ReadStream.Recv panic, at the start of the read or after its last event.
+func TestForeignServerReads(t *testing.T) {
+	for _, tc := range []struct {
+		fault  Fault
+		before int // events the read yields before the panic
+	}{{FirstStreamPosition, 0}, {LastStreamPosition, 2}} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			srv := Start(t)
+			c := client(t, srv)
+			if _, err := appendTo(t, c, "p", esdb.NoStream{}, event("A"), event("B")); err != nil {
+				t.Fatal(err)
+			}
+			srv.SetFault(tc.fault)
+			n := 0
+			func() {
+				defer func() {
+					if r := recover(); r != "unreachable code" {
+						t.Fatalf("recovered %v, want the client's panic", r)
+					}
+				}()
+				got, err := readStream(t, c, "p")
+				t.Fatalf("the read returned %d events, %v, without panicking", len(got), err)
+			}()
+			rs, err := c.ReadStream(context.Background(), "p", esdb.ReadStreamOptions{}, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			func() {
+				defer func() { recover() }()
+				for {
+					if _, err := rs.Recv(); err != nil {
+						t.Fatalf("Recv: %v, want a panic", err)
+					}
+					n++
+				}
+			}()
+			if n != tc.before {
+				t.Fatalf("%d events before the panic, want %d", n, tc.before)
+			}
+		})
+	}
+}
+
+// TestForeignServerAppends: WrongAppendRevision stores and answers one past
+// the last revision; ChangedIDs stores other IDs, and recognises a repeat
+// by them; StringUUIDsOnly refuses the client's structured IDs and answers
+// reads with string ones.
+func TestForeignServerAppends(t *testing.T) {
+	srv := Start(t)
+	c := client(t, srv)
+	srv.SetFault(WrongAppendRevision)
+	if rev, err := appendTo(t, c, "w", esdb.NoStream{}, event("A"), event("B")); err != nil || rev != 2 {
+		t.Fatalf("append of 2 events under WrongAppendRevision: revision %d, %v; want 2 (one past the last)", rev, err)
+	}
+	if got, err := readStream(t, c, "w"); err != nil || len(got) != 2 {
+		t.Fatalf("read back %d events, %v; want 2", len(got), err)
+	}
+
+	srv.SetFault(ChangedIDs)
+	e := event("A")
+	if _, err := appendTo(t, c, "c", esdb.NoStream{}, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readStream(t, c, "c")
+	if err != nil || len(got) != 1 || got[0].EventID != guidOrder(e.EventID) || got[0].EventID == e.EventID {
+		t.Fatalf("read back %v, %v; want the event with its ID in .NET byte order", got, err)
+	}
+	if rev, err := appendTo(t, c, "c", esdb.NoStream{}, e); err != nil || rev != 0 {
+		t.Fatalf("a repeat: revision %d, %v; want the no-op at 0", rev, err)
+	}
+
+	srv.SetFault(StringUUIDsOnly)
+	if _, err := appendTo(t, c, "s", esdb.NoStream{}, event("A")); err == nil || !strings.Contains(err.Error(), StringUUIDsOnlyMessage) {
+		t.Fatalf("append of a structured ID: %v, want %q", err, StringUUIDsOnlyMessage)
+	}
+	if got, err := readStream(t, c, "c"); err != nil || len(got) != 1 || got[0].EventID != guidOrder(e.EventID) {
+		t.Fatalf("read with string IDs: %v, %v", got, err)
 	}
 }

@@ -32,9 +32,15 @@ func (f *featuresServer) GetSupportedMethods(context.Context, *shared.Empty) (*f
 	if f.s.cfg.noFeatures {
 		return nil, status.Error(codes.Unimplemented, "method GetSupportedMethods not implemented")
 	}
-	const svc = "event_store.client.streams.streams"
+	const version, svc = "24.10.0", "event_store.client.streams.streams"
+	switch f.s.currentFault() {
+	case EmptyFeatures:
+		return &features.SupportedMethods{}, nil
+	case EmptyMethodList:
+		return &features.SupportedMethods{EventStoreServerVersion: version}, nil
+	}
 	return &features.SupportedMethods{
-		EventStoreServerVersion: "24.10.0",
+		EventStoreServerVersion: version,
 		Methods: []*features.SupportedMethod{
 			{MethodName: "read", ServiceName: svc},
 			{MethodName: "append", ServiceName: svc},
@@ -82,7 +88,7 @@ func (h *streamsServer) Append(srv api.Streams_AppendServer) error {
 		return invalid("no expected stream revision")
 	}
 	var events []proposed
-	size := 0
+	size, structured := 0, false
 	for {
 		msg, err := srv.Recv()
 		if errors.Is(err, io.EOF) {
@@ -99,6 +105,7 @@ func (h *streamsServer) Append(srv api.Streams_AppendServer) error {
 		if err != nil {
 			return invalid("event id: " + err.Error())
 		}
+		structured = structured || pm.GetId().GetStructured() != nil
 		typ, ctype := pm.GetMetadata()["type"], pm.GetMetadata()["content-type"]
 		if typ == "" || ctype == "" {
 			return invalid("an event needs the type and content-type metadata")
@@ -106,11 +113,20 @@ func (h *streamsServer) Append(srv api.Streams_AppendServer) error {
 		size += len(pm.GetData()) + len(pm.GetCustomMetadata())
 		events = append(events, proposed{id: id, typ: typ, ctype: ctype, meta: pm.GetCustomMetadata(), data: pm.GetData()})
 	}
-	switch h.s.currentFault() {
+	fault := h.s.currentFault()
+	switch fault {
 	case Hang:
 		return hang(srv.Context())
 	case EmptyAppendResult:
 		return srv.SendAndClose(&api.AppendResp{})
+	case StringUUIDsOnly:
+		if structured {
+			return invalid(StringUUIDsOnlyMessage)
+		}
+	case ChangedIDs:
+		for i := range events {
+			events[i].id = guidOrder(events[i].id)
+		}
 	}
 	if size > maxAppendSize {
 		return invalid("Maximum Append Size of " + strconv.Itoa(maxAppendSize) + " Exceeded.")
@@ -128,7 +144,11 @@ func (h *streamsServer) Append(srv api.Streams_AppendServer) error {
 		if out.current < 0 {
 			success.CurrentRevisionOption = &api.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
 		} else {
-			success.CurrentRevisionOption = &api.AppendResp_Success_CurrentRevision{CurrentRevision: uint64(out.current)}
+			current := uint64(out.current)
+			if fault == WrongAppendRevision {
+				current++
+			}
+			success.CurrentRevisionOption = &api.AppendResp_Success_CurrentRevision{CurrentRevision: current}
 		}
 		return srv.SendAndClose(&api.AppendResp{Result: &api.AppendResp_Success_{Success: success}})
 	}
@@ -176,6 +196,18 @@ func uuidFromProto(u *shared.UUID) (uuid.UUID, error) {
 		return uuid.Parse(u.GetString_())
 	}
 	return uuid.Nil, errors.New("missing")
+}
+
+// guidOrder returns id with the byte order of its first three fields
+// reversed: its 16 bytes as a .NET Guid reads them little-endian.
+func guidOrder(id uuid.UUID) uuid.UUID {
+	out := id
+	for _, f := range [][2]int{{0, 4}, {4, 6}, {6, 8}} {
+		for i, j := f[0], f[1]-1; i < f[1]; i, j = i+1, j-1 {
+			out[i] = id[j]
+		}
+	}
+	return out
 }
 
 func uuidToProto(id uuid.UUID, asString bool) *shared.UUID {
@@ -231,7 +263,10 @@ func (h *streamsServer) Read(req *api.ReadReq, srv api.Streams_ReadServer) error
 	if err != nil {
 		return err
 	}
-	r := reader{h: h, srv: srv, asString: o.GetUuidOption().GetString_() != nil, backwards: o.GetReadDirection() == api.ReadReq_Options_Backwards}
+	r := reader{
+		h: h, srv: srv, backwards: o.GetReadDirection() == api.ReadReq_Options_Backwards,
+		asString: o.GetUuidOption().GetString_() != nil || h.s.currentFault() == StringUUIDsOnly,
+	}
 	if o.GetSubscription() != nil {
 		if r.backwards {
 			return invalid("a subscription reads forwards")
@@ -309,6 +344,12 @@ func (r *reader) readStream(o *api.ReadReq_Options_StreamOptions, count uint64) 
 	default:
 		return invalid("no revision to read from")
 	}
+	fault := r.h.s.currentFault()
+	if fault == FirstStreamPosition {
+		if err := r.srv.Send(&api.ReadResp{Content: &api.ReadResp_FirstStreamPosition{FirstStreamPosition: 0}}); err != nil {
+			return err
+		}
+	}
 	var sent uint64
 	if r.backwards {
 		for i := int64(start); i >= 0 && sent < count; i-- {
@@ -319,11 +360,15 @@ func (r *reader) readStream(o *api.ReadReq_Options_StreamOptions, count uint64) 
 		}
 		return nil
 	}
-	for i := start; i < n && sent < count; i++ {
+	i := start
+	for ; i < n && sent < count; i++ {
 		if err := r.send(events[i]); err != nil {
 			return err
 		}
 		sent++
+	}
+	if fault == LastStreamPosition && i >= n {
+		return r.srv.Send(&api.ReadResp{Content: &api.ReadResp_LastStreamPosition{LastStreamPosition: n - 1}})
 	}
 	return nil
 }

@@ -203,11 +203,13 @@ func (w *Writer) Seal(treaty string, s *domain.State, evs []domain.Event, meta d
 			// others vouch for it, its signatures say who acted.
 			priv, _ = w.privateKey(treaty, meta.Party, id)
 		}
+		id := newID()
+		meta.ID = id.String() // under the hash: a changed ID is noticed
 		sealed, err := domain.SealEvent(e, meta, prev, priv)
 		if err != nil {
 			return nil, "", err
 		}
-		batch[i] = eventstore.EventData{ID: newID(), Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata}
+		batch[i] = eventstore.EventData{ID: id, Type: sealed.Type, Data: sealed.Data, Metadata: sealed.Metadata}
 		prev = sealed.Hash
 	}
 	return batch, prev, nil
