@@ -96,6 +96,21 @@ func classOf(r rune) charClass {
 	return plainChar
 }
 
+// plain reports that s has nothing Visible would change (cheaply: a real
+// U+FFFD, or an emoji tag sequence, takes the long way).
+func plain(s string) bool {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f || i < len(s) && s[i] == '\t' {
+		i++ // printable ASCII, the common case
+	}
+	for _, r := range s[i:] {
+		if r == utf8.RuneError || r != '\t' && classOf(r) != plainChar {
+			return false
+		}
+	}
+	return true
+}
+
 // tagSequence returns the length of the tags and cancel tag that make an
 // emoji tag sequence at the start of s, or 0 when there is none.
 func tagSequence(s string) int {
@@ -172,14 +187,7 @@ func CheckAuthor(author string) error {
 // people passes every stored string through it (a text of many lines, line
 // by line); JSON, which is data, does not.
 func Visible(s string) string {
-	clean := true
-	for c := range chars(s) {
-		if c.class != plainChar && c.r != '\t' {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if plain(s) {
 		return s
 	}
 	var b strings.Builder
