@@ -10,6 +10,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	github.com/vbauerster/mpb/v8 v8.16.2
+	github.com/yuin/goldmark v1.4.13
 	golang.org/x/term v0.48.0
 	google.golang.org/grpc v1.67.1
 	modernc.org/libc v1.80.1

@@ -50,7 +50,8 @@ type Table struct {
 	// over to the clause's current text; it is withdrawn in the same
 	// append.
 	Rebases string
-	// MaxText limits the size of Text in bytes (DefaultMaxText when 0).
+	// MaxText limits the size of Text in bytes (DefaultMaxText when 0); the
+	// rules' own limit, MaxText, applies whatever it says.
 	MaxText int
 }
 
@@ -189,10 +190,21 @@ func (Withdraw) command()    {}
 // events are to be appended together, in one atomic append: an acceptance
 // that completes unanimity comes with the adoption it causes. Decide does
 // not change s.
+//
+// Decide holds new text to rules that Evolve does not, because logs
+// written before them must still fold: no bidirectional controls and no
+// invisible characters (see checkHidden).
 func Decide(s *State, c Command) ([]Event, error) {
 	evs, err := decide(s, c)
 	if err != nil {
 		return nil, err
+	}
+	for _, e := range evs {
+		for _, t := range newText(e) {
+			if err := checkHidden(t[0], t[1]); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return evs, nil
 }

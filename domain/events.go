@@ -319,7 +319,9 @@ type Meta struct {
 	// Round is the round the act happened in: the open round's number, the
 	// number of the round a RoundOpened opens, 0 between rounds.
 	Round int `json:"round"`
-	// Time is the writer's clock when the act was decided.
+	// Time is the writer's clock when the act was decided, or the time
+	// of the event before it when that is later: writers record no time
+	// earlier than the log's last (older logs may).
 	Time   time.Time `json:"time"`
 	Schema int       `json:"schema"`
 	// ID is the event's own ID (schema 3 on), as the store keeps it: in

@@ -2,8 +2,8 @@ package domain
 
 import (
 	"iter"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -196,14 +196,13 @@ func (s *State) Awaiting(p *Proposal) []string {
 // refusal can say what became of it, and a long history is not read for
 // every position a party takes.
 func (s *State) FindOpenProposal(ref string) (*Proposal, error) {
-	ref = strings.ToLower(ref)
 	if p, ok := s.Proposals[ref]; ok {
 		return p, nil
 	}
 	var found *Proposal
 	if len(ref) >= 4 {
 		for id, p := range s.Proposals {
-			if !strings.HasPrefix(id, ref) || p.Status != StatusOpen {
+			if !hasPrefixFold(id, ref) || p.Status != StatusOpen {
 				continue
 			}
 			if found != nil {
@@ -219,29 +218,37 @@ func (s *State) FindOpenProposal(ref string) (*Proposal, error) {
 }
 
 // FindProposal resolves a proposal ID or a unique prefix of one (at least 4
-// characters, case-insensitive). A closed proposal comes back as
-// LookupProposal returns it.
+// characters). An ID given exactly names its proposal; else ref is a prefix,
+// in any case: the command line makes lower-case IDs, but a log written
+// elsewhere may hold upper-case ones, and people type either. (Among closed
+// proposals, which may be kept sorted outside memory, a prefix matches IDs
+// in the case it is given, in lower case or in upper case.) A closed
+// proposal comes back as LookupProposal returns it.
 func (s *State) FindProposal(ref string) (*Proposal, error) {
-	ref = strings.ToLower(ref)
 	if p, ok, err := s.LookupProposal(ref); err != nil || ok {
 		return p, err
 	}
 	if len(ref) < 4 {
 		return nil, Errorf(EINVALID, "proposal %q: give at least 4 characters of the proposal ID", ref)
 	}
-	var found []string
+	matched := map[string]bool{}
 	for id := range s.Proposals {
-		if strings.HasPrefix(id, ref) {
-			found = append(found, id)
+		if hasPrefixFold(id, ref) {
+			matched[id] = true
 		}
 	}
 	if !s.KeepClosed && s.Closed != nil {
-		closed, err := s.Closed.WithPrefix(ref)
-		if err != nil {
-			return nil, err
+		for _, prefix := range []string{ref, strings.ToLower(ref), strings.ToUpper(ref)} {
+			closed, err := s.Closed.WithPrefix(prefix)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range closed {
+				matched[id] = true
+			}
 		}
-		found = append(found, closed...)
 	}
+	found := slices.Sorted(maps.Keys(matched))
 	switch len(found) {
 	case 0:
 		return nil, Errorf(ENOTFOUND, "no proposal %q in %s", ref, s.Treaty).because(ReasonNoProposal, "")
@@ -249,11 +256,15 @@ func (s *State) FindProposal(ref string) (*Proposal, error) {
 		p, _, err := s.LookupProposal(found[0])
 		return p, err
 	}
-	sort.Strings(found)
 	if len(found) > 5 {
 		found = append(found[:5], "…")
 	}
 	return nil, Errorf(EINVALID, "proposal prefix %q is ambiguous: it matches %s; give more characters", ref, strings.Join(found, ", "))
+}
+
+// hasPrefixFold reports whether id starts with prefix, in any case.
+func hasPrefixFold(id, prefix string) bool {
+	return len(id) >= len(prefix) && strings.EqualFold(id[:len(prefix)], prefix)
 }
 
 // existing returns proposal id, refusing one that does not exist.
@@ -302,6 +313,9 @@ func (s *State) checkTable(e ProposalTabled) error {
 		return Errorf(EINVALID, "a deletion carries no text, heading or place")
 	case e.Action != ActionDelete && strings.TrimSpace(e.Text) == "":
 		return Errorf(EINVALID, "the proposed text of clause %s is empty", e.Clause).because(ReasonEmptyText, e.Clause)
+	}
+	if err := checkSize("text of clause "+e.Clause, e.Text, MaxText); err != nil {
+		return err
 	}
 	if err := checkChars("text", e.Text, true); err != nil {
 		return err

@@ -20,6 +20,15 @@ const MaxSlug = 64
 // DefaultMaxText is the default limit on the size of a clause text, in bytes.
 const DefaultMaxText = 1 << 20
 
+// MaxText is the largest clause text the rules accept, in bytes, whatever
+// limit the acting client sets: Evolve refuses a longer one in any event, so
+// no writer can store a text that makes the negotiation unreadable. 8 MiB is
+// eight times the default and a few thousand pages of plain text, more than
+// any clause (an annex of tariff tables included) holds; stored as JSON, where
+// '<', '>' and '&' take six bytes each, such a text still fits in one line of
+// an export that import reads back.
+const MaxText = 8 << 20
+
 // maxLine limits titles, headings, names, notes and reasons: single lines of
 // prose, never documents.
 const maxLine = 4096
@@ -64,15 +73,27 @@ func CheckSlug(kind, s string) error {
 
 // CheckText reports whether s may be stored as the text of a clause: valid
 // UTF-8 with no control characters other than tab and newline, at most max
-// bytes (DefaultMaxText when max is 0).
+// bytes (DefaultMaxText when max is 0, and never more than MaxText).
 func CheckText(what, s string, max int) error {
 	if max <= 0 {
 		max = DefaultMaxText
 	}
-	if len(s) > max {
-		return Errorf(EINVALID, "%s is %d bytes; the limit is %d bytes", what, len(s), max)
+	if err := checkSize(what, s, min(max, MaxText)); err != nil {
+		return err
 	}
 	return checkChars(what, s, true)
+}
+
+// checkSize refuses a clause text longer than max bytes, naming the rules'
+// own limit when that is the one exceeded.
+func checkSize(what, s string, max int) error {
+	switch {
+	case len(s) <= max:
+		return nil
+	case max == MaxText:
+		return Errorf(EINVALID, "%s is %d bytes; the rules accept at most %d bytes (%d MiB) in a clause", what, len(s), MaxText, MaxText>>20)
+	}
+	return Errorf(EINVALID, "%s is %d bytes; the limit is %d bytes", what, len(s), max)
 }
 
 // checkLine checks a one-line field: a title, heading, name, note or reason.

@@ -77,7 +77,7 @@ func TestDraftStatuses(t *testing.T) {
 	if err := WriteDraftText(&text, d, Style{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"1. a  [a]", "   A by all.", "   [US, stale: A by US.]", "stale: another proposal was adopted"} {
+	for _, want := range []string{"1. a  [a]", "   A by all.", " | [US, stale: A by US.]", "stale: another proposal was adopted"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text draft lacks %q:\n%s", want, text.String())
 		}

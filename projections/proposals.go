@@ -210,6 +210,7 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 
 // WriteProposalsText writes a table of proposals.
 func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
+	ps = Printable(ps)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROPOSAL\tCLAUSE\tACTION\tPARTY\tSTATUS\tACCEPTED\tOBJECTED\tAWAITING\tROUND")
 	for _, p := range ps {
@@ -241,6 +242,7 @@ func roundLabel(n int) string {
 
 // WriteProposalText writes one proposal and its redline for people.
 func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", st.Bold("Proposal"), d.ID)
 	fmt.Fprintf(&b, "%s of clause %s by %s, tabled at event %d", d.Action, d.Clause, d.Party, d.Tabled)
@@ -273,7 +275,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		fmt.Fprintf(&b, "Awaiting: %s\n", strings.Join(d.Awaiting, ", "))
 	}
 	if d.Heading != nil {
-		fmt.Fprintf(&b, "Heading: %q\n", *d.Heading)
+		fmt.Fprintf(&b, "Heading: \"%s\"\n", *d.Heading)
 	}
 	if d.Note != "" {
 		fmt.Fprintf(&b, "Note: %s\n", d.Note)

@@ -183,7 +183,10 @@ func (r *Reader) Resolve(ctx context.Context, ref Ref, head *domain.State) (int,
 		return n, err
 	}
 	// A time: every event recorded at or before it, up to the first one
-	// recorded after it.
+	// recorded after it. A moment is a beginning of the log, so in a log
+	// whose times go back somewhere (a writer's clock was behind; verify
+	// warns of it) an event counts as recorded at the latest time before
+	// it: it belongs to no moment that leaves out an event before it.
 	n = 0
 	var first time.Time
 	for rec, err := range Events(ctx, r.store, r.treaty, 0) {

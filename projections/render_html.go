@@ -13,7 +13,7 @@ import (
 
 // The HTML views are single self-contained files: no script, no external
 // style sheet or font, printable on paper. html/template escapes every piece
-// of negotiated text. The templates are parsed on first use, not at start:
+// of negotiated text, after Printable has made visible what would hide in it. The templates are parsed on first use, not at start:
 // most commands write no HTML.
 var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("page").Funcs(template.FuncMap{
@@ -147,7 +147,11 @@ func opsHTML(ops []redline.Op) template.HTML {
 }
 
 // WriteDraftHTML writes the draft as one self-contained, printable HTML page.
-func WriteDraftHTML(w io.Writer, d Draft) error { return pages().ExecuteTemplate(w, "draft", d) }
+func WriteDraftHTML(w io.Writer, d Draft) error {
+	return pages().ExecuteTemplate(w, "draft", Printable(d))
+}
 
 // WriteDiffHTML writes the redline as one self-contained, printable HTML page.
-func WriteDiffHTML(w io.Writer, d Diff) error { return pages().ExecuteTemplate(w, "diff", d) }
+func WriteDiffHTML(w io.Writer, d Diff) error {
+	return pages().ExecuteTemplate(w, "diff", Printable(d))
+}

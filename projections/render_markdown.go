@@ -10,26 +10,35 @@ import (
 )
 
 // mdEscaper keeps negotiated text literal in Markdown: nothing a party writes
-// may turn into markup.
+// may turn into markup. Every character that starts inline markup anywhere
+// in a line is escaped ('$' opens math on GitHub).
 var mdEscaper = strings.NewReplacer(
 	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `{`, `\{`, `}`, `\}`, `[`, `\[`, `]`, `\]`,
-	`<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`, `#`, `\#`, `|`, `\|`, `~`, `\~`, `!`, `\!`,
+	`<`, `&lt;`, `>`, `&gt;`, `&`, `&amp;`, `#`, `\#`, `|`, `\|`, `~`, `\~`, `!`, `\!`, `$`, `\$`,
 )
 
 // md escapes text for Markdown and keeps its line breaks as hard breaks.
+// Besides the inline markup mdEscaper escapes, the start of each line is
+// where Markdown decides on blocks: its indentation becomes no-break spaces
+// (four spaces or a tab would open a code block), and a first character
+// that could open a list or underline the line before into a heading
+// ("-", "+", "=", "1." or "1)") is escaped. (Quotes, headings, fences,
+// tables, thematic breaks and HTML start with characters escaped
+// everywhere.)
 func md(text string) string {
 	lines := strings.Split(mdEscaper.Replace(text), "\n")
 	for i, l := range lines {
-		// A line starting with "-", "+" or "1." would become a list.
 		t := strings.TrimLeft(l, " \t")
 		lead := l[:len(l)-len(t)]
+		lead = strings.ReplaceAll(strings.ReplaceAll(lead, "\t", "    "), " ", "&nbsp;")
 		switch {
-		case strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+"):
-			lines[i] = lead + `\` + t
+		case strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+") || strings.HasPrefix(t, "="):
+			t = `\` + t
 		case numbered(t) > 0:
 			n := numbered(t)
-			lines[i] = lead + t[:n] + `\` + t[n:]
+			t = t[:n] + `\` + t[n:]
 		}
+		lines[i] = lead + t
 	}
 	return strings.Join(lines, "  \n")
 }
@@ -50,6 +59,7 @@ func numbered(s string) int {
 // WriteDraftMarkdown writes the draft as Markdown, open proposals as
 // bracketed quotes.
 func WriteDraftMarkdown(w io.Writer, d Draft) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", md(d.Title))
 	fmt.Fprintf(&b, "*%s, as of %s*\n\n", d.Treaty, describePoint(d.AsOf))
@@ -75,7 +85,7 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 			if h, ok := proposedHeading(c, p); ok {
 				text = fmt.Sprintf("*heading:* %s — %s", md(h), text)
 			}
-			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", md(p.Label()), strings.ReplaceAll(text, "\n", "\n> "))
+			fmt.Fprintf(&b, "> **\\[%s:** %s **\\]**  \n", md(p.Label()), strings.ReplaceAll(text, "\n", "\n> "))
 			facts := p.Facts()
 			facts[0] = "`" + facts[0] + "`"
 			for i := 1; i < len(facts); i++ {
@@ -103,6 +113,7 @@ func opsMarkdown(ops []redline.Op) string { return tagged(md).render(ops) }
 
 // WriteDiffMarkdown writes the redline as Markdown.
 func WriteDiffMarkdown(w io.Writer, d Diff) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Redline of %s\n\n", md(d.Title))
 	fmt.Fprintf(&b, "*%s, from %s to %s*\n", d.Treaty, md(pointLabel(d.From)), md(pointLabel(d.To)))

@@ -12,6 +12,7 @@ import (
 // WriteBlameText writes the provenance table like `git blame`, one run of
 // words per line: proposal, party, round, then the words.
 func WriteBlameText(w io.Writer, b Blame, st Style) error {
+	b = Printable(b)
 	var out strings.Builder
 	fmt.Fprintf(&out, "%s  (%s)\n", st.Bold("Provenance of "+b.Title), b.Treaty)
 	fmt.Fprintf(&out, "As of %s\n", describePoint(b.AsOf))
@@ -32,11 +33,14 @@ func WriteBlameText(w io.Writer, b Blame, st Style) error {
 
 // WriteBlameHTML writes the provenance table as one self-contained page: the
 // agreed text, each run marked with its party and, on hover, its proposal.
-func WriteBlameHTML(w io.Writer, b Blame) error { return pages().ExecuteTemplate(w, "blame", b) }
+func WriteBlameHTML(w io.Writer, b Blame) error {
+	return pages().ExecuteTemplate(w, "blame", Printable(b))
+}
 
 // WriteHistoryText writes a clause's story: its revisions with their
 // redlines, then every proposal made on it and its fate.
 func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
+	h = Printable(h)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s  (%s)\n", st.Bold("History of clause"), h.Clause, h.Treaty)
 	fmt.Fprintf(&b, "As of %s\n", describePoint(h.AsOf))
@@ -107,6 +111,7 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 
 // WriteAuditText writes the audit's summary for people.
 func WriteAuditText(w io.Writer, a Audit, st Style) error {
+	a = Printable(a)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Audit of "+a.Title), a.Treaty)
 	v := a.Verification
@@ -174,4 +179,6 @@ func describeKey(k AuditKey) string {
 }
 
 // WriteAuditHTML writes the audit as one self-contained, printable page.
-func WriteAuditHTML(w io.Writer, a Audit) error { return pages().ExecuteTemplate(w, "audit", a) }
+func WriteAuditHTML(w io.Writer, a Audit) error {
+	return pages().ExecuteTemplate(w, "audit", Printable(a))
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -30,6 +31,32 @@ func (st Style) Yellow(s string) string { return st.wrap("33", s) }
 
 // indent is the margin of clause text under its heading.
 const indent = "   "
+
+// The text draft's layout cannot be forged by the text it shows, agreed or
+// proposed. Clause headings alone start at the first column. Agreed text is
+// indented by three spaces. Every line of a bracket starts with
+// bracketMargin, which no line of agreed text can (its first three columns
+// are blank); within a bracket the opening "[US: " stands at the fourth
+// column, the line saying where the proposal stands at the sixth, and the
+// proposal's further lines are indented past both, under its first: no line
+// of a proposal's text can pass for a heading, agreed text, the opening or
+// end of another bracket, or the line of who accepts it.
+const bracketMargin = " | "
+
+// additionMargin starts the lines of a party's reservation or declaration,
+// which no agreed or proposed text can start.
+const additionMargin = " * "
+
+// addition renders a reservation or declaration: its label and text, the
+// text's further lines indented under its first.
+func addition(label, text string) string {
+	lines := strings.Split(text, "\n")
+	out := additionMargin + label + lines[0]
+	for _, l := range lines[1:] {
+		out += "\n" + additionMargin + strings.Repeat(" ", utf8.RuneCountInString(label)) + l
+	}
+	return out
+}
 
 // FormatTime renders a writer's time for people: UTC, to the minute.
 func FormatTime(t time.Time) string {
@@ -72,6 +99,7 @@ func block(margin, text string) string {
 // WriteDraftText writes the draft for people: agreed text, and each open
 // proposal in square brackets attributed to its party, stale ones marked.
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold(d.Title), d.Treaty)
 	fmt.Fprintf(&b, "As of %s\n", describePoint(d.AsOf))
@@ -97,13 +125,13 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 			b.WriteString(bracket(c, p, st) + "\n")
 		}
 		for _, r := range d.ReservationsTo(c.ID) {
-			b.WriteString(block(indent, "Reservation by "+r.Party+": "+r.Text) + "\n")
+			b.WriteString(addition("Reservation by "+r.Party+": ", r.Text) + "\n")
 		}
 	}
 	if len(d.Declarations) > 0 {
 		b.WriteString("\nDeclarations:\n")
 		for _, r := range d.Declarations {
-			b.WriteString(block(indent, r.Party+": "+r.Text) + "\n")
+			b.WriteString(addition("Declaration by "+r.Party+": ", r.Text) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -144,28 +172,35 @@ func statusColor(c DraftClause, st Style) string {
 	return c.StatusLabel()
 }
 
-// bracketText is what a bracket holds: the proposal's text, or what it
-// does when it has none to show, and the heading it proposes.
-func bracketText(c DraftClause, p OpenProposal, text string) string {
-	if p.Action == domain.ActionDelete {
-		text = "delete this clause"
-	}
-	if h, ok := proposedHeading(c, p); ok {
-		text = fmt.Sprintf("heading %q: %s", h, text)
-	}
-	return text
-}
-
-// bracket renders an open proposal as unagreed text: "[US: …]", or among
-// options "[Option 2 (UA): …]", and a line saying where it stands.
+// bracket renders an open proposal as unagreed text: "[US: …]", among
+// options "[Option 2 (UA): …]", and a line saying where it stands. What the
+// proposal is besides its text (stale, a new heading, a deletion) is said
+// in the opening, before the text starts, where no text can say it.
 func bracket(c DraftClause, p OpenProposal, st Style) string {
-	body := block(indent, "["+p.Label()+": "+bracketText(c, p, p.Text)+"]")
+	who := p.Label()
+	if h, ok := proposedHeading(c, p); ok {
+		who += fmt.Sprintf(", heading %q", h)
+	}
+	var body string
+	if p.Action == domain.ActionDelete {
+		body = bracketMargin + "[" + who + " deletes this clause]"
+		if p.Stale && p.Option == 0 {
+			body = bracketMargin + "[" + who + ", deletes this clause]"
+		}
+	} else {
+		open := "[" + who + ": "
+		lines := strings.Split(p.Text+"]", "\n")
+		body = bracketMargin + open + lines[0]
+		for _, l := range lines[1:] {
+			body += "\n" + bracketMargin + strings.Repeat(" ", utf8.RuneCountInString(open)) + l
+		}
+	}
 	if p.Stale {
 		body = st.Dim(body)
 	} else {
 		body = st.Yellow(body)
 	}
-	return body + "\n" + indent + "  " + st.Dim(strings.Join(p.Facts(), " · "))
+	return body + "\n" + bracketMargin + "  " + st.Dim(strings.Join(p.Facts(), " · "))
 }
 
 // markup is how one output format writes a redline: how it escapes text and
@@ -216,6 +251,7 @@ func pointLabel(p Point) string {
 
 // WriteDiffText writes the redline for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
+	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
 	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))

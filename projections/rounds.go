@@ -102,6 +102,7 @@ func (r *Reader) eventTime(ctx context.Context, n int) (time.Time, error) {
 
 // WriteRoundsText writes the round index as a table.
 func WriteRoundsText(w io.Writer, rounds []RoundView) error {
+	rounds = Printable(rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROUND\tNAME\tOPENED\tCLOSED\tEVENTS\tTABLED\tADOPTED")
 	for _, r := range rounds {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
@@ -30,9 +31,50 @@ type Verification struct {
 	// Cited says where each cited hash stands in the log.
 	Cited []CitedVerdict `json:"cited,omitempty"`
 	// Checkpoints counts the checkpoints compared with the replay.
-	Checkpoints int      `json:"checkpoints"`
-	OK          bool     `json:"ok"`
-	Problem     *Problem `json:"problem"`
+	Checkpoints int `json:"checkpoints"`
+	// Warnings are what an auditor should know of a log that holds
+	// together: events recorded at an earlier time than the event before
+	// them (a writer's clock was behind). At most maxWarnings are listed;
+	// WarningsOmitted counts the rest.
+	Warnings        []Warning `json:"warnings"`
+	WarningsOmitted int       `json:"warnings_omitted,omitempty"`
+	OK              bool      `json:"ok"`
+	Problem         *Problem  `json:"problem"`
+}
+
+// Warning is an event that follows the rules but is worth an auditor's
+// attention.
+type Warning struct {
+	Event int    `json:"event"`
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+	What  string `json:"warning"`
+}
+
+// maxWarnings bounds the warnings a verification lists: a writer whose
+// clock was behind for a day may have written thousands of events.
+const maxWarnings = 100
+
+func (v *Verification) warn(r *Recorded, format string, args ...any) {
+	if len(v.Warnings) == maxWarnings {
+		v.WarningsOmitted++
+		return
+	}
+	v.Warnings = append(v.Warnings, Warning{Event: r.Number, ID: r.ID.String(), Type: r.Type, What: fmt.Sprintf(format, args...)})
+}
+
+// warnOfTime warns of an event recorded at an earlier time than the event
+// before it. The write path never records one (it records the later of its
+// clock and the last event's time), but older versions and other writers
+// did. Nothing depends on it but time REFs, which read the log in its
+// order (see Reader.Resolve): such an event counts as recorded at the
+// latest time before it.
+func (v *Verification) warnOfTime(r *Recorded, at, before time.Time) {
+	if before.IsZero() || !at.Before(before) {
+		return
+	}
+	v.warn(r, "is recorded at %s, %s earlier than the event before it (%s): its writer's clock was behind",
+		at.UTC().Format(time.RFC3339), before.Sub(at), before.UTC().Format(time.RFC3339))
 }
 
 // Cited is a hash an auditor holds from earlier: a head printed by round
@@ -115,7 +157,7 @@ func Verify(ctx context.Context, store eventstore.Store, treaty string, opts Ver
 // negotiation treaty, as Verify checks a store's log: what import checks a
 // file's events with before it appends any.
 func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent, error], treaty string, opts VerifyOptions) (Verification, error) {
-	v := Verification{Treaty: treaty}
+	v := Verification{Treaty: treaty, Warnings: []Warning{}}
 	cites := make([]citeState, len(opts.Cited))
 	for i, c := range opts.Cited {
 		if err := CheckCited(c); err != nil {
@@ -185,9 +227,12 @@ func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent
 		for i := range cites {
 			cites[i].see(r.Number, hash, what)
 		}
+		before := f.prev.Time
 		if err := f.step(r); err != nil {
 			return fail(err)
 		}
+		m, _ := r.Meta() // step decoded it
+		v.warnOfTime(r, m.Time, before)
 		for _, name := range checkpointsAt[s.Events] {
 			if err := opts.Checkpoints.cps.Agrees(ctx, name, &s); err != nil {
 				opts.Checkpoints.cps.Drop(ctx, name)

@@ -186,8 +186,11 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if v := os.Getenv("TREATY_NO_CHECKPOINTS"); v != "" && v != "0" && !changed(flags, "no-checkpoints") {
 		a.noCheckpoints = true
 	}
-	if a.maxText < 1 {
+	switch {
+	case a.maxText < 1:
 		return usagef("--max-text must be a positive number of bytes")
+	case a.maxText > domain.MaxText:
+		return usagef("--max-text %d is above %d bytes (%d MiB), the largest clause text the rules accept", a.maxText, domain.MaxText, domain.MaxText>>20)
 	}
 	if a.timeout <= 0 {
 		return usagef("--timeout must be a positive duration, such as 10s")
@@ -205,6 +208,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 		if err := domain.CheckSlug("party code", a.as); err != nil {
 			return &usageError{fmt.Errorf("--as: %w", err)}
 		}
+	}
+	if err := domain.CheckAuthor(a.author); err != nil {
+		return &usageError{fmt.Errorf("--author: %w", err)}
 	}
 	if a.storeURI == "" {
 		return usagef("--store is empty; give a file path or a store URI")
@@ -393,8 +399,14 @@ func (a *app) writeJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// info writes a message for people on stderr.
+// info writes a message for people on stderr, every string it quotes made
+// visible (see domain.Visible).
 func (a *app) info(format string, args ...any) {
+	for i, arg := range args {
+		if s, ok := arg.(string); ok {
+			args[i] = domain.Visible(s)
+		}
+	}
 	fmt.Fprintf(a.stderr, format+"\n", args...)
 }
 
@@ -410,7 +422,7 @@ func (a *app) completeTreaties(cmd *cobra.Command, args []string, toComplete str
 	}
 	var out []string
 	for _, t := range ts {
-		out = append(out, t.ID+"\t"+t.Title)
+		out = append(out, domain.Visible(t.ID)+"\t"+domain.Visible(t.Title))
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
@@ -429,7 +441,7 @@ func (a *app) completeParties(cmd *cobra.Command, args []string, toComplete stri
 	var out []string
 	if s := a.headForCompletion(cmd); s != nil {
 		for _, p := range s.Parties {
-			out = append(out, p.Code+"\t"+p.Name)
+			out = append(out, p.Code+"\t"+domain.Visible(p.Name))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
@@ -439,7 +451,7 @@ func (a *app) completeClauses(cmd *cobra.Command, args []string, toComplete stri
 	var out []string
 	if s := a.headForCompletion(cmd); s != nil {
 		for _, c := range s.Draft() {
-			out = append(out, c.ID+"\t"+c.Heading)
+			out = append(out, c.ID+"\t"+domain.Visible(c.Heading))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

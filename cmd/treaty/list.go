@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -34,7 +35,8 @@ func (a *app) listCommand() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tEVENTS\tTITLE")
 			for _, t := range ts {
-				fmt.Fprintf(tw, "%s\t%d\t%s\n", t.ID, t.Events, t.Title)
+				// IDs and titles as stored: neither is checked here.
+				fmt.Fprintf(tw, "%s\t%d\t%s\n", domain.Visible(t.ID), t.Events, domain.Visible(t.Title))
 			}
 			return tw.Flush()
 		},

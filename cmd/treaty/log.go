@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -103,6 +104,9 @@ func (a *app) writeEntry(w io.Writer, rec *projections.Recorded, st projections.
 		_, err = w.Write(append(line, '\n'))
 		return err
 	}
+	// The log is read as stored, before any check: every string it shows
+	// is made visible, on one line.
+	e.ID, e.Type, e.Party, e.Author, e.Summary = domain.Visible(e.ID), domain.Visible(e.Type), domain.Visible(e.Party), domain.Visible(e.Author), domain.Visible(e.Summary)
 	round := "-"
 	if e.Round > 0 {
 		round = fmt.Sprint(e.Round)

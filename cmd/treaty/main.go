@@ -69,6 +69,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	// Messages quote what the store holds (event types, IDs, titles, a
+	// crafted file's contents): made visible, they cannot act on the
+	// terminal or pass for another line.
+	stderr = visibleWriter{stderr}
 	var problem *verifyProblem
 	var broken *projections.Problem
 	var usage *usageError
@@ -130,6 +134,22 @@ func hint(err error) string {
 		return "`treaty conclude` concludes it once nothing is open"
 	}
 	return ""
+}
+
+// visibleWriter writes each message made visible (see domain.Visible), but
+// for its final newline.
+type visibleWriter struct{ w io.Writer }
+
+func (v visibleWriter) Write(p []byte) (int, error) {
+	line, nl := strings.CutSuffix(string(p), "\n")
+	out := domain.Visible(line)
+	if nl {
+		out += "\n"
+	}
+	if _, err := io.WriteString(v.w, out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // usageError is a command line that does not say what to do: exit status 2.

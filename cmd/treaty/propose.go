@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"github.com/google/uuid"
 	"io"
+	"math"
 	"os"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -205,7 +206,9 @@ func (a *app) readText(name string) (string, error) {
 		}
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, int64(a.maxText)+1))
+	// One byte past the limit tells a text at the limit from a longer one
+	// (and the limit is never the largest int64, where that would wrap).
+	data, err := io.ReadAll(io.LimitReader(r, min(int64(a.maxText), math.MaxInt64-1)+1))
 	if err != nil {
 		return "", fmt.Errorf("--file %s: %w", name, err)
 	}

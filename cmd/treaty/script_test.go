@@ -6,8 +6,11 @@ package main
 // commands below added.
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,9 +23,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rogpeppe/go-internal/testscript"
 	_ "modernc.org/sqlite"
 
+	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
 	"github.com/treaty-engine/treaty/projections"
@@ -104,6 +109,7 @@ func scriptParams(store func(env *testscript.Env) string) testscript.Params {
 			"sqlexec": cmdSQLExec,
 			"bytes":   cmdBytes,
 			"typo":    cmdTypo,
+			"forge":   cmdForge,
 		},
 	}
 }
@@ -301,4 +307,97 @@ func cmdBytes(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(s), 0o666))
+}
+
+// forge TREATY FILE: append to negotiation TREATY, in the store
+// $TREATY_STORE (else treaty.db), the events of FILE, one JSON object a
+// line: {"type": "…", "data": {…}, "meta": {…}}. Each is chained after the
+// log's last event and sealed with its hash ("schema" is 2 unless given),
+// but never decided, folded or signed: a log as an older treaty or another
+// program wrote it, for scripts about what commands make of such logs. JSON
+// escapes ("\u001b") carry the bytes a script line cannot.
+func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: forge TREATY FILE")
+	}
+	uri := ts.Getenv("TREATY_STORE")
+	if uri == "" {
+		uri = "treaty.db"
+	}
+	if eventstore.Scheme(uri) == eventstore.DefaultScheme {
+		uri = "sqlite:" + ts.MkAbs(strings.TrimPrefix(uri, "sqlite:"))
+	}
+	ts.Check(forge(uri, args[0], ts.ReadFile(args[1])))
+}
+
+// forge appends to negotiation treaty in the store at uri the events of
+// jsonl, as cmdForge describes.
+func forge(uri, treaty, jsonl string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	store, err := eventstore.Open(ctx, uri, eventstore.Create())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	stream := projections.Stream(treaty)
+	expected, prev := eventstore.NoStream(), ""
+	for ev, err := range store.Read(ctx, stream, 0) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		m, err := domain.DecodeMeta(ev.Metadata)
+		if err != nil {
+			return err
+		}
+		expected, prev = eventstore.Exact(ev.Revision), m.Hash
+	}
+	var batch []eventstore.EventData
+	sc := bufio.NewScanner(strings.NewReader(jsonl))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var line struct {
+			Type string
+			Data json.RawMessage
+			Meta map[string]json.RawMessage
+		}
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return fmt.Errorf("forge: %s: %v", sc.Text(), err)
+		}
+		meta := line.Meta
+		if meta == nil {
+			meta = map[string]json.RawMessage{}
+		}
+		if _, ok := meta["schema"]; !ok {
+			meta["schema"] = json.RawMessage("2")
+		}
+		if prev != "" {
+			meta["prev"], _ = json.Marshal(prev)
+		}
+		raw, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		hash, err := domain.Seal(line.Type, line.Data, raw)
+		if err != nil {
+			return err
+		}
+		meta["hash"], _ = json.Marshal(hash)
+		if raw, err = json.Marshal(meta); err != nil {
+			return err
+		}
+		batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: line.Type, Data: line.Data, Metadata: raw})
+		prev = hash
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	_, err = store.Append(ctx, stream, expected, batch...)
+	return err
 }

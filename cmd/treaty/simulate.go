@@ -68,10 +68,15 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 			started := time.Now()
 			res, err := simulate(cmd.Context(), w, o, update)
 			done()
-			if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			var race *simRace
+			switch {
+			case errors.Is(err, errSimExists):
 				return fmt.Errorf("the store %s already holds a negotiation %s; choose another --treaty or store", a.storeName(), o.treaty)
-			}
-			if err != nil {
+			case errors.As(err, &race) && race.appended == 0:
+				return fmt.Errorf("another writer opened a negotiation %s in %s while this one was being simulated; nothing was appended: choose another --treaty or store", o.treaty, a.storeName())
+			case errors.As(err, &race):
+				return fmt.Errorf("another writer appended to negotiation %s in %s while it was being simulated: its first %d events are in the store and the rest was not appended; simulate into another --treaty or store, where nobody else writes", o.treaty, a.storeName(), race.appended)
+			case err != nil:
 				return err
 			}
 			elapsed := time.Since(started)
@@ -129,6 +134,18 @@ type simResult struct {
 	events, proposals, adopted, withdrawn int
 }
 
+// errSimExists: the negotiation to simulate is in the store already.
+var errSimExists = errors.New("the negotiation exists")
+
+// simRace is another writer appending to the negotiation while it was
+// being simulated: a simulation expects to be the only writer, and its next
+// append fails. appended counts the simulation's events appended before.
+type simRace struct{ appended int }
+
+func (e *simRace) Error() string {
+	return fmt.Sprintf("another writer appended to the negotiation after the simulation's first %d events", e.appended)
+}
+
 // simBatch is how many events simulate appends at once; commands are never
 // split across batches.
 const simBatch = 2000
@@ -174,7 +191,7 @@ func simulate(ctx context.Context, w *write.Writer, o simOptions, progress func(
 	if streams, err := w.Store.Streams(ctx, stream); err != nil {
 		return simResult{}, err
 	} else if slices.ContainsFunc(streams, func(s eventstore.StreamInfo) bool { return s.Name == stream }) {
-		return simResult{}, fmt.Errorf("%w: %s exists", eventstore.ErrWrongExpectedRevision, o.treaty)
+		return simResult{}, errSimExists
 	}
 	b := w.NewBatch(o.treaty)
 	sim := &simulator{rng: rand.New(rand.NewPCG(o.seed, 0x7472656174790a)), b: b, s: b.State(), opts: o, ids: rand.NewChaCha8(seed),
@@ -183,7 +200,9 @@ func simulate(ctx context.Context, w *write.Writer, o simOptions, progress func(
 		sim.clauses = append(sim.clauses, fmt.Sprintf("clause-%03d", i+1))
 	}
 	flush := func() error {
-		if err := b.Flush(ctx); err != nil {
+		if err := b.Flush(ctx); errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			return &simRace{appended: b.Events() - b.Buffered()}
+		} else if err != nil {
 			return err
 		}
 		progress(sim.s.Events)

@@ -124,6 +124,7 @@ func readReceipt(path, treaty string) (projections.Cited, error) {
 
 // writeVerification says, in words, what a passed verification proves.
 func (a *app) writeVerification(v projections.Verification) {
+	v = projections.Printable(v)
 	w := a.stdout
 	au := v.Authentication
 	fmt.Fprintf(w, "%s: %d events verified.\n", v.Treaty, v.Events)
@@ -142,6 +143,15 @@ func (a *app) writeVerification(v projections.Verification) {
 		fmt.Fprintf(w, "    %s: %s\n", k.Party, keySummary(k))
 	}
 	fmt.Fprintf(w, "  Rules: every event follows the negotiation's rules (%s, %s in the draft, %s).\n", plural(v.Rounds, "round"), plural(v.Clauses, "clause"), plural(v.Proposals, "proposal"))
+	if len(v.Warnings) > 0 {
+		fmt.Fprintln(w, "  Warnings (the log holds together, but):")
+		for _, wn := range v.Warnings {
+			fmt.Fprintf(w, "    event %d (%s): %s.\n", wn.Event, wn.Type, wn.What)
+		}
+		if v.WarningsOmitted > 0 {
+			fmt.Fprintf(w, "    and %s more.\n", plural(v.WarningsOmitted, "warning"))
+		}
+	}
 	fmt.Fprintf(w, "Head: %s\n", v.Head)
 }
 

@@ -102,3 +102,69 @@ func testWatch(t *testing.T, store string) {
 		t.Fatal("watch printed more than happened")
 	}
 }
+
+// watch prints what is stored as log does: every control character made
+// visible, each event on one line, as it lands and from before.
+func TestWatchShowsStoredStringsVisibly(t *testing.T) {
+	bin := treatyBin(t)
+	store := filepath.Join(t.TempDir(), "w.db")
+	const opening = `{"type":"TreatyOpened","data":{"treaty":"w","title":"Watched","parties":[{"code":"UA","role":"party"},{"code":"US","role":"party"},{"code":"EU","role":"party"}]},"meta":{"round":0,"time":"2026-01-05T09:00:00Z"}}`
+	const tabled = `{"type":"ProposalTabled","data":{"proposal":"p1","clause":"a","party":"UA","action":"insert","text":"A.","base_revision":0},"meta":{"party":"UA","author":"\u001b[2J\u001b]0;pwned\u0007","round":0,"time":"2026-01-05T09:01:00Z"}}`
+	forged := func(author string) string {
+		return `{"type":"ProposalAccepted","data":{"proposal":"p1","party":"US"},"meta":{"party":"US","author":` + author + `,"round":0,"time":"2026-01-05T09:02:00Z"}}`
+	}
+	if err := forge("sqlite:"+store, "w", opening+"\n"+tabled); err != nil {
+		t.Fatal(err)
+	}
+	watch := exec.Command(bin, "--store", store, "--treaty", "w", "watch", "--all")
+	out, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Process.Kill()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the watch ended early")
+			}
+			return l
+		case <-time.After(15 * time.Second):
+			t.Fatal("no line within 15 s")
+		}
+		return ""
+	}
+	var got []string
+	got = append(got, next(), next())
+	if err := forge("sqlite:"+store, "w", forged(`"Eve\n     9  2026-01-05 09:00:00    1  UA    -   ProposalAdopted"`)); err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, next())
+	watch.Process.Signal(os.Interrupt)
+	for l := range lines {
+		got = append(got, l)
+	}
+	if len(got) != 3 {
+		t.Fatalf("watch printed %d lines for 3 events:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for _, want := range []string{`UA    \x1b[2J\x1b]0;p…  ProposalTabled`, `US    Eve\n     9  20…  ProposalAccepted`} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("watch printed\n%s\nwithout %q", strings.Join(got, "\n"), want)
+		}
+	}
+	if all := strings.Join(got, "\n"); strings.ContainsAny(all, "\x1b\x07") {
+		t.Errorf("watch passed control characters through: %q", all)
+	}
+}

@@ -32,10 +32,15 @@ func (w *Writer) NewBatch(treaty string) *Batch {
 	return &Batch{w: w, treaty: treaty, expected: eventstore.NoStream()}
 }
 
-// Do decides one act at time at, seals and signs its events, with IDs from
-// newID (the Writer's when nil), and folds them into the batch's state. A
-// refused act leaves the batch as it was.
+// Do decides one act at time at (recorded as the last act's time if that
+// is later), seals and signs its events, with IDs from newID (the Writer's
+// when nil), and folds them into the batch's state. A refused act leaves
+// the batch as it was.
 func (b *Batch) Do(a Act, at time.Time, newID func() uuid.UUID) ([]domain.Event, error) {
+	if err := domain.CheckAuthor(a.Author); err != nil {
+		return nil, err
+	}
+	at = notBefore(at.UTC(), b.at)
 	cmd, err := a.Command(&b.s, b.head)
 	if err != nil {
 		return nil, err
@@ -47,7 +52,7 @@ func (b *Batch) Do(a Act, at time.Time, newID func() uuid.UUID) ([]domain.Event,
 	if newID == nil {
 		newID = b.w.newID
 	}
-	batch, head, err := b.w.Seal(b.treaty, &b.s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: at.UTC()}, b.head, newID)
+	batch, head, err := b.w.Seal(b.treaty, &b.s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: at}, b.head, newID)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +62,7 @@ func (b *Batch) Do(a Act, at time.Time, newID func() uuid.UUID) ([]domain.Event,
 		}
 	}
 	b.buffer = append(b.buffer, batch...)
-	b.head, b.at = head, at.UTC()
+	b.head, b.at = head, at
 	return evs, nil
 }
 

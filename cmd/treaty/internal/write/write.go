@@ -69,7 +69,7 @@ func (w *Writer) privateKey(treaty, party, id string) (ed25519.PrivateKey, error
 // Act is one act of a participant.
 type Act struct {
 	// Party acts (empty only for an anonymous opening); Author is the
-	// person, as given.
+	// person, as given (one line, see domain.CheckAuthor).
 	Party, Author string
 	// Command is what the party asks for, given the negotiation now and
 	// the hash of its last event.
@@ -119,6 +119,9 @@ func (w *Writer) newID() uuid.UUID {
 // other writers' events and decide again. A writer that closed a round
 // leaves the round's checkpoint.
 func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
+	if err := domain.CheckAuthor(a.Author); err != nil {
+		return Outcome{}, err
+	}
 	r := w.Reader
 	m, err := r.Head(ctx)
 	if err != nil {
@@ -134,7 +137,7 @@ func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		batch, head, err := w.Seal(r.Treaty(), s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: w.now()}, m.Point.Hash, w.newID)
+		batch, head, err := w.Seal(r.Treaty(), s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: notBefore(w.now(), m.Point.Time)}, m.Point.Hash, w.newID)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -159,6 +162,17 @@ func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
 		return Outcome{Events: evs, First: first, Head: head, State: s, Time: m.Point.Time}, nil
 	}
 	return Outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
+}
+
+// notBefore is the time to record for an act decided at now (a writer's
+// clock) after an event recorded at last: the later of the two. Writers'
+// clocks disagree; a log whose times never go back lets a time name a
+// moment (a REF) without surprises.
+func notBefore(now, last time.Time) time.Time {
+	if now.Before(last) {
+		return last.UTC()
+	}
+	return now
 }
 
 func batchTime(batch []eventstore.EventData) time.Time {

@@ -1,0 +1,137 @@
+package projections
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// old appends an event as a treaty before the rules on hidden characters
+// wrote it: sealed and folded, never decided.
+func (ss *session) old(party string, e domain.Event) {
+	ss.t.Helper()
+	ss.at = ss.at.Add(time.Minute)
+	ss.raw(e, domain.Meta{Party: party, Author: "author-" + party, Round: ss.s.RoundOf(e), Time: ss.at})
+	if err := ss.s.Evolve(e); err != nil {
+		ss.t.Fatal(err)
+	}
+}
+
+// escaped matches a hidden character shown as an escape.
+var escaped = regexp.MustCompile(`\\u(202e|2067|200b)`)
+
+// hidden lists characters no rendering for people may pass through raw.
+var hidden = []string{"\u202e", "\u202c", "\u2066", "\u2069", "\u200b", "\ufeff", "\u00ad", "\x1b"}
+
+// Every renderer for people shows bidirectional controls and invisible
+// characters of an older log as escapes: "Trojan Source" text reads as
+// stored, in text, Markdown and HTML.
+func TestRenderersShowHiddenCharacters(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	heading := "Sum\u2066x\u2069"
+	ss.old("UA", domain.ProposalTabled{Proposal: "00010000-0000-4000-8000-000000000000", Clause: "a", Party: "UA", Action: domain.ActionInsert,
+		Text: "The sum is 0\u202e0001\u202c euros.\nPay\u200bment is due.", Heading: &heading, Note: "no\ufeffte"})
+	ss.accept("00010000-0000-4000-8000-000000000000", "US", "EU")
+	ss.closeRound()
+	ss.old("DE", domain.RoundOpened{Round: 2, Name: "Kyiv \u2067II\u2069"})
+	ss.old("US", domain.ProposalTabled{Proposal: "00020000-0000-4000-8000-000000000000", Clause: "a", Party: "US", Action: domain.ActionAmend,
+		Text: "The sum is 0\u202e9999\u202c euros.", BaseRevision: 1, Note: "soft\u00adhyphen"})
+	ss.old("EU", domain.ProposalObjected{Proposal: "00020000-0000-4000-8000-000000000000", Party: "EU", Reason: "re\u200bason"})
+
+	r := NewReader(ss.store, "berlin", Options{})
+	head, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := BuildDraft(head, DraftOptions{Redlines: true})
+	diff, err1 := r.Redlines(ctx, ref(t, "round:1:start"), ref(t, "head"), true)
+	blame, err2 := r.Blame(ctx, "")
+	history, err3 := r.ClauseHistory(ctx, "a")
+	audit, err4 := r.Audit(ctx)
+	show, err5 := r.Proposal(ctx, "0002")
+	rounds, err6 := r.Rounds(ctx)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+		t.Fatal(err)
+	}
+	st := Style{Color: true}
+	for name, write := range map[string]func(io.Writer) error{
+		"draft text":     func(w io.Writer) error { return WriteDraftText(w, d, st) },
+		"draft markdown": func(w io.Writer) error { return WriteDraftMarkdown(w, d) },
+		"draft html":     func(w io.Writer) error { return WriteDraftHTML(w, d) },
+		"diff text":      func(w io.Writer) error { return WriteDiffText(w, diff, st) },
+		"diff markdown":  func(w io.Writer) error { return WriteDiffMarkdown(w, diff) },
+		"diff html":      func(w io.Writer) error { return WriteDiffHTML(w, diff) },
+		"blame text":     func(w io.Writer) error { return WriteBlameText(w, blame, st) },
+		"blame html":     func(w io.Writer) error { return WriteBlameHTML(w, blame) },
+		"history text":   func(w io.Writer) error { return WriteHistoryText(w, history, st) },
+		"audit text":     func(w io.Writer) error { return WriteAuditText(w, audit, st) },
+		"audit html":     func(w io.Writer) error { return WriteAuditHTML(w, audit) },
+		"proposals text": func(w io.Writer) error { return WriteProposalsText(w, Proposals(head.State), st) },
+		"show text":      func(w io.Writer) error { return WriteProposalText(w, show, st) },
+		"rounds text":    func(w io.Writer) error { return WriteRoundsText(w, rounds) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out := strings.ReplaceAll(b.String(), "\x1b[", "") // the style's own colours
+		for _, h := range hidden {
+			if strings.Contains(out, h) {
+				t.Errorf("%s passes %U through raw:\n%s", name, []rune(h)[0], b.String())
+			}
+		}
+		if !escaped.MatchString(out) && name != "proposals text" { // a table of IDs and codes
+			t.Errorf("%s shows no hidden character as an escape:\n%s", name, b.String())
+		}
+	}
+	// JSON is data: the views keep the text exact.
+	if !strings.Contains(d.Clauses[0].Text, "0\u202e0001") {
+		t.Errorf("the view itself was changed: %q", d.Clauses[0].Text)
+	}
+}
+
+// Renderers for people make control characters visible, and keep the
+// colours the style adds itself.
+func TestRenderersEscapeControlCharacters(t *testing.T) {
+	d := Draft{Treaty: "t", Title: "\x1b]0;pwned\x07Title", Clauses: []DraftClause{{ID: "a", Number: 1,
+		Heading: "\x1b[2J\x1b[H", Text: "one\x1b[32m ALL GOOD: verified\x1b[0m\nline two\r"}}}
+	var b bytes.Buffer
+	if err := WriteDraftText(&b, d, Style{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, raw := range []string{"\x1b]0", "\x1b[2J", "\x1b[H", "\x1b[32m", "\x07", "\r"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("the text draft passes %q through:\n%q", raw, out)
+		}
+	}
+	for _, want := range []string{"\x1b[1m" + `\x1b]0;pwned\x07Title` + "\x1b[0m", `\x1b[2J\x1b[H`, "   one\\x1b[32m ALL GOOD: verified\\x1b[0m\n   line two\\r\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the text draft lacks %q:\n%q", want, out)
+		}
+	}
+}
+
+// Printable copies what it changes and leaves the view it was given alone:
+// views share memory with a negotiation's state.
+func TestPrintableCopies(t *testing.T) {
+	h := "Head\u202eing"
+	d := Draft{Title: "clean", Clauses: []DraftClause{{ID: "a", Text: "x\u200by", OpenProposals: []OpenProposal{{Heading: &h, AcceptedBy: []string{"UA"}}}}}}
+	p := Printable(d)
+	if h != "Head\u202eing" || d.Clauses[0].Text != "x\u200by" {
+		t.Fatalf("Printable changed its argument: %q, %q", h, d.Clauses[0].Text)
+	}
+	if got := *p.Clauses[0].OpenProposals[0].Heading; got != `Head\u202eing` {
+		t.Errorf("heading %q", got)
+	}
+	if p.Clauses[0].Text != `x\u200by` || p.Title != "clean" || p.Clauses[0].OpenProposals[0].AcceptedBy[0] != "UA" {
+		t.Errorf("Printable = %+v", p)
+	}
+}
