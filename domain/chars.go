@@ -166,6 +166,18 @@ func newText(e Event) [][2]string {
 		return [][2]string{{"reason", e.Reason}}
 	case KeyRevoked:
 		return [][2]string{{"reason", e.Reason}}
+	case ProposalRevised:
+		texts := [][2]string{{"text of proposal " + Short(e.Proposal), e.Text}, {"note", e.Note}}
+		if e.Heading != nil {
+			texts = append(texts, [2]string{"heading", *e.Heading})
+		}
+		return texts
+	case ProposalCommented:
+		return [][2]string{{"comment", e.Text}}
+	case ReservationMade:
+		return [][2]string{{"reservation", e.Text}}
+	case DeclarationMade:
+		return [][2]string{{"declaration", e.Text}}
 	}
 	return nil
 }

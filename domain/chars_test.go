@@ -66,6 +66,9 @@ func TestDecideRefusesHiddenCharacters(t *testing.T) {
 		{Table{Proposal: "p-x", Clause: "c", Party: "UA", Text: "x", Heading: ptr("Head\u202eing")}, "heading holds U+202E"},
 		{Table{Proposal: "p-x", Clause: "c", Party: "UA", Text: "x", Note: "no\u2060te"}, "note holds U+2060"},
 		{Object{Proposal: id, Party: "US", Reason: "re\u2067ason"}, "reason holds U+2067"},
+		{Revise{Proposal: id, Party: "UA", Text: ptr("A\u202e.")}, "holds U+202E"},
+		{Revise{Proposal: id, Party: "UA", Note: ptr("no\u200bte")}, "note holds U+200B"},
+		{CommentOn{Proposal: id, Party: "DE", Text: "com\u2066ment"}, "comment holds U+2066"},
 	} {
 		n.refuse(tt.c, EINVALID, tt.want)
 	}

@@ -255,6 +255,8 @@ func TestConclusion(t *testing.T) {
 	n.refuse(InitialText{Party: "UA", Head: "abcd"}, ECONFLICT, "already initialled")
 	n.refuse(Reserve{Party: "UA", Clause: "a", Text: "Another."}, ECONFLICT, "initialled the text already")
 	n.refuse(Reserve{Party: "US", Clause: "zzz", Text: "R."}, ENOTFOUND, "no agreed text")
+	n.refuse(Reserve{Party: "US", Clause: "a", Text: "R\u202e."}, EINVALID, "reservation holds U+202E")
+	n.refuse(Declare{Party: "US", Text: "D\u200b."}, EINVALID, "declaration holds U+200B")
 	if len(n.s.Reservations) != 1 || len(n.s.Declarations) != 1 || len(n.s.Initials) != 1 {
 		t.Fatalf("after initials: %+v %+v %+v", n.s.Reservations, n.s.Declarations, n.s.Initials)
 	}
