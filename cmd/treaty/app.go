@@ -389,11 +389,17 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (a *app) style() projections.Style { return projections.Style{Color: a.color(a.stdout)} }
+func (a *app) style() projections.Style { return a.styleFor(a.stdout) }
+
+// styleFor is the style of text output to w.
+func (a *app) styleFor(w io.Writer) projections.Style { return projections.Style{Color: a.color(w)} }
 
 // writeJSON writes v as indented JSON on stdout.
-func (a *app) writeJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
+func (a *app) writeJSON(v any) error { return a.writeJSONTo(a.stdout, v) }
+
+// writeJSONTo writes v as indented JSON to w.
+func (a *app) writeJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)

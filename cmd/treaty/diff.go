@@ -1,24 +1,29 @@
 package main
 
 import (
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/treaty-engine/treaty/projections"
 )
 
 func (a *app) diffCommand() *cobra.Command {
-	var from, to string
+	var from, to, output string
 	c := &cobra.Command{
-		Use:   "diff [--from REF] [--to REF] [--format text|json|html|markdown]",
+		Use:   "diff [--from REF] [--to REF] [--format text|json|html|markdown|docx] [--output F]",
 		Short: "Show the word-level redline of the agreed text between two moments",
 		Long: `Show how the agreed text changed between two moments: clauses added, removed,
 modified (text or heading) and moved, with a word-level redline inside each
 clause. By default from the end of the last closed round to now.
 
-In text output deletions read [-like this-] and insertions {+like this+}.`,
+In text output deletions read [-like this-] and insertions {+like this+}.
+--format docx writes the compare document as a Word document with tracked
+changes (to --output F, or to standard output when it is not a terminal).`,
 		Example: `  treaty diff
   treaty diff --from round:1 --to round:2
-  treaty diff --from round:2:start --to head --format html > redline.html`,
+  treaty diff --from round:2:start --to head --format html > redline.html
+  treaty diff --from round:1 --to round:2 --format docx --output compare.docx`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fromRef := projections.LastClosedRound
@@ -32,6 +37,9 @@ In text output deletions read [-like this-] and insertions {+like this+}.`,
 			if err != nil {
 				return err
 			}
+			if err := a.checkOutput(output); err != nil {
+				return err
+			}
 			r, err := a.reader(cmd.Context())
 			if err != nil {
 				return err
@@ -40,22 +48,25 @@ In text output deletions read [-like this-] and insertions {+like this+}.`,
 			if err != nil {
 				return err
 			}
-			return a.writeDiff(d)
+			return a.emit(output, func(w io.Writer) error { return a.writeDiff(w, d) })
 		},
 	}
 	c.Flags().StringVar(&from, "from", "", "the earlier moment (REF; default: the end of the last closed round)")
 	c.Flags().StringVar(&to, "to", "head", "the later moment (REF)")
-	return withFormats(c, "text", "json", "html", "markdown")
+	outputFlag(c, &output)
+	return withFormats(c, "text", "json", "html", "markdown", "docx")
 }
 
-func (a *app) writeDiff(d projections.Diff) error {
+func (a *app) writeDiff(w io.Writer, d projections.Diff) error {
 	switch a.format {
 	case "json":
-		return a.writeJSON(d)
+		return a.writeJSONTo(w, d)
 	case "markdown":
-		return projections.WriteDiffMarkdown(a.stdout, d)
+		return projections.WriteDiffMarkdown(w, d)
 	case "html":
-		return projections.WriteDiffHTML(a.stdout, d)
+		return projections.WriteDiffHTML(w, d)
+	case "docx":
+		return projections.WriteDiffDocx(w, d)
 	}
-	return projections.WriteDiffText(a.stdout, d, a.style())
+	return projections.WriteDiffText(w, d, a.styleFor(w))
 }

@@ -1,0 +1,366 @@
+package projections
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
+	"github.com/treaty-engine/treaty/projections/wordml"
+)
+
+// The Word documents: a draft whose open proposals are tracked changes
+// attributed to their parties, and a compare document whose redline is. A
+// draft comes back through import-docx, so what it writes is what
+// ReadDocxDraft reads: the identification in custom properties, each
+// clause's ID in a hidden bookmark around its heading and text, and
+// treaty's own paragraphs (cover, status lines, proposals) in styles that
+// the reader passes over.
+
+// Custom properties of treaty's Word documents, as CLI.md lists them.
+const (
+	PropKind        = "treaty.kind"
+	PropNegotiation = "treaty.negotiation"
+	PropRef         = "treaty.ref"
+	PropEvent       = "treaty.event"
+	PropHash        = "treaty.hash"
+	PropTitle       = "treaty.title"
+	// PropBookmark prefixes the property naming the clause of a bookmark
+	// whose name had to be shortened.
+	PropBookmark = "treaty.bookmark."
+)
+
+// Kinds of treaty Word document (PropKind).
+const (
+	DocxDraft   = "draft"
+	DocxCompare = "compare"
+)
+
+// Paragraph styles of treaty's Word documents: the style IDs, and the
+// names Word shows (and the reader sees).
+const (
+	styleCover  = "TreatyCover"
+	styleStatus = "TreatyStatus"
+	styleText   = "TreatyText"
+	styleOption = "TreatyOption"
+	styleTitle  = "Title"
+	styleClause = "Heading2"
+
+	StyleNameCover  = "Treaty Cover"
+	StyleNameStatus = "Treaty Status"
+	StyleNameText   = "Treaty Text"
+	StyleNameOption = "Treaty Option"
+)
+
+var docxStyles = []wordml.Style{
+	{ID: styleCover, Name: StyleNameCover, Size: 20, Color: "444444"},
+	{ID: styleStatus, Name: StyleNameStatus, Italic: true, Size: 18, Color: "666666"},
+	{ID: styleText, Name: StyleNameText},
+	{ID: styleOption, Name: StyleNameOption, Indent: 567},
+}
+
+// ClauseBookmark is the hidden bookmark that carries a clause's ID in a
+// Word document: "_c_" and the ID with '-' as '_' (IDs hold no '_', so it
+// reads back), or, when that is longer than Word's 40 characters, the
+// first part of it and a hash, which the document's custom property
+// PropBookmark+name maps back to the ID.
+func ClauseBookmark(id string) (name string, shortened bool) {
+	name = "_c_" + strings.ReplaceAll(id, "-", "_")
+	if len(name) <= 40 {
+		return name, false
+	}
+	sum := sha256.Sum256([]byte(id))
+	return name[:31] + "_" + hex.EncodeToString(sum[:4]), true
+}
+
+// BookmarkClause reads a clause ID back from a bookmark name, given the
+// document's properties; "" when the bookmark is not a clause's.
+func BookmarkClause(name string, props map[string]string) string {
+	if id, ok := props[PropBookmark+name]; ok {
+		return id
+	}
+	rest, ok := strings.CutPrefix(name, "_c_")
+	if !ok || len(name) > 40 {
+		return ""
+	}
+	id := strings.ReplaceAll(rest, "_", "-")
+	if domain.CheckSlug("clause ID", id) != nil {
+		return ""
+	}
+	return id
+}
+
+// partyAuthor is how a tracked change names a party: "United States (US)".
+func partyAuthor(parties []domain.Party, code string) string {
+	for _, p := range parties {
+		if p.Code == code && p.Name != "" && p.Name != code {
+			return p.Name + " (" + code + ")"
+		}
+	}
+	return code
+}
+
+// docxHeading is a clause's heading paragraph as the draft writes it, and
+// as import-docx expects to find it unless the heading was edited.
+func docxHeading(c DraftClause) string {
+	return strconv.Itoa(c.Number) + ". " + clauseHeading(c)
+}
+
+// DocxHeadingText strips the number a clause heading paragraph starts
+// with ("3. "), as the draft writes it.
+func DocxHeadingText(s string) string {
+	s = strings.TrimSpace(s)
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i > 0 && i < len(s) && s[i] == '.' {
+		return strings.TrimSpace(s[i+1:])
+	}
+	return s
+}
+
+// ProposalTimes reads the time of the event that tabled, or last revised,
+// each open proposal of d: the date of its tracked change.
+func (r *Reader) ProposalTimes(ctx context.Context, d Draft) (map[int]time.Time, error) {
+	times := map[int]time.Time{}
+	if d.AsOf.Event > 0 {
+		times[d.AsOf.Event] = d.AsOf.Time
+	}
+	for _, c := range d.Clauses {
+		for _, p := range c.OpenProposals {
+			n := p.versionEvent()
+			if _, ok := times[n]; ok || n == 0 {
+				continue
+			}
+			t, err := r.eventTime(ctx, n)
+			if err != nil {
+				return nil, err
+			}
+			times[n] = t
+		}
+	}
+	return times, nil
+}
+
+// versionEvent is the event that tabled or last revised the proposal.
+func (p OpenProposal) versionEvent() int {
+	if p.Revised > 0 {
+		return p.Revised
+	}
+	return p.Tabled
+}
+
+// cover is the first lines of every treaty Word document: what it is,
+// of which negotiation, at which moments and head.
+func cover(doc *wordml.Document, title string, lines ...string) {
+	doc.Paragraphs = append(doc.Paragraphs, wordml.Paragraph{Style: styleTitle, Runs: []wordml.Run{{Text: title}}})
+	for _, l := range lines {
+		doc.Paragraphs = append(doc.Paragraphs, wordml.Paragraph{Style: styleCover, Runs: []wordml.Run{{Text: l}}})
+	}
+}
+
+func identification(kind, treaty, title string, p Point) map[string]string {
+	return map[string]string{PropKind: kind, PropNegotiation: treaty, PropTitle: title, PropRef: p.Ref,
+		PropEvent: strconv.Itoa(p.Event), PropHash: p.Hash}
+}
+
+// DraftDocx is the draft as a Word document: the cover, then each clause's
+// heading, status and agreed text, and each open proposal as a tracked
+// insertion by its party dated by times (see ProposalTimes).
+func DraftDocx(d Draft, times map[int]time.Time) *wordml.Document {
+	d = Printable(d)
+	doc := &wordml.Document{Title: d.Title, Created: d.AsOf.Time, Styles: docxStyles,
+		Props: identification(DocxDraft, d.Treaty, d.Title, d.AsOf)}
+	lines := []string{
+		fmt.Sprintf("Negotiation %s · draft as of %s", d.Treaty, pointLabel(d.AsOf)),
+		"Head: " + d.AsOf.Hash,
+	}
+	if ps := partyList(d.Parties, domain.RoleParty); ps != "" {
+		lines = append(lines, "Parties: "+ps)
+	}
+	if os := partyList(d.Parties, domain.RoleObserver); os != "" {
+		lines = append(lines, "Observers: "+os)
+	}
+	lines = append(lines, d.Standing()...)
+	lines = append(lines, "Open proposals are tracked changes, each attributed to its party; rejecting them all leaves the agreed text. Edit with change tracking on, and read the file back with treaty import-docx.")
+	cover(doc, d.Title, lines...)
+	if len(d.Clauses) == 0 {
+		doc.Paragraphs = append(doc.Paragraphs, wordml.Paragraph{Style: styleCover, Runs: []wordml.Run{{Text: "The draft is empty: no clause has been tabled yet."}}})
+	}
+	for _, c := range d.Clauses {
+		name, short := ClauseBookmark(c.ID)
+		if short {
+			doc.Props[PropBookmark+name] = c.ID
+		}
+		ps := []wordml.Paragraph{{Style: styleClause, Bookmarks: []string{name}, Runs: []wordml.Run{{Text: docxHeading(c)}}}}
+		status := []string{c.StatusLabel()}
+		for _, r := range d.ReservationsTo(c.ID) {
+			status = append(status, r.Party+" reserves: "+r.Text)
+		}
+		for _, s := range status {
+			ps = append(ps, wordml.Paragraph{Style: styleStatus, Runs: []wordml.Run{{Text: s}}})
+		}
+		if c.Text != "" {
+			// A proposal to delete the clause is its party's tracked
+			// deletion of the agreed text (the first such proposal's:
+			// a text is deleted once).
+			del := DocxDeletion(d, c, times)
+			for _, line := range strings.Split(c.Text, "\n") {
+				ps = append(ps, wordml.Paragraph{Style: styleText, Runs: []wordml.Run{{Text: line, Deleted: del}}})
+			}
+		}
+		// The bookmark spans the heading and the agreed text: what the
+		// delegation may edit.
+		last := len(ps) - 1
+		if c.Text == "" {
+			last = 0
+		}
+		ps[last].EndBookmarks = []string{name}
+		for _, p := range c.OpenProposals {
+			ps = append(ps, optionParagraphs(d, c, p, times)...)
+		}
+		doc.Paragraphs = append(doc.Paragraphs, ps...)
+	}
+	if len(d.Declarations) > 0 {
+		doc.Paragraphs = append(doc.Paragraphs, wordml.Paragraph{Style: styleCover, Runs: []wordml.Run{{Text: "Declarations", Bold: true}}})
+		for _, dv := range d.Declarations {
+			doc.Paragraphs = append(doc.Paragraphs, wordml.Paragraph{Style: styleStatus, Runs: []wordml.Run{{Text: dv.Party + " declares: " + dv.Text}}})
+		}
+	}
+	return doc
+}
+
+// DocxDeletion is the tracked deletion the draft marks clause c's agreed
+// text with: the first open proposal to delete it, by its party, dated by
+// times; nil when none proposes to.
+func DocxDeletion(d Draft, c DraftClause, times map[int]time.Time) *wordml.Change {
+	for _, p := range c.OpenProposals {
+		if p.Action == domain.ActionDelete {
+			return &wordml.Change{Author: partyAuthor(d.Parties, p.Party), Date: times[p.versionEvent()]}
+		}
+	}
+	return nil
+}
+
+// optionParagraphs writes one open proposal as its party's tracked
+// insertion: the label, its text a paragraph a line, and its facts.
+func optionParagraphs(d Draft, c DraftClause, p OpenProposal, times map[int]time.Time) []wordml.Paragraph {
+	ch := &wordml.Change{Author: partyAuthor(d.Parties, p.Party), Date: times[p.versionEvent()]}
+	label := "[" + p.Label()
+	if h, ok := proposedHeading(c, p); ok {
+		label += fmt.Sprintf(`, heading "%s"`, h)
+	}
+	para := func(runs ...wordml.Run) wordml.Paragraph {
+		for i := range runs {
+			runs[i].Inserted = ch
+		}
+		return wordml.Paragraph{Style: styleOption, Inserted: ch, Runs: runs}
+	}
+	var ps []wordml.Paragraph
+	if p.Action == domain.ActionDelete {
+		ps = append(ps, para(wordml.Run{Text: label + " deletes this clause]", Bold: true}))
+	} else {
+		lines := strings.Split(p.Text, "\n")
+		ps = append(ps, para(wordml.Run{Text: label + "]", Bold: true}, wordml.Run{Text: " " + lines[0]}))
+		for _, line := range lines[1:] {
+			ps = append(ps, para(wordml.Run{Text: line}))
+		}
+	}
+	ps = append(ps, para(wordml.Run{Text: strings.Join(p.Facts(), " · "), Italic: true}))
+	return ps
+}
+
+// WriteDraftDocx writes the draft as a Word document (see DraftDocx).
+func WriteDraftDocx(w io.Writer, d Draft, times map[int]time.Time) error {
+	return DraftDocx(d, times).Write(w)
+}
+
+// CompareDocx is the compare document as a Word document: each changed
+// clause with its redline as tracked deletions and insertions, attributed
+// by author (see DiffAuthor).
+func CompareDocx(d Diff, author func(ClauseChange) wordml.Change) *wordml.Document {
+	d = Printable(d)
+	doc := &wordml.Document{Title: d.Title, Created: d.To.Time, Styles: docxStyles,
+		Props: identification(DocxCompare, d.Treaty, d.Title, d.To)}
+	doc.Props[PropRef] = d.From.Ref + ".." + d.To.Ref
+	a := d.Proposals.Counts
+	cover(doc, "Compare: "+d.Title,
+		fmt.Sprintf("Negotiation %s · the agreed text from %s to %s", d.Treaty, pointLabel(d.From), pointLabel(d.To)),
+		"Head: "+d.To.Hash,
+		fmt.Sprintf("Proposals in between: %d tabled, %d adopted, %d withdrawn.", a.Tabled, a.Adopted, a.Withdrawn),
+		Unconcluded,
+		"The changes are tracked: accepting them all gives the agreed text at the later moment, rejecting them all the text at the earlier.")
+	if len(d.Clauses) == 0 {
+		doc.Paragraphs = append(doc.Paragraphs, wordml.Paragraph{Style: styleCover, Runs: []wordml.Run{{Text: "No change to the agreed text."}}})
+	}
+	for _, c := range d.Clauses {
+		ch := author(c)
+		num, heading := c.NumberAfter, c.HeadingAfter
+		if c.Change == ChangeRemoved {
+			num, heading = c.NumberBefore, c.HeadingBefore
+		}
+		if heading == "" {
+			heading = c.ID
+		}
+		name, short := ClauseBookmark(c.ID)
+		if short {
+			doc.Props[PropBookmark+name] = c.ID
+		}
+		head := wordml.Paragraph{Style: styleClause, Bookmarks: []string{name}, EndBookmarks: []string{name}}
+		switch {
+		case c.Change == ChangeModified && c.HeadingBefore != c.HeadingAfter:
+			head.Runs = append([]wordml.Run{{Text: strconv.Itoa(num) + ". "}}, opRuns(c.HeadingOps, &ch)...)
+		default:
+			head.Runs = []wordml.Run{{Text: strconv.Itoa(num) + ". " + heading}}
+		}
+		whole := c.Change == ChangeAdded || c.Change == ChangeRemoved
+		if whole {
+			head.Runs = opRuns([]redline.Op{{Kind: map[bool]redline.Kind{true: redline.Insert, false: redline.Delete}[c.Change == ChangeAdded], Text: head.Runs[0].Text}}, &ch)
+			if c.Change == ChangeAdded {
+				head.Inserted = &ch
+			}
+		}
+		doc.Paragraphs = append(doc.Paragraphs, head,
+			wordml.Paragraph{Style: styleStatus, Runs: []wordml.Run{{Text: changeLabel(c) + " · " + c.ID}}})
+		if c.Change == ChangeMoved || c.Before == c.After {
+			continue
+		}
+		text := wordml.Paragraph{Style: styleText, Runs: opRuns(c.Ops, &ch)}
+		if c.Change == ChangeAdded {
+			text.Inserted = &ch
+		}
+		doc.Paragraphs = append(doc.Paragraphs, text)
+	}
+	return doc
+}
+
+// opRuns writes a redline as runs: deletions and insertions tracked as
+// ch's.
+func opRuns(ops []redline.Op, ch *wordml.Change) []wordml.Run {
+	runs := make([]wordml.Run, 0, len(ops))
+	for _, op := range ops {
+		r := wordml.Run{Text: op.Text}
+		switch op.Kind {
+		case redline.Delete:
+			r.Deleted = ch
+		case redline.Insert:
+			r.Inserted = ch
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// WriteDiffDocx writes the compare document as a Word document.
+func WriteDiffDocx(w io.Writer, d Diff) error {
+	return CompareDocx(d, func(ClauseChange) wordml.Change {
+		return wordml.Change{Author: "treaty: " + d.From.Ref + " to " + d.To.Ref, Date: d.To.Time}
+	}).Write(w)
+}
