@@ -143,7 +143,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		c.GroupID = "audit"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.demoCommand(), a.simulateCommand()} {
+	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.importDocxCommand(), a.demoCommand(), a.simulateCommand()} {
 		c.GroupID = "store"
 		root.AddCommand(c)
 	}
