@@ -7,6 +7,8 @@ package testtool
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,15 +51,25 @@ func Have(name string) bool {
 // CI has it); it skips (fails in CI) when there is none.
 func AKNSchema(t testing.TB) string {
 	t.Helper()
+	p, err := FindAKNSchema()
+	if err != nil {
+		missing(t, err.Error(), "set TREATY_AKN_XSD to akomantoso30.xsd")
+	}
+	return p
+}
+
+// FindAKNSchema finds the Akoma Ntoso schema as AKNSchema does, or says
+// why it cannot.
+func FindAKNSchema() (string, error) {
 	if p := os.Getenv("TREATY_AKN_XSD"); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("TREATY_AKN_XSD=%s: %v", p, err)
+			return "", fmt.Errorf("TREATY_AKN_XSD=%s: %v", p, err)
 		}
-		return p
+		return p, nil
 	}
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -65,15 +77,25 @@ func AKNSchema(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
+			return "", errors.New("no go.mod above the test's directory")
 		}
 		dir = parent
 	}
 	p := filepath.Join(filepath.Dir(dir), "shared", "akn", "akomantoso30.xsd")
 	if _, err := os.Stat(p); err != nil {
-		missing(t, "the Akoma Ntoso schema "+p, "set TREATY_AKN_XSD to akomantoso30.xsd")
+		return "", fmt.Errorf("the Akoma Ntoso schema %s is missing", p)
 	}
-	return p
+	return p, nil
+}
+
+// CheckAKN validates the Akoma Ntoso document in file against the schema
+// xsd with xmllint, returning xmllint's complaints.
+func CheckAKN(xsd, file string) error {
+	out, err := exec.Command("xmllint", "--noout", "--nonet", "--schema", xsd, file).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s does not validate against %s: %v\n%s", file, xsd, err, out)
+	}
+	return nil
 }
 
 // Tracked is a tracked change as pandoc reads it from a .docx.
@@ -93,9 +115,18 @@ func PandocTracked(t testing.TB, path string) []Tracked {
 	if err != nil {
 		t.Fatalf("pandoc cannot read %s: %v", path, stderrOf(err))
 	}
+	found, err := trackedIn(out)
+	if err != nil {
+		t.Fatalf("pandoc's JSON: %v", err)
+	}
+	return found
+}
+
+// trackedIn finds the tracked changes in pandoc's JSON.
+func trackedIn(out []byte) ([]Tracked, error) {
 	var doc any
 	if err := json.Unmarshal(out, &doc); err != nil {
-		t.Fatalf("pandoc's JSON: %v", err)
+		return nil, err
 	}
 	var found []Tracked
 	var walk func(v any)
@@ -132,7 +163,7 @@ func PandocTracked(t testing.TB, path string) []Tracked {
 		}
 	}
 	walk(doc)
-	return found
+	return found, nil
 }
 
 // inlineText joins the text of pandoc inlines.
@@ -217,12 +248,60 @@ func ResaveDocx(t testing.TB, path string) string {
 func ValidateAKN(t testing.TB, doc []byte) {
 	t.Helper()
 	xsd := AKNSchema(t)
-	xmllint := Need(t, "xmllint", "libxml2-utils")
+	Need(t, "xmllint", "libxml2-utils")
 	f := filepath.Join(t.TempDir(), "akn.xml")
 	if err := os.WriteFile(f, doc, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", xsd, f).CombinedOutput(); err != nil {
-		t.Fatalf("the Akoma Ntoso document does not validate against %s: %v\n%s", xsd, err, out)
+	if err := CheckAKN(xsd, f); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// Available reports whether a script may use a checker: true when it is
+// there; false when it is not, outside CI; an error in CI, where it must
+// be (see the package comment). what is "akn" (xmllint and the schema),
+// "pandoc" or "soffice".
+func Available(what string) (bool, error) {
+	var why error
+	switch what {
+	case "akn":
+		if _, err := FindAKNSchema(); err != nil {
+			why = err
+		} else if !Have("xmllint") {
+			why = errors.New("xmllint is missing (apt-get install libxml2-utils)")
+		}
+	case "pandoc", "soffice":
+		if !Have(what) {
+			why = fmt.Errorf("%s is missing", what)
+		}
+	default:
+		return false, fmt.Errorf("unknown checker %q", what)
+	}
+	switch {
+	case why == nil:
+		return true, nil
+	case InCI():
+		return false, fmt.Errorf("%v, and CI must have it", why)
+	}
+	return false, nil
+}
+
+// PandocLines reads the .docx at path with pandoc (see PandocTracked) and
+// returns its tracked changes a line each: kind, author and text, tab
+// separated.
+func PandocLines(path string) (string, error) {
+	out, err := exec.Command("pandoc", "--track-changes=all", "-f", "docx", "-t", "json", path).Output()
+	if err != nil {
+		return "", fmt.Errorf("pandoc cannot read %s: %s", path, stderrOf(err))
+	}
+	var b strings.Builder
+	found, err := trackedIn(out)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range found {
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", c.Kind, c.Author, c.Text)
+	}
+	return b.String(), nil
 }
