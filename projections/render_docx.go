@@ -127,24 +127,33 @@ func DocxHeadingText(s string) string {
 }
 
 // ProposalTimes reads the time of the event that tabled, or last revised,
-// each open proposal of d: the date of its tracked change.
+// each open proposal of d: the date of its tracked change. A draft may
+// have thousands of open proposals, each a read of one event: they are
+// read on every core.
 func (r *Reader) ProposalTimes(ctx context.Context, d Draft) (map[int]time.Time, error) {
 	times := map[int]time.Time{}
 	if d.AsOf.Event > 0 {
 		times[d.AsOf.Event] = d.AsOf.Time
 	}
+	var events []int
 	for _, c := range d.Clauses {
 		for _, p := range c.OpenProposals {
-			n := p.versionEvent()
-			if _, ok := times[n]; ok || n == 0 {
-				continue
+			if n := p.versionEvent(); n > 0 {
+				if _, ok := times[n]; !ok {
+					times[n] = time.Time{}
+					events = append(events, n)
+				}
 			}
-			t, err := r.eventTime(ctx, n)
-			if err != nil {
-				return nil, err
-			}
-			times[n] = t
 		}
+	}
+	read := make([]time.Time, len(events))
+	errs := make([]error, len(events))
+	parallel(len(events), func(i int) { read[i], errs[i] = r.eventTime(ctx, events[i]) })
+	for i, n := range events {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		times[n] = read[i]
 	}
 	return times, nil
 }
