@@ -420,9 +420,11 @@ func cmdAKN(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	xsd, err := testtool.FindAKNSchema()
 	ts.Check(err)
-	for _, f := range args {
-		ts.Check(testtool.CheckAKN(xsd, ts.MkAbs(f)))
+	files := make([]string, len(args))
+	for i, f := range args {
+		files[i] = ts.MkAbs(f)
 	}
+	ts.Check(testtool.CheckAKN(xsd, files...))
 }
 
 // pandoc FILE: the tracked changes pandoc reads in a Word document, a line
