@@ -17,6 +17,7 @@ import (
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/projections"
+	"github.com/treaty-engine/treaty/projections/wordml/wordmltest"
 )
 
 // BenchmarkSimulate measures simulate's rate of writing events through the
@@ -363,4 +364,67 @@ func BenchmarkVersusGit(b *testing.B) {
 	b.ReportMetric(ms(gitCommit), "git-commit-ms")
 	b.ReportMetric(ms(treatyPropose)/ms(gitCommit), "propose-ratio")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkFreshDraftDocx: `treaty draft --format docx --output F` as a
+// fresh process (target ≤ 200 ms at 1,000,000 events and 200 clauses), with
+// BenchmarkFreshDraft, the text draft, as its yardstick.
+func BenchmarkFreshDraftDocx(b *testing.B) {
+	b.Run("text", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "draft"} })
+	})
+	b.Run("docx", func(b *testing.B) {
+		out := filepath.Join(b.TempDir(), "draft.docx")
+		benchFresh(b, func(store string, _ int) []string {
+			return []string{"--store", store, "draft", "--format", "docx", "--output", out}
+		})
+	})
+}
+
+// BenchmarkFreshExportAKN: `treaty export --format akn` as a fresh process
+// (target ≤ 200 ms at 1,000,000 events), and the JSON draft as yardstick.
+func BenchmarkFreshExportAKN(b *testing.B) {
+	b.Run("json", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "draft", "--format", "json"} })
+	})
+	b.Run("akn", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "export", "--format", "akn"} })
+	})
+}
+
+// BenchmarkFreshImportDocx: `treaty import-docx` of the simulated draft
+// with every one of its clauses amended (target ≤ 500 ms for 200 clauses):
+// the dry run, and tabling the 200 amendments in one append. The file is
+// the draft at the head, exported once; tabling again and again stays
+// valid, since tabling changes no clause's text.
+func BenchmarkFreshImportDocx(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	dir := b.TempDir()
+	orig := filepath.Join(dir, "draft.docx")
+	runFresh(b, bin, "--store", store, "draft", "--format", "docx", "--output", orig)
+	data, err := os.ReadFile(orig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := wordmltest.Open(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n := d.PrefixTexts("Amended: "); n < 100 {
+		b.Fatalf("only %d clause texts to amend", n)
+	}
+	edited := filepath.Join(dir, "edited.docx")
+	if err := os.WriteFile(edited, d.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("dry-run", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string {
+			return []string{"--store", store, "--as", "UA", "import-docx", edited}
+		})
+	})
+	b.Run("table", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string {
+			return []string{"--store", store, "--as", "UA", "import-docx", edited, "--table"}
+		})
+	})
 }

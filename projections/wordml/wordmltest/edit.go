@@ -201,3 +201,12 @@ func (d *Doc) DeleteClause(heading string, tracked bool) error {
 	d.XML = d.XML[:start] + block + d.XML[end:]
 	return nil
 }
+
+// PrefixTexts puts prefix before the first line of every clause's agreed
+// text, with tracking off: an amendment of every clause.
+func (d *Doc) PrefixTexts(prefix string) int {
+	open := `<w:pStyle w:val="TreatyText"/></w:pPr><w:r><w:t xml:space="preserve">`
+	n := strings.Count(d.XML, open)
+	d.XML = strings.ReplaceAll(d.XML, open, open+wordml.Escape(prefix))
+	return n
+}
