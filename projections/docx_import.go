@@ -78,6 +78,9 @@ type ImportedProposal struct {
 	Untracked bool     `json:"untracked"`
 	// Rebased says the change was carried onto the clause's current text.
 	Rebased bool `json:"rebased,omitempty"`
+	// BaseRevision is the clause's revision the proposal is drafted
+	// against (0: a clause with no agreed text).
+	BaseRevision int `json:"base_revision"`
 	// Proposal is the ID it was tabled with.
 	Proposal string `json:"proposal,omitempty"`
 }
@@ -86,6 +89,18 @@ type ImportedProposal struct {
 type ImportSkip struct {
 	Clause string `json:"clause"`
 	Reason string `json:"reason"`
+}
+
+// ChangedMeanwhile reports the first proposal of plan whose clause is no
+// longer at the revision the plan was worked out against in s: another
+// writer changed it between the reading and the append.
+func (plan DocxImport) ChangedMeanwhile(s *domain.State) error {
+	for _, p := range plan.Proposals {
+		if rev := revisionOf(s.Clauses[p.Clause]); rev != p.BaseRevision {
+			return fmt.Errorf("clause %s changed while the file was being read (revision %d, now %d); import it again", p.Clause, p.BaseRevision, rev)
+		}
+	}
+	return nil
 }
 
 // StaleImportError refuses a file whose clauses changed in the log since
@@ -303,7 +318,7 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 				heading = &h
 			}
 		}
-		p := ImportedProposal{Clause: c.id, TrackedBy: nonNil(c.authors), Untracked: c.original() != base}
+		p := ImportedProposal{Clause: c.id, TrackedBy: nonNil(c.authors), Untracked: c.original() != base, BaseRevision: k.Revision}
 		switch {
 		case base == "" && text == "":
 			continue
@@ -359,7 +374,7 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 					p.Action = domain.ActionInsert
 				}
 			}
-			p.Rebased = true
+			p.Rebased, p.BaseRevision = true, nowRev
 			after := current
 			switch {
 			case p.Action == domain.ActionDelete:
@@ -392,7 +407,7 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 			}
 		}
 		plan.Proposals = append(plan.Proposals, ImportedProposal{Clause: k.ID, Action: domain.ActionDelete,
-			Ops: nonNilOps(redline.Words(k.Text, "")), TrackedBy: []string{}, Untracked: true})
+			Ops: nonNilOps(redline.Words(k.Text, "")), TrackedBy: []string{}, Untracked: true, BaseRevision: revisionOf(nc)})
 	}
 	if len(stale) > 0 {
 		return DocxImport{}, &StaleImportError{Event: then.AsOf.Event, Clauses: stale}

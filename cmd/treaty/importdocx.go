@@ -140,7 +140,7 @@ func (a *app) tableImport(cmd *cobra.Command, r *projections.Reader, party strin
 		return err
 	}
 	_, err = w.DoAll(cmd.Context(), write.Acts{Party: party, Author: a.author,
-		Commands: func(*domain.State, string) ([]domain.Command, error) { return cmds, nil }})
+		Commands: func(s *domain.State, _ string) ([]domain.Command, error) { return cmds, plan.ChangedMeanwhile(s) }})
 	if err != nil {
 		return fmt.Errorf("%s: nothing tabled: %w", plan.File, err)
 	}

@@ -330,7 +330,11 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 				continue
 			}
 			switch t.Name.Local {
-			case "txbxContent", "footnoteReference", "endnoteReference", "instrText", "delInstrText", "pict", "drawing", "object", "Fallback":
+			// Skipped whole: text boxes, fields' instructions, pictures,
+			// and the record of formatting changed with tracking on (a
+			// paragraph's earlier style is not its style).
+			case "txbxContent", "footnoteReference", "endnoteReference", "instrText", "delInstrText", "pict", "drawing", "object", "Fallback",
+				"pPrChange", "rPrChange", "sectPrChange", "tblPrChange", "trPrChange", "tcPrChange", "numberingChange":
 				skip = 1
 			case "p":
 				if p != nil {

@@ -160,6 +160,17 @@ func zipOf(t testing.TB, parts map[string]string) []byte {
 	return buf.Bytes()
 }
 
+// TestFormattingChange: a paragraph whose style was changed with tracking
+// on has its new style, and the record of the old one adds nothing.
+func TestFormattingChange(t *testing.T) {
+	data := zipOf(t, map[string]string{"word/document.xml": `<w:document xmlns:w="w"><w:body><w:p><w:pPr><w:pStyle w:val="Heading2"/><w:pPrChange w:author="x"><w:pPr><w:pStyle w:val="Normal"/></w:pPr></w:pPrChange></w:pPr>` +
+		`<w:r><w:rPr><w:b/><w:rPrChange w:author="x"><w:rPr/></w:rPrChange></w:rPr><w:t>Heading</w:t></w:r></w:p></w:body></w:document>`})
+	f := read(t, data)
+	if p := f.Paragraphs[0]; p.Style != "Heading2" || p.Accepted != "Heading" || p.MarkDeleted {
+		t.Fatalf("%+v", p)
+	}
+}
+
 func TestRefused(t *testing.T) {
 	small := Limits{File: 1 << 20, Unpacked: 1 << 16, Paragraphs: 10}
 	bomb := zipOf(t, map[string]string{"word/document.xml": "<w:document>" + strings.Repeat(" ", 1<<17) + "</w:document>"})
