@@ -267,6 +267,41 @@ func BenchmarkFreshAcceptPrefix(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
 }
 
+// BenchmarkFreshCascade: the acceptance that completes a chain of 50 linked
+// proposals (each accepted by UA, EU and UK, and by US subject to the next), as
+// a fresh process: one append of the acceptance and 50 adoptions. The
+// chain is tabled and accepted before each iteration, not measured (about
+// 200 processes: run it with -benchtime=3x).
+func BenchmarkFreshCascade(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	run := func(args ...string) string {
+		cmd := exec.Command(bin, append([]string{"--store", store}, args...)...)
+		cmd.Env = benchEnv()
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("%s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	for b.Loop() {
+		b.StopTimer()
+		ids := make([]string, 50)
+		for i := range ids {
+			ids[i] = run("--as", "UA", "propose", "--clause", fmt.Sprintf("cascade-%d-%d", time.Now().UnixNano(), i), "--text", "A linked clause.")
+			run("--as", "EU", "accept", ids[i])
+			run("--as", "UK", "accept", ids[i])
+		}
+		for i := range 49 {
+			run("--as", "US", "accept", ids[i], "--subject-to", ids[i+1])
+		}
+		b.StartTimer()
+		if out := run("--as", "US", "accept", ids[49]); !strings.Contains(out, "Adopted together, as a package") {
+			b.Fatalf("the last acceptance adopted no package:\n%s", out)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
+}
+
 // BenchmarkFreshVerify: `treaty verify`, a full replay without checkpoints
 // that checks the hash chain and every signature, as a fresh process.
 func BenchmarkFreshVerify(b *testing.B) {
