@@ -19,7 +19,6 @@ import (
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
-	"github.com/treaty-engine/treaty/eventstore/esdb"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -265,13 +264,9 @@ func (e *noStore) Error() string {
 func (e *noStore) Unwrap() error { return eventstore.ErrStoreNotFound }
 
 // storeName is the store as messages name it: its URI with any password
-// hidden.
-func (a *app) storeName() string {
-	if strings.HasPrefix(eventstore.Scheme(a.storeURI), "esdb") {
-		return esdb.Redact(a.storeURI)
-	}
-	return a.storeURI
-}
+// hidden, whichever the backend (esdb://user:password@…,
+// postgres://user:password@…/db?sslpassword=…).
+func (a *app) storeName() string { return eventstore.Redact(a.storeURI) }
 
 // treatyID returns the negotiation to act on: --treaty, or the only one in
 // the store.
