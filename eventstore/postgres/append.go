@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -225,8 +226,16 @@ func (s *Store) repeat(ctx context.Context, tx pgx.Tx, stream string, expected e
 			return 0, err
 		}
 	}
-	return eventstore.CheckRepeat(stream, expected, events, n, found)
+	rev, err := eventstore.CheckRepeat(stream, expected, events, n, found)
+	if err == nil {
+		repeats.Add(1)
+	}
+	return rev, err
 }
+
+// repeats counts the appends found to be exact repeats, which tests read to
+// tell a lost answer to a COMMIT from a lost COMMIT.
+var repeats atomic.Int64
 
 // conflict explains an insert that broke a unique key, err, after the
 // stream held n events and the batch's first ID was not stored: some later

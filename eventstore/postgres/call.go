@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -87,6 +88,7 @@ func retry(ctx context.Context, f func(ctx context.Context) error) error {
 		if !transient(err) {
 			return err
 		}
+		retries.Add(1)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -97,6 +99,9 @@ func retry(ctx context.Context, f func(ctx context.Context) error) error {
 		delay = min(2*delay, maxBackoff)
 	}
 }
+
+// retries counts the attempts made again, which tests read.
+var retries atomic.Int64
 
 // errLockWait marks an append that was still waiting for another writer's
 // lock on its stream when its time ran out.

@@ -135,16 +135,30 @@ func (s *Store) prepare(ctx context.Context, cfg eventstore.Config) error {
 // done it meanwhile. When search_path names a schema that does not exist
 // yet, it is made first. It returns the state after.
 func (s *Store) migrate(ctx context.Context, ms []migration.File) (schemaState, error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return schemaState{}, err
+	}
+	defer conn.Release()
+	// One lock for every store of the database (the schema may not exist
+	// yet, to name it), held by the session: a transaction begun after it
+	// is granted sees the tables made by whoever held it before, where one
+	// that took it could still see its own catalog cache.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, 0)`, lockMigrate); err != nil {
+		return schemaState{}, err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		defer cancel()
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1, 0)`, lockMigrate); err != nil {
+			conn.Conn().Close(ctx) // the session's end releases it
+		}
+	}()
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return schemaState{}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	// One lock for every store of the database: the schema may not exist
-	// yet, to name it.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, 0)`, lockMigrate); err != nil {
-		return schemaState{}, err
-	}
 	st, err := inspect(ctx, tx)
 	if err != nil {
 		return st, err

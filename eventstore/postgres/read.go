@@ -64,7 +64,7 @@ func (s *Store) read(ctx context.Context, stream string, from uint64, yield func
 	end := uint64(math.MaxInt64) // the stream's count when the first page was read
 	for first := true; first || p.next < end; first = false {
 		evs, count, err := p.fetch(ctx, op, end)
-		if err != nil {
+		if err != nil && len(evs) == 0 {
 			return err
 		}
 		if first {
@@ -83,6 +83,9 @@ func (s *Store) read(ctx context.Context, stream string, from uint64, yield func
 			if !yield(e, nil) {
 				return nil
 			}
+		}
+		if err != nil {
+			return err // a gap after the events yielded
 		}
 	}
 	return nil
@@ -106,7 +109,9 @@ func (s *Store) newPager(stream string, from uint64) *pager {
 // fetch reads the next page: the events from p.next on and below end, as
 // many as a page holds. It returns them (valid until the next fetch; their
 // bytes are the caller's) and the stream's count in the page's snapshot,
-// -1 when the stream does not exist.
+// -1 when the stream does not exist. At a gap in the stream's revisions it
+// returns the events before the gap and an error wrapping ErrCorrupt, to
+// be reported after them.
 func (p *pager) fetch(ctx context.Context, op string, end uint64) ([]eventstore.RecordedEvent, int64, error) {
 	s := p.s
 	var count int64
@@ -116,14 +121,14 @@ func (p *pager) fetch(ctx context.Context, op string, end uint64) ([]eventstore.
 		count, err = p.query(ctx, op, end)
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, eventstore.ErrCorrupt) {
 		return nil, 0, err
 	}
 	if n := len(p.page); n > 0 {
 		p.next = p.page[n-1].Revision + 1
 		p.rows = pageRows
 	}
-	return p.page, count, nil
+	return p.page, count, err
 }
 
 // query runs the page's statement and collects its events in p.page.

@@ -67,7 +67,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 		// closes this very channel.
 		woken := s.hub.wait(tag)
 		evs, count, err := p.fetch(ctx, op, math.MaxInt64)
-		if err != nil {
+		if err != nil && len(evs) == 0 {
 			return s.subEnded(ctx, op, err)
 		}
 		for _, e := range evs {
@@ -77,6 +77,9 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 			if ctx.Err() != nil || !yield(e, nil) {
 				return nil
 			}
+		}
+		if err != nil {
+			return s.subEnded(ctx, op, err) // a gap after the events yielded
 		}
 		if count > int64(min(p.next, math.MaxInt64)) {
 			continue // more than a page: read on
