@@ -85,6 +85,7 @@ func wantBounded(t *testing.T, what string, start time.Time, timeout time.Durati
 // trying (a server may be restarting) and fails at the timeout, naming the
 // URI and what to check.
 func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
 	uri := "postgres://treaty:s3cret@" + freePort(t) + "/treaty?sslmode=disable"
 	start := time.Now()
 	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
@@ -98,6 +99,7 @@ func TestOpenUnreachable(t *testing.T) {
 
 // TestOpenRefused: the server accepts connections and closes them at once.
 func TestOpenRefused(t *testing.T) {
+	t.Parallel()
 	addr := listen(t, func(c net.Conn) { c.Close() })
 	uri := "postgres://treaty:s3cret@" + addr + "/treaty?sslmode=disable"
 	start := time.Now()
@@ -107,6 +109,7 @@ func TestOpenRefused(t *testing.T) {
 
 // TestOpenSilent: the server accepts connections and never answers.
 func TestOpenSilent(t *testing.T) {
+	t.Parallel()
 	stop := make(chan struct{})
 	defer close(stop)
 	addr := listen(t, func(c net.Conn) {
@@ -308,6 +311,7 @@ func TestLostCommit(t *testing.T) {
 // session fails each call at the timeout, naming the URI, and the store
 // works again once it answers.
 func TestFrozenServer(t *testing.T) {
+	t.Parallel()
 	uri := pgtest.Database(t)
 	openStore(t, uri, eventstore.Config{Create: true})
 	p, via := startProxy(t, uri)

@@ -44,6 +44,7 @@ var openReads = storetest.OpenReads(func(s eventstore.Store) int {
 // would be (the suite's prefixes keep the subtests apart), each subtest
 // with stores of its own.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	uri := pgtest.Database(t)
 	openStore(t, uri, eventstore.Config{Create: true}) // makes the schema once
 	open := func(t *testing.T) eventstore.Store { return openStore(t, uri, eventstore.Config{}) }
@@ -54,6 +55,7 @@ func TestConformance(t *testing.T) {
 // program opens them, by URI through the registry (postgresql:// here), in
 // a schema of their own that the first open makes.
 func TestConformanceRegistered(t *testing.T) {
+	t.Parallel()
 	uri := pgtest.With(pgtest.Database(t), "search_path", `"Treaty Store"`)
 	uri = "postgresql" + uri[len("postgres"):]
 	open := func(t *testing.T) eventstore.Store {

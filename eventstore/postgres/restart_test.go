@@ -18,6 +18,7 @@ import (
 // land once, or fail saying so; the subscription yields every event once,
 // in order.
 func TestRestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("restarts a server: run without -short")
 	}
