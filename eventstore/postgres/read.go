@@ -1,12 +1,14 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -14,32 +16,32 @@ import (
 	"github.com/treaty-engine/treaty/eventstore"
 )
 
-// pageSQL reads a page of a stream: the events from revision $2 on and
-// below $3, at most $4 of them and, but for the first, no more than $5 bytes
-// of data and metadata, each with the stream's count; a stream without
-// events from $2 on gives one row of NULLs but the count, and a stream that
-// does not exist no row. The count and the events come from one snapshot.
-const pageSQL = `SELECT p.revision, p.id, p.type, p.data, p.metadata, p.created, s.events
+// pageSQL reads a page of a stream: at most $4 events from revision $2
+// on and below $3, each with the stream's count; a stream without events
+// from $2 on gives one row of NULLs but the count, and a stream that does
+// not exist no row. The count and the events come from one snapshot. The
+// subquery refers to s, so it runs once for the one row of s, in a nested
+// loop that yields its rows in its order (query checks, and sorts if it
+// ever had to).
+const pageSQL = `SELECT e.revision, e.id, e.type, e.data, e.metadata, e.created, s.events
 	FROM treaty_streams s
 	LEFT JOIN LATERAL (
-		SELECT * FROM (
-			SELECT revision, id, type, data, metadata, created,
-				sum(octet_length(data) + octet_length(metadata)) OVER (ORDER BY revision ROWS UNBOUNDED PRECEDING)
-					- octet_length(data) - octet_length(metadata) AS before
-			FROM treaty_events
-			WHERE stream = $1 AND revision >= $2 AND revision < $3
-			ORDER BY revision
-			LIMIT $4) w
-		WHERE w.before < $5) p ON true
-	WHERE s.name = $1
-	ORDER BY p.revision`
+		SELECT revision, id, type, data, metadata, created FROM treaty_events
+		WHERE stream = s.name AND revision >= $2 AND revision < $3
+		ORDER BY revision
+		LIMIT $4) e ON true
+	WHERE s.name = $1`
 
 // Pages: the first is small (a command reads the few events past its
-// checkpoint), the later ones larger; each is bounded in bytes too, so that
-// memory stays flat however large the events.
+// checkpoint); each later one asks for as many events as pageBytes held
+// in the one before, from minPageRows to maxPageRows. A page stops taking
+// events once it holds pageBytes of data and metadata, so that memory
+// stays flat however large the events (the rest of its rows are read and
+// dropped, and asked for again by the next page).
 const (
-	firstPageRows = 256
-	pageRows      = 4096
+	firstPageRows = 128
+	minPageRows   = 16
+	maxPageRows   = 4096
 	pageBytes     = 1 << 20
 )
 
@@ -100,6 +102,7 @@ type pager struct {
 	types  typeNames
 	arena  []byte
 	page   []eventstore.RecordedEvent
+	bytes  int // of data and metadata in page
 }
 
 func (s *Store) newPager(stream string, from uint64) *pager {
@@ -126,7 +129,7 @@ func (p *pager) fetch(ctx context.Context, op string, end uint64) ([]eventstore.
 	}
 	if n := len(p.page); n > 0 {
 		p.next = p.page[n-1].Revision + 1
-		p.rows = pageRows
+		p.rows = min(max(pageBytes/max(p.bytes/n, 1), minPageRows), maxPageRows)
 	}
 	return p.page, count, err
 }
@@ -134,39 +137,51 @@ func (p *pager) fetch(ctx context.Context, op string, end uint64) ([]eventstore.
 // query runs the page's statement and collects its events in p.page.
 func (p *pager) query(ctx context.Context, op string, end uint64) (int64, error) {
 	s := p.s
+	p.page, p.bytes = p.page[:0], 0
 	from := min(p.next, math.MaxInt64)
-	rows, err := s.pool.Query(ctx, pageSQL, p.stream, int64(from), int64(min(end, math.MaxInt64)), p.rows, pageBytes)
+	rows, err := s.pool.Query(ctx, pageSQL, p.stream, int64(from), int64(min(end, math.MaxInt64)), p.rows)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
 	count := int64(-1)
-	want := p.next
+	sorted := true
 	for rows.Next() {
 		v := rows.RawValues()
 		if len(v) != 7 || v[6] == nil || len(v[6]) != 8 {
 			return 0, fmt.Errorf("%s: %s: an unexpected page row", op, s.uri)
 		}
 		count = int64(binary.BigEndian.Uint64(v[6]))
-		if v[0] == nil {
-			continue // the stream, without events from p.next on
+		if v[0] == nil || p.bytes >= pageBytes {
+			continue // the stream, without events from p.next on; or the page is full
 		}
 		e, err := p.decode(v)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %s: %w", op, s.uri, err)
 		}
-		if e.Revision != want {
-			return 0, fmt.Errorf("%s: %s: revision %d where %d was due: the table was edited by hand and the stream has a gap: %w",
-				op, s.uri, e.Revision, want, eventstore.ErrCorrupt)
+		if n := len(p.page); n > 0 && e.Revision < p.page[n-1].Revision {
+			sorted = false
 		}
-		want++
 		p.page = append(p.page, e)
+		p.bytes += len(e.Data) + len(e.Metadata)
 	}
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	if !sorted {
+		slices.SortFunc(p.page, func(a, b eventstore.RecordedEvent) int { return cmp.Compare(a.Revision, b.Revision) })
+	}
+	want := p.next
+	for i, e := range p.page {
+		if e.Revision != want {
+			p.page = p.page[:i] // the events before the gap are good
+			return count, fmt.Errorf("%s: %s: revision %d where %d was due: the table was edited by hand and the stream has a gap: %w",
+				op, s.uri, e.Revision, want, eventstore.ErrCorrupt)
+		}
+		want++
+	}
 	if len(p.page) == 0 && count >= 0 && want < min(uint64(count), end) {
-		return 0, fmt.Errorf("%s: %s: the stream counts %d events but holds none from revision %d: the table was edited by hand: %w",
+		return count, fmt.Errorf("%s: %s: the stream counts %d events but holds none from revision %d: the table was edited by hand: %w",
 			op, s.uri, count, want, eventstore.ErrCorrupt)
 	}
 	return count, nil

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
@@ -22,21 +20,11 @@ func benchStore(b *testing.B) *Store {
 }
 
 // benchAppend appends b.N batches of batch events to one stream of a new
-// store, each with the exact expected revision, and reports events/s.
-//
-// The IDs are either random (UUIDv4, uuid.New) or time-ordered (UUIDv7,
-// uuid.NewV7). Random IDs land all over the unique index on events.id, so
-// a batch dirties one index page per event, and that writing grows with the
-// store; time-ordered IDs append to the index's end.
+// store, each with the exact expected revision, and reports events/s, for
+// each kind of storetest.BenchIDs.
 func benchAppend(b *testing.B, batch int) {
-	for _, ids := range []struct {
-		name string
-		new  func() uuid.UUID
-	}{
-		{"random-v4", uuid.New},
-		{"ordered-v7", func() uuid.UUID { return uuid.Must(uuid.NewV7()) }},
-	} {
-		b.Run(ids.name, func(b *testing.B) { storetest.BenchAppend(b, benchStore(b), batch, ids.new) })
+	for _, ids := range storetest.BenchIDs {
+		b.Run(ids.Name, func(b *testing.B) { storetest.BenchAppend(b, benchStore(b), batch, ids.New) })
 	}
 }
 

@@ -30,6 +30,19 @@ func BenchEvents(n int) []eventstore.EventData {
 	return es
 }
 
+// BenchIDs are the event IDs the append benchmarks compare: random
+// (UUIDv4, uuid.New), which land all over a store's unique index of IDs, so
+// that a batch dirties an index page per event, more as the store grows;
+// and time-ordered (UUIDv7, uuid.NewV7, as treaty's write path makes
+// them), which append to the index's end.
+var BenchIDs = []struct {
+	Name string
+	New  func() uuid.UUID
+}{
+	{"random-v4", uuid.New},
+	{"ordered-v7", func() uuid.UUID { return uuid.Must(uuid.NewV7()) }},
+}
+
 // BenchAppend appends b.N batches of batch events to one stream of s, each
 // with the exact expected revision, and reports events/s. The events, with
 // IDs from newID (nil: random), are made before the clock starts: the
