@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,19 +18,11 @@ var migrationFiles embed.FS
 // migrations returns the embedded schema files in order: NNNN_name.sql,
 // numbered 1, 2, 3… without gaps; file N brings a store from version N-1 to
 // N.
-var migrations = sync.OnceValues(func() ([]migration.File, error) {
-	return migration.Load(migrationFiles, "migrations")
-})
+var migrations = migration.Embedded(migrationFiles, "migrations")
 
 // SchemaVersion is the schema version this code writes and reads; stores
 // with a higher one are refused with ErrNewerSchema.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		return 0
-	}
-	return len(ms)
-}
+func SchemaVersion() int { return migration.Version(migrations) }
 
 // minServer is the oldest server this code is written for (identity
 // columns came in 10), as server_version_num.

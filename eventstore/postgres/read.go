@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/internal/recbuf"
 )
 
 // pageSQL reads a page of a stream: at most $4 events from revision $2
@@ -99,14 +100,14 @@ type pager struct {
 	stream string
 	next   uint64 // the revision due
 	rows   int    // the next page's row limit
-	types  typeNames
-	arena  []byte
+	types  recbuf.Types
+	arena  recbuf.Arena
 	page   []eventstore.RecordedEvent
 	bytes  int // of data and metadata in page
 }
 
 func (s *Store) newPager(stream string, from uint64) *pager {
-	return &pager{s: s, stream: stream, next: from, rows: firstPageRows, types: typeNames{}}
+	return &pager{s: s, stream: stream, next: from, rows: firstPageRows, types: recbuf.Types{}}
 }
 
 // fetch reads the next page: the events from p.next on and below end, as
@@ -190,12 +191,6 @@ func (p *pager) query(ctx context.Context, op string, end uint64) (int64, error)
 // pgEpoch is where PostgreSQL's timestamps count from.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// arenaSize is how much event bytes one allocation holds: events share
-// allocations, so that a full read costs a few thousand of them instead of
-// one per event. An event the caller keeps keeps its arena alive, which
-// bounds the waste to arenaSize per kept event.
-const arenaSize = 16 << 10
-
 // decode makes an event of a page row's columns, in PostgreSQL's binary
 // format, copying its bytes once into memory the caller may keep.
 func (p *pager) decode(v [][]byte) (eventstore.RecordedEvent, error) {
@@ -206,37 +201,11 @@ func (p *pager) decode(v [][]byte) (eventstore.RecordedEvent, error) {
 		Stream:   p.stream,
 		Revision: binary.BigEndian.Uint64(v[0]),
 		ID:       [16]byte(v[1]),
-		Type:     p.types.intern(v[2]),
+		Type:     p.types.Intern(v[2]),
 		Created:  pgEpoch.Add(time.Duration(int64(binary.BigEndian.Uint64(v[5]))) * time.Microsecond),
 	}
-	data, meta := v[3], v[4]
-	if size := len(data) + len(meta); size > 0 {
-		if len(p.arena) < size {
-			p.arena = make([]byte, max(size, arenaSize))
-		}
-		buf := p.arena[:size:size]
-		p.arena = p.arena[size:]
-		copy(buf, data)
-		copy(buf[len(data):], meta)
-		e.Data = buf[:len(data):len(data)]
-		e.Metadata = buf[len(data):]
-	}
+	e.Data, e.Metadata = p.arena.Copy(v[3], v[4])
 	return e, nil
-}
-
-// typeNames shares one string per event type within a read: a stream
-// repeats a few types many times, and a string per event would be garbage.
-type typeNames map[string]string
-
-func (t typeNames) intern(b []byte) string {
-	if s, ok := t[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	s := string(b)
-	if len(t) < 1024 { // bounded: a stream of ever-new types gains nothing
-		t[s] = s
-	}
-	return s
 }
 
 // Streams lists the streams whose names start with prefix, sorted by name

@@ -68,7 +68,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 		woken := s.hub.wait(tag)
 		evs, count, err := p.fetch(ctx, op, math.MaxInt64)
 		if err != nil && len(evs) == 0 {
-			return s.subEnded(ctx, op, err)
+			return eventstore.SubscriptionEnded(ctx, s.checkOpen(op), err)
 		}
 		for _, e := range evs {
 			if err := s.checkOpen(op); err != nil {
@@ -79,7 +79,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 			}
 		}
 		if err != nil {
-			return s.subEnded(ctx, op, err) // a gap after the events yielded
+			return eventstore.SubscriptionEnded(ctx, s.checkOpen(op), err) // a gap after the events yielded
 		}
 		if count > int64(min(p.next, math.MaxInt64)) {
 			continue // more than a page: read on
@@ -94,18 +94,6 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 		case <-timer.C:
 		}
 	}
-}
-
-// subEnded is the error a subscription ended by err yields: none when ctx
-// ended it, ErrClosed when the store was closed, else err.
-func (s *Store) subEnded(ctx context.Context, op string, err error) error {
-	switch {
-	case ctx.Err() != nil:
-		return nil
-	case s.closed.Load():
-		return s.checkOpen(op)
-	}
-	return err
 }
 
 // hub wakes the subscriptions waiting for a stream, by its tag.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/internal/migration"
@@ -22,19 +21,11 @@ var migrationFiles embed.FS
 
 // migrations returns the embedded schema files in order: NNNN_name.sql,
 // numbered 1, 2, 3… without gaps; file N brings user_version N-1 to N.
-var migrations = sync.OnceValues(func() ([]migration.File, error) {
-	return migration.Load(migrationFiles, "migrations")
-})
+var migrations = migration.Embedded(migrationFiles, "migrations")
 
 // SchemaVersion is the schema version (PRAGMA user_version) this code writes
 // and reads; files with a higher one are refused with ErrNewerSchema.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		return 0
-	}
-	return len(ms)
-}
+func SchemaVersion() int { return migration.Version(migrations) }
 
 // schemaState is what a file says about its schema.
 type schemaState struct {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // File is one schema file: NNNN_name.sql, which brings a store from schema
@@ -45,4 +46,21 @@ func Load(fsys fs.FS, dir string) ([]File, error) {
 		return nil, errors.New("no embedded schema files")
 	}
 	return files, nil
+}
+
+// Embedded returns a function that loads the files of dir in fsys once (see
+// Load) and then returns them again: a backend's embedded schema.
+func Embedded(fsys fs.FS, dir string) func() ([]File, error) {
+	return sync.OnceValues(func() ([]File, error) { return Load(fsys, dir) })
+}
+
+// Version is the schema version the files load returns bring a store to,
+// or 0 when they do not load (the binary is broken, which opening a store
+// reports).
+func Version(load func() ([]File, error)) int {
+	files, err := load()
+	if err != nil {
+		return 0
+	}
+	return len(files)
 }
