@@ -8,7 +8,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -286,11 +285,7 @@ func TestRestartDuringDrafters(t *testing.T) {
 		t.Skip("eight processes while a server restarts: run without -short")
 	}
 	c := pgtest.StartCluster(t)
-	uri, drop, err := pgtest.CreateDatabase(context.Background(), c.URI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop()
+	uri := c.Database(t)
 	store := initLoad(t, uri)
 	wait := startWorkers(t, store, 8, 40)
 	for _, mode := range []string{"fast", "immediate"} {

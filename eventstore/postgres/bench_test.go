@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"testing"
 
 	"github.com/treaty-engine/treaty/eventstore"
@@ -20,13 +19,8 @@ func benchStore(b *testing.B) *Store {
 	return openStore(b, pgtest.Database(b), eventstore.Config{Create: true})
 }
 
-// benchAppend appends b.N batches of batch events to one stream of a new
-// store, each with the exact expected revision, and reports events/s, for
-// each kind of storetest.BenchIDs.
 func benchAppend(b *testing.B, batch int) {
-	for _, ids := range storetest.BenchIDs {
-		b.Run(ids.Name, func(b *testing.B) { storetest.BenchAppend(b, benchStore(b), batch, ids.New) })
-	}
+	storetest.BenchAppendIDs(b, func(b *testing.B) eventstore.Store { return benchStore(b) }, batch)
 }
 
 // BenchmarkAppendSingle appends one event per call: a transaction each,
@@ -44,29 +38,6 @@ func BenchmarkAppendBatch1000(b *testing.B) { benchAppend(b, 1000) }
 func BenchmarkReadAll(b *testing.B) {
 	const total = 100_000
 	s := benchStore(b)
-	for i := 0; i < total; i += 1000 {
-		if _, err := s.Append(context.Background(), "treaty-bench", eventstore.Any(), storetest.BenchEvents(1000)...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.SetBytes(storetest.BenchBytes(total))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		n := 0
-		for e, err := range s.Read(context.Background(), "treaty-bench", 0) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			if e.Revision != uint64(n) {
-				b.Fatalf("revision %d at %d", e.Revision, n)
-			}
-			n++
-		}
-		if n != total {
-			b.Fatalf("read %d events, want %d", n, total)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "events/s")
+	storetest.BenchFill(b, s, total)
+	storetest.BenchRead(b, s, total)
 }

@@ -36,24 +36,11 @@ func (s *Store) CacheGet(ctx context.Context, key string) ([]byte, error) {
 // read-only store it fails wrapping eventstore.ErrReadOnly. Keys must be
 // valid UTF-8 without NUL bytes.
 func (s *Store) CachePut(ctx context.Context, key string, value []byte) error {
-	const op = "write cache"
-	if err := s.checkOpen(op); err != nil {
-		return err
-	}
-	if s.readOnly {
-		return s.readOnlyErr(op)
-	}
-	if !validText(key) {
-		return fmt.Errorf("%s: %s: the key %q is not valid UTF-8 without NUL bytes, which PostgreSQL cannot store as given", op, s.uri, key)
-	}
 	if value == nil {
 		value = noBytes
 	}
-	return s.call(ctx, op, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO treaty_cache (key, value) VALUES ($1, $2)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-		return err
-	})
+	return s.cacheWrite(ctx, "write cache", key, `INSERT INTO treaty_cache (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, value)
 }
 
 // CacheKeys lists the cached keys that start with prefix, in byte order.
@@ -74,6 +61,16 @@ func (s *Store) CacheKeys(ctx context.Context, prefix string) ([]string, error) 
 // CacheDelete removes the value cached under key, if any.
 func (s *Store) CacheDelete(ctx context.Context, key string) error {
 	const op = "delete from cache"
+	if !validText(key) && s.checkOpen(op) == nil && !s.readOnly {
+		return nil // no such key can be stored
+	}
+	return s.cacheWrite(ctx, op, key, `DELETE FROM treaty_cache WHERE key = $1`)
+}
+
+// cacheWrite runs sql, a write of the cache with key as its first argument
+// and then args, as the operation op. A key PostgreSQL cannot store is
+// refused.
+func (s *Store) cacheWrite(ctx context.Context, op, key, sql string, args ...any) error {
 	if err := s.checkOpen(op); err != nil {
 		return err
 	}
@@ -81,10 +78,10 @@ func (s *Store) CacheDelete(ctx context.Context, key string) error {
 		return s.readOnlyErr(op)
 	}
 	if !validText(key) {
-		return nil // no such key can be stored
+		return fmt.Errorf("%s: %s: the key %q is not valid UTF-8 without NUL bytes, which PostgreSQL cannot store as given", op, s.uri, key)
 	}
 	return s.call(ctx, op, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, `DELETE FROM treaty_cache WHERE key = $1`, key)
+		_, err := s.pool.Exec(ctx, sql, append([]any{key}, args...)...)
 		return err
 	})
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/internal/faulttest"
 	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
 
 // faultTimeout is the timeout of stores that meet a misbehaving server:
@@ -26,70 +28,15 @@ import (
 // loaded machine does not hit it.
 const faultTimeout = 1500 * time.Millisecond
 
-// slack is how much later than its timeout a call may end.
-const slack = 2 * time.Second
-
-// listen returns a loopback listener whose connections conn handles.
-func listen(t *testing.T, conn func(c net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go conn(c)
-		}
-	}()
-	return l.Addr().String()
-}
-
-// freePort returns a loopback address nothing listens on.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// wantBounded checks that err came within timeout (plus slack) of start,
-// names uri, hides its password and wraps want.
-func wantBounded(t *testing.T, what string, start time.Time, timeout time.Duration, err error, uri string, want error) {
-	t.Helper()
-	took := time.Since(start)
-	switch {
-	case err == nil:
-		t.Fatalf("%s: no error", what)
-	case took > timeout+slack:
-		t.Fatalf("%s took %s, more than the timeout %s: %v", what, took, timeout, err)
-	case !errors.Is(err, want):
-		t.Fatalf("%s: %v, want %v", what, err, want)
-	case !strings.Contains(err.Error(), eventstore.Redact(uri)):
-		t.Fatalf("%s: error %q does not name %s", what, err, eventstore.Redact(uri))
-	case strings.Contains(err.Error(), "s3cret"):
-		t.Fatalf("%s: error %q shows the password", what, err)
-	}
-	t.Logf("%s after %s: %v", what, took.Round(time.Millisecond), err)
-}
-
 // TestOpenUnreachable: nothing listens at the URI's port; Open goes on
 // trying (a server may be restarting) and fails at the timeout, naming the
 // URI and what to check.
 func TestOpenUnreachable(t *testing.T) {
 	t.Parallel()
-	uri := "postgres://treaty:s3cret@" + freePort(t) + "/treaty?sslmode=disable"
+	uri := "postgres://treaty:s3cret@" + faulttest.FreePort(t) + "/treaty?sslmode=disable"
 	start := time.Now()
 	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
-	wantBounded(t, "Open", start, faultTimeout, err, uri, ErrUnreachable)
+	faulttest.WantBounded(t, "Open", start, faultTimeout, err, uri, ErrUnreachable)
 	for _, want := range []string{"connection refused", "running and accepts connections", "sslmode"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
@@ -100,11 +47,11 @@ func TestOpenUnreachable(t *testing.T) {
 // TestOpenRefused: the server accepts connections and closes them at once.
 func TestOpenRefused(t *testing.T) {
 	t.Parallel()
-	addr := listen(t, func(c net.Conn) { c.Close() })
+	addr := faulttest.Listen(t, func(c net.Conn) { c.Close() })
 	uri := "postgres://treaty:s3cret@" + addr + "/treaty?sslmode=disable"
 	start := time.Now()
 	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
-	wantBounded(t, "Open", start, faultTimeout, err, uri, ErrUnreachable)
+	faulttest.WantBounded(t, "Open", start, faultTimeout, err, uri, ErrUnreachable)
 }
 
 // TestOpenSilent: the server accepts connections and never answers.
@@ -112,14 +59,14 @@ func TestOpenSilent(t *testing.T) {
 	t.Parallel()
 	stop := make(chan struct{})
 	defer close(stop)
-	addr := listen(t, func(c net.Conn) {
+	addr := faulttest.Listen(t, func(c net.Conn) {
 		<-stop
 		c.Close()
 	})
 	uri := "postgres://treaty:s3cret@" + addr + "/treaty?sslmode=disable"
 	start := time.Now()
 	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
-	wantBounded(t, "Open", start, faultTimeout, err, uri, ErrUnreachable)
+	faulttest.WantBounded(t, "Open", start, faultTimeout, err, uri, ErrUnreachable)
 	if !strings.Contains(err.Error(), "did not answer within") {
 		t.Errorf("error %q does not say the server did not answer", err)
 	}
@@ -127,7 +74,7 @@ func TestOpenSilent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	if _, err = Open(ctx, uri, eventstore.Config{Timeout: time.Minute}); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > slack {
+	if _, err = Open(ctx, uri, eventstore.Config{Timeout: time.Minute}); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > faulttest.Slack {
 		t.Fatalf("Open with a 200 ms context: %v after %s, want context.DeadlineExceeded soon", err, time.Since(start))
 	}
 }
@@ -153,7 +100,7 @@ func startProxy(t *testing.T, uri string) (*proxy, string) {
 		t.Fatal(err)
 	}
 	p := &proxy{target: u.Host}
-	p.addr = listen(t, p.serve)
+	p.addr = faulttest.Listen(t, p.serve)
 	u.Host = p.addr
 	return p, u.String()
 }
@@ -277,7 +224,7 @@ func TestLostCommit(t *testing.T) {
 		{"drop-before", eventstore.StreamExists()},
 		{"drop-after", eventstore.StreamExists()},
 	} {
-		es := newEvents(fmt.Sprintf("Batch%d", i), 2)
+		es := storetest.Events(fmt.Sprintf("Batch%d", i), 2)
 		p.next(tc.cut)
 		cuts, repeated := p.cut.Load(), repeats.Load()
 		rev, err := s.Append(ctx, "lost", tc.exp, es...)
@@ -317,17 +264,17 @@ func TestFrozenServer(t *testing.T) {
 	p, via := startProxy(t, uri)
 	s := openStore(t, via, eventstore.Config{Timeout: faultTimeout})
 	ctx := context.Background()
-	mustAppend(t, s, "frozen", eventstore.NoStream(), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "frozen", eventstore.NoStream(), storetest.Events("E", 1)...)
 	p.frozen.Store(true)
 	start := time.Now()
-	_, err := s.Append(ctx, "frozen", eventstore.Exact(0), newEvents("E", 1)...)
-	wantBounded(t, "Append", start, faultTimeout, err, via, ErrUnreachable)
+	_, err := s.Append(ctx, "frozen", eventstore.Exact(0), storetest.Events("E", 1)...)
+	faulttest.WantBounded(t, "Append", start, faultTimeout, err, via, ErrUnreachable)
 	start = time.Now()
 	_, err = readErr(s, "frozen")
-	wantBounded(t, "Read", start, faultTimeout, err, via, ErrUnreachable)
+	faulttest.WantBounded(t, "Read", start, faultTimeout, err, via, ErrUnreachable)
 	start = time.Now()
 	_, err = s.CacheGet(ctx, "k")
-	wantBounded(t, "CacheGet", start, faultTimeout, err, via, ErrUnreachable)
+	faulttest.WantBounded(t, "CacheGet", start, faultTimeout, err, via, ErrUnreachable)
 	p.frozen.Store(false)
 	if evs, err := readErr(s, "frozen"); err != nil || len(evs) < 1 {
 		t.Fatalf("after the server answers again: %d events, %v", len(evs), err)
@@ -390,7 +337,7 @@ func writeWhile(t *testing.T, stores []*Store, stream string, appends int, distu
 				if len(evs) > 0 {
 					exp = eventstore.Exact(uint64(len(evs) - 1))
 				}
-				batch := newEvents(fmt.Sprint("Writer", w), 1+i%2)
+				batch := storetest.Events(fmt.Sprint("Writer", w), 1+i%2)
 				_, err = s.Append(ctx, stream, exp, batch...)
 				if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 					continue
@@ -455,24 +402,11 @@ func checkAcked(t *testing.T, s eventstore.Store, stream string, acked map[uuid.
 func TestSubscribeSessionsEnded(t *testing.T) {
 	uri := pgtest.Database(t)
 	w := openStore(t, uri, eventstore.Config{Create: true})
-	s := openStore(t, uri, eventstore.Config{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	got := make(chan eventstore.RecordedEvent, 100)
-	failed := make(chan error, 1)
-	go func() {
-		for e, err := range s.Subscribe(ctx, "followed", 0) {
-			if err != nil {
-				failed <- err
-				return
-			}
-			got <- e
-		}
-	}()
+	expect := follow(t, openStore(t, uri, eventstore.Config{}), "followed")
 	var want []uuid.UUID
 	for i := range 10 {
-		es := newEvents("E", 1)
-		mustAppend(t, w, "followed", eventstore.Any(), es...)
+		es := storetest.Events("E", 1)
+		storetest.MustAppend(t, w, "followed", eventstore.Any(), es...)
 		want = append(want, es[0].ID)
 		if i%3 == 1 {
 			if n := terminate(t, uri); n == 0 {
@@ -480,16 +414,41 @@ func TestSubscribeSessionsEnded(t *testing.T) {
 			}
 		}
 	}
-	for i, id := range want {
-		select {
-		case e := <-got:
-			if e.Revision != uint64(i) || e.ID != id {
-				t.Fatalf("the subscription yielded revision %d (%s) where %d (%s) was due", e.Revision, e.ID, i, id)
+	expect(want)
+}
+
+// follow subscribes to stream of s from its start, until t ends; expect
+// checks that the subscription yields the events with IDs want next, in
+// order, once each, within 20 s of each other.
+func follow(t *testing.T, s *Store, stream string) (expect func(want []uuid.UUID)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	got := make(chan eventstore.RecordedEvent, 10000)
+	failed := make(chan error, 1)
+	go func() {
+		for e, err := range s.Subscribe(ctx, stream, 0) {
+			if err != nil {
+				failed <- err
+				return
 			}
-		case err := <-failed:
-			t.Fatalf("the subscription failed after %d events: %v", i, err)
-		case <-time.After(15 * time.Second):
-			t.Fatalf("the subscription yielded nothing for 15 s where revision %d was due", i)
+			got <- e
+		}
+	}()
+	next := uint64(0)
+	return func(want []uuid.UUID) {
+		t.Helper()
+		for _, id := range want {
+			select {
+			case e := <-got:
+				if e.Revision != next || e.ID != id {
+					t.Fatalf("the subscription yielded revision %d (%s) where %d (%s) was due", e.Revision, e.ID, next, id)
+				}
+				next++
+			case err := <-failed:
+				t.Fatalf("the subscription failed after %d events: %v", next, err)
+			case <-time.After(20 * time.Second):
+				t.Fatalf("the subscription yielded nothing for 20 s where revision %d was due", next)
+			}
 		}
 	}
 }

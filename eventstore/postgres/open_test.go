@@ -15,6 +15,7 @@ import (
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
 
 // sql runs statements on the database at uri, as its owner would by hand.
@@ -45,23 +46,6 @@ func sqlValue[T any](t testing.TB, uri, query string, args ...any) T {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return v
-}
-
-func newEvents(typ string, n int) []eventstore.EventData {
-	es := make([]eventstore.EventData, n)
-	for i := range es {
-		es[i] = eventstore.EventData{ID: uuid.New(), Type: typ, Data: fmt.Appendf(nil, `{"n":%d}`, i), Metadata: []byte(`{}`)}
-	}
-	return es
-}
-
-func mustAppend(t testing.TB, s eventstore.Store, stream string, exp eventstore.ExpectedRevision, es ...eventstore.EventData) uint64 {
-	t.Helper()
-	rev, err := s.Append(context.Background(), stream, exp, es...)
-	if err != nil {
-		t.Fatalf("Append(%s, %v, %d events): %v", stream, exp, len(es), err)
-	}
-	return rev
 }
 
 // readErr reads stream to its end and returns the events and the error
@@ -105,7 +89,7 @@ func TestSchema(t *testing.T) {
 	}
 	// Data and metadata are stored as given, not as JSON re-encoded.
 	e := eventstore.EventData{ID: uuid.New(), Type: "T", Data: []byte(`{"b": 1,  "a":2}`), Metadata: []byte("{\"z\":\"\\u00e9\",\"a\":1}\n")}
-	mustAppend(t, s, "bytes", eventstore.NoStream(), e)
+	storetest.MustAppend(t, s, "bytes", eventstore.NoStream(), e)
 	if got := sqlValue[[]byte](t, uri, `SELECT data || '|'::bytea || metadata FROM treaty_events WHERE id = $1`, e.ID); string(got) != string(e.Data)+"|"+string(e.Metadata) {
 		t.Fatalf("stored %q", got)
 	}
@@ -122,7 +106,7 @@ func TestSchema(t *testing.T) {
 func TestNewerSchema(t *testing.T) {
 	uri := pgtest.Database(t)
 	s := openStore(t, uri, eventstore.Config{Create: true})
-	mustAppend(t, s, "kept", eventstore.NoStream(), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "kept", eventstore.NoStream(), storetest.Events("E", 1)...)
 	sql(t, uri, `INSERT INTO treaty_schema (version, name) VALUES (99, '0099_future.sql')`)
 	for _, cfg := range []eventstore.Config{{}, {Create: true}, {ReadOnly: true}} {
 		_, err := Open(context.Background(), uri, cfg)
@@ -140,7 +124,7 @@ func TestNewerSchema(t *testing.T) {
 func TestOlderSchema(t *testing.T) {
 	uri := pgtest.Database(t)
 	s := openStore(t, uri, eventstore.Config{Create: true})
-	mustAppend(t, s, "kept", eventstore.NoStream(), newEvents("E", 2)...)
+	storetest.MustAppend(t, s, "kept", eventstore.NoStream(), storetest.Events("E", 2)...)
 	s.Close()
 	sql(t, uri, `DROP TABLE treaty_cache`, `DELETE FROM treaty_schema WHERE version = 2`)
 	if _, err := Open(context.Background(), uri, eventstore.Config{ReadOnly: true}); !errors.Is(err, eventstore.ErrReadOnly) || !strings.Contains(err.Error(), "needs upgrading") {
@@ -169,7 +153,7 @@ func TestForeignTable(t *testing.T) {
 		t.Fatalf("the foreign table holds %q", got)
 	}
 	s := openStore(t, pgtest.With(uri, "search_path", "treaty"), eventstore.Config{Create: true})
-	mustAppend(t, s, "x", eventstore.NoStream(), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "x", eventstore.NoStream(), storetest.Events("E", 1)...)
 	if s.Schema() != "treaty" {
 		t.Fatalf("schema %q", s.Schema())
 	}
@@ -187,7 +171,7 @@ func TestConcurrentCreate(t *testing.T) {
 			defer wg.Done()
 			s, err := Open(context.Background(), uri, eventstore.Config{Create: true, Timeout: suiteTimeout})
 			if err == nil {
-				_, err = s.Append(context.Background(), fmt.Sprint("s", i), eventstore.NoStream(), newEvents("E", 1)...)
+				_, err = s.Append(context.Background(), fmt.Sprint("s", i), eventstore.NoStream(), storetest.Events("E", 1)...)
 				s.Close()
 			}
 			errs <- err
@@ -248,8 +232,8 @@ func TestReadOnly(t *testing.T) {
 	uri := pgtest.Database(t)
 	ctx := context.Background()
 	w := openStore(t, uri, eventstore.Config{Create: true})
-	es := newEvents("E", 3)
-	mustAppend(t, w, "ro", eventstore.NoStream(), es...)
+	es := storetest.Events("E", 3)
+	storetest.MustAppend(t, w, "ro", eventstore.NoStream(), es...)
 	if err := w.CachePut(ctx, "k", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +252,7 @@ func TestReadOnly(t *testing.T) {
 		if v, err := s.CacheGet(ctx, "k"); err != nil || string(v) != "v" {
 			t.Fatalf("%s: CacheGet = %q, %v", name, v, err)
 		}
-		if _, err := s.Append(ctx, "ro", eventstore.Exact(2), newEvents("E", 1)...); !errors.Is(err, eventstore.ErrReadOnly) {
+		if _, err := s.Append(ctx, "ro", eventstore.Exact(2), storetest.Events("E", 1)...); !errors.Is(err, eventstore.ErrReadOnly) {
 			t.Fatalf("%s: Append: %v, want ErrReadOnly", name, err)
 		}
 		if err := s.CachePut(ctx, "k", []byte("w")); !errors.Is(err, eventstore.ErrReadOnly) {
@@ -297,8 +281,8 @@ func TestPrivileges(t *testing.T) {
 	u.User = url.User(role)
 	s := openStore(t, u.String(), eventstore.Config{Create: true})
 	ctx := context.Background()
-	mustAppend(t, s, "p", eventstore.NoStream(), newEvents("E", 2)...)
-	mustAppend(t, s, "p", eventstore.Exact(1), newEvents("E", 2)...)
+	storetest.MustAppend(t, s, "p", eventstore.NoStream(), storetest.Events("E", 2)...)
+	storetest.MustAppend(t, s, "p", eventstore.Exact(1), storetest.Events("E", 2)...)
 	if err := s.CachePut(ctx, "k", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +307,7 @@ func TestText(t *testing.T) {
 	s := openStore(t, pgtest.Database(t), eventstore.Config{Create: true})
 	ctx := context.Background()
 	for _, stream := range []string{"bad\xff", "nul\x00"} {
-		if _, err := s.Append(ctx, stream, eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, eventstore.ErrInvalid) {
+		if _, err := s.Append(ctx, stream, eventstore.Any(), storetest.Events("E", 1)...); !errors.Is(err, eventstore.ErrInvalid) {
 			t.Errorf("Append to %q: %v, want ErrInvalid", stream, err)
 		}
 		if infos, err := s.Streams(ctx, stream); err != nil || len(infos) != 0 {
@@ -336,7 +320,7 @@ func TestText(t *testing.T) {
 			t.Errorf("CachePut(%q) stored it", stream)
 		}
 	}
-	e := newEvents("E", 2)
+	e := storetest.Events("E", 2)
 	e[1].Type = "T\x00"
 	if _, err := s.Append(ctx, "t", eventstore.Any(), e...); !errors.Is(err, eventstore.ErrInvalid) || !strings.Contains(err.Error(), "event 2 of the batch") {
 		t.Errorf("Append of a type with NUL: %v", err)
@@ -349,7 +333,7 @@ func TestCorrupt(t *testing.T) {
 	uri := pgtest.Database(t)
 	s := openStore(t, uri, eventstore.Config{Create: true})
 	for _, stream := range []string{"middle", "tail", "extra"} {
-		mustAppend(t, s, stream, eventstore.NoStream(), newEvents("E", 6)...)
+		storetest.MustAppend(t, s, stream, eventstore.NoStream(), storetest.Events("E", 6)...)
 	}
 	sql(t, uri, `DELETE FROM treaty_events WHERE stream = 'middle' AND revision = 3`,
 		`DELETE FROM treaty_events WHERE stream = 'tail' AND revision >= 4`,
@@ -360,7 +344,7 @@ func TestCorrupt(t *testing.T) {
 			t.Errorf("Read(%s): %d events, then %v; want %d and ErrCorrupt", stream, len(evs), err, read)
 		}
 	}
-	if _, err := s.Append(context.Background(), "extra", eventstore.Exact(5), newEvents("E", 1)...); !errors.Is(err, eventstore.ErrCorrupt) {
+	if _, err := s.Append(context.Background(), "extra", eventstore.Exact(5), storetest.Events("E", 1)...); !errors.Is(err, eventstore.ErrCorrupt) {
 		t.Errorf("Append over a row beyond the count: %v, want ErrCorrupt", err)
 	}
 }

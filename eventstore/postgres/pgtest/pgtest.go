@@ -54,7 +54,14 @@ func missing(t testing.TB, why string) {
 // TREATY_TEST_POSTGRES and returns its URI; it is dropped when t ends.
 func Database(t testing.TB) string {
 	t.Helper()
-	uri, drop, err := CreateDatabase(context.Background(), ServerURI(t))
+	return database(t, ServerURI(t))
+}
+
+// database creates a fresh database on the server at server, dropped when t
+// ends.
+func database(t testing.TB, server string) string {
+	t.Helper()
+	uri, drop, err := CreateDatabase(context.Background(), server)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +165,13 @@ func StartCluster(t testing.TB) *Cluster {
 	}
 	t.Cleanup(func() { exec.Command(script, "stop", c.Dir).Run() })
 	return c
+}
+
+// Database creates a fresh database on the cluster and returns its URI; it
+// is dropped when t ends.
+func (c *Cluster) Database(t testing.TB) string {
+	t.Helper()
+	return database(t, c.URI)
 }
 
 // Restart restarts the server, shutting it down in mode ("fast": its
