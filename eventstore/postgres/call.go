@@ -116,8 +116,8 @@ func (s *Store) timedOut(op string, last error) error {
 	if errors.Is(last, context.DeadlineExceeded) || errors.Is(last, context.Canceled) {
 		return fmt.Errorf("%s: %s did not answer within %s: %s: %w", op, s.uri, s.timeout, checkServer, ErrUnreachable)
 	}
-	if !transient(last) {
-		return s.explain(context.Background(), op, last)
+	if !transient(last) || pgCode(last) == codeTooManyConnections {
+		return s.explain(context.Background(), op, last) // it says what to do
 	}
 	return fmt.Errorf("%s: could not reach %s within %s (%v): %s: %w", op, s.uri, s.timeout, s.scrub(last), checkServer, ErrUnreachable)
 }

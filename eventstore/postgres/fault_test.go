@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/internal/faulttest"
@@ -451,4 +452,36 @@ func follow(t *testing.T, s *Store, stream string) (expect func(want []uuid.UUID
 			}
 		}
 	}
+}
+
+// TestLockWait: an append that waits for longer than the timeout for
+// another writer's hold on its stream fails saying so, appending nothing;
+// appends to other streams do not wait, and once the hold ends the stream
+// takes appends again.
+func TestLockWait(t *testing.T) {
+	t.Parallel()
+	uri := pgtest.Database(t)
+	s := openStore(t, uri, eventstore.Config{Create: true, Timeout: faultTimeout})
+	storetest.MustAppend(t, s, "held", eventstore.NoStream(), storetest.Events("E", 1)...)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, lockSQL, lockStream, s.streamKey("held")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.Append(ctx, "held", eventstore.Exact(0), storetest.Events("E", 1)...)
+	if err == nil || !strings.Contains(err.Error(), "another writer held the stream for longer than the timeout") || time.Since(start) > faultTimeout+faulttest.Slack {
+		t.Fatalf("Append to a held stream: %v after %s", err, time.Since(start))
+	}
+	storetest.MustAppend(t, s, "free", eventstore.NoStream(), storetest.Events("E", 1)...)
+	tx.Rollback(ctx)
+	storetest.MustAppend(t, s, "held", eventstore.Exact(0), storetest.Events("E", 1)...)
 }
