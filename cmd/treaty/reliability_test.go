@@ -257,21 +257,24 @@ func TestConcurrentDrafters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("eight processes of a hundred proposals each: run without -short")
 	}
-	concurrentDrafters(t, newLoadStore(t))
+	concurrentDrafters(t, newLoadStore(t), 100)
 }
 
-// TestConcurrentDraftersPostgres: the same, on a PostgreSQL store.
+// TestConcurrentDraftersPostgres: the same, on a PostgreSQL store, with
+// fifty proposals each (every command connects afresh, which costs a
+// server process more than opening a file).
 func TestConcurrentDraftersPostgres(t *testing.T) {
 	if testing.Short() {
-		t.Skip("eight processes of a hundred proposals each: run without -short")
+		t.Skip("eight processes of fifty proposals each: run without -short")
 	}
-	concurrentDrafters(t, initLoad(t, pgtest.Database(t)))
+	concurrentDrafters(t, initLoad(t, pgtest.Database(t)), 50)
 }
 
-func concurrentDrafters(t *testing.T, store string) {
-	outcomes := startWorkers(t, store, 8, 100)()
-	if len(outcomes) < 8*100 {
-		t.Fatalf("%d outcomes from 800 proposals", len(outcomes))
+// concurrentDrafters runs 8 workers of n proposals each on store.
+func concurrentDrafters(t *testing.T, store string, n int) {
+	outcomes := startWorkers(t, store, 8, n)()
+	if len(outcomes) < 8*n {
+		t.Fatalf("%d outcomes from %d proposals", len(outcomes), 8*n)
 	}
 	checkLanded(t, store, outcomes)
 }
