@@ -80,15 +80,21 @@ func (s *Store) call(ctx context.Context, op string, f func(ctx context.Context)
 }
 
 // retry runs f until it succeeds, fails for good, or ctx ends; it returns
-// f's last error.
+// f's last error, or when ctx cut the last attempt short, the error of the
+// one before, which says more (connection refused, say).
 func retry(ctx context.Context, f func(ctx context.Context) error) error {
 	delay := firstBackoff
+	var before error
 	for {
 		err := f(ctx)
+		if ctx.Err() != nil && before != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+			return before
+		}
 		if !transient(err) {
 			return err
 		}
 		retries.Add(1)
+		before = err
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():

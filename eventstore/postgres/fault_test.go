@@ -459,7 +459,6 @@ func follow(t *testing.T, s *Store, stream string) (expect func(want []uuid.UUID
 // appends to other streams do not wait, and once the hold ends the stream
 // takes appends again.
 func TestLockWait(t *testing.T) {
-	t.Parallel()
 	uri := pgtest.Database(t)
 	s := openStore(t, uri, eventstore.Config{Create: true, Timeout: faultTimeout})
 	storetest.MustAppend(t, s, "held", eventstore.NoStream(), storetest.Events("E", 1)...)
