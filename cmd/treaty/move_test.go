@@ -84,7 +84,7 @@ func TestMoveBetweenStores(t *testing.T) {
 						t.Errorf("%s reads differently after the move (%s)", []string{"log", "draft", "export"}[i], store)
 					}
 				}
-				if out := treaty(store, "verify"); !bytes.Contains(out, []byte("signatures check")) {
+				if out := treaty(store, "verify"); !bytes.Contains(out, []byte("49 events verified")) {
 					t.Errorf("verify: %s", out)
 				}
 			})
