@@ -91,6 +91,16 @@ func partyList(parties []domain.Party, role domain.Role) string {
 	return strings.Join(ps, " · ")
 }
 
+// writeBlock writes text to b, every line indented by margin, and a
+// newline: block without its copies, for the long texts of a draft.
+func writeBlock(b *strings.Builder, margin, text string) {
+	for line := range strings.SplitSeq(text, "\n") {
+		b.WriteString(margin)
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+}
+
 // block indents every line of text by margin.
 func block(margin, text string) string {
 	return margin + strings.ReplaceAll(text, "\n", "\n"+margin)
@@ -101,6 +111,14 @@ func block(margin, text string) string {
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	d = Printable(d)
 	var b strings.Builder
+	size := 1024
+	for _, c := range d.Clauses {
+		size += 128 + len(c.Text) + len(c.Text)/16
+		for _, p := range c.OpenProposals {
+			size += 256 + len(p.Text) + len(p.Text)/16
+		}
+	}
+	b.Grow(size)
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold(d.Title), d.Treaty)
 	fmt.Fprintf(&b, "As of %s\n", describePoint(d.AsOf))
 	if ps := partyList(d.Parties, domain.RoleParty); ps != "" {
@@ -119,7 +137,7 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "%d. %s%s  %s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"), statusColor(c, st))
 		if c.Text != "" {
-			b.WriteString(block(indent, c.Text) + "\n")
+			writeBlock(&b, indent, c.Text)
 		}
 		for _, p := range c.OpenProposals {
 			b.WriteString(bracket(c, p, st) + "\n")
