@@ -556,6 +556,13 @@ func BenchmarkFreshImportDocx(b *testing.B) {
 	if err := os.WriteFile(edited, d.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
+	i := 0
+	b.Run("propose", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string {
+			i++
+			return []string{"--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("import-yardstick-%d", i), "--text", "A yardstick."}
+		})
+	})
 	b.Run("dry-run", func(b *testing.B) {
 		benchFresh(b, func(store string, _ int) []string {
 			return []string{"--store", store, "--as", "UA", "import-docx", edited}
