@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -24,7 +25,8 @@ func docxSession(t *testing.T) *session {
 	ss.table("US", "scope", "This Framework applies to Ukraine and its waters.")
 	ss.table("UA", "scope", "This Framework applies to Ukraine.\nIt applies at sea and in the air.")
 	ss.table("EU", "review", "", deleting)
-	ss.table("UA", "monitoring", "A Commission shall monitor.", withHeading("Monitoring"))
+	m := ss.table("UA", "monitoring", "A Commission shall monitor.", withHeading("Monitoring"))
+	ss.do("DE", domain.CommentOn{Proposal: m, Party: "DE", Text: "Which Commission?\nA second line."})
 	return ss
 }
 
@@ -39,12 +41,12 @@ func (ss *session) docx(t *testing.T) (Draft, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	times, err := r.ProposalTimes(context.Background(), d)
+	times, err := r.ProposalTimes(context.Background(), d, m.State)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteDraftDocx(&buf, d, times); err != nil {
+	if err := WriteDraftDocx(&buf, d, m.State, times); err != nil {
 		t.Fatal(err)
 	}
 	return d, buf.Bytes()
@@ -66,7 +68,7 @@ func (ss *session) plan(t *testing.T, d Draft, data []byte, rebase bool) (DocxIm
 	if err != nil {
 		t.Fatal(err)
 	}
-	times, err := r.ProposalTimes(context.Background(), d)
+	times, err := r.ProposalTimes(context.Background(), d, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +108,11 @@ func TestDocxDraftReadsBack(t *testing.T) {
 		if !ok {
 			t.Errorf("pandoc does not see %q in %+v", w, got)
 		}
+	}
+	// The comment on UA's proposal, as pandoc reads it.
+	md, err := exec.Command(testtool.Need(t, "pandoc", "pandoc"), "--track-changes=all", "-t", "markdown", writeTemp(t, data)).Output()
+	if err != nil || !strings.Contains(string(md), `.comment-start`) || !strings.Contains(string(md), `author="Germany (DE)"`) || !strings.Contains(string(md), "Which Commission?") {
+		t.Errorf("pandoc sees no comment by Germany (DE) (%v):\n%s", err, md)
 	}
 }
 

@@ -127,22 +127,27 @@ func DocxHeadingText(s string) string {
 }
 
 // ProposalTimes reads the time of the event that tabled, or last revised,
-// each open proposal of d: the date of its tracked change. A draft may
-// have thousands of open proposals, each a read of one event: they are
-// read on every core.
-func (r *Reader) ProposalTimes(ctx context.Context, d Draft) (map[int]time.Time, error) {
+// each open proposal of d (the date of its tracked change) and, with s,
+// the state d was built from, of each comment on them. A draft may have
+// thousands of open proposals, each a read of one event: they are read on
+// every core.
+func (r *Reader) ProposalTimes(ctx context.Context, d Draft, s *domain.State) (map[int]time.Time, error) {
 	times := map[int]time.Time{}
 	if d.AsOf.Event > 0 {
 		times[d.AsOf.Event] = d.AsOf.Time
 	}
 	var events []int
+	need := func(n int) {
+		if _, ok := times[n]; !ok && n > 0 {
+			times[n] = time.Time{}
+			events = append(events, n)
+		}
+	}
 	for _, c := range d.Clauses {
 		for _, p := range c.OpenProposals {
-			if n := p.versionEvent(); n > 0 {
-				if _, ok := times[n]; !ok {
-					times[n] = time.Time{}
-					events = append(events, n)
-				}
+			need(p.versionEvent())
+			for _, cm := range commentsOf(s, p.ID) {
+				need(cm.Event)
 			}
 		}
 	}
@@ -156,6 +161,17 @@ func (r *Reader) ProposalTimes(ctx context.Context, d Draft) (map[int]time.Time,
 		times[n] = read[i]
 	}
 	return times, nil
+}
+
+// commentsOf returns the comments on proposal id in s (none without s).
+func commentsOf(s *domain.State, id string) []domain.Comment {
+	if s == nil {
+		return nil
+	}
+	if p := s.Proposals[id]; p != nil {
+		return p.Comments
+	}
+	return nil
 }
 
 // versionEvent is the event that tabled or last revised the proposal.
@@ -182,8 +198,10 @@ func identification(kind, treaty, title string, p Point) map[string]string {
 
 // DraftDocx is the draft as a Word document: the cover, then each clause's
 // heading, status and agreed text, and each open proposal as a tracked
-// insertion by its party dated by times (see ProposalTimes).
-func DraftDocx(d Draft, times map[int]time.Time) *wordml.Document {
+// insertion by its party dated by times (see ProposalTimes), the comments
+// on it (from s, the state d was built from; none without) as Word
+// comments.
+func DraftDocx(d Draft, s *domain.State, times map[int]time.Time) *wordml.Document {
 	d = Printable(d)
 	doc := &wordml.Document{Title: d.Title, Created: d.AsOf.Time, Styles: docxStyles,
 		Props: identification(DocxDraft, d.Treaty, d.Title, d.AsOf)}
@@ -233,7 +251,9 @@ func DraftDocx(d Draft, times map[int]time.Time) *wordml.Document {
 		}
 		ps[last].EndBookmarks = []string{name}
 		for _, p := range c.OpenProposals {
-			ps = append(ps, optionParagraphs(d, c, p, times)...)
+			option := optionParagraphs(d, c, p, times)
+			option[0].Comments = wordComments(doc, d.Parties, commentsOf(s, p.ID), times)
+			ps = append(ps, option...)
 		}
 		doc.Paragraphs = append(doc.Paragraphs, ps...)
 	}
@@ -286,9 +306,22 @@ func optionParagraphs(d Draft, c DraftClause, p OpenProposal, times map[int]time
 	return ps
 }
 
+// wordComments adds comments on a proposal to doc as Word comments by
+// their parties, made visible as all output for people is, and returns
+// their indexes.
+func wordComments(doc *wordml.Document, parties []domain.Party, cs []domain.Comment, times map[int]time.Time) []int {
+	var idx []int
+	for _, c := range cs {
+		idx = append(idx, len(doc.Comments))
+		doc.Comments = append(doc.Comments, wordml.Comment{Author: partyAuthor(parties, domain.Visible(c.Party)), Initials: domain.Visible(c.Party),
+			Date: times[c.Event], Text: strings.Split(visibleLines(c.Text), "\n")})
+	}
+	return idx
+}
+
 // WriteDraftDocx writes the draft as a Word document (see DraftDocx).
-func WriteDraftDocx(w io.Writer, d Draft, times map[int]time.Time) error {
-	return DraftDocx(d, times).Write(w)
+func WriteDraftDocx(w io.Writer, d Draft, s *domain.State, times map[int]time.Time) error {
+	return DraftDocx(d, s, times).Write(w)
 }
 
 // CompareDocx is the compare document as a Word document: each changed

@@ -56,11 +56,11 @@ REF is round:N (the end of round N, or now while it is open), round:N:start,
 				return err
 			}
 			if a.format == "docx" {
-				times, err := r.ProposalTimes(cmd.Context(), d)
+				times, err := r.ProposalTimes(cmd.Context(), d, m.State)
 				if err != nil {
 					return err
 				}
-				return a.emit(output, func(w io.Writer) error { return projections.WriteDraftDocx(w, d, times) })
+				return a.emit(output, func(w io.Writer) error { return projections.WriteDraftDocx(w, d, m.State, times) })
 			}
 			return a.emit(output, func(w io.Writer) error { return a.writeDraft(w, d) })
 		},

@@ -89,7 +89,7 @@ the current text).`,
 					name, ident.Event, domain.ShortHash(ident.Hash), ident.Event, domain.ShortHash(at.Point.Hash))
 			}
 			then := projections.BuildDraft(at, projections.DraftOptions{})
-			times, err := r.ProposalTimes(ctx, then)
+			times, err := r.ProposalTimes(ctx, then, nil)
 			if err != nil {
 				return err
 			}
