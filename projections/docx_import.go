@@ -65,7 +65,8 @@ type ImportedProposal struct {
 	// clause.
 	Heading *string `json:"heading,omitempty"`
 	Text    string  `json:"text"`
-	// After and First place a new clause.
+	// After and First place a new clause, or move a clause the file
+	// moved.
 	After string `json:"after,omitempty"`
 	First bool   `json:"first,omitempty"`
 	// Ops is the redline from the clause's text at the file's event (or,
@@ -76,6 +77,8 @@ type ImportedProposal struct {
 	// off as well.
 	TrackedBy []string `json:"tracked_by"`
 	Untracked bool     `json:"untracked"`
+	// Moved says the file moves the clause (to After, or First).
+	Moved bool `json:"moved,omitempty"`
 	// Rebased says the change was carried onto the clause's current text.
 	Rebased bool `json:"rebased,omitempty"`
 	// BaseRevision is the clause's revision the proposal is drafted
@@ -287,6 +290,21 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 		}
 		return ""
 	}
+	// Clauses the file moved: those out of the longest run of the draft's
+	// order that the file keeps (so that one clause moved does not move
+	// every clause it jumped over).
+	var was, is []agreedClause
+	for _, k := range then.Clauses {
+		if k.Text != "" && byID[k.ID] != nil {
+			was = append(was, agreedClause{id: k.ID})
+		}
+	}
+	for _, c := range read {
+		if c.id != "" && known[c.id].Text != "" {
+			is = append(is, agreedClause{id: c.id})
+		}
+	}
+	moved := movedClauses(was, is)
 	for _, c := range read {
 		if c.id == "" {
 			text := c.text()
@@ -330,12 +348,19 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 			}
 		case text == "":
 			p.Action, heading = domain.ActionDelete, nil
-		case text == base && heading == nil:
+		case text == base && heading == nil && !moved[c.id]:
 			continue
 		default:
 			p.Action, p.Text = domain.ActionAmend, text
-			if text == base {
+			if text == base && !moved[c.id] {
 				p.Text = "" // a heading alone: the clause keeps its text
+			}
+		}
+		if moved[c.id] && p.Action == domain.ActionAmend {
+			// A move is an amendment that places the clause anew.
+			p.Moved = true
+			if p.After = prevID(c); p.After == "" {
+				p.First = true
 			}
 		}
 		p.Heading = heading
@@ -508,11 +533,17 @@ func WriteDocxImportText(w io.Writer, plan DocxImport, party string, st Style) e
 	for i, p := range plan.Proposals {
 		b.WriteString("\n")
 		line := fmt.Sprintf("%d. %s %s", i+1, p.Action, p.Clause)
-		if p.Action == domain.ActionInsert && p.After != "" {
-			line += ", after " + p.After
-		} else if p.First {
-			line += ", first"
+		where := ""
+		switch {
+		case p.After != "":
+			where = ", after " + p.After
+		case p.First:
+			where = ", first"
 		}
+		if p.Moved {
+			where = ", moved" + where
+		}
+		line += where
 		if p.Heading != nil {
 			line += fmt.Sprintf(", heading %q", *p.Heading)
 		}

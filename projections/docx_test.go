@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -146,6 +147,8 @@ func TestDocxEdits(t *testing.T) {
 		"the deletion accepted in Word": {func(d *wordmltest.Doc) error {
 			return d.DeleteClause("3. Review", false)
 		}, "review delete |"},
+		"a clause moved, tracking off": {func(d *wordmltest.Doc) error { return d.MoveClause("3. Review", "1. Scope") },
+			"review amend The Parties shall review it yearly.| after= first=true moved=true"},
 		"Cyrillic heading edited": {func(d *wordmltest.Doc) error {
 			return d.Replace("Співпраця", "Співпраця сторін")
 		},
@@ -162,7 +165,11 @@ func TestDocxEdits(t *testing.T) {
 				if p.Heading != nil {
 					h = *p.Heading
 				}
-				got = append(got, p.Clause+" "+string(p.Action)+" "+p.Text+"|"+h)
+				line := p.Clause + " " + string(p.Action) + " " + p.Text + "|" + h
+				if p.Moved {
+					line += fmt.Sprintf(" after=%s first=%v moved=true", p.After, p.First)
+				}
+				got = append(got, line)
 			}
 			if strings.Join(got, ", ") != c.want {
 				t.Errorf("tabled %q, want %q (skipped %+v)", strings.Join(got, ", "), c.want, plan.Skipped)

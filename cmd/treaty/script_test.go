@@ -500,7 +500,8 @@ func cmdPandoc(ts *testscript.TestScript, neg bool, args []string) {
 // delegation would (see wordmltest) and writes the result to OUT. Edits:
 // replace OLD NEW (tracked), untracked OLD NEW, add-clause AFTER HEADING
 // TEXT (tracked), delete-clause HEADING (tracked), drop-clause HEADING
-// (untracked), prop NAME VALUE, drop PART.
+// (untracked), move-clause HEADING BEFORE (untracked), prop NAME VALUE,
+// drop PART.
 func cmdDocx(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: docx IN OUT EDIT ARGS...")
@@ -533,6 +534,9 @@ func cmdDocx(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Check(d.DeleteClause(need(1)[0], true))
 		case "drop-clause":
 			ts.Check(d.DeleteClause(need(1)[0], false))
+		case "move-clause":
+			a := need(2)
+			ts.Check(d.MoveClause(a[0], a[1]))
 		case "prop":
 			a := need(2)
 			ts.Check(d.SetProp(a[0], a[1]))

@@ -174,21 +174,50 @@ func (d *Doc) AddClause(after, heading, text string, tracked bool) error {
 	return nil
 }
 
+// clauseBlock returns the bounds of the clause whose heading paragraph
+// holds text heading: its heading and the status and text paragraphs after
+// it, up to the next heading or proposal.
+func (d *Doc) clauseBlock(heading string) (start, end int, err error) {
+	i, err := d.find(heading)
+	if err != nil {
+		return 0, 0, err
+	}
+	start, end = d.paragraphAround(i)
+	for {
+		next := d.XML[end:]
+		if !strings.HasPrefix(next, `<w:p><w:pPr><w:pStyle w:val="TreatyText"/>`) && !strings.HasPrefix(next, `<w:p><w:pPr><w:pStyle w:val="TreatyStatus"/>`) {
+			return start, end, nil
+		}
+		_, end = d.paragraphAround(end + 5)
+	}
+}
+
+// MoveClause cuts the clause whose heading holds text heading (its heading
+// and text, not the proposals on it) and pastes it before the clause whose
+// heading holds text before, with tracking off.
+func (d *Doc) MoveClause(heading, before string) error {
+	start, end, err := d.clauseBlock(heading)
+	if err != nil {
+		return err
+	}
+	block := d.XML[start:end]
+	d.XML = d.XML[:start] + d.XML[end:]
+	i, err := d.find(before)
+	if err != nil {
+		return err
+	}
+	at, _ := d.paragraphAround(i)
+	d.XML = d.XML[:at] + block + d.XML[at:]
+	return nil
+}
+
 // DeleteClause deletes the clause whose heading paragraph holds text
 // heading, with its text paragraphs (up to the next heading or proposal):
 // with tracking on, as tracked deletions; off, gone with its bookmark.
 func (d *Doc) DeleteClause(heading string, tracked bool) error {
-	i, err := d.find(heading)
+	start, end, err := d.clauseBlock(heading)
 	if err != nil {
 		return err
-	}
-	start, end := d.paragraphAround(i)
-	for {
-		next := d.XML[end:]
-		if !strings.HasPrefix(next, "<w:p>") || !(strings.HasPrefix(next, `<w:p><w:pPr><w:pStyle w:val="TreatyText"/>`) || strings.HasPrefix(next, `<w:p><w:pPr><w:pStyle w:val="TreatyStatus"/>`)) {
-			break
-		}
-		_, end = d.paragraphAround(end + 5)
 	}
 	if !tracked {
 		d.XML = d.XML[:start] + d.XML[end:]
