@@ -129,7 +129,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 	for _, c := range []*cobra.Command{a.initCommand(), a.roundCommand(), a.proposeCommand(),
 		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand(), a.commentCommand(), a.rebaseCommand(),
 		a.confirmCommand(), a.declineCommand(), a.concludeCommand(), a.reopenCommand(), a.initialCommand(),
-		a.reserveCommand(), a.declareCommand(), a.keysCommand()} {
+		a.reserveCommand(), a.declareCommand(), a.importDocxCommand(), a.keysCommand()} {
 		c.GroupID = "write"
 		root.AddCommand(c)
 	}
@@ -142,7 +142,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		c.GroupID = "audit"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.importDocxCommand(), a.demoCommand(), a.simulateCommand()} {
+	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.demoCommand(), a.simulateCommand()} {
 		c.GroupID = "store"
 		root.AddCommand(c)
 	}
