@@ -273,3 +273,38 @@ func writeTemp(t *testing.T, data []byte) string {
 	}
 	return f
 }
+
+// TestCompareDocx: the compare document's redline is tracked deletions and
+// insertions that pandoc reads, a removed clause deleted whole, an added
+// one inserted whole.
+func TestCompareDocx(t *testing.T) {
+	ss := newSession(t)
+	ss.agree("scope", "This Framework applies to Ukraine.", withHeading("Scope"))
+	ss.agree("review", "The Parties shall review it yearly.", withHeading("Review"))
+	ss.openRound()
+	ss.closeRound()
+	p := ss.table("US", "scope", "This Framework applies to Ukraine and its waters.")
+	ss.accept(p, "UA", "EU")
+	p = ss.table("EU", "review", "", deleting)
+	ss.accept(p, "UA", "US")
+	ss.agree("monitoring", "A Commission shall monitor.", withHeading("Monitoring"))
+	r := NewReader(ss.store, ss.treaty, Options{})
+	d, err := r.Redlines(context.Background(), ref(t, "round:1"), Head, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteDiffDocx(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, c := range testtool.PandocTracked(t, writeTemp(t, buf.Bytes())) {
+		got[c.Kind+" "+strings.TrimSpace(c.Text)] = true
+	}
+	for _, w := range []string{"insertion and its waters", "deletion The Parties shall review it yearly.", "deletion 2. Review",
+		"insertion A Commission shall monitor.", "insertion 2. Monitoring"} {
+		if !got[w] {
+			t.Errorf("pandoc does not see %q in %v", w, got)
+		}
+	}
+}
