@@ -58,6 +58,9 @@ type OpenProposal struct {
 	// redline against the text it was drafted against: its base revision,
 	// which for a stale proposal is not the clause's text now.
 	Ops []redline.Op `json:"ops,omitempty"`
+	// Placement: where the proposal puts the clause (after, first), and
+	// the move its adoption makes (moves_from, moves_to).
+	Placement
 }
 
 // DraftOptions say what a draft holds.
@@ -124,6 +127,7 @@ func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {
 		ID: p.Proposal, Party: p.Party, Action: p.Action, Text: p.Text, Heading: p.Heading,
 		AcceptedBy: nonNil(s.AcceptedBy(p)), ObjectedBy: nonNil(s.ObjectedBy(p)),
 		Stale: s.Stale(p), Note: p.Note, Tabled: p.Tabled, Round: p.Round,
+		Placement: placementOf(s, p),
 	}
 }
 

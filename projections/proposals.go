@@ -33,6 +33,9 @@ type ProposalSummary struct {
 	Tabled int `json:"tabled"`
 	Round  int `json:"round"`
 	Closed int `json:"closed"`
+	// Placement: where the proposal puts the clause, and the move its
+	// adoption makes while it is open.
+	Placement
 }
 
 // PositionView is a party's latest position on a proposal.
@@ -57,7 +60,7 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 	sum := ProposalSummary{ID: p.Proposal, Clause: p.Clause, Party: p.Party, Action: p.Action, Text: p.Text,
 		Heading: p.Heading, Note: p.Note, Status: string(p.Status), AcceptedBy: nonNil(s.AcceptedBy(p)),
 		ObjectedBy: nonNil(s.ObjectedBy(p)), Awaiting: []string{}, Positions: []PositionView{},
-		BaseRevision: p.BaseRevision, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed}
+		BaseRevision: p.BaseRevision, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed, Placement: placementOf(s, p)}
 	if s.Stale(p) {
 		sum.Status = ProposalStale
 	} else if p.Status == domain.StatusOpen {
@@ -139,10 +142,10 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 // WriteProposalsText writes a table of proposals.
 func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROPOSAL\tCLAUSE\tACTION\tPARTY\tSTATUS\tACCEPTED\tOBJECTED\tAWAITING\tROUND")
+	fmt.Fprintln(tw, "PROPOSAL\tCLAUSE\tACTION\tPARTY\tSTATUS\tACCEPTED\tOBJECTED\tAWAITING\tROUND\tMOVES")
 	for _, p := range ps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
-			dash(p.AcceptedBy), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
+			dash(p.AcceptedBy), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round), p.Placement.short())
 	}
 	return tw.Flush()
 }
@@ -193,6 +196,9 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	}
 	if d.Note != "" {
 		fmt.Fprintf(&b, "Note: %s\n", d.Note)
+	}
+	if m := d.Placement.Words(); m != "" {
+		fmt.Fprintf(&b, "Place: %s\n", m)
 	}
 	b.WriteString("\n")
 	if d.Action == domain.ActionDelete {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/treaty-engine/treaty/domain"
-	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // mdEscaper keeps negotiated text literal in Markdown: nothing a party writes
@@ -77,51 +76,9 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 				text = fmt.Sprintf("*heading:* %s — %s", md(h), text)
 			}
 			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", who, strings.ReplaceAll(text, "\n", "\n> "))
-			info := []string{"`" + domain.Short(p.ID) + "`", string(p.Action)}
-			if len(p.AcceptedBy) > 0 {
-				info = append(info, "accepted by "+strings.Join(p.AcceptedBy, ", "))
-			}
-			if len(p.ObjectedBy) > 0 {
-				info = append(info, "objected to by "+strings.Join(p.ObjectedBy, ", "))
-			}
-			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(info, " · "))
+			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(proposalInfo(p, "`"+domain.Short(p.ID)+"`"), " · "))
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// opsMarkdown renders a redline with <del> and <ins>, which Markdown renderers
-// pass through.
-func opsMarkdown(ops []redline.Op) string { return tagged(md).render(ops) }
-
-// WriteDiffMarkdown writes the redline as Markdown.
-func WriteDiffMarkdown(w io.Writer, d Diff) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Redline of %s\n\n", md(d.Title))
-	fmt.Fprintf(&b, "*%s, from %s to %s*\n", d.Treaty, md(pointLabel(d.From)), md(pointLabel(d.To)))
-	if len(d.Clauses) == 0 {
-		b.WriteString("\nNo change to the agreed text.\n")
-	}
-	for _, c := range d.Clauses {
-		num, heading := c.NumberAfter, c.HeadingAfter
-		if c.Change == ChangeRemoved {
-			num, heading = c.NumberBefore, c.HeadingBefore
-		}
-		if heading == "" {
-			heading = c.ID
-		}
-		what := changeLabel(c)
-		fmt.Fprintf(&b, "\n## %d. %s *(%s)*\n\n", num, md(heading), what)
-		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(c.HeadingOps))
-		}
-		if c.Change != ChangeMoved && c.Before != c.After {
-			b.WriteString(opsMarkdown(c.Ops) + "\n")
-		}
-	}
-	a := d.Proposals.Counts
-	fmt.Fprintf(&b, "\n---\n\nProposals: %d tabled, %d adopted, %d withdrawn.\n", a.Tabled, a.Adopted, a.Withdrawn)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
