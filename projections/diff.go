@@ -151,9 +151,19 @@ func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, 
 	d := Diff{Treaty: head.Treaty, Title: head.Title, From: from.Point, To: to.Point, Whole: opts.Whole,
 		Parties: nonNilParties(to.State.Parties)}
 	d.Clauses = compareClauses(listDraft(from.State), listDraft(to.State), opts.Whole)
-	if err := attributeChanges(d.Clauses, head, from.Point.Event, to.Point.Event); err != nil {
-		return Diff{}, err
+	// Who made each change is read from every closed proposal while the
+	// redlines are worked out: a long history has hundreds of thousands.
+	ids := make([]string, len(d.Clauses))
+	for i, ch := range d.Clauses {
+		ids[i] = ch.ID
 	}
+	var adopted [][]Attribution
+	attributed := make(chan error, 1)
+	go func() {
+		var err error
+		adopted, err = attributions(ids, head, from.Point.Event, to.Point.Event)
+		attributed <- err
+	}()
 	var redlines []func()
 	for i := range d.Clauses {
 		ch := &d.Clauses[i]
@@ -166,6 +176,12 @@ func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, 
 		}
 	}
 	parallel(len(redlines), func(i int) { redlines[i]() })
+	if err := <-attributed; err != nil {
+		return Diff{}, err
+	}
+	for i, as := range adopted {
+		d.Clauses[i].Adopted = as
+	}
 	d.Proposals.Counts = ActivityCounts{Tabled: to.State.Tabled - from.State.Tabled,
 		Adopted: to.State.Adopted - from.State.Adopted, Withdrawn: to.State.Withdrawn - from.State.Withdrawn}
 	return d, nil
@@ -273,32 +289,37 @@ func redlineChange(ch *ClauseChange) {
 	}
 }
 
-// attributeChanges names, on each change, the adopted proposals that changed the
-// clause in events (lo, hi]. It reads what head keeps of every closed
-// proposal: their fate, not their text, which is what is needed.
-func attributeChanges(changes []ClauseChange, head *domain.State, lo, hi int) error {
-	if lo == hi || len(changes) == 0 {
-		return nil
+// attributions lists, for each clause named, the adopted proposals that
+// changed it in events (lo, hi], in the order of their adoption. It reads
+// what head keeps of every closed proposal: their fate, not their text,
+// which is what is needed.
+func attributions(clauses []string, head *domain.State, lo, hi int) ([][]Attribution, error) {
+	out := make([][]Attribution, len(clauses))
+	for i := range out {
+		out[i] = []Attribution{}
 	}
-	at := make(map[string]int, len(changes))
-	for i, ch := range changes {
-		at[ch.ID] = i
+	if lo == hi || len(clauses) == 0 {
+		return out, nil
+	}
+	at := make(map[string]int, len(clauses))
+	for i, id := range clauses {
+		at[id] = i
 	}
 	for p, err := range head.ClosedProposals() {
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if p.Status != domain.StatusAdopted || p.Closed <= lo || p.Closed > hi {
 			continue
 		}
 		if i, ok := at[p.Clause]; ok {
-			changes[i].Adopted = append(changes[i].Adopted, Attribution{ID: p.ID, Party: p.Party, Round: roundAt(head, p.Closed), Event: p.Closed})
+			out[i] = append(out[i], Attribution{ID: p.ID, Party: p.Party, Round: roundAt(head, p.Closed), Event: p.Closed})
 		}
 	}
-	for i := range changes {
-		slices.SortFunc(changes[i].Adopted, func(a, b Attribution) int { return cmp.Compare(a.Event, b.Event) })
+	for _, as := range out {
+		slices.SortFunc(as, func(a, b Attribution) int { return cmp.Compare(a.Event, b.Event) })
 	}
-	return nil
+	return out, nil
 }
 
 // roundAt is the number of the round event n happened in (0: between

@@ -185,6 +185,12 @@ func positionsHeader(p Positions) string {
 	return fmt.Sprintf("%s — positions at %s (event %d)", p.Title, p.At.Ref, p.At.Event)
 }
 
+// adoptionsHTML is what a compare page says of a clause's adoptions.
+type adoptionsHTML struct {
+	Listed  []Attribution
+	ByParty string
+}
+
 // CompareHTML is what a compare page is rendered from: the document and
 // the view (CompareInline or CompareSide).
 type CompareHTML struct {
@@ -221,6 +227,13 @@ func withReviewTemplates(t *template.Template) *template.Template {
 		"positionWords": positionWords,
 		"labelled":      showLabel,
 		"roundWords":    roundWords,
+		"adoptions": func(as []Attribution, parties []domain.Party) *adoptionsHTML {
+			if len(as) == 0 {
+				return nil
+			}
+			l, by := adoptionSummary(as, parties)
+			return &adoptionsHTML{Listed: l, ByParty: by}
+		},
 	})
 	return template.Must(t.Parse(reviewTemplates))
 }
@@ -257,7 +270,7 @@ const reviewTemplates = `{{define "doc-head"}}<!DOCTYPE html>
 {{end}}{{if and $side (ne .Before .After)}}<table class="side"><tr><th>{{$d.From.Ref}} (event {{$d.From.Event}})</th><th>{{$d.To.Ref}} (event {{$d.To.Event}})</th></tr>
 <tr><td>{{side .Ops false}}</td><td>{{side .Ops true}}</td></tr></table>
 {{else if .Ops}}<div class="text">{{ops .Ops}}</div>
-{{end}}{{with .Adopted}}<p class="adopted">Adopted: {{range $i, $a := .}}{{if $i}}; {{end}}{{linked "proposal" $d.Treaty .ID (short .ID)}} (<span class="by {{partyClass $d.Parties .Party}}">{{.Party}}</span>, {{roundWords .Round}}, event {{.Event}}){{end}}</p>
+{{end}}{{with adoptions .Adopted $d.Parties}}<p class="adopted">Adopted: {{.ByParty}}{{range $i, $a := .Listed}}{{if $i}}; {{end}}{{linked "proposal" $d.Treaty .ID (short .ID)}} (<span class="by {{partyClass $d.Parties .Party}}">{{.Party}}</span>, {{roundWords .Round}}, event {{.Event}}){{end}}</p>
 {{end}}{{range .OpenProposals}}<div class="bracket {{partyClass $d.Parties .Party}}{{if .Stale}} stale{{end}}">[<strong>{{.Party}}{{if .Stale}}, stale{{end}}:</strong> {{if isDelete .Action}}<em>delete this clause:</em> {{end}}{{ops .Ops}}]</div>
 <div class="info">{{info $d.Treaty .}}</div>
 {{end}}</section>

@@ -56,12 +56,39 @@ func showLabel(c ClauseChange) bool {
 		c.NumberBefore > 0 && c.NumberAfter > 0 && c.NumberBefore != c.NumberAfter
 }
 
-func attributionText(as []Attribution) string {
-	var parts []string
+// listedAdoptions is how many adoptions a clause of the compare document
+// lists for people; a clause changed more often between the two moments
+// says how many each party had adopted, and the last ones (the JSON form
+// lists them all).
+const listedAdoptions = 5
+
+// adoptionSummary splits a clause's adoptions for people: the ones to list
+// (all, or the last few), and, when there are more, how many each party had
+// adopted, in the order of the parties.
+func adoptionSummary(as []Attribution, parties []domain.Party) (listed []Attribution, byParty string) {
+	if len(as) <= listedAdoptions {
+		return as, ""
+	}
+	count := map[string]int{}
 	for _, a := range as {
+		count[a.Party]++
+	}
+	var parts []string
+	for _, p := range parties {
+		if n := count[p.Code]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.Code, n))
+		}
+	}
+	return as[len(as)-listedAdoptions:], fmt.Sprintf("%d proposals (%s); the last %d: ", len(as), strings.Join(parts, ", "), listedAdoptions)
+}
+
+func attributionText(as []Attribution, parties []domain.Party) string {
+	listed, byParty := adoptionSummary(as, parties)
+	var parts []string
+	for _, a := range listed {
 		parts = append(parts, fmt.Sprintf("%s (%s, %s, event %d)", domain.Short(a.ID), a.Party, roundWords(a.Round), a.Event))
 	}
-	return "Adopted: " + strings.Join(parts, "; ")
+	return "Adopted: " + byParty + strings.Join(parts, "; ")
 }
 
 // roundWords names round n for people.
@@ -95,7 +122,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")
 		}
 		if len(c.Adopted) > 0 {
-			b.WriteString(indent + st.Dim(attributionText(c.Adopted)) + "\n")
+			b.WriteString(indent + st.Dim(attributionText(c.Adopted, d.Parties)) + "\n")
 		}
 		for _, p := range c.OpenProposals {
 			b.WriteString(compareBracket(p, st) + "\n")
@@ -152,7 +179,7 @@ func WriteDiffMarkdown(w io.Writer, d Diff) error {
 			b.WriteString(opsMarkdown(c.Ops) + "\n\n")
 		}
 		if len(c.Adopted) > 0 {
-			fmt.Fprintf(&b, "*%s*\n\n", md(attributionText(c.Adopted)))
+			fmt.Fprintf(&b, "*%s*\n\n", md(attributionText(c.Adopted, d.Parties)))
 		}
 		for _, p := range c.OpenProposals {
 			who := p.Party
