@@ -110,32 +110,52 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 	if err != nil {
 		return ProposalDetail{}, err
 	}
-	p, err := head.State.FindProposal(ref)
+	d, closed, err := proposalNow(head.State, ref)
+	if err != nil || closed == nil {
+		return d, err
+	}
+	// The state keeps only the fate of a closed proposal: read it whole
+	// as it stood just before it was closed.
+	then, err := r.StateAt(ctx, Ref{kind: refEvent, n: closed.Closed - 1, text: fmt.Sprintf("@%d", closed.Closed-1)}, closed.Closed-1, head.State)
 	if err != nil {
 		return ProposalDetail{}, err
 	}
-	d := ProposalDetail{ProposalSummary: Summarize(head.State, p)}
-	if p.Status != domain.StatusOpen {
-		// The state keeps only the fate of a closed proposal: read it whole
-		// as it stood just before it was closed.
-		then, err := r.StateAt(ctx, Ref{kind: refEvent, n: p.Closed - 1, text: fmt.Sprintf("@%d", p.Closed-1)}, p.Closed-1, head.State)
-		if err != nil {
-			return ProposalDetail{}, err
-		}
-		whole, ok := then.State.Proposals[p.Proposal]
-		if !ok {
-			return ProposalDetail{}, fmt.Errorf("proposal %s is not open just before event %d, which closed it", domain.Short(p.Proposal), p.Closed)
-		}
-		sum := Summarize(then.State, whole)
-		sum.Status, sum.Closed, sum.Awaiting = string(p.Status), p.Closed, []string{}
-		d.ProposalSummary = sum
-		p = whole
+	return closedProposal(d, then.State, closed)
+}
+
+// proposalNow finds the proposal ref names in head, the negotiation now. An
+// open one comes back whole; for a closed one, the detail holds only what
+// is known now (the clause's current text), and closed is its record, to
+// be read whole from the state just before it closed (closedProposal).
+func proposalNow(head *domain.State, ref string) (d ProposalDetail, closed *domain.Proposal, err error) {
+	p, err := head.FindProposal(ref)
+	if err != nil {
+		return ProposalDetail{}, nil, err
 	}
-	if c := head.State.Clauses[p.Clause]; c != nil {
+	d = ProposalDetail{ProposalSummary: Summarize(head, p)}
+	if c := head.Clauses[p.Clause]; c != nil {
 		d.Current, d.CurrentRevision = c.Text, c.Revision
+	}
+	if p.Status != domain.StatusOpen {
+		return d, p, nil
 	}
 	d.Base = p.BaseText
 	d.Ops = proposalOps(p)
+	return d, nil, nil
+}
+
+// closedProposal completes the detail of closed proposal p from then, the
+// state just before the event that closed it.
+func closedProposal(d ProposalDetail, then *domain.State, p *domain.Proposal) (ProposalDetail, error) {
+	whole, ok := then.Proposals[p.Proposal]
+	if !ok {
+		return ProposalDetail{}, fmt.Errorf("proposal %s is not open just before event %d, which closed it", domain.Short(p.Proposal), p.Closed)
+	}
+	sum := Summarize(then, whole)
+	sum.Status, sum.Closed, sum.Awaiting = string(p.Status), p.Closed, []string{}
+	d.ProposalSummary = sum
+	d.Base = whole.BaseText
+	d.Ops = proposalOps(whole)
 	return d, nil
 }
 
