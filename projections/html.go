@@ -145,15 +145,9 @@ func sideOps(ops []redline.Op, after bool) template.HTML {
 	return template.HTML(b.String())
 }
 
-// infoHTML is the line under a bracket, its proposal ID linked.
-func infoHTML(treaty string, p OpenProposal) template.HTML {
-	info := proposalInfo(p, "")
-	var b strings.Builder
-	b.WriteString(string(linked("proposal", treaty, p.ID, domain.Short(p.ID))))
-	for _, s := range info[1:] {
-		b.WriteString(" · " + template.HTMLEscapeString(s))
-	}
-	return template.HTML(b.String())
+// infoRest is the line under a bracket after the proposal's ID.
+func infoRest(p OpenProposal) string {
+	return strings.Join(proposalInfo(p, "")[1:], " · ")
 }
 
 // proposalInfo is what is said under a bracket, id first: its action, who
@@ -212,7 +206,7 @@ func withReviewTemplates(t *template.Template) *template.Template {
 		"notAgreed":  func() string { return notAgreed },
 		"partyClass": partyClass,
 		"side":       sideOps,
-		"info":       infoHTML,
+		"infoRest":   infoRest,
 		"number":     changeNumber,
 		"changeHead": changeHeading,
 		"printStyle": func(header string) template.CSS { return template.CSS(PrintStyle(header)) },
@@ -272,7 +266,7 @@ const reviewTemplates = `{{define "doc-head"}}<!DOCTYPE html>
 {{else if .Ops}}<div class="text">{{ops .Ops}}</div>
 {{end}}{{with adoptions .Adopted $d.Parties}}<p class="adopted">Adopted: {{.ByParty}}{{range $i, $a := .Listed}}{{if $i}}; {{end}}{{linked "proposal" $d.Treaty .ID (short .ID)}} (<span class="by {{partyClass $d.Parties .Party}}">{{.Party}}</span>, {{roundWords .Round}}, event {{.Event}}){{end}}</p>
 {{end}}{{range .OpenProposals}}<div class="bracket {{partyClass $d.Parties .Party}}{{if .Stale}} stale{{end}}">[<strong>{{.Party}}{{if .Stale}}, stale{{end}}:</strong> {{if isDelete .Action}}<em>delete this clause:</em> {{end}}{{ops .Ops}}]</div>
-<div class="info">{{info $d.Treaty .}}</div>
+<div class="info">{{linked "proposal" $d.Treaty .ID (short .ID)}} · {{infoRest .}}</div>
 {{end}}</section>
 {{else}}<p>No change to the agreed text.</p>
 {{end}}<p class="meta">Proposals: {{$d.Proposals.Counts.Tabled}} tabled, {{$d.Proposals.Counts.Adopted}} adopted, {{$d.Proposals.Counts.Withdrawn}} withdrawn.</p>
@@ -291,3 +285,11 @@ const reviewTemplates = `{{define "doc-head"}}<!DOCTYPE html>
 {{else}}<p>No clause has an open proposal{{if not .All}}; with all clauses, every clause is listed{{end}}.</p>
 {{end}}</div>
 {{end}}`
+
+// HTMLTemplates returns a copy of the templates of the HTML views, for a
+// program that frames them in pages of its own (the web workspace). Each
+// view has a body template ("draft-body", "compare-body" with a
+// CompareHTML, "positions-body", "blame-body", "audit-body"); the function
+// "linked" (kind, treaty, id, text) may be replaced to link proposals
+// ("proposal") and clauses ("clause") to pages of their own.
+func HTMLTemplates() (*template.Template, error) { return pages().Clone() }
