@@ -66,14 +66,21 @@ func (pl Placement) Words() string {
 	if pl.MovesTo == 0 {
 		return ""
 	}
-	where := "first"
-	if !pl.First {
-		where = "after " + pl.After
-	}
 	if pl.MovesFrom == pl.MovesTo {
-		return fmt.Sprintf("places the clause %s, where it stands (%d)", where, pl.MovesTo)
+		return fmt.Sprintf("places the clause %s, where it stands (%d)", pl.where(), pl.MovesTo)
 	}
-	return fmt.Sprintf("moves the clause %s (from %d to %d)", where, pl.MovesFrom, pl.MovesTo)
+	return fmt.Sprintf("moves the clause %s (from %d to %d)", pl.where(), pl.MovesFrom, pl.MovesTo)
+}
+
+// where says where the proposal puts its clause: "after ID" or "first".
+func (pl Placement) where() string {
+	if pl.First {
+		return "first"
+	}
+	if pl.After == "" {
+		return "where it stands"
+	}
+	return "after " + pl.After
 }
 
 // short is the move in a table column: "after monitoring (9→8)", or "-".
@@ -81,9 +88,5 @@ func (pl Placement) short() string {
 	if pl.MovesTo == 0 {
 		return "-"
 	}
-	where := "first"
-	if !pl.First {
-		where = "after " + pl.After
-	}
-	return fmt.Sprintf("%s (%d→%d)", where, pl.MovesFrom, pl.MovesTo)
+	return fmt.Sprintf("%s (%d→%d)", pl.where(), pl.MovesFrom, pl.MovesTo)
 }
