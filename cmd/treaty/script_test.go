@@ -104,6 +104,7 @@ func scriptParams(store func(env *testscript.Env) string) testscript.Params {
 			"sqlexec": cmdSQLExec,
 			"bytes":   cmdBytes,
 			"typo":    cmdTypo,
+			"schema":  cmdSchema,
 		},
 	}
 }

@@ -140,6 +140,10 @@ func TestServeJSONIsTheCommandLines(t *testing.T) {
 		if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "application/") {
 			t.Errorf("%s: content type %q", tt.path, ct)
 		}
+		name := tt.cli[0] // each command's output has the schema of its name
+		if err := validate(name, body, name == "log"); err != nil {
+			t.Errorf("%s?format=json: %v", tt.path, err)
+		}
 	}
 }
 
@@ -295,6 +299,9 @@ func TestServeErrors(t *testing.T) {
 		}
 		if err := json.Unmarshal([]byte(body), &e); err != nil || status != tt.status || e.Status != status || !strings.Contains(e.Error, msg) {
 			t.Errorf("%s&format=json: %d %s", tt.path, status, body)
+		}
+		if err := validate("web-error", body, false); err != nil {
+			t.Errorf("%s&format=json: %v", tt.path, err)
 		}
 	}
 	// Read-only: other methods are refused.
