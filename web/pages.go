@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections"
@@ -62,6 +63,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ma
 		return
 	}
 	ctx := r.Context()
+	started := time.Now()
 	// The head before the view: an answer is kept by a head at or before
 	// the one it was worked out at, never after.
 	head := sp.live.Head()
@@ -79,6 +81,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ma
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
+		serverTiming(w, started)
 		w.Write(b)
 		return
 	}
@@ -87,7 +90,14 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ma
 		s.fail(w, r, err)
 		return
 	}
+	serverTiming(w, started)
 	s.frame(w, r, sp, v, template.HTML(body))
+}
+
+// serverTiming says how long the answer took to work out (Server-Timing,
+// which browsers' developer tools show).
+func serverTiming(w http.ResponseWriter, started time.Time) {
+	w.Header().Set("Server-Timing", fmt.Sprintf("view;dur=%.1f", float64(time.Since(started).Microseconds())/1000))
 }
 
 // canonical is the request's path and query, its parameters sorted, the
