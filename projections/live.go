@@ -9,6 +9,7 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/internal/flight"
 )
 
 // Live keeps one negotiation's head in memory and current, for a process
@@ -33,7 +34,7 @@ type Live struct {
 
 	// past keeps the states of past moments that Read has read, by the
 	// number of events they cover, shared read-only by every reader.
-	past pastCache
+	past *flight.Cache[int, cachedMoment]
 	// times keeps the event counts of time REFs that no later event can
 	// change (see resolveTime).
 	timesMu sync.Mutex
@@ -57,7 +58,7 @@ func Follow(ctx context.Context, r *Reader) (*Live, error) {
 	if err := readyToShare(head.State, true); err != nil {
 		return nil, err
 	}
-	l := &Live{r: r, head: head, changed: make(chan struct{}), past: pastCache{max: maxPast}, times: map[string]int{}}
+	l := &Live{r: r, head: head, changed: make(chan struct{}), past: flight.New[int, cachedMoment](maxPast, nil), times: map[string]int{}}
 	go l.follow(ctx, sub)
 	return l, nil
 }
@@ -254,7 +255,7 @@ func (l *Live) Read(ctx context.Context, refs []Ref, f func(head Moment, at []Mo
 		past := make([]cachedMoment, len(refs))
 		for i, n := range ns {
 			if n < head.State.Events {
-				if past[i], err = l.past.get(ctx, n, func() (cachedMoment, error) {
+				if past[i], err = l.past.Get(ctx, n, 0, func() (cachedMoment, error) {
 					// Read for whoever waits for it, not only for ctx's
 					// reader, who may leave first.
 					rctx := context.WithoutCancel(ctx)
@@ -374,63 +375,6 @@ func (l *Live) Entries(ctx context.Context, after, limit int) ([]Entry, error) {
 type cachedMoment struct {
 	state *domain.State
 	point Point
-}
-
-// pastCache keeps the most recently used past states, reading each once
-// however many readers ask for it at the same time.
-type pastCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[int]*pastEntry
-	clock   int
-}
-
-type pastEntry struct {
-	ready chan struct{}
-	m     cachedMoment
-	err   error
-	used  int
-}
-
-func (c *pastCache) get(ctx context.Context, n int, read func() (cachedMoment, error)) (cachedMoment, error) {
-	c.mu.Lock()
-	if c.entries == nil {
-		c.entries = map[int]*pastEntry{}
-	}
-	c.clock++
-	e, ok := c.entries[n]
-	if ok {
-		e.used = c.clock
-		c.mu.Unlock()
-		select {
-		case <-e.ready:
-			return e.m, e.err
-		case <-ctx.Done():
-			return cachedMoment{}, ctx.Err()
-		}
-	}
-	e = &pastEntry{ready: make(chan struct{}), used: c.clock}
-	c.entries[n] = e
-	if len(c.entries) > c.max {
-		oldest, at := -1, c.clock+1
-		for k, v := range c.entries {
-			if v.used < at && k != n {
-				oldest, at = k, v.used
-			}
-		}
-		delete(c.entries, oldest)
-	}
-	c.mu.Unlock()
-	e.m, e.err = read()
-	if e.err != nil {
-		c.mu.Lock()
-		if c.entries[n] == e {
-			delete(c.entries, n) // a failure is not kept: the next reader tries again
-		}
-		c.mu.Unlock()
-	}
-	close(e.ready)
-	return e.m, e.err
 }
 
 // Resolve returns how many events ref covers now.

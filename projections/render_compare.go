@@ -182,16 +182,11 @@ func WriteDiffMarkdown(w io.Writer, d Diff) error {
 			fmt.Fprintf(&b, "*%s*\n\n", md(attributionText(c.Adopted, d.Parties)))
 		}
 		for _, p := range c.OpenProposals {
-			who := p.Party
-			if p.Stale {
-				who += ", stale"
-			}
 			text := opsMarkdown(p.Ops)
 			if p.Action == domain.ActionDelete {
 				text = "*delete this clause:* " + text
 			}
-			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", who, strings.ReplaceAll(text, "\n", "\n> "))
-			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(proposalInfo(p, "`"+domain.Short(p.ID)+"`"), " · "))
+			b.WriteString(mdBracket(p, text))
 		}
 	}
 	a := d.Proposals.Counts

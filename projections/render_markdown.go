@@ -64,10 +64,6 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 			b.WriteString(md(c.Text) + "\n\n")
 		}
 		for _, p := range c.OpenProposals {
-			who := p.Party
-			if p.Stale {
-				who += ", stale"
-			}
 			text := md(p.Text)
 			if p.Action == domain.ActionDelete {
 				text = "*delete this clause*"
@@ -75,10 +71,20 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 			if h, ok := proposedHeading(c, p); ok {
 				text = fmt.Sprintf("*heading:* %s — %s", md(h), text)
 			}
-			fmt.Fprintf(&b, "> **\\[%s:** %s**\\]**  \n", who, strings.ReplaceAll(text, "\n", "\n> "))
-			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(proposalInfo(p, "`"+domain.Short(p.ID)+"`"), " · "))
+			b.WriteString(mdBracket(p, text))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdBracket writes an open proposal as a bracketed quote: its party, text
+// (already Markdown) and the line saying where it stands.
+func mdBracket(p OpenProposal, text string) string {
+	who := p.Party
+	if p.Stale {
+		who += ", stale"
+	}
+	return fmt.Sprintf("> **\\[%s:** %s**\\]**  \n> *%s*\n\n", who, strings.ReplaceAll(text, "\n", "\n> "),
+		strings.Join(proposalInfo(p, "`"+domain.Short(p.ID)+"`"), " · "))
 }

@@ -74,7 +74,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ma
 	}
 	key := fmt.Sprintf("%s|%d|%s|%s", sp.id, head.Event, f, canonical(r))
 	if f == "json" {
-		b, err := s.answers.get(ctx, key, v.json)
+		b, err := s.answers.Get(ctx, key, 0, v.json)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -85,7 +85,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ma
 		w.Write(b)
 		return
 	}
-	body, err := s.answers.get(ctx, key, v.body)
+	body, err := s.answers.Get(ctx, key, 0, v.body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -195,15 +195,19 @@ func (s *Server) roundIndex(ctx context.Context, sp *space) ([]projections.Round
 	return v.([]projections.RoundView), nil
 }
 
-// withSpace finds the negotiation of the request's path.
-func (s *Server) withSpace(h func(w http.ResponseWriter, r *http.Request, sp *space)) http.HandlerFunc {
+// viewFunc works out the view a request asks for, of negotiation sp.
+type viewFunc func(r *http.Request, sp *space) (*view, error)
+
+// page answers a request with the view f works out, of the negotiation of
+// the request's path.
+func (s *Server) page(f viewFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sp, err := s.space(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		h(w, r, sp)
+		s.serveView(w, r, sp, func(context.Context) (*view, error) { return f(r, sp) })
 	}
 }
 
@@ -274,42 +278,39 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 }
 
 // draft: `treaty draft --at REF [--agreed-only]`.
-func (s *Server) draft(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			at, err := refParam(r, "at", projections.Head)
-			if err != nil {
-				return nil, err
-			}
-			agreedOnly, err := boolParam(r, "agreed_only")
-			if err != nil {
-				return nil, err
-			}
-			var d projections.Draft
-			var live bool
-			err = sp.live.Read(ctx, []projections.Ref{at}, func(head projections.Moment, m []projections.Moment) error {
-				d = projections.BuildDraft(m[0], projections.DraftOptions{AgreedOnly: agreedOnly, Redlines: true})
-				live = at.FollowsHead(head.State)
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-			party, err := partyParam(r, d.Parties)
-			if err != nil {
-				return nil, err
-			}
-			return &view{title: "Draft of " + d.Title, section: "draft", live: live,
-				controls: &controls{Action: "draft", Fields: []field{
-					{Name: "at", Label: "as of", Value: at.String(), Kind: "ref"},
-					{Name: "agreed_only", Label: "agreed text only", Value: boolValue(agreedOnly), Kind: "check"},
-					{Name: "party", Label: "party", Value: party, Kind: "select", Options: partyOptions(d.Parties)},
-				}},
-				json: func() ([]byte, error) { return jsonBytes(d) },
-				body: func() ([]byte, error) { return s.render("draft-body", filterDraft(d, party)) },
-			}, nil
-		})
-	})(w, r)
+func (s *Server) draftView(r *http.Request, sp *space) (*view, error) {
+	ctx := r.Context()
+	at, err := refParam(r, "at", projections.Head)
+	if err != nil {
+		return nil, err
+	}
+	agreedOnly, err := boolParam(r, "agreed_only")
+	if err != nil {
+		return nil, err
+	}
+	var d projections.Draft
+	var live bool
+	err = sp.live.Read(ctx, []projections.Ref{at}, func(head projections.Moment, m []projections.Moment) error {
+		d = projections.BuildDraft(m[0], projections.DraftOptions{AgreedOnly: agreedOnly, Redlines: true})
+		live = at.FollowsHead(head.State)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	party, err := partyParam(r, d.Parties)
+	if err != nil {
+		return nil, err
+	}
+	return &view{title: "Draft of " + d.Title, section: "draft", live: live,
+		controls: &controls{Action: "draft", Fields: []field{
+			{Name: "at", Label: "as of", Value: at.String(), Kind: "ref"},
+			{Name: "agreed_only", Label: "agreed text only", Value: boolValue(agreedOnly), Kind: "check"},
+			{Name: "party", Label: "party", Value: party, Kind: "select", Options: partyOptions(d.Parties)},
+		}},
+		json: func() ([]byte, error) { return jsonBytes(d) },
+		body: func() ([]byte, error) { return s.render("draft-body", filterDraft(d, party)) },
+	}, nil
 }
 
 func boolValue(b bool) string {
@@ -321,268 +322,232 @@ func boolValue(b bool) string {
 
 // compare: `treaty diff --from REF --to REF [--whole]`, inline or side by
 // side.
-func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			from, err := refParam(r, "from", projections.LastClosedRound)
-			if err != nil {
-				return nil, err
-			}
-			to, err := refParam(r, "to", projections.Head)
-			if err != nil {
-				return nil, err
-			}
-			whole, err := boolParam(r, "whole")
-			if err != nil {
-				return nil, err
-			}
-			layout := r.URL.Query().Get("view")
-			switch layout {
-			case "":
-				layout = projections.CompareInline
-			case projections.CompareInline, projections.CompareSide:
-			default:
-				return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("view is inline or side, not %q", layout)}
-			}
-			var d projections.Diff
-			var live bool
-			err = sp.live.Read(ctx, []projections.Ref{from, to}, func(head projections.Moment, m []projections.Moment) error {
-				var err error
-				d, err = projections.BuildDiff(m[0], m[1], head.State, projections.CompareOptions{Whole: whole})
-				live = to.FollowsHead(head.State)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			party, err := partyParam(r, d.Parties)
-			if err != nil {
-				return nil, err
-			}
-			fromValue := from.String()
-			if from == projections.LastClosedRound {
-				fromValue = ""
-			}
-			return &view{title: "Redline of " + d.Title, section: "compare", live: live, wide: layout == projections.CompareSide,
-				print: fmt.Sprintf("%s — redline from %s (event %d) to %s (event %d)", d.Title, d.From.Ref, d.From.Event, d.To.Ref, d.To.Event),
-				controls: &controls{Action: "compare", Fields: []field{
-					{Name: "from", Label: "from", Value: fromValue, Kind: "ref"},
-					{Name: "to", Label: "to", Value: to.String(), Kind: "ref"},
-					{Name: "view", Label: "view", Value: layout, Kind: "select", Options: []option{{"inline", "inline"}, {"side", "side by side"}}},
-					{Name: "whole", Label: "the whole text", Value: boolValue(whole), Kind: "check"},
-					{Name: "party", Label: "party", Value: party, Kind: "select", Options: partyOptions(d.Parties)},
-				}},
-				json: func() ([]byte, error) { return jsonBytes(d) },
-				body: func() ([]byte, error) {
-					return s.render("compare-body", projections.CompareHTML{Diff: filterDiff(d, party), View: layout})
-				},
-			}, nil
-		})
-	})(w, r)
+func (s *Server) compareView(r *http.Request, sp *space) (*view, error) {
+	ctx := r.Context()
+	from, err := refParam(r, "from", projections.LastClosedRound)
+	if err != nil {
+		return nil, err
+	}
+	to, err := refParam(r, "to", projections.Head)
+	if err != nil {
+		return nil, err
+	}
+	whole, err := boolParam(r, "whole")
+	if err != nil {
+		return nil, err
+	}
+	layout := r.URL.Query().Get("view")
+	switch layout {
+	case "":
+		layout = projections.CompareInline
+	case projections.CompareInline, projections.CompareSide:
+	default:
+		return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("view is inline or side, not %q", layout)}
+	}
+	var d projections.Diff
+	var live bool
+	err = sp.live.Read(ctx, []projections.Ref{from, to}, func(head projections.Moment, m []projections.Moment) error {
+		var err error
+		d, err = projections.BuildDiff(m[0], m[1], head.State, projections.CompareOptions{Whole: whole})
+		live = to.FollowsHead(head.State)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	party, err := partyParam(r, d.Parties)
+	if err != nil {
+		return nil, err
+	}
+	fromValue := from.String()
+	if from == projections.LastClosedRound {
+		fromValue = ""
+	}
+	return &view{title: "Redline of " + d.Title, section: "compare", live: live, wide: layout == projections.CompareSide,
+		print: fmt.Sprintf("%s — redline from %s (event %d) to %s (event %d)", d.Title, d.From.Ref, d.From.Event, d.To.Ref, d.To.Event),
+		controls: &controls{Action: "compare", Fields: []field{
+			{Name: "from", Label: "from", Value: fromValue, Kind: "ref"},
+			{Name: "to", Label: "to", Value: to.String(), Kind: "ref"},
+			{Name: "view", Label: "view", Value: layout, Kind: "select", Options: []option{{"inline", "inline"}, {"side", "side by side"}}},
+			{Name: "whole", Label: "the whole text", Value: boolValue(whole), Kind: "check"},
+			{Name: "party", Label: "party", Value: party, Kind: "select", Options: partyOptions(d.Parties)},
+		}},
+		json: func() ([]byte, error) { return jsonBytes(d) },
+		body: func() ([]byte, error) {
+			return s.render("compare-body", projections.CompareHTML{Diff: filterDiff(d, party), View: layout})
+		},
+	}, nil
 }
 
 // positions: `treaty positions --at REF [--clause ID] [--all]`.
-func (s *Server) positions(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			at, err := refParam(r, "at", projections.Head)
-			if err != nil {
-				return nil, err
-			}
-			all, err := boolParam(r, "all")
-			if err != nil {
-				return nil, err
-			}
-			clause := r.URL.Query().Get("clause")
-			if clause != "" {
-				if err := domain.CheckSlug("clause ID", clause); err != nil {
-					return nil, &httpError{http.StatusBadRequest, "clause: " + err.Error()}
-				}
-			}
-			var p projections.Positions
-			var live bool
-			err = sp.live.Read(ctx, []projections.Ref{at}, func(head projections.Moment, m []projections.Moment) error {
-				var err error
-				p, err = projections.BuildPositions(m[0], projections.PositionsOptions{Clause: clause, All: all})
-				live = at.FollowsHead(head.State)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			party, err := partyParam(r, p.Participants)
-			if err != nil {
-				return nil, err
-			}
-			return &view{title: "Positions in " + p.Title, section: "positions", live: live, wide: true,
-				print: fmt.Sprintf("%s — positions at %s (event %d)", p.Title, p.At.Ref, p.At.Event),
-				controls: &controls{Action: "positions", Fields: []field{
-					{Name: "at", Label: "as of", Value: at.String(), Kind: "ref"},
-					{Name: "clause", Label: "clause", Value: clause, Kind: "text"},
-					{Name: "all", Label: "every clause", Value: boolValue(all), Kind: "check"},
-					{Name: "party", Label: "party", Value: party, Kind: "select", Options: partyOptions(p.Participants)},
-				}},
-				json: func() ([]byte, error) { return jsonBytes(p) },
-				body: func() ([]byte, error) { return s.render("positions-body", filterPositions(p, party)) },
-			}, nil
-		})
-	})(w, r)
+func (s *Server) positionsView(r *http.Request, sp *space) (*view, error) {
+	ctx := r.Context()
+	at, err := refParam(r, "at", projections.Head)
+	if err != nil {
+		return nil, err
+	}
+	all, err := boolParam(r, "all")
+	if err != nil {
+		return nil, err
+	}
+	clause := r.URL.Query().Get("clause")
+	if clause != "" {
+		if err := domain.CheckSlug("clause ID", clause); err != nil {
+			return nil, &httpError{http.StatusBadRequest, "clause: " + err.Error()}
+		}
+	}
+	var p projections.Positions
+	var live bool
+	err = sp.live.Read(ctx, []projections.Ref{at}, func(head projections.Moment, m []projections.Moment) error {
+		var err error
+		p, err = projections.BuildPositions(m[0], projections.PositionsOptions{Clause: clause, All: all})
+		live = at.FollowsHead(head.State)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	party, err := partyParam(r, p.Participants)
+	if err != nil {
+		return nil, err
+	}
+	return &view{title: "Positions in " + p.Title, section: "positions", live: live, wide: true,
+		print: fmt.Sprintf("%s — positions at %s (event %d)", p.Title, p.At.Ref, p.At.Event),
+		controls: &controls{Action: "positions", Fields: []field{
+			{Name: "at", Label: "as of", Value: at.String(), Kind: "ref"},
+			{Name: "clause", Label: "clause", Value: clause, Kind: "text"},
+			{Name: "all", Label: "every clause", Value: boolValue(all), Kind: "check"},
+			{Name: "party", Label: "party", Value: party, Kind: "select", Options: partyOptions(p.Participants)},
+		}},
+		json: func() ([]byte, error) { return jsonBytes(p) },
+		body: func() ([]byte, error) { return s.render("positions-body", filterPositions(p, party)) },
+	}, nil
 }
 
 // proposals: `treaty proposals [--all]`.
-func (s *Server) proposals(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			all, err := boolParam(r, "all")
+func (s *Server) proposalsView(r *http.Request, sp *space) (*view, error) {
+	ctx := r.Context()
+	all, err := boolParam(r, "all")
+	if err != nil {
+		return nil, err
+	}
+	var ps []projections.ProposalSummary
+	if all {
+		// Every proposal whole, closed ones included: a replay of
+		// the whole log, as the command line's.
+		v, err := s.replayed(ctx, sp, "proposals --all", func(ctx context.Context) (any, error) {
+			m, err := sp.live.Reader().Complete(ctx)
 			if err != nil {
 				return nil, err
 			}
-			var ps []projections.ProposalSummary
-			if all {
-				// Every proposal whole, closed ones included: a replay of
-				// the whole log, as the command line's.
-				v, err := s.replayed(ctx, sp, "proposals --all", func(ctx context.Context) (any, error) {
-					m, err := sp.live.Reader().Complete(ctx)
-					if err != nil {
-						return nil, err
-					}
-					return projections.Proposals(m.State), nil
-				})
-				if err != nil {
-					return nil, err
-				}
-				ps = v.([]projections.ProposalSummary)
-			} else {
-				err = sp.live.Read(ctx, nil, func(head projections.Moment, _ []projections.Moment) error {
-					ps = projections.Proposals(head.State)
-					return nil
-				})
-				if err != nil {
-					return nil, err
-				}
-			}
-			if ps == nil {
-				ps = []projections.ProposalSummary{}
-			}
-			return &view{title: "Proposals", section: "proposals", live: true,
-				controls: &controls{Action: "proposals", Fields: []field{{Name: "all", Label: "adopted and withdrawn too", Value: boolValue(all), Kind: "check"}}},
-				json:     func() ([]byte, error) { return jsonBytes(ps) },
-				body: func() ([]byte, error) {
-					return s.render("proposals-body", struct {
-						Treaty    string
-						All       bool
-						Proposals []projections.ProposalSummary
-					}{sp.id, all, ps})
-				},
-			}, nil
+			return projections.Proposals(m.State), nil
 		})
-	})(w, r)
+		if err != nil {
+			return nil, err
+		}
+		ps = v.([]projections.ProposalSummary)
+	} else {
+		err = sp.live.Read(ctx, nil, func(head projections.Moment, _ []projections.Moment) error {
+			ps = projections.Proposals(head.State)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if ps == nil {
+		ps = []projections.ProposalSummary{}
+	}
+	return &view{title: "Proposals", section: "proposals", live: true,
+		controls: &controls{Action: "proposals", Fields: []field{{Name: "all", Label: "adopted and withdrawn too", Value: boolValue(all), Kind: "check"}}},
+		json:     func() ([]byte, error) { return jsonBytes(ps) },
+		body: func() ([]byte, error) {
+			return s.render("proposals-body", struct {
+				Treaty    string
+				All       bool
+				Proposals []projections.ProposalSummary
+			}{sp.id, all, ps})
+		},
+	}, nil
 }
 
 // proposal: `treaty show P`.
-func (s *Server) proposal(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			d, err := sp.live.Proposal(ctx, r.PathValue("p"))
-			if err != nil {
-				return nil, err
-			}
-			return &view{title: "Proposal " + domain.Short(d.ID), section: "proposals", live: true,
-				json: func() ([]byte, error) { return jsonBytes(d) },
-				body: func() ([]byte, error) {
-					return s.render("proposal-body", struct {
-						Treaty string
-						P      projections.ProposalDetail
-					}{sp.id, d})
-				},
-			}, nil
-		})
-	})(w, r)
+func (s *Server) proposalView(r *http.Request, sp *space) (*view, error) {
+	ctx := r.Context()
+	d, err := sp.live.Proposal(ctx, r.PathValue("p"))
+	if err != nil {
+		return nil, err
+	}
+	return &view{title: "Proposal " + domain.Short(d.ID), section: "proposals", live: true,
+		json: func() ([]byte, error) { return jsonBytes(d) },
+		body: func() ([]byte, error) {
+			return s.render("proposal-body", struct {
+				Treaty string
+				P      projections.ProposalDetail
+			}{sp.id, d})
+		},
+	}, nil
 }
 
 // history: `treaty history CLAUSE`.
-func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			clause := r.PathValue("clause")
-			if err := domain.CheckSlug("clause ID", clause); err != nil {
-				return nil, &httpError{http.StatusBadRequest, err.Error()}
-			}
-			h, err := s.replayed(ctx, sp, "history "+clause, func(ctx context.Context) (any, error) { return sp.live.Reader().ClauseHistory(ctx, clause) })
-			if err != nil {
-				return nil, err
-			}
-			hist := h.(projections.ClauseHistory)
-			return &view{title: "History of " + clause, section: "draft", live: true,
-				json: func() ([]byte, error) { return jsonBytes(hist) },
-				body: func() ([]byte, error) { return s.render("history-body", hist) },
-			}, nil
-		})
-	})(w, r)
+func (s *Server) historyView(r *http.Request, sp *space) (*view, error) {
+	clause := r.PathValue("clause")
+	if err := domain.CheckSlug("clause ID", clause); err != nil {
+		return nil, &httpError{http.StatusBadRequest, err.Error()}
+	}
+	return s.replayedView(r, sp, "history "+clause, &view{title: "History of " + clause, section: "draft", live: true}, "history-body",
+		func(ctx context.Context) (any, error) { return sp.live.Reader().ClauseHistory(ctx, clause) })
 }
 
 // blame: `treaty blame [CLAUSE]`.
-func (s *Server) blame(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			clause := r.URL.Query().Get("clause")
-			if clause != "" {
-				if err := domain.CheckSlug("clause ID", clause); err != nil {
-					return nil, &httpError{http.StatusBadRequest, "clause: " + err.Error()}
-				}
-			}
-			b, err := s.replayed(ctx, sp, "blame "+clause, func(ctx context.Context) (any, error) { return sp.live.Reader().Blame(ctx, clause) })
-			if err != nil {
-				return nil, err
-			}
-			bl := b.(projections.Blame)
-			return &view{title: "Provenance of " + bl.Title, section: "blame", live: true,
-				json: func() ([]byte, error) { return jsonBytes(bl) },
-				body: func() ([]byte, error) { return s.render("blame-body", bl) },
-			}, nil
-		})
-	})(w, r)
+func (s *Server) blameView(r *http.Request, sp *space) (*view, error) {
+	clause := r.URL.Query().Get("clause")
+	if clause != "" {
+		if err := domain.CheckSlug("clause ID", clause); err != nil {
+			return nil, &httpError{http.StatusBadRequest, "clause: " + err.Error()}
+		}
+	}
+	return s.replayedView(r, sp, "blame "+clause, &view{title: "Provenance", section: "blame", live: true}, "blame-body",
+		func(ctx context.Context) (any, error) { return sp.live.Reader().Blame(ctx, clause) })
 }
 
 // audit: `treaty audit`.
-func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			a, err := s.replayed(ctx, sp, "audit", func(ctx context.Context) (any, error) { return sp.live.Reader().Audit(ctx) })
-			if err != nil {
-				return nil, err
-			}
-			au := a.(projections.Audit)
-			return &view{title: "Audit of " + au.Title, section: "audit", live: true, wide: true,
-				json: func() ([]byte, error) { return jsonBytes(au) },
-				body: func() ([]byte, error) { return s.render("audit-body", au) },
-			}, nil
-		})
-	})(w, r)
+func (s *Server) auditView(r *http.Request, sp *space) (*view, error) {
+	return s.replayedView(r, sp, "audit", &view{title: "Audit", section: "audit", live: true, wide: true}, "audit-body",
+		func(ctx context.Context) (any, error) { return sp.live.Reader().Audit(ctx) })
+}
+
+// replayedView is v, a view that replays the whole log (see replayed): its
+// JSON the replay's, its body the template tmpl of it.
+func (s *Server) replayedView(r *http.Request, sp *space, what string, v *view, tmpl string, replay func(ctx context.Context) (any, error)) (*view, error) {
+	x, err := s.replayed(r.Context(), sp, what, replay)
+	if err != nil {
+		return nil, err
+	}
+	v.json = func() ([]byte, error) { return jsonBytes(x) }
+	v.body = func() ([]byte, error) { return s.render(tmpl, x) }
+	return v, nil
 }
 
 // rounds: `treaty rounds`.
-func (s *Server) rounds(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		s.serveView(w, r, sp, func(ctx context.Context) (*view, error) {
-			rounds, err := s.roundIndex(ctx, sp)
-			if err != nil {
-				return nil, err
-			}
-			if rounds == nil {
-				rounds = []projections.RoundView{}
-			}
-			return &view{title: "Rounds", section: "rounds", live: true,
-				json: func() ([]byte, error) { return jsonBytes(rounds) },
-				body: func() ([]byte, error) {
-					return s.render("rounds-body", struct {
-						Treaty string
-						Rounds []projections.RoundView
-					}{sp.id, rounds})
-				},
-			}, nil
-		})
-	})(w, r)
+func (s *Server) roundsView(r *http.Request, sp *space) (*view, error) {
+	ctx := r.Context()
+	rounds, err := s.roundIndex(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	if rounds == nil {
+		rounds = []projections.RoundView{}
+	}
+	return &view{title: "Rounds", section: "rounds", live: true,
+		json: func() ([]byte, error) { return jsonBytes(rounds) },
+		body: func() ([]byte, error) {
+			return s.render("rounds-body", struct {
+				Treaty string
+				Rounds []projections.RoundView
+			}{sp.id, rounds})
+		},
+	}, nil
 }
 
 // replayed answers a question whose view replays the whole log (history,
@@ -590,96 +555,99 @@ func (s *Server) rounds(w http.ResponseWriter, r *http.Request) {
 // replay reads for whoever waits for it, not only for the request that
 // began it.
 func (s *Server) replayed(ctx context.Context, sp *space, what string, replay func(ctx context.Context) (any, error)) (any, error) {
-	return s.values.get(ctx, sp.id+"|"+what, sp.live.Head().Event, func() (any, error) { return replay(context.WithoutCancel(ctx)) })
+	return s.values.Get(ctx, sp.id+"|"+what, sp.live.Head().Event, func() (any, error) { return replay(context.WithoutCancel(ctx)) })
 }
 
 // log: `treaty log [--since REF] [--until REF]`, written as it is read.
 func (s *Server) log(w http.ResponseWriter, r *http.Request) {
-	s.withSpace(func(w http.ResponseWriter, r *http.Request, sp *space) {
-		ctx := r.Context()
-		f, err := format(r)
+	sp, err := s.space(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	f, err := format(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	lo, hi := 0, -1
+	for _, b := range []struct {
+		name string
+		n    *int
+	}{{"since", &lo}, {"until", &hi}} {
+		if r.URL.Query().Get(b.name) == "" {
+			continue
+		}
+		ref, err := refParam(r, b.name, projections.Head)
+		if err == nil {
+			*b.n, err = sp.live.Resolve(ctx, ref)
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		lo, hi := 0, -1
-		for _, b := range []struct {
-			name string
-			n    *int
-		}{{"since", &lo}, {"until", &hi}} {
-			if r.URL.Query().Get(b.name) == "" {
-				continue
-			}
-			ref, err := refParam(r, b.name, projections.Head)
-			if err == nil {
-				*b.n, err = sp.live.Resolve(ctx, ref)
-			}
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
+	}
+	head := sp.live.Head()
+	if hi < 0 {
+		hi = head.Event
+	}
+	if f == "json" {
+		w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+	} else {
+		v := &view{title: "Log", section: "log", live: r.URL.Query().Get("until") == "",
+			controls: &controls{Action: "log", Fields: []field{
+				{Name: "since", Label: "since", Value: r.URL.Query().Get("since"), Kind: "ref"},
+				{Name: "until", Label: "until", Value: r.URL.Query().Get("until"), Kind: "ref"},
+			}}}
+		var top bytes.Buffer
+		if err := s.pages.ExecuteTemplate(&top, "log-top", struct {
+			Treaty     string
+			Since, All bool
+			Recent     string
+		}{sp.id, lo > 0, lo == 0 && hi == head.Event, fmt.Sprintf("@%d", max(head.Event-50, 1))}); err != nil {
+			s.fail(w, r, err)
+			return
 		}
-		head := sp.live.Head()
-		if hi < 0 {
-			hi = head.Event
+		// The page is framed around a body that is written as the log is
+		// read: the frame's two halves around it.
+		var b bytes.Buffer
+		s.frameTo(&b, r, sp, v, template.HTML(top.String()+bodyHere))
+		before, after, _ := strings.Cut(b.String(), bodyHere)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write([]byte(before))
+		defer w.Write([]byte(after))
+	}
+	bw := &flushWriter{w: w}
+	for rec, err := range projections.Events(ctx, s.cfg.Store, sp.id, lo) {
+		if err != nil {
+			s.cfg.Logf("log of %s: %v", sp.id, err)
+			break
+		}
+		if rec.Number > hi {
+			break
+		}
+		e, err := projections.EntryOf(rec)
+		if err != nil {
+			s.cfg.Logf("log of %s: %v", sp.id, err)
+			break
 		}
 		if f == "json" {
-			w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-cache")
-		} else {
-			v := &view{title: "Log", section: "log", live: r.URL.Query().Get("until") == "",
-				controls: &controls{Action: "log", Fields: []field{
-					{Name: "since", Label: "since", Value: r.URL.Query().Get("since"), Kind: "ref"},
-					{Name: "until", Label: "until", Value: r.URL.Query().Get("until"), Kind: "ref"},
-				}}}
-			var top bytes.Buffer
-			if err := s.pages.ExecuteTemplate(&top, "log-top", struct {
-				Treaty     string
-				Since, All bool
-				Recent     string
-			}{sp.id, lo > 0, lo == 0 && hi == head.Event, fmt.Sprintf("@%d", max(head.Event-50, 1))}); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			// The page is framed around a body that is written as the log is
-			// read: the frame's two halves around it.
-			var b bytes.Buffer
-			s.frameTo(&b, r, sp, v, template.HTML(top.String()+bodyHere))
-			before, after, _ := strings.Cut(b.String(), bodyHere)
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-cache")
-			w.Write([]byte(before))
-			defer w.Write([]byte(after))
+			line, _ := jsonLine(e)
+			bw.Write(line)
+			continue
 		}
-		bw := &flushWriter{w: w}
-		for rec, err := range projections.Events(ctx, s.cfg.Store, sp.id, lo) {
-			if err != nil {
-				s.cfg.Logf("log of %s: %v", sp.id, err)
-				break
-			}
-			if rec.Number > hi {
-				break
-			}
-			e, err := projections.EntryOf(rec)
-			if err != nil {
-				s.cfg.Logf("log of %s: %v", sp.id, err)
-				break
-			}
-			if f == "json" {
-				line, _ := jsonLine(e)
-				bw.Write(line)
-				continue
-			}
-			s.pages.ExecuteTemplate(bw, "log-row", struct {
-				Treaty string
-				E      projections.Entry
-			}{sp.id, e})
-		}
-		if f != "json" {
-			s.pages.ExecuteTemplate(bw, "log-end", nil)
-		}
-		bw.flush()
-	})(w, r)
+		s.pages.ExecuteTemplate(bw, "log-row", struct {
+			Treaty string
+			E      projections.Entry
+		}{sp.id, e})
+	}
+	if f != "json" {
+		s.pages.ExecuteTemplate(bw, "log-end", nil)
+	}
+	bw.flush()
 }
 
 // bodyHere marks where a streamed body goes in its frame.

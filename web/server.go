@@ -30,6 +30,7 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/internal/flight"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -59,8 +60,8 @@ type Server struct {
 	stop    context.CancelFunc
 	mux     *http.ServeMux
 	pages   *template.Template
-	answers *answers
-	values  *values
+	answers *flight.Cache[string, []byte]
+	values  *flight.Cache[string, any]
 
 	mu     sync.Mutex
 	spaces map[string]*space
@@ -119,16 +120,16 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /t/{id}/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/t/"+url.PathEscape(r.PathValue("id"))+"/draft", http.StatusFound)
 	})
-	m.HandleFunc("GET /t/{id}/draft", s.draft)
-	m.HandleFunc("GET /t/{id}/compare", s.compare)
-	m.HandleFunc("GET /t/{id}/positions", s.positions)
-	m.HandleFunc("GET /t/{id}/proposals", s.proposals)
-	m.HandleFunc("GET /t/{id}/proposals/{p}", s.proposal)
-	m.HandleFunc("GET /t/{id}/clauses/{clause}", s.history)
-	m.HandleFunc("GET /t/{id}/blame", s.blame)
-	m.HandleFunc("GET /t/{id}/rounds", s.rounds)
+	m.HandleFunc("GET /t/{id}/draft", s.page(s.draftView))
+	m.HandleFunc("GET /t/{id}/compare", s.page(s.compareView))
+	m.HandleFunc("GET /t/{id}/positions", s.page(s.positionsView))
+	m.HandleFunc("GET /t/{id}/proposals", s.page(s.proposalsView))
+	m.HandleFunc("GET /t/{id}/proposals/{p}", s.page(s.proposalView))
+	m.HandleFunc("GET /t/{id}/clauses/{clause}", s.page(s.historyView))
+	m.HandleFunc("GET /t/{id}/blame", s.page(s.blameView))
+	m.HandleFunc("GET /t/{id}/rounds", s.page(s.roundsView))
 	m.HandleFunc("GET /t/{id}/log", s.log)
-	m.HandleFunc("GET /t/{id}/audit", s.audit)
+	m.HandleFunc("GET /t/{id}/audit", s.page(s.auditView))
 	m.HandleFunc("GET /t/{id}/events", s.events)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
