@@ -150,6 +150,14 @@ func infoRest(p OpenProposal) string {
 	return strings.Join(proposalInfo(p, "")[1:], " · ")
 }
 
+// who is how a bracket names its proposal's party: "US", "US, stale".
+func (p OpenProposal) who() string {
+	if p.Stale {
+		return p.Party + ", stale"
+	}
+	return p.Party
+}
+
 // proposalInfo is what is said under a bracket, id first: its action, who
 // accepts and objects, the move its adoption makes, whether it is stale.
 func proposalInfo(p OpenProposal, id string) []string {

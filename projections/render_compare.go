@@ -138,10 +138,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 // it: its redline against the text it was drafted against, in brackets,
 // and a line saying where it stands.
 func compareBracket(p OpenProposal, st Style) string {
-	who := p.Party
-	if p.Stale {
-		who += ", stale"
-	}
+	who := p.who()
 	text := textOps(p.Ops, st)
 	if p.Action == domain.ActionDelete {
 		text = "delete this clause: " + text

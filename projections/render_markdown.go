@@ -81,10 +81,7 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 // mdBracket writes an open proposal as a bracketed quote: its party, text
 // (already Markdown) and the line saying where it stands.
 func mdBracket(p OpenProposal, text string) string {
-	who := p.Party
-	if p.Stale {
-		who += ", stale"
-	}
+	who := p.who()
 	return fmt.Sprintf("> **\\[%s:** %s**\\]**  \n> *%s*\n\n", who, strings.ReplaceAll(text, "\n", "\n> "),
 		strings.Join(proposalInfo(p, "`"+domain.Short(p.ID)+"`"), " · "))
 }

@@ -123,10 +123,7 @@ func proposedHeading(c DraftClause, p OpenProposal) (string, bool) {
 // bracket renders an open proposal as unagreed text: "[US: …]" and a line
 // saying where it stands.
 func bracket(c DraftClause, p OpenProposal, st Style) string {
-	who := p.Party
-	if p.Stale {
-		who += ", stale"
-	}
+	who := p.who()
 	text := p.Text
 	if p.Action == domain.ActionDelete {
 		text = "delete this clause"
