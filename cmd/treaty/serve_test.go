@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
 	"github.com/treaty-engine/treaty/projections"
 	"github.com/treaty-engine/treaty/web"
 )
@@ -35,12 +36,22 @@ type workspace struct {
 
 func newWorkspace(t *testing.T) *workspace {
 	t.Helper()
+	return newWorkspaceOn(t, "")
+}
+
+// newWorkspaceOn serves a store at uri (empty: an SQLite file of the
+// test's).
+func newWorkspaceOn(t *testing.T, uri string) *workspace {
+	t.Helper()
 	dir := t.TempDir()
-	ws := &workspace{t: t, store: filepath.Join(dir, "treaty.db"), keys: filepath.Join(dir, "keys")}
+	ws := &workspace{t: t, store: uri, keys: filepath.Join(dir, "keys")}
+	if uri == "" {
+		ws.store = "sqlite:" + filepath.Join(dir, "treaty.db")
+	}
 	ws.cli("demo")
 	ws.cli("--as", "UA", "propose", "--clause", "hostile", "--heading", `<b>Heading</b>`,
 		"--text", `<script>alert("x")</script> & <img src=x onerror=alert(1)> "quoted"`)
-	store, err := eventstore.Open(context.Background(), "sqlite:"+ws.store)
+	store, err := eventstore.Open(context.Background(), ws.store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +355,11 @@ func htmlEscape(s string) string {
 // `log --format json`, with its number as the SSE id; a client that
 // reconnects with Last-Event-ID misses nothing; pages at the head change.
 func TestServeEvents(t *testing.T) {
-	ws := newWorkspace(t)
+	t.Run("sqlite", func(t *testing.T) { testServeEvents(t, newWorkspace(t)) })
+	t.Run("esdb", func(t *testing.T) { testServeEvents(t, newWorkspaceOn(t, esdbtest.Start(t).URI())) })
+}
+
+func testServeEvents(t *testing.T, ws *workspace) {
 	_, _, before := ws.get(berlin + "/draft")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
