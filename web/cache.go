@@ -6,8 +6,8 @@ import "github.com/treaty-engine/treaty/internal/flight"
 // key that names the question and the head it was answered at, so that
 // fifty readers of the same compare document cost one compare; at most
 // bytes of them.
-func newAnswers(bytes int) *flight.Cache[string, []byte] {
-	return flight.New[string](bytes, func(b []byte) int { return len(b) })
+func newAnswers(bytes int) *flight.Cache[string, *answer] {
+	return flight.New[string](bytes, func(a *answer) int { return len(a.body) + 1024 })
 }
 
 // values keeps the views that replay the whole log (history, blame, audit,

@@ -67,31 +67,42 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ma
 	// The head before the view: an answer is kept by a head at or before
 	// the one it was worked out at, never after.
 	head := sp.live.Head()
-	v, err := make(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	key := fmt.Sprintf("%s|%d|%s|%s", sp.id, head.Event, f, canonical(r))
-	if f == "json" {
-		b, err := s.answers.Get(ctx, key, 0, v.json)
+	a, err := s.answers.Get(ctx, key, 0, func() (*answer, error) {
+		// Worked out for whoever waits for it, not only for ctx's
+		// request, which may leave first.
+		v, err := make(context.WithoutCancel(ctx))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-cache")
-		serverTiming(w, started)
-		w.Write(b)
-		return
-	}
-	body, err := s.answers.Get(ctx, key, 0, v.body)
+		render := v.body
+		if f == "json" {
+			render = v.json
+		}
+		b, err := render()
+		// The answer keeps the page's frame, not the view's model.
+		v.json, v.body = nil, nil
+		return &answer{view: v, body: b}, err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	serverTiming(w, started)
-	s.frame(w, r, sp, v, template.HTML(body))
+	if f == "json" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(a.body)
+		return
+	}
+	s.frame(w, r, sp, a.view, template.HTML(a.body))
+}
+
+// answer is a page's answer as it is kept: the body (or JSON) and what its
+// frame needs.
+type answer struct {
+	view *view
+	body []byte
 }
 
 // serverTiming says how long the answer took to work out (Server-Timing,

@@ -60,7 +60,7 @@ type Server struct {
 	stop    context.CancelFunc
 	mux     *http.ServeMux
 	pages   *template.Template
-	answers *flight.Cache[string, []byte]
+	answers *flight.Cache[string, *answer]
 	values  *flight.Cache[string, any]
 
 	mu     sync.Mutex

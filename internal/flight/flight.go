@@ -69,7 +69,9 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, version int, make func() (
 	c.mu.Lock()
 	e.v, e.err = v, err
 	if c.entries[key] == e {
-		if cost := c.cost(v); err != nil || cost > c.budget/4 && c.budget >= 4 {
+		if err != nil {
+			delete(c.entries, key)
+		} else if cost := c.cost(v); cost > c.budget/4 && c.budget >= 4 {
 			delete(c.entries, key)
 		} else {
 			e.cost = cost
