@@ -402,8 +402,9 @@ func BenchmarkFreshPositions(b *testing.B) {
 	benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "positions"} })
 }
 
-// BenchmarkFreshShow: `treaty show P` of an open proposal, by an 8-character
-// prefix.
+// BenchmarkFreshShow: `treaty show P` of an open proposal, by its ID, and by
+// an 8-character prefix (which names proposals of any status, so the closed
+// ones are searched too).
 func BenchmarkFreshShow(b *testing.B) {
 	bin, store, _ := benchFixture(b)
 	cmd := exec.Command(bin, "--store", store, "proposals", "--format", "json")
@@ -416,5 +417,11 @@ func BenchmarkFreshShow(b *testing.B) {
 	if err := json.Unmarshal(out, &ps); err != nil || len(ps) == 0 {
 		b.Fatalf("no open proposal to show: %v", err)
 	}
-	benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "show", ps[len(ps)/2].ID[:8]} })
+	id := ps[len(ps)/2].ID
+	b.Run("id", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "show", id} })
+	})
+	b.Run("prefix", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "show", id[:8]} })
+	})
 }
