@@ -161,7 +161,13 @@ func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, 
 	attributed := make(chan error, 1)
 	go func() {
 		var err error
-		adopted, err = attributions(ids, head, from.Point.Event, to.Point.Event)
+		if to.State.Adopted == from.State.Adopted {
+			// Nothing adopted in between: the closed proposals need not
+			// be read.
+			adopted, err = attributions(ids, head, 0, 0)
+		} else {
+			adopted, err = attributions(ids, head, from.Point.Event, to.Point.Event)
+		}
 		attributed <- err
 	}()
 	var redlines []func()
