@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -449,4 +450,70 @@ func (ws *workspace) stream(ctx context.Context, path, lastID string) <-chan sse
 		}
 	}()
 	return ch
+}
+
+// `treaty serve` as users run it: it says where it serves, on loopback
+// unless told otherwise (and warns when it is not), answers, and stops
+// cleanly on Ctrl-C with a stream open.
+func TestServeCommand(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "treaty.db")
+	mustRun(t, treatyBin(t), "--store", store, "--keys", filepath.Join(dir, "keys"), "demo")
+	for _, addr := range []string{"127.0.0.1:0", "0.0.0.0:0"} {
+		cmd := exec.Command(treatyBin(t), "--store", store, "--keys", filepath.Join(dir, "keys"), "serve", "--addr", addr)
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stderr)
+		var base string
+		var said []string
+		for base == "" && sc.Scan() {
+			said = append(said, sc.Text())
+			if m := regexp.MustCompile(`read-only at (http://[^/ ]+)/`).FindStringSubmatch(sc.Text()); m != nil {
+				base = m[1]
+			}
+		}
+		if base == "" {
+			cmd.Process.Kill()
+			t.Fatalf("serve said %q", said)
+		}
+		if addr == "0.0.0.0:0" {
+			sc.Scan()
+			if !strings.Contains(sc.Text(), "reachable from other machines") {
+				t.Errorf("no warning serving on %s: %q", addr, sc.Text())
+			}
+			base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
+		} else if !strings.HasPrefix(base, "http://127.0.0.1:") {
+			t.Errorf("serves at %s by default", base)
+		}
+		res, err := http.Get(base + "/healthz")
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("healthz: %v", err)
+		}
+		res.Body.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		stream, err := http.NewRequestWithContext(ctx, "GET", base+berlin+"/events", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, err := http.DefaultClient.Do(stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve ended with %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("serve did not stop on Ctrl-C with a stream open")
+		}
+		open.Body.Close()
+		cancel()
+	}
 }
