@@ -286,12 +286,12 @@ func compareClauses(before, after []listedClause, whole bool) []ClauseChange {
 // redlineChange fills in the word-level ops of a change.
 func redlineChange(ch *ClauseChange) {
 	if ch.Before != ch.After {
-		ch.Ops = redline.Words(ch.Before, ch.After)
+		ch.Ops = words(ch.Before, ch.After)
 	} else if ch.Before != "" {
 		ch.Ops = []redline.Op{{Kind: redline.Equal, Text: ch.Before}}
 	}
 	if ch.HeadingBefore != ch.HeadingAfter && ch.Change == ChangeModified {
-		ch.HeadingOps = redline.Words(ch.HeadingBefore, ch.HeadingAfter)
+		ch.HeadingOps = words(ch.HeadingBefore, ch.HeadingAfter)
 	}
 }
 

@@ -115,11 +115,7 @@ func proposalOps(p *domain.Proposal) []redline.Op {
 	if p.Action == domain.ActionDelete {
 		after = ""
 	}
-	ops := redline.Words(p.BaseText, after)
-	if ops == nil {
-		ops = []redline.Op{}
-	}
-	return ops
+	return words(p.BaseText, after)
 }
 
 func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {

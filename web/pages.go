@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -56,7 +57,7 @@ type option struct{ Value, Label string }
 // serveView answers the question in key with the view make builds: the
 // JSON or the framed page, from the cache when the same question was
 // answered at the same head.
-func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, make func(ctx context.Context) (*view, error)) {
+func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, version int, make func(ctx context.Context) (*view, error)) {
 	f, err := format(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -64,11 +65,9 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ma
 	}
 	ctx := r.Context()
 	started := time.Now()
-	// The head before the view: an answer is kept by a head at or before
-	// the one it was worked out at, never after.
-	head := sp.live.Head()
-	key := fmt.Sprintf("%s|%d|%s|%s", sp.id, head.Event, f, canonical(r))
-	a, err := s.answers.Get(ctx, key, 0, func() (*answer, error) {
+	// One answer per question, replaced when what it rests on changes.
+	key := fmt.Sprintf("%s|%s|%s", sp.id, f, canonical(r))
+	a, err := s.answers.Get(ctx, key, version, func() (*answer, error) {
 		// Worked out for whoever waits for it, not only for ctx's
 		// request, which may leave first.
 		v, err := make(context.WithoutCancel(ctx))
@@ -209,17 +208,57 @@ func (s *Server) roundIndex(ctx context.Context, sp *space) ([]projections.Round
 // viewFunc works out the view a request asks for, of negotiation sp.
 type viewFunc func(r *http.Request, sp *space) (*view, error)
 
+// moment is a REF parameter of a page, and what it is when absent.
+type moment struct {
+	name string
+	def  projections.Ref
+}
+
 // page answers a request with the view f works out, of the negotiation of
-// the request's path.
-func (s *Server) page(f viewFunc) http.HandlerFunc {
+// the request's path. A page with moments (REF parameters) is an answer
+// about those moments, kept until they name others (a moment at the head
+// moves with every event); a page without is about the negotiation now,
+// kept until the next event.
+func (s *Server) page(f viewFunc, moments ...moment) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sp, err := s.space(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		s.serveView(w, r, sp, func(context.Context) (*view, error) { return f(r, sp) })
+		version, err := s.version(r, sp, moments)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.serveView(w, r, sp, version, func(ctx context.Context) (*view, error) { return f(r.WithContext(ctx), sp) })
 	}
+}
+
+// version names what a page's answer rests on: the events its moments
+// cover (and whether each follows the head), or with none the head.
+func (s *Server) version(r *http.Request, sp *space, moments []moment) (int, error) {
+	if len(moments) == 0 {
+		return sp.live.Head().Event, nil
+	}
+	h := fnv.New64a()
+	for _, m := range moments {
+		ref, err := refParam(r, m.name, m.def)
+		if err != nil {
+			return 0, err
+		}
+		n, err := sp.live.Resolve(r.Context(), ref)
+		if err != nil {
+			return 0, err
+		}
+		follows := false
+		sp.live.Read(r.Context(), nil, func(head projections.Moment, _ []projections.Moment) error {
+			follows = ref.FollowsHead(head.State)
+			return nil
+		})
+		fmt.Fprintf(h, "%s=%d/%t;", m.name, n, follows)
+	}
+	return int(h.Sum64() >> 1), nil
 }
 
 // render executes a template of the page set into bytes.

@@ -120,9 +120,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /t/{id}/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/t/"+url.PathEscape(r.PathValue("id"))+"/draft", http.StatusFound)
 	})
-	m.HandleFunc("GET /t/{id}/draft", s.page(s.draftView))
-	m.HandleFunc("GET /t/{id}/compare", s.page(s.compareView))
-	m.HandleFunc("GET /t/{id}/positions", s.page(s.positionsView))
+	m.HandleFunc("GET /t/{id}/draft", s.page(s.draftView, moment{"at", projections.Head}))
+	m.HandleFunc("GET /t/{id}/compare", s.page(s.compareView, moment{"from", projections.LastClosedRound}, moment{"to", projections.Head}))
+	m.HandleFunc("GET /t/{id}/positions", s.page(s.positionsView, moment{"at", projections.Head}))
 	m.HandleFunc("GET /t/{id}/proposals", s.page(s.proposalsView))
 	m.HandleFunc("GET /t/{id}/proposals/{p}", s.page(s.proposalView))
 	m.HandleFunc("GET /t/{id}/clauses/{clause}", s.page(s.historyView))
