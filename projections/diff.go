@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"runtime"
 	"slices"
 	"sync"
@@ -311,7 +312,14 @@ func attributions(clauses []string, head *domain.State, lo, hi int) ([][]Attribu
 	for i, id := range clauses {
 		at[id] = i
 	}
-	for p, err := range head.ClosedProposals() {
+	closed := head.ClosedProposals()
+	if b, ok := head.Closed.(interface {
+		Between(lo, hi int) iter.Seq2[domain.ClosedProposal, error]
+	}); ok {
+		// A checkpoint's closed proposals: only those in range decoded.
+		closed = b.Between(lo, hi)
+	}
+	for p, err := range closed {
 		if err != nil {
 			return nil, err
 		}
