@@ -293,15 +293,15 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 	// Clauses the file moved: those out of the longest run of the draft's
 	// order that the file keeps (so that one clause moved does not move
 	// every clause it jumped over).
-	var was, is []agreedClause
+	var was, is []listedClause
 	for _, k := range then.Clauses {
 		if k.Text != "" && byID[k.ID] != nil {
-			was = append(was, agreedClause{id: k.ID})
+			was = append(was, listedClause{id: k.ID, agreed: true})
 		}
 	}
 	for _, c := range read {
 		if c.id != "" && known[c.id].Text != "" {
-			is = append(is, agreedClause{id: c.id})
+			is = append(is, listedClause{id: c.id, agreed: true})
 		}
 	}
 	moved := movedClauses(was, is)

@@ -275,8 +275,9 @@ func writeTemp(t *testing.T, data []byte) string {
 }
 
 // TestCompareDocx: the compare document's redline is tracked deletions and
-// insertions that pandoc reads, a removed clause deleted whole, an added
-// one inserted whole.
+// insertions that pandoc reads, each by the party whose adopted proposal
+// made it; a removed clause deleted whole, an added one inserted whole;
+// the comments on the proposals as Word comments.
 func TestCompareDocx(t *testing.T) {
 	ss := newSession(t)
 	ss.agree("scope", "This Framework applies to Ukraine.", withHeading("Scope"))
@@ -284,27 +285,44 @@ func TestCompareDocx(t *testing.T) {
 	ss.openRound()
 	ss.closeRound()
 	p := ss.table("US", "scope", "This Framework applies to Ukraine and its waters.")
+	ss.do("DE", domain.CommentOn{Proposal: p, Party: "DE", Text: "Territorial waters only?"})
 	ss.accept(p, "UA", "EU")
 	p = ss.table("EU", "review", "", deleting)
 	ss.accept(p, "UA", "US")
 	ss.agree("monitoring", "A Commission shall monitor.", withHeading("Monitoring"))
+	open := ss.table("US", "monitoring", "A Joint Commission shall monitor.")
+	ss.do("UA", domain.CommentOn{Proposal: open, Party: "UA", Text: "Joint with whom?"})
 	r := NewReader(ss.store, ss.treaty, Options{})
-	d, err := r.Redlines(context.Background(), ref(t, "round:1"), Head, false)
+	d, err := r.Redlines(context.Background(), ref(t, "round:1"), Head, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := r.CompareExtras(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteDiffDocx(&buf, d); err != nil {
+	if err := WriteDiffDocx(&buf, d, x); err != nil {
 		t.Fatal(err)
 	}
+	path := writeTemp(t, buf.Bytes())
 	got := map[string]bool{}
-	for _, c := range testtool.PandocTracked(t, writeTemp(t, buf.Bytes())) {
-		got[c.Kind+" "+strings.TrimSpace(c.Text)] = true
+	for _, c := range testtool.PandocTracked(t, path) {
+		got[c.Kind+" "+c.Author+": "+strings.TrimSpace(c.Text)] = true
 	}
-	for _, w := range []string{"insertion and its waters", "deletion The Parties shall review it yearly.", "deletion 2. Review",
-		"insertion A Commission shall monitor.", "insertion 2. Monitoring"} {
+	for _, w := range []string{"insertion United States (US): and its waters", "deletion European Union (EU): The Parties shall review it yearly.",
+		"deletion European Union (EU): 2. Review", "insertion Ukraine (UA): A Commission shall monitor.", "insertion Ukraine (UA): 2. Monitoring"} {
 		if !got[w] {
 			t.Errorf("pandoc does not see %q in %v", w, got)
+		}
+	}
+	md, err := exec.Command(testtool.Need(t, "pandoc", "pandoc"), "--track-changes=all", "-t", "markdown", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`author="Germany (DE)"`, "Territorial waters only?", `author="Ukraine (UA)"`, "Joint with whom?", "\\[US\\]"} {
+		if !strings.Contains(string(md), w) {
+			t.Errorf("pandoc's Markdown has no %s:\n%s", w, md)
 		}
 	}
 }

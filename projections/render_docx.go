@@ -132,35 +132,16 @@ func DocxHeadingText(s string) string {
 // thousands of open proposals, each a read of one event: they are read on
 // every core.
 func (r *Reader) ProposalTimes(ctx context.Context, d Draft, s *domain.State) (map[int]time.Time, error) {
-	times := map[int]time.Time{}
-	if d.AsOf.Event > 0 {
-		times[d.AsOf.Event] = d.AsOf.Time
-	}
-	var events []int
-	need := func(n int) {
-		if _, ok := times[n]; !ok && n > 0 {
-			times[n] = time.Time{}
-			events = append(events, n)
-		}
-	}
+	events := []int{d.AsOf.Event}
 	for _, c := range d.Clauses {
 		for _, p := range c.OpenProposals {
-			need(p.versionEvent())
+			events = append(events, p.versionEvent())
 			for _, cm := range commentsOf(s, p.ID) {
-				need(cm.Event)
+				events = append(events, cm.Event)
 			}
 		}
 	}
-	read := make([]time.Time, len(events))
-	errs := make([]error, len(events))
-	parallel(len(events), func(i int) { read[i], errs[i] = r.eventTime(ctx, events[i]) })
-	for i, n := range events {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		times[n] = read[i]
-	}
-	return times, nil
+	return r.eventTimes(ctx, events)
 }
 
 // commentsOf returns the comments on proposal id in s (none without s).
@@ -324,61 +305,190 @@ func WriteDraftDocx(w io.Writer, d Draft, s *domain.State, times map[int]time.Ti
 	return DraftDocx(d, s, times).Write(w)
 }
 
-// CompareDocx is the compare document as a Word document: each changed
-// clause with its redline as tracked deletions and insertions, attributed
-// by author (see DiffAuthor).
-func CompareDocx(d Diff, author func(ClauseChange) wordml.Change) *wordml.Document {
+// CompareExtras is what the compare document needs as a Word document
+// beyond the Diff: the time of each adoption (the date of its tracked
+// changes) and the comments on the proposals it shows (those adopted
+// between the two moments and those open at the later one), with their
+// times.
+type CompareExtras struct {
+	Times    map[int]time.Time
+	Comments map[string][]domain.Comment
+}
+
+// CompareExtras reads what the compare document d needs as a Word document.
+// A closed proposal's comments are not kept in a checkpoint: the events
+// between the two moments are folded once more, checked as every fold is,
+// with closed proposals kept whole.
+func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, error) {
+	x := CompareExtras{Comments: map[string][]domain.Comment{}}
+	var events []int
+	shown := map[string]bool{}
+	for _, c := range d.Clauses {
+		for _, a := range c.Adopted {
+			shown[a.ID] = true
+			events = append(events, a.Event)
+		}
+		for _, p := range c.OpenProposals {
+			shown[p.ID] = true
+		}
+	}
+	if len(shown) > 0 {
+		head, err := r.Head(ctx)
+		if err != nil {
+			return x, err
+		}
+		s, last := &domain.State{}, Point{}
+		if d.From.Event > 0 {
+			m, err := r.StateAt(ctx, Ref{kind: refEvent, n: d.From.Event, text: d.From.Ref}, d.From.Event, head.State)
+			if err != nil {
+				return x, err
+			}
+			s, last = m.State, m.Point
+		}
+		s.KeepClosed = true // from here on: the proposals that close stay whole
+		if _, err := r.fold(ctx, s, d.To.Event, last, false); err != nil {
+			return x, err
+		}
+		for id := range shown {
+			if p := s.Proposals[id]; p != nil && len(p.Comments) > 0 {
+				x.Comments[id] = p.Comments
+				for _, c := range p.Comments {
+					events = append(events, c.Event)
+				}
+			}
+		}
+	}
+	var err error
+	x.Times, err = r.eventTimes(ctx, events)
+	return x, err
+}
+
+// eventTimes reads the times of events, on every core: a document may
+// date thousands of changes, each a read of one event.
+func (r *Reader) eventTimes(ctx context.Context, events []int) (map[int]time.Time, error) {
+	times := map[int]time.Time{}
+	var todo []int
+	for _, n := range events {
+		if _, ok := times[n]; !ok && n > 0 {
+			times[n] = time.Time{}
+			todo = append(todo, n)
+		}
+	}
+	read := make([]time.Time, len(todo))
+	errs := make([]error, len(todo))
+	parallel(len(todo), func(i int) { read[i], errs[i] = r.eventTime(ctx, todo[i]) })
+	for i, n := range todo {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		times[n] = read[i]
+	}
+	return times, nil
+}
+
+// compareAuthor attributes a clause's changes between the two moments: to
+// the party whose adopted proposal made them, dated by the adoption; to
+// every such party when several did (a tracked change has one author),
+// dated by the last adoption.
+func compareAuthor(d Diff, c ClauseChange, times map[int]time.Time) wordml.Change {
+	if len(c.Adopted) == 0 {
+		return wordml.Change{Author: "treaty", Date: d.To.Time}
+	}
+	var who []string
+	seen := map[string]bool{}
+	for _, a := range c.Adopted {
+		if !seen[a.Party] {
+			seen[a.Party] = true
+			who = append(who, partyAuthor(d.Parties, a.Party))
+		}
+	}
+	return wordml.Change{Author: strings.Join(who, ", "), Date: times[c.Adopted[len(c.Adopted)-1].Event]}
+}
+
+// CompareDocx is the compare document as a Word document: each clause with
+// its redline as tracked deletions and insertions attributed to the party
+// whose adopted proposal made them (see compareAuthor), what happened to
+// it (moves included) and who adopted what in its status line, the
+// proposals open on it at the later moment shown redlined (not tracked:
+// accepting every change gives the agreed text at the later moment), and
+// the comments on all of these as Word comments.
+func CompareDocx(d Diff, x CompareExtras) *wordml.Document {
 	d = Printable(d)
 	doc := &wordml.Document{Title: d.Title, Created: d.To.Time, Styles: docxStyles,
 		Props: identification(DocxCompare, d.Treaty, d.Title, d.To)}
 	doc.Props[PropRef] = d.From.Ref + ".." + d.To.Ref
 	a := d.Proposals.Counts
-	cover(doc, "Compare: "+d.Title,
+	lines := []string{
 		fmt.Sprintf("Negotiation %s · the agreed text from %s to %s", d.Treaty, pointLabel(d.From), pointLabel(d.To)),
-		"Head: "+d.To.Hash,
-		fmt.Sprintf("Proposals in between: %d tabled, %d adopted, %d withdrawn.", a.Tabled, a.Adopted, a.Withdrawn),
-		Unconcluded,
-		"The changes are tracked: accepting them all gives the agreed text at the later moment, rejecting them all the text at the earlier.")
+		"Head: " + d.To.Hash,
+	}
+	if ps := partyList(d.Parties, domain.RoleParty); ps != "" {
+		lines = append(lines, "Parties: "+ps)
+	}
+	lines = append(lines, fmt.Sprintf("Proposals in between: %d tabled, %d adopted, %d withdrawn.", a.Tabled, a.Adopted, a.Withdrawn),
+		notAgreed,
+		"The changes are tracked, each attributed to the party whose adopted proposal made it: accepting them all gives the agreed text at the later moment, rejecting them all the text at the earlier. Proposals still open are shown, not tracked.")
+	cover(doc, "Compare: "+d.Title, lines...)
 	if len(d.Clauses) == 0 {
 		doc.Paragraphs = append(doc.Paragraphs, wordml.Paragraph{Style: styleCover, Runs: []wordml.Run{{Text: "No change to the agreed text."}}})
 	}
 	for _, c := range d.Clauses {
-		ch := author(c)
-		num, heading := c.NumberAfter, c.HeadingAfter
-		if c.Change == ChangeRemoved {
-			num, heading = c.NumberBefore, c.HeadingBefore
-		}
-		if heading == "" {
-			heading = c.ID
+		ch := compareAuthor(d, c, x.Times)
+		num := c.NumberAfter
+		if num == 0 {
+			num = c.NumberBefore
 		}
 		name, short := ClauseBookmark(c.ID)
 		if short {
 			doc.Props[PropBookmark+name] = c.ID
 		}
-		head := wordml.Paragraph{Style: styleClause, Bookmarks: []string{name}, EndBookmarks: []string{name}}
+		head := wordml.Paragraph{Style: styleClause, Bookmarks: []string{name}, EndBookmarks: []string{name},
+			Runs: []wordml.Run{{Text: strconv.Itoa(num) + ". " + changeHeading(c)}}}
 		switch {
-		case c.Change == ChangeModified && c.HeadingBefore != c.HeadingAfter:
+		case len(c.HeadingOps) > 0:
 			head.Runs = append([]wordml.Run{{Text: strconv.Itoa(num) + ". "}}, opRuns(c.HeadingOps, &ch)...)
-		default:
-			head.Runs = []wordml.Run{{Text: strconv.Itoa(num) + ". " + heading}}
+		case c.Change == ChangeAdded:
+			head.Runs[0].Inserted, head.Inserted = &ch, &ch
+		case c.Change == ChangeRemoved:
+			head.Runs[0].Deleted = &ch
 		}
-		whole := c.Change == ChangeAdded || c.Change == ChangeRemoved
-		if whole {
-			head.Runs = opRuns([]redline.Op{{Kind: map[bool]redline.Kind{true: redline.Insert, false: redline.Delete}[c.Change == ChangeAdded], Text: head.Runs[0].Text}}, &ch)
+		status := c.ID
+		if showLabel(c) {
+			status = changeLabel(c) + " · " + c.ID
+		}
+		if len(c.Adopted) > 0 {
+			status += " · " + attributionText(c.Adopted, d.Parties)
+		}
+		ps := []wordml.Paragraph{head, {Style: styleStatus, Runs: []wordml.Run{{Text: status}}}}
+		switch {
+		case len(c.Ops) > 0:
+			text := wordml.Paragraph{Style: styleText, Runs: opRuns(c.Ops, &ch)}
 			if c.Change == ChangeAdded {
-				head.Inserted = &ch
+				text.Inserted = &ch
 			}
+			ps = append(ps, text)
+		case c.After != "":
+			ps = append(ps, wordml.Paragraph{Style: styleText, Runs: []wordml.Run{{Text: c.After}}})
 		}
-		doc.Paragraphs = append(doc.Paragraphs, head,
-			wordml.Paragraph{Style: styleStatus, Runs: []wordml.Run{{Text: changeLabel(c) + " · " + c.ID}}})
-		if c.Change == ChangeMoved || c.Before == c.After {
-			continue
+		// The comments on the adopted proposals, where the change is.
+		var cs []int
+		for _, ad := range c.Adopted {
+			cs = append(cs, wordComments(doc, d.Parties, x.Comments[ad.ID], x.Times)...)
 		}
-		text := wordml.Paragraph{Style: styleText, Runs: opRuns(c.Ops, &ch)}
-		if c.Change == ChangeAdded {
-			text.Inserted = &ch
+		ps[len(ps)-1].Comments = cs
+		for _, p := range c.OpenProposals {
+			label := "[" + p.Label() + "] "
+			if p.Action == domain.ActionDelete {
+				label = "[" + p.Label() + " deletes this clause] "
+			}
+			runs := []wordml.Run{{Text: label, Bold: true}}
+			for _, op := range p.Ops {
+				runs = append(runs, wordml.Run{Text: op.Text, Strike: op.Kind == redline.Delete, Underline: op.Kind == redline.Insert})
+			}
+			ps = append(ps, wordml.Paragraph{Style: styleOption, Runs: runs, Comments: wordComments(doc, d.Parties, x.Comments[p.ID], x.Times)},
+				wordml.Paragraph{Style: styleOption, Runs: []wordml.Run{{Text: strings.Join(p.Facts(), " · "), Italic: true}}})
 		}
-		doc.Paragraphs = append(doc.Paragraphs, text)
+		doc.Paragraphs = append(doc.Paragraphs, ps...)
 	}
 	return doc
 }
@@ -400,9 +510,8 @@ func opRuns(ops []redline.Op, ch *wordml.Change) []wordml.Run {
 	return runs
 }
 
-// WriteDiffDocx writes the compare document as a Word document.
-func WriteDiffDocx(w io.Writer, d Diff) error {
-	return CompareDocx(d, func(ClauseChange) wordml.Change {
-		return wordml.Change{Author: "treaty: " + d.From.Ref + " to " + d.To.Ref, Date: d.To.Time}
-	}).Write(w)
+// WriteDiffDocx writes the compare document as a Word document (see
+// CompareDocx).
+func WriteDiffDocx(w io.Writer, d Diff, x CompareExtras) error {
+	return CompareDocx(d, x).Write(w)
 }

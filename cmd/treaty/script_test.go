@@ -150,6 +150,7 @@ func scriptParams(server string, store func(env *testscript.Env) string) testscr
 			"bytes":   cmdBytes,
 			"typo":    cmdTypo,
 			"forge":   cmdForge,
+			"schema":  cmdSchema,
 			"akn":     cmdAKN,
 			"pandoc":  cmdPandoc,
 			"docx":    cmdDocx,

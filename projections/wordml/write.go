@@ -79,6 +79,9 @@ type Paragraph struct {
 type Run struct {
 	Text         string
 	Bold, Italic bool
+	// Strike and Underline format the run (no tracked change): a redline
+	// shown, not proposed.
+	Strike, Underline bool
 	// Inserted and Deleted mark the run as a tracked insertion or
 	// deletion; both: inserted by one and deleted by another.
 	Inserted, Deleted *Change
@@ -319,13 +322,19 @@ func writeRun(b *strings.Builder, n *ids, r Run) {
 		writeChange(b, "del", n.change, r.Deleted, false)
 	}
 	b.WriteString(`<w:r>`)
-	if r.Bold || r.Italic {
+	if r.Bold || r.Italic || r.Strike || r.Underline {
 		b.WriteString(`<w:rPr>`)
 		if r.Bold {
 			b.WriteString(`<w:b/>`)
 		}
 		if r.Italic {
 			b.WriteString(`<w:i/>`)
+		}
+		if r.Strike {
+			b.WriteString(`<w:strike/>`)
+		}
+		if r.Underline {
+			b.WriteString(`<w:u w:val="single"/>`)
 		}
 		b.WriteString(`</w:rPr>`)
 	}
