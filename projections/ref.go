@@ -60,12 +60,15 @@ func ParseRef(s string) (Ref, error) {
 	case strings.HasPrefix(s, "round:"):
 		rest := strings.TrimPrefix(s, "round:")
 		kind := refRoundEnd
-		if r, ok := strings.CutSuffix(rest, ":start"); ok {
-			rest, kind = r, refRoundStart
-		}
+		rest, suffix, cut := strings.Cut(rest, ":")
 		n, ok := num(rest)
-		if !ok || n < 1 {
+		switch {
+		case !ok || n < 1:
 			return bad("has no round number (rounds count from 1)")
+		case cut && suffix != "start":
+			return bad(fmt.Sprintf("ends in %q, which names no moment of a round (round:%d is its end, round:%d:start its start)", ":"+suffix, n, n))
+		case cut:
+			kind = refRoundStart
 		}
 		return Ref{kind: kind, n: n, text: s}, nil
 	case strings.HasPrefix(s, "@"):

@@ -196,6 +196,11 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return usagef("--timeout must be a positive duration, such as 10s")
 	}
 	a.formats = formatsOf(cmd)
+	if !changed(flags, "format") && !slices.Contains(a.formats, a.format) {
+		// A command that writes no text (export) writes its first format
+		// unless told otherwise.
+		a.format = a.formats[0]
+	}
 	if !slices.Contains(a.formats, a.format) {
 		return usagef("%s does not write --format %q; it writes %s", cmd.CommandPath(), a.format, strings.Join(a.formats, ", "))
 	}

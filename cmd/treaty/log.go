@@ -20,7 +20,8 @@ func (a *app) logCommand() *cobra.Command {
 		Short: "List every event, oldest first",
 		Long: `List the negotiation's events, oldest first: number, time, round, party,
 author, type and a summary. --since REF starts after that moment, --until REF
-stops at it; --format json writes one JSON object per line.`,
+stops at it (a --since later than --until is refused); --format json writes
+one JSON object per line.`,
 		Example: `  treaty log
   treaty log --since round:1 --until round:2
   treaty log --format json | jq 'select(.type == "ProposalAdopted")'`,
@@ -54,6 +55,11 @@ stops at it; --format json writes one JSON object per line.`,
 					if hi, err = r.Resolve(ctx, ref, head.State); err != nil {
 						return err
 					}
+				}
+				if since != "" && until != "" && lo > hi {
+					// An empty listing would pass for a quiet stretch of
+					// the log.
+					return usagef("--since %s (event %d) is later than --until %s (event %d): give the earlier moment to --since", since, lo, until, hi)
 				}
 			}
 			w := bufio.NewWriter(a.stdout)

@@ -43,7 +43,7 @@ round, so that reviewers can use git's tools.`,
 			return projections.ExportJSONL(cmd.Context(), a.store, r.Treaty(), a.stdout)
 		},
 	}
-	return withFormats(c, "text", "jsonl", "git-fast-import")
+	return withFormats(c, "jsonl", "git-fast-import")
 }
 
 func (a *app) importCommand() *cobra.Command {
