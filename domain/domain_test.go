@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"strings"
@@ -45,7 +46,21 @@ func (n *negotiation) do(c Command) []Event {
 		}
 	}
 	n.log = append(n.log, evs...)
+	checkLinkageIndexes(n.t, &n.s)
 	return evs
+}
+
+// checkLinkageIndexes checks that the indexes the linkage rules keep as
+// they go (candidates, conditioned) hold what a rebuild from the proposals
+// gives.
+func checkLinkageIndexes(t testing.TB, s *State) {
+	t.Helper()
+	ready, linked := s.candidates(), s.conditioned()
+	fresh := State{Parties: s.Parties, Proposals: s.Proposals}
+	if !maps.Equal(ready, fresh.candidates()) || !maps.Equal(linked, fresh.conditioned()) {
+		t.Fatalf("the linkage indexes drifted: candidates %v, rebuilt %v; conditioned %v, rebuilt %v",
+			ready, fresh.candidates(), linked, fresh.conditioned())
+	}
 }
 
 // dump encodes the whole state, indexes and the closed proposals

@@ -51,11 +51,16 @@ func (s *State) adoptable(o *override) ([]*Proposal, error) {
 			set[p.Proposal] = p
 		}
 	}
-	for _, p := range s.Proposals {
-		consider(p)
+	for id := range s.candidates() {
+		consider(s.Proposals[id])
 	}
-	if o != nil && o.extra != nil {
-		consider(o.extra)
+	if o != nil {
+		if p := s.Proposals[o.proposal]; p != nil {
+			consider(p)
+		}
+		if o.extra != nil {
+			consider(o.extra)
+		}
 	}
 	adopted := map[string]bool{}
 	for changed := true; changed && len(set) > 0; {
@@ -143,10 +148,16 @@ func (s *State) adoptions(o *override) ([]Event, error) {
 // lapse ends the conditional acceptances that can no longer be met: those
 // subject to a proposal withdrawn, or gone stale.
 func (s *State) lapse() error {
-	for _, p := range s.Proposals {
-		if p.Status != StatusOpen {
-			continue
-		}
+	linked := s.conditioned()
+	if len(linked) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(linked))
+	for id := range linked {
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		p := s.Proposals[id]
 		for party, pos := range p.Positions {
 			if pos.Stance != Accepts || len(pos.SubjectTo) == 0 {
 				continue
@@ -159,6 +170,7 @@ func (s *State) lapse() error {
 				if why != "" {
 					p.Positions[party] = Position{Stance: Lapsed, Event: pos.Event, SubjectTo: pos.SubjectTo,
 						Reason: fmt.Sprintf("its acceptance subject to %s lapsed: %s", Short(q), why)}
+					s.track(p)
 					break
 				}
 			}
@@ -225,4 +237,54 @@ func (s *State) Conditional(p *Proposal) []Condition {
 type Condition struct {
 	Party     string   `json:"party"`
 	SubjectTo []string `json:"subject_to"`
+}
+
+// candidates indexes the open proposals every party accepts, with
+// conditions or without: the only ones an act can adopt besides the one it
+// is about. Proposals without linkage are adopted as soon as they get there,
+// so it holds the packages still waiting for a condition. conditioned
+// indexes the open proposals with an acceptance subject to others: the only
+// ones a lapse can touch. Both are built from Proposals on first use and
+// kept by track, so that no event pays for every open proposal.
+func (s *State) candidates() map[string]struct{} {
+	if s.ready == nil {
+		s.buildLinkage()
+	}
+	return s.ready
+}
+
+func (s *State) conditioned() map[string]struct{} {
+	if s.linked == nil {
+		s.buildLinkage()
+	}
+	return s.linked
+}
+
+func (s *State) buildLinkage() {
+	s.ready, s.linked = map[string]struct{}{}, map[string]struct{}{}
+	for _, p := range s.Proposals {
+		s.track(p)
+	}
+}
+
+// track files p in the indexes as its positions and status now say; it is
+// called whenever they change.
+func (s *State) track(p *Proposal) {
+	if s.ready == nil || s.linked == nil {
+		return // built from Proposals when first needed
+	}
+	delete(s.ready, p.Proposal)
+	delete(s.linked, p.Proposal)
+	if p.Status != StatusOpen {
+		return
+	}
+	if s.fullyAccepted(p, nil) {
+		s.ready[p.Proposal] = struct{}{}
+	}
+	for _, pos := range p.Positions {
+		if pos.Stance == Accepts && len(pos.SubjectTo) > 0 {
+			s.linked[p.Proposal] = struct{}{}
+			break
+		}
+	}
 }

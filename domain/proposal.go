@@ -384,6 +384,7 @@ func (s *State) table(e ProposalTabled) error {
 	if party, _ := s.Party(e.Party); party.Role == RoleParty {
 		p.Positions[e.Party] = Position{Stance: Accepts, Event: s.Events + 1}
 	}
+	s.track(p)
 	return s.settle()
 }
 
@@ -459,6 +460,7 @@ func (s *State) accept(e ProposalAccepted) error {
 		return err
 	}
 	p.Positions[e.Party] = acceptance(e, s.Events+1)
+	s.track(p)
 	return s.settle()
 }
 
@@ -485,6 +487,7 @@ func (s *State) object(e ProposalObjected) error {
 		return err
 	}
 	p.Positions[e.Party] = Position{Stance: Objects, Reason: e.Reason, Event: s.Events + 1}
+	s.track(p)
 	return nil
 }
 
@@ -523,6 +526,7 @@ func (s *State) withdraw(e ProposalWithdrawn) error {
 
 func (s *State) close(p *Proposal, st Status) {
 	p.Status, p.Closed = st, s.Events+1
+	s.track(p)
 	if st == StatusAdopted {
 		s.Adopted++
 	} else {
@@ -651,6 +655,7 @@ func (s *State) revise(e ProposalRevised) error {
 		pos.Event = now
 		p.Positions[p.Party] = pos
 	}
+	s.track(p)
 	return s.settle()
 }
 

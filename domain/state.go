@@ -61,6 +61,9 @@ type State struct {
 	// byClause indexes the open proposals of each clause, in tabling
 	// order; nil until first needed.
 	byClause map[string][]string
+	// ready and linked index the proposals linkage looks at (see
+	// candidates); nil until first needed.
+	ready, linked map[string]struct{}
 }
 
 // Evolve folds one event into the state. It checks the event against the

@@ -246,6 +246,19 @@ func Timeout(d time.Duration) Option { return func(c *Config) { c.Timeout = d } 
 // passed whole, scheme included.
 type Opener func(ctx context.Context, uri string, cfg Config) (Store, error)
 
+// OpenerOf makes an Opener of a backend's own Open, which returns its own
+// store type S: a failed open returns a nil Store, not a nil S, which in an
+// interface would not be nil.
+func OpenerOf[S Store](open func(ctx context.Context, uri string, cfg Config) (S, error)) Opener {
+	return func(ctx context.Context, uri string, cfg Config) (Store, error) {
+		s, err := open(ctx, uri, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+}
+
 var (
 	registryMu sync.RWMutex
 	registry   = map[string]Opener{}
@@ -348,6 +361,20 @@ func Sequence(ctx context.Context, stream string, from uint64,
 			yield(RecordedEvent{}, err)
 		}
 	}
+}
+
+// SubscriptionEnded is the error a subscription ended by err yields, as
+// Subscriber specifies: none once ctx is done (the caller ended it),
+// closed (the backend's error wrapping ErrClosed, nil while the store is
+// open) once the store is closed, else err.
+func SubscriptionEnded(ctx context.Context, closed, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case closed != nil:
+		return closed
+	}
+	return err
 }
 
 // Subscriber is a capability some stores have: following a stream live.

@@ -19,7 +19,6 @@ import (
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
-	"github.com/treaty-engine/treaty/eventstore/esdb"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -103,7 +102,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		},
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.storeURI, "store", "treaty.db", "where events live: a file path, sqlite:PATH, or esdb://… (env TREATY_STORE)")
+	pf.StringVar(&a.storeURI, "store", "treaty.db", "where events live: a file path, sqlite:PATH, postgres://… or esdb://… (env TREATY_STORE)")
 	pf.StringVar(&a.treaty, "treaty", "", "which negotiation; may be left out when the store holds one (env TREATY)")
 	pf.StringVar(&a.as, "as", "", "the party acting, by code (env TREATY_PARTY)")
 	pf.StringVar(&a.author, "author", "", "the person acting, recorded with the event (env TREATY_AUTHOR)")
@@ -270,13 +269,9 @@ func (e *noStore) Error() string {
 func (e *noStore) Unwrap() error { return eventstore.ErrStoreNotFound }
 
 // storeName is the store as messages name it: its URI with any password
-// hidden.
-func (a *app) storeName() string {
-	if strings.HasPrefix(eventstore.Scheme(a.storeURI), "esdb") {
-		return esdb.Redact(a.storeURI)
-	}
-	return a.storeURI
-}
+// hidden, whichever the backend (esdb://user:password@…,
+// postgres://user:password@…/db?sslpassword=…).
+func (a *app) storeName() string { return eventstore.Redact(a.storeURI) }
 
 // treatyID returns the negotiation to act on: --treaty, or the only one in
 // the store.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -64,11 +68,29 @@ func benchEvents(b *testing.B, def int) int {
 }
 
 var (
-	benchOnce sync.Once
-	benchBin  string
-	benchDir  string
-	benchErr  error
+	benchOnce  sync.Once
+	benchBin   string
+	benchDir   string
+	benchStore benchBackend
+	benchWork  string // the copy the benchmarks of this run use
+	benchErr   error
 )
+
+// benchBackend keeps the simulated negotiation the Fresh benchmarks run
+// against, between runs, and makes fresh copies of it: the embedded store,
+// or with TREATY_BENCH_BACKEND=postgres databases on the server of
+// TREATY_TEST_POSTGRES.
+type benchBackend interface {
+	// source is the store simulate writes; ready tells whether it holds
+	// the simulation, once markReady has said so.
+	source() string
+	ready() bool
+	markReady() error
+	// reset empties source for simulate.
+	reset() error
+	// copy makes a fresh copy of source and returns its store URI.
+	copy() (string, error)
+}
 
 // benchFixture builds the treaty binary and a store holding
 // `simulate --clauses 200 --rounds R --events N`, once per test binary run:
@@ -85,7 +107,23 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 	benchOnce.Do(func() {
 		// One fixture per size, kept between runs: writing a million events
 		// takes a minute. Delete the directory to start afresh.
-		benchDir = filepath.Join(os.TempDir(), "treaty-bench", fmt.Sprintf("%d-events-%d-rounds-signed", n, rounds))
+		name := fmt.Sprintf("%d-events-%d-rounds-signed", n, rounds)
+		switch backend := os.Getenv("TREATY_BENCH_BACKEND"); backend {
+		case "", "sqlite":
+			benchDir = filepath.Join(os.TempDir(), "treaty-bench", name)
+			benchStore = fileBench{benchDir}
+		case "postgres":
+			benchDir = filepath.Join(os.TempDir(), "treaty-bench", name+"-postgres")
+			server := os.Getenv(pgtest.Env)
+			if server == "" {
+				benchErr = fmt.Errorf("TREATY_BENCH_BACKEND=postgres needs %s, a server on which the benchmarks may create databases", pgtest.Env)
+				return
+			}
+			benchStore = pgBench{server: server, name: fmt.Sprintf("treaty_bench_%d_%d", n, rounds), dir: benchDir}
+		default:
+			benchErr = fmt.Errorf("TREATY_BENCH_BACKEND=%q: want sqlite or postgres", backend)
+			return
+		}
 		if benchErr = os.MkdirAll(benchDir, 0o755); benchErr != nil {
 			return
 		}
@@ -98,69 +136,132 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 		// They belong to a build: a changed one reads the whole log once,
 		// here rather than in a measurement.
 		read := func() error {
-			cmd := exec.Command(benchBin, "--store", filepath.Join(benchDir, "bench.db"), "draft")
+			cmd := exec.Command(benchBin, "--store", benchStore.source(), "draft")
 			cmd.Env = benchEnv()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				return fmt.Errorf("draft: %v\n%s", err, out)
 			}
 			return nil
 		}
-		ready := filepath.Join(benchDir, "ready")
-		if _, err := os.Stat(ready); err == nil {
-			if benchErr = read(); benchErr == nil {
-				benchErr = workingCopy()
+		if !benchStore.ready() {
+			if benchErr = benchStore.reset(); benchErr != nil {
+				return
 			}
-			return
-		}
-		os.Remove(filepath.Join(benchDir, "bench.db"))
-		os.Remove(filepath.Join(benchDir, "bench.db-wal"))
-		os.Remove(filepath.Join(benchDir, "bench.db-shm"))
-		// Signed, as a negotiation among capitals would be: every act
-		// carries its party's signature, and verify checks them all.
-		cmd := exec.Command(benchBin, "--store", filepath.Join(benchDir, "bench.db"), "--keys", filepath.Join(benchDir, "keys"),
-			"simulate", "--signed", "--clauses", "200", "--rounds", strconv.Itoa(rounds), "--events", strconv.Itoa(n))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			benchErr = fmt.Errorf("simulate: %v\n%s", err, out)
-			return
+			// Signed, as a negotiation among capitals would be: every act
+			// carries its party's signature, and verify checks them all.
+			cmd := exec.Command(benchBin, "--store", benchStore.source(), "--keys", filepath.Join(benchDir, "keys"),
+				"simulate", "--signed", "--clauses", "200", "--rounds", strconv.Itoa(rounds), "--events", strconv.Itoa(n))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				benchErr = fmt.Errorf("simulate: %v\n%s", err, out)
+				return
+			}
 		}
 		if benchErr = read(); benchErr != nil {
 			return
 		}
-		if benchErr = os.WriteFile(ready, nil, 0o644); benchErr == nil {
-			benchErr = workingCopy()
+		if benchErr = benchStore.markReady(); benchErr == nil {
+			benchWork, benchErr = benchStore.copy()
 		}
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}
-	return benchBin, filepath.Join(benchDir, "work.db"), rounds
+	return benchBin, benchWork, rounds
 }
 
-// workingCopy copies the simulated negotiation, bench.db, to work.db, the
-// store the benchmarks use, and flushes the copy to disk: otherwise the
-// first fsync a benchmark measures would write the whole file.
-func workingCopy() error {
+// fileBench keeps the simulation in bench.db in dir, and copies it to
+// work.db.
+type fileBench struct{ dir string }
+
+func (f fileBench) source() string { return filepath.Join(f.dir, "bench.db") }
+
+func (f fileBench) ready() bool {
+	_, err := os.Stat(filepath.Join(f.dir, "ready"))
+	return err == nil
+}
+
+func (f fileBench) markReady() error { return os.WriteFile(filepath.Join(f.dir, "ready"), nil, 0o644) }
+
+func (f fileBench) reset() error {
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		os.Remove(filepath.Join(benchDir, "work.db"+suffix))
+		os.Remove(f.source() + suffix)
 	}
-	src, err := os.Open(filepath.Join(benchDir, "bench.db"))
+	return nil
+}
+
+// copy copies bench.db to work.db and flushes the copy to disk: otherwise
+// the first fsync a benchmark measures would write the whole file.
+func (f fileBench) copy() (string, error) {
+	work := filepath.Join(f.dir, "work.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(work + suffix)
+	}
+	src, err := os.Open(f.source())
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer src.Close()
-	dst, err := os.Create(filepath.Join(benchDir, "work.db"))
+	dst, err := os.Create(work)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if _, err := io.Copy(dst, src); err != nil {
 		dst.Close()
-		return err
+		return "", err
 	}
 	if err := dst.Sync(); err != nil {
 		dst.Close()
+		return "", err
+	}
+	return work, dst.Close()
+}
+
+// pgBench keeps the simulation in the database name on server, and copies
+// it to name_work (CREATE DATABASE … TEMPLATE, which copies the files).
+type pgBench struct{ server, name, dir string }
+
+func (p pgBench) uri(db string) string {
+	u, _ := url.Parse(p.server)
+	u.Path = "/" + db
+	return u.String()
+}
+
+func (p pgBench) source() string { return p.uri(p.name) }
+
+func (p pgBench) admin(statements ...string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, p.server)
+	if err != nil {
 		return err
 	}
-	return dst.Close()
+	defer conn.Close(ctx)
+	for _, q := range statements {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// ready: the marker file names the server, whose database may be gone.
+func (p pgBench) ready() bool {
+	marked, err := os.ReadFile(filepath.Join(p.dir, "ready"))
+	return err == nil && string(marked) == eventstore.Redact(p.server) &&
+		exec.Command(benchBin, "--store", p.source(), "list").Run() == nil
+}
+
+func (p pgBench) markReady() error {
+	return os.WriteFile(filepath.Join(p.dir, "ready"), []byte(eventstore.Redact(p.server)), 0o644)
+}
+
+func (p pgBench) reset() error {
+	return p.admin("DROP DATABASE IF EXISTS "+p.name+" WITH (FORCE)", "CREATE DATABASE "+p.name+" TEMPLATE template0 ENCODING 'UTF8'")
+}
+
+func (p pgBench) copy() (string, error) {
+	work := p.name + "_work"
+	err := p.admin("DROP DATABASE IF EXISTS "+work+" WITH (FORCE)", "CREATE DATABASE "+work+" TEMPLATE "+p.name, "CHECKPOINT")
+	return p.uri(work), err
 }
 
 // benchEnv is the environment of every process the benchmarks run: the
@@ -267,6 +368,41 @@ func BenchmarkFreshAcceptPrefix(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
 }
 
+// BenchmarkFreshCascade: the acceptance that completes a chain of 50 linked
+// proposals (each accepted by UA, EU and UK, and by US subject to the next), as
+// a fresh process: one append of the acceptance and 50 adoptions. The
+// chain is tabled and accepted before each iteration, not measured (about
+// 200 processes: run it with -benchtime=3x).
+func BenchmarkFreshCascade(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	run := func(args ...string) string {
+		cmd := exec.Command(bin, append([]string{"--store", store}, args...)...)
+		cmd.Env = benchEnv()
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("%s: %v", strings.Join(args, " "), err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	for b.Loop() {
+		b.StopTimer()
+		ids := make([]string, 50)
+		for i := range ids {
+			ids[i] = run("--as", "UA", "propose", "--clause", fmt.Sprintf("cascade-%d-%d", time.Now().UnixNano(), i), "--text", "A linked clause.")
+			run("--as", "EU", "accept", ids[i])
+			run("--as", "UK", "accept", ids[i])
+		}
+		for i := range 49 {
+			run("--as", "US", "accept", ids[i], "--subject-to", ids[i+1])
+		}
+		b.StartTimer()
+		if out := run("--as", "US", "accept", ids[49]); !strings.Contains(out, "Adopted together, as a package") {
+			b.Fatalf("the last acceptance adopted no package:\n%s", out)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
+}
+
 // BenchmarkFreshVerify: `treaty verify`, a full replay without checkpoints
 // that checks the hash chain and every signature, as a fresh process.
 func BenchmarkFreshVerify(b *testing.B) {
@@ -299,7 +435,7 @@ func BenchmarkVersusGit(b *testing.B) {
 		if out, err := exec.Command(gitPath, "init", "-q", "-b", "main", exported).CombinedOutput(); err != nil {
 			b.Fatalf("git init: %v\n%s", err, out)
 		}
-		export := exec.Command(bin, "--store", filepath.Join(benchDir, "bench.db"), "export", "--format", "git-fast-import")
+		export := exec.Command(bin, "--store", benchStore.source(), "export", "--format", "git-fast-import")
 		export.Env = benchEnv()
 		load := exec.Command(gitPath, "-C", exported, "fast-import", "--quiet")
 		pipe, _ := export.StdoutPipe()

@@ -24,6 +24,7 @@ import (
 	"github.com/treaty-engine/treaty/projections"
 
 	_ "github.com/treaty-engine/treaty/eventstore/esdb"
+	_ "github.com/treaty-engine/treaty/eventstore/postgres"
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
 

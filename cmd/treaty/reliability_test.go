@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
 )
 
 // outcome of one command run by a worker.
@@ -238,7 +240,13 @@ func checkLanded(t *testing.T, store string, outcomes []workerOutcome) {
 
 func newLoadStore(t *testing.T) string {
 	t.Helper()
-	store := filepath.Join(t.TempDir(), "load.db")
+	return initLoad(t, filepath.Join(t.TempDir(), "load.db"))
+}
+
+// initLoad opens the negotiation the workers write in store, and returns
+// store.
+func initLoad(t *testing.T, store string) string {
+	t.Helper()
 	mustRun(t, treatyBin(t), "--store", store, "--treaty", "load", "init", "--title", "Load", "--party", "A", "--party", "B")
 	return store
 }
@@ -249,10 +257,51 @@ func TestConcurrentDrafters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("eight processes of a hundred proposals each: run without -short")
 	}
-	store := newLoadStore(t)
-	outcomes := startWorkers(t, store, 8, 100)()
-	if len(outcomes) < 8*100 {
-		t.Fatalf("%d outcomes from 800 proposals", len(outcomes))
+	concurrentDrafters(t, newLoadStore(t), 100)
+}
+
+// TestConcurrentDraftersPostgres: the same, on a PostgreSQL store, with
+// fifty proposals each (every command connects afresh, which costs a
+// server process more than opening a file).
+func TestConcurrentDraftersPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("eight processes of fifty proposals each: run without -short")
+	}
+	concurrentDrafters(t, initLoad(t, pgtest.Database(t)), 50)
+}
+
+// concurrentDrafters runs 8 workers of n proposals each on store.
+func concurrentDrafters(t *testing.T, store string, n int) {
+	outcomes := startWorkers(t, store, 8, n)()
+	if len(outcomes) < 8*n {
+		t.Fatalf("%d outcomes from %d proposals", len(outcomes), 8*n)
+	}
+	checkLanded(t, store, outcomes)
+}
+
+// TestRestartDuringDrafters: 8 processes table and accept proposals on a
+// PostgreSQL server of the test's own while it is restarted, once shutting
+// down cleanly and once as if it crashed. Each command goes on through the
+// restart; every act acknowledged is in the log once, and it verifies.
+func TestRestartDuringDrafters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("eight processes while a server restarts: run without -short")
+	}
+	c := pgtest.StartCluster(t)
+	uri := c.Database(t)
+	store := initLoad(t, uri)
+	wait := startWorkers(t, store, 8, 40)
+	for _, mode := range []string{"fast", "immediate"} {
+		time.Sleep(1500 * time.Millisecond)
+		start := time.Now()
+		if err := c.Restart(mode); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("restarted (%s) in %s", mode, time.Since(start).Round(time.Millisecond))
+	}
+	outcomes := wait()
+	if len(outcomes) < 8*40 {
+		t.Fatalf("%d outcomes from 320 proposals", len(outcomes))
 	}
 	checkLanded(t, store, outcomes)
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,12 +25,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 	_ "modernc.org/sqlite"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -48,7 +51,7 @@ func TestMain(m *testing.M) {
 var scriptEnv = []string{"TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS", "TREATY_KEYS", "XDG_CONFIG_HOME"}
 
 func TestScripts(t *testing.T) {
-	testscript.Run(t, scriptParams(nil))
+	testscript.Run(t, scriptParams("", nil))
 }
 
 // TestScriptsESDB runs the scripts once more with the default store on a
@@ -57,7 +60,7 @@ func TestScripts(t *testing.T) {
 // checks the backend against the protocol, not against a real server).
 // Scripts that reach into the SQLite file itself say [esdb] skip.
 func TestScriptsESDB(t *testing.T) {
-	testscript.Run(t, scriptParams(func(env *testscript.Env) string {
+	testscript.Run(t, scriptParams("esdb", func(env *testscript.Env) string {
 		if uri := os.Getenv("TREATY_TEST_ESDB"); uri != "" {
 			// A shared server: every script its own negotiations.
 			env.Setenv("TREATY", "t"+strings.ReplaceAll(filepath.Base(env.WorkDir), "-", "")[:8])
@@ -72,9 +75,38 @@ func TestScriptsESDB(t *testing.T) {
 	}))
 }
 
-// scriptParams are the scripts' settings; store, when not nil, gives each
-// script the store URI to use by default.
-func scriptParams(store func(env *testscript.Env) string) testscript.Params {
+// TestScriptsPostgres runs the scripts once more with the default store in
+// a PostgreSQL database: for each script a fresh one, on the server
+// TREATY_TEST_POSTGRES names (skipped without it, unless CI is set), dropped
+// after. PG_SERVER (host:port) and PG_DATABASE tell a script where that is.
+// Scripts that reach into the SQLite file itself say [postgres] skip.
+func TestScriptsPostgres(t *testing.T) {
+	server := pgtest.ServerURI(t)
+	testscript.Run(t, scriptParams("postgres", func(env *testscript.Env) string {
+		uri, drop, err := pgtest.CreateDatabase(context.Background(), server)
+		if err != nil {
+			env.T().Fatal(err)
+		}
+		env.Defer(func() {
+			if err := drop(); err != nil {
+				env.T().Log(err)
+			}
+		})
+		u, err := url.Parse(uri)
+		if err != nil {
+			env.T().Fatal(err)
+		}
+		env.Setenv("PG_SERVER", u.Host)
+		env.Setenv("PG_DATABASE", strings.TrimPrefix(u.Path, "/"))
+		return uri
+	}))
+}
+
+// scriptParams are the scripts' settings: server names the server backend
+// the scripts run on ("esdb", "postgres"; "" for the embedded store), which
+// the script conditions [esdb] and [postgres] test, and store, when not
+// nil, gives each script the store URI to use by default.
+func scriptParams(server string, store func(env *testscript.Env) string) testscript.Params {
 	return testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
@@ -97,8 +129,9 @@ func scriptParams(store func(env *testscript.Env) string) testscript.Params {
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "esdb" {
-				return store != nil, nil
+			switch cond {
+			case "esdb", "postgres":
+				return server == cond, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -107,6 +140,7 @@ func scriptParams(store func(env *testscript.Env) string) testscript.Params {
 			"capture": cmdCapture,
 			"events":  cmdEvents,
 			"sqlexec": cmdSQLExec,
+			"pgexec":  cmdPGExec,
 			"bytes":   cmdBytes,
 			"typo":    cmdTypo,
 			"forge":   cmdForge,
@@ -277,6 +311,30 @@ func cmdSQLExec(ts *testscript.TestScript, neg bool, args []string) {
 	verb, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(args[1])), " ")
 	if n, err := res.RowsAffected(); err == nil && n == 0 && verb != "pragma" && verb != "create" {
 		ts.Fatalf("sqlexec %s: no row changed", args[1])
+	}
+}
+
+// pgexec SQL: run a statement against the script's PostgreSQL store,
+// $TREATY_STORE (to look into it, or damage it on purpose). It fails
+// unless the statement changes a row.
+func cmdPGExec(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("pgexec does not take '!'")
+	}
+	if len(args) != 1 {
+		ts.Fatalf("usage: pgexec SQL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, ts.Getenv("TREATY_STORE"))
+	ts.Check(err)
+	defer conn.Close(context.Background())
+	tag, err := conn.Exec(ctx, args[0])
+	if err != nil {
+		ts.Fatalf("pgexec %s: %v", args[0], err)
+	}
+	if tag.RowsAffected() == 0 {
+		ts.Fatalf("pgexec %s: no row changed", args[0])
 	}
 }
 

@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
 )
 
 // TestWatch follows a negotiation while other processes act on it, on the
-// embedded store and on the server double: every event arrives, in order,
-// once, and Ctrl-C ends the watch cleanly.
+// embedded store, on the server double and on PostgreSQL: every event
+// arrives, in order, once, and Ctrl-C ends the watch cleanly.
 func TestWatch(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testWatch(t, filepath.Join(t.TempDir(), "w.db")) })
 	t.Run("esdb", func(t *testing.T) { testWatch(t, esdbtest.Start(t).URI()) })
+	t.Run("postgres", func(t *testing.T) { testWatch(t, pgtest.Database(t)) })
 }
 
 func testWatch(t *testing.T, store string) {

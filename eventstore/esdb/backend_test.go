@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
 
 // runBackendTests runs the checks of what this backend adds to the server,
@@ -45,23 +46,6 @@ func testPrefix(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return "esdb-" + hex.EncodeToString(b) + "-"
-}
-
-func newEvents(typ string, n int) []eventstore.EventData {
-	es := make([]eventstore.EventData, n)
-	for i := range es {
-		es[i] = eventstore.EventData{ID: uuid.New(), Type: typ, Data: fmt.Appendf(nil, `{"n":%d}`, i), Metadata: []byte(`{}`)}
-	}
-	return es
-}
-
-func mustAppend(t testing.TB, s eventstore.Store, stream string, exp eventstore.ExpectedRevision, es ...eventstore.EventData) uint64 {
-	t.Helper()
-	rev, err := s.Append(context.Background(), stream, exp, es...)
-	if err != nil {
-		t.Fatalf("Append(%s, %v, %d events): %v", stream, exp, len(es), err)
-	}
-	return rev
 }
 
 // ids reads stream and returns its event IDs in order (none when it does
@@ -112,13 +96,13 @@ func idsOf(es []eventstore.EventData) []uuid.UUID {
 func testRepeatLongAfter(t *testing.T, uri, p string) {
 	s := openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})
 	stream := p + "old"
-	first := newEvents("First", 3)
-	mustAppend(t, s, stream, eventstore.NoStream(), first...)
+	first := storetest.Events("First", 3)
+	storetest.MustAppend(t, s, stream, eventstore.NoStream(), first...)
 	for range 5 {
-		mustAppend(t, s, stream, eventstore.Any(), newEvents("Later", 20)...)
+		storetest.MustAppend(t, s, stream, eventstore.Any(), storetest.Events("Later", 20)...)
 	}
 	for _, exp := range []eventstore.ExpectedRevision{eventstore.Any(), eventstore.NoStream()} {
-		if rev := mustAppend(t, s, stream, exp, first...); rev != 2 {
+		if rev := storetest.MustAppend(t, s, stream, exp, first...); rev != 2 {
 			t.Fatalf("repeat with %v returned revision %d, want 2", exp, rev)
 		}
 	}
@@ -133,8 +117,8 @@ func testRepeatLongAfter(t *testing.T, uri, p string) {
 func testConcurrentRepeat(t *testing.T, uri, p string) {
 	stores := []*Store{openStore(t, uri, eventstore.Config{Timeout: suiteTimeout}), openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})}
 	stream := p + "retry"
-	mustAppend(t, stores[0], stream, eventstore.NoStream(), newEvents("Before", 2)...)
-	batch := newEvents("Retried", 4)
+	storetest.MustAppend(t, stores[0], stream, eventstore.NoStream(), storetest.Events("Before", 2)...)
+	batch := storetest.Events("Retried", 4)
 	const writers = 8
 	revs := make([]uint64, writers)
 	errs := make([]error, writers)
@@ -165,7 +149,7 @@ func testConcurrentRepeat(t *testing.T, uri, p string) {
 // streams; exactly one stream gets it.
 func testConcurrentOtherStreams(t *testing.T, uri, p string) {
 	s := openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})
-	e := newEvents("Contested", 1)[0]
+	e := storetest.Events("Contested", 1)[0]
 	const writers = 8
 	errs := make([]error, writers)
 	var wg sync.WaitGroup
@@ -205,7 +189,7 @@ func testConcurrentOtherStreams(t *testing.T, uri, p string) {
 func testReservedByIncompleteAppend(t *testing.T, uri, p string) {
 	s := openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})
 	a, b := p+"a", p+"b"
-	e := newEvents("Reserved", 1)[0]
+	e := storetest.Events("Reserved", 1)[0]
 	if ok, err := s.reserve(context.Background(), e.ID, a, 0, nil); err != nil || !ok {
 		t.Fatalf("reserve: %v, %v", ok, err)
 	}
@@ -213,11 +197,11 @@ func testReservedByIncompleteAppend(t *testing.T, uri, p string) {
 	if !errors.Is(err, eventstore.ErrDuplicateEvent) || !strings.Contains(err.Error(), "reserved for stream "+a) {
 		t.Fatalf("appending %s's reserved ID to %s: %v, want ErrDuplicateEvent naming the reservation", a, b, err)
 	}
-	mustAppend(t, s, a, eventstore.NoStream(), newEvents("First", 2)...)
-	if rev := mustAppend(t, s, a, eventstore.Exact(1), e); rev != 2 {
+	storetest.MustAppend(t, s, a, eventstore.NoStream(), storetest.Events("First", 2)...)
+	if rev := storetest.MustAppend(t, s, a, eventstore.Exact(1), e); rev != 2 {
 		t.Fatalf("append of the reserved event to its stream: revision %d, want 2", rev)
 	}
-	if rev := mustAppend(t, s, a, eventstore.Exact(1), e); rev != 2 {
+	if rev := storetest.MustAppend(t, s, a, eventstore.Exact(1), e); rev != 2 {
 		t.Fatalf("repeat: revision %d, want 2", rev)
 	}
 	_, err = s.Append(context.Background(), b, eventstore.Any(), e)
@@ -234,12 +218,12 @@ func testReservedByIncompleteAppend(t *testing.T, uri, p string) {
 func testReservedNames(t *testing.T, uri, p string) {
 	s := openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})
 	for _, name := range []string{claimPrefix + uuid.NewString(), claimPrefix, p + "\xff\xfe"} {
-		if _, err := s.Append(context.Background(), name, eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, eventstore.ErrInvalid) {
+		if _, err := s.Append(context.Background(), name, eventstore.Any(), storetest.Events("E", 1)...); !errors.Is(err, eventstore.ErrInvalid) {
 			t.Errorf("Append to %q: %v, want ErrInvalid", name, err)
 		}
 	}
-	e := newEvents("E", 1)
-	twice := []eventstore.EventData{e[0], newEvents("E", 1)[0], e[0]}
+	e := storetest.Events("E", 1)
+	twice := []eventstore.EventData{e[0], storetest.Events("E", 1)[0], e[0]}
 	if _, err := s.Append(context.Background(), p+"twice", eventstore.Any(), twice...); !errors.Is(err, eventstore.ErrDuplicateEvent) {
 		t.Errorf("a batch with one ID twice: %v, want ErrDuplicateEvent", err)
 	}
@@ -247,15 +231,15 @@ func testReservedNames(t *testing.T, uri, p string) {
 		t.Fatalf("a refused batch left %d events", len(got))
 	}
 	// The refusal reserved nothing: the IDs are free for any stream.
-	mustAppend(t, s, p+"other", eventstore.Any(), twice[:2]...)
+	storetest.MustAppend(t, s, p+"other", eventstore.Any(), twice[:2]...)
 }
 
 // testStreamsHidesReservations: Streams lists the streams appended to, never
 // the reservation streams, whatever the prefix.
 func testStreamsHidesReservations(t *testing.T, uri, p string) {
 	s := openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})
-	es := newEvents("Listed", 3)
-	mustAppend(t, s, p+"x", eventstore.NoStream(), es...)
+	es := storetest.Events("Listed", 3)
+	storetest.MustAppend(t, s, p+"x", eventstore.NoStream(), es...)
 	got, err := s.Streams(context.Background(), p)
 	if want := []eventstore.StreamInfo{{Name: p + "x", Events: 3}}; err != nil || !slices.Equal(got, want) {
 		t.Fatalf("Streams(%q) = %v, %v; want %v", p, got, err, want)
@@ -283,9 +267,9 @@ func testStreamsHidesReservations(t *testing.T, uri, p string) {
 // testReadOnly: a read-only store reads and refuses to append.
 func testReadOnly(t *testing.T, uri, p string) {
 	rw := openStore(t, uri, eventstore.Config{Timeout: suiteTimeout})
-	mustAppend(t, rw, p+"ro", eventstore.NoStream(), newEvents("E", 2)...)
+	storetest.MustAppend(t, rw, p+"ro", eventstore.NoStream(), storetest.Events("E", 2)...)
 	ro := openStore(t, uri, eventstore.Config{Timeout: suiteTimeout, ReadOnly: true})
-	if _, err := ro.Append(context.Background(), p+"ro", eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, eventstore.ErrReadOnly) {
+	if _, err := ro.Append(context.Background(), p+"ro", eventstore.Any(), storetest.Events("E", 1)...); !errors.Is(err, eventstore.ErrReadOnly) {
 		t.Fatalf("Append on a read-only store: %v, want ErrReadOnly", err)
 	}
 	if got := ids(t, ro, p+"ro"); len(got) != 2 {
@@ -316,7 +300,7 @@ func testSeveralStores(t *testing.T, uri, p string) {
 				if n > 0 {
 					exp = eventstore.Exact(n - 1)
 				}
-				rev, err := s.Append(context.Background(), stream, exp, newEvents(fmt.Sprintf("W%d", w), 1)...)
+				rev, err := s.Append(context.Background(), stream, exp, storetest.Events(fmt.Sprintf("W%d", w), 1)...)
 				if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 					continue
 				}

@@ -41,27 +41,7 @@ func BenchmarkReadAll(b *testing.B) {
 	const total = 100_000
 	srv := esdbtest.Start(b)
 	fillBench(b, srv.URI(), total)
-	s := openStore(b, srv.URI(), eventstore.Config{Timeout: time.Minute})
-	b.SetBytes(storetest.BenchBytes(total))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		n := 0
-		for e, err := range s.Read(context.Background(), "treaty-bench", 0) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			if e.Revision != uint64(n) {
-				b.Fatalf("revision %d at %d", e.Revision, n)
-			}
-			n++
-		}
-		if n != total {
-			b.Fatalf("read %d events, want %d", n, total)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "events/s")
+	storetest.BenchRead(b, openStore(b, srv.URI(), eventstore.Config{Timeout: time.Minute}), total)
 }
 
 // fillBench appends total events to treaty-bench in batches of 1,000 (450

@@ -12,6 +12,7 @@ import (
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
 
 // closeRole is the child role of TestCloseLeavesNoGoroutines.
@@ -53,7 +54,7 @@ func runCloseChild(string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Append(ctx, "close", eventstore.NoStream(), newEvents("E", 3)...); err != nil {
+	if _, err := s.Append(ctx, "close", eventstore.NoStream(), storetest.Events("E", 3)...); err != nil {
 		return err
 	}
 	for _, err := range s.Read(ctx, "close", 0) {
@@ -95,7 +96,7 @@ func runCloseChild(string) error {
 	healthy.SetFault(esdbtest.Hang)
 	calls := make(chan error, 2)
 	go func() {
-		_, err := s.Append(ctx, "close", eventstore.Any(), newEvents("E", 1)...)
+		_, err := s.Append(ctx, "close", eventstore.Any(), storetest.Events("E", 1)...)
 		calls <- err
 	}()
 	go func() {

@@ -95,13 +95,7 @@ var (
 )
 
 func init() {
-	open := func(ctx context.Context, uri string, cfg eventstore.Config) (eventstore.Store, error) {
-		s, err := Open(ctx, uri, cfg)
-		if err != nil {
-			return nil, err // not s: a nil *Store in an interface is not nil
-		}
-		return s, nil
-	}
+	open := eventstore.OpenerOf(Open)
 	eventstore.Register(scheme, open)
 	eventstore.Register(schemeDiscover, open)
 }

@@ -76,8 +76,8 @@ func TestOpenRegistered(t *testing.T) {
 	if _, ok := s.(*Store); !ok {
 		t.Fatalf("eventstore.Open(%q) returned a %T", uri, s)
 	}
-	es := newEvents("Registered", 2)
-	mustAppend(t, s, "treaty-registered", eventstore.NoStream(), es...)
+	es := storetest.Events("Registered", 2)
+	storetest.MustAppend(t, s, "treaty-registered", eventstore.NoStream(), es...)
 	if got := ids(t, s, "treaty-registered"); !slices.Equal(got, idsOf(es)) {
 		t.Fatalf("read back %v, want %v", got, idsOf(es))
 	}

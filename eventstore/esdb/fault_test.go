@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -19,15 +18,14 @@ import (
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+	"github.com/treaty-engine/treaty/eventstore/internal/faulttest"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
 
 // faultTimeout is the timeout of stores that meet a misbehaving server:
 // short, so the tests are quick, and long enough that a healthy call on a
 // loaded machine does not hit it.
 const faultTimeout = 1500 * time.Millisecond
-
-// slack is how much later than its timeout a call may end.
-const slack = 2 * time.Second
 
 // childEnv names the environment variable that makes the test binary run a
 // child process role instead of the tests.
@@ -48,36 +46,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// freePort returns a local address nothing listens on.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// wantBounded checks that err came within timeout (plus slack) of start,
-// names uri and wraps want.
-func wantBounded(t *testing.T, what string, start time.Time, timeout time.Duration, err error, uri string, want error) {
-	t.Helper()
-	took := time.Since(start)
-	switch {
-	case err == nil:
-		t.Fatalf("%s: no error", what)
-	case took > timeout+slack:
-		t.Fatalf("%s took %s, more than the timeout %s: %v", what, took, timeout, err)
-	case !errors.Is(err, want):
-		t.Fatalf("%s: %v, want %v", what, err, want)
-	case !strings.Contains(err.Error(), uri):
-		t.Fatalf("%s: error %q does not name %s", what, err, uri)
-	}
-	t.Logf("%s after %s: %v", what, took.Round(time.Millisecond), err)
-}
-
 // wantSays checks that err's text says every phrase.
 func wantSays(t *testing.T, err error, phrases ...string) {
 	t.Helper()
@@ -91,10 +59,10 @@ func wantSays(t *testing.T, err error, phrases ...string) {
 // TestOpenUnreachable: nothing listens at the URI's port; Open fails fast,
 // naming the URI and what to check.
 func TestOpenUnreachable(t *testing.T) {
-	uri := "esdb://admin:s3cret@" + freePort(t) + "?tls=false"
+	uri := "esdb://admin:s3cret@" + faulttest.FreePort(t) + "?tls=false"
 	start := time.Now()
 	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: DefaultTimeout})
-	wantBounded(t, "Open", start, DefaultTimeout, err, Redact(uri), ErrUnreachable)
+	faulttest.WantBounded(t, "Open", start, DefaultTimeout, err, uri, ErrUnreachable)
 	for _, want := range []string{"running and reachable", "tls=false", "password", "connection refused"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
@@ -110,7 +78,7 @@ func TestOpenRefused(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.Refuse))
 	start := time.Now()
 	_, err := Open(context.Background(), srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	wantBounded(t, "Open", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+	faulttest.WantBounded(t, "Open", start, faultTimeout, err, srv.URI(), ErrUnreachable)
 }
 
 // TestOpenSilent: the server accepts connections and never answers; Open
@@ -120,7 +88,7 @@ func TestOpenSilent(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.Silent))
 	start := time.Now()
 	_, err := Open(context.Background(), srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	wantBounded(t, "Open", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+	faulttest.WantBounded(t, "Open", start, faultTimeout, err, srv.URI(), ErrUnreachable)
 	if !strings.Contains(err.Error(), "did not answer within") {
 		t.Errorf("error %q does not say the server did not answer", err)
 	}
@@ -133,7 +101,7 @@ func TestOpenContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := Open(ctx, srv.URI(), eventstore.Config{Timeout: time.Minute})
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > slack {
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > faulttest.Slack {
 		t.Fatalf("Open with a 200 ms context: %v after %s, want context.DeadlineExceeded soon", err, time.Since(start))
 	}
 }
@@ -145,7 +113,7 @@ func TestOpenWithoutTLSSetting(t *testing.T) {
 	uri := "esdb://" + srv.Addr()
 	start := time.Now()
 	_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout * 4})
-	wantBounded(t, "Open", start, faultTimeout*4, err, uri, ErrUnreachable)
+	faulttest.WantBounded(t, "Open", start, faultTimeout*4, err, uri, ErrUnreachable)
 	if !strings.Contains(err.Error(), "tls=false") {
 		t.Errorf("error %q does not name tls=false", err)
 	}
@@ -156,7 +124,7 @@ func TestOpenWithoutTLSSetting(t *testing.T) {
 func TestOpenWithoutServerFeatures(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.WithoutServerFeatures())
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "features", eventstore.NoStream(), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "features", eventstore.NoStream(), storetest.Events("E", 1)...)
 }
 
 // TestEmptyServerFeatures: a server that answers the features call with an
@@ -170,7 +138,7 @@ func TestEmptyServerFeatures(t *testing.T) {
 	for _, uri := range []string{srv.URI() + "&maxDiscoverAttempts=1", srv.URI(), srv.URI() + "&maxDiscoverAttempts=30"} {
 		start := time.Now()
 		_, err := Open(context.Background(), uri, eventstore.Config{Timeout: faultTimeout})
-		wantBounded(t, "Open", start, faultTimeout, err, uri, ErrBadAnswer)
+		faulttest.WantBounded(t, "Open", start, faultTimeout, err, uri, ErrBadAnswer)
 		wantSays(t, err, "server-features call", "without a server version", badVersion)
 	}
 }
@@ -181,8 +149,8 @@ func TestEmptyServerFeatures(t *testing.T) {
 func TestEmptyMethodList(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.WithFault(esdbtest.EmptyMethodList))
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	es := newEvents("E", 2)
-	mustAppend(t, s, "methods", eventstore.NoStream(), es...)
+	es := storetest.Events("E", 2)
+	storetest.MustAppend(t, s, "methods", eventstore.NoStream(), es...)
 	if got := ids(t, s, "methods"); !slices.Equal(got, idsOf(es)) {
 		t.Fatalf("read back %v, want %v", got, idsOf(es))
 	}
@@ -193,13 +161,13 @@ func TestEmptyMethodList(t *testing.T) {
 func TestHangingServer(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "hang", eventstore.NoStream(), newEvents("E", 2)...)
+	storetest.MustAppend(t, s, "hang", eventstore.NoStream(), storetest.Events("E", 2)...)
 	srv.SetFault(esdbtest.Hang)
 	ctx := context.Background()
 
 	start := time.Now()
-	_, err := s.Append(ctx, "hang", eventstore.Any(), newEvents("E", 1)...)
-	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+	_, err := s.Append(ctx, "hang", eventstore.Any(), storetest.Events("E", 1)...)
+	faulttest.WantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrUnreachable)
 
 	start = time.Now()
 	var rerr error
@@ -211,15 +179,15 @@ func TestHangingServer(t *testing.T) {
 		}
 		n++
 	}
-	wantBounded(t, "Read", start, faultTimeout, rerr, srv.URI(), ErrUnreachable)
+	faulttest.WantBounded(t, "Read", start, faultTimeout, rerr, srv.URI(), ErrUnreachable)
 
 	start = time.Now()
 	_, err = s.Streams(ctx, "hang")
-	wantBounded(t, "Streams", start, faultTimeout, err, srv.URI(), ErrUnreachable)
+	faulttest.WantBounded(t, "Streams", start, faultTimeout, err, srv.URI(), ErrUnreachable)
 
 	// The server recovers; so does the store.
 	srv.SetFault(esdbtest.None)
-	mustAppend(t, s, "hang", eventstore.Exact(1), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "hang", eventstore.Exact(1), storetest.Events("E", 1)...)
 }
 
 // TestCloseEndsCalls: Close ends calls waiting on the server with
@@ -230,7 +198,7 @@ func TestCloseEndsCalls(t *testing.T) {
 	srv.SetFault(esdbtest.Hang)
 	errs := make(chan error, 2)
 	go func() {
-		_, err := s.Append(context.Background(), "closing", eventstore.Any(), newEvents("E", 1)...)
+		_, err := s.Append(context.Background(), "closing", eventstore.Any(), storetest.Events("E", 1)...)
 		errs <- err
 	}()
 	go func() {
@@ -249,7 +217,7 @@ func TestCloseEndsCalls(t *testing.T) {
 			if !errors.Is(err, eventstore.ErrClosed) {
 				t.Fatalf("a call cut short by Close: %v, want ErrClosed", err)
 			}
-		case <-time.After(slack):
+		case <-time.After(faulttest.Slack):
 			t.Fatal("a call still waits after Close")
 		}
 	}
@@ -264,7 +232,7 @@ func TestServerGoneDuringRead(t *testing.T) {
 	addr := srv.Addr()
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout * 2})
 	for range 4 {
-		mustAppend(t, s, "gone", eventstore.Any(), newEvents("E", 500)...)
+		storetest.MustAppend(t, s, "gone", eventstore.Any(), storetest.Events("E", 500)...)
 	}
 	var n int
 	var rerr error
@@ -278,18 +246,18 @@ func TestServerGoneDuringRead(t *testing.T) {
 			srv.Close()
 		}
 	}
-	wantBounded(t, "Read", start, faultTimeout*2, rerr, srv.URI(), ErrUnreachable)
+	faulttest.WantBounded(t, "Read", start, faultTimeout*2, rerr, srv.URI(), ErrUnreachable)
 	if n == 2000 {
 		t.Fatal("the read finished although the server stopped")
 	}
 
 	start = time.Now()
-	_, err := s.Append(context.Background(), "gone", eventstore.Any(), newEvents("E", 1)...)
-	wantBounded(t, "Append to a stopped server", start, faultTimeout*2, err, srv.URI(), ErrUnreachable)
+	_, err := s.Append(context.Background(), "gone", eventstore.Any(), storetest.Events("E", 1)...)
+	faulttest.WantBounded(t, "Append to a stopped server", start, faultTimeout*2, err, srv.URI(), ErrUnreachable)
 
 	// A new server where the old one was: the store connects afresh.
 	back := esdbtest.Start(t, esdbtest.WithAddr(addr))
-	mustAppend(t, s, "back", eventstore.NoStream(), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "back", eventstore.NoStream(), storetest.Events("E", 1)...)
 	if back.Events() != 2 { // the event and its reservation
 		t.Fatalf("the new server holds %d events, want 2", back.Events())
 	}
@@ -302,7 +270,7 @@ func TestServerGoneDuringRead(t *testing.T) {
 func TestEventWithoutCreated(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "nocreated", eventstore.NoStream(), newEvents("E", 3)...)
+	storetest.MustAppend(t, s, "nocreated", eventstore.NoStream(), storetest.Events("E", 3)...)
 	srv.SetFault(esdbtest.NoCreated)
 	ctx := context.Background()
 	var rerr error
@@ -316,7 +284,7 @@ func TestEventWithoutCreated(t *testing.T) {
 	if !errors.Is(rerr, ErrBadAnswer) || !strings.Contains(rerr.Error(), "created") || !strings.Contains(rerr.Error(), srv.URI()) {
 		t.Fatalf("Read: %v, want ErrBadAnswer about created naming the URI", rerr)
 	}
-	if _, err := s.Append(ctx, "nocreated", eventstore.Any(), newEvents("E", 1)...); !errors.Is(err, ErrBadAnswer) {
+	if _, err := s.Append(ctx, "nocreated", eventstore.Any(), storetest.Events("E", 1)...); !errors.Is(err, ErrBadAnswer) {
 		t.Fatalf("Append (which reads the stream's last event): %v, want ErrBadAnswer", err)
 	}
 	if _, err := s.Streams(ctx, "nocreated"); !errors.Is(err, ErrBadAnswer) {
@@ -356,7 +324,7 @@ func TestUnexpectedReadAnswer(t *testing.T) {
 			ctx := context.Background()
 			bad := func(what string, start time.Time, err error) {
 				t.Helper()
-				wantBounded(t, what, start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+				faulttest.WantBounded(t, what, start, faultTimeout, err, srv.URI(), ErrBadAnswer)
 				wantSays(t, err, "sent a message this client does not understand", "unreachable code", "first_stream_position")
 			}
 
@@ -380,7 +348,7 @@ func TestUnexpectedReadAnswer(t *testing.T) {
 			bad("Append of a repeat", start, err)
 
 			start = time.Now()
-			_, err = s.Append(ctx, "unexpected", eventstore.Any(), newEvents("E", 1)...)
+			_, err = s.Append(ctx, "unexpected", eventstore.Any(), storetest.Events("E", 1)...)
 			if tc.append {
 				bad("Append", start, err)
 			} else if err != nil {
@@ -424,13 +392,13 @@ func TestEmptyAppendAnswer(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
 	srv.SetFault(esdbtest.EmptyAppendResult)
-	es := newEvents("E", 3)
+	es := storetest.Events("E", 3)
 	start := time.Now()
 	_, err := s.Append(context.Background(), "empty", eventstore.NoStream(), es...)
-	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	faulttest.WantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
 	wantSays(t, err, "whether the append landed as asked is unknown", "finds no event at revision 0", "retry with the same event IDs")
 	srv.SetFault(esdbtest.None)
-	if rev := mustAppend(t, s, "empty", eventstore.NoStream(), es...); rev != 2 {
+	if rev := storetest.MustAppend(t, s, "empty", eventstore.NoStream(), es...); rev != 2 {
 		t.Fatalf("the retry: revision %d, want 2", rev)
 	}
 }
@@ -447,7 +415,7 @@ func TestWrongAppendRevision(t *testing.T) {
 			"finds the events there as appended", "retry with the same event IDs"}
 	})
 	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
-		if rev := mustAppend(t, s, "wrongrev", exp, es...); rev != 3 {
+		if rev := storetest.MustAppend(t, s, "wrongrev", exp, es...); rev != 3 {
 			t.Fatalf("the retry with %v: revision %d, want 3", exp, rev)
 		}
 	}
@@ -462,8 +430,8 @@ func faulted(t *testing.T, fault esdbtest.Fault, stream string, n int) (*esdbtes
 	t.Helper()
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	es := newEvents("E", n)
-	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+	es := storetest.Events("E", n)
+	storetest.MustAppend(t, s, stream, eventstore.NoStream(), es...)
 	srv.SetFault(fault)
 	return srv, s, es
 }
@@ -474,10 +442,10 @@ func faulted(t *testing.T, fault esdbtest.Fault, stream string, n int) (*esdbtes
 func appendUnder(t *testing.T, fault esdbtest.Fault, stream string, says func([]eventstore.EventData) []string) (*esdbtest.Server, *Store, []eventstore.EventData) {
 	t.Helper()
 	srv, s, _ := faulted(t, fault, stream, 2)
-	es := newEvents("E", 2)
+	es := storetest.Events("E", 2)
 	start := time.Now()
 	_, err := s.Append(context.Background(), stream, eventstore.Exact(1), es...)
-	wantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+	faulttest.WantBounded(t, "Append", start, faultTimeout, err, srv.URI(), ErrBadAnswer)
 	wantSays(t, err, says(es)...)
 	return srv, s, es
 }
@@ -497,14 +465,14 @@ func TestChangedEventIDs(t *testing.T) {
 		for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
 			start := time.Now()
 			_, err := s.Append(ctx, "changed", exp, es...)
-			wantBounded(t, fmt.Sprintf("retry with %v under %v", exp, fault), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+			faulttest.WantBounded(t, fmt.Sprintf("retry with %v under %v", exp, fault), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
 			wantSays(t, err, "does not keep event IDs as given")
 		}
 	}
 	if got := ids(t, s, "changed"); len(got) != 4 {
 		t.Fatalf("the stream holds %d events, want 4: the batch once", len(got))
 	}
-	mustAppend(t, s, "changed", eventstore.Exact(3), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "changed", eventstore.Exact(3), storetest.Events("E", 1)...)
 }
 
 // TestStringUUIDsOnly: a server that accepts event IDs only as strings
@@ -516,8 +484,8 @@ func TestStringUUIDsOnly(t *testing.T) {
 	held := srv.Events()
 	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(1), eventstore.Any()} {
 		start := time.Now()
-		_, err := s.Append(context.Background(), "strings", exp, newEvents("E", 1)...)
-		wantBounded(t, fmt.Sprintf("Append with %v", exp), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
+		_, err := s.Append(context.Background(), "strings", exp, storetest.Events("E", 1)...)
+		faulttest.WantBounded(t, fmt.Sprintf("Append with %v", exp), start, faultTimeout, err, srv.URI(), ErrBadAnswer)
 		wantSays(t, err, "refused the event IDs", "structured UUID", "cannot send the string form", esdbtest.StringUUIDsOnlyMessage)
 	}
 	if srv.Events() != held {

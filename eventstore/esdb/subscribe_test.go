@@ -8,6 +8,8 @@ import (
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+	"github.com/treaty-engine/treaty/eventstore/internal/faulttest"
+	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
 
 // subscription is a Subscribe running on a goroutine of its own.
@@ -59,7 +61,7 @@ func (sub *subscription) end(t *testing.T, what string, start time.Time, limit t
 		if len(errs) != 1 {
 			t.Fatalf("%s: the subscription ended with errors %v, want one", what, errs)
 		}
-		wantBounded(t, what, start, limit-slack, errs[0], uri, want)
+		faulttest.WantBounded(t, what, start, limit-faulttest.Slack, errs[0], uri, want)
 	case <-time.After(limit):
 		t.Fatalf("%s: the subscription still runs after %s", what, limit)
 	}
@@ -70,13 +72,13 @@ func (sub *subscription) end(t *testing.T, what string, start time.Time, limit t
 func TestSubscribeServerGone(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: time.Minute})
-	mustAppend(t, s, "gone", eventstore.NoStream(), newEvents("E", 3)...)
+	storetest.MustAppend(t, s, "gone", eventstore.NoStream(), storetest.Events("E", 3)...)
 	sub := subscribe(t, context.Background(), s, "gone", 0)
 	sub.take(t, 3)
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
 	srv.Close()
-	sub.end(t, "a subscription whose server stopped", start, slack, srv.URI(), ErrUnreachable)
+	sub.end(t, "a subscription whose server stopped", start, faulttest.Slack, srv.URI(), ErrUnreachable)
 }
 
 // TestSubscribeHangingServer: a server that accepts the subscription but
@@ -87,11 +89,11 @@ func TestSubscribeHangingServer(t *testing.T) {
 	const timeout = time.Second // short: the test waits it out four times
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: timeout})
-	mustAppend(t, s, "hang", eventstore.NoStream(), newEvents("E", 2)...)
+	storetest.MustAppend(t, s, "hang", eventstore.NoStream(), storetest.Events("E", 2)...)
 
 	srv.SetFault(esdbtest.Hang)
 	start := time.Now()
-	subscribe(t, context.Background(), s, "hang", 0).end(t, "a subscription never confirmed", start, timeout+slack, srv.URI(), ErrUnreachable)
+	subscribe(t, context.Background(), s, "hang", 0).end(t, "a subscription never confirmed", start, timeout+faulttest.Slack, srv.URI(), ErrUnreachable)
 
 	srv.SetFault(esdbtest.None)
 	sub := subscribe(t, context.Background(), s, "hang", 1)
@@ -102,11 +104,11 @@ func TestSubscribeHangingServer(t *testing.T) {
 		t.Fatalf("a healthy subscription ended with errors %v during a silence", errs)
 	case <-time.After(timeout * 3 / 2):
 	}
-	mustAppend(t, s, "hang", eventstore.Exact(1), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "hang", eventstore.Exact(1), storetest.Events("E", 1)...)
 	sub.take(t, 1)
 	srv.SetFault(esdbtest.Hang)
 	start = time.Now()
-	sub.end(t, "a subscription whose server stopped answering", start, 2*timeout+slack, srv.URI(), ErrUnreachable)
+	sub.end(t, "a subscription whose server stopped answering", start, 2*timeout+faulttest.Slack, srv.URI(), ErrUnreachable)
 }
 
 // TestSubscribeEventWithoutCreated: an event the client would end the
@@ -115,20 +117,20 @@ func TestSubscribeHangingServer(t *testing.T) {
 func TestSubscribeEventWithoutCreated(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "nocreated", eventstore.NoStream(), newEvents("E", 2)...)
+	storetest.MustAppend(t, s, "nocreated", eventstore.NoStream(), storetest.Events("E", 2)...)
 
 	sub := subscribe(t, context.Background(), s, "nocreated", 0)
 	sub.take(t, 2)
 	srv.SetFault(esdbtest.NoCreated)
 	start := time.Now()
 	// Stored, but the append's read of it back meets the fault too.
-	if _, err := s.Append(context.Background(), "nocreated", eventstore.Exact(1), newEvents("E", 1)...); !errors.Is(err, ErrBadAnswer) {
+	if _, err := s.Append(context.Background(), "nocreated", eventstore.Exact(1), storetest.Events("E", 1)...); !errors.Is(err, ErrBadAnswer) {
 		t.Fatalf("Append: %v, want ErrBadAnswer from reading the event back", err)
 	}
-	sub.end(t, "an event without created, live", start, slack, srv.URI(), ErrBadAnswer)
+	sub.end(t, "an event without created, live", start, faulttest.Slack, srv.URI(), ErrBadAnswer)
 
 	start = time.Now()
-	subscribe(t, context.Background(), s, "nocreated", 0).end(t, "an event without created, catching up", start, slack, srv.URI(), ErrBadAnswer)
+	subscribe(t, context.Background(), s, "nocreated", 0).end(t, "an event without created, catching up", start, faulttest.Slack, srv.URI(), ErrBadAnswer)
 
 	srv.SetFault(esdbtest.None)
 	subscribe(t, context.Background(), s, "nocreated", 1).take(t, 2)
@@ -140,7 +142,7 @@ func TestSubscribeEventWithoutCreated(t *testing.T) {
 func TestSubscribeClose(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: time.Minute})
-	mustAppend(t, s, "closing", eventstore.NoStream(), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "closing", eventstore.NoStream(), storetest.Events("E", 1)...)
 	live := subscribe(t, context.Background(), s, "closing", 0)
 	live.take(t, 1)
 	srv.SetFault(esdbtest.Hang)
@@ -148,8 +150,8 @@ func TestSubscribeClose(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	s.Close()
-	live.end(t, "a live subscription on Close", start, slack, srv.URI(), eventstore.ErrClosed)
-	unconfirmed.end(t, "an unconfirmed subscription on Close", start, slack, srv.URI(), eventstore.ErrClosed)
+	live.end(t, "a live subscription on Close", start, faulttest.Slack, srv.URI(), eventstore.ErrClosed)
+	unconfirmed.end(t, "an unconfirmed subscription on Close", start, faulttest.Slack, srv.URI(), eventstore.ErrClosed)
 }
 
 // TestSubscribeBeyondAnyRevision: a subscription from a revision no stream
@@ -157,7 +159,7 @@ func TestSubscribeClose(t *testing.T) {
 func TestSubscribeBeyondAnyRevision(t *testing.T) {
 	srv := esdbtest.Start(t)
 	s := openStore(t, srv.URI(), eventstore.Config{Timeout: faultTimeout})
-	mustAppend(t, s, "far", eventstore.NoStream(), newEvents("E", 1)...)
+	storetest.MustAppend(t, s, "far", eventstore.NoStream(), storetest.Events("E", 1)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	sub := subscribe(t, ctx, s, "far", 1<<63+5)
 	time.Sleep(100 * time.Millisecond)
@@ -167,7 +169,7 @@ func TestSubscribeBeyondAnyRevision(t *testing.T) {
 		if len(errs) > 0 {
 			t.Fatalf("errors %v", errs)
 		}
-	case <-time.After(slack):
+	case <-time.After(faulttest.Slack):
 		t.Fatal("the subscription did not end with its context")
 	}
 	if len(sub.events) > 0 {
@@ -177,5 +179,5 @@ func TestSubscribeBeyondAnyRevision(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
 	s.Close()
-	sub.end(t, "Close", start, slack, srv.URI(), eventstore.ErrClosed)
+	sub.end(t, "Close", start, faulttest.Slack, srv.URI(), eventstore.ErrClosed)
 }

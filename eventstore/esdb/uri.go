@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/treaty-engine/treaty/eventstore"
 )
 
 // Schemes this backend registers: a single node or a list of gossip seeds
@@ -42,13 +44,9 @@ const uriForm = "esdb://[user:password@]host[:port][?tls=false], esdb://host1:21
 // parseURI checks uri and returns the client's configuration for it, and the
 // URI as errors may show it (password redacted).
 func parseURI(uri string) (*esdb.Configuration, string, error) {
-	shown, secrets := redact(uri)
+	shown, secrets := eventstore.RedactSecrets(uri)
 	fail := func(format string, args ...any) error {
-		msg := fmt.Sprintf(format, args...)
-		for _, p := range secrets {
-			msg = strings.ReplaceAll(msg, p, "xxxxx")
-		}
-		return fmt.Errorf("store URI %s: %s", shown, msg)
+		return fmt.Errorf("store URI %s: %s", shown, eventstore.Scrub(fmt.Sprintf(format, args...), secrets))
 	}
 	sch, rest, ok := strings.Cut(uri, "://")
 	if !ok || (!strings.EqualFold(sch, scheme) && !strings.EqualFold(sch, schemeDiscover)) {
@@ -95,37 +93,7 @@ func parseURI(uri string) (*esdb.Configuration, string, error) {
 }
 
 // Redact returns uri with the password of its user information replaced by
-// "xxxxx", fit for error messages and logs. It works on connection strings
-// net/url cannot parse, such as esdb://u:p@host1:2113,host2:2113, and
-// returns anything that is not a connection string with a password as it
-// is.
-func Redact(uri string) string {
-	shown, _ := redact(uri)
-	return shown
-}
-
-// redact is Redact, also returning the password's forms (as written and
-// percent-decoded), which errors from the client may quote.
-func redact(uri string) (shown string, secrets []string) {
-	sch, rest, ok := strings.Cut(uri, "://")
-	if !ok {
-		return uri, nil
-	}
-	authority, tail := rest, ""
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority, tail = rest[:i], rest[i:]
-	}
-	at := strings.LastIndexByte(authority, '@')
-	if at < 0 {
-		return uri, nil
-	}
-	user, pw, hasPW := strings.Cut(authority[:at], ":")
-	if !hasPW || pw == "" {
-		return uri, nil
-	}
-	secrets = []string{pw}
-	if p, err := url.PathUnescape(pw); err == nil && p != pw && p != "" {
-		secrets = append(secrets, p)
-	}
-	return sch + "://" + user + ":xxxxx" + authority[at:] + tail, secrets
-}
+// "xxxxx", fit for error messages and logs (see eventstore.Redact, which
+// also reads connection strings net/url cannot parse, such as
+// esdb://u:p@host1:2113,host2:2113).
+func Redact(uri string) string { return eventstore.Redact(uri) }

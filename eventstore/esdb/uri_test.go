@@ -11,20 +11,11 @@ import (
 	"github.com/treaty-engine/treaty/eventstore"
 )
 
+// TestRedact: the backend's Redact is eventstore's (whose test has the
+// cases).
 func TestRedact(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"esdb://admin:changeit@localhost:2113?tls=false", "esdb://admin:xxxxx@localhost:2113?tls=false"},
-		{"esdb://admin:changeit@h1:2113,h2:2113,h3:2113", "esdb://admin:xxxxx@h1:2113,h2:2113,h3:2113"},
-		{"esdb+discover://u:p%40ss@cluster.example.org", "esdb+discover://u:xxxxx@cluster.example.org"},
-		{"esdb://u:a@b@host", "esdb://u:xxxxx@host"}, // the last @ ends the user information
-		{"esdb://admin@localhost", "esdb://admin@localhost"},
-		{"esdb://localhost:2113?tls=false", "esdb://localhost:2113?tls=false"},
-		{"esdb://host/?tlsCAFile=/a@b:c", "esdb://host/?tlsCAFile=/a@b:c"}, // an @ after the host is no user information
-		{"treaty.db", "treaty.db"},
-	} {
-		if got := Redact(tc.in); got != tc.want {
-			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
-		}
+	if uri := "esdb://admin:changeit@h1:2113,h2:2113"; Redact(uri) != eventstore.Redact(uri) {
+		t.Fatalf("Redact(%q) = %q", uri, Redact(uri))
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/storetest"
 )
@@ -22,22 +20,9 @@ func benchStore(b *testing.B) *Store {
 }
 
 // benchAppend appends b.N batches of batch events to one stream of a new
-// store, each with the exact expected revision, and reports events/s.
-//
-// The IDs are either random (UUIDv4, uuid.New) or time-ordered (UUIDv7,
-// uuid.NewV7). Random IDs land all over the unique index on events.id, so
-// a batch dirties one index page per event, and that writing grows with the
-// store; time-ordered IDs append to the index's end.
+// store, for each kind of storetest.BenchIDs.
 func benchAppend(b *testing.B, batch int) {
-	for _, ids := range []struct {
-		name string
-		new  func() uuid.UUID
-	}{
-		{"random-v4", uuid.New},
-		{"ordered-v7", func() uuid.UUID { return uuid.Must(uuid.NewV7()) }},
-	} {
-		b.Run(ids.name, func(b *testing.B) { storetest.BenchAppend(b, benchStore(b), batch, ids.new) })
-	}
+	storetest.BenchAppendIDs(b, func(b *testing.B) eventstore.Store { return benchStore(b) }, batch)
 }
 
 // BenchmarkAppendSingle appends one event per call; each is fsynced.
@@ -49,48 +34,18 @@ func BenchmarkAppendBatch100(b *testing.B) { benchAppend(b, 100) }
 // BenchmarkAppendBatch1000 appends 1,000 events per call.
 func BenchmarkAppendBatch1000(b *testing.B) { benchAppend(b, 1000) }
 
-// fillBench appends total events to one stream of a new store, in batches of
-// 1,000.
+// fillBench appends total events to one stream of a new store.
 func fillBench(b *testing.B, total int) *Store {
 	s := benchStore(b)
-	for i := 0; i < total; i += 1000 {
-		if _, err := s.Append(context.Background(), "treaty-bench", eventstore.Any(), storetest.BenchEvents(1000)...); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchFill(b, s, total)
 	return s
-}
-
-// readBench reads the whole bench stream and checks it is total events long.
-func readBench(b *testing.B, s *Store, total int) {
-	n := 0
-	for e, err := range s.Read(context.Background(), "treaty-bench", 0) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		if e.Revision != uint64(n) {
-			b.Fatalf("revision %d at %d", e.Revision, n)
-		}
-		n++
-	}
-	if n != total {
-		b.Fatalf("read %d events, want %d", n, total)
-	}
 }
 
 // BenchmarkReadAll reads a stream of 100,000 events from start to end, again
 // and again through one open store.
 func BenchmarkReadAll(b *testing.B) {
 	const total = 100_000
-	s := fillBench(b, total)
-	b.SetBytes(storetest.BenchBytes(total))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		readBench(b, s, total)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "events/s")
+	storetest.BenchRead(b, fillBench(b, total), total)
 }
 
 // BenchmarkReadAllCold opens the store, reads the 100,000 events and closes
@@ -101,19 +56,14 @@ func BenchmarkReadAllCold(b *testing.B) {
 	fill := fillBench(b, total)
 	fill.Close() // checkpoints the WAL into the file, as a finished command would
 	path := fill.Path()
-	b.SetBytes(storetest.BenchBytes(total))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
+	storetest.BenchReads(b, total, func() {
 		s, err := Open(context.Background(), path, eventstore.Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		readBench(b, s, total)
+		storetest.BenchReadOnce(b, s, total)
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "events/s")
+	})
 }

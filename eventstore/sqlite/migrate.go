@@ -4,15 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/internal/migration"
 )
 
 // applicationID marks a file as a treaty store (PRAGMA application_id, 'TRTY'
@@ -22,47 +19,13 @@ const applicationID = 0x54525459
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // migrations returns the embedded schema files in order: NNNN_name.sql,
 // numbered 1, 2, 3… without gaps; file N brings user_version N-1 to N.
-var migrations = sync.OnceValues(func() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries { // ReadDir sorts by name
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v != len(ms)+1 || path.Ext(e.Name()) != ".sql" {
-			return nil, fmt.Errorf("embedded schema file %s: want %04d_name.sql (numbered in order without gaps)", e.Name(), len(ms)+1)
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	if len(ms) == 0 {
-		return nil, errors.New("no embedded schema files")
-	}
-	return ms, nil
-})
+var migrations = migration.Embedded(migrationFiles, "migrations")
 
 // SchemaVersion is the schema version (PRAGMA user_version) this code writes
 // and reads; files with a higher one are refused with ErrNewerSchema.
-func SchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		return 0
-	}
-	return len(ms)
-}
+func SchemaVersion() int { return migration.Version(migrations) }
 
 // schemaState is what a file says about its schema.
 type schemaState struct {
@@ -175,7 +138,7 @@ func (s *Store) checkSchema(ctx context.Context, cfg eventstore.Config) error {
 
 // migrate applies the missing schema files in one transaction, deciding again
 // under the write lock: another process may have done it meanwhile.
-func (s *Store) migrate(ctx context.Context, ms []migration) error {
+func (s *Store) migrate(ctx context.Context, ms []migration.File) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return s.openErr(err)
@@ -190,11 +153,11 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 		return err
 	}
 	for _, m := range ms[st.version:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("open store %s: applying schema %s: %w", s.path, m.name, s.wrap("migrate", err))
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("open store %s: applying schema %s: %w", s.path, m.Name, s.wrap("migrate", err))
 		}
-		// PRAGMA takes no parameters; m.version is an int.
-		if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(m.version)); err != nil {
+		// PRAGMA takes no parameters; m.Version is an int.
+		if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(m.Version)); err != nil {
 			return s.openErr(err)
 		}
 	}

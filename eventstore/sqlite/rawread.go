@@ -13,6 +13,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/eventstore/internal/recbuf"
 )
 
 // Reading goes around database/sql: through it, each column of each row costs
@@ -195,12 +196,6 @@ func (c *rawConn) step(st uintptr) error {
 	return nil
 }
 
-// arenaSize is how much event bytes one allocation holds: events share
-// allocations, so that a full read costs a few thousand of them instead of
-// one per event. An event the caller keeps keeps its arena alive, which
-// bounds the waste to arenaSize per kept event.
-const arenaSize = 16 << 10
-
 // read yields the events of stream from revision from on, from one read
 // transaction, and returns the error to yield last; see Store.Read.
 func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64, yield func(eventstore.RecordedEvent, error) bool) error {
@@ -241,8 +236,8 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 	sqlite3.Xsqlite3_bind_text(c.tls, st, 1, z, int32(len(stream)), 0)
 	sqlite3.Xsqlite3_bind_int64(c.tls, st, 2, int64(from))
 	var (
-		arena []byte
-		types = typeNames{}
+		arena recbuf.Arena
+		types = recbuf.Types{}
 		want  = from
 	)
 	for {
@@ -269,26 +264,15 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 		ev := eventstore.RecordedEvent{
 			Stream:   stream,
 			Revision: rev,
-			Type:     types.intern(c.column(st, 2)),
+			Type:     types.Intern(c.column(st, 2)),
 			Created:  time.Unix(0, sqlite3.Xsqlite3_column_int64(c.tls, st, 5)).UTC(),
 		}
 		if ev.ID, err = uuid.ParseBytes(c.column(st, 1)); err != nil {
 			return fmt.Errorf("%s: event at revision %d has a malformed ID %q: the file was edited by hand: %w", op, rev, c.column(st, 1), eventstore.ErrCorrupt)
 		}
-		data, meta := c.column(st, 3), c.column(st, 4)
 		// The column bytes belong to SQLite until the next step: copy
 		// them, once, into memory the caller may keep.
-		if size := len(data) + len(meta); size > 0 {
-			if len(arena) < size {
-				arena = make([]byte, max(size, arenaSize))
-			}
-			buf := arena[:size:size]
-			arena = arena[size:]
-			copy(buf, data)
-			copy(buf[len(data):], meta)
-			ev.Data = buf[:len(data):len(data)]
-			ev.Metadata = buf[len(data):]
-		}
+		ev.Data, ev.Metadata = arena.Copy(c.column(st, 3), c.column(st, 4))
 		if !yield(ev, nil) {
 			return nil
 		}

@@ -29,21 +29,6 @@ func (s *Store) read(ctx context.Context, stream string, from uint64, yield func
 	})
 }
 
-// typeNames shares one string per event type within a read: a stream
-// repeats a few types many times, and a string per event would be garbage.
-type typeNames map[string]string
-
-func (t typeNames) intern(b []byte) string {
-	if s, ok := t[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	s := string(b)
-	if len(t) < 1024 { // bounded: a stream of ever-new types gains nothing
-		t[s] = s
-	}
-	return s
-}
-
 // Streams lists the streams whose names start with prefix, sorted by name
 // (byte order), each with its number of events, from one snapshot.
 func (s *Store) Streams(ctx context.Context, prefix string) ([]eventstore.StreamInfo, error) {

@@ -327,8 +327,8 @@ func TestSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != SchemaVersion() || ms[0].name != "0001_events.sql" {
-		t.Fatalf("embedded migrations = %d starting with %s, SchemaVersion = %d", len(ms), ms[0].name, SchemaVersion())
+	if len(ms) != SchemaVersion() || ms[0].Name != "0001_events.sql" {
+		t.Fatalf("embedded migrations = %d starting with %s, SchemaVersion = %d", len(ms), ms[0].Name, SchemaVersion())
 	}
 	s := openTemp(t)
 	db := rawDB(t, s.Path())

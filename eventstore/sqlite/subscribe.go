@@ -64,7 +64,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 	}
 	c, err := s.getRaw()
 	if err != nil {
-		return s.subEnded(ctx, op, s.wrap(op, err))
+		return eventstore.SubscriptionEnded(ctx, s.checkOpen(op), s.wrap(op, err))
 	}
 	defer func() {
 		if c != nil {
@@ -78,7 +78,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 			s.dropRaw(c)
 			c = nil
 		}
-		return s.subEnded(ctx, op, err)
+		return eventstore.SubscriptionEnded(ctx, s.checkOpen(op), err)
 	}
 
 	interval := pollInterval
@@ -137,16 +137,4 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 			}
 		}
 	}
-}
-
-// subEnded is the error a subscription ended by err yields: none when ctx
-// ended it, ErrClosed when the store was closed, else err.
-func (s *Store) subEnded(ctx context.Context, op string, err error) error {
-	switch {
-	case ctx.Err() != nil:
-		return nil
-	case s.closed.Load():
-		return s.checkOpen(op)
-	}
-	return err
 }

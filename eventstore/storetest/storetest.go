@@ -122,7 +122,9 @@ func event(typ string, n int) eventstore.EventData {
 	}
 }
 
-func events(typ string, count int) []eventstore.EventData {
+// Events returns count new events of type typ, each with its own ID and
+// small JSON payloads, for a backend's own tests too.
+func Events(typ string, count int) []eventstore.EventData {
 	es := make([]eventstore.EventData, count)
 	for i := range es {
 		es[i] = event(typ, i)
@@ -164,7 +166,9 @@ func readAll(t *testing.T, s eventstore.Store, stream string, from uint64) []eve
 	return r.events
 }
 
-func mustAppend(t *testing.T, s eventstore.Store, stream string, exp eventstore.ExpectedRevision, es ...eventstore.EventData) uint64 {
+// MustAppend appends es to stream with exp and returns the revision of the
+// last, failing t on an error.
+func MustAppend(t testing.TB, s eventstore.Store, stream string, exp eventstore.ExpectedRevision, es ...eventstore.EventData) uint64 {
 	t.Helper()
 	rev, err := s.Append(context.Background(), stream, exp, es...)
 	if err != nil {
@@ -242,16 +246,16 @@ func wantNotFound(t *testing.T, s eventstore.Store, stream string) {
 
 func testAppendAny(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "any"
-	es := events("Tested", 3)
-	wantRevision(t, "Append(Any) to a new stream", mustAppend(t, s, stream, eventstore.Any(), es[0]), 0)
-	wantRevision(t, "Append(Any) of 2 events", mustAppend(t, s, stream, eventstore.Any(), es[1:]...), 2)
+	es := Events("Tested", 3)
+	wantRevision(t, "Append(Any) to a new stream", MustAppend(t, s, stream, eventstore.Any(), es[0]), 0)
+	wantRevision(t, "Append(Any) of 2 events", MustAppend(t, s, stream, eventstore.Any(), es[1:]...), 2)
 	wantStream(t, s, stream, es)
 }
 
 func testAppendNoStream(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "nostream"
-	es := events("Tested", 3)
-	wantRevision(t, "Append(NoStream) of 2 events to a new stream", mustAppend(t, s, stream, eventstore.NoStream(), es[:2]...), 1)
+	es := Events("Tested", 3)
+	wantRevision(t, "Append(NoStream) of 2 events to a new stream", MustAppend(t, s, stream, eventstore.NoStream(), es[:2]...), 1)
 	_, err := s.Append(context.Background(), stream, eventstore.NoStream(), es[2])
 	wantWrong(t, err, stream, eventstore.NoStream(), 2)
 	wantStream(t, s, stream, es[:2])
@@ -259,31 +263,31 @@ func testAppendNoStream(t *testing.T, s eventstore.Store, p string) {
 
 func testAppendStreamExists(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "exists"
-	es := events("Tested", 3)
+	es := Events("Tested", 3)
 	_, err := s.Append(context.Background(), stream, eventstore.StreamExists(), es[0])
 	wantWrong(t, err, stream, eventstore.StreamExists(), 0)
 	wantNotFound(t, s, stream)
-	mustAppend(t, s, stream, eventstore.Any(), es[0])
-	wantRevision(t, "Append(StreamExists) of 2 events", mustAppend(t, s, stream, eventstore.StreamExists(), es[1:]...), 2)
+	MustAppend(t, s, stream, eventstore.Any(), es[0])
+	wantRevision(t, "Append(StreamExists) of 2 events", MustAppend(t, s, stream, eventstore.StreamExists(), es[1:]...), 2)
 	wantStream(t, s, stream, es)
 }
 
 func testAppendExact(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "exact"
-	es := events("Tested", 4)
+	es := Events("Tested", 4)
 	ctx := context.Background()
 	// Exact(0) means "the last event is revision 0": a new stream has none.
 	_, err := s.Append(ctx, stream, eventstore.Exact(0), es[0])
 	wantWrong(t, err, stream, eventstore.Exact(0), 0)
 	wantNotFound(t, s, stream)
 
-	mustAppend(t, s, stream, eventstore.NoStream(), es[0])
-	wantRevision(t, "Append(Exact(0))", mustAppend(t, s, stream, eventstore.Exact(0), es[1]), 1)
+	MustAppend(t, s, stream, eventstore.NoStream(), es[0])
+	wantRevision(t, "Append(Exact(0))", MustAppend(t, s, stream, eventstore.Exact(0), es[1]), 1)
 	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(0), eventstore.Exact(2), eventstore.Exact(7), eventstore.Exact(math.MaxUint64)} {
 		_, err := s.Append(ctx, stream, exp, es[2])
 		wantWrong(t, err, stream, exp, 2)
 	}
-	wantRevision(t, "Append(Exact(1)) of 2 events", mustAppend(t, s, stream, eventstore.Exact(1), es[2:]...), 3)
+	wantRevision(t, "Append(Exact(1)) of 2 events", MustAppend(t, s, stream, eventstore.Exact(1), es[2:]...), 3)
 	wantStream(t, s, stream, es)
 }
 
@@ -292,10 +296,10 @@ func testAppendExact(t *testing.T, s eventstore.Store, p string) {
 func testAtomicBatch(t *testing.T, s eventstore.Store, p string) {
 	ctx := context.Background()
 	stream, other := p+"atomic", p+"other"
-	es := events("Tested", 2)
-	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+	es := Events("Tested", 2)
+	MustAppend(t, s, stream, eventstore.NoStream(), es...)
 
-	batch := events("Refused", 5)
+	batch := Events("Refused", 5)
 	_, err := s.Append(ctx, stream, eventstore.Exact(0), batch...)
 	wantWrong(t, err, stream, eventstore.Exact(0), 2)
 	wantStream(t, s, stream, es)
@@ -303,7 +307,7 @@ func testAtomicBatch(t *testing.T, s eventstore.Store, p string) {
 	// The last event's ID is taken by another stream: the first four
 	// must not land either.
 	taken := event("Taken", 0)
-	mustAppend(t, s, other, eventstore.NoStream(), taken)
+	MustAppend(t, s, other, eventstore.NoStream(), taken)
 	bad := append(slices.Clone(batch[:4]), taken)
 	if _, err := s.Append(ctx, stream, eventstore.Exact(1), bad...); !errors.Is(err, eventstore.ErrDuplicateEvent) {
 		t.Fatalf("batch whose last ID is stored in another stream: error = %v, want ErrDuplicateEvent", err)
@@ -315,7 +319,7 @@ func testAtomicBatch(t *testing.T, s eventstore.Store, p string) {
 	wantNotFound(t, s, p+"new")
 
 	// The refused events' IDs were not consumed.
-	wantRevision(t, "Append of the refused batch", mustAppend(t, s, stream, eventstore.Exact(1), batch...), 6)
+	wantRevision(t, "Append of the refused batch", MustAppend(t, s, stream, eventstore.Exact(1), batch...), 6)
 	wantStream(t, s, stream, append(es, batch...))
 	wantStream(t, s, other, []eventstore.EventData{taken})
 }
@@ -323,10 +327,10 @@ func testAtomicBatch(t *testing.T, s eventstore.Store, p string) {
 func testIdempotentRepeat(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "idem"
 	ctx := context.Background()
-	first := events("First", 2)
-	second := events("Second", 3)
-	wantRevision(t, "first append", mustAppend(t, s, stream, eventstore.NoStream(), first...), 1)
-	wantRevision(t, "second append", mustAppend(t, s, stream, eventstore.Exact(1), second...), 4)
+	first := Events("First", 2)
+	second := Events("Second", 3)
+	wantRevision(t, "first append", MustAppend(t, s, stream, eventstore.NoStream(), first...), 1)
+	wantRevision(t, "second append", MustAppend(t, s, stream, eventstore.Exact(1), second...), 4)
 
 	// Each batch repeated with the condition it was first appended with,
 	// and with Any, is a no-op reporting the revision of its last event.
@@ -356,10 +360,10 @@ func testIdempotentRepeat(t *testing.T, s eventstore.Store, p string) {
 func testIdempotentRepeatWrongRevision(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "idem-wrong"
 	ctx := context.Background()
-	first := events("First", 2)
-	second := events("Second", 2)
-	mustAppend(t, s, stream, eventstore.NoStream(), first...)
-	mustAppend(t, s, stream, eventstore.Exact(1), second...)
+	first := Events("First", 2)
+	second := Events("Second", 2)
+	MustAppend(t, s, stream, eventstore.NoStream(), first...)
+	MustAppend(t, s, stream, eventstore.Exact(1), second...)
 	// The second batch was appended after revision 1; a repeat claiming
 	// any other revision is a writer that did not see the stream.
 	for _, exp := range []eventstore.ExpectedRevision{eventstore.Exact(0), eventstore.Exact(3), eventstore.Exact(9), eventstore.NoStream()} {
@@ -372,9 +376,9 @@ func testIdempotentRepeatWrongRevision(t *testing.T, s eventstore.Store, p strin
 func testPartialOverlap(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "overlap"
 	ctx := context.Background()
-	es := events("Stored", 3)
-	mustAppend(t, s, stream, eventstore.NoStream(), es...)
-	fresh := events("Fresh", 2)
+	es := Events("Stored", 3)
+	MustAppend(t, s, stream, eventstore.NoStream(), es...)
+	fresh := Events("Fresh", 2)
 	cases := []struct {
 		name  string
 		batch []eventstore.EventData
@@ -394,15 +398,15 @@ func testPartialOverlap(t *testing.T, s eventstore.Store, p string) {
 	}
 	wantStream(t, s, stream, es)
 	// The refused new events can still be appended.
-	wantRevision(t, "Append of the fresh events", mustAppend(t, s, stream, eventstore.Exact(2), fresh...), 4)
+	wantRevision(t, "Append of the fresh events", MustAppend(t, s, stream, eventstore.Exact(2), fresh...), 4)
 }
 
 func testDuplicateInOtherStream(t *testing.T, s eventstore.Store, p string) {
 	ctx := context.Background()
 	a, b := p+"a", p+"b"
-	es := events("Tested", 2)
-	mustAppend(t, s, a, eventstore.NoStream(), es...)
-	mustAppend(t, s, b, eventstore.NoStream(), event("Other", 0))
+	es := Events("Tested", 2)
+	MustAppend(t, s, a, eventstore.NoStream(), es...)
+	MustAppend(t, s, b, eventstore.NoStream(), event("Other", 0))
 	for _, target := range []string{b, p + "c"} {
 		for _, exp := range []eventstore.ExpectedRevision{eventstore.Any(), eventstore.NoStream(), eventstore.StreamExists()} {
 			if _, err := s.Append(ctx, target, exp, es...); !errors.Is(err, eventstore.ErrDuplicateEvent) {
@@ -429,7 +433,7 @@ func testEmptyAppend(t *testing.T, s eventstore.Store, p string) {
 		}
 	}
 	wantNotFound(t, s, stream)
-	mustAppend(t, s, stream, eventstore.NoStream(), event("Tested", 0))
+	MustAppend(t, s, stream, eventstore.NoStream(), event("Tested", 0))
 	if _, err := s.Append(ctx, stream, eventstore.Exact(0)); !errors.Is(err, eventstore.ErrEmptyAppend) {
 		t.Fatalf("Append(Exact(0)) without events to an existing stream: error = %v, want ErrEmptyAppend", err)
 	}
@@ -440,11 +444,11 @@ func testEmptyAppend(t *testing.T, s eventstore.Store, p string) {
 
 func testReadFrom(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "from"
-	es := events("Tested", 10)
+	es := Events("Tested", 10)
 	// Several batches, so that reading from the middle crosses them.
-	mustAppend(t, s, stream, eventstore.NoStream(), es[:3]...)
-	mustAppend(t, s, stream, eventstore.Exact(2), es[3:7]...)
-	mustAppend(t, s, stream, eventstore.Exact(6), es[7:]...)
+	MustAppend(t, s, stream, eventstore.NoStream(), es[:3]...)
+	MustAppend(t, s, stream, eventstore.Exact(2), es[3:7]...)
+	MustAppend(t, s, stream, eventstore.Exact(6), es[7:]...)
 	for _, from := range []uint64{0, 1, 4, 7, 9} {
 		got := readAll(t, s, stream, from)
 		if len(got) != len(es)-int(from) {
@@ -465,7 +469,7 @@ func testReadFrom(t *testing.T, s eventstore.Store, p string) {
 func testReadNotFound(t *testing.T, s eventstore.Store, p string) {
 	wantNotFound(t, s, p+"missing")
 	// Another stream sharing the name as a prefix does not make it exist.
-	mustAppend(t, s, p+"missing-not", eventstore.Any(), event("Tested", 0))
+	MustAppend(t, s, p+"missing-not", eventstore.Any(), event("Tested", 0))
 	wantNotFound(t, s, p+"missing")
 	r := drain(context.Background(), s, p+"missing", 5)
 	if len(r.errs) != 1 || !errors.Is(r.errs[0], eventstore.ErrStreamNotFound) || len(r.events) > 0 {
@@ -490,9 +494,9 @@ func testBytesPreserved(t *testing.T, s eventstore.Store, p string) {
 	}
 	// Types are kept as given too.
 	want = append(want, eventstore.EventData{ID: uuid.New(), Type: "Тип.события-v2 🙂", Data: []byte(`{}`), Metadata: []byte(`{}`)})
-	mustAppend(t, s, stream, eventstore.NoStream(), want[:3]...)
+	MustAppend(t, s, stream, eventstore.NoStream(), want[:3]...)
 	for _, e := range want[3:] {
-		mustAppend(t, s, stream, eventstore.Any(), e)
+		MustAppend(t, s, stream, eventstore.Any(), e)
 	}
 	got := readAll(t, s, stream, 0)
 	if len(got) != len(want) {
@@ -522,7 +526,7 @@ func testEventsKept(t *testing.T, s eventstore.Store, p string) {
 	for i := range es {
 		es[i].Data, es[i].Metadata = bytes.Clone(es[i].Data), bytes.Clone(es[i].Metadata)
 	}
-	mustAppend(t, s, stream, eventstore.NoStream(), given...)
+	MustAppend(t, s, stream, eventstore.NoStream(), given...)
 	for i := range given {
 		given[i].Data[0], given[i].Metadata[0] = 'X', 'Y'
 	}
@@ -565,9 +569,9 @@ func testCreated(t *testing.T, s eventstore.Store, p string) {
 	// A server's clock may differ from ours; a minute is generous.
 	const skew = time.Minute
 	before := time.Now()
-	mustAppend(t, s, stream, eventstore.NoStream(), events("Tested", 2)...)
+	MustAppend(t, s, stream, eventstore.NoStream(), Events("Tested", 2)...)
 	time.Sleep(5 * time.Millisecond)
-	mustAppend(t, s, stream, eventstore.Any(), event("Tested", 2))
+	MustAppend(t, s, stream, eventstore.Any(), event("Tested", 2))
 	after := time.Now()
 	got := readAll(t, s, stream, 0)
 	for i, e := range got {
@@ -594,8 +598,8 @@ func testEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *config) {
 	// Longer than a backend's read-ahead is likely to be, so that a read
 	// the backend did not end would block and stay, holding what it holds.
 	const total = 600
-	es := events("Tested", total)
-	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+	es := Events("Tested", total)
+	MustAppend(t, s, stream, eventstore.NoStream(), es...)
 	stop := func(round int) {
 		from, n := round%5, 0
 		for e, err := range s.Read(context.Background(), stream, uint64(from)) {
@@ -617,14 +621,14 @@ func testEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *config) {
 		stop(round)
 	}
 	leaks.check(t, fmt.Sprintf("after %d early stops of Read", leakRounds))
-	more := events("More", 2)
-	wantRevision(t, "Append after early stops", mustAppend(t, s, stream, eventstore.Exact(total-1), more...), total+1)
+	more := Events("More", 2)
+	wantRevision(t, "Append after early stops", MustAppend(t, s, stream, eventstore.Exact(total-1), more...), total+1)
 	wantStream(t, s, stream, append(es, more...))
 }
 
 func testCancel(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "cancel"
-	mustAppend(t, s, stream, eventstore.NoStream(), event("Tested", 0))
+	MustAppend(t, s, stream, eventstore.NoStream(), event("Tested", 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Append(ctx, stream, eventstore.Any(), event("Cancelled", 1)); !errors.Is(err, context.Canceled) {
@@ -646,7 +650,7 @@ func testCancelDuringRead(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "cancel-read"
 	const total = 2000
 	for i := 0; i < total; i += 500 {
-		mustAppend(t, s, stream, eventstore.Any(), events("Tested", 500)...)
+		MustAppend(t, s, stream, eventstore.Any(), Events("Tested", 500)...)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -675,10 +679,10 @@ func testStreams(t *testing.T, s eventstore.Store, p string) {
 	// no wildcards.
 	counts := map[string]int{"b": 2, "a": 1, "c": 3, "B": 1, "a-1": 1, "_x": 1, "%y": 1, "é": 2}
 	for name, n := range counts {
-		mustAppend(t, s, p+name, eventstore.NoStream(), events("Tested", n)...)
+		MustAppend(t, s, p+name, eventstore.NoStream(), Events("Tested", n)...)
 	}
 	other := prefix(t)
-	mustAppend(t, s, other+"a", eventstore.NoStream(), event("Tested", 0))
+	MustAppend(t, s, other+"a", eventstore.NoStream(), event("Tested", 0))
 	// A stream whose append was refused does not exist.
 	_, err := s.Append(ctx, p+"refused", eventstore.StreamExists(), event("Refused", 0))
 	wantWrong(t, err, p+"refused", eventstore.StreamExists(), 0)
@@ -710,7 +714,7 @@ func testStreams(t *testing.T, s eventstore.Store, p string) {
 			t.Fatalf("Streams(%q) = %v, want %v", c.prefix, got, want)
 		}
 	}
-	mustAppend(t, s, p+"a", eventstore.Exact(0), events("More", 4)...)
+	MustAppend(t, s, p+"a", eventstore.Exact(0), Events("More", 4)...)
 	got, err := s.Streams(ctx, p+"a")
 	if err != nil {
 		t.Fatal(err)
@@ -832,7 +836,7 @@ func testLargeRead(t *testing.T, s eventstore.Store, p string) {
 	const total, batch = 10000, 500
 	var want []eventstore.EventData
 	for len(want) < total {
-		es := events("Large", batch)
+		es := Events("Large", batch)
 		for i := range es {
 			es[i].Data = fmt.Appendf(nil, `{"n":%d,"text":"clause text of some length, as a draft would have"}`, len(want)+i)
 		}
@@ -840,7 +844,7 @@ func testLargeRead(t *testing.T, s eventstore.Store, p string) {
 		if len(want) > 0 {
 			exp = eventstore.Exact(uint64(len(want) - 1))
 		}
-		wantRevision(t, "Append of a batch", mustAppend(t, s, stream, exp, es...), uint64(len(want)+batch-1))
+		wantRevision(t, "Append of a batch", MustAppend(t, s, stream, exp, es...), uint64(len(want)+batch-1))
 		want = append(want, es...)
 	}
 	got := readAll(t, s, stream, 0)
@@ -858,7 +862,7 @@ func testLargeRead(t *testing.T, s eventstore.Store, p string) {
 
 func testClose(t *testing.T, s eventstore.Store, p string) {
 	stream := p + "close"
-	mustAppend(t, s, stream, eventstore.NoStream(), event("Tested", 0))
+	MustAppend(t, s, stream, eventstore.NoStream(), event("Tested", 0))
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -902,8 +906,8 @@ func testRefusalsNumbered(t *testing.T, s eventstore.Store, p string) {
 	ctx := context.Background()
 	stream := p + "numbered"
 	stored, other := event("Stored", 0), event("Other", 0)
-	mustAppend(t, s, stream, eventstore.NoStream(), stored)
-	mustAppend(t, s, p+"other", eventstore.NoStream(), other)
+	MustAppend(t, s, stream, eventstore.NoStream(), stored)
+	MustAppend(t, s, p+"other", eventstore.NoStream(), other)
 	first, second := event("New", 1), event("New", 2)
 	nilID := event("New", 3)
 	nilID.ID = uuid.Nil
@@ -927,7 +931,7 @@ func testRefusalsNumbered(t *testing.T, s eventstore.Store, p string) {
 		}
 	}
 	wantStream(t, s, stream, []eventstore.EventData{stored})
-	wantRevision(t, "Append of the refused batches' new events", mustAppend(t, s, stream, eventstore.Exact(0), first, second), 2)
+	wantRevision(t, "Append of the refused batches' new events", MustAppend(t, s, stream, eventstore.Exact(0), first, second), 2)
 }
 
 // testCache: stores that keep a cache beside the log (eventstore.Cache)
@@ -1120,20 +1124,20 @@ func quiet(t *testing.T, fs ...*follower) {
 func testSubscribe(t *testing.T, s eventstore.Store, p string) {
 	sub := subscriber(t, s)
 	stream := p + "sub"
-	es := events("Tested", 9)
-	mustAppend(t, s, stream, eventstore.NoStream(), es[:3]...)
-	mustAppend(t, s, stream, eventstore.Exact(2), es[3:5]...)
+	es := Events("Tested", 9)
+	MustAppend(t, s, stream, eventstore.NoStream(), es[:3]...)
+	MustAppend(t, s, stream, eventstore.Exact(2), es[3:5]...)
 	f := follow(t, sub, stream, 0)
 	f.expect(t, 0, es[:5])
 	quiet(t, f)
-	mustAppend(t, s, stream, eventstore.Exact(4), es[5])
+	MustAppend(t, s, stream, eventstore.Exact(4), es[5])
 	f.expect(t, 5, es[5:6])
-	mustAppend(t, s, stream, eventstore.Exact(5), es[6:8]...)
-	mustAppend(t, s, stream, eventstore.Exact(7), es[8])
+	MustAppend(t, s, stream, eventstore.Exact(5), es[6:8]...)
+	MustAppend(t, s, stream, eventstore.Exact(7), es[8])
 	f.expect(t, 6, es[6:])
 	// Appends elsewhere, and a repeat that appends nothing, yield nothing.
-	mustAppend(t, s, p+"sub-other", eventstore.NoStream(), event("Other", 0))
-	wantRevision(t, "repeated append", mustAppend(t, s, stream, eventstore.Exact(7), es[8]), 8)
+	MustAppend(t, s, p+"sub-other", eventstore.NoStream(), event("Other", 0))
+	wantRevision(t, "repeated append", MustAppend(t, s, stream, eventstore.Exact(7), es[8]), 8)
 	quiet(t, f)
 }
 
@@ -1142,9 +1146,9 @@ func testSubscribe(t *testing.T, s eventstore.Store, p string) {
 func testSubscribeFrom(t *testing.T, s eventstore.Store, p string) {
 	sub := subscriber(t, s)
 	stream := p + "sub-from"
-	es := events("Tested", 12)
-	mustAppend(t, s, stream, eventstore.NoStream(), es[:4]...)
-	mustAppend(t, s, stream, eventstore.Exact(3), es[4:6]...)
+	es := Events("Tested", 12)
+	MustAppend(t, s, stream, eventstore.NoStream(), es[:4]...)
+	MustAppend(t, s, stream, eventstore.Exact(3), es[4:6]...)
 	froms := []uint64{1, 3, 5, 6, 9}
 	fs := make([]*follower, len(froms))
 	for i, from := range froms {
@@ -1154,8 +1158,8 @@ func testSubscribeFrom(t *testing.T, s eventstore.Store, p string) {
 		}
 	}
 	quiet(t, fs...)
-	mustAppend(t, s, stream, eventstore.Exact(5), es[6:8]...)
-	mustAppend(t, s, stream, eventstore.Exact(7), es[8:]...)
+	MustAppend(t, s, stream, eventstore.Exact(5), es[6:8]...)
+	MustAppend(t, s, stream, eventstore.Exact(7), es[8:]...)
 	for i, from := range froms {
 		start := max(from, 6)
 		fs[i].expect(t, start, es[start:])
@@ -1171,13 +1175,13 @@ func testSubscribeNewStream(t *testing.T, s eventstore.Store, p string) {
 	f2 := follow(t, sub, stream, 2)
 	quiet(t, f0, f2)
 	// A stream whose name starts with this one's is another stream.
-	mustAppend(t, s, stream+"-not", eventstore.NoStream(), event("Other", 0))
+	MustAppend(t, s, stream+"-not", eventstore.NoStream(), event("Other", 0))
 	quiet(t, f0)
-	es := events("Tested", 4)
-	mustAppend(t, s, stream, eventstore.NoStream(), es[0])
+	es := Events("Tested", 4)
+	MustAppend(t, s, stream, eventstore.NoStream(), es[0])
 	f0.expect(t, 0, es[:1])
 	quiet(t, f2)
-	mustAppend(t, s, stream, eventstore.Exact(0), es[1:]...)
+	MustAppend(t, s, stream, eventstore.Exact(0), es[1:]...)
 	f0.expect(t, 1, es[1:])
 	f2.expect(t, 2, es[2:])
 }
@@ -1226,8 +1230,8 @@ func followWaiting(t *testing.T, ctx context.Context, sub eventstore.Subscriber,
 func testSubscribeCancel(t *testing.T, s eventstore.Store, p string) {
 	sub := subscriber(t, s)
 	stream := p + "sub-cancel"
-	es := events("Tested", 40)
-	mustAppend(t, s, stream, eventstore.NoStream(), es...)
+	es := Events("Tested", 40)
+	MustAppend(t, s, stream, eventstore.NoStream(), es...)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -1280,8 +1284,8 @@ func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *co
 	sub := subscriber(t, s)
 	stream := p + "sub-break"
 	const stored, live = 5, 5
-	es := events("Tested", 30)
-	mustAppend(t, s, stream, eventstore.NoStream(), es[:stored]...)
+	es := Events("Tested", 30)
+	MustAppend(t, s, stream, eventstore.NoStream(), es[:stored]...)
 	ctx := context.Background()
 	stop := func(round int) {
 		from, n := uint64(round%4), 0
@@ -1325,13 +1329,13 @@ func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *co
 				t.Fatalf("a subscription from %d yielded nothing for %s where %s was due", i-1, subWait, what)
 			}
 			if what == "the last event stored" {
-				mustAppend(t, s, stream, eventstore.Exact(uint64(i-1)), es[i])
+				MustAppend(t, s, stream, eventstore.Exact(uint64(i-1)), es[i])
 			}
 		}
 	}
 	leaks.check(t, fmt.Sprintf("after %d early breaks out of Subscribe", leakRounds+live))
 	last := uint64(len(es) - 1)
-	wantRevision(t, "Append after early breaks", mustAppend(t, s, stream, eventstore.Exact(stored+live-1), es[stored+live:]...), last)
+	wantRevision(t, "Append after early breaks", MustAppend(t, s, stream, eventstore.Exact(stored+live-1), es[stored+live:]...), last)
 	wantStream(t, s, stream, es)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
@@ -1351,7 +1355,7 @@ func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *co
 func testSubscribeClose(t *testing.T, s eventstore.Store, p string) {
 	sub := subscriber(t, s)
 	stream := p + "sub-close"
-	mustAppend(t, s, stream, eventstore.NoStream(), events("Tested", 2)...)
+	MustAppend(t, s, stream, eventstore.NoStream(), Events("Tested", 2)...)
 	ended := followWaiting(t, context.Background(), sub, stream, 0, 2)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -1401,7 +1405,7 @@ func testSubscribeConcurrent(t *testing.T, s eventstore.Store, p string) {
 		go func() {
 			defer wg.Done()
 			for i := range appends {
-				batch := events(fmt.Sprintf("Writer%d", w), i%3+1)
+				batch := Events(fmt.Sprintf("Writer%d", w), i%3+1)
 				if _, err := s.Append(context.Background(), stream, eventstore.Any(), batch...); err != nil {
 					errs <- fmt.Errorf("writer %d: %w", w, err)
 					return
@@ -1453,17 +1457,17 @@ func testSubscribeOtherStore(t *testing.T, s eventstore.Store, p string, reopen 
 	s2 := reopen(t, s)
 	sub2 := subscriber(t, s2)
 	stream := p + "sub-shared"
-	es := events("Tested", 6)
+	es := Events("Tested", 6)
 	f1 := follow(t, sub, stream, 0)
 	quiet(t, f1)
-	mustAppend(t, s2, stream, eventstore.NoStream(), es[:2]...)
+	MustAppend(t, s2, stream, eventstore.NoStream(), es[:2]...)
 	f1.expect(t, 0, es[:2])
 	f2 := follow(t, sub2, stream, 1)
 	f2.expect(t, 1, es[1:2])
-	mustAppend(t, s, stream, eventstore.Exact(1), es[2:4]...)
+	MustAppend(t, s, stream, eventstore.Exact(1), es[2:4]...)
 	f1.expect(t, 2, es[2:4])
 	f2.expect(t, 2, es[2:4])
-	mustAppend(t, s2, stream, eventstore.Exact(3), es[4:]...)
+	MustAppend(t, s2, stream, eventstore.Exact(3), es[4:]...)
 	f1.expect(t, 4, es[4:])
 	f2.expect(t, 4, es[4:])
 }
