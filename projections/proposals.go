@@ -38,7 +38,13 @@ type ProposalSummary struct {
 	// Rebases names the stale proposal it carried over, if it did.
 	Version int    `json:"version"`
 	Rebases string `json:"rebases,omitempty"`
+	// place is where Tabled stands among the rounds (see RoundPlace).
+	place string
 }
+
+// Place says where the proposal was tabled among the rounds, as RoundPlace
+// does.
+func (p ProposalSummary) Place() string { return p.place }
 
 // PositionView is a party's latest position on a proposal: SubjectTo the
 // proposals an acceptance is subject to, AdReferendum whether it awaits
@@ -123,7 +129,7 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 		Heading: p.Heading, Note: p.Note, Status: string(p.Status), AcceptedBy: nonNil(s.AcceptedBy(p)),
 		ObjectedBy: nonNil(s.ObjectedBy(p)), Awaiting: []string{}, Positions: []PositionView{},
 		BaseRevision: p.BaseRevision, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed,
-		Version: max(p.Version, 1), Rebases: p.Rebases}
+		Version: max(p.Version, 1), Rebases: p.Rebases, place: RoundPlace(s.Rounds, p.Tabled)}
 	if s.Stale(p) {
 		sum.Status = ProposalStale
 	} else if p.Status == domain.StatusOpen {
@@ -221,7 +227,7 @@ func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
-			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round))
+			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), placeColumn(p.place))
 	}
 	return tw.Flush()
 }
@@ -233,21 +239,14 @@ func dash(codes []string) string {
 	return strings.Join(codes, ",")
 }
 
-func roundLabel(n int) string {
-	if n == 0 {
-		return "-"
-	}
-	return fmt.Sprint(n)
-}
-
 // WriteProposalText writes one proposal and its redline for people.
 func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", st.Bold("Proposal"), d.ID)
 	fmt.Fprintf(&b, "%s of clause %s by %s, tabled at event %d", d.Action, d.Clause, d.Party, d.Tabled)
-	if d.Round > 0 {
-		fmt.Fprintf(&b, " in round %d", d.Round)
+	if place := placePhrase(d.place); place != "" {
+		fmt.Fprintf(&b, " %s", place)
 	}
 	fmt.Fprintf(&b, ", against revision %d\n", d.BaseRevision)
 	status := d.Status

@@ -68,8 +68,8 @@ func FormatTime(t time.Time) string {
 
 func describePoint(p Point) string {
 	s := fmt.Sprintf("event %d", p.Event)
-	if p.Round > 0 {
-		s += fmt.Sprintf(", round %d", p.Round)
+	if place := p.Place(); place != "" {
+		s += ", " + place
 	}
 	if !p.Time.IsZero() {
 		s += ", " + FormatTime(p.Time)

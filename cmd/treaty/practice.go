@@ -220,6 +220,7 @@ conflicting run is printed with both sides, for a proposal by hand with
 			for _, line := range adoptionLines(out) {
 				a.info("%s", line)
 			}
+			a.betweenRounds(out.State)
 			return nil
 		},
 	}
