@@ -92,6 +92,7 @@ it stands in the draft in square brackets, attributed to its party.`,
   treaty draft                      # the draft now
   treaty diff --from round:1 --to round:2
   treaty --as US propose --clause security --text "The Parties shall consult."`,
+		Version:           readBuildVersion().String(),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
@@ -101,6 +102,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 			return a.setup(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.storeURI, "store", "treaty.db", "where events live: a file path, sqlite:PATH, postgres://… or esdb://… (env TREATY_STORE)")
 	pf.StringVar(&a.treaty, "treaty", "", "which negotiation; may be left out when the store holds one (env TREATY)")
@@ -142,6 +144,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		c.GroupID = "audit"
 		root.AddCommand(c)
 	}
+	root.AddCommand(a.versionCommand())
 	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.demoCommand(), a.simulateCommand()} {
 		c.GroupID = "store"
 		root.AddCommand(c)
