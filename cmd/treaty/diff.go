@@ -45,6 +45,8 @@ In text output deletions read [-like this-] and insertions {+like this+}.`,
 	}
 	c.Flags().StringVar(&from, "from", "", "the earlier moment (REF; default: the end of the last closed round)")
 	c.Flags().StringVar(&to, "to", "head", "the later moment (REF)")
+	_ = c.RegisterFlagCompletionFunc("from", a.completeRefs)
+	_ = c.RegisterFlagCompletionFunc("to", a.completeRefs)
 	return withFormats(c, "text", "json", "html", "markdown")
 }
 

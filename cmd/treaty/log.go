@@ -81,6 +81,8 @@ one JSON object per line.`,
 	}
 	c.Flags().StringVar(&since, "since", "", "start after this moment (REF)")
 	c.Flags().StringVar(&until, "until", "", "stop at this moment (REF)")
+	_ = c.RegisterFlagCompletionFunc("since", a.completeRefs)
+	_ = c.RegisterFlagCompletionFunc("until", a.completeRefs)
 	return c
 }
 
