@@ -244,11 +244,11 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", st.Bold("Proposal"), d.ID)
-	fmt.Fprintf(&b, "%s of clause %s by %s, tabled at event %d", d.Action, d.Clause, d.Party, d.Tabled)
+	what := fmt.Sprintf("%s of clause %s by %s, tabled at event %d", d.Action, d.Clause, d.Party, d.Tabled)
 	if place := placePhrase(d.place); place != "" {
-		fmt.Fprintf(&b, " %s", place)
+		what += " " + place
 	}
-	fmt.Fprintf(&b, ", against revision %d\n", d.BaseRevision)
+	b.WriteString(st.hang("", "  ", fmt.Sprintf("%s, against revision %d", what, d.BaseRevision)) + "\n")
 	status := d.Status
 	switch d.Status {
 	case ProposalAdopted, ProposalWithdrawn:
@@ -256,7 +256,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	case ProposalStale:
 		status += fmt.Sprintf(": the clause is at revision %d now; this proposal can no longer be accepted", d.CurrentRevision)
 	}
-	fmt.Fprintf(&b, "Status: %s\n", status)
+	b.WriteString(st.hang("Status: ", "        ", status) + "\n")
 	if d.Version > 1 {
 		fmt.Fprintf(&b, "Version %d\n", d.Version)
 	}
@@ -264,11 +264,11 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		fmt.Fprintf(&b, "Rebases %s onto the clause's current text\n", d.Rebases)
 	}
 	for _, pos := range d.Positions {
-		line := fmt.Sprintf("  %s %s (event %d)", pos.Party, stanceLabel(pos), pos.Event)
+		line := fmt.Sprintf("%s %s (event %d)", pos.Party, stanceLabel(pos), pos.Event)
 		if pos.Reason != "" {
 			line += ": " + pos.Reason
 		}
-		b.WriteString(line + "\n")
+		b.WriteString(st.hang("  ", "    ", line) + "\n")
 	}
 	if len(d.Awaiting) > 0 {
 		fmt.Fprintf(&b, "Awaiting: %s\n", strings.Join(d.Awaiting, ", "))
@@ -277,7 +277,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		fmt.Fprintf(&b, "Heading: \"%s\"\n", *d.Heading)
 	}
 	if d.Note != "" {
-		fmt.Fprintf(&b, "Note: %s\n", d.Note)
+		b.WriteString(st.hang("Note: ", "      ", d.Note) + "\n")
 	}
 	b.WriteString("\n")
 	if d.Action == domain.ActionDelete {
@@ -287,7 +287,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	} else {
 		b.WriteString("Text:\n")
 	}
-	b.WriteString(block(indent, textOps(d.Ops, st)) + "\n")
+	b.WriteString(st.block(indent, textOps(d.Ops, st)) + "\n")
 	if len(d.Versions) > 1 {
 		b.WriteString("\nVersions:\n")
 		for _, v := range d.Versions {
@@ -295,13 +295,13 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 			if v.Note != "" {
 				fmt.Fprintf(&b, ": %s", v.Note)
 			}
-			b.WriteString("\n" + block(indent+"  ", textOps(v.Ops, st)) + "\n")
+			b.WriteString("\n" + st.block(indent+"  ", textOps(v.Ops, st)) + "\n")
 		}
 	}
 	if len(d.Comments) > 0 {
 		b.WriteString("\nComments:\n")
 		for _, c := range d.Comments {
-			fmt.Fprintf(&b, "  %s (event %d):\n%s\n", c.Party, c.Event, block(indent+"  ", c.Text))
+			fmt.Fprintf(&b, "  %s (event %d):\n%s\n", c.Party, c.Event, st.block(indent+"  ", c.Text))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -68,15 +68,15 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 		if r.place != "" {
 			at += ", " + r.place
 		}
-		fmt.Fprintf(&b, "\n%s  %s at %s, %s%s\n", st.Bold(fmt.Sprintf("Revision %d", r.Revision)),
-			how, at, FormatTime(r.Time), by)
+		b.WriteString("\n" + st.hang(st.Bold(fmt.Sprintf("Revision %d", r.Revision))+"  ", "  ",
+			fmt.Sprintf("%s at %s, %s%s", how, at, FormatTime(r.Time), by)) + "\n")
 		if r.Deleted {
 			b.WriteString(indent + "(the clause was deleted)\n")
 		}
 		if r.Heading != "" {
 			b.WriteString(indent + "Heading: " + r.Heading + "\n")
 		}
-		b.WriteString(block(indent, textOps(r.Ops, st)) + "\n")
+		b.WriteString(st.block(indent, textOps(r.Ops, st)) + "\n")
 	}
 	b.WriteString("\n" + st.Bold("Proposals") + "\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -112,11 +112,11 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 				if v.Note != "" {
 					fmt.Fprintf(&b, ": %s", v.Note)
 				}
-				b.WriteString("\n" + block(indent+"  ", textOps(v.Ops, st)) + "\n")
+				b.WriteString("\n" + st.block(indent+"  ", textOps(v.Ops, st)) + "\n")
 			}
 		}
 		for _, c := range p.Comments {
-			fmt.Fprintf(&b, "%scomment by %s @%d:\n%s\n", indent, c.Party, c.Event, block(indent+"  ", c.Text))
+			fmt.Fprintf(&b, "%scomment by %s @%d:\n%s\n", indent, c.Party, c.Event, st.block(indent+"  ", c.Text))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -11,9 +11,16 @@ import (
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
-// Style colours text output. The zero Style writes plain text; the command
-// line turns colour on only for a terminal, and never under NO_COLOR.
-type Style struct{ Color bool }
+// Style colours and wraps text output. The zero Style writes plain text
+// with lines as long as they come; the command line turns colour on only
+// for a terminal, and never under NO_COLOR, and wraps only for a terminal.
+type Style struct {
+	Color bool
+	// Width is the terminal's width in columns: text longer than a line is
+	// wrapped at word boundaries, keeping the layout's margins (see hang).
+	// 0: no wrapping.
+	Width int
+}
 
 func (st Style) wrap(code, s string) string {
 	if !st.Color || s == "" {
@@ -49,13 +56,8 @@ const additionMargin = " * "
 
 // addition renders a reservation or declaration: its label and text, the
 // text's further lines indented under its first.
-func addition(label, text string) string {
-	lines := strings.Split(text, "\n")
-	out := additionMargin + label + lines[0]
-	for _, l := range lines[1:] {
-		out += "\n" + additionMargin + strings.Repeat(" ", utf8.RuneCountInString(label)) + l
-	}
-	return out
+func (st Style) addition(label, text string) string {
+	return st.hang(additionMargin+label, additionMargin+strings.Repeat(" ", utf8.RuneCountInString(label)), text)
 }
 
 // FormatTime renders a writer's time for people: UTC, to the minute.
@@ -91,26 +93,25 @@ func partyList(parties []domain.Party, role domain.Role) string {
 	return strings.Join(ps, " · ")
 }
 
-// block indents every line of text by margin.
-func block(margin, text string) string {
-	return margin + strings.ReplaceAll(text, "\n", "\n"+margin)
-}
-
 // WriteDraftText writes the draft for people: agreed text, and each open
 // proposal in square brackets attributed to its party, stale ones marked.
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	d = Printable(d)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold(d.Title), d.Treaty)
+	// The lines above the clauses go on, wrapped, two columns in: not at
+	// the first, where headings stand, nor at the third, agreed text's. A
+	// clause's heading stays one line, whatever its length: only headings
+	// start at the first column.
+	b.WriteString(st.hang("", "  ", st.Bold(d.Title)+"  ("+d.Treaty+")") + "\n")
 	fmt.Fprintf(&b, "As of %s\n", describePoint(d.AsOf))
 	if ps := partyList(d.Parties, domain.RoleParty); ps != "" {
-		fmt.Fprintf(&b, "Parties: %s\n", ps)
+		b.WriteString(st.hang("Parties: ", "  ", ps) + "\n")
 	}
 	if os := partyList(d.Parties, domain.RoleObserver); os != "" {
-		fmt.Fprintf(&b, "Observers: %s\n", os)
+		b.WriteString(st.hang("Observers: ", "  ", os) + "\n")
 	}
 	for _, line := range d.Standing() {
-		b.WriteString(st.Bold(line) + "\n")
+		b.WriteString(st.Bold(st.hang("", "  ", line)) + "\n")
 	}
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nThe draft is empty: no clause has been tabled yet.\n")
@@ -119,19 +120,19 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "%d. %s%s  %s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"), statusColor(c, st))
 		if c.Text != "" {
-			b.WriteString(block(indent, c.Text) + "\n")
+			b.WriteString(st.block(indent, c.Text) + "\n")
 		}
 		for _, p := range c.OpenProposals {
 			b.WriteString(bracket(c, p, st) + "\n")
 		}
 		for _, r := range d.ReservationsTo(c.ID) {
-			b.WriteString(addition("Reservation by "+r.Party+": ", r.Text) + "\n")
+			b.WriteString(st.addition("Reservation by "+r.Party+": ", r.Text) + "\n")
 		}
 	}
 	if len(d.Declarations) > 0 {
 		b.WriteString("\nDeclarations:\n")
 		for _, r := range d.Declarations {
-			b.WriteString(addition("Declaration by "+r.Party+": ", r.Text) + "\n")
+			b.WriteString(st.addition("Declaration by "+r.Party+": ", r.Text) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -189,18 +190,16 @@ func bracket(c DraftClause, p OpenProposal, st Style) string {
 		}
 	} else {
 		open := "[" + who + ": "
-		lines := strings.Split(p.Text+"]", "\n")
-		body = bracketMargin + open + lines[0]
-		for _, l := range lines[1:] {
-			body += "\n" + bracketMargin + strings.Repeat(" ", utf8.RuneCountInString(open)) + l
-		}
+		body = st.hang(bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open)), p.Text+"]")
 	}
 	if p.Stale {
 		body = st.Dim(body)
 	} else {
 		body = st.Yellow(body)
 	}
-	return body + "\n" + bracketMargin + "  " + st.Dim(strings.Join(p.Facts(), " · "))
+	// Wrapped, the facts go on at their own column, where no text stands.
+	facts := bracketMargin + "  "
+	return body + "\n" + facts + st.Dim(strings.TrimPrefix(st.block(facts, strings.Join(p.Facts(), " · ")), facts))
 }
 
 // markup is how one output format writes a redline: how it escapes text and
@@ -276,7 +275,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 			b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
 		}
 		if c.Change != ChangeMoved && c.Before != c.After {
-			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")
+			b.WriteString(st.block(indent, textOps(c.Ops, st)) + "\n")
 		}
 	}
 	a := d.Proposals.Counts

@@ -392,7 +392,32 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (a *app) style() projections.Style { return projections.Style{Color: a.color(a.stdout)} }
+func (a *app) style() projections.Style {
+	return projections.Style{Color: a.color(a.stdout), Width: a.width(a.stdout)}
+}
+
+// testWidth, when not 0, is the terminal width text output is wrapped to,
+// terminal or not: the end-to-end scripts, whose output is never a
+// terminal, set it (see TestMain).
+var testWidth int
+
+// width is the width of the terminal w is, in columns, to wrap text to;
+// 0 when w is not a terminal (a pipe, a file), whose reader wants each
+// line whole.
+func (a *app) width(w io.Writer) int {
+	if testWidth != 0 {
+		return testWidth
+	}
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return cols
+}
 
 // writeJSON writes v as indented JSON on stdout.
 func (a *app) writeJSON(v any) error {
