@@ -4,7 +4,7 @@
 //
 // This package is the only place where the domain, the projections and the
 // event store meet: flags, opening the store, the write path, output. The
-// command-line contract is ../shared/CLI.md.
+// command-line contract is docs/cli.md.
 package main
 
 import (
@@ -28,7 +28,7 @@ import (
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
 
-// Exit statuses, as CLI.md sets them.
+// Exit statuses, as docs/cli.md sets them.
 const (
 	exitOK      = 0
 	exitRefused = 1
