@@ -3,6 +3,7 @@ package projections
 import (
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/treaty-engine/treaty/domain"
 )
@@ -26,6 +27,10 @@ func Printable[T any](v T) T {
 // value without anything to make visible is returned as it is, so that
 // clean views are not copied.
 func printable(v reflect.Value) (reflect.Value, bool) {
+	t := textOf(v.Type())
+	if !t.holds {
+		return v, false
+	}
 	switch v.Kind() {
 	case reflect.String:
 		s := visibleLines(v.String())
@@ -56,18 +61,24 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 			return v, false // bytes are data
 		}
 		var c reflect.Value
-		for i := range parts(v) {
-			if v.Kind() == reflect.Struct && !v.Type().Field(i).IsExported() {
-				continue // copied as it is, with the struct (time.Time's location)
-			}
+		visit := func(i int) {
 			e, changed := printable(part(v, i))
 			if !changed {
-				continue
+				return
 			}
 			if !c.IsValid() {
 				c = copyOf(v)
 			}
 			part(c, i).Set(e)
+		}
+		if v.Kind() == reflect.Struct {
+			for _, i := range t.fields {
+				visit(i)
+			}
+		} else {
+			for i := range v.Len() {
+				visit(i)
+			}
 		}
 		if !c.IsValid() {
 			return v, false
@@ -93,13 +104,46 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 	return v, false
 }
 
-// parts counts the elements of a slice or array, or the fields of a struct;
-// part returns one.
-func parts(v reflect.Value) int {
-	if v.Kind() == reflect.Struct {
-		return v.NumField()
+// typeText says of a type whether its values can hold a string that people
+// see, and for a struct which fields can: exported ones (unexported fields
+// are copied with the struct as they are, time.Time's location say). Worked
+// out once per type: a draft has hundreds of structs of a handful of types.
+type typeText struct {
+	holds  bool
+	fields []int
+}
+
+var typeTexts sync.Map // reflect.Type → *typeText
+
+func textOf(t reflect.Type) *typeText {
+	if tt, ok := typeTexts.Load(t); ok {
+		return tt.(*typeText)
 	}
-	return v.Len()
+	tt := &typeText{holds: true} // while it is worked out: a type that holds itself
+	actual, _ := typeTexts.LoadOrStore(t, tt)
+	if actual != any(tt) {
+		return actual.(*typeText)
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Interface:
+	case reflect.Pointer, reflect.Array:
+		tt.holds = textOf(t.Elem()).holds
+	case reflect.Slice:
+		tt.holds = t.Elem().Kind() != reflect.Uint8 && textOf(t.Elem()).holds // bytes are data
+	case reflect.Map:
+		tt.holds = textOf(t.Key()).holds || textOf(t.Elem()).holds
+	case reflect.Struct:
+		var fields []int
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && textOf(f.Type).holds {
+				fields = append(fields, i)
+			}
+		}
+		tt.fields, tt.holds = fields, len(fields) > 0
+	default:
+		tt.holds = false
+	}
+	return tt
 }
 
 func part(v reflect.Value, i int) reflect.Value {
@@ -126,6 +170,16 @@ func copyOf(v reflect.Value) reflect.Value {
 func visibleLines(s string) string {
 	if !strings.Contains(s, "\n") {
 		return domain.Visible(s)
+	}
+	clean := true
+	for l := range strings.SplitSeq(s, "\n") {
+		if domain.Visible(l) != l {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
 	}
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {

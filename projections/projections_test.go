@@ -442,6 +442,31 @@ func TestVerify(t *testing.T) {
 			ss.openRound()
 			ss.raw(domain.RoundClosed{Round: 1, Head: "0123456789abcdef"}, meta("DE", 1))
 		}, 3, "records the round's head as 0123456789ab"},
+		{"a conclusion with a proposal open", func(ss *session) {
+			ss.agree("a", "A.")
+			ss.table("UA", "b", "B.")
+			ss.raw(domain.TextConcluded{Party: "UA", Head: ss.head}, meta("UA", 0))
+		}, 7, "cannot be concluded: 1 proposals are open"},
+		{"a package left half adopted", func(ss *session) {
+			g := ss.table("UA", "g", "G.")
+			a := ss.table("UA", "a", "A.")
+			ss.do("US", domain.Accept{Proposal: a, Party: "US", SubjectTo: []string{g}})
+			ss.accept(a, "EU")
+			ss.accept(g, "US")
+			ss.raw(domain.ProposalAccepted{Proposal: g, Party: "EU"}, meta("EU", 0))
+			ss.raw(domain.ProposalAdopted{Proposal: g, Clause: "g", Revision: 1}, meta("EU", 0))
+		}, 8, "ends without its adoption"},
+		{"a revision by another party", func(ss *session) {
+			id := ss.table("UA", "a", "A.")
+			ss.raw(domain.ProposalRevised{Proposal: id, Party: "US", Version: 2, Text: "B."}, meta("US", 0))
+		}, 3, "only UA, who tabled proposal"},
+		{"a decline of what was not adopted ad referendum", func(ss *session) {
+			id := ss.agree("a", "A.")
+			ss.raw(domain.AdoptionDeclined{Proposal: id, Party: "US", Clause: "a", Revision: 2}, meta("US", 0))
+		}, 6, "awaits the capital of US"},
+		{"initials before the conclusion", func(ss *session) {
+			ss.raw(domain.TextInitialled{Party: "UA", Head: ss.head}, meta("UA", 0))
+		}, 2, "is not concluded"},
 		{"unknown type", func(ss *session) {
 			ss.rawBytes(sealedBytes(ss, "TreatyRenamed", `{}`))
 		}, 2, "unknown event type"},

@@ -98,6 +98,14 @@ func partyList(parties []domain.Party, role domain.Role) string {
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	d = Printable(d)
 	var b strings.Builder
+	size := 1024
+	for _, c := range d.Clauses {
+		size += 128 + len(c.Text) + len(c.Text)/16
+		for _, p := range c.OpenProposals {
+			size += 256 + len(p.Text) + len(p.Text)/16
+		}
+	}
+	b.Grow(size)
 	// The lines above the clauses go on, wrapped, two columns in: not at
 	// the first, where headings stand, nor at the third, agreed text's. A
 	// clause's heading stays one line, whatever its length: only headings
@@ -120,7 +128,8 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "%d. %s%s  %s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"), statusColor(c, st))
 		if c.Text != "" {
-			b.WriteString(st.block(indent, c.Text) + "\n")
+			st.writeHang(&b, indent, indent, c.Text)
+			b.WriteByte('\n')
 		}
 		for _, p := range c.OpenProposals {
 			b.WriteString(bracket(c, p, st) + "\n")

@@ -32,22 +32,28 @@ const tabStop = 8
 // too. Without a width it is the text's lines joined, margins added.
 func (st Style) hang(first, rest, text string) string {
 	var b strings.Builder
-	for i, line := range strings.Split(text, "\n") {
-		prefix := rest
-		if i == 0 {
-			prefix = first
-		}
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(prefix)
-		if st.Width <= 0 || st.Width-width(rest, 0) < minWrapRoom {
-			b.WriteString(line)
-			continue
-		}
-		wrap(&b, line, width(prefix, 0), rest, st.Width)
-	}
+	st.writeHang(&b, first, rest, text)
 	return b.String()
+}
+
+// writeHang writes to b what hang returns, without copying the text: a
+// draft's texts are long.
+func (st Style) writeHang(b *strings.Builder, first, rest, text string) {
+	wraps := st.Width > 0 && st.Width-width(rest, 0) >= minWrapRoom
+	prefix, further := first, false
+	for line := range strings.SplitSeq(text, "\n") {
+		if further {
+			b.WriteByte('\n')
+			prefix = rest
+		}
+		further = true
+		b.WriteString(prefix)
+		if wraps {
+			wrap(b, line, width(prefix, 0), rest, st.Width)
+		} else {
+			b.WriteString(line)
+		}
+	}
 }
 
 // block renders every line of text after margin, wrapped on a terminal.
