@@ -217,31 +217,35 @@ func TestDiff(t *testing.T) {
 	open := ss.table("EU", "b", "B by EU.")
 	ss.closeRound()
 
-	d, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
+	d, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	type row struct {
 		id, change    string
-		moved         bool
+		moved         *Move
 		before, after int
 		headB, headA  string
 		textB, textA  string
+		adopted       int
 	}
 	var got []row
 	for _, c := range d.Clauses {
-		got = append(got, row{c.ID, c.Change, c.Moved, c.NumberBefore, c.NumberAfter, c.HeadingBefore, c.HeadingAfter, c.Before, c.After})
+		got = append(got, row{c.ID, c.Change, c.Moved, c.NumberBefore, c.NumberAfter, c.HeadingBefore, c.HeadingAfter, c.Before, c.After, len(c.Adopted)})
 		before, after := redline.Rebuild(c.Ops)
 		if before != c.Before || after != c.After {
 			t.Errorf("%s: ops rebuild %q → %q, want %q → %q", c.ID, before, after, c.Before, c.After)
 		}
 	}
+	// In the order of the later draft, removed clauses where they stood;
+	// numbers as the draft numbers them at each end (b, with an open
+	// proposal, counts).
 	want := []row{
-		{"d", ChangeMoved, true, 4, 1, "", "", "D moves.", "D moves."},
-		{"a", ChangeModified, false, 1, 2, "Consultation", "Consultation", "The Parties shall consult.", "The Parties shall consult promptly."},
-		{"c", ChangeRemoved, false, 3, 0, "", "", "C goes.", ""}, // right after b, as it stood
-		{"f", ChangeAdded, false, 0, 4, "", "", "", "Сторони зобов'язуються."},
-		{"e", ChangeModified, false, 5, 5, "Old", "New", "E keeps its text, changes its heading.", "E keeps its text, changes its heading."},
+		{"d", ChangeMoved, &Move{From: 4, To: 1}, 4, 1, "", "", "D moves.", "D moves.", 1},
+		{"a", ChangeModified, nil, 1, 2, "Consultation", "Consultation", "The Parties shall consult.", "The Parties shall consult promptly.", 1},
+		{"c", ChangeRemoved, nil, 3, 0, "", "", "C goes.", "", 1}, // right after b, as it stood
+		{"f", ChangeAdded, nil, 0, 4, "", "", "", "Сторони зобов'язуються.", 1},
+		{"e", ChangeModified, nil, 5, 5, "Old", "New", "E keeps its text, changes its heading.", "E keeps its text, changes its heading.", 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("clauses:\n got %+v\nwant %+v", got, want)
@@ -249,9 +253,8 @@ func TestDiff(t *testing.T) {
 	if ops := d.Clauses[1].Ops; len(ops) != 3 || ops[1] != (redline.Op{Kind: redline.Insert, Text: " promptly"}) {
 		t.Fatalf("word ops of a: %+v", ops)
 	}
-	if len(d.Proposals.Tabled) != 7 || len(d.Proposals.Adopted) != 5 || !reflect.DeepEqual(d.Proposals.Withdrawn, []string{gone}) ||
-		d.Proposals.Tabled[6] != open {
-		t.Fatalf("activity: %+v", d.Proposals)
+	if a := d.Clauses[1].Adopted[0]; a.Party != "UA" || a.Round != 2 || a.Event <= d.From.Event || a.Event > d.To.Event {
+		t.Fatalf("attribution of a: %+v", a)
 	}
 	if c := d.Proposals.Counts; c != (ActivityCounts{Tabled: 7, Adopted: 5, Withdrawn: 1}) {
 		t.Fatalf("counts %+v", c)
@@ -259,21 +262,31 @@ func TestDiff(t *testing.T) {
 	if d.From.Event != 23 || d.To.Ref != "round:2" || d.To.Event != ss.s.Events {
 		t.Fatalf("points: %+v %+v", d.From, d.To)
 	}
-	// The reverse redline swaps every change.
-	rev, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:2"), ref(t, "round:1"), true)
+	// The whole document lists b too, unchanged, with its open proposal.
+	whole, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), CompareOptions{Whole: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]string{}
-	for _, c := range rev.Clauses {
-		kinds[c.ID] = c.Change
+	var ids []string
+	for _, c := range whole.Clauses {
+		ids = append(ids, c.ID+":"+c.Change)
 	}
-	if kinds["f"] != ChangeRemoved || kinds["c"] != ChangeAdded || kinds["a"] != ChangeModified {
-		t.Fatalf("reverse redline: %v", kinds)
+	if want := []string{"d:moved", "a:modified", "b:unchanged", "c:removed", "f:added", "e:modified"}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("whole: %v, want %v", ids, want)
 	}
+	if b := whole.Clauses[2]; len(b.OpenProposals) != 1 || b.OpenProposals[0].ID != open || len(b.OpenProposals[0].Ops) == 0 || len(b.Adopted) != 0 {
+		t.Fatalf("b in the whole document: %+v", b)
+	}
+	// Reversed moments are refused, saying to swap them.
+	_, err = NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:2"), ref(t, "round:1"), CompareOptions{})
+	var rev *ReversedError
+	if !errors.As(err, &rev) || !strings.Contains(err.Error(), "swap them: --from round:1 --to round:2") {
+		t.Fatalf("reversed: %v", err)
+	}
+	_ = gone
 	var text bytes.Buffer
 	WriteDiffText(&text, d, Style{})
-	for _, w := range []string{"shall consult{+ promptly+}.", "(moved from 4)", "(added)", "(removed)", "heading: [-Old-]{+New+}", "[-C goes.-]", "Proposals: 7 tabled, 5 adopted, 1 withdrawn"} {
+	for _, w := range []string{"shall consult{+ promptly+}.", "(moved from 4 to 1)", "(added)", "[-3.-] c  [c]  (removed)", "heading: [-Old-]{+New+}", "[-C goes.-]", "Proposals: 7 tabled, 5 adopted, 1 withdrawn", "Nothing is agreed until everything is agreed."} {
 		if !strings.Contains(text.String(), w) {
 			t.Errorf("text redline lacks %q:\n%s", w, text.String())
 		}
@@ -759,7 +772,7 @@ func TestRenderersEscape(t *testing.T) {
 	r := NewReader(ss.store, "berlin", withCheckpoints)
 	m, _ := r.Head(ctx)
 	d := BuildDraft(m, DraftOptions{})
-	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
+	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), CompareOptions{Whole: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -767,7 +780,7 @@ func TestRenderersEscape(t *testing.T) {
 	if err := WriteDraftHTML(&h1, d); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteDiffHTML(&h2, diff); err != nil {
+	if err := WriteDiffHTML(&h2, diff, CompareSide); err != nil {
 		t.Fatal(err)
 	}
 	for _, page := range []string{h1.String(), h2.String()} {

@@ -198,17 +198,28 @@ func bracket(c DraftClause, p OpenProposal, st Style) string {
 			body = bracketMargin + "[" + who + ", deletes this clause]"
 		}
 	} else {
-		open := "[" + who + ": "
-		body = st.hang(bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open)), p.Text+"]")
+		body = st.bracketText("["+who+": ", p.Text+"]")
 	}
 	if p.Stale {
 		body = st.Dim(body)
 	} else {
 		body = st.Yellow(body)
 	}
-	// Wrapped, the facts go on at their own column, where no text stands.
-	facts := bracketMargin + "  "
-	return body + "\n" + facts + st.Dim(strings.TrimPrefix(st.block(facts, strings.Join(p.Facts(), " · ")), facts))
+	return body + "\n" + st.bracketFacts(p)
+}
+
+// bracketText renders a bracket's opening and its text, the text's further
+// lines (and on a terminal the continuations of a wrapped one) indented
+// under its first.
+func (st Style) bracketText(open, text string) string {
+	return st.hang(bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open)), text)
+}
+
+// bracketFacts renders the line of who accepts a proposal; wrapped, it goes
+// on at its own column, where no text stands.
+func (st Style) bracketFacts(p OpenProposal) string {
+	margin := bracketMargin + "  "
+	return margin + st.Dim(strings.TrimPrefix(st.block(margin, strings.Join(p.Facts(), " · ")), margin))
 }
 
 // markup is how one output format writes a redline: how it escapes text and
@@ -255,40 +266,4 @@ func textOps(ops []redline.Op, st Style) string {
 
 func pointLabel(p Point) string {
 	return fmt.Sprintf("%s (%s)", p.Ref, describePoint(p))
-}
-
-// WriteDiffText writes the redline for people.
-func WriteDiffText(w io.Writer, d Diff, st Style) error {
-	d = Printable(d)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
-	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
-	if len(d.Clauses) == 0 {
-		b.WriteString("\nNo change to the agreed text.\n")
-	}
-	for _, c := range d.Clauses {
-		b.WriteString("\n")
-		num := c.NumberAfter
-		if c.Change == ChangeRemoved {
-			num = c.NumberBefore
-		}
-		heading := c.HeadingAfter
-		if c.Change == ChangeRemoved {
-			heading = c.HeadingBefore
-		}
-		if heading == "" {
-			heading = c.ID
-		}
-		fmt.Fprintf(&b, "%d. %s%s  %s\n", num, st.Bold(heading), st.Dim("  ["+c.ID+"]"), st.Dim("("+changeLabel(c)+")"))
-		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
-		}
-		if c.Change != ChangeMoved && c.Before != c.After {
-			b.WriteString(st.block(indent, textOps(c.Ops, st)) + "\n")
-		}
-	}
-	a := d.Proposals.Counts
-	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
-	_, err := io.WriteString(w, b.String())
-	return err
 }

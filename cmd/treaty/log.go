@@ -58,8 +58,8 @@ one JSON object per line.`,
 				}
 				if since != "" && until != "" && lo > hi {
 					// An empty listing would pass for a quiet stretch of
-					// the log.
-					return usagef("--since %s (event %d) is later than --until %s (event %d): give the earlier moment to --since", since, lo, until, hi)
+					// the log; diff refuses a reversed range alike.
+					return usagef("--since %s (event %d) is later than --until %s (event %d); swap them: --since %s --until %s", since, lo, until, hi, until, since)
 				}
 			}
 			w := bufio.NewWriter(a.stdout)

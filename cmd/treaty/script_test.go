@@ -149,6 +149,7 @@ func scriptParams(server string, store func(env *testscript.Env) string) testscr
 			"bytes":   cmdBytes,
 			"typo":    cmdTypo,
 			"forge":   cmdForge,
+			"schema":  cmdSchema,
 		},
 	}
 }
