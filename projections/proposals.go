@@ -353,11 +353,16 @@ func stanceLabel(pos PositionView) string {
 		s += " ad ref"
 	}
 	if len(pos.SubjectTo) > 0 {
-		short := make([]string, len(pos.SubjectTo))
-		for i, q := range pos.SubjectTo {
-			short[i] = domain.Short(q)
-		}
-		s += " subject to " + strings.Join(short, " and ")
+		s += " subject to " + shortIDs(pos.SubjectTo)
 	}
 	return s
+}
+
+// shortIDs names proposals by their short IDs: "3f2a91c0 and 9b1c44d2".
+func shortIDs(ids []string) string {
+	short := make([]string, len(ids))
+	for i, id := range ids {
+		short[i] = domain.Short(id)
+	}
+	return strings.Join(short, " and ")
 }
