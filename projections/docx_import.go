@@ -568,7 +568,7 @@ func WriteDocxImportText(w io.Writer, plan DocxImport, party string, st Style) e
 			b.WriteString(indent + "(the heading alone; the text stays)\n")
 			continue
 		}
-		b.WriteString(block(indent, textOps(p.Ops, st)) + "\n")
+		b.WriteString(st.block(indent, textOps(p.Ops, st)) + "\n")
 	}
 	if len(plan.Skipped) > 0 {
 		b.WriteString("\nNot tabled:\n")

@@ -85,6 +85,8 @@ output when it is not a terminal).`,
 	c.Flags().BoolVar(&whole, "whole", false, "list every clause, unchanged ones included")
 	c.Flags().StringVar(&view, "view", projections.CompareInline, "HTML layout: inline, or side by side")
 	outputFlag(c, &output)
+	_ = c.RegisterFlagCompletionFunc("from", a.completeRefs)
+	_ = c.RegisterFlagCompletionFunc("to", a.completeRefs)
 	return withFormats(c, "text", "json", "html", "markdown", "docx")
 }
 

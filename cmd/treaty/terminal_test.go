@@ -6,41 +6,15 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
-
-// openPTY opens a pseudo-terminal and returns its terminal end: what a
-// user's shell gives a command as standard output.
-func openPTY(t *testing.T) *os.File {
-	t.Helper()
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminal here: %v", err)
-	}
-	t.Cleanup(func() { master.Close() })
-	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Skipf("cannot unlock the pseudo-terminal: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Skipf("no pseudo-terminal number: %v", err)
-	}
-	tty, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("cannot open the pseudo-terminal: %v", err)
-	}
-	t.Cleanup(func() { tty.Close() })
-	return tty
-}
 
 // TestBinaryToTerminal: a Word document is not written to a terminal (a
 // usage error, before any work); to a file it is.
 func TestBinaryToTerminal(t *testing.T) {
-	tty := openPTY(t)
+	control, tty := openPTY(t, 80)
+	t.Cleanup(func() { control.Close(); tty.Close() })
 	dir := t.TempDir()
 	store := filepath.Join(dir, "treaty.db")
 	var out, errb bytes.Buffer

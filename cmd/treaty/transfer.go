@@ -80,7 +80,8 @@ an alternative article with its redline as <del> and <ins>.`,
 		},
 	}
 	c.Flags().StringVar(&at, "at", "head", "with --format akn: the moment of the draft (REF)")
-	return withFormats(c, "text", "jsonl", "git-fast-import", "akn")
+	_ = c.RegisterFlagCompletionFunc("at", a.completeRefs)
+	return withFormats(c, "jsonl", "git-fast-import", "akn")
 }
 
 func (a *app) importCommand() *cobra.Command {

@@ -11,7 +11,12 @@
 //   - no word is cut in two: every op boundary is a token boundary of both
 //     texts (see Words for what a token is);
 //   - no op is empty, no two neighbours have the same kind, and a
-//     replacement is a Delete immediately followed by its Insert.
+//     replacement is a Delete immediately followed by its Insert;
+//   - no unchanged word is struck and re-inserted to tidy the redline: the
+//     clean-up folds runs of white space and punctuation between two
+//     changes into them, never a run that holds a word, however short (so
+//     that an inflected language, which says in two words what English
+//     says in six, reads as little changed as the English).
 //
 // Tokens are mapped to private-use runes and diffed with
 // github.com/sergi/go-diff (DiffMainRunes and a semantic clean-up that

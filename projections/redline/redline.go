@@ -136,6 +136,9 @@ func Rebuild(ops []Op) (before, after string) {
 //     UTF-8 is a token by itself;
 //   - no op has empty text, no two adjacent ops have the same kind, and where
 //     text is replaced the Delete comes immediately before the Insert;
+//   - the clean-up strikes no word that the token diff keeps unchanged: it
+//     folds into the changes around it a run of white space and
+//     punctuation, never a run that holds a word, however short;
 //   - identical texts give a single Equal (nil when both are empty); an
 //     empty before gives a single Insert and an empty after a single
 //     Delete;
@@ -145,7 +148,8 @@ func Rebuild(ops []Op) (before, after string) {
 // Texts are compared byte for byte: no Unicode normalisation, so "é" and
 // "e"+U+0301 differ. Each distinct token is given a private-use code point,
 // the code point sequences are diffed with go-diff (DiffMainRunes, then
-// DiffCleanupSemantic) and the result is mapped back to text. The text of
+// DiffCleanupSemantic, keeping the runs that hold words; see
+// cleanupSemantic) and the result is mapped back to text. The text of
 // each op is a substring of before (Equal, Delete) or after (Insert).
 func Words(before, after string) []Op {
 	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens})
@@ -168,6 +172,19 @@ var maxTokenAlphabet = func() int {
 	}
 	return n
 }()
+
+// runeToID is the inverse of idToRune; it returns -1 for a code point that
+// stands for no token.
+func runeToID(r rune) int {
+	base := 0
+	for _, p := range tokenPlanes {
+		if p.lo <= r && r <= p.hi {
+			return base + int(r-p.lo)
+		}
+		base += int(p.hi-p.lo) + 1
+	}
+	return -1
+}
 
 func idToRune(id int) rune {
 	for _, p := range tokenPlanes {
@@ -204,6 +221,13 @@ func tokenClass(r rune) int {
 		return tokenSpace
 	}
 	return tokenOther
+}
+
+// isWordToken reports whether a token (see tokenBounds) is a word: words
+// start with a letter, digit or mark.
+func isWordToken(t string) bool {
+	r, size := utf8.DecodeRuneInString(t)
+	return (r != utf8.RuneError || size > 1) && tokenClass(r) == tokenWord
 }
 
 // isApostrophe reports the characters written as apostrophes inside words:
@@ -314,7 +338,8 @@ func redline(before, after string, lim redlineLimits) []Op {
 	}
 	nb, na := w.b.n(), w.a.n()
 
-	// Give each distinct token an id, and so a code point.
+	// Give each distinct token an id, and so a code point; note which
+	// stand for words.
 	alphabet := min(lim.alphabet, maxTokenAlphabet)
 	ids := make(map[string]int, 64)
 	intern := func(s *tokenText) []rune {
@@ -328,6 +353,7 @@ func redline(before, after string, lim redlineLimits) []Op {
 					return nil
 				}
 				ids[t] = id
+				w.words = append(w.words, isWordToken(t))
 			}
 			runes[i] = idToRune(id)
 		}
@@ -377,6 +403,7 @@ func redline(before, after string, lim redlineLimits) []Op {
 type redliner struct {
 	b, a     tokenText
 	rb, ra   []rune // token code points
+	words    []bool // by token id: whether the token is a word
 	chunk    int
 	deadline time.Time
 
@@ -456,7 +483,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 		return false
 	}
 	xs, ys := w.rb[w.i:i1:i1], w.ra[w.j:j1:j1]
-	cleaned, raw := goDiffRunes(xs, ys, left, true)
+	cleaned, raw := goDiffRunes(xs, ys, left, w.holdsWord)
 	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
 	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
 	// and our code points are 3 or 4 bytes long: its result is checked token
@@ -464,6 +491,16 @@ func (w *redliner) diff(i1, j1 int) bool {
 	for _, diffs := range [][]diffmatchpatch.Diff{cleaned, raw} {
 		if faithfulDiff(diffs, xs, ys) {
 			w.follow(diffs)
+			return true
+		}
+	}
+	return false
+}
+
+// holdsWord reports whether a run of token code points holds a word.
+func (w *redliner) holdsWord(run string) bool {
+	for _, r := range run {
+		if id := runeToID(r); id >= 0 && id < len(w.words) && w.words[id] {
 			return true
 		}
 	}
@@ -522,10 +559,10 @@ func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
 var goDiffPanics atomic.Int64
 
 // goDiffRunes runs go-diff on code points within timeout: raw is the diff as
-// DiffMainRunes gives it, cleaned a copy put through DiffCleanupSemantic when
-// clean is set. Should go-diff panic, both are nil, which no caller takes
-// for a faithful diff of non-empty input.
-func goDiffRunes(xs, ys []rune, timeout time.Duration, clean bool) (cleaned, raw []diffmatchpatch.Diff) {
+// DiffMainRunes gives it, cleaned a copy put through the semantic clean-up
+// (see cleanupSemantic) when holdsWord is set. Should go-diff panic, both are
+// nil, which no caller takes for a faithful diff of non-empty input.
+func goDiffRunes(xs, ys []rune, timeout time.Duration, holdsWord func(string) bool) (cleaned, raw []diffmatchpatch.Diff) {
 	defer func() {
 		if recover() != nil {
 			goDiffPanics.Add(1)
@@ -535,25 +572,38 @@ func goDiffRunes(xs, ys []rune, timeout time.Duration, clean bool) (cleaned, raw
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = timeout
 	raw = dmp.DiffMainRunes(xs, ys, false)
-	if clean {
-		cleaned = cleanupSemantic(dmp, raw)
+	if holdsWord != nil {
+		cleaned = cleanupSemantic(dmp, raw, holdsWord)
 	}
 	return cleaned, raw
 }
 
-// cleanupSemantic returns what dmp.DiffCleanupSemantic(diffs) does, without
-// its worst case and leaving diffs as they are. DiffCleanupSemantic first
-// turns into edits every equality no longer than the edits on either side
-// of it, restarting its scan after each one it removes, from the start of
-// the diff once they are all gone: on a diff where most equalities go (a
-// passage rewritten word for word) that takes time quadratic in the number
-// of diffs and linear in the length of the equality before them, seconds for
-// a few thousand tokens. So the removal is done here first, to the same rule
-// and in the same order but in linear time, and the diff merged as go-diff
-// would; DiffCleanupSemantic then finds nothing more to remove and goes on
-// with the rest of its work (aligning edits on boundaries, extracting
-// overlaps).
-func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff) []diffmatchpatch.Diff {
+// cleanupSemantic returns what dmp.DiffCleanupSemantic(diffs) does, but
+// that it keeps every equality that holds a word (holdsWord, given the
+// equality's text; nil: none does), without DiffCleanupSemantic's worst case
+// and leaving diffs as they are.
+//
+// DiffCleanupSemantic turns into edits every equality no longer than the
+// edits on either side of it. On token code points that strikes and
+// re-inserts unchanged words between changes whenever they are fewer than
+// the words changed around them: an inflected language, which says in two
+// words ("Сполучених Штатів") what English says in six ("the Congress of
+// the United States"), loses them where English keeps them, and the
+// redline overstates the change. So only equalities of white space and
+// punctuation are folded into the edits around them; an unchanged word,
+// however short the run, stays unchanged.
+//
+// DiffCleanupSemantic restarts its scan after each equality it removes,
+// from the start of the diff once they are all gone: on a diff where most
+// equalities go (a passage rewritten word for word) that takes time
+// quadratic in the number of diffs and linear in the length of the equality
+// before them, seconds for a few thousand tokens. So the removal is done
+// here, to the same rule and in the same order but in linear time, and the
+// diff merged as go-diff would; DiffCleanupSemantic then runs on each
+// stretch between the equalities kept for their words, where it finds
+// nothing more to remove and goes on with the rest of its work (aligning
+// edits on boundaries, extracting overlaps).
+func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff, holdsWord func(string) bool) []diffmatchpatch.Diff {
 	// DiffMainRunes can leave empty diffs (its "one text inside the other"
 	// shortcut does, at either end), which DiffCleanupSemantic treats as
 	// edits of nothing; drop them first, and merge what they separated.
@@ -566,6 +616,7 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 	// The equalities, and the edits before each and after the last.
 	var eqs []int       // index in diffs
 	var lens []int      // length of each equality
+	var words []bool    // whether each equality holds a word
 	gaps := []edits{{}} // gaps[k]: the edits just before equality k
 	for k, d := range diffs {
 		n := utf8.RuneCountInString(d.Text)
@@ -578,6 +629,7 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 		case diffmatchpatch.DiffEqual:
 			eqs = append(eqs, k)
 			lens = append(lens, n)
+			words = append(words, holdsWord != nil && holdsWord(d.Text))
 			gaps = append(gaps, edits{})
 		}
 	}
@@ -592,6 +644,14 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 	cur := gaps[0]
 	for k, n := range lens {
 		right := gaps[k+1]
+		if words[k] {
+			// Kept whatever its length, and a wall: the edits on either
+			// side of it never meet, so nothing before it is looked at
+			// again.
+			stack = stack[:0]
+			cur = right
+			continue
+		}
 		if n == 0 || n > size(cur) || n > size(right) {
 			stack = append(stack, kept{k, cur})
 			cur = right
@@ -611,23 +671,34 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 			cur = edits{top.left.ins + m + cur.ins, top.left.del + m + cur.del}
 		}
 	}
+	// Rebuild the diff, each stretch between the equalities kept for their
+	// words put through the rest of DiffCleanupSemantic on its own.
 	out := make([]diffmatchpatch.Diff, 0, len(diffs))
-	if !changed {
-		out = append(out, diffs...)
-		return dmp.DiffCleanupSemantic(out)
-	}
+	var stretch []diffmatchpatch.Diff
 	var del, ins strings.Builder
 	flush := func() {
 		if del.Len() > 0 {
-			out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: del.String()})
+			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: del.String()})
 			del.Reset()
 		}
 		if ins.Len() > 0 {
-			out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: ins.String()})
+			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: ins.String()})
 			ins.Reset()
 		}
 	}
-	e := 0 // equalities passed
+	clean := func() {
+		flush()
+		if len(stretch) == 0 {
+			return
+		}
+		if changed {
+			stretch = dmp.DiffCleanupMerge(stretch)
+		}
+		out = append(out, dmp.DiffCleanupSemantic(stretch)...)
+		stretch = nil
+	}
+	e := 0         // equalities passed
+	walls := false // whether an equality was kept for its words
 	for _, d := range diffs {
 		switch d.Type {
 		case diffmatchpatch.DiffDelete:
@@ -635,18 +706,28 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 		case diffmatchpatch.DiffInsert:
 			ins.WriteString(d.Text)
 		case diffmatchpatch.DiffEqual:
-			if gone[e] {
+			switch {
+			case words[e]:
+				clean()
+				out, walls = append(out, d), true
+			case gone[e]:
 				del.WriteString(d.Text)
 				ins.WriteString(d.Text)
-			} else {
+			default:
 				flush()
-				out = append(out, d)
+				stretch = append(stretch, d)
 			}
 			e++
 		}
 	}
-	flush()
-	return dmp.DiffCleanupSemantic(dmp.DiffCleanupMerge(out))
+	clean()
+	if walls {
+		// Align the edits next to the equalities kept for their words as
+		// DiffCleanupSemantic aligns the others (it slides them; no word
+		// is struck for it).
+		out = dmp.DiffCleanupSemanticLossless(out)
+	}
+	return out
 }
 
 // piece consumes a range that large has cut out: with go-diff if it is
@@ -839,14 +920,14 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	if left < time.Millisecond {
 		return false
 	}
-	_, diffs := goDiffRunes(sx, sy, left, false)
+	_, diffs := goDiffRunes(sx, sy, left, nil)
 	if !faithfulDiff(diffs, sx, sy) {
 		return false
 	}
-	// Only runs of at least minCommonRun equal tokens are kept as such:
-	// shorter ones (a space, a comma, a common word between rewritten
-	// passages) go with the edits around them, as the semantic clean-up
-	// would have them.
+	// Only runs of at least minCommonRun equal tokens are kept as such
+	// here: shorter ones (a space, a comma, a common word between rewritten
+	// passages) go with the pieces around them, whose token diff finds
+	// again the words they keep.
 	long := func(d diffmatchpatch.Diff, si int) bool {
 		return d.Type == diffmatchpatch.DiffEqual &&
 			bx[si+utf8.RuneCountInString(d.Text)]-bx[si] >= minCommonRun
