@@ -189,7 +189,7 @@ var ownStyles = map[string]bool{StyleNameCover: true, StyleNameStatus: true, Sty
 // what the file showed) against the negotiation now. With rebase, a
 // change to a clause changed since is carried onto its current text;
 // without, it is refused (a *StaleImportError).
-func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *domain.State, rebase bool) (DocxImport, error) {
+func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *domain.State, party string, rebase bool) (DocxImport, error) {
 	plan := DocxImport{Treaty: then.Treaty, Event: then.AsOf.Event, Hash: then.AsOf.Hash,
 		Proposals: []ImportedProposal{}, Skipped: []ImportSkip{}}
 	known := map[string]DraftClause{}
@@ -437,7 +437,46 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 	if len(stale) > 0 {
 		return DocxImport{}, &StaleImportError{Event: then.AsOf.Event, Clauses: stale}
 	}
+	// What the party has tabled already (the same file read back twice)
+	// is not tabled again.
+	var mine []*domain.Proposal
+	for _, q := range now.Proposals {
+		if q.Party == party && q.Status == domain.StatusOpen {
+			mine = append(mine, q)
+		}
+	}
+	kept := plan.Proposals[:0]
+	for _, p := range plan.Proposals {
+		if q := tabledAlready(mine, p, known); q != nil {
+			plan.Skipped = append(plan.Skipped, ImportSkip{Clause: q.Clause,
+				Reason: fmt.Sprintf("%s has tabled this already: %s", party, domain.Short(q.Proposal))})
+			continue
+		}
+		kept = append(kept, p)
+	}
+	plan.Proposals = kept
 	return plan, nil
+}
+
+// tabledAlready returns the earliest of the open proposals ps that makes
+// the change p makes: the same action, text, heading and place, on the
+// same clause or, for a new clause, on a clause the file's draft (known)
+// did not have.
+func tabledAlready(ps []*domain.Proposal, p ImportedProposal, known map[string]DraftClause) *domain.Proposal {
+	_, wasP := known[p.Clause]
+	var found *domain.Proposal
+	for _, q := range ps {
+		_, wasQ := known[q.Clause]
+		if q.Action != p.Action || q.Text != p.Text || q.After != p.After || q.First != p.First ||
+			(q.Heading == nil) != (p.Heading == nil) || q.Heading != nil && *q.Heading != *p.Heading ||
+			q.Clause != p.Clause && (wasP || wasQ) {
+			continue
+		}
+		if found == nil || q.Tabled < found.Tabled {
+			found = q
+		}
+	}
+	return found
 }
 
 func revisionOf(c *domain.Clause) int {
@@ -523,6 +562,8 @@ func WriteDocxImportText(w io.Writer, plan DocxImport, party string, st Style) e
 	fmt.Fprintf(&b, "%s: the draft of %s at event %d (head %s)\n", plan.File, plan.Treaty, plan.Event, domain.ShortHash(plan.Hash))
 	n := len(plan.Proposals)
 	switch {
+	case n == 0 && len(plan.Skipped) > 0:
+		b.WriteString("Nothing to table.\n")
 	case n == 0:
 		b.WriteString("Nothing to table: the file's text is the draft's.\n")
 	case plan.Tabled:

@@ -56,6 +56,11 @@ func (ss *session) docx(t *testing.T) (Draft, []byte) {
 // plan reads data back against the negotiation now, as of the draft d it
 // was exported from.
 func (ss *session) plan(t *testing.T, d Draft, data []byte, rebase bool) (DocxImport, error) {
+	return ss.planAs(t, "UA", d, data, rebase)
+}
+
+// planAs is plan for party.
+func (ss *session) planAs(t *testing.T, party string, d Draft, data []byte, rebase bool) (DocxImport, error) {
 	t.Helper()
 	f, ident, err := ReadDocx(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -73,7 +78,7 @@ func (ss *session) plan(t *testing.T, d Draft, data []byte, rebase bool) (DocxIm
 	if err != nil {
 		t.Fatal(err)
 	}
-	return PlanDocxImport(f, d, times, head.State, rebase)
+	return PlanDocxImport(f, d, times, head.State, party, rebase)
 }
 
 func TestDocxDraftReadsBack(t *testing.T) {
@@ -175,6 +180,68 @@ func TestDocxEdits(t *testing.T) {
 				t.Errorf("tabled %q, want %q (skipped %+v)", strings.Join(got, ", "), c.want, plan.Skipped)
 			}
 		})
+	}
+}
+
+// TestDocxTabledAlready: a file read back twice tables nothing the second
+// time, for the party that tabled it; for another party it still would.
+func TestDocxTabledAlready(t *testing.T) {
+	ss := docxSession(t)
+	d, data := ss.docx(t)
+	doc, err := wordmltest.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Replace("It applies at sea.", "It applies at sea and ashore."); err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.AddClause("3. Review", "Reporting", "The Parties shall report.", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.DeleteClause("3. Review", false); err != nil {
+		t.Fatal(err)
+	}
+	edited := doc.Bytes()
+	plan, err := ss.plan(t, d, edited, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Proposals) != 3 {
+		t.Fatalf("first reading: %+v", plan.Proposals)
+	}
+	for _, p := range plan.Proposals {
+		t.Logf("%s %s %q after=%q", p.Action, p.Clause, p.Text, p.After)
+	}
+	ids := map[string]string{}
+	for _, p := range plan.Proposals {
+		id := fmt.Sprintf("%032d", len(ids)+1)
+		id = id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
+		ss.do("UA", domain.Table{Proposal: id, Clause: p.Clause, Party: "UA", Text: p.Text, Heading: p.Heading,
+			Delete: p.Action == domain.ActionDelete, After: p.After, First: p.First})
+		ids[p.Clause] = domain.Short(id)
+	}
+	again, err := ss.plan(t, d, edited, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Proposals) != 0 || len(again.Skipped) != 3 {
+		t.Fatalf("read again: tabled %+v, skipped %+v", again.Proposals, again.Skipped)
+	}
+	for _, k := range again.Skipped {
+		if want := "UA has tabled this already: " + ids[k.Clause]; k.Reason != want {
+			t.Errorf("skipped %s: %q, want %q", k.Clause, k.Reason, want)
+		}
+	}
+	var text bytes.Buffer
+	if err := WriteDocxImportText(&text, again, "UA", Style{}); err != nil || !strings.Contains(text.String(), "Nothing to table.\n") {
+		t.Errorf("%v:\n%s", err, text.String())
+	}
+	other, err := ss.planAs(t, "US", d, edited, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(other.Proposals) != 3 {
+		t.Errorf("as US: tabled %+v, skipped %+v", other.Proposals, other.Skipped)
 	}
 }
 

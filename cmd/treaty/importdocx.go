@@ -31,7 +31,9 @@ by comparing the text with the draft at the event the file names. Each
 proposal's note says it came from the file.
 
 Without --table nothing is appended: the proposals are listed, each with its
-redline. --table tables them all in one append, or none.
+redline. --table tables them all in one append, or none. A change the party
+has tabled already, still open, is not tabled again: the same file read back
+twice tables nothing the second time.
 
 Refused: a file treaty did not make, one of another negotiation, one from
 another copy of the log, and one whose clauses changed in the log since its
@@ -93,7 +95,7 @@ the current text).`,
 			if err != nil {
 				return err
 			}
-			plan, err := projections.PlanDocxImport(file, then, times, head.State, rebase)
+			plan, err := projections.PlanDocxImport(file, then, times, head.State, party, rebase)
 			var stale *projections.StaleImportError
 			if errors.As(err, &stale) {
 				return fmt.Errorf("%s: %w; `treaty --as %s import-docx %s --rebase` carries the file's changes onto the current text, or export the draft again", name, err, party, name)
