@@ -75,6 +75,9 @@ the current text).`,
 			if err != nil {
 				return err
 			}
+			if _, err := head.State.Participant(party); err != nil {
+				return err // the dry run too: tabling would be refused
+			}
 			if ident.Event > head.State.Events {
 				return fmt.Errorf("%s is the draft of %s at event %d, and this log has %d events: it comes from another copy of the negotiation", name, id, ident.Event, head.State.Events)
 			}
