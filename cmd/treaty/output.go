@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -49,9 +51,16 @@ func (a *app) emit(path string, write func(w io.Writer) error) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("--output %s is a directory; give a file name", path)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("--output %s: %w", path, err)
+		// Named by the directory, not by the temporary file the user
+		// never asked for.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("--output %s: cannot write a file in %s: %w", path, dir, err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
 	if err := write(tmp); err != nil {
