@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/treaty-engine/treaty/internal/testtool"
 	"github.com/treaty-engine/treaty/projections"
+	"github.com/treaty-engine/treaty/projections/wordml"
 	"github.com/treaty-engine/treaty/projections/wordml/wordmltest"
 )
 
@@ -271,5 +274,37 @@ func TestDocxLibreOffice(t *testing.T) {
 	b, _ := json.Marshal(viaLO)
 	if !bytes.Equal(a, b) {
 		t.Errorf("the edited draft reads otherwise once LibreOffice saved it:\n%s\n%s", a, b)
+	}
+}
+
+// zeros reads as n zero bytes.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > z.n {
+		p = p[:z.n]
+	}
+	clear(p)
+	z.n -= int64(len(p))
+	return len(p), nil
+}
+
+// TestImportDocxStdinTooLarge: a document on standard input larger than a
+// .docx may be is refused, without reading all of it, and nothing is
+// appended (no store is opened).
+func TestImportDocxStdinTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "treaty.db")
+	var out, errb bytes.Buffer
+	code := run([]string{"--store", store, "--as", "UA", "import-docx", "-"}, &zeros{n: wordml.DefaultLimits.File + 1<<20}, &out, &errb)
+	want := fmt.Sprintf("treaty: standard input: too large: more than the %d bytes accepted\n", wordml.DefaultLimits.File)
+	if code != exitRefused || errb.String() != want || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, out.String(), errb.String(), want)
+	}
+	if _, err := os.Stat(store); !os.IsNotExist(err) {
+		t.Errorf("a store was made: %v", err)
 	}
 }

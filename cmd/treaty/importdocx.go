@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +37,8 @@ redline. --table tables them all in one append, or none. A change the party
 has tabled already, still open, is not tabled again: the same file read back
 twice tables nothing the second time.
 
+FILE "-" reads the document from standard input.
+
 Refused: a file treaty did not make, one of another negotiation, one from
 another copy of the log, and one whose clauses changed in the log since its
 event (the proposals would be stale; --rebase carries the file's changes onto
@@ -42,7 +46,8 @@ the current text).`,
 		Example: `  treaty --as UA import-docx berlin-ua.docx
   treaty --as UA import-docx berlin-ua.docx --table
   treaty --as UA import-docx berlin-ua.docx --rebase --table
-  treaty --as UA import-docx berlin-ua.docx --format json`,
+  treaty --as UA import-docx berlin-ua.docx --format json
+  curl -s https://example.org/berlin-ua.docx | treaty --as UA import-docx -`,
 		Args: exactArgs(1, "the Word document to read (.docx)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -50,8 +55,7 @@ the current text).`,
 			if err != nil {
 				return err
 			}
-			name := args[0]
-			file, ident, err := readDocxFile(name)
+			file, ident, name, err := a.readDocxFile(args[0])
 			if err != nil {
 				return err
 			}
@@ -101,12 +105,15 @@ the current text).`,
 			plan, err := projections.PlanDocxImport(file, then, times, head.State, party, rebase)
 			var stale *projections.StaleImportError
 			if errors.As(err, &stale) {
-				return fmt.Errorf("%s: %w; `treaty --as %s import-docx %s --rebase` carries the file's changes onto the current text, or export the draft again", name, err, party, name)
+				return fmt.Errorf("%s: %w; `treaty --as %s import-docx %s --rebase` carries the file's changes onto the current text, or export the draft again", name, err, party, args[0])
 			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			plan.File = filepath.Base(name)
+			plan.File = name
+			if name != stdinName {
+				plan.File = filepath.Base(name)
+			}
 			if table && len(plan.Proposals) > 0 {
 				if err := a.tableImport(cmd, r, party, &plan); err != nil {
 					return err
@@ -153,22 +160,46 @@ func (a *app) tableImport(cmd *cobra.Command, r *projections.Reader, party strin
 	return nil
 }
 
+// stdinName is how import-docx names the document it reads from standard
+// input (FILE "-").
+const stdinName = "standard input"
+
 // readDocxFile reads a Word document treaty wrote, saying what is wrong
-// with one it cannot read.
-func readDocxFile(name string) (*wordml.File, projections.DocxIdent, error) {
+// with one it cannot read: the file name, or "-" for standard input, read
+// whole into memory within the document's size limit. It returns the name
+// to give the document in messages.
+func (a *app) readDocxFile(name string) (*wordml.File, projections.DocxIdent, string, error) {
+	if name == "-" {
+		limit := wordml.DefaultLimits.File
+		data, err := io.ReadAll(io.LimitReader(a.stdin, limit+1))
+		if err != nil {
+			return nil, projections.DocxIdent{}, stdinName, fmt.Errorf("cannot read %s: %w", stdinName, err)
+		}
+		if int64(len(data)) > limit {
+			return nil, projections.DocxIdent{}, stdinName, fmt.Errorf("%s: too large: more than the %d bytes accepted", stdinName, limit)
+		}
+		file, ident, err := docxOf(stdinName, bytes.NewReader(data), int64(len(data)))
+		return file, ident, stdinName, err
+	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, projections.DocxIdent{}, fmt.Errorf("cannot read %s: %w", name, err)
+		return nil, projections.DocxIdent{}, name, fmt.Errorf("cannot read %s: %w", name, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, projections.DocxIdent{}, fmt.Errorf("cannot read %s: %w", name, err)
+		return nil, projections.DocxIdent{}, name, fmt.Errorf("cannot read %s: %w", name, err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, projections.DocxIdent{}, fmt.Errorf("%s is not a regular file; give a .docx file", name)
+		return nil, projections.DocxIdent{}, name, fmt.Errorf("%s is not a regular file; give a .docx file, or - for standard input", name)
 	}
-	file, ident, err := projections.ReadDocx(f, st.Size())
+	file, ident, err := docxOf(name, f, st.Size())
+	return file, ident, name, err
+}
+
+// docxOf reads the document named name from r.
+func docxOf(name string, r io.ReaderAt, size int64) (*wordml.File, projections.DocxIdent, error) {
+	file, ident, err := projections.ReadDocx(r, size)
 	switch {
 	case errors.Is(err, projections.ErrNotTreatyDocx):
 		return nil, ident, fmt.Errorf("%s was %w", name, err)
