@@ -170,6 +170,10 @@ const stdinName = "standard input"
 // to give the document in messages.
 func (a *app) readDocxFile(name string) (*wordml.File, projections.DocxIdent, string, error) {
 	if name == "-" {
+		if f, ok := a.stdin.(*os.File); ok && isTerminal(f) {
+			// A document is not typed: reading would wait for nothing.
+			return nil, projections.DocxIdent{}, stdinName, usagef("import-docx - reads a .docx from standard input, which is a terminal: pipe or redirect the file into it (< FILE), or name it")
+		}
 		limit := wordml.DefaultLimits.File
 		data, err := io.ReadAll(io.LimitReader(a.stdin, limit+1))
 		if err != nil {

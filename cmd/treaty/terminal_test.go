@@ -11,7 +11,7 @@ import (
 )
 
 // TestBinaryToTerminal: a Word document is not written to a terminal (a
-// usage error, before any work); to a file it is.
+// usage error, before any work), nor read from one; to a file it is.
 func TestBinaryToTerminal(t *testing.T) {
 	control, tty := openPTY(t, 80)
 	t.Cleanup(func() { control.Close(); tty.Close() })
@@ -28,6 +28,14 @@ func TestBinaryToTerminal(t *testing.T) {
 		if code != exitUsage || !strings.HasPrefix(errb.String(), want) {
 			t.Errorf("%v to a terminal: exit %d\n%s", args, code, errb.String())
 		}
+	}
+	// Nor read from one: import-docx - with a terminal as standard input
+	// would wait for a document no one types.
+	errb.Reset()
+	code := run([]string{"--store", store, "--keys", filepath.Join(dir, "keys"), "--as", "UA", "import-docx", "-"}, tty, &out, &errb)
+	want := "treaty: import-docx - reads a .docx from standard input, which is a terminal: pipe or redirect the file into it (< FILE), or name it\n"
+	if code != exitUsage || !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("import-docx - from a terminal: exit %d\n%s", code, errb.String())
 	}
 	errb.Reset()
 	f := filepath.Join(dir, "draft.docx")
