@@ -154,14 +154,16 @@ func (w *Writer) DoAll(ctx context.Context, a Acts) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		// The state is the caller's until the append: a command decided
-		// is folded in at once, so that the next is decided after it. A
-		// conflict reads the negotiation afresh.
+		// Each command but the last is folded in once decided, so that
+		// the next is decided after it; the last, once appended. A
+		// conflict catches the state up with the other writers' events
+		// when nothing of ours was folded in (one act: the fast retry of
+		// a busy negotiation), else reads the negotiation afresh.
 		base := s.Events
 		meta := domain.Meta{Party: a.Party, Author: a.Author, Time: notBefore(w.now(), m.Point.Time)}
-		var evs []domain.Event
+		var evs, last []domain.Event
 		var batch []eventstore.EventData
-		for _, cmd := range cmds {
+		for i, cmd := range cmds {
 			decided, err := domain.Decide(s, cmd)
 			if err != nil {
 				return Outcome{}, err
@@ -170,19 +172,24 @@ func (w *Writer) DoAll(ctx context.Context, a Acts) (Outcome, error) {
 			if err != nil {
 				return Outcome{}, err
 			}
-			for _, e := range decided {
-				if err := s.Evolve(e); err != nil {
+			if i < len(cmds)-1 {
+				if err := evolve(s, decided); err != nil {
 					return Outcome{}, fmt.Errorf("decided, but the events do not fold: %w", err)
 				}
 			}
-			evs, batch, head = append(evs, decided...), append(batch, sealed...), h
+			evs, batch, head, last = append(evs, decided...), append(batch, sealed...), h, decided
 		}
 		if len(batch) == 0 {
 			return Outcome{State: s, Head: head, First: base + 1, Time: m.Point.Time}, nil
 		}
 		_, err = w.Store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(base-1)), batch...)
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			if m, err = r.Head(ctx); err != nil {
+			if s.Events == base {
+				err = r.CatchUp(ctx, &m)
+			} else {
+				m, err = r.Head(ctx)
+			}
+			if err != nil {
 				return Outcome{}, err
 			}
 			continue
@@ -190,11 +197,24 @@ func (w *Writer) DoAll(ctx context.Context, a Acts) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
+		if err := evolve(s, last); err != nil {
+			return Outcome{}, fmt.Errorf("appended, but the events do not fold: %w", err)
+		}
 		m.Point = projections.Point{Ref: "head", Event: s.Events, Round: len(s.Rounds), Time: batchTime(batch), Hash: head}
 		r.CheckpointRound(ctx, m)
 		return Outcome{Events: evs, First: base + 1, Head: head, State: s, Time: m.Point.Time}, nil
 	}
 	return Outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
+}
+
+// evolve folds events into s.
+func evolve(s *domain.State, events []domain.Event) error {
+	for _, e := range events {
+		if err := s.Evolve(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notBefore is the time to record for an act decided at now (a writer's
