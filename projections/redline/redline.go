@@ -140,13 +140,19 @@ func Rebuild(ops []Op) (before, after string) {
 //     empty before gives a single Insert and an empty after a single
 //     Delete;
 //   - the result depends only on the inputs as long as the work fits in the
-//     time budget, which clause-sized texts (thousands of words) always do.
+//     time budget, which clause-sized texts (thousands of words) always do;
+//   - two texts that keep fewer than a third of their words in order, and
+//     hold at least eight words each beyond their common beginning and end,
+//     are one replacement between that beginning and end: the words they
+//     share are those any two texts share, and a redline that kept them
+//     would read as confetti.
 //
 // Texts are compared byte for byte: no Unicode normalisation, so "é" and
 // "e"+U+0301 differ. Each distinct token is given a private-use code point,
-// the code point sequences are diffed with go-diff (DiffMainRunes, then
-// DiffCleanupSemantic) and the result is mapped back to text. The text of
-// each op is a substring of before (Equal, Delete) or after (Insert).
+// the code point sequences are diffed as go-diff's DiffMainRunes does (see
+// myers.go), the diff is put through DiffCleanupSemantic and the result is
+// mapped back to text. The text of each op is a substring of before (Equal,
+// Delete) or after (Insert).
 func Words(before, after string) []Op {
 	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens})
 }
@@ -168,6 +174,25 @@ var maxTokenAlphabet = func() int {
 	}
 	return n
 }()
+
+// runeToID is the inverse of idToRune.
+func runeToID(r rune) int {
+	base := 0
+	for _, p := range tokenPlanes {
+		if p.lo <= r && r <= p.hi {
+			return base + int(r-p.lo)
+		}
+		base += int(p.hi-p.lo) + 1
+	}
+	panic("redline: not a token code point") // unreachable: every rune is idToRune's
+}
+
+// isWordToken reports whether a token (see tokenBounds) is a word: words
+// start with a letter, digit or mark.
+func isWordToken(t string) bool {
+	r, size := utf8.DecodeRuneInString(t)
+	return (r != utf8.RuneError || size > 1) && tokenClass(r) == tokenWord
+}
 
 func idToRune(id int) rune {
 	for _, p := range tokenPlanes {
@@ -316,18 +341,34 @@ func redline(before, after string, lim redlineLimits) []Op {
 
 	// Give each distinct token an id, and so a code point.
 	alphabet := min(lim.alphabet, maxTokenAlphabet)
-	ids := make(map[string]int, 64)
+	ids := make(map[string]int, (nb+na)/8+16)
+	// Tokens of one byte (a space, a comma) are most of a text's: they are
+	// looked up in an array instead of the map.
+	var byteIDs [256]int32
 	intern := func(s *tokenText) []rune {
 		runes := make([]rune, s.n())
 		for i := range runes {
 			t := s.tok(i)
-			id, ok := ids[t]
-			if !ok {
-				id = len(ids)
-				if id >= alphabet {
-					return nil
+			var id int
+			if len(t) == 1 {
+				if id = int(byteIDs[t[0]]) - 1; id < 0 {
+					id = len(w.word)
+					if id >= alphabet {
+						return nil
+					}
+					byteIDs[t[0]] = int32(id + 1)
+					w.word = append(w.word, isWordToken(t))
 				}
-				ids[t] = id
+			} else {
+				var ok bool
+				if id, ok = ids[t]; !ok {
+					id = len(w.word)
+					if id >= alphabet {
+						return nil
+					}
+					ids[t] = id
+					w.word = append(w.word, isWordToken(t))
+				}
 			}
 			runes[i] = idToRune(id)
 		}
@@ -377,6 +418,10 @@ func redline(before, after string, lim redlineLimits) []Op {
 type redliner struct {
 	b, a     tokenText
 	rb, ra   []rune // token code points
+	word     []bool // by token id: whether the token is a word
+	differ   differ
+	lcs      lcs
+	wx, wy   []int32 // unrelated's buffers
 	chunk    int
 	deadline time.Time
 
@@ -439,12 +484,52 @@ func (w *redliner) coarse(i1, j1 int, same func(i, j int) bool) {
 
 func (w *redliner) sameToken(i, j int) bool { return w.rb[i] == w.ra[j] }
 
-// diffOrCoarse uses go-diff, or the coarse redline when the time is up or
-// go-diff's answer does not hold.
+// diffOrCoarse uses go-diff, or the coarse redline when the two ranges are
+// unrelated (see unrelated), the time is up or go-diff's answer does not
+// hold.
 func (w *redliner) diffOrCoarse(i1, j1 int) {
-	if !w.diff(i1, j1) {
+	if w.unrelated(i1, j1) || !w.diff(i1, j1) {
 		w.coarse(i1, j1, w.sameToken)
 	}
+}
+
+// Texts whose middles (what lies between their common beginning and end)
+// keep fewer than one word in unrelatedRatio of the shorter one's, in
+// order, and hold at least minRelatedWords each, are unrelated: one was
+// rewritten into the other.
+const (
+	unrelatedRatio  = 3
+	minRelatedWords = 8
+)
+
+// unrelated reports whether the ranges up to i1 and j1 are unrelated
+// texts, which are redlined as one replacement: the words they share are
+// the ones any two texts share (articles, "shall"), and a redline that kept
+// them would read as confetti. It takes a few word operations per token
+// (see lcsLen), where go-diff would take time proportional to the
+// difference, which for unrelated texts is all of them. Git's diff gives
+// up on costly diffs the same way.
+func (w *redliner) unrelated(i1, j1 int) bool {
+	xs, ys := w.rb[w.i:i1], w.ra[w.j:j1]
+	p := prefixLen(xs, ys)
+	xs, ys = xs[p:], ys[p:]
+	s := suffixLen(xs, ys)
+	xs, ys = xs[:len(xs)-s], ys[:len(ys)-s]
+	if min(len(xs), len(ys)) < minRelatedWords {
+		return false
+	}
+	words := func(buf []int32, rs []rune) []int32 {
+		for _, r := range rs {
+			if id := runeToID(r); w.word[id] {
+				buf = append(buf, int32(id))
+			}
+		}
+		return buf
+	}
+	w.wx = words(w.wx[:0], xs)
+	w.wy = words(w.wy[:0], ys)
+	shorter := min(len(w.wx), len(w.wy))
+	return shorter >= minRelatedWords && unrelatedRatio*w.lcs.len(w.wx, w.wy, len(w.word)) < shorter
 }
 
 // diff uses go-diff and its semantic clean-up. It returns false, having
@@ -456,7 +541,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 		return false
 	}
 	xs, ys := w.rb[w.i:i1:i1], w.ra[w.j:j1:j1]
-	cleaned, raw := goDiffRunes(xs, ys, left, true)
+	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, true)
 	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
 	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
 	// and our code points are 3 or 4 bytes long: its result is checked token
@@ -522,10 +607,11 @@ func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
 var goDiffPanics atomic.Int64
 
 // goDiffRunes runs go-diff on code points within timeout: raw is the diff as
-// DiffMainRunes gives it, cleaned a copy put through DiffCleanupSemantic when
-// clean is set. Should go-diff panic, both are nil, which no caller takes
-// for a faithful diff of non-empty input.
-func goDiffRunes(xs, ys []rune, timeout time.Duration, clean bool) (cleaned, raw []diffmatchpatch.Diff) {
+// DiffMainRunes gives it (worked out by its port, see myers.go), cleaned a
+// copy put through DiffCleanupSemantic when clean is set. Should either
+// panic, both are nil, which no caller takes for a faithful diff of
+// non-empty input.
+func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, clean bool) (cleaned, raw []diffmatchpatch.Diff) {
 	defer func() {
 		if recover() != nil {
 			goDiffPanics.Add(1)
@@ -534,7 +620,7 @@ func goDiffRunes(xs, ys []rune, timeout time.Duration, clean bool) (cleaned, raw
 	}()
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = timeout
-	raw = dmp.DiffMainRunes(xs, ys, false)
+	raw = diffsOf(m.mainDiff(xs, ys, time.Now().Add(timeout)), xs, ys)
 	if clean {
 		cleaned = cleanupSemantic(dmp, raw)
 	}
@@ -839,7 +925,7 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	if left < time.Millisecond {
 		return false
 	}
-	_, diffs := goDiffRunes(sx, sy, left, false)
+	_, diffs := goDiffRunes(&w.differ, sx, sy, left, false)
 	if !faithfulDiff(diffs, sx, sy) {
 		return false
 	}

@@ -870,8 +870,22 @@ in paragraph 2.`
 	rng := rand.New(rand.NewSource(11))
 	long := proseText(rng, 5000)
 	longAmended := amendWords(rng, long, 100)
+	// Two clauses of a small vocabulary, one rewritten into the other, as
+	// simulate's amendments leave a clause after a few hundred adoptions.
+	vocabulary := strings.Fields(`the parties shall may consult within hours days assistance
+		measures fund reconstruction security guarantee commission report monitor review sanctions
+		territory sovereignty integrity charter united nations framework agreement article paragraph`)
+	soup := func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = vocabulary[rng.Intn(len(vocabulary))]
+		}
+		return strings.Join(ws, " ") + "."
+	}
+	rewritten, rewrite := soup(60), soup(60)
 	for _, c := range []struct{ name, before, after string }{
 		{"clause-100-words", clause, amended},
+		{"clause-60-words-rewritten", rewritten, rewrite},
 		{"text-5000-words", long, longAmended},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -883,5 +897,59 @@ in paragraph 2.`
 			}
 			b.ReportMetric(float64(len(ops)), "ops")
 		})
+	}
+}
+
+// TestRedlineUnrelated: texts that keep fewer than a third of their words in
+// order are one replacement (their common beginning and end kept); texts
+// that keep more are redlined word by word.
+func TestRedlineUnrelated(t *testing.T) {
+	for _, c := range []struct {
+		before, after string
+		want          string
+	}{
+		{"The Parties shall consult within twenty four hours of a request by either of them.",
+			"Each State undertakes to notify the depositary in writing without delay after ratification.",
+			"[-The Parties shall consult within twenty four hours of a request by either of them-]{+Each State undertakes to notify the depositary in writing without delay after ratification+}."},
+		// Common words between rewritten passages are not kept.
+		{"Article 5. The Parties shall consult within twenty four hours of a request by either of them.",
+			"Article 5. Each State shall notify the depositary in writing without delay after the ratification.",
+			"Article 5. [-The Parties shall consult within twenty four hours of a request by either of them-]{+Each State shall notify the depositary in writing without delay after the ratification+}."},
+		// A third of the words kept: word by word.
+		{"The Parties shall consult within twenty four hours of a request by either of them.",
+			"The Parties shall meet within forty eight hours of any request by one of them.",
+			"The Parties shall [-consult-]{+meet+} within [-twenty four-]{+forty eight+} hours of [-a-]{+any+} request by [-either-]{+one+} of them."},
+		// Too few words to tell.
+		{"shall consult within hours", "may meet after days", "[-shall consult within hours-]{+may meet after days+}"},
+	} {
+		got := Words(c.before, c.after)
+		checkRedline(t, c.before, c.after, got)
+		var b strings.Builder
+		for _, op := range got {
+			switch op.Kind {
+			case Equal:
+				b.WriteString(op.Text)
+			case Delete:
+				b.WriteString("[-" + op.Text + "-]")
+			case Insert:
+				b.WriteString("{+" + op.Text + "+}")
+			}
+		}
+		if b.String() != c.want {
+			t.Errorf("Words(%q, %q)\n got %s\nwant %s", c.before, c.after, b.String(), c.want)
+		}
+	}
+}
+
+// TestRedlineUnrelatedFast: a long clause rewritten whole is redlined in
+// the time of a few passes over it, not Myers' time, which grows with the
+// square of a difference that is all of it.
+func TestRedlineUnrelatedFast(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	before, after := proseText(rng, 1500), proseText(rng, 1500)
+	got := Words(before, after)
+	checkRedline(t, before, after, got)
+	if len(got) > 4 {
+		t.Errorf("a rewritten text gave %d ops, want one replacement", len(got))
 	}
 }
