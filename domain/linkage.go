@@ -13,8 +13,10 @@ import (
 // in it is given, they are adopted together, in one append, or none is.
 // A cycle is a package, not a deadlock.
 
-// position is a party's position on a proposal, seen through an override:
-// the position an act about to be decided would record.
+// override is what an act about to be decided would record: party's
+// position pos on proposal, or a proposal about to be tabled (extra). The
+// linkage rules read positions through it (positionOf), so that Decide can
+// work out the adoptions an act completes without changing the state.
 type override struct {
 	proposal, party string
 	pos             Position

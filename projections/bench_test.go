@@ -118,7 +118,7 @@ func BenchmarkRedlinesRounds(b *testing.B) {
 		}
 		to, _ := ParseRef(fmt.Sprintf("round:%d", len(head.State.Rounds)))
 		from, _ := ParseRef("round:1")
-		if _, err := r.Redlines(context.Background(), from, to, false); err != nil {
+		if _, err := r.Redlines(context.Background(), from, to, CompareOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		s.Close()

@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"runtime"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -12,15 +14,22 @@ import (
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
-// Diff is the redline of a negotiation's agreed text between two moments.
-// Its JSON form is CLI.md's.
+// Diff is the compare document of a negotiation between two moments: the
+// agreed text's changes in the order of the later text, each with the
+// adopted proposals that made it and the proposals still open on the clause
+// at the later moment. Its JSON form is docs/cli.md's.
 type Diff struct {
-	Treaty    string         `json:"treaty"`
-	Title     string         `json:"title"`
-	From      Point          `json:"from"`
-	To        Point          `json:"to"`
-	Clauses   []ClauseChange `json:"clauses"`
-	Proposals Activity       `json:"proposals"`
+	Treaty string `json:"treaty"`
+	Title  string `json:"title"`
+	From   Point  `json:"from"`
+	To     Point  `json:"to"`
+	// Whole lists every clause, unchanged ones included (CompareOptions).
+	Whole   bool           `json:"whole"`
+	Parties []domain.Party `json:"parties"`
+	Clauses []ClauseChange `json:"clauses"`
+	// Proposals counts what happened to proposals in between; the IDs
+	// of those adopted are on the clauses they changed.
+	Proposals Activity `json:"proposals"`
 }
 
 // Kinds of ClauseChange.
@@ -29,13 +38,16 @@ const (
 	ChangeRemoved  = "removed"
 	ChangeModified = "modified"
 	ChangeMoved    = "moved"
+	// ChangeUnchanged is a clause whose agreed text, heading and place
+	// are the same at both ends (listed only in a whole compare).
+	ChangeUnchanged = "unchanged"
 )
 
-// ClauseChange is one clause whose agreed text, heading or place changed.
+// ClauseChange is one clause of the compare document.
 type ClauseChange struct {
 	ID string `json:"id"`
 	// Change is added, removed, modified (text or heading changed; it may
-	// also have moved) or moved (only its place changed).
+	// also have moved), moved (only its place changed) or unchanged.
 	Change string `json:"change"`
 	Before string `json:"before"`
 	After  string `json:"after"`
@@ -46,21 +58,42 @@ type ClauseChange struct {
 	// HeadingOps is the word-level redline of the heading, when it
 	// changed.
 	HeadingOps []redline.Op `json:"heading_ops,omitempty"`
-	// NumberBefore and NumberAfter are the clause's numbers in the agreed
-	// text at each end (0: not there).
-	NumberBefore int  `json:"number_before"`
-	NumberAfter  int  `json:"number_after"`
-	Moved        bool `json:"moved"`
+	// NumberBefore and NumberAfter are the clause's numbers in the draft
+	// at each end, as `draft --at` numbers it (0: not in the draft then).
+	NumberBefore int `json:"number_before"`
+	NumberAfter  int `json:"number_after"`
+	// Moved says where a clause whose place among the agreed clauses
+	// changed went, by its numbers at each end; null when it stayed.
+	Moved *Move `json:"moved"`
+	// Adopted lists the adopted proposals that changed the clause between
+	// the two moments, in the order of their adoption.
+	Adopted []Attribution `json:"adopted"`
+	// OpenProposals are the proposals open on the clause at the later
+	// moment, as the draft shows them, each with its redline against the
+	// text it was drafted against.
+	OpenProposals []OpenProposal `json:"open_proposals"`
 }
 
-// Activity lists the proposals tabled, adopted and withdrawn between the two
-// moments, in the order it happened.
+// Move is a clause's change of place: its draft numbers before and after.
+type Move struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
+// Attribution names an adopted proposal: its party, and the event (and the
+// round it fell in) that adopted it.
+type Attribution struct {
+	ID    string `json:"id"`
+	Party string `json:"party"`
+	Round int    `json:"round"`
+	Event int    `json:"event"`
+}
+
+// Activity counts the proposals tabled, adopted and withdrawn between the
+// two moments. (The lists of their IDs are gone from the compare document:
+// at a million events they made it 17 MB. `proposals --all` lists every
+// proposal with the events that tabled and closed it.)
 type Activity struct {
-	Tabled    []string `json:"tabled"`
-	Adopted   []string `json:"adopted"`
-	Withdrawn []string `json:"withdrawn"`
-	// Counts are the lengths of the three lists; they are known without
-	// the lists, which a long history makes costly to gather.
 	Counts ActivityCounts `json:"counts"`
 }
 
@@ -71,27 +104,30 @@ type ActivityCounts struct {
 	Withdrawn int `json:"withdrawn"`
 }
 
-// agreedClause is one clause of the agreed text.
-type agreedClause struct {
-	id, heading, text string
-	number            int
+// CompareOptions say what a compare document holds.
+type CompareOptions struct {
+	// Whole lists every clause of the later draft (and those removed),
+	// unchanged ones included, so that the document reads end to end.
+	Whole bool
 }
 
-func agreedText(s *domain.State) []agreedClause {
-	var cs []agreedClause
-	for _, c := range s.Draft() {
-		if c.Agreed() {
-			cs = append(cs, agreedClause{id: c.ID, heading: c.Heading, text: c.Text, number: len(cs) + 1})
-		}
+// ReversedError is a compare asked from a moment later than its end.
+type ReversedError struct {
+	From, To Point
+}
+
+func (e *ReversedError) Error() string {
+	if e.From.Ref == LastClosedRound.text {
+		return fmt.Sprintf("--to %s (event %d) comes before the end of the last closed round (event %d), where a compare starts by default; give an earlier --from",
+			e.To.Ref, e.To.Event, e.From.Event)
 	}
-	return cs
+	return fmt.Sprintf("--from %s (event %d) is later than --to %s (event %d); swap them: --from %s --to %s",
+		e.From.Ref, e.From.Event, e.To.Ref, e.To.Event, e.To.Ref, e.From.Ref)
 }
 
-// Redlines returns the diff of the agreed text between the moments from and
-// to (either may come first). With ids it lists the proposals tabled,
-// adopted and withdrawn in between, which in a long history means reading
-// every closed proposal; without, it only counts them.
-func (r *Reader) Redlines(ctx context.Context, from, to Ref, ids bool) (Diff, error) {
+// Redlines returns the compare document between the moments from and to;
+// from must not be later than to (a *ReversedError).
+func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions) (Diff, error) {
 	head, err := r.Head(ctx)
 	if err != nil {
 		return Diff{}, err
@@ -104,45 +140,104 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, ids bool) (Diff, er
 	if err != nil {
 		return Diff{}, err
 	}
-	return BuildDiff(a, b, head.State, ids)
+	return BuildDiff(a, b, head.State, opts)
 }
 
-// BuildDiff compares the agreed text at two moments. head, a state at or
-// after both, supplies what happened to proposals in between when ids asks
-// for the list (see Redlines).
-func BuildDiff(from, to Moment, head *domain.State, ids bool) (Diff, error) {
-	d := Diff{Treaty: head.Treaty, Title: head.Title, From: from.Point, To: to.Point, Clauses: []ClauseChange{}}
-	before, after := agreedText(from.State), agreedText(to.State)
-	d.Clauses = compareClauses(before, after)
-	if ids {
-		var err error
-		if d.Proposals, err = activity(head, from.Point.Event, to.Point.Event); err != nil {
-			return Diff{}, err
-		}
+// BuildDiff compares two moments. head, a state at or after both, supplies
+// the adopted proposals that made each change.
+func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, error) {
+	if from.Point.Event > to.Point.Event {
+		return Diff{}, &ReversedError{From: from.Point, To: to.Point}
 	}
-	abs := func(x int) int { return max(x, -x) }
-	d.Proposals.Counts = ActivityCounts{Tabled: abs(to.State.Tabled - from.State.Tabled),
-		Adopted: abs(to.State.Adopted - from.State.Adopted), Withdrawn: abs(to.State.Withdrawn - from.State.Withdrawn)}
+	d := Diff{Treaty: head.Treaty, Title: head.Title, From: from.Point, To: to.Point, Whole: opts.Whole,
+		Parties: nonNilParties(to.State.Parties)}
+	d.Clauses = compareClauses(listDraft(from.State), listDraft(to.State), opts.Whole)
+	// Who made each change is read from every closed proposal while the
+	// redlines are worked out: a long history has hundreds of thousands.
+	ids := make([]string, len(d.Clauses))
+	for i, ch := range d.Clauses {
+		ids[i] = ch.ID
+	}
+	var adopted [][]Attribution
+	attributed := make(chan error, 1)
+	go func() {
+		var err error
+		if to.State.Adopted == from.State.Adopted {
+			// Nothing adopted in between: the closed proposals need not
+			// be read.
+			adopted, err = attributions(ids, head, 0, 0)
+		} else {
+			adopted, err = attributions(ids, head, from.Point.Event, to.Point.Event)
+		}
+		attributed <- err
+	}()
+	var redlines []func()
+	for i := range d.Clauses {
+		ch := &d.Clauses[i]
+		redlines = append(redlines, func() { redlineChange(ch) })
+		open := to.State.OpenProposals(ch.ID)
+		ch.OpenProposals = make([]OpenProposal, len(open))
+		for j, p := range open {
+			ch.OpenProposals[j] = openProposal(to.State, p)
+			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOps(p) })
+		}
+		numberOptions(ch.OpenProposals)
+	}
+	parallel(len(redlines), func(i int) { redlines[i]() })
+	if err := <-attributed; err != nil {
+		return Diff{}, err
+	}
+	for i, as := range adopted {
+		d.Clauses[i].Adopted = as
+	}
+	d.Proposals.Counts = ActivityCounts{Tabled: to.State.Tabled - from.State.Tabled,
+		Adopted: to.State.Adopted - from.State.Adopted, Withdrawn: to.State.Withdrawn - from.State.Withdrawn}
 	return d, nil
 }
 
-func compareClauses(before, after []agreedClause) []ClauseChange {
-	old := map[string]agreedClause{}
+func nonNilParties(ps []domain.Party) []domain.Party {
+	if ps == nil {
+		return []domain.Party{}
+	}
+	return ps
+}
+
+// listedClause is one clause of a draft as `draft` lists it.
+type listedClause struct {
+	id, heading, text string
+	agreed            bool
+	number            int
+}
+
+// listDraft lists the clauses of the draft at s, numbered as the draft
+// numbers them (clauses in brackets count).
+func listDraft(s *domain.State) []listedClause {
+	var cs []listedClause
+	for _, c := range s.Draft() {
+		cs = append(cs, listedClause{id: c.ID, heading: c.Heading, text: c.Text, agreed: c.Agreed(), number: len(cs) + 1})
+	}
+	return cs
+}
+
+// compareClauses lists the clauses of the compare document: those of the
+// later draft in its order, each removed one right after the clause that
+// preceded it in the earlier draft. Unless whole, only those whose agreed
+// text, heading or place changed.
+func compareClauses(before, after []listedClause, whole bool) []ClauseChange {
+	old := map[string]listedClause{}
 	for _, c := range before {
 		old[c.id] = c
 	}
-	now := map[string]agreedClause{}
+	now := map[string]listedClause{}
 	for _, c := range after {
 		now[c.id] = c
 	}
-	// The order of the listing: the new text's, with each removed clause
-	// right after the clause that preceded it in the old text.
 	removedAfter := map[string][]string{}
 	anchor := ""
 	for _, c := range before {
 		if _, ok := now[c.id]; ok {
 			anchor = c.id
-		} else {
+		} else if c.agreed {
 			removedAfter[anchor] = append(removedAfter[anchor], c.id)
 		}
 	}
@@ -154,40 +249,101 @@ func compareClauses(before, after []agreedClause) []ClauseChange {
 	moved := movedClauses(before, after)
 	changes := []ClauseChange{}
 	for _, id := range order {
-		o, existed := old[id]
-		c, exists := now[id]
-		ch := ClauseChange{ID: id, Before: o.text, HeadingBefore: o.heading, NumberBefore: o.number,
-			After: c.text, HeadingAfter: c.heading, NumberAfter: c.number, Moved: moved[id]}
+		o, c := old[id], now[id]
+		ch := ClauseChange{ID: id, NumberBefore: o.number, NumberAfter: c.number, Adopted: []Attribution{}, Ops: []redline.Op{}}
+		if o.agreed {
+			ch.Before, ch.HeadingBefore = o.text, o.heading
+		}
+		if c.agreed {
+			ch.After, ch.HeadingAfter = c.text, c.heading
+		} else if !o.agreed {
+			// In brackets at both ends: what heading it has.
+			ch.HeadingBefore, ch.HeadingAfter = o.heading, c.heading
+		}
+		if moved[id] {
+			ch.Moved = &Move{From: o.number, To: c.number}
+		}
 		switch {
-		case !existed:
+		case !o.agreed && !c.agreed:
+			ch.Change = ChangeUnchanged
+		case !o.agreed:
 			ch.Change = ChangeAdded
-		case !exists:
+		case !c.agreed:
 			ch.Change = ChangeRemoved
 		case o.text != c.text || o.heading != c.heading:
 			ch.Change = ChangeModified
-		case ch.Moved:
+		case ch.Moved != nil:
 			ch.Change = ChangeMoved
 		default:
+			ch.Change = ChangeUnchanged
+		}
+		if ch.Change == ChangeUnchanged && !whole {
 			continue
 		}
 		changes = append(changes, ch)
 	}
-	redlineAll(changes)
 	return changes
 }
 
-// redlineAll fills in the word-level ops of every change, on every core: a
-// long negotiation changes hundreds of clauses between two rounds.
-func redlineAll(changes []ClauseChange) {
-	parallel(len(changes), func(i int) {
-		ch := &changes[i]
-		if ch.Ops = redline.Words(ch.Before, ch.After); ch.Ops == nil {
-			ch.Ops = []redline.Op{}
+// redlineChange fills in the word-level ops of a change.
+func redlineChange(ch *ClauseChange) {
+	if ch.Before != ch.After {
+		ch.Ops = words(ch.Before, ch.After)
+	} else if ch.Before != "" {
+		ch.Ops = []redline.Op{{Kind: redline.Equal, Text: ch.Before}}
+	}
+	if ch.HeadingBefore != ch.HeadingAfter && ch.Change == ChangeModified {
+		ch.HeadingOps = words(ch.HeadingBefore, ch.HeadingAfter)
+	}
+}
+
+// attributions lists, for each clause named, the adopted proposals that
+// changed it in events (lo, hi], in the order of their adoption. It reads
+// what head keeps of every closed proposal: their fate, not their text,
+// which is what is needed.
+func attributions(clauses []string, head *domain.State, lo, hi int) ([][]Attribution, error) {
+	out := make([][]Attribution, len(clauses))
+	for i := range out {
+		out[i] = []Attribution{}
+	}
+	if lo == hi || len(clauses) == 0 {
+		return out, nil
+	}
+	at := make(map[string]int, len(clauses))
+	for i, id := range clauses {
+		at[id] = i
+	}
+	closed := head.ClosedProposals()
+	if b, ok := head.Closed.(interface {
+		Between(lo, hi int) iter.Seq2[domain.ClosedProposal, error]
+	}); ok {
+		// A checkpoint's closed proposals: only those in range decoded.
+		closed = b.Between(lo, hi)
+	}
+	for p, err := range closed {
+		if err != nil {
+			return nil, err
 		}
-		if ch.HeadingBefore != ch.HeadingAfter && ch.Change == ChangeModified {
-			ch.HeadingOps = redline.Words(ch.HeadingBefore, ch.HeadingAfter)
+		if p.Status != domain.StatusAdopted || p.Closed <= lo || p.Closed > hi {
+			continue
 		}
-	})
+		if i, ok := at[p.Clause]; ok {
+			out[i] = append(out[i], Attribution{ID: p.ID, Party: p.Party, Round: roundAt(head, p.Closed), Event: p.Closed})
+		}
+	}
+	for _, as := range out {
+		slices.SortFunc(as, func(a, b Attribution) int { return cmp.Compare(a.Event, b.Event) })
+	}
+	return out, nil
+}
+
+// roundAt is the number of the round event n happened in (0: between
+// rounds).
+func roundAt(s *domain.State, n int) int {
+	if i := s.RoundIndex(n); i >= 0 {
+		return s.Rounds[i].Number
+	}
+	return 0
 }
 
 // parallel calls f(0) … f(n-1) on every core.
@@ -206,18 +362,21 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// movedClauses finds the clauses present at both ends whose place changed:
-// those outside a longest common subsequence of the two orders, so that one
-// clause moving does not make every clause it jumped over count as moved.
-func movedClauses(before, after []agreedClause) map[string]bool {
+// movedClauses finds the clauses agreed at both ends whose place among the
+// agreed clauses changed: those outside a longest common subsequence of the
+// two orders, so that one clause moving does not make every clause it
+// jumped over count as moved.
+func movedClauses(before, after []listedClause) map[string]bool {
 	inAfter := map[string]bool{}
 	for _, c := range after {
-		inAfter[c.id] = true
+		if c.agreed {
+			inAfter[c.id] = true
+		}
 	}
 	inBefore := map[string]bool{}
 	var a, b []string
 	for _, c := range before {
-		if inAfter[c.id] {
+		if c.agreed && inAfter[c.id] {
 			a = append(a, c.id)
 			inBefore[c.id] = true
 		}
@@ -265,55 +424,18 @@ func movedClauses(before, after []agreedClause) map[string]bool {
 	return moved
 }
 
-// activity lists what happened to proposals in events (lo, hi], whichever
-// order the two ends were given in.
-func activity(s *domain.State, x, y int) (Activity, error) {
-	lo, hi := min(x, y), max(x, y)
-	in := func(n int) bool { return n > lo && n <= hi }
-	type ev struct {
-		n  int
-		id string
-	}
-	var tabled, adopted, withdrawn []ev
-	for _, p := range s.Proposals {
-		if in(p.Tabled) {
-			tabled = append(tabled, ev{p.Tabled, p.Proposal})
-		}
-	}
-	for p, err := range s.ClosedProposals() {
-		if err != nil {
-			return Activity{}, err
-		}
-		if _, whole := s.Proposals[p.ID]; in(p.Tabled) && !whole {
-			tabled = append(tabled, ev{p.Tabled, p.ID})
-		}
-		if in(p.Closed) {
-			switch p.Status {
-			case domain.StatusAdopted:
-				adopted = append(adopted, ev{p.Closed, p.ID})
-			case domain.StatusWithdrawn:
-				withdrawn = append(withdrawn, ev{p.Closed, p.ID})
-			}
-		}
-	}
-	ids := func(evs []ev) []string {
-		sort.Slice(evs, func(i, j int) bool { return evs[i].n < evs[j].n })
-		out := make([]string, len(evs))
-		for i, e := range evs {
-			out[i] = e.id
-		}
-		return out
-	}
-	return Activity{Tabled: ids(tabled), Adopted: ids(adopted), Withdrawn: ids(withdrawn)}, nil
-}
-
 // changeLabel says what happened to a clause, for people.
 func changeLabel(c ClauseChange) string {
+	label := c.Change
 	switch {
 	case c.Change == ChangeMoved:
-		return fmt.Sprintf("moved from %d", c.NumberBefore)
-	case c.Moved:
-		return fmt.Sprintf("%s, moved from %d", c.Change, c.NumberBefore)
+		label = fmt.Sprintf("moved from %d to %d", c.Moved.From, c.Moved.To)
+	case c.Moved != nil:
+		label += fmt.Sprintf("; moved from %d to %d", c.Moved.From, c.Moved.To)
+	case c.Change == ChangeUnchanged && c.Before == "" && c.After == "":
+		label = "not agreed yet"
+	case c.NumberBefore > 0 && c.NumberAfter > 0 && c.NumberBefore != c.NumberAfter:
+		label += fmt.Sprintf("; was %d", c.NumberBefore)
 	}
-	return c.Change
+	return label
 }

@@ -95,6 +95,9 @@ type OpenProposal struct {
 	// redline against the text it was drafted against: its base revision,
 	// which for a stale proposal is not the clause's text now.
 	Ops []redline.Op `json:"ops,omitempty"`
+	// Placement: where the proposal puts the clause (after, first), and
+	// the move its adoption makes (moves_from, moves_to).
+	Placement
 	// Conditional lists the acceptances subject to other proposals;
 	// AdReferendum the parties that accepted subject to their capital;
 	// Lapsed the conditional acceptances that lapsed, with why.
@@ -186,14 +189,10 @@ func BuildDraft(m Moment, opts DraftOptions) Draft {
 		dc := DraftClause{ID: c.ID, Number: len(d.Clauses) + 1, Heading: c.Heading, Text: c.Text,
 			Revision: c.Revision, Status: StatusAgreed, OpenProposals: []OpenProposal{}}
 		if !agreedOnly {
-			open := s.OpenProposals(c.ID)
-			for i, p := range open {
-				op := openProposal(s, p)
-				if len(open) > 1 {
-					op.Option = i + 1
-				}
-				dc.OpenProposals = append(dc.OpenProposals, op)
+			for _, p := range s.OpenProposals(c.ID) {
+				dc.OpenProposals = append(dc.OpenProposals, openProposal(s, p))
 			}
+			numberOptions(dc.OpenProposals)
 			if opts.Redlines {
 				ops, ps := dc.OpenProposals, s.OpenProposals(c.ID)
 				for i, p := range ps {
@@ -223,11 +222,7 @@ func proposalOps(p *domain.Proposal) []redline.Op {
 	if p.Action == domain.ActionDelete {
 		after = ""
 	}
-	ops := redline.Words(p.BaseText, after)
-	if ops == nil {
-		ops = []redline.Op{}
-	}
-	return ops
+	return words(p.BaseText, after)
 }
 
 func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {
@@ -236,6 +231,7 @@ func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {
 		AcceptedBy: nonNil(s.AcceptedBy(p)), ObjectedBy: nonNil(s.ObjectedBy(p)), AdReferendum: s.AdReferendum(p),
 		Stale: s.Stale(p), Note: p.Note, Tabled: p.Tabled, Round: p.Round,
 		Version: max(p.Version, 1), Rebases: p.Rebases, Comments: len(p.Comments), Conditional: []Condition{},
+		Placement: placementOf(s, p),
 	}
 	for _, c := range s.Conditional(p) {
 		v := Condition{Party: c.Party, SubjectTo: c.SubjectTo}
@@ -252,6 +248,17 @@ func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {
 		op.Lapsed = append(op.Lapsed, Lapse{Party: party, Reason: p.Positions[party].Reason})
 	}
 	return op
+}
+
+// numberOptions numbers the open proposals of one clause, in the order
+// tabled, when there are two or more: the options of one bracket.
+func numberOptions(open []OpenProposal) {
+	if len(open) < 2 {
+		return
+	}
+	for i := range open {
+		open[i].Option = i + 1
+	}
 }
 
 func nonNil(s []string) []string {
@@ -332,8 +339,9 @@ func (p OpenProposal) Label() string {
 }
 
 // Facts says where an open proposal stands, a phrase each: its ID and
-// action, its version, who accepts it and how, who objects, whose
-// acceptance lapsed, whether it is stale. Every format shows these.
+// action, its version, who accepts it and how, who objects, the move its
+// adoption makes, whose acceptance lapsed, whether it is stale. Every
+// format shows these.
 func (p OpenProposal) Facts() []string {
 	facts := []string{domain.Short(p.ID), string(p.Action)}
 	if p.Version > 1 {
@@ -372,6 +380,9 @@ func (p OpenProposal) Facts() []string {
 	}
 	if len(p.ObjectedBy) > 0 {
 		facts = append(facts, "objected to by "+strings.Join(p.ObjectedBy, ", "))
+	}
+	if m := p.Placement.Words(); m != "" {
+		facts = append(facts, m)
 	}
 	for _, l := range p.Lapsed {
 		facts = append(facts, l.Party+" is awaited again: "+l.Reason)

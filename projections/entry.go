@@ -76,11 +76,7 @@ func Summary(e domain.Event) string {
 			s += " ad referendum"
 		}
 		if len(e.SubjectTo) > 0 {
-			short := make([]string, len(e.SubjectTo))
-			for i, q := range e.SubjectTo {
-				short[i] = domain.Short(q)
-			}
-			s += " subject to " + strings.Join(short, " and ")
+			s += " subject to " + shortIDs(e.SubjectTo)
 		}
 		return s
 	case domain.ProposalRevised:

@@ -2,12 +2,14 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/internal/flight"
 )
 
 // Live keeps one negotiation's head in memory and current, for a process
@@ -29,6 +31,14 @@ type Live struct {
 	// recent holds the entries of the events folded since Follow, for
 	// those who watch them (see Watch); it keeps the last maxRecent.
 	recent []Entry
+
+	// past keeps the states of past moments that Read has read, by the
+	// number of events they cover, shared read-only by every reader.
+	past *flight.Cache[int, cachedMoment]
+	// times keeps the event counts of time REFs that no later event can
+	// change (see resolveTime).
+	timesMu sync.Mutex
+	times   map[string]int
 }
 
 // maxRecent bounds the entries a Live keeps for watchers that fall behind.
@@ -45,7 +55,10 @@ func Follow(ctx context.Context, r *Reader) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{r: r, head: head, changed: make(chan struct{})}
+	if err := readyToShare(head.State, true); err != nil {
+		return nil, err
+	}
+	l := &Live{r: r, head: head, changed: make(chan struct{}), past: flight.New[int, cachedMoment](maxPast, nil), times: map[string]int{}}
 	go l.follow(ctx, sub)
 	return l, nil
 }
@@ -137,11 +150,20 @@ func (l *Live) At(ctx context.Context, ref Ref) (Moment, error) {
 
 // Watch returns the entries of the events folded after the first after
 // (an event number), waiting until there is at least one or ctx ends. It
-// returns no entries and the reason when following has stopped. Only the
-// events folded since Follow are kept, and only the last few thousand of
-// them: a watcher that fell further behind reads the negotiation afresh.
+// returns no entries and the reason when following has stopped. The
+// entries of the last few thousand events folded are kept in memory; a
+// watcher further behind gets the next ones read from the store, so that
+// no watcher misses an event.
 func (l *Live) Watch(ctx context.Context, after int) ([]Entry, error) {
 	for {
+		l.mu.RLock()
+		gap := after < l.head.State.Events && (len(l.recent) == 0 || l.recent[0].Event > after+1)
+		l.mu.RUnlock()
+		if gap {
+			// Events folded before Follow, or fallen out of recent: the
+			// store has them.
+			return l.Entries(ctx, after, maxRecent)
+		}
 		l.mu.RLock()
 		var out []Entry
 		for _, e := range l.recent {
@@ -163,4 +185,206 @@ func (l *Live) Watch(ctx context.Context, after int) ([]Entry, error) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// readyToShare builds what a state builds on first use, so that many
+// readers may read it at once: the index of open proposals by clause, and
+// with closed a checkpoint's closed proposals. (The views of past moments
+// never read closed proposals; a past state read from a round's checkpoint
+// would read megabytes to build them.)
+func readyToShare(s *domain.State, closed bool) error {
+	s.Draft()
+	if closed {
+		for _, err := range s.ClosedProposals() {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reader is the Reader the Live follows with: for views that replay the
+// history (blame, history, audit).
+func (l *Live) Reader() *Reader { return l.r }
+
+// Head is the point the Live has folded up to.
+func (l *Live) Head() Point {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.head.Point
+}
+
+// maxPast bounds the past moments a Live keeps: a round's end of a long
+// negotiation holds a megabyte or two.
+const maxPast = 32
+
+// Read resolves refs against the negotiation now and calls f with the head
+// and the moments refs name (in order), holding the head still while f
+// runs. Moments before the head come from a cache of the past states this
+// Live has read, shared by every reader: f must not change any state it is
+// given, nor keep one after it returns. A ref whose moment the log does not
+// hold is a *RefError, as from a Reader.
+func (l *Live) Read(ctx context.Context, refs []Ref, f func(head Moment, at []Moment) error) error {
+	for {
+		l.mu.RLock()
+		head, stopped := l.head, l.err
+		ns := make([]int, len(refs))
+		var err error
+		for i, ref := range refs {
+			var ok bool
+			if ns[i], ok, err = Resolve(ref, head.State); err != nil {
+				break
+			} else if !ok {
+				ns[i] = -1 // a time: resolved below, without holding the head
+			}
+		}
+		rounds := slices.Clone(head.State.Rounds)
+		l.mu.RUnlock()
+		if stopped != nil && !errors.Is(stopped, context.Canceled) {
+			return stopped
+		}
+		if err != nil {
+			return err
+		}
+		for i, ref := range refs {
+			if ns[i] < 0 {
+				if ns[i], err = l.resolveTime(ctx, ref, head.State.Events, rounds); err != nil {
+					return err
+				}
+			}
+		}
+		past := make([]cachedMoment, len(refs))
+		for i, n := range ns {
+			if n < head.State.Events {
+				if past[i], err = l.past.Get(ctx, n, 0, func() (cachedMoment, error) {
+					// Read for whoever waits for it, not only for ctx's
+					// reader, who may leave first.
+					rctx := context.WithoutCancel(ctx)
+					m, err := l.r.StateAt(rctx, Ref{kind: refEvent, n: n, text: fmt.Sprintf("@%d", n)}, n, &domain.State{Rounds: rounds})
+					if err == nil {
+						err = readyToShare(m.State, false)
+					}
+					return cachedMoment{state: m.State, point: m.Point}, err
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		l.mu.RLock()
+		if l.head.State.Events != head.State.Events {
+			// The head moved on: what was now is past. Resolve again.
+			l.mu.RUnlock()
+			continue
+		}
+		at := make([]Moment, len(refs))
+		for i, n := range ns {
+			if n == head.State.Events {
+				at[i] = head
+			} else {
+				at[i] = Moment{Point: past[i].point, State: past[i].state}
+			}
+			at[i].Point.Ref = refs[i].text
+		}
+		err = f(head, at)
+		l.mu.RUnlock()
+		return err
+	}
+}
+
+// resolveTime resolves a time REF as a Reader does, scanning the log, and
+// remembers the answer once a later event shows it final.
+func (l *Live) resolveTime(ctx context.Context, ref Ref, events int, rounds []domain.Round) (int, error) {
+	l.timesMu.Lock()
+	n, ok := l.times[ref.text]
+	l.timesMu.Unlock()
+	if ok {
+		return n, nil
+	}
+	n, err := l.r.Resolve(ctx, ref, &domain.State{Events: events, Rounds: rounds})
+	if err == nil && n < events {
+		l.timesMu.Lock()
+		if len(l.times) >= maxTimes {
+			clear(l.times)
+		}
+		l.times[ref.text] = n
+		l.timesMu.Unlock()
+	}
+	return n, err
+}
+
+// maxTimes bounds the time REFs a Live remembers.
+const maxTimes = 1024
+
+// Proposal finds the proposal ref names (an ID or a unique prefix) and
+// returns it with its redline, as Reader.Proposal does.
+func (l *Live) Proposal(ctx context.Context, ref string) (ProposalDetail, error) {
+	var d ProposalDetail
+	var closed *domain.Proposal
+	err := l.Read(ctx, nil, func(head Moment, _ []Moment) error {
+		var err error
+		d, closed, err = proposalNow(head.State, ref)
+		return err
+	})
+	if err != nil || closed == nil {
+		return d, err
+	}
+	var out ProposalDetail
+	err = l.Read(ctx, []Ref{{kind: refEvent, n: closed.Closed - 1, text: fmt.Sprintf("@%d", closed.Closed-1)}}, func(_ Moment, at []Moment) error {
+		out, err = closedProposal(d, at[0].State, closed)
+		return err
+	})
+	return out, err
+}
+
+// Rounds returns the round index, as Reader.Rounds does.
+func (l *Live) Rounds(ctx context.Context) ([]RoundView, error) {
+	var views []RoundView
+	err := l.Read(ctx, nil, func(head Moment, _ []Moment) error {
+		var err error
+		views, err = roundViews(head.State)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return views, l.r.roundTimes(ctx, views)
+}
+
+// Entries returns the log's entries of the events after the first after,
+// up to the head, at most limit of them (limit ≤ 0: all), read from the
+// store.
+func (l *Live) Entries(ctx context.Context, after, limit int) ([]Entry, error) {
+	upto := l.Events()
+	var out []Entry
+	for rec, err := range Events(ctx, l.r.store, l.r.treaty, after) {
+		if err != nil {
+			return nil, err
+		}
+		if rec.Number > upto || limit > 0 && len(out) >= limit {
+			break
+		}
+		e, err := EntryOf(rec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// cachedMoment is a past state a Live keeps, with its point.
+type cachedMoment struct {
+	state *domain.State
+	point Point
+}
+
+// Resolve returns how many events ref covers now.
+func (l *Live) Resolve(ctx context.Context, ref Ref) (int, error) {
+	l.mu.RLock()
+	n, ok, err := Resolve(ref, l.head.State)
+	events, rounds := l.head.State.Events, slices.Clone(l.head.State.Rounds)
+	l.mu.RUnlock()
+	if err != nil || ok {
+		return n, err
+	}
+	return l.resolveTime(ctx, ref, events, rounds)
 }

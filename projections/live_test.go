@@ -3,6 +3,8 @@ package projections
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -84,3 +86,95 @@ func TestLiveNeedsASubscriber(t *testing.T) {
 
 // plainStore hides every capability but the Store itself.
 type plainStore struct{ eventstore.Store }
+
+// Read gives consistent moments: the head held still, past moments read
+// once and shared, a moment that was now read again as past once the head
+// moves on; watchers behind the events kept in memory read the store.
+func TestLiveRead(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	ss.agree("a", "A.")
+	ss.closeRound()
+	ss.openRound()
+	ss.agree("a", "A, amended.")
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	live, err := Follow(lctx, NewReader(ss.store, "berlin", withCheckpoints))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(refs ...string) (head Moment, at []Moment) {
+		t.Helper()
+		var rs []Ref
+		for _, r := range refs {
+			rs = append(rs, ref(t, r))
+		}
+		err := live.Read(ctx, rs, func(h Moment, ms []Moment) error {
+			head, at = h, ms
+			_, err := BuildDiff(ms[0], ms[1], h.State, CompareOptions{})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return head, at
+	}
+	head, at := read("round:1", "round:2")
+	if at[0].Point.Ref != "round:1" || at[0].State.Clauses["a"].Text != "A." || at[1].State != head.State {
+		t.Fatalf("round:1 %+v, round:2 is the head: %v", at[0].Point, at[1].State == head.State)
+	}
+	_, again := read("round:1", "head")
+	if again[0].State != at[0].State {
+		t.Fatal("a past moment read twice")
+	}
+	// The head moves on: round:2 (open) follows it; @N of the old head is
+	// past now.
+	old := head.Point.Event
+	ss.table("US", "a", "A, by the US.")
+	for live.Events() == old {
+		live.Watch(ctx, old)
+	}
+	head, at = read(fmt.Sprintf("@%d", old), "round:2")
+	if at[0].State == head.State || at[0].State.Events != old || at[1].State != head.State {
+		t.Fatalf("after the head moved: @%d has %d events", old, at[0].State.Events)
+	}
+	// A watcher from the first event gets the events folded before Follow
+	// from the store, then the rest.
+	var seen []int
+	for len(seen) < ss.s.Events {
+		es, err := live.Watch(ctx, len(seen))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			seen = append(seen, e.Event)
+		}
+	}
+	for i, n := range seen {
+		if n != i+1 {
+			t.Fatalf("watched %v", seen)
+		}
+	}
+	// A proposal, open and closed, and the round index, as a Reader has them.
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	for _, p := range []string{"00030000", "00010000"} {
+		want, err := r.Proposal(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := live.Proposal(ctx, p)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("proposal %s: %+v, %v; want %+v", p, got, err, want)
+		}
+	}
+	want, _ := r.Rounds(ctx)
+	if got, err := live.Rounds(ctx); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("rounds %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := live.Proposal(ctx, "zzzzzzzz"); err == nil {
+		t.Fatal("found a proposal that is not there")
+	}
+	if err := live.Read(ctx, []Ref{ref(t, "round:9")}, func(Moment, []Moment) error { return nil }); !errors.As(err, new(*RefError)) {
+		t.Fatalf("round:9: %v", err)
+	}
+}

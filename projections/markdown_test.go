@@ -66,9 +66,9 @@ func urls(page string) int {
 	return n
 }
 
-// words are the letters and digits of s, in order: what must survive any
+// letters are the letters and digits of s, in order: what must survive any
 // escaping.
-func words(s string) string {
+func letters(s string) string {
 	return strings.Join(regexp.MustCompile(`[\pL\pN]+`).FindAllString(s, -1), " ")
 }
 
@@ -102,7 +102,7 @@ func TestMarkdownDraftHasNoStructureFromText(t *testing.T) {
 			}
 		}
 		plain := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(page, " "))
-		if got, w := words(plain), words(text); w != "" && strings.Count(got, w) != 2 {
+		if got, w := letters(plain), letters(text); w != "" && strings.Count(got, w) != 2 {
 			t.Errorf("text %q: the page does not show its words twice (agreed and proposed):\n%s", text, page)
 		}
 	}
@@ -119,7 +119,7 @@ func TestMarkdownDiffHasNoStructureFromText(t *testing.T) {
 		ss.agree("a", text)
 		ss.closeRound()
 		r := NewReader(ss.store, "berlin", Options{})
-		d, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
+		d, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), CompareOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,9 +128,10 @@ func TestMarkdownDiffHasNoStructureFromText(t *testing.T) {
 			t.Fatal(err)
 		}
 		counts, page := blocks(t, b.String())
-		// The title, the clause's heading, the closing rule; the points
-		// and the change in italics.
-		want := map[string]int{"h1": 1, "h2": 1, "hr": 1, "em": 2, "br": counts["br"], "p": counts["p"], "del": counts["del"], "ins": counts["ins"], "a": urls(page)}
+		// The title, the clause's heading, the closing rule; the points,
+		// the reminder that nothing is agreed until everything is, the
+		// change and who adopted it in italics.
+		want := map[string]int{"h1": 1, "h2": 1, "hr": 1, "em": 4, "br": counts["br"], "p": counts["p"], "del": counts["del"], "ins": counts["ins"], "a": urls(page)}
 		for tag, n := range counts {
 			if want[tag] != n {
 				t.Errorf("text %q: the redline has %d <%s>, want %d:\n%s\n%s", text, n, tag, want[tag], b.String(), page)

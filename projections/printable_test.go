@@ -51,13 +51,14 @@ func TestRenderersShowHiddenCharacters(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := BuildDraft(head, DraftOptions{Redlines: true})
-	diff, err1 := r.Redlines(ctx, ref(t, "round:1:start"), ref(t, "head"), true)
+	diff, err1 := r.Redlines(ctx, ref(t, "round:1:start"), ref(t, "head"), CompareOptions{})
 	blame, err2 := r.Blame(ctx, "")
 	history, err3 := r.ClauseHistory(ctx, "a")
 	audit, err4 := r.Audit(ctx)
 	show, err5 := r.Proposal(ctx, "0002")
 	rounds, err6 := r.Rounds(ctx)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	positions, err7 := BuildPositions(head, PositionsOptions{All: true})
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		t.Fatal(err)
 	}
 	st := Style{Color: true}
@@ -67,7 +68,11 @@ func TestRenderersShowHiddenCharacters(t *testing.T) {
 		"draft html":     func(w io.Writer) error { return WriteDraftHTML(w, d) },
 		"diff text":      func(w io.Writer) error { return WriteDiffText(w, diff, st) },
 		"diff markdown":  func(w io.Writer) error { return WriteDiffMarkdown(w, diff) },
-		"diff html":      func(w io.Writer) error { return WriteDiffHTML(w, diff) },
+		"diff html":      func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareInline) },
+		"diff html side": func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareSide) },
+		"positions text": func(w io.Writer) error { return WritePositionsText(w, positions, st) },
+		"positions md":   func(w io.Writer) error { return WritePositionsMarkdown(w, positions) },
+		"positions html": func(w io.Writer) error { return WritePositionsHTML(w, positions) },
 		"blame text":     func(w io.Writer) error { return WriteBlameText(w, blame, st) },
 		"blame html":     func(w io.Writer) error { return WriteBlameHTML(w, blame) },
 		"history text":   func(w io.Writer) error { return WriteHistoryText(w, history, st) },

@@ -217,31 +217,35 @@ func TestDiff(t *testing.T) {
 	open := ss.table("EU", "b", "B by EU.")
 	ss.closeRound()
 
-	d, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
+	d, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	type row struct {
 		id, change    string
-		moved         bool
+		moved         *Move
 		before, after int
 		headB, headA  string
 		textB, textA  string
+		adopted       int
 	}
 	var got []row
 	for _, c := range d.Clauses {
-		got = append(got, row{c.ID, c.Change, c.Moved, c.NumberBefore, c.NumberAfter, c.HeadingBefore, c.HeadingAfter, c.Before, c.After})
+		got = append(got, row{c.ID, c.Change, c.Moved, c.NumberBefore, c.NumberAfter, c.HeadingBefore, c.HeadingAfter, c.Before, c.After, len(c.Adopted)})
 		before, after := redline.Rebuild(c.Ops)
 		if before != c.Before || after != c.After {
 			t.Errorf("%s: ops rebuild %q → %q, want %q → %q", c.ID, before, after, c.Before, c.After)
 		}
 	}
+	// In the order of the later draft, removed clauses where they stood;
+	// numbers as the draft numbers them at each end (b, with an open
+	// proposal, counts).
 	want := []row{
-		{"d", ChangeMoved, true, 4, 1, "", "", "D moves.", "D moves."},
-		{"a", ChangeModified, false, 1, 2, "Consultation", "Consultation", "The Parties shall consult.", "The Parties shall consult promptly."},
-		{"c", ChangeRemoved, false, 3, 0, "", "", "C goes.", ""}, // right after b, as it stood
-		{"f", ChangeAdded, false, 0, 4, "", "", "", "Сторони зобов'язуються."},
-		{"e", ChangeModified, false, 5, 5, "Old", "New", "E keeps its text, changes its heading.", "E keeps its text, changes its heading."},
+		{"d", ChangeMoved, &Move{From: 4, To: 1}, 4, 1, "", "", "D moves.", "D moves.", 1},
+		{"a", ChangeModified, nil, 1, 2, "Consultation", "Consultation", "The Parties shall consult.", "The Parties shall consult promptly.", 1},
+		{"c", ChangeRemoved, nil, 3, 0, "", "", "C goes.", "", 1}, // right after b, as it stood
+		{"f", ChangeAdded, nil, 0, 4, "", "", "", "Сторони зобов'язуються.", 1},
+		{"e", ChangeModified, nil, 5, 5, "Old", "New", "E keeps its text, changes its heading.", "E keeps its text, changes its heading.", 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("clauses:\n got %+v\nwant %+v", got, want)
@@ -249,9 +253,8 @@ func TestDiff(t *testing.T) {
 	if ops := d.Clauses[1].Ops; len(ops) != 3 || ops[1] != (redline.Op{Kind: redline.Insert, Text: " promptly"}) {
 		t.Fatalf("word ops of a: %+v", ops)
 	}
-	if len(d.Proposals.Tabled) != 7 || len(d.Proposals.Adopted) != 5 || !reflect.DeepEqual(d.Proposals.Withdrawn, []string{gone}) ||
-		d.Proposals.Tabled[6] != open {
-		t.Fatalf("activity: %+v", d.Proposals)
+	if a := d.Clauses[1].Adopted[0]; a.Party != "UA" || a.Round != 2 || a.Event <= d.From.Event || a.Event > d.To.Event {
+		t.Fatalf("attribution of a: %+v", a)
 	}
 	if c := d.Proposals.Counts; c != (ActivityCounts{Tabled: 7, Adopted: 5, Withdrawn: 1}) {
 		t.Fatalf("counts %+v", c)
@@ -259,21 +262,31 @@ func TestDiff(t *testing.T) {
 	if d.From.Event != 23 || d.To.Ref != "round:2" || d.To.Event != ss.s.Events {
 		t.Fatalf("points: %+v %+v", d.From, d.To)
 	}
-	// The reverse redline swaps every change.
-	rev, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:2"), ref(t, "round:1"), true)
+	// The whole document lists b too, unchanged, with its open proposal.
+	whole, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), CompareOptions{Whole: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]string{}
-	for _, c := range rev.Clauses {
-		kinds[c.ID] = c.Change
+	var ids []string
+	for _, c := range whole.Clauses {
+		ids = append(ids, c.ID+":"+c.Change)
 	}
-	if kinds["f"] != ChangeRemoved || kinds["c"] != ChangeAdded || kinds["a"] != ChangeModified {
-		t.Fatalf("reverse redline: %v", kinds)
+	if want := []string{"d:moved", "a:modified", "b:unchanged", "c:removed", "f:added", "e:modified"}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("whole: %v, want %v", ids, want)
 	}
+	if b := whole.Clauses[2]; len(b.OpenProposals) != 1 || b.OpenProposals[0].ID != open || len(b.OpenProposals[0].Ops) == 0 || len(b.Adopted) != 0 {
+		t.Fatalf("b in the whole document: %+v", b)
+	}
+	// Reversed moments are refused, saying to swap them.
+	_, err = NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:2"), ref(t, "round:1"), CompareOptions{})
+	var rev *ReversedError
+	if !errors.As(err, &rev) || !strings.Contains(err.Error(), "swap them: --from round:1 --to round:2") {
+		t.Fatalf("reversed: %v", err)
+	}
+	_ = gone
 	var text bytes.Buffer
 	WriteDiffText(&text, d, Style{})
-	for _, w := range []string{"shall consult{+ promptly+}.", "(moved from 4)", "(added)", "(removed)", "heading: [-Old-]{+New+}", "[-C goes.-]", "Proposals: 7 tabled, 5 adopted, 1 withdrawn"} {
+	for _, w := range []string{"shall consult{+ promptly+}.", "(moved from 4 to 1)", "(added)", "[-3.-] c  [c]  (removed)", "heading: [-Old-]{+New+}", "[-C goes.-]", "Proposals: 7 tabled, 5 adopted, 1 withdrawn", "Nothing is agreed until everything is agreed."} {
 		if !strings.Contains(text.String(), w) {
 			t.Errorf("text redline lacks %q:\n%s", w, text.String())
 		}
@@ -442,6 +455,31 @@ func TestVerify(t *testing.T) {
 			ss.openRound()
 			ss.raw(domain.RoundClosed{Round: 1, Head: "0123456789abcdef"}, meta("DE", 1))
 		}, 3, "records the round's head as 0123456789ab"},
+		{"a conclusion with a proposal open", func(ss *session) {
+			ss.agree("a", "A.")
+			ss.table("UA", "b", "B.")
+			ss.raw(domain.TextConcluded{Party: "UA", Head: ss.head}, meta("UA", 0))
+		}, 7, "cannot be concluded: 1 proposals are open"},
+		{"a package left half adopted", func(ss *session) {
+			g := ss.table("UA", "g", "G.")
+			a := ss.table("UA", "a", "A.")
+			ss.do("US", domain.Accept{Proposal: a, Party: "US", SubjectTo: []string{g}})
+			ss.accept(a, "EU")
+			ss.accept(g, "US")
+			ss.raw(domain.ProposalAccepted{Proposal: g, Party: "EU"}, meta("EU", 0))
+			ss.raw(domain.ProposalAdopted{Proposal: g, Clause: "g", Revision: 1}, meta("EU", 0))
+		}, 8, "ends without its adoption"},
+		{"a revision by another party", func(ss *session) {
+			id := ss.table("UA", "a", "A.")
+			ss.raw(domain.ProposalRevised{Proposal: id, Party: "US", Version: 2, Text: "B."}, meta("US", 0))
+		}, 3, "only UA, who tabled proposal"},
+		{"a decline of what was not adopted ad referendum", func(ss *session) {
+			id := ss.agree("a", "A.")
+			ss.raw(domain.AdoptionDeclined{Proposal: id, Party: "US", Clause: "a", Revision: 2}, meta("US", 0))
+		}, 6, "awaits the capital of US"},
+		{"initials before the conclusion", func(ss *session) {
+			ss.raw(domain.TextInitialled{Party: "UA", Head: ss.head}, meta("UA", 0))
+		}, 2, "is not concluded"},
 		{"unknown type", func(ss *session) {
 			ss.rawBytes(sealedBytes(ss, "TreatyRenamed", `{}`))
 		}, 2, "unknown event type"},
@@ -734,7 +772,7 @@ func TestRenderersEscape(t *testing.T) {
 	r := NewReader(ss.store, "berlin", withCheckpoints)
 	m, _ := r.Head(ctx)
 	d := BuildDraft(m, DraftOptions{})
-	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), true)
+	diff, err := r.Redlines(ctx, ref(t, "round:1"), ref(t, "round:2"), CompareOptions{Whole: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -742,7 +780,7 @@ func TestRenderersEscape(t *testing.T) {
 	if err := WriteDraftHTML(&h1, d); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteDiffHTML(&h2, diff); err != nil {
+	if err := WriteDiffHTML(&h2, diff, CompareSide); err != nil {
 		t.Fatal(err)
 	}
 	for _, page := range []string{h1.String(), h2.String()} {

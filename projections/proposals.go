@@ -38,6 +38,9 @@ type ProposalSummary struct {
 	// Rebases names the stale proposal it carried over, if it did.
 	Version int    `json:"version"`
 	Rebases string `json:"rebases,omitempty"`
+	// Placement: where the proposal puts the clause, and the move its
+	// adoption makes while it is open.
+	Placement
 }
 
 // PositionView is a party's latest position on a proposal: SubjectTo the
@@ -123,7 +126,7 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 		Heading: p.Heading, Note: p.Note, Status: string(p.Status), AcceptedBy: nonNil(s.AcceptedBy(p)),
 		ObjectedBy: nonNil(s.ObjectedBy(p)), Awaiting: []string{}, Positions: []PositionView{},
 		BaseRevision: p.BaseRevision, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed,
-		Version: max(p.Version, 1), Rebases: p.Rebases}
+		Version: max(p.Version, 1), Rebases: p.Rebases, Placement: placementOf(s, p)}
 	if s.Stale(p) {
 		sum.Status = ProposalStale
 	} else if p.Status == domain.StatusOpen {
@@ -178,33 +181,54 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 	if err != nil {
 		return ProposalDetail{}, err
 	}
-	p, err := head.State.FindProposal(ref)
+	d, closed, err := proposalNow(head.State, ref)
+	if err != nil || closed == nil {
+		return d, err
+	}
+	// The state keeps only the fate of a closed proposal: read it whole
+	// as it stood just before it was closed.
+	then, err := r.StateAt(ctx, Ref{kind: refEvent, n: closed.Closed - 1, text: fmt.Sprintf("@%d", closed.Closed-1)}, closed.Closed-1, head.State)
 	if err != nil {
 		return ProposalDetail{}, err
 	}
-	d := ProposalDetail{ProposalSummary: Summarize(head.State, p)}
-	if p.Status != domain.StatusOpen {
-		// The state keeps only the fate of a closed proposal: read it whole
-		// as it stood just before it was closed.
-		then, err := r.StateAt(ctx, Ref{kind: refEvent, n: p.Closed - 1, text: fmt.Sprintf("@%d", p.Closed-1)}, p.Closed-1, head.State)
-		if err != nil {
-			return ProposalDetail{}, err
-		}
-		whole, ok := then.State.Proposals[p.Proposal]
-		if !ok {
-			return ProposalDetail{}, fmt.Errorf("proposal %s is not open just before event %d, which closed it", domain.Short(p.Proposal), p.Closed)
-		}
-		sum := Summarize(then.State, whole)
-		sum.Status, sum.Closed, sum.Awaiting = string(p.Status), p.Closed, []string{}
-		d.ProposalSummary = sum
-		p = whole
+	return closedProposal(d, then.State, closed)
+}
+
+// proposalNow finds the proposal ref names in head, the negotiation now. An
+// open one comes back whole; for a closed one, the detail holds only what
+// is known now (the clause's current text), and closed is its record, to
+// be read whole from the state just before it closed (closedProposal).
+func proposalNow(head *domain.State, ref string) (d ProposalDetail, closed *domain.Proposal, err error) {
+	p, err := head.FindProposal(ref)
+	if err != nil {
+		return ProposalDetail{}, nil, err
 	}
-	if c := head.State.Clauses[p.Clause]; c != nil {
+	d = ProposalDetail{ProposalSummary: Summarize(head, p)}
+	if c := head.Clauses[p.Clause]; c != nil {
 		d.Current, d.CurrentRevision = c.Text, c.Revision
+	}
+	if p.Status != domain.StatusOpen {
+		return d, p, nil
 	}
 	d.Base = p.BaseText
 	d.Ops = proposalOps(p)
 	d.Versions, d.Comments = Versions(p), Comments(p)
+	return d, nil, nil
+}
+
+// closedProposal completes the detail of closed proposal p from then, the
+// state just before the event that closed it.
+func closedProposal(d ProposalDetail, then *domain.State, p *domain.Proposal) (ProposalDetail, error) {
+	whole, ok := then.Proposals[p.Proposal]
+	if !ok {
+		return ProposalDetail{}, fmt.Errorf("proposal %s is not open just before event %d, which closed it", domain.Short(p.Proposal), p.Closed)
+	}
+	sum := Summarize(then, whole)
+	sum.Status, sum.Closed, sum.Awaiting = string(p.Status), p.Closed, []string{}
+	d.ProposalSummary = sum
+	d.Base = whole.BaseText
+	d.Ops = proposalOps(whole)
+	d.Versions, d.Comments = Versions(whole), Comments(whole)
 	return d, nil
 }
 
@@ -212,7 +236,7 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
 	ps = Printable(ps)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROPOSAL\tCLAUSE\tACTION\tPARTY\tSTATUS\tACCEPTED\tOBJECTED\tAWAITING\tROUND")
+	fmt.Fprintln(tw, "PROPOSAL\tCLAUSE\tACTION\tPARTY\tSTATUS\tACCEPTED\tOBJECTED\tAWAITING\tROUND\tMOVES")
 	for _, p := range ps {
 		var accepted []string
 		for _, pos := range p.Positions {
@@ -220,8 +244,8 @@ func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
 				accepted = append(accepted, strings.Replace(stanceLabel(pos), "accepts", pos.Party, 1))
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
-			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
+			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round), p.Placement.short())
 	}
 	return tw.Flush()
 }
@@ -280,6 +304,9 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	if d.Note != "" {
 		fmt.Fprintf(&b, "Note: %s\n", d.Note)
 	}
+	if m := d.Placement.Words(); m != "" {
+		fmt.Fprintf(&b, "Place: %s\n", m)
+	}
 	b.WriteString("\n")
 	if d.Action == domain.ActionDelete {
 		b.WriteString("Deletes the clause:\n")
@@ -309,6 +336,16 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	return err
 }
 
+// Words says the position in words, as stanceLabel does: "accepts ad ref
+// subject to 3f2a91c0".
+func (pos PositionView) Words() string { return stanceLabel(pos) }
+
+// Words says the position in words: "accepts ad ref subject to 3f2a91c0",
+// "declines".
+func (pe PositionEvent) Words() string {
+	return stanceLabel(PositionView{Stance: pe.Stance, SubjectTo: pe.SubjectTo, AdReferendum: pe.AdReferendum})
+}
+
 // stanceLabel says a position in words: "accepts", "accepts ad ref",
 // "accepts subject to 3f2a1b2c", "objects", "lapsed".
 func stanceLabel(pos PositionView) string {
@@ -317,11 +354,16 @@ func stanceLabel(pos PositionView) string {
 		s += " ad ref"
 	}
 	if len(pos.SubjectTo) > 0 {
-		short := make([]string, len(pos.SubjectTo))
-		for i, q := range pos.SubjectTo {
-			short[i] = domain.Short(q)
-		}
-		s += " subject to " + strings.Join(short, " and ")
+		s += " subject to " + shortIDs(pos.SubjectTo)
 	}
 	return s
+}
+
+// shortIDs names proposals by their short IDs: "3f2a91c0 and 9b1c44d2".
+func shortIDs(ids []string) string {
+	short := make([]string, len(ids))
+	for i, id := range ids {
+		short[i] = domain.Short(id)
+	}
+	return strings.Join(short, " and ")
 }

@@ -152,3 +152,16 @@ type Point struct {
 	Time time.Time `json:"time"`
 	Hash string    `json:"hash,omitempty"`
 }
+
+// FollowsHead reports whether ref names now in a negotiation whose state
+// now is head, and will name what comes next too: head, or the end of the
+// round that is open. A view at such a moment changes with every event.
+func (r Ref) FollowsHead(head *domain.State) bool {
+	switch r.kind {
+	case refHead:
+		return true
+	case refRoundEnd:
+		return r.n == head.OpenRound()
+	}
+	return false
+}

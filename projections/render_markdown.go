@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/treaty-engine/treaty/domain"
-	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // mdEscaper keeps negotiated text literal in Markdown: nothing a party writes
@@ -85,13 +84,7 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 			if h, ok := proposedHeading(c, p); ok {
 				text = fmt.Sprintf("*heading:* %s — %s", md(h), text)
 			}
-			fmt.Fprintf(&b, "> **\\[%s:** %s **\\]**  \n", md(p.Label()), strings.ReplaceAll(text, "\n", "\n> "))
-			facts := p.Facts()
-			facts[0] = "`" + facts[0] + "`"
-			for i := 1; i < len(facts); i++ {
-				facts[i] = md(facts[i])
-			}
-			fmt.Fprintf(&b, "> *%s*\n\n", strings.Join(facts, " · "))
+			b.WriteString(mdBracket(p, text))
 		}
 		for _, r := range d.ReservationsTo(c.ID) {
 			fmt.Fprintf(&b, "*Reservation by %s:* %s\n\n", r.Party, md(r.Text))
@@ -107,38 +100,9 @@ func WriteDraftMarkdown(w io.Writer, d Draft) error {
 	return err
 }
 
-// opsMarkdown renders a redline with <del> and <ins>, which Markdown renderers
-// pass through.
-func opsMarkdown(ops []redline.Op) string { return tagged(md).render(ops) }
-
-// WriteDiffMarkdown writes the redline as Markdown.
-func WriteDiffMarkdown(w io.Writer, d Diff) error {
-	d = Printable(d)
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Redline of %s\n\n", md(d.Title))
-	fmt.Fprintf(&b, "*%s, from %s to %s*\n", d.Treaty, md(pointLabel(d.From)), md(pointLabel(d.To)))
-	if len(d.Clauses) == 0 {
-		b.WriteString("\nNo change to the agreed text.\n")
-	}
-	for _, c := range d.Clauses {
-		num, heading := c.NumberAfter, c.HeadingAfter
-		if c.Change == ChangeRemoved {
-			num, heading = c.NumberBefore, c.HeadingBefore
-		}
-		if heading == "" {
-			heading = c.ID
-		}
-		what := changeLabel(c)
-		fmt.Fprintf(&b, "\n## %d. %s *(%s)*\n\n", num, md(heading), what)
-		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(c.HeadingOps))
-		}
-		if c.Change != ChangeMoved && c.Before != c.After {
-			b.WriteString(opsMarkdown(c.Ops) + "\n")
-		}
-	}
-	a := d.Proposals.Counts
-	fmt.Fprintf(&b, "\n---\n\nProposals: %d tabled, %d adopted, %d withdrawn.\n", a.Tabled, a.Adopted, a.Withdrawn)
-	_, err := io.WriteString(w, b.String())
-	return err
+// mdBracket writes an open proposal as a bracketed quote: its label, text
+// (already Markdown) and the line saying where it stands.
+func mdBracket(p OpenProposal, text string) string {
+	return fmt.Sprintf("> **\\[%s:** %s **\\]**  \n> *%s*\n\n", md(p.Label()), strings.ReplaceAll(text, "\n", "\n> "),
+		strings.Join(proposalInfo(p, "`"+domain.Short(p.ID)+"`", md), " · "))
 }

@@ -74,7 +74,7 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 	for _, p := range h.Proposals {
 		var pos []string
 		for _, pe := range p.Positions {
-			s := fmt.Sprintf("%s %s @%d", pe.Party, stanceLabel(PositionView{Stance: pe.Stance, SubjectTo: pe.SubjectTo, AdReferendum: pe.AdReferendum}), pe.Event)
+			s := fmt.Sprintf("%s %s @%d", pe.Party, pe.Words(), pe.Event)
 			if pe.Reason != "" && pe.Reason != "tabled it" {
 				s += fmt.Sprintf(" (%s)", pe.Reason)
 			}

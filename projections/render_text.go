@@ -266,39 +266,3 @@ func textOps(ops []redline.Op, st Style) string {
 func pointLabel(p Point) string {
 	return fmt.Sprintf("%s (%s)", p.Ref, describePoint(p))
 }
-
-// WriteDiffText writes the redline for people.
-func WriteDiffText(w io.Writer, d Diff, st Style) error {
-	d = Printable(d)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
-	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
-	if len(d.Clauses) == 0 {
-		b.WriteString("\nNo change to the agreed text.\n")
-	}
-	for _, c := range d.Clauses {
-		b.WriteString("\n")
-		num := c.NumberAfter
-		if c.Change == ChangeRemoved {
-			num = c.NumberBefore
-		}
-		heading := c.HeadingAfter
-		if c.Change == ChangeRemoved {
-			heading = c.HeadingBefore
-		}
-		if heading == "" {
-			heading = c.ID
-		}
-		fmt.Fprintf(&b, "%d. %s%s  %s\n", num, st.Bold(heading), st.Dim("  ["+c.ID+"]"), st.Dim("("+changeLabel(c)+")"))
-		if c.HeadingBefore != c.HeadingAfter && c.Change == ChangeModified {
-			b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
-		}
-		if c.Change != ChangeMoved && c.Before != c.After {
-			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")
-		}
-	}
-	a := d.Proposals.Counts
-	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
-	_, err := io.WriteString(w, b.String())
-	return err
-}

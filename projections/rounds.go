@@ -35,20 +35,21 @@ func (r *Reader) Rounds(ctx context.Context) ([]RoundView, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := head.State
+	views, err := roundViews(head.State)
+	if err != nil {
+		return nil, err
+	}
+	return views, r.roundTimes(ctx, views)
+}
+
+// roundViews is the round index of s, without the times of the events that
+// opened and closed each round (see roundTimes).
+func roundViews(s *domain.State) ([]RoundView, error) {
 	views := make([]RoundView, len(s.Rounds))
 	for i, rd := range s.Rounds {
 		v := RoundView{Number: rd.Number, Name: rd.Name, Status: StatusOpen, Opened: rd.Opened, Closed: rd.Closed}
-		if v.OpenedAt, err = r.eventTime(ctx, rd.Opened); err != nil {
-			return nil, err
-		}
 		if rd.Closed != 0 {
 			v.Status = "closed"
-			t, err := r.eventTime(ctx, rd.Closed)
-			if err != nil {
-				return nil, err
-			}
-			v.ClosedAt = &t
 		}
 		views[i] = v
 	}
@@ -60,6 +61,25 @@ func (r *Reader) Rounds(ctx context.Context) ([]RoundView, error) {
 		views[i].Tabled, views[i].Adopted = tabled[i], adopted[i]
 	}
 	return views, nil
+}
+
+// roundTimes reads from the log when each round opened and closed.
+func (r *Reader) roundTimes(ctx context.Context, views []RoundView) error {
+	for i := range views {
+		v := &views[i]
+		var err error
+		if v.OpenedAt, err = r.eventTime(ctx, v.Opened); err != nil {
+			return err
+		}
+		if v.Closed != 0 {
+			t, err := r.eventTime(ctx, v.Closed)
+			if err != nil {
+				return err
+			}
+			v.ClosedAt = &t
+		}
+	}
+	return nil
 }
 
 // roundCounts counts, for each round of s, the proposals tabled during it

@@ -134,7 +134,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{a.draftCommand(), a.diffCommand(), a.proposalsCommand(),
-		a.showCommand(), a.roundsCommand(), a.logCommand(), a.watchCommand()} {
+		a.showCommand(), a.positionsCommand(), a.roundsCommand(), a.logCommand(), a.watchCommand(), a.serveCommand()} {
 		c.GroupID = "read"
 		root.AddCommand(c)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -107,13 +108,19 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 	benchOnce.Do(func() {
 		// One fixture per size, kept between runs: writing a million events
 		// takes a minute. Delete the directory to start afresh.
+		// TREATY_BENCH_DIR moves them (worktrees that benchmark at the
+		// same time each keep their own: the binary is rebuilt there).
+		root := os.Getenv("TREATY_BENCH_DIR")
+		if root == "" {
+			root = filepath.Join(os.TempDir(), "treaty-bench")
+		}
 		name := fmt.Sprintf("%d-events-%d-rounds-signed", n, rounds)
 		switch backend := os.Getenv("TREATY_BENCH_BACKEND"); backend {
 		case "", "sqlite":
-			benchDir = filepath.Join(os.TempDir(), "treaty-bench", name)
+			benchDir = filepath.Join(root, name)
 			benchStore = fileBench{benchDir}
 		case "postgres":
-			benchDir = filepath.Join(os.TempDir(), "treaty-bench", name+"-postgres")
+			benchDir = filepath.Join(root, name+"-postgres")
 			server := os.Getenv(pgtest.Env)
 			if server == "" {
 				benchErr = fmt.Errorf("TREATY_BENCH_BACKEND=postgres needs %s, a server on which the benchmarks may create databases", pgtest.Env)
@@ -499,4 +506,58 @@ func BenchmarkVersusGit(b *testing.B) {
 	b.ReportMetric(ms(gitCommit), "git-commit-ms")
 	b.ReportMetric(ms(treatyPropose)/ms(gitCommit), "propose-ratio")
 	b.ReportMetric(0, "ns/op")
+}
+
+// The reviewers' views as fresh processes, beside BenchmarkFreshDraft (the
+// yardstick: each within twice its time).
+
+// BenchmarkFreshDiffWhole: `treaty diff --whole`, from the end of the last
+// closed round to now.
+func BenchmarkFreshDiffWhole(b *testing.B) {
+	benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "diff", "--whole"} })
+}
+
+// BenchmarkFreshDiffWholeRound: `treaty diff --whole` over the last round,
+// the compare document of a round as reviewers read it.
+func BenchmarkFreshDiffWholeRound(b *testing.B) {
+	benchFresh(b, func(store string, rounds int) []string {
+		return []string{"--store", store, "diff", "--whole", "--from", fmt.Sprintf("round:%d:start", rounds), "--to", fmt.Sprintf("round:%d", rounds)}
+	})
+}
+
+// BenchmarkFreshDiffJSON: `treaty diff --from round:1 --to round:R --format
+// json`, every adoption of the history attributed to its clause.
+func BenchmarkFreshDiffJSON(b *testing.B) {
+	benchFresh(b, func(store string, rounds int) []string {
+		return []string{"--store", store, "diff", "--from", "round:1", "--to", fmt.Sprintf("round:%d", rounds), "--format", "json"}
+	})
+}
+
+// BenchmarkFreshPositions: `treaty positions`, the four-column document now.
+func BenchmarkFreshPositions(b *testing.B) {
+	benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "positions"} })
+}
+
+// BenchmarkFreshShow: `treaty show P` of an open proposal, by its ID, and by
+// an 8-character prefix (which names proposals of any status, so the closed
+// ones are searched too).
+func BenchmarkFreshShow(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	cmd := exec.Command(bin, "--store", store, "proposals", "--format", "json")
+	cmd.Env = benchEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ps []struct{ ID string }
+	if err := json.Unmarshal(out, &ps); err != nil || len(ps) == 0 {
+		b.Fatalf("no open proposal to show: %v", err)
+	}
+	id := ps[len(ps)/2].ID
+	b.Run("id", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "show", id} })
+	})
+	b.Run("prefix", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "show", id[:8]} })
+	})
 }

@@ -78,7 +78,7 @@ func (a *app) showDemo(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout)
-	d, err := r.Redlines(ctx, mustRef("round:1"), mustRef("round:2"), false)
+	d, err := r.Redlines(ctx, mustRef("round:1"), mustRef("round:2"), projections.CompareOptions{})
 	if err != nil {
 		return err
 	}

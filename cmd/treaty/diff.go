@@ -1,24 +1,37 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/treaty-engine/treaty/projections"
 )
 
 func (a *app) diffCommand() *cobra.Command {
-	var from, to string
+	var from, to, view string
+	var whole bool
 	c := &cobra.Command{
-		Use:   "diff [--from REF] [--to REF] [--format text|json|html|markdown]",
-		Short: "Show the word-level redline of the agreed text between two moments",
-		Long: `Show how the agreed text changed between two moments: clauses added, removed,
-modified (text or heading) and moved, with a word-level redline inside each
-clause. By default from the end of the last closed round to now.
+		Use:   "diff [--from REF] [--to REF] [--whole] [--format text|json|html|markdown] [--view inline|side]",
+		Short: "Show the compare document of the agreed text between two moments",
+		Long: `Show how the agreed text changed between two moments, as a compare document:
+the clauses in the order of the later draft, each removed clause where it
+stood, numbered as draft numbers them at each end; a word-level redline inside
+each clause; the adopted proposals that made each change (party, round,
+event); clauses moved, with their numbers before and after; and the proposals
+still open on each changed clause at the later moment, redlined against the
+text each was drafted against. --whole lists every clause, unchanged ones
+included, so that the document reads end to end.
 
-In text output deletions read [-like this-] and insertions {+like this+}.`,
+By default from the end of the last closed round to now. --from must not be
+later than --to. In text output deletions read [-like this-] and insertions
+{+like this+}. --format html writes a printable page (a running header with
+the moments, page numbers, a legend), inline or, with --view side, side by
+side.`,
 		Example: `  treaty diff
   treaty diff --from round:1 --to round:2
-  treaty diff --from round:2:start --to head --format html > redline.html`,
+  treaty diff --from round:1 --to round:2 --whole --format html --view side > compare.html
+  treaty diff --from round:2:start --to head --format json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fromRef := projections.LastClosedRound
@@ -32,30 +45,41 @@ In text output deletions read [-like this-] and insertions {+like this+}.`,
 			if err != nil {
 				return err
 			}
+			switch {
+			case view != projections.CompareInline && view != projections.CompareSide:
+				return usagef("--view is inline or side, not %q", view)
+			case view == projections.CompareSide && a.format != "html":
+				return usagef("--view side is a layout of --format html")
+			}
 			r, err := a.reader(cmd.Context())
 			if err != nil {
 				return err
 			}
-			d, err := r.Redlines(cmd.Context(), fromRef, toRef, a.format == "json")
+			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole})
+			if rev := (*projections.ReversedError)(nil); errors.As(err, &rev) {
+				return &usageError{err}
+			}
 			if err != nil {
 				return err
 			}
-			return a.writeDiff(d)
+			return a.writeDiff(d, view)
 		},
 	}
 	c.Flags().StringVar(&from, "from", "", "the earlier moment (REF; default: the end of the last closed round)")
 	c.Flags().StringVar(&to, "to", "head", "the later moment (REF)")
+	c.Flags().BoolVar(&whole, "whole", false, "list every clause, unchanged ones included")
+	c.Flags().StringVar(&view, "view", projections.CompareInline, "HTML layout: inline, or side by side")
 	return withFormats(c, "text", "json", "html", "markdown")
 }
 
-func (a *app) writeDiff(d projections.Diff) error {
+func (a *app) writeDiff(d projections.Diff, view string) error {
 	switch a.format {
 	case "json":
 		return a.writeJSON(d)
 	case "markdown":
 		return projections.WriteDiffMarkdown(a.stdout, d)
 	case "html":
-		return projections.WriteDiffHTML(a.stdout, d)
+		return projections.WriteDiffHTML(a.stdout, d, view)
 	}
 	return projections.WriteDiffText(a.stdout, d, a.style())
 }

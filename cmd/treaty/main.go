@@ -4,7 +4,7 @@
 //
 // This package is the only place where the domain, the projections and the
 // event store meet: flags, opening the store, the write path, output. The
-// command-line contract is ../shared/CLI.md.
+// command-line contract is docs/cli.md (and docs/web.md for serve).
 package main
 
 import (

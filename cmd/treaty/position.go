@@ -167,7 +167,15 @@ func (a *app) position(cmd *cobra.Command, ref string, command func(s *domain.St
 			standing = append(standing, "objected to by "+strings.Join(objected, ", "))
 		}
 		for _, c := range conditional {
-			standing = append(standing, fmt.Sprintf("%s's acceptance awaits the adoption of %s", c.Party, strings.Join(shortAll(c.SubjectTo), " and ")))
+			var unmet []string
+			for _, q := range c.SubjectTo {
+				if qp, ok, err := s.LookupProposal(q); err != nil || !ok || qp.Status != domain.StatusAdopted {
+					unmet = append(unmet, domain.Short(q))
+				}
+			}
+			if len(unmet) > 0 {
+				standing = append(standing, fmt.Sprintf("%s's acceptance awaits the adoption of %s", c.Party, strings.Join(unmet, " and ")))
+			}
 		}
 		if len(awaiting) > 0 {
 			standing = append(standing, "awaiting "+strings.Join(awaiting, ", "))
@@ -185,14 +193,6 @@ func describeProposal(s *domain.State, id string) string {
 		return fmt.Sprintf("%s (%s)", domain.Short(id), p.Clause)
 	}
 	return domain.Short(id)
-}
-
-func shortAll(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = domain.Short(id)
-	}
-	return out
 }
 
 func upperFirst(s string) string {

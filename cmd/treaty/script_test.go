@@ -144,6 +144,7 @@ func scriptParams(server string, store func(env *testscript.Env) string) testscr
 			"bytes":   cmdBytes,
 			"typo":    cmdTypo,
 			"forge":   cmdForge,
+			"schema":  cmdSchema,
 		},
 	}
 }

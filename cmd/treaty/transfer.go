@@ -24,13 +24,19 @@ treaty import stores them again, in this store or another (an embedded file or
 a server), byte for byte.
 
 --format git-fast-import writes instead the history of the agreed text for
-git fast-import: one file per clause, one commit per adoption (authored by the
-proposing party, dated by the adoption), a tag round-N at the end of each
-round, so that reviewers can use git's tools.`,
+git fast-import, on the branch main: one file per clause (its heading, then
+its text) and a file ORDER naming them in the order of the agreed text; one
+commit per adoption (authored by the proposing party, dated by the adoption;
+a move is a commit of ORDER); an annotated tag round-N at the end of each
+round, whose message carries the hash of the event that closed it. Reviewers
+can then use git's tools.`,
 		Example: `  treaty export > berlin.jsonl
   treaty --store esdb://localhost:2113?tls=false import berlin.jsonl
-  git init -q text && treaty export --format git-fast-import | git -C text fast-import --quiet
-  git -C text diff --word-diff round-1 round-2`,
+  git init -q -b main text && treaty export --format git-fast-import | git -C text fast-import --quiet
+  git -C text reset -q --hard                    # check out main: the clause files and ORDER
+  git -C text log --oneline round-1..round-2     # the adoptions of round 2
+  git -C text diff --word-diff round-1 round-2
+  git -C text tag -n9 round-2                    # the hash the round closed at`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := a.reader(cmd.Context())

@@ -770,3 +770,36 @@ func BenchmarkPresent(b *testing.B) {
 		}
 	})
 }
+
+// Between yields exactly the proposals closed in a range, from the table
+// and from those closed since.
+func TestClosedBetween(t *testing.T) {
+	var all []domain.ClosedProposal
+	for i := range 40 {
+		all = append(all, domain.ClosedProposal{ID: fmt.Sprintf("p%02d", i), Clause: "c", Party: "UA", Action: domain.ActionAmend,
+			Status: domain.StatusAdopted, Tabled: i + 1, Closed: 100 + i})
+	}
+	tab, err := decodeTable(encodeTable(&table{}, all[:30]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &closed{load: func() (table, error) { return tab, nil }, baseLen: 30, recent: domain.NewClosedProposals()}
+	for _, p := range all[30:] {
+		c.Add(p)
+	}
+	var got []string
+	for p, err := range c.Between(110, 135) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p.ID)
+	}
+	slices.Sort(got)
+	var want []string
+	for i := 11; i <= 35; i++ {
+		want = append(want, fmt.Sprintf("p%02d", i))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Between(110, 135) = %v, want %v", got, want)
+	}
+}

@@ -47,6 +47,11 @@ func (t *table) len() int { return max(len(t.off)-1, 0) }
 
 func (t *table) id(i int) string { return t.ids[t.off[i]:t.off[i+1]] }
 
+// closedAt is the event that closed proposal i: a row's last field.
+func (t *table) closedAt(i int) int {
+	return int(binary.LittleEndian.Uint32(t.rows[i*rowSize+18:]))
+}
+
 func (t *table) at(i int) domain.ClosedProposal {
 	r := t.rows[i*rowSize:]
 	le := binary.LittleEndian
@@ -265,6 +270,35 @@ func (c *closed) WithPrefix(prefix string) ([]string, error) {
 	}
 	more, err := c.recent.WithPrefix(prefix)
 	return append(ids, more...), err
+}
+
+// Between yields the proposals closed by events (lo, hi], in no
+// particular order, and then stops; an error, if any, comes last. It reads
+// of each row of the table only the event that closed it until one is in
+// range: a long history's table is hundreds of thousands of rows.
+func (c *closed) Between(lo, hi int) iter.Seq2[domain.ClosedProposal, error] {
+	return func(yield func(domain.ClosedProposal, error) bool) {
+		if err := c.ensure(); err != nil {
+			yield(domain.ClosedProposal{}, err)
+			return
+		}
+		for i := range c.base.len() {
+			if n := c.base.closedAt(i); n <= lo || n > hi {
+				continue
+			}
+			if !yield(c.base.at(i), nil) {
+				return
+			}
+		}
+		for p, err := range c.recent.All() {
+			if err == nil && (p.Closed <= lo || p.Closed > hi) {
+				continue
+			}
+			if !yield(p, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // recentRecords lists the proposals closed since the table.

@@ -1,0 +1,201 @@
+package projections
+
+import (
+	"fmt"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
+)
+
+// Positions is the four-column document of a negotiation at a moment, as
+// trilogues keep it: for each clause under negotiation, the agreed text,
+// then one column per participant holding its own open proposals on the
+// clause (with their redlines) and its positions on the others'. An
+// observer's column (a mediator's) holds its compromise texts. Its JSON
+// form is docs/cli.md's.
+type Positions struct {
+	Treaty string `json:"treaty"`
+	Title  string `json:"title"`
+	At     Point  `json:"at"`
+	// All lists every clause of the draft, not only those with open
+	// proposals.
+	All          bool              `json:"all"`
+	Participants []domain.Party    `json:"participants"`
+	Clauses      []PositionsClause `json:"clauses"`
+}
+
+// PositionsClause is one row: a clause and every participant's column.
+type PositionsClause struct {
+	ID string `json:"id"`
+	// Number is the clause's number in the draft at the moment.
+	Number  int    `json:"number"`
+	Heading string `json:"heading"`
+	// Agreed is the clause's agreed text (empty when it has none).
+	Agreed   string `json:"agreed"`
+	Revision int    `json:"revision"`
+	// Shown is what a rendering calls the clause: its heading, the
+	// heading its first proposal gives a clause with no agreed text (in
+	// brackets), or its ID.
+	Shown string `json:"-"`
+	// Columns holds every participant's column, by party code.
+	Columns map[string]*PositionsColumn `json:"columns"`
+}
+
+// PositionsColumn is one participant's column in a row.
+type PositionsColumn struct {
+	// Proposals are the participant's own open proposals on the clause.
+	Proposals []ColumnProposal `json:"proposals"`
+	// Positions are its positions on the other participants' open
+	// proposals on the clause.
+	Positions []ColumnPosition `json:"positions"`
+}
+
+// ColumnProposal is an open proposal in its proposer's column.
+type ColumnProposal struct {
+	Proposal string        `json:"proposal"`
+	Party    string        `json:"party"`
+	Action   domain.Action `json:"action"`
+	Text     string        `json:"text"`
+	Heading  *string       `json:"heading,omitempty"`
+	// Ops is its redline against the text it was drafted against.
+	Ops   []redline.Op `json:"ops"`
+	Stale bool         `json:"stale"`
+	Note  string       `json:"note,omitempty"`
+	Placement
+}
+
+// ColumnPosition is a participant's position on another's proposal.
+type ColumnPosition struct {
+	Proposal string `json:"proposal"`
+	// Proposer is the participant that tabled it.
+	Proposer string `json:"proposer"`
+	// Position is accepts, objects or awaiting (no position taken on a
+	// proposal that can still be accepted).
+	Position string `json:"position"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// PositionAwaiting is the position of a party that has taken none yet.
+const PositionAwaiting = "awaiting"
+
+// PositionsOptions say which clauses a positions document lists.
+type PositionsOptions struct {
+	// Clause lists only that clause, whatever its proposals.
+	Clause string
+	// All lists every clause of the draft.
+	All bool
+}
+
+// BuildPositions projects the state at a moment into its positions
+// document. A clause named that is not in the draft is refused.
+func BuildPositions(m Moment, opts PositionsOptions) (Positions, error) {
+	s := m.State
+	p := Positions{Treaty: s.Treaty, Title: s.Title, At: m.Point, All: opts.All,
+		Participants: nonNilParties(s.Parties), Clauses: []PositionsClause{}}
+	if opts.Clause != "" && !s.InDraft(opts.Clause) {
+		return Positions{}, domain.Errorf(domain.ENOTFOUND, "clause %s is not in the draft of %s at %s; `treaty draft --at %s` lists the clauses", opts.Clause, s.Treaty, m.Point.Ref, m.Point.Ref)
+	}
+	var redlines []func()
+	for i, c := range s.Draft() {
+		open := s.OpenProposals(c.ID)
+		switch {
+		case opts.Clause != "" && c.ID != opts.Clause:
+			continue
+		case opts.Clause == "" && !opts.All && len(open) == 0:
+			continue
+		}
+		row := PositionsClause{ID: c.ID, Number: i + 1, Heading: c.Heading, Revision: c.Revision, Columns: map[string]*PositionsColumn{}}
+		if c.Agreed() {
+			row.Agreed = c.Text
+		}
+		row.Shown = clauseHeading(DraftClause{ID: c.ID, Heading: c.Heading, Revision: c.Revision, OpenProposals: openHeadings(open)})
+		for _, party := range s.Parties {
+			row.Columns[party.Code] = &PositionsColumn{Proposals: []ColumnProposal{}, Positions: []ColumnPosition{}}
+		}
+		for _, pr := range open {
+			col := row.Columns[pr.Party]
+			if col == nil { // a proposer no longer listed; the rules allow none
+				continue
+			}
+			stale := s.Stale(pr)
+			col.Proposals = append(col.Proposals, ColumnProposal{Proposal: pr.Proposal, Party: pr.Party, Action: pr.Action,
+				Text: pr.Text, Heading: pr.Heading, Stale: stale, Note: pr.Note, Placement: placementOf(s, pr)})
+			j := len(col.Proposals) - 1
+			// After every append: the column's proposals are in place.
+			redlines = append(redlines, func() { col.Proposals[j].Ops = proposalOps(pr) })
+			for _, party := range s.Parties {
+				if party.Code == pr.Party || party.Role != domain.RoleParty {
+					continue
+				}
+				pos, ok := pr.Positions[party.Code]
+				switch {
+				case ok:
+					row.Columns[party.Code].Positions = append(row.Columns[party.Code].Positions,
+						ColumnPosition{Proposal: pr.Proposal, Proposer: pr.Party, Position: string(pos.Stance), Reason: pos.Reason})
+				case !stale:
+					row.Columns[party.Code].Positions = append(row.Columns[party.Code].Positions,
+						ColumnPosition{Proposal: pr.Proposal, Proposer: pr.Party, Position: PositionAwaiting})
+				}
+			}
+		}
+		p.Clauses = append(p.Clauses, row)
+	}
+	parallel(len(redlines), func(i int) { redlines[i]() })
+	return p, nil
+}
+
+// ColumnHead is a column of the positions table.
+type ColumnHead struct {
+	Code, Name string
+	Observer   bool
+}
+
+// Columns lists the columns a rendering gives the document: every party,
+// and each observer (a mediator) that has a proposal in a listed row.
+func (p Positions) Columns() []ColumnHead {
+	var heads []ColumnHead
+	for _, party := range p.Participants {
+		observer := party.Role == domain.RoleObserver
+		if observer && !p.tabledBy(party.Code) {
+			continue
+		}
+		heads = append(heads, ColumnHead{Code: party.Code, Name: party.Name, Observer: observer})
+	}
+	return heads
+}
+
+func (p Positions) tabledBy(code string) bool {
+	for _, c := range p.Clauses {
+		if col := c.Columns[code]; col != nil && len(col.Proposals) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// openHeadings gives clauseHeading what it reads of open proposals: their
+// headings.
+func openHeadings(open []*domain.Proposal) []OpenProposal {
+	ops := make([]OpenProposal, len(open))
+	for i, p := range open {
+		ops[i].Heading = p.Heading
+	}
+	return ops
+}
+
+// positionWords says a position for people: "accepts 30a623e8 (UA)",
+// "objects to ab99364e (US): the Fund needs one administrator".
+func positionWords(pos ColumnPosition) string {
+	verb := pos.Position
+	switch pos.Position {
+	case string(domain.Objects):
+		verb = "objects to"
+	case PositionAwaiting:
+		verb = "awaiting on"
+	}
+	s := fmt.Sprintf("%s %s (%s)", verb, domain.Short(pos.Proposal), pos.Proposer)
+	if pos.Reason != "" {
+		s += ": " + pos.Reason
+	}
+	return s
+}

@@ -1,0 +1,336 @@
+package projections
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
+)
+
+// changeHeading is what a clause of the compare document is called: its
+// heading at the end where it has text (the earlier one for a removed
+// clause), the heading its first open proposal gives a clause with no
+// agreed text (in brackets), or its ID.
+func changeHeading(c ClauseChange) string {
+	h := c.HeadingAfter
+	if c.Change == ChangeRemoved {
+		h = c.HeadingBefore
+	}
+	if h == "" && c.After == "" && c.Change != ChangeRemoved {
+		for _, p := range c.OpenProposals {
+			if p.Heading != nil && *p.Heading != "" {
+				return "[" + *p.Heading + "]"
+			}
+		}
+	}
+	if h == "" {
+		return c.ID
+	}
+	return h
+}
+
+// changeNumber is the number a clause is shown with: its number in the
+// later draft, or, for a clause gone from it, its earlier number struck
+// through.
+func changeNumber(c ClauseChange) template.HTML {
+	if c.NumberAfter > 0 {
+		return template.HTML(fmt.Sprintf("%d.", c.NumberAfter))
+	}
+	return template.HTML(fmt.Sprintf(`<span class="num"><del>%d.</del></span>`, c.NumberBefore))
+}
+
+func changeNumberText(c ClauseChange, st Style) string {
+	if c.NumberAfter > 0 {
+		return fmt.Sprintf("%d.", c.NumberAfter)
+	}
+	return st.Red(fmt.Sprintf("[-%d.-]", c.NumberBefore))
+}
+
+// showLabel reports whether a clause's heading line says what changed: an
+// unchanged clause reads as the draft does, unless it has no agreed text.
+func showLabel(c ClauseChange) bool {
+	return c.Change != ChangeUnchanged || c.Before == "" && c.After == "" ||
+		c.NumberBefore > 0 && c.NumberAfter > 0 && c.NumberBefore != c.NumberAfter
+}
+
+// listedAdoptions is how many adoptions a clause of the compare document
+// lists for people; a clause changed more often between the two moments
+// says how many each party had adopted, and the last ones (the JSON form
+// lists them all).
+const listedAdoptions = 5
+
+// adoptionSummary splits a clause's adoptions for people: the ones to list
+// (all, or the last few), and, when there are more, how many each party had
+// adopted, in the order of the parties.
+func adoptionSummary(as []Attribution, parties []domain.Party) (listed []Attribution, byParty string) {
+	if len(as) <= listedAdoptions {
+		return as, ""
+	}
+	count := map[string]int{}
+	for _, a := range as {
+		count[a.Party]++
+	}
+	var parts []string
+	for _, p := range parties {
+		if n := count[p.Code]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.Code, n))
+		}
+	}
+	return as[len(as)-listedAdoptions:], fmt.Sprintf("%d proposals (%s); the last %d: ", len(as), strings.Join(parts, ", "), listedAdoptions)
+}
+
+func attributionText(as []Attribution, parties []domain.Party) string {
+	listed, byParty := adoptionSummary(as, parties)
+	var parts []string
+	for _, a := range listed {
+		parts = append(parts, fmt.Sprintf("%s (%s, %s, event %d)", domain.Short(a.ID), a.Party, roundWords(a.Round), a.Event))
+	}
+	return "Adopted: " + byParty + strings.Join(parts, "; ")
+}
+
+// roundWords names round n for people.
+func roundWords(n int) string {
+	if n == 0 {
+		return "between rounds"
+	}
+	return fmt.Sprintf("round %d", n)
+}
+
+// WriteDiffText writes the compare document for people.
+func WriteDiffText(w io.Writer, d Diff, st Style) error {
+	d = Printable(d)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
+	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
+	b.WriteString(st.Dim(notAgreed) + "\n")
+	if len(d.Clauses) == 0 {
+		b.WriteString("\nNo change to the agreed text.\n")
+	}
+	for _, c := range d.Clauses {
+		b.WriteString("\n")
+		fmt.Fprintf(&b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
+		if showLabel(c) {
+			b.WriteString("  " + st.Dim("("+changeLabel(c)+")"))
+		}
+		b.WriteString("\n")
+		if len(c.HeadingOps) > 0 {
+			b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
+		}
+		if len(c.Ops) > 0 {
+			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")
+		}
+		if len(c.Adopted) > 0 {
+			b.WriteString(indent + st.Dim(attributionText(c.Adopted, d.Parties)) + "\n")
+		}
+		for _, p := range c.OpenProposals {
+			b.WriteString(compareBracket(p, st) + "\n")
+		}
+	}
+	a := d.Proposals.Counts
+	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// compareBracket renders an open proposal as the compare document shows
+// it: its redline against the text it was drafted against, in brackets,
+// and a line saying where it stands.
+func compareBracket(p OpenProposal, st Style) string {
+	open := "[" + p.Label() + ": "
+	if p.Action == domain.ActionDelete {
+		open = "[" + p.Label() + " deletes this clause: "
+	}
+	lines := strings.Split(textOps(p.Ops, st)+"]", "\n")
+	body := bracketMargin + open + lines[0]
+	for _, l := range lines[1:] {
+		body += "\n" + bracketMargin + strings.Repeat(" ", utf8.RuneCountInString(open)) + l
+	}
+	return body + "\n" + bracketMargin + "  " + st.Dim(strings.Join(p.Facts(), " · "))
+}
+
+// opsMarkdown renders a redline with <del> and <ins>, which Markdown
+// renderers pass through.
+func opsMarkdown(ops []redline.Op) string { return tagged(md).render(ops) }
+
+// WriteDiffMarkdown writes the compare document as Markdown.
+func WriteDiffMarkdown(w io.Writer, d Diff) error {
+	d = Printable(d)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Redline of %s\n\n", md(d.Title))
+	fmt.Fprintf(&b, "*%s, from %s to %s*\n\n", d.Treaty, md(pointLabel(d.From)), md(pointLabel(d.To)))
+	fmt.Fprintf(&b, "*%s*\n", md(notAgreed))
+	if len(d.Clauses) == 0 {
+		b.WriteString("\nNo change to the agreed text.\n")
+	}
+	for _, c := range d.Clauses {
+		num := fmt.Sprintf("%d.", c.NumberAfter)
+		if c.NumberAfter == 0 {
+			num = fmt.Sprintf("<del>%d.</del>", c.NumberBefore)
+		}
+		fmt.Fprintf(&b, "\n## %s %s", num, md(changeHeading(c)))
+		if showLabel(c) {
+			fmt.Fprintf(&b, " *(%s)*", changeLabel(c))
+		}
+		b.WriteString("\n\n")
+		if len(c.HeadingOps) > 0 {
+			fmt.Fprintf(&b, "*Heading:* %s\n\n", opsMarkdown(c.HeadingOps))
+		}
+		if len(c.Ops) > 0 {
+			b.WriteString(opsMarkdown(c.Ops) + "\n\n")
+		}
+		if len(c.Adopted) > 0 {
+			fmt.Fprintf(&b, "*%s*\n\n", md(attributionText(c.Adopted, d.Parties)))
+		}
+		for _, p := range c.OpenProposals {
+			text := opsMarkdown(p.Ops)
+			if p.Action == domain.ActionDelete {
+				text = "*delete this clause:* " + text
+			}
+			b.WriteString(mdBracket(p, text))
+		}
+	}
+	a := d.Proposals.Counts
+	fmt.Fprintf(&b, "\n---\n\nProposals: %d tabled, %d adopted, %d withdrawn.\n", a.Tabled, a.Adopted, a.Withdrawn)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteDiffHTML writes the compare document as one self-contained,
+// printable HTML page, in the view given (CompareInline or CompareSide).
+func WriteDiffHTML(w io.Writer, d Diff, view string) error {
+	return pages().ExecuteTemplate(w, "compare", CompareHTML{Diff: Printable(d), View: view})
+}
+
+// WritePositionsHTML writes the positions document as one self-contained
+// page, printed in landscape.
+func WritePositionsHTML(w io.Writer, p Positions) error {
+	return pages().ExecuteTemplate(w, "positions", Printable(p))
+}
+
+// WritePositionsText writes the positions document for people: each clause
+// with its agreed text, then each participant's proposals and positions.
+func WritePositionsText(w io.Writer, p Positions, st Style) error {
+	p = Printable(p)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Positions in "+p.Title), p.Treaty)
+	fmt.Fprintf(&b, "At %s\n", pointLabel(p.At))
+	b.WriteString(st.Dim(notAgreed) + "\n")
+	if len(p.Clauses) == 0 {
+		b.WriteString("\nNo clause has an open proposal.\n")
+	}
+	cols := p.Columns()
+	width := 0
+	for _, h := range cols {
+		width = max(width, len(h.Code))
+	}
+	for _, c := range p.Clauses {
+		fmt.Fprintf(&b, "\n%d. %s%s\n", c.Number, st.Bold(c.Shown), st.Dim("  ["+c.ID+"]"))
+		if c.Agreed != "" {
+			b.WriteString(block(indent, "Agreed: "+c.Agreed) + "\n")
+		} else {
+			b.WriteString(indent + st.Dim("Agreed: none yet") + "\n")
+		}
+		for _, h := range cols {
+			col := c.Columns[h.Code]
+			label := fmt.Sprintf("%-*s  ", width, h.Code)
+			pad := strings.Repeat(" ", len(label))
+			lines := 0
+			line := func(s string) {
+				if lines == 0 {
+					b.WriteString(block(indent, label+strings.ReplaceAll(s, "\n", "\n"+pad)) + "\n")
+				} else {
+					b.WriteString(block(indent, pad+strings.ReplaceAll(s, "\n", "\n"+pad)) + "\n")
+				}
+				lines++
+			}
+			for _, pr := range col.Proposals {
+				what := "proposes"
+				if pr.Stale {
+					what = "proposed (stale)"
+				}
+				text := textOps(pr.Ops, st)
+				if pr.Action == domain.ActionDelete {
+					text = "delete this clause"
+				}
+				s := fmt.Sprintf("%s %s (%s): %s", what, domain.Short(pr.Proposal), pr.Action, text)
+				if m := pr.Placement.Words(); m != "" {
+					s += " — " + m
+				}
+				line(s)
+			}
+			for _, pos := range col.Positions {
+				s := positionWords(pos)
+				if pos.Position == string(domain.Objects) {
+					s = st.Red(s)
+				}
+				line(s)
+			}
+			if lines == 0 {
+				line(st.Dim("-"))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WritePositionsMarkdown writes the positions document as a Markdown table.
+func WritePositionsMarkdown(w io.Writer, p Positions) error {
+	p = Printable(p)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Positions in %s\n\n", md(p.Title))
+	fmt.Fprintf(&b, "*%s, at %s*\n\n*%s*\n\n", p.Treaty, md(pointLabel(p.At)), md(notAgreed))
+	if len(p.Clauses) == 0 {
+		b.WriteString("No clause has an open proposal.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	cols := p.Columns()
+	b.WriteString("| Clause | Agreed text |")
+	for _, h := range cols {
+		name := h.Code
+		if h.Observer {
+			name += " (mediator)"
+		}
+		b.WriteString(" " + name + " |")
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(cols)) + "\n")
+	for _, c := range p.Clauses {
+		agreed := "*none yet*"
+		if c.Agreed != "" {
+			agreed = mdCell(c.Agreed)
+		}
+		fmt.Fprintf(&b, "| %d. %s | %s |", c.Number, mdCell(c.Shown), agreed)
+		for _, h := range cols {
+			var cell []string
+			col := c.Columns[h.Code]
+			for _, pr := range col.Proposals {
+				who := pr.Party
+				if pr.Stale {
+					who += ", stale"
+				}
+				text := tagged(mdCell).render(pr.Ops)
+				if pr.Action == domain.ActionDelete {
+					text = "*delete this clause*"
+				}
+				cell = append(cell, fmt.Sprintf("**\\[%s:** %s**\\]** `%s`", who, text, domain.Short(pr.Proposal)))
+			}
+			for _, pos := range col.Positions {
+				cell = append(cell, mdCell(positionWords(pos)))
+			}
+			b.WriteString(" " + strings.Join(cell, "<br>") + " |")
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdCell escapes text for a Markdown table cell: line breaks become <br>.
+func mdCell(text string) string {
+	return strings.ReplaceAll(mdEscaper.Replace(text), "\n", "<br>")
+}
