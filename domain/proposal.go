@@ -400,7 +400,7 @@ func (s *State) positionable(id, code, verb string) (*Proposal, error) {
 		return nil, err
 	}
 	if party.Role != RoleParty {
-		return nil, Errorf(EFORBIDDEN, "%s is an observer: observers table and withdraw proposals but do not %s them", code, verb)
+		return nil, Errorf(EFORBIDDEN, "%s is an observer: observers table, withdraw and comment on proposals but do not %s them", code, verb)
 	}
 	if err := s.checkOpen(p); err != nil {
 		return nil, err
@@ -504,9 +504,11 @@ func (s *State) checkWithdraw(e ProposalWithdrawn) (*Proposal, error) {
 		return nil, err
 	}
 	if e.Party != p.Party {
-		advice := ""
-		if actor.Role == RoleParty {
-			advice = "; " + e.Party + " may object to it instead"
+		// What the actor may do instead depends on its role: a party
+		// objects, an observer takes no position but may comment.
+		advice := "; " + e.Party + " may object to it instead"
+		if actor.Role != RoleParty {
+			advice = "; " + e.Party + ", an observer, takes no position on it but may comment on it"
 		}
 		return nil, Errorf(EFORBIDDEN, "only %s, who tabled proposal %s, may withdraw it%s", p.Party, Short(p.Proposal), advice)
 	}

@@ -54,8 +54,8 @@ type Party struct {
 }
 
 // CheckSlug reports whether s is a valid ID of the given kind ("treaty ID",
-// "clause ID", "party code", "proposal ID"): letters, digits and '-', 1 to
-// MaxSlug characters.
+// "clause ID", "party code", "proposal ID"): ASCII letters, digits and '-', 1
+// to MaxSlug characters.
 func CheckSlug(kind, s string) error {
 	if s == "" {
 		return Errorf(EINVALID, "%s is empty", kind)
@@ -65,7 +65,7 @@ func CheckSlug(kind, s string) error {
 	}
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-			return Errorf(EINVALID, "%s %q may hold only letters, digits and '-' (found %q)", kind, s, r)
+			return Errorf(EINVALID, "%s %q may hold only ASCII letters, digits and '-' (found %q)", kind, s, r)
 		}
 	}
 	return nil

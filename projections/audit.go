@@ -116,12 +116,15 @@ func (r *Reader) Audit(ctx context.Context) (Audit, error) {
 		}
 		a.Parties = append(a.Parties, AuditParty{Party: p, Keys: ks})
 	}
-	tabled, adopted, err := roundCounts(s)
-	if err != nil {
+	views := make([]RoundView, len(rounds))
+	for i, rd := range rounds {
+		views[i] = rd.RoundView
+	}
+	if err := countRounds(s, views); err != nil {
 		return Audit{}, err
 	}
 	for i, rd := range rounds {
-		rd.Tabled, rd.Adopted = tabled[i], adopted[i]
+		rd.RoundView = views[i]
 		a.Rounds = append(a.Rounds, rd)
 	}
 	a.Proposals = Proposals(s)

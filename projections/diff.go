@@ -87,7 +87,13 @@ type Attribution struct {
 	Party string `json:"party"`
 	Round int    `json:"round"`
 	Event int    `json:"event"`
+	// place is where Event stands among the rounds (see RoundPlace).
+	place string
 }
+
+// Place says where the adoption stands among the rounds, as RoundPlace
+// does: "round 2", "between rounds 2 and 3".
+func (a Attribution) Place() string { return a.place }
 
 // Activity counts the proposals tabled, adopted and withdrawn between the
 // two moments. (The lists of their IDs are gone from the compare document:
@@ -328,7 +334,8 @@ func attributions(clauses []string, head *domain.State, lo, hi int) ([][]Attribu
 			continue
 		}
 		if i, ok := at[p.Clause]; ok {
-			out[i] = append(out[i], Attribution{ID: p.ID, Party: p.Party, Round: roundAt(head, p.Closed), Event: p.Closed})
+			out[i] = append(out[i], Attribution{ID: p.ID, Party: p.Party, Round: roundAt(head, p.Closed), Event: p.Closed,
+				place: RoundPlace(head.Rounds, p.Closed)})
 		}
 	}
 	for _, as := range out {

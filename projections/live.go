@@ -89,7 +89,7 @@ func (l *Live) follow(ctx context.Context, sub eventstore.Subscriber) {
 				f.sigs = nil
 			}
 			if err == nil {
-				l.head = Moment{Point: Point{Ref: "head", Event: s.Events, Round: len(s.Rounds), Time: f.prev.Time, Hash: f.prev.Hash}, State: s}
+				l.head = Moment{Point: pointAt("head", s, f.prev.Time, f.prev.Hash), State: s}
 				if entry, err = EntryOf(rec); err == nil {
 					l.recent = append(l.recent, entry)
 					if len(l.recent) > maxRecent {

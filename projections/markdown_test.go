@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -144,52 +146,77 @@ func TestMarkdownDiffHasNoStructureFromText(t *testing.T) {
 // text (agreed or proposed) makes is agreed text (three spaces, then the
 // text) or a bracket's continuation (" | ", then spaces under the opening);
 // headings, bracket openings and the lines of who accepts are the
-// renderer's alone.
+// renderer's alone. Wrapped to a terminal's width, a long line goes on in
+// lines of the same kind: agreed text as agreed text, a bracket's as its
+// continuation, the line of who accepts at its own column.
 func TestTextDraftLayoutIsUnforgeable(t *testing.T) {
 	heading := regexp.MustCompile(`^\d+\. `)
 	opening := regexp.MustCompile(`^ \| \[([A-Z]+(, stale)?|Option \d+ \([A-Z]+(, stale)?\))(, heading "[^"]*")?(: | deletes this clause\]$)`)
 	info := regexp.MustCompile(`^ \|   [0-9a-f]{8} · (insert|amend|delete)`)
-	for _, text := range adversarial {
-		ss := newSession(t)
-		ss.agree("a", text)
-		id := ss.table("US", "a", text+" more")
-		ss.accept(id, "EU")
-		r := NewReader(ss.store, "berlin", Options{})
-		head, err := r.Head(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b bytes.Buffer
-		if err := WriteDraftText(&b, BuildDraft(head, DraftOptions{}), Style{}); err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-		var kinds []string
-		for _, l := range lines[5:] { // after the title, the point, the parties, observers and where the text stands
-			switch {
-			case l == "":
-				kinds = append(kinds, "blank")
-			case heading.MatchString(l):
-				kinds = append(kinds, "heading")
-			case opening.MatchString(l):
-				kinds = append(kinds, "opening")
-			case info.MatchString(l):
-				kinds = append(kinds, "info")
-			case strings.HasPrefix(l, " |     "):
-				kinds = append(kinds, "continued")
-			case strings.HasPrefix(l, "   "):
-				kinds = append(kinds, "agreed")
-			default:
-				t.Fatalf("text %q: a line of no kind: %q\n%s", text, l, b.String())
+	infoGoesOn := regexp.MustCompile(`^ \|   \S`)
+	long := strings.Repeat("The Parties shall consult each other without delay. ", 6)
+	for _, width := range []int{0, 30, 44, 80} {
+		for _, text := range append(adversarial, long, long+"\n"+long) {
+			ss := newSession(t)
+			ss.agree("a", text)
+			id := ss.table("US", "a", text+" more")
+			ss.accept(id, "EU")
+			r := NewReader(ss.store, "berlin", Options{})
+			head, err := r.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		n := strings.Count(text, "\n") + 1
-		want := append([]string{"blank", "heading"}, repeat("agreed", n)...)
-		want = append(want, "opening")
-		want = append(want, repeat("continued", n-1)...)
-		want = append(want, "info")
-		if strings.Join(kinds, " ") != strings.Join(want, " ") {
-			t.Errorf("text %q:\nlines %v\nwant  %v\n%s", text, kinds, want, b.String())
+			var b bytes.Buffer
+			if err := WriteDraftText(&b, BuildDraft(head, DraftOptions{}), Style{Width: width}); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			var kinds []string
+			// After the title, the point, the parties, observers and where
+			// the text stands, however many lines they wrap to.
+			for _, l := range lines[slices.Index(lines, ""):] {
+				if width > 0 && len(l) > 0 && width < utf8.RuneCountInString(l) && !heading.MatchString(l) {
+					t.Errorf("text %q, width %d: a line wider than that: %q", text, width, l)
+				}
+				kind := ""
+				switch {
+				case l == "":
+					kind = "blank"
+				case heading.MatchString(l):
+					kind = "heading"
+				case opening.MatchString(l):
+					kind = "opening"
+				case info.MatchString(l):
+					kind = "info"
+				case infoGoesOn.MatchString(l) && len(kinds) > 0 && kinds[len(kinds)-1] == "info":
+					continue // the line of who accepts, wrapped
+				case strings.HasPrefix(l, " |     "):
+					kind = "continued"
+				case strings.HasPrefix(l, "   "):
+					kind = "agreed"
+				default:
+					t.Fatalf("text %q, width %d: a line of no kind: %q\n%s", text, width, l, b.String())
+				}
+				if width > 0 && len(kinds) > 0 && kinds[len(kinds)-1] == kind && (kind == "agreed" || kind == "continued") {
+					continue // one line of the text, wrapped or not: counted once below
+				}
+				kinds = append(kinds, kind)
+			}
+			want := []string{"blank", "heading", "agreed", "opening"}
+			if strings.Contains(text, "\n") || width > 0 && strings.Contains(b.String(), "\n |     ") {
+				want = append(want, "continued")
+			}
+			want = append(want, "info")
+			if width == 0 {
+				n := strings.Count(text, "\n") + 1
+				want = append([]string{"blank", "heading"}, repeat("agreed", n)...)
+				want = append(want, "opening")
+				want = append(want, repeat("continued", n-1)...)
+				want = append(want, "info")
+			}
+			if strings.Join(kinds, " ") != strings.Join(want, " ") {
+				t.Errorf("text %q, width %d:\nlines %v\nwant  %v\n%s", text, width, kinds, want, b.String())
+			}
 		}
 	}
 	// What a proposal is besides its text is said where no text can say it.

@@ -38,10 +38,16 @@ type ProposalSummary struct {
 	// Rebases names the stale proposal it carried over, if it did.
 	Version int    `json:"version"`
 	Rebases string `json:"rebases,omitempty"`
+	// place is where Tabled stands among the rounds (see RoundPlace).
+	place string
 	// Placement: where the proposal puts the clause, and the move its
 	// adoption makes while it is open.
 	Placement
 }
+
+// Place says where the proposal was tabled among the rounds, as RoundPlace
+// does.
+func (p ProposalSummary) Place() string { return p.place }
 
 // PositionView is a party's latest position on a proposal: SubjectTo the
 // proposals an acceptance is subject to, AdReferendum whether it awaits
@@ -126,7 +132,7 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 		Heading: p.Heading, Note: p.Note, Status: string(p.Status), AcceptedBy: nonNil(s.AcceptedBy(p)),
 		ObjectedBy: nonNil(s.ObjectedBy(p)), Awaiting: []string{}, Positions: []PositionView{},
 		BaseRevision: p.BaseRevision, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed,
-		Version: max(p.Version, 1), Rebases: p.Rebases, Placement: placementOf(s, p)}
+		Version: max(p.Version, 1), Rebases: p.Rebases, Placement: placementOf(s, p), place: RoundPlace(s.Rounds, p.Tabled)}
 	if s.Stale(p) {
 		sum.Status = ProposalStale
 	} else if p.Status == domain.StatusOpen {
@@ -245,7 +251,7 @@ func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
-			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), roundLabel(p.Round), p.Placement.short())
+			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), placeColumn(p.place), p.Placement.short())
 	}
 	return tw.Flush()
 }
@@ -257,23 +263,16 @@ func dash(codes []string) string {
 	return strings.Join(codes, ",")
 }
 
-func roundLabel(n int) string {
-	if n == 0 {
-		return "-"
-	}
-	return fmt.Sprint(n)
-}
-
 // WriteProposalText writes one proposal and its redline for people.
 func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	d = Printable(d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", st.Bold("Proposal"), d.ID)
-	fmt.Fprintf(&b, "%s of clause %s by %s, tabled at event %d", d.Action, d.Clause, d.Party, d.Tabled)
-	if d.Round > 0 {
-		fmt.Fprintf(&b, " in round %d", d.Round)
+	what := fmt.Sprintf("%s of clause %s by %s, tabled at event %d", d.Action, d.Clause, d.Party, d.Tabled)
+	if place := placePhrase(d.place); place != "" {
+		what += " " + place
 	}
-	fmt.Fprintf(&b, ", against revision %d\n", d.BaseRevision)
+	b.WriteString(st.hang("", "  ", fmt.Sprintf("%s, against revision %d", what, d.BaseRevision)) + "\n")
 	status := d.Status
 	switch d.Status {
 	case ProposalAdopted, ProposalWithdrawn:
@@ -281,7 +280,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	case ProposalStale:
 		status += fmt.Sprintf(": the clause is at revision %d now; this proposal can no longer be accepted", d.CurrentRevision)
 	}
-	fmt.Fprintf(&b, "Status: %s\n", status)
+	b.WriteString(st.hang("Status: ", "        ", status) + "\n")
 	if d.Version > 1 {
 		fmt.Fprintf(&b, "Version %d\n", d.Version)
 	}
@@ -289,11 +288,11 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		fmt.Fprintf(&b, "Rebases %s onto the clause's current text\n", d.Rebases)
 	}
 	for _, pos := range d.Positions {
-		line := fmt.Sprintf("  %s %s (event %d)", pos.Party, stanceLabel(pos), pos.Event)
+		line := fmt.Sprintf("%s %s (event %d)", pos.Party, stanceLabel(pos), pos.Event)
 		if pos.Reason != "" {
 			line += ": " + pos.Reason
 		}
-		b.WriteString(line + "\n")
+		b.WriteString(st.hang("  ", "    ", line) + "\n")
 	}
 	if len(d.Awaiting) > 0 {
 		fmt.Fprintf(&b, "Awaiting: %s\n", strings.Join(d.Awaiting, ", "))
@@ -302,7 +301,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 		fmt.Fprintf(&b, "Heading: \"%s\"\n", *d.Heading)
 	}
 	if d.Note != "" {
-		fmt.Fprintf(&b, "Note: %s\n", d.Note)
+		b.WriteString(st.hang("Note: ", "      ", d.Note) + "\n")
 	}
 	if m := d.Placement.Words(); m != "" {
 		fmt.Fprintf(&b, "Place: %s\n", m)
@@ -315,7 +314,7 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 	} else {
 		b.WriteString("Text:\n")
 	}
-	b.WriteString(block(indent, textOps(d.Ops, st)) + "\n")
+	b.WriteString(st.block(indent, textOps(d.Ops, st)) + "\n")
 	if len(d.Versions) > 1 {
 		b.WriteString("\nVersions:\n")
 		for _, v := range d.Versions {
@@ -323,13 +322,13 @@ func WriteProposalText(w io.Writer, d ProposalDetail, st Style) error {
 			if v.Note != "" {
 				fmt.Fprintf(&b, ": %s", v.Note)
 			}
-			b.WriteString("\n" + block(indent+"  ", textOps(v.Ops, st)) + "\n")
+			b.WriteString("\n" + st.block(indent+"  ", textOps(v.Ops, st)) + "\n")
 		}
 	}
 	if len(d.Comments) > 0 {
 		b.WriteString("\nComments:\n")
 		for _, c := range d.Comments {
-			fmt.Fprintf(&b, "  %s (event %d):\n%s\n", c.Party, c.Event, block(indent+"  ", c.Text))
+			fmt.Fprintf(&b, "  %s (event %d):\n%s\n", c.Party, c.Event, st.block(indent+"  ", c.Text))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -22,7 +22,13 @@ type BlameRun struct {
 	Round int       `json:"round"`
 	Event int       `json:"event"`
 	Time  time.Time `json:"time"`
+	// place is where Event stands among the rounds (see RoundPlace).
+	place string
 }
+
+// Place says where the adoption stands among the rounds, as RoundPlace
+// does.
+func (r BlameRun) Place() string { return r.place }
 
 // BlameClause is one clause's agreed text, word by word attributed.
 type BlameClause struct {
@@ -173,8 +179,12 @@ func (r *Reader) Blame(ctx context.Context, clause string) (Blame, error) {
 		if clause != "" && c.ID != clause {
 			continue
 		}
+		rs := runs[c.ID]
+		for i := range rs {
+			rs[i].place = RoundPlace(s.Rounds, rs[i].Event)
+		}
 		b.Clauses = append(b.Clauses, BlameClause{ID: c.ID, Number: n, Heading: c.Heading, Text: c.Text,
-			Revision: c.Revision, Runs: runs[c.ID]})
+			Revision: c.Revision, Runs: rs})
 	}
 	return b, nil
 }
@@ -224,7 +234,13 @@ type ProposalStory struct {
 	Versions []VersionView `json:"versions"`
 	Comments []CommentView `json:"comments"`
 	Rebases  string        `json:"rebases,omitempty"`
+	// place is where Tabled stands among the rounds (see RoundPlace).
+	place string
 }
+
+// Place says where the proposal was tabled among the rounds, as RoundPlace
+// does.
+func (p ProposalStory) Place() string { return p.place }
 
 // Revision is one adopted text of a clause.
 type Revision struct {
@@ -244,7 +260,13 @@ type Revision struct {
 	Event    int          `json:"event"`
 	Round    int          `json:"round"`
 	Time     time.Time    `json:"time"`
+	// place is where Event stands among the rounds (see RoundPlace).
+	place string
 }
+
+// Place says where the revision was adopted among the rounds, as
+// RoundPlace does.
+func (r Revision) Place() string { return r.place }
 
 // ClauseHistory is every revision of one clause and every proposal made on
 // it, adopted or not.
@@ -370,10 +392,15 @@ func (r *Reader) ClauseHistory(ctx context.Context, clause string) (ClauseHistor
 	if len(h.Proposals) == 0 {
 		return h, domain.Errorf(domain.ENOTFOUND, "no proposal was ever tabled on clause %s in %s", clause, h.Treaty)
 	}
+	rounds := m.State.Rounds
 	for i := range h.Proposals {
 		if p, ok := m.State.Proposals[h.Proposals[i].ID]; ok && m.State.Stale(p) {
 			h.Proposals[i].Fate = ProposalStale
 		}
+		h.Proposals[i].place = RoundPlace(rounds, h.Proposals[i].Tabled)
+	}
+	for i := range h.Revisions {
+		h.Revisions[i].place = RoundPlace(rounds, h.Revisions[i].Event)
 	}
 	return h, nil
 }

@@ -235,7 +235,7 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 }
 
 func pointOf(ref Ref, s *domain.State, last Point) Point {
-	return Point{Ref: ref.text, Event: s.Events, Round: len(s.Rounds), Time: last.Time, Hash: last.Hash}
+	return pointAt(ref.text, s, last.Time, last.Hash)
 }
 
 // fold folds events into s until it holds n events (n < 0: all of them),

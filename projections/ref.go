@@ -60,12 +60,15 @@ func ParseRef(s string) (Ref, error) {
 	case strings.HasPrefix(s, "round:"):
 		rest := strings.TrimPrefix(s, "round:")
 		kind := refRoundEnd
-		if r, ok := strings.CutSuffix(rest, ":start"); ok {
-			rest, kind = r, refRoundStart
-		}
+		rest, suffix, cut := strings.Cut(rest, ":")
 		n, ok := num(rest)
-		if !ok || n < 1 {
+		switch {
+		case !ok || n < 1:
 			return bad("has no round number (rounds count from 1)")
+		case cut && suffix != "start":
+			return bad(fmt.Sprintf("ends in %q, which names no moment of a round (round:%d is its end, round:%d:start its start)", ":"+suffix, n, n))
+		case cut:
+			kind = refRoundStart
 		}
 		return Ref{kind: kind, n: n, text: s}, nil
 	case strings.HasPrefix(s, "@"):
@@ -151,6 +154,25 @@ type Point struct {
 	// hash (see domain.Seal): the head of the log at that point.
 	Time time.Time `json:"time"`
 	Hash string    `json:"hash,omitempty"`
+	// place is where the last event included stands among the rounds (see
+	// RoundPlace), for people.
+	place string
+}
+
+// pointAt is the point of state s, just after its last event.
+func pointAt(ref string, s *domain.State, t time.Time, hash string) Point {
+	return Point{Ref: ref, Event: s.Events, Round: len(s.Rounds), Time: t, Hash: hash, place: RoundPlace(s.Rounds, s.Events)}
+}
+
+// Place says where the point's last event stands among the rounds: "round
+// 2", "between rounds 2 and 3", "before round 1", or "" when no round had
+// opened (see RoundPlace). Round alone cannot say it: it is the latest round
+// opened by then, closed or not.
+func (p Point) Place() string {
+	if p.place == "" && p.Round > 0 {
+		return fmt.Sprintf("round %d", p.Round) // a point made without a state
+	}
+	return p.place
 }
 
 // FollowsHead reports whether ref names now in a negotiation whose state

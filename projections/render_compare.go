@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -87,17 +86,13 @@ func attributionText(as []Attribution, parties []domain.Party) string {
 	listed, byParty := adoptionSummary(as, parties)
 	var parts []string
 	for _, a := range listed {
-		parts = append(parts, fmt.Sprintf("%s (%s, %s, event %d)", domain.Short(a.ID), a.Party, roundWords(a.Round), a.Event))
+		who := a.Party
+		if a.place != "" {
+			who += ", " + a.place
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s, event %d)", domain.Short(a.ID), who, a.Event))
 	}
 	return "Adopted: " + byParty + strings.Join(parts, "; ")
-}
-
-// roundWords names round n for people.
-func roundWords(n int) string {
-	if n == 0 {
-		return "between rounds"
-	}
-	return fmt.Sprintf("round %d", n)
 }
 
 // WriteDiffText writes the compare document for people.
@@ -121,7 +116,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 			b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
 		}
 		if len(c.Ops) > 0 {
-			b.WriteString(block(indent, textOps(c.Ops, st)) + "\n")
+			b.WriteString(st.block(indent, textOps(c.Ops, st)) + "\n")
 		}
 		if len(c.Adopted) > 0 {
 			b.WriteString(indent + st.Dim(attributionText(c.Adopted, d.Parties)) + "\n")
@@ -144,12 +139,7 @@ func compareBracket(p OpenProposal, st Style) string {
 	if p.Action == domain.ActionDelete {
 		open = "[" + p.Label() + " deletes this clause: "
 	}
-	lines := strings.Split(textOps(p.Ops, st)+"]", "\n")
-	body := bracketMargin + open + lines[0]
-	for _, l := range lines[1:] {
-		body += "\n" + bracketMargin + strings.Repeat(" ", utf8.RuneCountInString(open)) + l
-	}
-	return body + "\n" + bracketMargin + "  " + st.Dim(strings.Join(p.Facts(), " · "))
+	return st.bracketText(open, textOps(p.Ops, st)+"]") + "\n" + st.bracketFacts(p)
 }
 
 // opsMarkdown renders a redline with <del> and <ins>, which Markdown
@@ -230,7 +220,7 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 	for _, c := range p.Clauses {
 		fmt.Fprintf(&b, "\n%d. %s%s\n", c.Number, st.Bold(c.Shown), st.Dim("  ["+c.ID+"]"))
 		if c.Agreed != "" {
-			b.WriteString(block(indent, "Agreed: "+c.Agreed) + "\n")
+			b.WriteString(st.hang(indent+"Agreed: ", indent+"        ", c.Agreed) + "\n")
 		} else {
 			b.WriteString(indent + st.Dim("Agreed: none yet") + "\n")
 		}
@@ -240,11 +230,11 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 			pad := strings.Repeat(" ", len(label))
 			lines := 0
 			line := func(s string) {
+				first := indent + pad
 				if lines == 0 {
-					b.WriteString(block(indent, label+strings.ReplaceAll(s, "\n", "\n"+pad)) + "\n")
-				} else {
-					b.WriteString(block(indent, pad+strings.ReplaceAll(s, "\n", "\n"+pad)) + "\n")
+					first = indent + label
 				}
+				b.WriteString(st.hang(first, indent+pad, s) + "\n")
 				lines++
 			}
 			for _, pr := range col.Proposals {

@@ -77,9 +77,12 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 <p class="meta">{{.Treaty}} · as of {{point .AsOf}} · each run of words is marked with the party whose adopted proposal brought it in; hover for the proposal and round</p>
 {{range .Clauses}}<section id="clause-{{.ID}}">
 <h2>{{.Number}}. {{if .Heading}}{{.Heading}}{{else}}{{.ID}}{{end}} <span class="clause-id">{{.ID}}</span></h2>
-<div class="text">{{range .Runs}}<span class="run party-{{.Party}}" title="{{short .Proposal}} · {{.Party}} · round {{.Round}} · event {{.Event}}">{{.Text}}</span><sub class="who">{{.Party}}</sub>{{end}}</div>
+<div class="text">{{range .Runs}}<span class="run party-{{.Party}}" title="{{short .Proposal}} · {{.Party}}{{with .Place}} · {{.}}{{end}} · event {{.Event}}">{{.Text}}</span><sub class="who">{{.Party}}</sub>{{end}}</div>
 </section>
 {{end}}{{end}}
+
+{{define "stretch"}}<tr><td colspan="2">{{.Place}}</td><td>event {{.First}}</td><td>event {{.Last}}</td><td>{{.Tabled}}</td><td>{{.Adopted}}</td><td></td></tr>
+{{end}}
 
 {{define "audit"}}{{template "head" (print "Audit of " .Title)}}{{template "audit-body" .}}{{template "doc-foot"}}{{end}}
 
@@ -93,11 +96,11 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 {{end}}</table>
 <h2>Rounds</h2>
 <table><tr><th>Round</th><th>Name</th><th>Opened</th><th>Closed</th><th>Tabled</th><th>Adopted</th><th>Closing hash</th></tr>
-{{range .Rounds}}<tr><td>{{.Number}}</td><td>{{.Name}}</td><td>{{time .OpenedAt}} (event {{.Opened}})</td><td>{{if .ClosedAt}}{{time .ClosedAt}} (event {{.Closed}}){{else}}open{{end}}</td><td>{{.Tabled}}</td><td>{{.Adopted}}</td><td><code>{{.ClosedHash}}</code></td></tr>
-{{end}}</table>
+{{range .Rounds}}{{with .Before}}{{template "stretch" .}}{{end}}<tr><td>{{.Number}}</td><td>{{.Name}}</td><td>{{time .OpenedAt}} (event {{.Opened}})</td><td>{{if .ClosedAt}}{{time .ClosedAt}} (event {{.Closed}}){{else}}open{{end}}</td><td>{{.Tabled}}</td><td>{{.Adopted}}</td><td><code>{{.ClosedHash}}</code></td></tr>
+{{with .After}}{{template "stretch" .}}{{end}}{{end}}</table>
 <h2>Proposals</h2>
 <table><tr><th>Proposal</th><th>Clause</th><th>Party</th><th>Action</th><th>Tabled</th><th>Fate</th><th>Accepted by</th><th>Objected to by</th></tr>
-{{range .Proposals}}<tr><td><code>{{short .ID}}</code></td><td>{{.Clause}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}{{if .Round}}, round {{.Round}}{{end}}</td><td>{{.Status}}{{if .Closed}} (event {{.Closed}}){{end}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td></tr>
+{{range .Proposals}}<tr><td><code>{{short .ID}}</code></td><td>{{.Clause}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}{{with .Place}}, {{.}}{{end}}</td><td>{{.Status}}{{if .Closed}} (event {{.Closed}}){{end}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td></tr>
 {{end}}</table>
 {{end}}`)))
 })

@@ -22,8 +22,14 @@ func WriteBlameText(w io.Writer, b Blame, st Style) error {
 			heading = c.ID
 		}
 		fmt.Fprintf(&out, "\n%d. %s%s\n", c.Number, st.Bold(heading), st.Dim("  ["+c.ID+"]"))
+		// The round column is as wide as its widest place, so that the
+		// words line up.
+		width := 3
 		for _, r := range c.Runs {
-			label := fmt.Sprintf("%s %-4s %-3s", domain.Short(r.Proposal), r.Party, roundLabel(r.Round))
+			width = max(width, len(placeColumn(r.place)))
+		}
+		for _, r := range c.Runs {
+			label := fmt.Sprintf("%s %-4s %-*s", domain.Short(r.Proposal), r.Party, width, placeColumn(r.place))
 			out.WriteString(indent + st.Dim(label) + "  " + strings.ReplaceAll(r.Text, "\n", "\n"+indent+strings.Repeat(" ", len(label)+2)) + "\n")
 		}
 	}
@@ -58,15 +64,19 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 		} else if len(r.AdRef) > 0 {
 			by += ", ad referendum (" + strings.Join(r.AdRef, ", ") + ")"
 		}
-		fmt.Fprintf(&b, "\n%s  %s at event %d, round %s, %s%s\n", st.Bold(fmt.Sprintf("Revision %d", r.Revision)),
-			how, r.Event, roundLabel(r.Round), FormatTime(r.Time), by)
+		at := fmt.Sprintf("event %d", r.Event)
+		if r.place != "" {
+			at += ", " + r.place
+		}
+		b.WriteString("\n" + st.hang(st.Bold(fmt.Sprintf("Revision %d", r.Revision))+"  ", "  ",
+			fmt.Sprintf("%s at %s, %s%s", how, at, FormatTime(r.Time), by)) + "\n")
 		if r.Deleted {
 			b.WriteString(indent + "(the clause was deleted)\n")
 		}
 		if r.Heading != "" {
 			b.WriteString(indent + "Heading: " + r.Heading + "\n")
 		}
-		b.WriteString(block(indent, textOps(r.Ops, st)) + "\n")
+		b.WriteString(st.block(indent, textOps(r.Ops, st)) + "\n")
 	}
 	b.WriteString("\n" + st.Bold("Proposals") + "\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -84,7 +94,11 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 		if p.Closed != 0 {
 			fate += fmt.Sprintf(" @%d", p.Closed)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t@%d, round %s\t%s\t%s\n", domain.Short(p.ID), p.Party, p.Action, p.Tabled, roundLabel(p.Round), fate, strings.Join(pos, "; "))
+		tabled := fmt.Sprintf("@%d", p.Tabled)
+		if p.place != "" {
+			tabled += ", " + p.place
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Party, p.Action, tabled, fate, strings.Join(pos, "; "))
 	}
 	tw.Flush()
 	for _, p := range h.Proposals {
@@ -98,11 +112,11 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 				if v.Note != "" {
 					fmt.Fprintf(&b, ": %s", v.Note)
 				}
-				b.WriteString("\n" + block(indent+"  ", textOps(v.Ops, st)) + "\n")
+				b.WriteString("\n" + st.block(indent+"  ", textOps(v.Ops, st)) + "\n")
 			}
 		}
 		for _, c := range p.Comments {
-			fmt.Fprintf(&b, "%scomment by %s @%d:\n%s\n", indent, c.Party, c.Event, block(indent+"  ", c.Text))
+			fmt.Fprintf(&b, "%scomment by %s @%d:\n%s\n", indent, c.Party, c.Event, st.block(indent+"  ", c.Text))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -135,13 +149,20 @@ func WriteAuditText(w io.Writer, a Audit, st Style) error {
 		fmt.Fprintf(&b, "%s%-6s %-9s %s: %s\n", indent, p.Code, p.Role, p.Name, keys)
 	}
 	b.WriteString("\n" + st.Bold("Rounds") + "\n")
+	stretch := func(st *Stretch) {
+		if st != nil {
+			fmt.Fprintf(&b, "%s%s: %s %s, %d tabled, %d adopted\n", indent, st.Place, map[bool]string{true: "event", false: "events"}[st.First == st.Last], st.events(), st.Tabled, st.Adopted)
+		}
+	}
 	for _, r := range a.Rounds {
+		stretch(r.Before)
 		events, closed := fmt.Sprintf("%d-", r.Opened), "open"
 		if r.ClosedAt != nil {
 			events = fmt.Sprintf("%d-%d", r.Opened, r.Closed)
 			closed = fmt.Sprintf("closed %s at %s", FormatTime(*r.ClosedAt), r.ClosedHash)
 		}
 		fmt.Fprintf(&b, "%s%d %s: events %s, %d tabled, %d adopted; %s\n", indent, r.Number, r.Name, events, r.Tabled, r.Adopted, closed)
+		stretch(r.After)
 	}
 	fates := map[string]int{}
 	for _, p := range a.Proposals {

@@ -11,9 +11,16 @@ import (
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
-// Style colours text output. The zero Style writes plain text; the command
-// line turns colour on only for a terminal, and never under NO_COLOR.
-type Style struct{ Color bool }
+// Style colours and wraps text output. The zero Style writes plain text
+// with lines as long as they come; the command line turns colour on only
+// for a terminal, and never under NO_COLOR, and wraps only for a terminal.
+type Style struct {
+	Color bool
+	// Width is the terminal's width in columns: text longer than a line is
+	// wrapped at word boundaries, keeping the layout's margins (see hang).
+	// 0: no wrapping.
+	Width int
+}
 
 func (st Style) wrap(code, s string) string {
 	if !st.Color || s == "" {
@@ -49,13 +56,8 @@ const additionMargin = " * "
 
 // addition renders a reservation or declaration: its label and text, the
 // text's further lines indented under its first.
-func addition(label, text string) string {
-	lines := strings.Split(text, "\n")
-	out := additionMargin + label + lines[0]
-	for _, l := range lines[1:] {
-		out += "\n" + additionMargin + strings.Repeat(" ", utf8.RuneCountInString(label)) + l
-	}
-	return out
+func (st Style) addition(label, text string) string {
+	return st.hang(additionMargin+label, additionMargin+strings.Repeat(" ", utf8.RuneCountInString(label)), text)
 }
 
 // FormatTime renders a writer's time for people: UTC, to the minute.
@@ -68,8 +70,8 @@ func FormatTime(t time.Time) string {
 
 func describePoint(p Point) string {
 	s := fmt.Sprintf("event %d", p.Event)
-	if p.Round > 0 {
-		s += fmt.Sprintf(", round %d", p.Round)
+	if place := p.Place(); place != "" {
+		s += ", " + place
 	}
 	if !p.Time.IsZero() {
 		s += ", " + FormatTime(p.Time)
@@ -91,21 +93,6 @@ func partyList(parties []domain.Party, role domain.Role) string {
 	return strings.Join(ps, " · ")
 }
 
-// writeBlock writes text to b, every line indented by margin, and a
-// newline: block without its copies, for the long texts of a draft.
-func writeBlock(b *strings.Builder, margin, text string) {
-	for line := range strings.SplitSeq(text, "\n") {
-		b.WriteString(margin)
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-}
-
-// block indents every line of text by margin.
-func block(margin, text string) string {
-	return margin + strings.ReplaceAll(text, "\n", "\n"+margin)
-}
-
 // WriteDraftText writes the draft for people: agreed text, and each open
 // proposal in square brackets attributed to its party, stale ones marked.
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
@@ -119,16 +106,20 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 		}
 	}
 	b.Grow(size)
-	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold(d.Title), d.Treaty)
+	// The lines above the clauses go on, wrapped, two columns in: not at
+	// the first, where headings stand, nor at the third, agreed text's. A
+	// clause's heading stays one line, whatever its length: only headings
+	// start at the first column.
+	b.WriteString(st.hang("", "  ", st.Bold(d.Title)+"  ("+d.Treaty+")") + "\n")
 	fmt.Fprintf(&b, "As of %s\n", describePoint(d.AsOf))
 	if ps := partyList(d.Parties, domain.RoleParty); ps != "" {
-		fmt.Fprintf(&b, "Parties: %s\n", ps)
+		b.WriteString(st.hang("Parties: ", "  ", ps) + "\n")
 	}
 	if os := partyList(d.Parties, domain.RoleObserver); os != "" {
-		fmt.Fprintf(&b, "Observers: %s\n", os)
+		b.WriteString(st.hang("Observers: ", "  ", os) + "\n")
 	}
 	for _, line := range d.Standing() {
-		b.WriteString(st.Bold(line) + "\n")
+		b.WriteString(st.Bold(st.hang("", "  ", line)) + "\n")
 	}
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nThe draft is empty: no clause has been tabled yet.\n")
@@ -137,19 +128,20 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "%d. %s%s  %s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"), statusColor(c, st))
 		if c.Text != "" {
-			writeBlock(&b, indent, c.Text)
+			st.writeHang(&b, indent, indent, c.Text)
+			b.WriteByte('\n')
 		}
 		for _, p := range c.OpenProposals {
 			b.WriteString(bracket(c, p, st) + "\n")
 		}
 		for _, r := range d.ReservationsTo(c.ID) {
-			b.WriteString(addition("Reservation by "+r.Party+": ", r.Text) + "\n")
+			b.WriteString(st.addition("Reservation by "+r.Party+": ", r.Text) + "\n")
 		}
 	}
 	if len(d.Declarations) > 0 {
 		b.WriteString("\nDeclarations:\n")
 		for _, r := range d.Declarations {
-			b.WriteString(addition("Declaration by "+r.Party+": ", r.Text) + "\n")
+			b.WriteString(st.addition("Declaration by "+r.Party+": ", r.Text) + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -206,19 +198,28 @@ func bracket(c DraftClause, p OpenProposal, st Style) string {
 			body = bracketMargin + "[" + who + ", deletes this clause]"
 		}
 	} else {
-		open := "[" + who + ": "
-		lines := strings.Split(p.Text+"]", "\n")
-		body = bracketMargin + open + lines[0]
-		for _, l := range lines[1:] {
-			body += "\n" + bracketMargin + strings.Repeat(" ", utf8.RuneCountInString(open)) + l
-		}
+		body = st.bracketText("["+who+": ", p.Text+"]")
 	}
 	if p.Stale {
 		body = st.Dim(body)
 	} else {
 		body = st.Yellow(body)
 	}
-	return body + "\n" + bracketMargin + "  " + st.Dim(strings.Join(p.Facts(), " · "))
+	return body + "\n" + st.bracketFacts(p)
+}
+
+// bracketText renders a bracket's opening and its text, the text's further
+// lines (and on a terminal the continuations of a wrapped one) indented
+// under its first.
+func (st Style) bracketText(open, text string) string {
+	return st.hang(bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open)), text)
+}
+
+// bracketFacts renders the line of who accepts a proposal; wrapped, it goes
+// on at its own column, where no text stands.
+func (st Style) bracketFacts(p OpenProposal) string {
+	margin := bracketMargin + "  "
+	return margin + st.Dim(strings.TrimPrefix(st.block(margin, strings.Join(p.Facts(), " · ")), margin))
 }
 
 // markup is how one output format writes a redline: how it escapes text and

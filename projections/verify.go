@@ -349,8 +349,8 @@ func describeEvent(s *domain.State, e domain.Event) string {
 	case domain.RoundClosed:
 		return fmt.Sprintf("the close of round %d", e.Round)
 	}
-	if r := s.OpenRound(); r > 0 {
-		return fmt.Sprintf("%s, in round %d", e.EventType(), r)
+	if place := placePhrase(RoundPlace(s.Rounds, s.Events+1)); place != "" {
+		return e.EventType() + ", " + place
 	}
-	return fmt.Sprintf("%s, between rounds", e.EventType())
+	return e.EventType()
 }

@@ -106,13 +106,13 @@ const webTemplates = `{{define "page"}}<!DOCTYPE html>
 {{define "proposals-body"}}<h1>{{if .All}}Every proposal{{else}}Open proposals{{end}}</h1>
 <p class="meta">{{len .Proposals}} {{if .All}}proposals, adopted and withdrawn included{{else}}open, stale ones included{{end}}.</p>
 {{if .Proposals}}<table class="list"><thead><tr><th>Proposal</th><th>Clause</th><th>Action</th><th>Party</th><th>Status</th><th>Accepted by</th><th>Objected to by</th><th>Awaiting</th><th>Round</th><th>Place</th></tr></thead>
-<tbody>{{range .Proposals}}<tr><td>{{linked "proposal" $.Treaty .ID (short .ID)}}</td><td>{{linked "clause" $.Treaty .Clause .Clause}}</td><td>{{.Action}}</td><td>{{.Party}}</td><td>{{.Status}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td><td>{{join .Awaiting ", "}}</td><td>{{roundWords .Round}}</td><td>{{.Placement.Words}}</td></tr>
+<tbody>{{range .Proposals}}<tr><td>{{linked "proposal" $.Treaty .ID (short .ID)}}</td><td>{{linked "clause" $.Treaty .Clause .Clause}}</td><td>{{.Action}}</td><td>{{.Party}}</td><td>{{.Status}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td><td>{{join .Awaiting ", "}}</td><td>{{.Place}}</td><td>{{.Placement.Words}}</td></tr>
 {{end}}</tbody></table>
 {{else}}<p>No open proposals.</p>
 {{end}}{{end}}
 
 {{define "proposal-body"}}{{$p := .P}}<h1>Proposal {{short $p.ID}}</h1>
-<p class="meta"><code>{{$p.ID}}</code><br>{{$p.Action}} of clause {{linked "clause" .Treaty $p.Clause $p.Clause}} by {{$p.Party}}, tabled at event {{$p.Tabled}} ({{roundWords $p.Round}}), against revision {{$p.BaseRevision}}</p>
+<p class="meta"><code>{{$p.ID}}</code><br>{{$p.Action}} of clause {{linked "clause" .Treaty $p.Clause $p.Clause}} by {{$p.Party}}, tabled at event {{$p.Tabled}}{{with $p.Place}} ({{.}}){{end}}, against revision {{$p.BaseRevision}}</p>
 <p>Status: <strong>{{$p.Status}}</strong>{{if $p.Closed}} at event {{$p.Closed}}{{end}}{{if eq $p.Status "stale"}}: the clause is at revision {{$p.CurrentRevision}} now; this proposal can no longer be accepted{{end}}</p>
 {{if gt $p.Version 1}}<p>Version {{$p.Version}}</p>{{end}}
 {{with $p.Rebases}}<p>Rebases {{linked "proposal" $.Treaty . (short .)}} onto the clause's current text</p>{{end}}
@@ -137,12 +137,12 @@ const webTemplates = `{{define "page"}}<!DOCTYPE html>
 <p class="meta">{{.Treaty}} · as of {{point .AsOf}}</p>
 <h2>Revisions</h2>
 {{range .Revisions}}<section><h3>Revision {{.Revision}}{{with .Heading}}: {{.}}{{end}}</h3>
-<p class="meta">{{if .Restores}}restored: {{.Party}}'s capital declined {{linked "proposal" $.Treaty .Proposal (short .Proposal)}}{{else}}{{linked "proposal" $.Treaty .Proposal (short .Proposal)}} by {{.Party}}{{with .AdRef}}, ad referendum ({{join . ", "}}){{end}}{{end}} · event {{.Event}} · {{roundWords .Round}} · {{time .Time}}{{if .Deleted}} · deleted the clause{{end}}</p>
+<p class="meta">{{if .Restores}}restored: {{.Party}}'s capital declined {{linked "proposal" $.Treaty .Proposal (short .Proposal)}}{{else}}{{linked "proposal" $.Treaty .Proposal (short .Proposal)}} by {{.Party}}{{with .AdRef}}, ad referendum ({{join . ", "}}){{end}}{{end}} · event {{.Event}}{{with .Place}} · {{.}}{{end}} · {{time .Time}}{{if .Deleted}} · deleted the clause{{end}}</p>
 <div class="text">{{ops .Ops}}</div></section>
 {{else}}<p>No revision adopted yet.</p>
 {{end}}<h2>Proposals</h2>
 <table class="list"><thead><tr><th>Proposal</th><th>Party</th><th>Action</th><th>Tabled</th><th>Positions</th><th>Fate</th></tr></thead>
-<tbody>{{range .Proposals}}<tr><td>{{linked "proposal" $.Treaty .ID (short .ID)}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}, {{roundWords .Round}}</td><td>{{range .Positions}}{{.Party}} {{.Words}} (event {{.Event}}){{with .Reason}}: {{.}}{{end}}<br>{{end}}</td><td>{{.Fate}}{{with .Closed}} (event {{.}}){{end}}</td></tr>
+<tbody>{{range .Proposals}}<tr><td>{{linked "proposal" $.Treaty .ID (short .ID)}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}{{with .Place}}, {{.}}{{end}}</td><td>{{range .Positions}}{{.Party}} {{.Words}} (event {{.Event}}){{with .Reason}}: {{.}}{{end}}<br>{{end}}</td><td>{{.Fate}}{{with .Closed}} (event {{.}}){{end}}</td></tr>
 {{end}}</tbody></table>
 {{range .Proposals}}{{if or (gt (len .Versions) 1) .Comments}}<section><h3>Proposal {{linked "proposal" $.Treaty .ID (short .ID)}}</h3>
 {{if gt (len .Versions) 1}}{{range .Versions}}<p class="meta">Version {{.Version}} · event {{.Event}}{{with .Note}}: {{.}}{{end}}</p><div class="text">{{ops .Ops}}</div>

@@ -92,6 +92,7 @@ it stands in the draft in square brackets, attributed to its party.`,
   treaty draft                      # the draft now
   treaty diff --from round:1 --to round:2
   treaty --as US propose --clause security --text "The Parties shall consult."`,
+		Version:           readBuildVersion().String(),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
@@ -101,6 +102,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 			return a.setup(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.storeURI, "store", "treaty.db", "where events live: a file path, sqlite:PATH, postgres://… or esdb://… (env TREATY_STORE)")
 	pf.StringVar(&a.treaty, "treaty", "", "which negotiation; may be left out when the store holds one (env TREATY)")
@@ -142,6 +144,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		c.GroupID = "audit"
 		root.AddCommand(c)
 	}
+	root.AddCommand(a.versionCommand())
 	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.demoCommand(), a.simulateCommand()} {
 		c.GroupID = "store"
 		root.AddCommand(c)
@@ -195,6 +198,11 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return usagef("--timeout must be a positive duration, such as 10s")
 	}
 	a.formats = formatsOf(cmd)
+	if !changed(flags, "format") && !slices.Contains(a.formats, a.format) {
+		// A command that writes no text (export) writes its first format
+		// unless told otherwise.
+		a.format = a.formats[0]
+	}
 	if !slices.Contains(a.formats, a.format) {
 		return usagef("%s does not write --format %q; it writes %s", cmd.CommandPath(), a.format, strings.Join(a.formats, ", "))
 	}
@@ -384,7 +392,32 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (a *app) style() projections.Style { return projections.Style{Color: a.color(a.stdout)} }
+func (a *app) style() projections.Style {
+	return projections.Style{Color: a.color(a.stdout), Width: a.width(a.stdout)}
+}
+
+// testWidth, when not 0, is the terminal width text output is wrapped to,
+// terminal or not: the end-to-end scripts, whose output is never a
+// terminal, set it (see TestMain).
+var testWidth int
+
+// width is the width of the terminal w is, in columns, to wrap text to;
+// 0 when w is not a terminal (a pipe, a file), whose reader wants each
+// line whole.
+func (a *app) width(w io.Writer) int {
+	if testWidth != 0 {
+		return testWidth
+	}
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return cols
+}
 
 // writeJSON writes v as indented JSON on stdout.
 func (a *app) writeJSON(v any) error {
@@ -452,8 +485,32 @@ func (a *app) completeClauses(cmd *cobra.Command, args []string, toComplete stri
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// completeOpenProposals completes a proposal argument with the open ones.
-func (a *app) completeOpenProposals(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+// completeEveryClause completes a clause argument with every clause the
+// negotiation has known, deleted ones too: their history is still there.
+func (a *app) completeEveryClause(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	if s := a.headForCompletion(cmd); s != nil {
+		for _, id := range s.Order {
+			c := s.Clauses[id]
+			what := domain.Visible(c.Heading)
+			switch {
+			case c.Deleted:
+				what = strings.TrimSpace(what + " (deleted)")
+			case !c.Agreed():
+				what = strings.TrimSpace(what + " (no agreed text)")
+			}
+			out = append(out, id+"\t"+what)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// openProposals completes a proposal argument with the open proposals that
+// keep says may be acted on.
+func (a *app) openProposals(cmd *cobra.Command, args []string, keep func(*domain.State, *domain.Proposal) bool) ([]string, cobra.ShellCompDirective) {
 	if len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -461,16 +518,100 @@ func (a *app) completeOpenProposals(cmd *cobra.Command, args []string, toComplet
 	if s := a.headForCompletion(cmd); s != nil {
 		for _, c := range s.Draft() {
 			for _, p := range s.OpenProposals(c.ID) {
-				out = append(out, domain.Short(p.Proposal)+"\t"+p.Party+" "+string(p.Action)+" "+p.Clause)
+				if keep(s, p) {
+					what := p.Party + " " + string(p.Action) + " " + p.Clause
+					if s.Stale(p) {
+						what += ", stale"
+					}
+					out = append(out, domain.Short(p.Proposal)+"\t"+what)
+				}
 			}
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// completeProposalIDs offers the open proposals as a flag's values.
+// completeOpenProposals completes a proposal argument with the open ones.
+func (a *app) completeOpenProposals(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return a.openProposals(cmd, args, func(*domain.State, *domain.Proposal) bool { return true })
+}
+
+// completePosition completes accept's or reject's argument with the open
+// proposals a position can be taken on: not stale (accepting one is
+// refused), and, with --as, neither the party's own nor those it already
+// holds the position on, unconditionally; none for an observer, which
+// takes no position.
+func (a *app) completePosition(stance domain.Stance) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return a.openProposals(cmd, args, func(s *domain.State, p *domain.Proposal) bool {
+			if a.as == "" {
+				return !s.Stale(p)
+			}
+			party, known := s.Party(a.as)
+			pos, ok := p.Positions[a.as]
+			held := ok && pos.Stance == stance && len(pos.SubjectTo) == 0 && !pos.AdReferendum
+			return !s.Stale(p) && !held && p.Party != a.as && !(known && party.Role == domain.RoleObserver)
+		})
+	}
+}
+
+// completeOwnProposals completes withdraw's argument with the open
+// proposals of the party acting (all open ones without --as).
+func (a *app) completeOwnProposals(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return a.openProposals(cmd, args, func(_ *domain.State, p *domain.Proposal) bool { return a.as == "" || p.Party == a.as })
+}
+
+// completeStale completes rebase's argument with the stale proposals (of
+// the party acting, with --as).
+func (a *app) completeStale(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return a.openProposals(cmd, args, func(s *domain.State, p *domain.Proposal) bool {
+		return s.Stale(p) && (a.as == "" || p.Party == a.as)
+	})
+}
+
+// completeProposalIDs offers the open proposals that are not stale as a
+// flag's values (--subject-to, --revise).
 func (a *app) completeProposalIDs(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	return a.completeOpenProposals(cmd, nil, toComplete)
+	return a.openProposals(cmd, nil, func(s *domain.State, p *domain.Proposal) bool { return !s.Stale(p) })
+}
+
+// recentRefs is how many of the last events completeRefs offers as @N.
+const recentRefs = 5
+
+// completeRefs offers the moments a REF names (see docs/cli.md): head, each
+// round's end and start, and the last few events, in that order.
+func (a *app) completeRefs(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	const directive = cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
+	out := []string{"head\tnow"}
+	_ = a.setup(cmd)
+	r, m, err := a.head(cmd.Context())
+	if err != nil {
+		return out, directive
+	}
+	s := m.State
+	for _, rd := range s.Rounds {
+		name := ""
+		if rd.Name != "" {
+			name = " (" + domain.Visible(rd.Name) + ")"
+		}
+		end := fmt.Sprintf("the end of round %d%s, event %d", rd.Number, name, rd.Closed)
+		if rd.Closed == 0 {
+			end = fmt.Sprintf("round %d%s, open: now", rd.Number, name)
+		}
+		out = append(out, fmt.Sprintf("round:%d\t%s", rd.Number, end),
+			fmt.Sprintf("round:%d:start\tthe opening of round %d%s, event %d", rd.Number, rd.Number, name, rd.Opened))
+	}
+	for rec, err := range projections.Events(cmd.Context(), r.Store(), r.Treaty(), max(0, s.Events-recentRefs)) {
+		if err != nil {
+			break
+		}
+		what := domain.Visible(rec.Type)
+		if e, err := projections.EntryOf(rec); err == nil {
+			what = domain.Visible(e.Summary)
+		}
+		out = append(out, fmt.Sprintf("@%d\tjust after event %d: %s", rec.Number, rec.Number, what))
+	}
+	return out, directive
 }
 
 // completeAdRef offers the adoptions ad referendum that await a capital.

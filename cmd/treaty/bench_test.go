@@ -45,7 +45,7 @@ func benchSimulate(b *testing.B, signed bool) {
 		r := projections.NewReader(store, "bench", projections.Options{Secret: []byte("bench secret")})
 		w := &write.Writer{Store: store, Reader: r, Keys: kr}
 		res, err := simulate(context.Background(), w, simOptions{treaty: "bench", clauses: 200, rounds: 20, events: n, seed: 1,
-			signed: signed, keys: kr}, func(int) {})
+			signed: signed, keys: kr}, 0, func(int) {})
 		if err != nil {
 			b.Fatal(err)
 		}

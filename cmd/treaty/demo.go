@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -85,8 +86,31 @@ func (a *app) showDemo(ctx context.Context) error {
 	if err := projections.WriteDiffText(a.stdout, d, a.style()); err != nil {
 		return err
 	}
-	a.info("\nNext: treaty log · treaty proposals · treaty show PROPOSAL · treaty draft --format html > draft.html\n"+
-		"      treaty --as EU accept PROPOSAL · treaty --as US confirm PROPOSAL · treaty verify   (--store %s)", a.storeName())
+	// Beside another negotiation every command needs --treaty: the hints
+	// say it, or they would all be refused.
+	streams, err := r.Store().Streams(ctx, projections.StreamPrefix)
+	if err != nil {
+		return err
+	}
+	treaty := ""
+	if len(streams) > 1 {
+		var ids []string
+		for _, s := range streams {
+			ids = append(ids, strings.TrimPrefix(s.Name, projections.StreamPrefix))
+		}
+		treaty = "--treaty " + r.Treaty() + " "
+		a.info("\nThe store %s holds %d negotiations (%s): every command needs --treaty %s (or TREATY=%s) to act on the sample, as below.",
+			a.storeName(), len(ids), strings.Join(ids, ", "), r.Treaty(), r.Treaty())
+	}
+	next := func(cmds ...string) string {
+		for i, c := range cmds {
+			cmds[i] = "treaty " + treaty + c
+		}
+		return strings.Join(cmds, " · ")
+	}
+	a.info("\nNext: %s\n      %s   (--store %s)",
+		next("log", "proposals", "show PROPOSAL", "draft --format html > draft.html"),
+		next("--as EU accept PROPOSAL", "--as US confirm PROPOSAL", "verify"), a.storeName())
 	return nil
 }
 

@@ -69,6 +69,8 @@ side.`,
 	c.Flags().StringVar(&to, "to", "head", "the later moment (REF)")
 	c.Flags().BoolVar(&whole, "whole", false, "list every clause, unchanged ones included")
 	c.Flags().StringVar(&view, "view", projections.CompareInline, "HTML layout: inline, or side by side")
+	_ = c.RegisterFlagCompletionFunc("from", a.completeRefs)
+	_ = c.RegisterFlagCompletionFunc("to", a.completeRefs)
 	return withFormats(c, "text", "json", "html", "markdown")
 }
 

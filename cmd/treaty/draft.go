@@ -48,6 +48,7 @@ REF is round:N (the end of round N, or now while it is open), round:N:start,
 		},
 	}
 	c.Flags().StringVar(&at, "at", "head", "the moment to show (REF)")
+	_ = c.RegisterFlagCompletionFunc("at", a.completeRefs)
 	c.Flags().BoolVar(&agreedOnly, "agreed-only", false, "only the agreed text, without proposals")
 	return withFormats(c, "text", "markdown", "json", "html")
 }

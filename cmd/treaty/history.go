@@ -16,7 +16,7 @@ one before and who proposed it; then every proposal made on the clause, who
 accepted and objected when, and its fate (adopted, withdrawn, stale or open).`,
 		Example:           "  treaty history security-assurances\n  treaty history reconstruction-fund --format json",
 		Args:              exactArgs(1, "the clause whose history to show"),
-		ValidArgsFunction: a.completeClauses,
+		ValidArgsFunction: a.completeEveryClause,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := domain.CheckSlug("clause ID", args[0]); err != nil {
 				return &usageError{err}

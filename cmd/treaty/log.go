@@ -20,7 +20,8 @@ func (a *app) logCommand() *cobra.Command {
 		Short: "List every event, oldest first",
 		Long: `List the negotiation's events, oldest first: number, time, round, party,
 author, type and a summary. --since REF starts after that moment, --until REF
-stops at it; --format json writes one JSON object per line.`,
+stops at it (a --since later than --until is refused); --format json writes
+one JSON object per line.`,
 		Example: `  treaty log
   treaty log --since round:1 --until round:2
   treaty log --format json | jq 'select(.type == "ProposalAdopted")'`,
@@ -55,6 +56,11 @@ stops at it; --format json writes one JSON object per line.`,
 						return err
 					}
 				}
+				if since != "" && until != "" && lo > hi {
+					// An empty listing would pass for a quiet stretch of
+					// the log; diff refuses a reversed range alike.
+					return usagef("--since %s (event %d) is later than --until %s (event %d); swap them: --since %s --until %s", since, lo, until, hi, until, since)
+				}
 			}
 			w := bufio.NewWriter(a.stdout)
 			defer w.Flush()
@@ -75,6 +81,8 @@ stops at it; --format json writes one JSON object per line.`,
 	}
 	c.Flags().StringVar(&since, "since", "", "start after this moment (REF)")
 	c.Flags().StringVar(&until, "until", "", "stop at this moment (REF)")
+	_ = c.RegisterFlagCompletionFunc("since", a.completeRefs)
+	_ = c.RegisterFlagCompletionFunc("until", a.completeRefs)
 	return c
 }
 

@@ -28,12 +28,15 @@ import (
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
 
-// Exit statuses, as CLI.md sets them.
+// Exit statuses, as docs/cli.md sets them.
 const (
 	exitOK      = 0
 	exitRefused = 1
 	exitUsage   = 2
 	exitProblem = 3
+	// exitInterrupted is 128 + SIGINT, what shells report for a program
+	// that Ctrl-C stopped.
+	exitInterrupted = 130
 )
 
 func main() {
@@ -95,8 +98,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(stderr, "treaty: interrupted")
-		return exitRefused
+		// Interrupted (Ctrl-C): 128 + SIGINT, as shells expect, with what
+		// the command leaves behind when it can say.
+		msg := "interrupted"
+		var in *interrupted
+		if errors.As(err, &in) {
+			msg = in.Error()
+		}
+		fmt.Fprintf(stderr, "treaty: %s\n", msg)
+		return exitInterrupted
 	}
 	if h := hint(err); h != "" {
 		fmt.Fprintf(stderr, "treaty: %v; %s\n", err, h)

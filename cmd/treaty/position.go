@@ -35,7 +35,7 @@ capital confirms (treaty confirm) or declines (treaty decline) it.`,
   treaty --as UA accept 3f2a91c0 --subject-to 9b1c44d2,5e0a7731
   treaty --as UA accept 3f2a91c0 --ad-ref`,
 		Args:              exactArgs(1, "the proposal to accept (its ID or a unique prefix)"),
-		ValidArgsFunction: a.completeOpenProposals,
+		ValidArgsFunction: a.completePosition(domain.Accepts),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, q := range subjectTo {
 				if strings.TrimSpace(q) == "" {
@@ -71,7 +71,7 @@ brackets, until the objecting party accepts it or its proposer withdraws it.
 The event recorded is ProposalObjected.`,
 		Example:           `  treaty --as UA reject 3f2a91c0 --reason "the deadline is too long"`,
 		Args:              exactArgs(1, "the proposal to object to (its ID or a unique prefix)"),
-		ValidArgsFunction: a.completeOpenProposals,
+		ValidArgsFunction: a.completePosition(domain.Objects),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.position(cmd, args[0], func(_ *domain.State, party, id string) (domain.Command, error) {
 				return domain.Object{Proposal: id, Party: party, Reason: reason}, nil
@@ -89,7 +89,7 @@ func (a *app) withdrawCommand() *cobra.Command {
 		Long:              "Take proposal P off the table. Only the party that tabled it may withdraw it.",
 		Example:           "  treaty --as US withdraw 3f2a91c0",
 		Args:              exactArgs(1, "the proposal to withdraw (its ID or a unique prefix)"),
-		ValidArgsFunction: a.completeOpenProposals,
+		ValidArgsFunction: a.completeOwnProposals,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.position(cmd, args[0], func(_ *domain.State, party, id string) (domain.Command, error) {
 				return domain.Withdraw{Proposal: id, Party: party}, nil

@@ -158,7 +158,7 @@ conflicting run is printed with both sides, for a proposal by hand with
 ` + "`treaty propose --clause ID --text T`" + ` (exit status 1).`,
 		Example:           "  treaty --as EU rebase 3f2a91c0",
 		Args:              exactArgs(1, "the stale proposal to rebase (its ID or a unique prefix)"),
-		ValidArgsFunction: a.completeOpenProposals,
+		ValidArgsFunction: a.completeStale,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			party, err := a.needParty()
 			if err != nil {
@@ -220,6 +220,7 @@ conflicting run is printed with both sides, for a proposal by hand with
 			for _, line := range adoptionLines(out) {
 				a.info("%s", line)
 			}
+			a.betweenRounds(out.State)
 			return nil
 		},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections"
 )
 
 func (a *app) proposeCommand() *cobra.Command {
@@ -114,6 +115,7 @@ endings become newlines. Surrounding whitespace is trimmed.`,
 			} else {
 				a.info("Tabled: %s of clause %s; awaiting %s.", tabled.Action, clause, strings.Join(awaiting, ", "))
 			}
+			a.betweenRounds(out.State)
 			return nil
 		},
 	}
@@ -186,7 +188,18 @@ func (a *app) revise(cmd *cobra.Command, party, ref, text, file, heading, note s
 	}
 	fmt.Fprintln(a.stdout, e.Proposal)
 	a.info("Revised: version %d of %s. The other parties' positions are reset; awaiting %s.", e.Version, domain.Short(e.Proposal), strings.Join(awaiting, ", "))
+	a.betweenRounds(out.State)
 	return nil
+}
+
+// betweenRounds tells, on stderr, that an act just recorded with no round
+// open after one has closed stands between rounds, and how the next
+// starts: tabling then is allowed, but easily done by mistake.
+func (a *app) betweenRounds(s *domain.State) {
+	place := projections.RoundPlace(s.Rounds, s.Events)
+	if strings.HasPrefix(place, "between") {
+		a.info("Recorded %s; `treaty round open` starts round %d.", place, len(s.Rounds)+1)
+	}
 }
 
 // readText reads a proposal's text from a file or standard input, refusing

@@ -38,7 +38,12 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"treaty":        func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"treaty": func() {
+			// A script's stdout is never a terminal: TREATY_TEST_WIDTH
+			// stands for the width of one, to see text wrapped.
+			testWidth, _ = strconv.Atoi(os.Getenv("TREATY_TEST_WIDTH"))
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
 		"treaty-worker": workerMain,
 		"treaty-reader": readerMain,
 	})
@@ -48,7 +53,7 @@ func TestMain(m *testing.M) {
 // pick up the environment of whoever runs the tests. (testscript builds a
 // fresh environment for each script; Setup makes sure of these.) Colour needs
 // a terminal, which a script's stdout never is, so NO_COLOR does not matter.
-var scriptEnv = []string{"TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS", "TREATY_KEYS", "XDG_CONFIG_HOME"}
+var scriptEnv = []string{"TREATY_TEST_WIDTH", "TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS", "TREATY_KEYS", "XDG_CONFIG_HOME"}
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams("", nil))

@@ -25,14 +25,24 @@ import (
 func (a *app) simulateCommand() *cobra.Command {
 	var o simOptions
 	c := &cobra.Command{
-		Use:   "simulate --clauses N --rounds R --events E [--seed S]",
+		Use:   "simulate --clauses N --rounds R --events E [--seed S] [--resume]",
 		Short: "Write a large synthetic negotiation, to size a store or measure speed",
 		Long: `Generate a negotiation of exactly E events over R rounds on N clauses, through
 the real rules and the real store (appended in batches), the same for the same
 seed. Parties table insertions, amendments that change a few words and the
 odd deletion; they accept, object and withdraw; stale proposals get
-withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
+withdrawn. The negotiation's ID is --treaty, "simulation" by default.
+
+Interrupted (Ctrl-C), it keeps the batches appended so far, says how many
+events that is, and exits with status 130. The same command run again
+carries on to the requested size: it decides the simulation afresh, checks
+that the events in the store are its beginning, byte for byte, and appends
+the rest. --resume says that this is what is wanted: it is refused when the
+store holds no beginning of the simulation to carry on. A negotiation of that
+ID that is not this simulation (another seed, other sizes, other acts) is
+refused.`,
 		Example: `  treaty --store /tmp/big.db simulate --clauses 200 --rounds 20 --events 100000
+  treaty --store /tmp/big.db simulate --clauses 200 --rounds 20 --events 100000 --resume
   treaty --store /tmp/big.db draft --agreed-only | head`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -56,7 +66,8 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 			if o.treaty == "" {
 				o.treaty = "simulation"
 			}
-			store, err := a.openStore(cmd.Context(), true)
+			// Resuming needs a store to resume in.
+			store, err := a.openStore(cmd.Context(), !o.resume)
 			if err != nil {
 				return err
 			}
@@ -64,14 +75,33 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 			if err != nil {
 				return err
 			}
+			ctx := cmd.Context()
+			stored, err := storedEvents(ctx, store, o.treaty)
+			switch {
+			case err != nil:
+				return err
+			case stored == 0 && o.resume:
+				return fmt.Errorf("the store %s holds no negotiation %s to resume; simulate without --resume starts one", a.storeName(), o.treaty)
+			case stored > 0 && stored <= o.events:
+				a.info("The store %s holds %d events of %s: checking that they begin this simulation of %d, to carry on from there.", a.storeName(), stored, o.treaty, o.events)
+			}
 			update, done := a.progress(o.events, "simulating")
 			started := time.Now()
-			res, err := simulate(cmd.Context(), w, o, update)
+			res, err := simulate(ctx, w, o, stored, update)
 			done()
 			var race *simRace
+			var notThis *simNotThis
 			switch {
-			case errors.Is(err, errSimExists):
-				return fmt.Errorf("the store %s already holds a negotiation %s; choose another --treaty or store", a.storeName(), o.treaty)
+			case errors.Is(err, context.Canceled):
+				// Interrupted: what is in the store is a beginning of the
+				// simulation, which a run of the same command carries on.
+				kept, serr := storedEvents(context.WithoutCancel(ctx), store, o.treaty)
+				if serr != nil {
+					return &interrupted{fmt.Sprintf("interrupted, and the store %s cannot say how many events of %s it holds: %v", a.storeName(), o.treaty, serr)}
+				}
+				return &interrupted{fmt.Sprintf("interrupted: %d of the %d events of %s are in the store %s; run the same command again (or with --resume) to carry on", kept, o.events, o.treaty, a.storeName())}
+			case errors.As(err, &notThis):
+				return fmt.Errorf("the store %s already holds a negotiation %s that is not this simulation (another seed, other sizes or other acts): %v; choose another --treaty or store", a.storeName(), o.treaty, notThis)
 			case errors.As(err, &race) && race.appended == 0:
 				return fmt.Errorf("another writer opened a negotiation %s in %s while this one was being simulated; nothing was appended: choose another --treaty or store", o.treaty, a.storeName())
 			case errors.As(err, &race):
@@ -84,10 +114,13 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 			if a.format == "json" {
 				return a.writeJSON(map[string]any{"treaty": o.treaty, "events": res.events, "clauses": o.clauses,
 					"rounds": o.rounds, "proposals": res.proposals, "adopted": res.adopted, "withdrawn": res.withdrawn,
-					"seconds": elapsed.Seconds(), "events_per_second": rate})
+					"seconds": elapsed.Seconds(), "events_per_second": rate, "resumed": stored})
 			}
 			fmt.Fprintf(a.stdout, "Simulated %s: %d events in %.2f s (%.0f events/s); %d clauses, %d rounds, %d proposals (%d adopted, %d withdrawn).\n",
 				o.treaty, res.events, elapsed.Seconds(), rate, o.clauses, o.rounds, res.proposals, res.adopted, res.withdrawn)
+			if stored > 0 {
+				fmt.Fprintf(a.stdout, "Resumed: %d events were in the store already; %d appended.\n", stored, res.events-stored)
+			}
 			return nil
 		},
 	}
@@ -97,14 +130,37 @@ withdrawn. The negotiation's ID is --treaty, "simulation" by default.`,
 	f.IntVar(&o.events, "events", 10000, "number of events")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the generator: the same seed gives the same negotiation")
 	f.BoolVar(&o.signed, "signed", false, "give every participant a key (kept in --keys DIR) and sign every act")
+	f.BoolVar(&o.resume, "resume", false, "carry on an interrupted simulation in this store (refused if there is none)")
 	return c
 }
+
+// storedEvents counts the events the store holds of negotiation treaty.
+func storedEvents(ctx context.Context, store eventstore.Store, treaty string) (int, error) {
+	stream := projections.Stream(treaty)
+	streams, err := store.Streams(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range streams {
+		if s.Name == stream {
+			return int(s.Events), nil
+		}
+	}
+	return 0, nil
+}
+
+// interrupted is a command stopped by an interrupt (Ctrl-C), with what it
+// leaves behind: exit status 130.
+type interrupted struct{ msg string }
+
+func (e *interrupted) Error() string { return e.msg }
+func (e *interrupted) Unwrap() error { return context.Canceled }
 
 type simOptions struct {
 	treaty                  string
 	clauses, rounds, events int
 	seed                    uint64
-	signed                  bool
+	signed, resume          bool
 	keys                    keyring
 }
 
@@ -134,8 +190,11 @@ type simResult struct {
 	events, proposals, adopted, withdrawn int
 }
 
-// errSimExists: the negotiation to simulate is in the store already.
-var errSimExists = errors.New("the negotiation exists")
+// simNotThis is a negotiation of the simulation's ID in the store that is
+// not a beginning of it; detail says how it differs.
+type simNotThis struct{ detail string }
+
+func (e *simNotThis) Error() string { return e.detail }
 
 // simRace is another writer appending to the negotiation while it was
 // being simulated: a simulation expects to be the only writer, and its next
@@ -182,16 +241,16 @@ type simulator struct {
 
 // simulate writes the negotiation o describes through w, whose reader
 // leaves the checkpoints: one at each round's end, for diffs between
-// rounds, and one of the head at the end, for every other command.
-func simulate(ctx context.Context, w *write.Writer, o simOptions, progress func(int)) (simResult, error) {
+// rounds, and one of the head at the end, for every other command. The
+// store holds the first stored events of it already, from a run
+// interrupted: they are decided again, checked against the store and not
+// appended.
+func simulate(ctx context.Context, w *write.Writer, o simOptions, stored int, progress func(int)) (simResult, error) {
 	// Event and proposal IDs follow from the seed and the treaty ID, so two
 	// simulations with one seed can share a store.
 	seed := sha256.Sum256(fmt.Appendf(nil, "%d/%s", o.seed, o.treaty))
-	stream := projections.Stream(o.treaty)
-	if streams, err := w.Store.Streams(ctx, stream); err != nil {
-		return simResult{}, err
-	} else if slices.ContainsFunc(streams, func(s eventstore.StreamInfo) bool { return s.Name == stream }) {
-		return simResult{}, errSimExists
+	if stored > o.events {
+		return simResult{}, &simNotThis{fmt.Sprintf("it has %d events, more than %d", stored, o.events)}
 	}
 	b := w.NewBatch(o.treaty)
 	sim := &simulator{rng: rand.New(rand.NewPCG(o.seed, 0x7472656174790a)), b: b, s: b.State(), opts: o, ids: rand.NewChaCha8(seed),
@@ -200,6 +259,16 @@ func simulate(ctx context.Context, w *write.Writer, o simOptions, progress func(
 		sim.clauses = append(sim.clauses, fmt.Sprintf("clause-%03d", i+1))
 	}
 	flush := func() error {
+		// Those of the buffered events that the store holds already,
+		// from the run interrupted, are checked and not appended again.
+		if skip := stored - (b.Events() - b.Buffered()); skip > 0 {
+			var differs *write.NotSameError
+			if err := b.Skip(ctx, skip); errors.As(err, &differs) {
+				return &simNotThis{differs.Error()}
+			} else if err != nil {
+				return err
+			}
+		}
 		if err := b.Flush(ctx); errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 			return &simRace{appended: b.Events() - b.Buffered()}
 		} else if err != nil {

@@ -49,7 +49,7 @@ can then use git's tools.`,
 			return projections.ExportJSONL(cmd.Context(), a.store, r.Treaty(), a.stdout)
 		},
 	}
-	return withFormats(c, "text", "jsonl", "git-fast-import")
+	return withFormats(c, "jsonl", "git-fast-import")
 }
 
 func (a *app) importCommand() *cobra.Command {

@@ -72,6 +72,7 @@ times a second.`,
 		},
 	}
 	c.Flags().StringVar(&since, "since", "", "first print what came after this moment (REF)")
+	_ = c.RegisterFlagCompletionFunc("since", a.completeRefs)
 	c.Flags().BoolVar(&all, "all", false, "first print the whole log")
 	return c
 }

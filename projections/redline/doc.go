@@ -11,15 +11,17 @@
 //   - no word is cut in two: every op boundary is a token boundary of both
 //     texts (see Words for what a token is);
 //   - no op is empty, no two neighbours have the same kind, and a
-//     replacement is a Delete immediately followed by its Insert.
+//     replacement is a Delete immediately followed by its Insert;
+//   - no unchanged word is struck and re-inserted to tidy the redline: the
+//     clean-up folds runs of white space and punctuation between two
+//     changes into them, never a run that holds a word, however short (so
+//     that an inflected language, which says in two words what English
+//     says in six, reads as little changed as the English).
 //
 // Tokens are mapped to private-use runes and diffed as
 // github.com/sergi/go-diff's DiffMainRunes does (ported onto the runes in
 // place, and held to go-diff's answers by a test), then cleaned up with
 // go-diff's semantic clean-up, which never cuts a word; go-diff's patch
 // functions, which have open crash reports on multi-byte text, are not
-// used. Texts that keep fewer than a third of their words in order (one was
-// rewritten into the other) are redlined as one replacement, without the
-// diff, whose time grows with the square of their difference. The package
-// knows nothing of negotiations: it compares strings.
+// used. The package knows nothing of negotiations: it compares strings.
 package redline

@@ -4,9 +4,12 @@ import "testing"
 
 // FuzzRedline checks, for any two strings, that Words does not panic, that
 // Rebuild gives both inputs back exactly, that every op boundary is a token
-// boundary of both texts (no word cut in two), that no op is empty and that
-// no two adjacent ops have the same kind. It checks the same of the paths
-// that large inputs take, by running them with small limits.
+// boundary of both texts (no word cut in two), that no op is empty, that no
+// two adjacent ops have the same kind, and that the clean-up strikes no word
+// that go-diff's own diff keeps unchanged (however short the unchanged run
+// between two changes). It checks the same of the paths that large inputs
+// take, by running them with small limits, but the last: there go-diff
+// sees pieces of the texts, not the whole.
 func FuzzRedline(f *testing.F) {
 	for _, seed := range [][2]string{
 		{"", ""},
@@ -30,11 +33,17 @@ func FuzzRedline(f *testing.F) {
 		{"a a a a a a", "a a a"},
 		{"a b a b a b a b", "b a b a b a b a"},
 		{"Україна (UA) та Німеччина (DE)", "Україна (UA), Польща (PL) та Німеччина (DE)"},
+		{"…схвалені Конгресом Сполучених Штатів.", "…подані на схвалення Конгресу Сполучених Штатів протягом 90 днів."},
+		{"…approved by the Congress of the United States.", "…submitted for approval to the Congress of the United States within 90 days."},
+		{"Сторони негайно консультуються.", "Держави невідкладно консультуються між собою."},
+		{"a, b. c; d", "e, f. g; h"},
 	} {
 		f.Add(seed[0], seed[1])
 	}
 	f.Fuzz(func(t *testing.T, before, after string) {
-		checkRedline(t, before, after, Words(before, after))
+		ops := Words(before, after)
+		checkRedline(t, before, after, ops)
+		checkKeepsWords(t, before, after, ops)
 		checkRedline(t, before, after, redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: 6}))
 		checkRedline(t, before, after, redline(before, after, redlineLimits{alphabet: 5, chunk: chunkTokens}))
 	})

@@ -136,23 +136,21 @@ func Rebuild(ops []Op) (before, after string) {
 //     UTF-8 is a token by itself;
 //   - no op has empty text, no two adjacent ops have the same kind, and where
 //     text is replaced the Delete comes immediately before the Insert;
+//   - the clean-up strikes no word that the token diff keeps unchanged: it
+//     folds into the changes around it a run of white space and
+//     punctuation, never a run that holds a word, however short;
 //   - identical texts give a single Equal (nil when both are empty); an
 //     empty before gives a single Insert and an empty after a single
 //     Delete;
 //   - the result depends only on the inputs as long as the work fits in the
-//     time budget, which clause-sized texts (thousands of words) always do;
-//   - two texts that keep fewer than a third of their words in order, and
-//     hold at least eight words each beyond their common beginning and end,
-//     are one replacement between that beginning and end: the words they
-//     share are those any two texts share, and a redline that kept them
-//     would read as confetti.
+//     time budget, which clause-sized texts (thousands of words) always do.
 //
 // Texts are compared byte for byte: no Unicode normalisation, so "é" and
 // "e"+U+0301 differ. Each distinct token is given a private-use code point,
 // the code point sequences are diffed as go-diff's DiffMainRunes does (see
-// myers.go), the diff is put through DiffCleanupSemantic and the result is
-// mapped back to text. The text of each op is a substring of before (Equal,
-// Delete) or after (Insert).
+// myers.go), then put through DiffCleanupSemantic keeping the runs that hold
+// words (see cleanupSemantic), and the result is mapped back to text. The
+// text of each op is a substring of before (Equal, Delete) or after (Insert).
 func Words(before, after string) []Op {
 	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens})
 }
@@ -175,7 +173,8 @@ var maxTokenAlphabet = func() int {
 	return n
 }()
 
-// runeToID is the inverse of idToRune.
+// runeToID is the inverse of idToRune; it returns -1 for a code point that
+// stands for no token.
 func runeToID(r rune) int {
 	base := 0
 	for _, p := range tokenPlanes {
@@ -184,14 +183,7 @@ func runeToID(r rune) int {
 		}
 		base += int(p.hi-p.lo) + 1
 	}
-	panic("redline: not a token code point") // unreachable: every rune is idToRune's
-}
-
-// isWordToken reports whether a token (see tokenBounds) is a word: words
-// start with a letter, digit or mark.
-func isWordToken(t string) bool {
-	r, size := utf8.DecodeRuneInString(t)
-	return (r != utf8.RuneError || size > 1) && tokenClass(r) == tokenWord
+	return -1
 }
 
 func idToRune(id int) rune {
@@ -229,6 +221,13 @@ func tokenClass(r rune) int {
 		return tokenSpace
 	}
 	return tokenOther
+}
+
+// isWordToken reports whether a token (see tokenBounds) is a word: words
+// start with a letter, digit or mark.
+func isWordToken(t string) bool {
+	r, size := utf8.DecodeRuneInString(t)
+	return (r != utf8.RuneError || size > 1) && tokenClass(r) == tokenWord
 }
 
 // isApostrophe reports the characters written as apostrophes inside words:
@@ -339,7 +338,8 @@ func redline(before, after string, lim redlineLimits) []Op {
 	}
 	nb, na := w.b.n(), w.a.n()
 
-	// Give each distinct token an id, and so a code point.
+	// Give each distinct token an id, and so a code point; note which
+	// stand for words.
 	alphabet := min(lim.alphabet, maxTokenAlphabet)
 	ids := make(map[string]int, (nb+na)/8+16)
 	// Tokens of one byte (a space, a comma) are most of a text's: they are
@@ -420,8 +420,6 @@ type redliner struct {
 	rb, ra   []rune // token code points
 	word     []bool // by token id: whether the token is a word
 	differ   differ
-	lcs      lcs
-	wx, wy   []int32 // unrelated's buffers
 	chunk    int
 	deadline time.Time
 
@@ -484,52 +482,12 @@ func (w *redliner) coarse(i1, j1 int, same func(i, j int) bool) {
 
 func (w *redliner) sameToken(i, j int) bool { return w.rb[i] == w.ra[j] }
 
-// diffOrCoarse uses go-diff, or the coarse redline when the two ranges are
-// unrelated (see unrelated), the time is up or go-diff's answer does not
-// hold.
+// diffOrCoarse uses go-diff, or the coarse redline when the time is up or
+// go-diff's answer does not hold.
 func (w *redliner) diffOrCoarse(i1, j1 int) {
-	if w.unrelated(i1, j1) || !w.diff(i1, j1) {
+	if !w.diff(i1, j1) {
 		w.coarse(i1, j1, w.sameToken)
 	}
-}
-
-// Texts whose middles (what lies between their common beginning and end)
-// keep fewer than one word in unrelatedRatio of the shorter one's, in
-// order, and hold at least minRelatedWords each, are unrelated: one was
-// rewritten into the other.
-const (
-	unrelatedRatio  = 3
-	minRelatedWords = 8
-)
-
-// unrelated reports whether the ranges up to i1 and j1 are unrelated
-// texts, which are redlined as one replacement: the words they share are
-// the ones any two texts share (articles, "shall"), and a redline that kept
-// them would read as confetti. It takes a few word operations per token
-// (see lcsLen), where go-diff would take time proportional to the
-// difference, which for unrelated texts is all of them. Git's diff gives
-// up on costly diffs the same way.
-func (w *redliner) unrelated(i1, j1 int) bool {
-	xs, ys := w.rb[w.i:i1], w.ra[w.j:j1]
-	p := prefixLen(xs, ys)
-	xs, ys = xs[p:], ys[p:]
-	s := suffixLen(xs, ys)
-	xs, ys = xs[:len(xs)-s], ys[:len(ys)-s]
-	if min(len(xs), len(ys)) < minRelatedWords {
-		return false
-	}
-	words := func(buf []int32, rs []rune) []int32 {
-		for _, r := range rs {
-			if id := runeToID(r); w.word[id] {
-				buf = append(buf, int32(id))
-			}
-		}
-		return buf
-	}
-	w.wx = words(w.wx[:0], xs)
-	w.wy = words(w.wy[:0], ys)
-	shorter := min(len(w.wx), len(w.wy))
-	return shorter >= minRelatedWords && unrelatedRatio*w.lcs.len(w.wx, w.wy, len(w.word)) < shorter
 }
 
 // diff uses go-diff and its semantic clean-up. It returns false, having
@@ -541,7 +499,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 		return false
 	}
 	xs, ys := w.rb[w.i:i1:i1], w.ra[w.j:j1:j1]
-	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, true)
+	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, w.holdsWord)
 	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
 	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
 	// and our code points are 3 or 4 bytes long: its result is checked token
@@ -549,6 +507,16 @@ func (w *redliner) diff(i1, j1 int) bool {
 	for _, diffs := range [][]diffmatchpatch.Diff{cleaned, raw} {
 		if faithfulDiff(diffs, xs, ys) {
 			w.follow(diffs)
+			return true
+		}
+	}
+	return false
+}
+
+// holdsWord reports whether a run of token code points holds a word.
+func (w *redliner) holdsWord(run string) bool {
+	for _, r := range run {
+		if id := runeToID(r); id >= 0 && id < len(w.word) && w.word[id] {
 			return true
 		}
 	}
@@ -608,10 +576,10 @@ var goDiffPanics atomic.Int64
 
 // goDiffRunes runs go-diff on code points within timeout: raw is the diff as
 // DiffMainRunes gives it (worked out by its port, see myers.go), cleaned a
-// copy put through DiffCleanupSemantic when clean is set. Should either
-// panic, both are nil, which no caller takes for a faithful diff of
-// non-empty input.
-func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, clean bool) (cleaned, raw []diffmatchpatch.Diff) {
+// copy put through the semantic clean-up (see cleanupSemantic) when
+// holdsWord is set. Should either panic, both are nil, which no caller takes
+// for a faithful diff of non-empty input.
+func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func(string) bool) (cleaned, raw []diffmatchpatch.Diff) {
 	defer func() {
 		if recover() != nil {
 			goDiffPanics.Add(1)
@@ -621,25 +589,38 @@ func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, clean bool) (c
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = timeout
 	raw = diffsOf(m.mainDiff(xs, ys, time.Now().Add(timeout)), xs, ys)
-	if clean {
-		cleaned = cleanupSemantic(dmp, raw)
+	if holdsWord != nil {
+		cleaned = cleanupSemantic(dmp, raw, holdsWord)
 	}
 	return cleaned, raw
 }
 
-// cleanupSemantic returns what dmp.DiffCleanupSemantic(diffs) does, without
-// its worst case and leaving diffs as they are. DiffCleanupSemantic first
-// turns into edits every equality no longer than the edits on either side
-// of it, restarting its scan after each one it removes, from the start of
-// the diff once they are all gone: on a diff where most equalities go (a
-// passage rewritten word for word) that takes time quadratic in the number
-// of diffs and linear in the length of the equality before them, seconds for
-// a few thousand tokens. So the removal is done here first, to the same rule
-// and in the same order but in linear time, and the diff merged as go-diff
-// would; DiffCleanupSemantic then finds nothing more to remove and goes on
-// with the rest of its work (aligning edits on boundaries, extracting
-// overlaps).
-func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff) []diffmatchpatch.Diff {
+// cleanupSemantic returns what dmp.DiffCleanupSemantic(diffs) does, but
+// that it keeps every equality that holds a word (holdsWord, given the
+// equality's text; nil: none does), without DiffCleanupSemantic's worst case
+// and leaving diffs as they are.
+//
+// DiffCleanupSemantic turns into edits every equality no longer than the
+// edits on either side of it. On token code points that strikes and
+// re-inserts unchanged words between changes whenever they are fewer than
+// the words changed around them: an inflected language, which says in two
+// words ("Сполучених Штатів") what English says in six ("the Congress of
+// the United States"), loses them where English keeps them, and the
+// redline overstates the change. So only equalities of white space and
+// punctuation are folded into the edits around them; an unchanged word,
+// however short the run, stays unchanged.
+//
+// DiffCleanupSemantic restarts its scan after each equality it removes,
+// from the start of the diff once they are all gone: on a diff where most
+// equalities go (a passage rewritten word for word) that takes time
+// quadratic in the number of diffs and linear in the length of the equality
+// before them, seconds for a few thousand tokens. So the removal is done
+// here, to the same rule and in the same order but in linear time, and the
+// diff merged as go-diff would; DiffCleanupSemantic then runs on each
+// stretch between the equalities kept for their words, where it finds
+// nothing more to remove and goes on with the rest of its work (aligning
+// edits on boundaries, extracting overlaps).
+func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff, holdsWord func(string) bool) []diffmatchpatch.Diff {
 	// DiffMainRunes can leave empty diffs (its "one text inside the other"
 	// shortcut does, at either end), which DiffCleanupSemantic treats as
 	// edits of nothing; drop them first, and merge what they separated.
@@ -652,6 +633,7 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 	// The equalities, and the edits before each and after the last.
 	var eqs []int       // index in diffs
 	var lens []int      // length of each equality
+	var words []bool    // whether each equality holds a word
 	gaps := []edits{{}} // gaps[k]: the edits just before equality k
 	for k, d := range diffs {
 		n := utf8.RuneCountInString(d.Text)
@@ -664,6 +646,7 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 		case diffmatchpatch.DiffEqual:
 			eqs = append(eqs, k)
 			lens = append(lens, n)
+			words = append(words, holdsWord != nil && holdsWord(d.Text))
 			gaps = append(gaps, edits{})
 		}
 	}
@@ -678,6 +661,14 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 	cur := gaps[0]
 	for k, n := range lens {
 		right := gaps[k+1]
+		if words[k] {
+			// Kept whatever its length, and a wall: the edits on either
+			// side of it never meet, so nothing before it is looked at
+			// again.
+			stack = stack[:0]
+			cur = right
+			continue
+		}
 		if n == 0 || n > size(cur) || n > size(right) {
 			stack = append(stack, kept{k, cur})
 			cur = right
@@ -697,23 +688,34 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 			cur = edits{top.left.ins + m + cur.ins, top.left.del + m + cur.del}
 		}
 	}
+	// Rebuild the diff, each stretch between the equalities kept for their
+	// words put through the rest of DiffCleanupSemantic on its own.
 	out := make([]diffmatchpatch.Diff, 0, len(diffs))
-	if !changed {
-		out = append(out, diffs...)
-		return dmp.DiffCleanupSemantic(out)
-	}
+	var stretch []diffmatchpatch.Diff
 	var del, ins strings.Builder
 	flush := func() {
 		if del.Len() > 0 {
-			out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: del.String()})
+			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: del.String()})
 			del.Reset()
 		}
 		if ins.Len() > 0 {
-			out = append(out, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: ins.String()})
+			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: ins.String()})
 			ins.Reset()
 		}
 	}
-	e := 0 // equalities passed
+	clean := func() {
+		flush()
+		if len(stretch) == 0 {
+			return
+		}
+		if changed {
+			stretch = dmp.DiffCleanupMerge(stretch)
+		}
+		out = append(out, dmp.DiffCleanupSemantic(stretch)...)
+		stretch = nil
+	}
+	e := 0         // equalities passed
+	walls := false // whether an equality was kept for its words
 	for _, d := range diffs {
 		switch d.Type {
 		case diffmatchpatch.DiffDelete:
@@ -721,18 +723,28 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 		case diffmatchpatch.DiffInsert:
 			ins.WriteString(d.Text)
 		case diffmatchpatch.DiffEqual:
-			if gone[e] {
+			switch {
+			case words[e]:
+				clean()
+				out, walls = append(out, d), true
+			case gone[e]:
 				del.WriteString(d.Text)
 				ins.WriteString(d.Text)
-			} else {
+			default:
 				flush()
-				out = append(out, d)
+				stretch = append(stretch, d)
 			}
 			e++
 		}
 	}
-	flush()
-	return dmp.DiffCleanupSemantic(dmp.DiffCleanupMerge(out))
+	clean()
+	if walls {
+		// Align the edits next to the equalities kept for their words as
+		// DiffCleanupSemantic aligns the others (it slides them; no word
+		// is struck for it).
+		out = dmp.DiffCleanupSemanticLossless(out)
+	}
+	return out
 }
 
 // piece consumes a range that large has cut out: with go-diff if it is
@@ -925,14 +937,14 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	if left < time.Millisecond {
 		return false
 	}
-	_, diffs := goDiffRunes(&w.differ, sx, sy, left, false)
+	_, diffs := goDiffRunes(&w.differ, sx, sy, left, nil)
 	if !faithfulDiff(diffs, sx, sy) {
 		return false
 	}
-	// Only runs of at least minCommonRun equal tokens are kept as such:
-	// shorter ones (a space, a comma, a common word between rewritten
-	// passages) go with the edits around them, as the semantic clean-up
-	// would have them.
+	// Only runs of at least minCommonRun equal tokens are kept as such
+	// here: shorter ones (a space, a comma, a common word between rewritten
+	// passages) go with the pieces around them, whose token diff finds
+	// again the words they keep.
 	long := func(d diffmatchpatch.Diff, si int) bool {
 		return d.Type == diffmatchpatch.DiffEqual &&
 			bx[si+utf8.RuneCountInString(d.Text)]-bx[si] >= minCommonRun

@@ -7,16 +7,13 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
-	"github.com/treaty-engine/treaty/eventstore/memstore"
-	"github.com/treaty-engine/treaty/projections"
 )
 
 // The write path records no author that is not one line of text, whoever
 // calls it: nothing is appended for such an act.
 func TestAuthorIsOneLine(t *testing.T) {
 	ctx := context.Background()
-	store := memstore.New()
-	w := &Writer{Store: store, Reader: projections.NewReader(store, "t", projections.Options{})}
+	store, w := memWriter()
 	b := w.NewBatch("t")
 	open := act("", opening)
 	open.Author = "Mallory\x1b[2J"

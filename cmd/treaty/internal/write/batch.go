@@ -1,7 +1,10 @@
 package write
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -78,6 +81,55 @@ func (b *Batch) State() *domain.State { return &b.s }
 // Moment is the batch's negotiation so far.
 func (b *Batch) Moment() projections.Moment {
 	return projections.Moment{State: &b.s, Point: projections.Point{Ref: "head", Event: b.s.Events, Round: len(b.s.Rounds), Time: b.at, Hash: b.head}}
+}
+
+// NotSameError is a store that does not hold, where a batch looks for
+// them, the events the batch decided (see Skip).
+type NotSameError struct {
+	// Event is the number of the first stored event that differs, or of
+	// the stream's last when it ends too soon; Why says which.
+	Event int
+	Why   string
+}
+
+func (e *NotSameError) Error() string { return fmt.Sprintf("its event %d %s", e.Event, e.Why) }
+
+// Skip takes the first n buffered events as appended already: the store
+// holds them from an earlier run of the same batch (a simulation resumed
+// after an interruption). It reads them and checks that each is the
+// buffered event exactly (ID, type, data and metadata, the bytes the hash
+// chain seals); if one is not, or the stream ends before them, it fails
+// with a *NotSameError and leaves the batch as it was. The next Flush
+// appends after them.
+func (b *Batch) Skip(ctx context.Context, n int) error {
+	n = min(n, len(b.buffer))
+	if n <= 0 {
+		return nil
+	}
+	from := b.s.Events - len(b.buffer) // the first buffered event's revision
+	checked, last := 0, uint64(0)
+	for ev, err := range b.w.Store.Read(ctx, projections.Stream(b.treaty), uint64(from)) {
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		want := b.buffer[checked]
+		if ev.ID != want.ID || ev.Type != want.Type || !bytes.Equal(ev.Data, want.Data) || !bytes.Equal(ev.Metadata, want.Metadata) {
+			return &NotSameError{Event: from + checked + 1, Why: "(" + ev.Type + ") is not the one decided here"}
+		}
+		checked, last = checked+1, ev.Revision
+		if checked == n {
+			break
+		}
+	}
+	if checked < n {
+		return &NotSameError{Event: from + checked, Why: fmt.Sprintf("is its last, where %d more were expected", n-checked)}
+	}
+	b.buffer = append(b.buffer[:0:0], b.buffer[n:]...)
+	b.expected = eventstore.Exact(last)
+	return nil
 }
 
 // Flush appends the buffered events in one atomic append, expecting the

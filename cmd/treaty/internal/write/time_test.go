@@ -13,6 +13,12 @@ import (
 var opening = domain.OpenTreaty{Treaty: "t", Title: "Times", Parties: []domain.Party{
 	{Code: "UA", Role: domain.RoleParty}, {Code: "US", Role: domain.RoleParty}}}
 
+// memWriter is a write path to a new store in memory.
+func memWriter() (*memstore.Store, *Writer) {
+	store := memstore.New()
+	return store, &Writer{Store: store, Reader: projections.NewReader(store, "t", projections.Options{})}
+}
+
 func act(party string, c domain.Command) Act {
 	return Act{Party: party, Command: func(*domain.State, string) (domain.Command, error) { return c, nil }}
 }

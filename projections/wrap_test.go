@@ -1,0 +1,91 @@
+package projections
+
+import (
+	"math/rand"
+	"strings"
+	"testing"
+)
+
+// TestHang checks text wrapped for a terminal: at spaces, each continuation
+// after the margin of its kind, columns counted as a terminal counts them.
+func TestHang(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		first, rest string
+		text        string
+		width       int
+		want        string
+	}{
+		{"no width: lines as they come", "   ", "   ", "one two three\nfour", 0,
+			"   one two three\n   four"},
+		{"at word boundaries, under the margin", "   ", "   ", "The Parties shall consult each other without delay.", 24,
+			"   The Parties shall\n   consult each other\n   without delay."},
+		{"a bracket goes on under its opening", " | [US: ", " |      ", "The Parties shall consult each other.]", 28,
+			" | [US: The Parties shall\n |      consult each other.]"},
+		{"a word wider than a line is cut", "   ", "   ", "Sanctions-review-and-reconstruction-fund", 24,
+			"   Sanctions-review-and-\n   reconstruction-fund"},
+		{"leading spaces stay", "   ", "   ", "     00000000 · amend · accepted", 24,
+			"        00000000 · amend\n   · accepted"},
+		{"spaces at a break go", "   ", "   ", "alpha     beta gamma delta epsilon", 24,
+			"   alpha     beta gamma\n   delta epsilon"},
+		{"trailing spaces past the end go", "   ", "   ", "alpha beta gamma delta      ", 26,
+			"   alpha beta gamma delta "},
+		{"wide characters take two columns", "   ", "   ", "双方同意 全面合作 第一条 第二条 第三条", 24,
+			"   双方同意 全面合作\n   第一条 第二条 第三条"},
+		{"combining marks take none", "   ", "   ", "cafe\u0301 cafe\u0301 cafe\u0301 cafe\u0301 cafe\u0301", 24,
+			"   cafe\u0301 cafe\u0301 cafe\u0301 cafe\u0301\n   cafe\u0301"},
+		{"colours take no column and are not cut", "   ", "   ", "The \x1b[31m[-Party-]\x1b[0m\x1b[32m{+State+}\x1b[0m shall consult", 26,
+			"   The \x1b[31m[-Party-]\x1b[0m\x1b[32m{+State+}\x1b[0m\n   shall consult"},
+		{"tabs to the next stop", "   ", "   ", "a\tb\tc\td\te", 24,
+			"   a\tb\tc\n   d\te"},
+		{"too narrow a terminal: left to itself", "   ", "   ", "one two three four five six", 22,
+			"   one two three four five six"},
+		{"further lines of the text after rest", " * UA: ", " *     ", "one two three four five six\nseven", 28,
+			" * UA: one two three four\n *     five six\n *     seven"},
+	} {
+		if got := (Style{Width: c.width}).hang(c.first, c.rest, c.text); got != c.want {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}
+
+// Wrapped, a text keeps its characters in order (only the spaces at a
+// break go), every line starts with its margin and no line is wider than
+// the terminal.
+func TestHangProperties(t *testing.T) {
+	rng := rand.New(rand.NewSource(15))
+	pieces := []string{"the", "Parties", "зобов'язуються", "双方", "cafe\u0301", "Sanctions-review-and-reconstruction-fund",
+		" ", " ", "  ", "\t", ".", ",", "\x1b[31m[-", "-]\x1b[0m", "👍"}
+	for k := 0; k < 5000; k++ {
+		var sb strings.Builder
+		for n := rng.Intn(40); n > 0; n-- {
+			sb.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		text := sb.String()
+		cols := 28 + rng.Intn(60) // at least minWrapRoom past the margin
+		first, rest := " | [US: ", " |      "
+		got := (Style{Width: cols}).hang(first, rest, text)
+		lines := strings.Split(got, "\n")
+		for i, l := range lines {
+			margin := rest
+			if i == 0 {
+				margin = first
+			}
+			if !strings.HasPrefix(l, margin) {
+				t.Fatalf("hang(%q) at %d: line %d %q does not start with %q", text, cols, i, l, margin)
+			}
+			if w := width(l, 0); w > cols {
+				t.Fatalf("hang(%q) at %d: line %d %q is %d columns wide", text, cols, i, l, w)
+			}
+		}
+		joined := strings.TrimPrefix(strings.ReplaceAll(got, "\n"+rest, ""), first)
+		if strip(joined) != strip(text) {
+			t.Fatalf("hang(%q) at %d lost or moved characters: %q", text, cols, got)
+		}
+	}
+}
+
+// strip drops the spaces and tabs of s.
+func strip(s string) string {
+	return strings.NewReplacer(" ", "", "\t", "").Replace(s)
+}
