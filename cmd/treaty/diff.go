@@ -55,7 +55,9 @@ side.`,
 			if err != nil {
 				return err
 			}
-			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole})
+			// The JSON lists every adoption on its clause; the documents
+			// for people the last few, which needs no closed proposal.
+			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole, EveryAdoption: a.format == "json"})
 			if rev := (*projections.ReversedError)(nil); errors.As(err, &rev) {
 				return &usageError{err}
 			}
