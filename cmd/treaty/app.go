@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/internal/jsonindent"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -420,12 +420,7 @@ func (a *app) width(w io.Writer) int {
 }
 
 // writeJSON writes v as indented JSON on stdout.
-func (a *app) writeJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+func (a *app) writeJSON(v any) error { return jsonindent.Encode(a.stdout, v, "  ") }
 
 // info writes a message for people on stderr, every string it quotes made
 // visible (see domain.Visible).
