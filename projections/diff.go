@@ -162,12 +162,22 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 	if err != nil {
 		return Diff{}, err
 	}
-	return BuildDiff(a, b, head.State, opts)
+	saved := r.savedRedlines(ctx, a.Point, b.Point)
+	d, err := buildDiff(a, b, head.State, opts, saved.words)
+	if err == nil {
+		r.saveRedlines(ctx, saved)
+	}
+	return d, err
 }
 
 // BuildDiff compares two moments. head, a state at or after both, supplies
 // the adopted proposals that made each change.
 func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, error) {
+	return buildDiff(from, to, head, opts, words)
+}
+
+// buildDiff is BuildDiff, each redline worked out by w (see words).
+func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w func(before, after string) []redline.Op) (Diff, error) {
 	if from.Point.Event > to.Point.Event {
 		return Diff{}, &ReversedError{From: from.Point, To: to.Point}
 	}
@@ -202,12 +212,12 @@ func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, 
 	var redlines []func()
 	for i := range d.Clauses {
 		ch := &d.Clauses[i]
-		redlines = append(redlines, func() { redlineChange(ch) })
+		redlines = append(redlines, func() { redlineChange(ch, w) })
 		open := to.State.OpenProposals(ch.ID)
 		ch.OpenProposals = make([]OpenProposal, len(open))
 		for j, p := range open {
 			ch.OpenProposals[j] = openProposal(to.State, p)
-			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOps(p) })
+			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOpsBy(p, w) })
 		}
 		numberOptions(ch.OpenProposals)
 	}
@@ -324,7 +334,7 @@ func compareClauses(before, after []listedClause, whole bool) []ClauseChange {
 }
 
 // redlineChange fills in the word-level ops of a change.
-func redlineChange(ch *ClauseChange) {
+func redlineChange(ch *ClauseChange, words func(before, after string) []redline.Op) {
 	if ch.Before != ch.After {
 		ch.Ops = words(ch.Before, ch.After)
 	} else if ch.Before != "" {
