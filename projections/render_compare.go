@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bufio"
 	"fmt"
 	"html/template"
 	"io"
@@ -95,16 +96,19 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 // WriteDiffText writes the compare document for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	d = Printable(d)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
-	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
+	// Written as it goes, through a small buffer: at a million events the
+	// document is hundreds of kilobytes, and fresh memory costs a page
+	// fault a page.
+	b := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
+	fmt.Fprintf(b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
 	b.WriteString(st.Dim(notAgreed) + "\n")
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nNo change to the agreed text.\n")
 	}
 	for _, c := range d.Clauses {
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
+		fmt.Fprintf(b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
 		if showLabel(c) {
 			b.WriteString("  " + st.Dim("("+changeLabel(c)+")"))
 		}
@@ -123,9 +127,8 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 		}
 	}
 	a := d.Proposals.Counts
-	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
-	_, err := io.WriteString(w, b.String())
-	return err
+	fmt.Fprintf(b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
+	return b.Flush()
 }
 
 // compareBracket renders an open proposal as the compare document shows
