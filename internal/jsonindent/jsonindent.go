@@ -8,44 +8,86 @@
 package jsonindent
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"io"
 )
 
 // Encode writes v to w as an Encoder with SetIndent("", indent) and
-// SetEscapeHTML(false) would: indented, followed by a newline.
+// SetEscapeHTML(false) would: indented, followed by a newline. The output
+// goes out through a small buffer as it is indented, never whole: a
+// document of tens of megabytes would cost a page fault a page.
 func Encode(w io.Writer, v any, indent string) error {
-	var compact bytes.Buffer
-	enc := json.NewEncoder(&compact)
+	out := &indenter{w: bufio.NewWriterSize(w, flushAt+4096), indent: indent}
+	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	src := compact.Bytes() // ends with the Encoder's newline
-	// Indented, a document of nested lists is about three times its
-	// compact size.
-	_, err := w.Write(Append(make([]byte, 0, 3*len(src)), src, indent))
-	return err
+	if err := out.flush(); err != nil {
+		return err
+	}
+	return out.w.Flush()
+}
+
+// flushAt is how much indented output is gathered before it is written.
+const flushAt = 32 << 10
+
+// indenter indents the compact JSON written to it (a whole value per Write,
+// as json.Encoder writes) onto w.
+type indenter struct {
+	w      *bufio.Writer
+	indent string
+	buf    []byte
+	depth  int
+	open   bool // just after '{' or '[': the line break waits for what follows
+	err    error
+}
+
+func (x *indenter) Write(p []byte) (int, error) {
+	x.indentOnto(p, true)
+	return len(p), x.err
+}
+
+func (x *indenter) flush() error {
+	if x.err == nil && len(x.buf) > 0 {
+		_, x.err = x.w.Write(x.buf)
+	}
+	x.buf = x.buf[:0]
+	return x.err
 }
 
 // Append appends src, compact JSON as encoding/json writes it, to dst
 // indented as json.Indent(dst, src, "", indent) would, and returns the
 // result.
 func Append(dst, src []byte, indent string) []byte {
-	depth := 0
-	open := false // just after '{' or '[': the line break waits for what follows
+	x := &indenter{indent: indent, buf: dst}
+	x.indentOnto(src, false)
+	return x.buf
+}
+
+// indentOnto indents src onto x.buf, written out to x.w whenever it holds
+// flushAt bytes if stream is set.
+func (x *indenter) indentOnto(src []byte, stream bool) {
 	newline := func(dst []byte) []byte {
 		dst = append(dst, '\n')
-		for range depth {
-			dst = append(dst, indent...)
+		for range x.depth {
+			dst = append(dst, x.indent...)
 		}
 		return dst
 	}
+	dst := x.buf
 	for i := 0; i < len(src); i++ {
+		if stream && len(dst) >= flushAt {
+			x.buf = dst
+			if x.flush() != nil {
+				return
+			}
+			dst = x.buf
+		}
 		c := src[i]
-		if open && c != '}' && c != ']' {
-			open = false
+		if x.open && c != '}' && c != ']' {
+			x.open = false
 			dst = newline(dst)
 		}
 		switch c {
@@ -63,12 +105,12 @@ func Append(dst, src []byte, indent string) []byte {
 			i = end - 1
 		case '{', '[':
 			dst = append(dst, c)
-			depth++
-			open = true
+			x.depth++
+			x.open = true
 		case '}', ']':
-			depth--
-			if open {
-				open = false // empty: "{}", "[]"
+			x.depth--
+			if x.open {
+				x.open = false // empty: "{}", "[]"
 			} else {
 				dst = newline(dst)
 			}
@@ -82,5 +124,5 @@ func Append(dst, src []byte, indent string) []byte {
 			dst = append(dst, c)
 		}
 	}
-	return dst
+	x.buf = dst
 }

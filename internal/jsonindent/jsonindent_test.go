@@ -43,11 +43,24 @@ func randomValue(rng *rand.Rand, depth int) any {
 }
 
 // TestSameAsEncoder holds Encode to encoding/json's indenting Encoder, byte
-// for byte.
+// for byte, on small values and on ones written out in many pieces.
 func TestSameAsEncoder(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	for i := range 20000 {
-		v := randomValue(rng, 0)
+	// Values far larger than flushAt too, written out in many pieces.
+	var large []any
+	for range 20000 {
+		large = append(large, randomValue(rng, 1))
+	}
+	for i := range 20003 {
+		var v any
+		switch i {
+		case 0:
+			v = large
+		case 1:
+			v = map[string]any{"a": large, "b": []any{large[:5000], map[string]any{}}}
+		default:
+			v = randomValue(rng, 0)
+		}
 		var want, got bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetIndent("", "  ")
