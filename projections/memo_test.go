@@ -17,25 +17,9 @@ import (
 // does not account for its texts is worked out again.
 func TestRedlinesKept(t *testing.T) {
 	ss := newSession(t)
-	parties := []string{"UA", "US", "EU"}
-	for round := range 3 {
-		ss.openRound()
-		for i := range 6 {
-			clause := string(rune('a' + (i+round)%3))
-			by := parties[(i+round)%3]
-			id := ss.table(by, clause, fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause))
-			if i%3 != 2 {
-				var others []string
-				for _, p := range parties {
-					if p != by {
-						others = append(others, p)
-					}
-				}
-				ss.accept(id, others...)
-			}
-		}
-		ss.closeRound()
-	}
+	ss.amendRounds(3, 6, func(i, round int, clause string) string {
+		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
+	})
 	ctx := context.Background()
 	from, to := ref(t, "round:1"), ref(t, "head")
 	plain, err := NewReader(ss.store, "berlin", Options{}).Redlines(ctx, from, to, CompareOptions{Whole: true})

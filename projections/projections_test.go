@@ -886,25 +886,9 @@ func TestVerifyComparesCheckpoints(t *testing.T) {
 // the document lists, with checkpoints and without.
 func TestCompareCountsAdoptions(t *testing.T) {
 	ss := newSession(t)
-	parties := []string{"UA", "US", "EU"}
-	for round := range 4 {
-		ss.openRound()
-		for i := range 9 {
-			clause := string(rune('a' + (i+round)%3))
-			by := parties[(i*7+round)%3]
-			id := ss.table(by, clause, fmt.Sprintf("Text %d of clause %s in round %d.", i, clause, round))
-			var others []string
-			for _, p := range parties {
-				if p != by {
-					others = append(others, p)
-				}
-			}
-			if i%4 != 3 {
-				ss.accept(id, others...)
-			}
-		}
-		ss.closeRound()
-	}
+	ss.amendRounds(4, 9, func(i, round int, clause string) string {
+		return fmt.Sprintf("Text %d of clause %s in round %d.", i, clause, round)
+	})
 	ctx := context.Background()
 	for _, opts := range []Options{{}, withCheckpoints} {
 		r := NewReader(ss.store, "berlin", opts)
