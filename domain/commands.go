@@ -232,13 +232,13 @@ func decide(s *State, c Command) ([]Event, error) {
 		}
 		return one(e, checkOpening(e))
 	case OpenRound:
-		if _, err := s.participant(c.Party); err != nil {
+		if _, err := s.Participant(c.Party); err != nil {
 			return nil, err
 		}
 		e := RoundOpened{Round: len(s.Rounds) + 1, Name: strings.TrimSpace(c.Name)}
 		return one(e, s.checkOpenRound(e))
 	case CloseRound:
-		if _, err := s.participant(c.Party); err != nil {
+		if _, err := s.Participant(c.Party); err != nil {
 			return nil, err
 		}
 		e := RoundClosed{Round: s.OpenRound(), Head: c.Head}
@@ -250,7 +250,7 @@ func decide(s *State, c Command) ([]Event, error) {
 		}
 		return one(e, s.checkRegisterKey(e))
 	case EndorseKey:
-		if _, err := s.participant(c.Party); err != nil {
+		if _, err := s.Participant(c.Party); err != nil {
 			return nil, err
 		}
 		e := KeyEndorsed{Party: c.Party, Subject: c.Subject, Key: c.Key}
@@ -346,7 +346,7 @@ func (s *State) adoption(p *Proposal) ProposalAdopted {
 }
 
 func (s *State) decideTable(c Table) ([]Event, error) {
-	party, err := s.participant(c.Party)
+	party, err := s.Participant(c.Party)
 	if err != nil {
 		return nil, err
 	}

@@ -202,7 +202,7 @@ func (s *State) pin(e TreatyOpened) {
 }
 
 func (s *State) checkRegisterKey(e PartyKeyRegistered) error {
-	if _, err := s.participant(e.Party); err != nil {
+	if _, err := s.Participant(e.Party); err != nil {
 		return err
 	}
 	pub, err := ParseKey(e.Key)
@@ -241,7 +241,7 @@ func (s *State) registerKey(e PartyKeyRegistered) error {
 func usable(k *Key) bool { return k.Status == KeyIsEffective || k.Status == KeyIsPending }
 
 func (s *State) checkEndorse(e KeyEndorsed) (*Key, error) {
-	if _, err := s.participant(e.Party); err != nil {
+	if _, err := s.Participant(e.Party); err != nil {
 		return nil, err
 	}
 	if e.Party == e.Subject {
@@ -281,7 +281,7 @@ func (s *State) endorse(e KeyEndorsed) error {
 }
 
 func (s *State) checkRevoke(e KeyRevoked) (*Key, error) {
-	if _, err := s.participant(e.Party); err != nil {
+	if _, err := s.Participant(e.Party); err != nil {
 		return nil, err
 	}
 	k := s.Keys[e.Key]

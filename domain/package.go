@@ -68,7 +68,7 @@ func (s *State) Obstacles() []string {
 }
 
 func (s *State) checkConclude(e TextConcluded) error {
-	if _, err := s.participant(e.Party); err != nil {
+	if _, err := s.Participant(e.Party); err != nil {
 		return err
 	}
 	if obstacles := s.Obstacles(); len(obstacles) > 0 {
@@ -90,7 +90,7 @@ func (s *State) conclude(e TextConcluded) error {
 }
 
 func (s *State) checkReopen(e ReopeningAgreed) error {
-	party, err := s.participant(e.Party)
+	party, err := s.Participant(e.Party)
 	switch {
 	case err != nil:
 		return err
@@ -136,7 +136,7 @@ func (s *State) initialled(party string) bool {
 
 // party checks that code is a party (not an observer) acting on the text.
 func (s *State) party(code, what string) error {
-	p, err := s.participant(code)
+	p, err := s.Participant(code)
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (s *State) declare(e DeclarationMade) error {
 // adRefClause finds the clause whose ad referendum adoption of proposal id
 // awaits party's capital.
 func (s *State) adRefClause(id, party string) (*Clause, error) {
-	if _, err := s.participant(party); err != nil {
+	if _, err := s.Participant(party); err != nil {
 		return nil, err
 	}
 	for _, c := range s.Clauses {

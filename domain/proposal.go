@@ -291,7 +291,7 @@ func (s *State) checkTable(e ProposalTabled) error {
 	if err := CheckSlug("clause ID", e.Clause); err != nil {
 		return err
 	}
-	if _, err := s.participant(e.Party); err != nil {
+	if _, err := s.Participant(e.Party); err != nil {
 		return err
 	}
 	want, err := s.tableAction(e.Clause, e.Action == ActionDelete)
@@ -391,7 +391,7 @@ func (s *State) table(e ProposalTabled) error {
 // positionable finds a proposal that a party takes a position on and checks
 // that a position can still be taken.
 func (s *State) positionable(id, code, verb string) (*Proposal, error) {
-	party, err := s.participant(code)
+	party, err := s.Participant(code)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +492,7 @@ func (s *State) object(e ProposalObjected) error {
 }
 
 func (s *State) checkWithdraw(e ProposalWithdrawn) (*Proposal, error) {
-	actor, err := s.participant(e.Party)
+	actor, err := s.Participant(e.Party)
 	if err != nil {
 		return nil, err
 	}
@@ -592,7 +592,7 @@ func (s *State) adopt(e ProposalAdopted) error {
 }
 
 func (s *State) checkRevise(e ProposalRevised) (*Proposal, error) {
-	if _, err := s.participant(e.Party); err != nil {
+	if _, err := s.Participant(e.Party); err != nil {
 		return nil, err
 	}
 	p, err := s.existing(e.Proposal)
@@ -661,7 +661,7 @@ func (s *State) revise(e ProposalRevised) error {
 }
 
 func (s *State) checkComment(e ProposalCommented) error {
-	if _, err := s.participant(e.Party); err != nil {
+	if _, err := s.Participant(e.Party); err != nil {
 		return err
 	}
 	if _, err := s.existing(e.Proposal); err != nil {

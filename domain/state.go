@@ -202,8 +202,9 @@ func (s *State) Party(code string) (Party, bool) {
 	return Party{}, false
 }
 
-// participant checks that code may act in the negotiation at all.
-func (s *State) participant(code string) (Party, error) {
+// Participant checks that code may act in the negotiation at all: the
+// refusal of every act by a code that is not one of its participants.
+func (s *State) Participant(code string) (Party, error) {
 	if code == "" {
 		return Party{}, Errorf(EINVALID, "no acting participant: an act must name one of %s", s.codes()).because(ReasonNoActor, "")
 	}

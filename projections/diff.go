@@ -127,6 +127,11 @@ type CompareOptions struct {
 	EveryAdoption bool
 }
 
+// AdoptedBy counts the adopted proposals of party that changed the clause
+// between the two moments, all of them whether or not Adopted lists them
+// all.
+func (c ClauseChange) AdoptedBy(party string) int { return c.adoptions.byParty[party] }
+
 // adoptionCounts counts a clause's adoptions between two moments.
 type adoptionCounts struct {
 	total   int

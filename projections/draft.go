@@ -113,6 +113,9 @@ type OpenProposal struct {
 	Version  int    `json:"version"`
 	Rebases  string `json:"rebases,omitempty"`
 	Comments int    `json:"comments,omitempty"`
+	// Revised is the event of its latest revision (absent: never
+	// revised).
+	Revised int `json:"revised,omitempty"`
 }
 
 // Condition is a party's acceptance subject to other proposals: SubjectTo
@@ -234,7 +237,7 @@ func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {
 		AcceptedBy: nonNil(s.AcceptedBy(p)), ObjectedBy: nonNil(s.ObjectedBy(p)), AdReferendum: s.AdReferendum(p),
 		Stale: s.Stale(p), Note: p.Note, Tabled: p.Tabled, Round: p.Round,
 		Version: max(p.Version, 1), Rebases: p.Rebases, Comments: len(p.Comments), Conditional: []Condition{},
-		Placement: placementOf(s, p),
+		Revised: p.Revised, Placement: placementOf(s, p),
 	}
 	for _, c := range s.Conditional(p) {
 		v := Condition{Party: c.Party, SubjectTo: c.SubjectTo}

@@ -912,6 +912,17 @@ func TestCompareCountsAdoptions(t *testing.T) {
 						t.Fatalf("@%d to @%d, clause %s: from the moments %v %q %v, from the closed proposals %v %q %v",
 							from, to, c.ID, got, gotBy, d.adoptions, want, wantBy, c.adoptions)
 					}
+					for _, p := range []string{"UA", "US", "EU"} {
+						n := 0
+						for _, a := range c.Adopted {
+							if a.Party == p {
+								n++
+							}
+						}
+						if d.AdoptedBy(p) != n {
+							t.Fatalf("@%d to @%d, clause %s: %s adopted %d of its proposals, AdoptedBy says %d", from, to, c.ID, p, n, d.AdoptedBy(p))
+						}
+					}
 				}
 			}
 		}

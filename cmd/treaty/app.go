@@ -131,7 +131,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 	for _, c := range []*cobra.Command{a.initCommand(), a.roundCommand(), a.proposeCommand(),
 		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand(), a.commentCommand(), a.rebaseCommand(),
 		a.confirmCommand(), a.declineCommand(), a.concludeCommand(), a.reopenCommand(), a.initialCommand(),
-		a.reserveCommand(), a.declareCommand(), a.keysCommand()} {
+		a.reserveCommand(), a.declareCommand(), a.importDocxCommand(), a.keysCommand()} {
 		c.GroupID = "write"
 		root.AddCommand(c)
 	}
@@ -392,8 +392,11 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (a *app) style() projections.Style {
-	return projections.Style{Color: a.color(a.stdout), Width: a.width(a.stdout)}
+func (a *app) style() projections.Style { return a.styleFor(a.stdout) }
+
+// styleFor is the style of text output to w.
+func (a *app) styleFor(w io.Writer) projections.Style {
+	return projections.Style{Color: a.color(w), Width: a.width(w)}
 }
 
 // testWidth, when not 0, is the terminal width text output is wrapped to,
@@ -420,7 +423,10 @@ func (a *app) width(w io.Writer) int {
 }
 
 // writeJSON writes v as indented JSON on stdout.
-func (a *app) writeJSON(v any) error { return jsonindent.Encode(a.stdout, v, "  ") }
+func (a *app) writeJSON(v any) error { return a.writeJSONTo(a.stdout, v) }
+
+// writeJSONTo writes v as indented JSON to w.
+func (a *app) writeJSONTo(w io.Writer, v any) error { return jsonindent.Encode(w, v, "  ") }
 
 // info writes a message for people on stderr, every string it quotes made
 // visible (see domain.Visible).

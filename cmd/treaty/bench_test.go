@@ -22,6 +22,7 @@ import (
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
 	"github.com/treaty-engine/treaty/projections"
+	"github.com/treaty-engine/treaty/projections/wordml/wordmltest"
 )
 
 // BenchmarkSimulate measures simulate's rate of writing events through the
@@ -531,6 +532,96 @@ func BenchmarkVersusGit(b *testing.B) {
 	b.ReportMetric(ms(treatyPropose, i)/ms(gitCommit, 2*i), "propose-ratio")
 	b.ReportMetric(ms(treatyAccept, i)/ms(gitCommit, 2*i), "accept-ratio")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkFreshDraftDocx: `treaty draft --format docx --output F` as a
+// fresh process (target ≤ 200 ms at 1,000,000 events and 200 clauses), with
+// BenchmarkFreshDraft, the text draft, as its yardstick.
+func BenchmarkFreshDraftDocx(b *testing.B) {
+	b.Run("text", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "draft"} })
+	})
+	b.Run("docx", func(b *testing.B) {
+		out := filepath.Join(b.TempDir(), "draft.docx")
+		benchFresh(b, func(store string, _ int) []string {
+			return []string{"--store", store, "draft", "--format", "docx", "--output", out}
+		})
+	})
+}
+
+// BenchmarkFreshExportAKN: `treaty export --format akn` as a fresh process
+// (target ≤ 200 ms at 1,000,000 events), and the JSON draft as yardstick.
+func BenchmarkFreshExportAKN(b *testing.B) {
+	b.Run("json", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "draft", "--format", "json"} })
+	})
+	b.Run("akn", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "export", "--format", "akn"} })
+	})
+}
+
+// BenchmarkFreshImportDocx: `treaty import-docx` of the simulated draft
+// with every one of its clauses amended (target ≤ 500 ms for 200 clauses):
+// the dry run, and tabling the 200 amendments in one append, beside one
+// `propose` (fsync included) as yardstick. The file is the draft at the
+// head, exported once; each tabling reads another edit of it (the same
+// file again would table nothing: UA has tabled its changes already),
+// which stays valid, since tabling changes no clause's text, but leaves
+// 200 more open proposals for the next to fold and check: run it a few
+// times (-benchtime 3x), not for seconds.
+func BenchmarkFreshImportDocx(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	dir := b.TempDir()
+	orig := filepath.Join(dir, "draft.docx")
+	runFresh(b, bin, "--store", store, "draft", "--format", "docx", "--output", orig)
+	data, err := os.ReadFile(orig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// edit writes the draft with every clause text amended by prefix.
+	edit := func(prefix string) string {
+		d, err := wordmltest.Open(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := d.PrefixTexts(prefix); n < 100 {
+			b.Fatalf("only %d clause texts to amend", n)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("edited-%d.docx", len(prefix)))
+		if err := os.WriteFile(f, d.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return f
+	}
+	edited := edit("Amended: ")
+	i := 0
+	b.Run("propose", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string {
+			i++
+			return []string{"--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("import-yardstick-%d", i), "--text", "A yardstick."}
+		})
+	})
+	b.Run("dry-run", func(b *testing.B) {
+		benchFresh(b, func(store string, _ int) []string {
+			return []string{"--store", store, "--as", "UA", "import-docx", edited}
+		})
+	})
+	b.Run("table", func(b *testing.B) {
+		prefix := "Amended: "
+		for b.Loop() {
+			b.StopTimer()
+			prefix = "Again " + prefix
+			f := edit(prefix)
+			b.StartTimer()
+			cmd := exec.Command(bin, "--store", store, "--as", "UA", "import-docx", f, "--table")
+			cmd.Env = benchEnv()
+			out, err := cmd.CombinedOutput()
+			if n := strings.Count(string(out), "\n"); err != nil || n < 200 { // an ID a line, and what was tabled
+				b.Fatalf("import-docx --table: %v (%d lines)\n%.2000s", err, n, out)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
+	})
 }
 
 // The reviewers' views as fresh processes, beside BenchmarkFreshDraft (the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -9,10 +10,10 @@ import (
 )
 
 func (a *app) diffCommand() *cobra.Command {
-	var from, to, view string
+	var from, to, view, output string
 	var whole bool
 	c := &cobra.Command{
-		Use:   "diff [--from REF] [--to REF] [--whole] [--format text|json|html|markdown] [--view inline|side]",
+		Use:   "diff [--from REF] [--to REF] [--whole] [--format text|json|html|markdown|docx] [--view inline|side] [--output F]",
 		Short: "Show the compare document of the agreed text between two moments",
 		Long: `Show how the agreed text changed between two moments, as a compare document:
 the clauses in the order of the later draft, each removed clause where it
@@ -27,11 +28,15 @@ By default from the end of the last closed round to now. --from must not be
 later than --to. In text output deletions read [-like this-] and insertions
 {+like this+}. --format html writes a printable page (a running header with
 the moments, page numbers, a legend), inline or, with --view side, side by
-side.`,
+side. --format docx writes it as a Word document whose redline is tracked
+changes, each attributed to the party whose adopted proposal made it, the
+comments of the proposals as Word comments (to --output F, or to standard
+output when it is not a terminal).`,
 		Example: `  treaty diff
   treaty diff --from round:1 --to round:2
   treaty diff --from round:1 --to round:2 --whole --format html --view side > compare.html
-  treaty diff --from round:2:start --to head --format json`,
+  treaty diff --from round:2:start --to head --format json
+  treaty diff --from round:1 --to round:2 --format docx --output compare.docx`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fromRef := projections.LastClosedRound
@@ -51,39 +56,54 @@ side.`,
 			case view == projections.CompareSide && a.format != "html":
 				return usagef("--view side is a layout of --format html")
 			}
+			if err := a.checkOutput(output); err != nil {
+				return err
+			}
 			r, err := a.reader(cmd.Context())
 			if err != nil {
 				return err
 			}
-			// The JSON lists every adoption on its clause; the documents
-			// for people the last few, which needs no closed proposal.
-			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole, EveryAdoption: a.format == "json"})
+			// The JSON lists every adoption on its clause, and the Word
+			// document attributes each change to every party whose adopted
+			// proposal made it, with the comments on them; the other
+			// documents for people list the last few, which needs no
+			// closed proposal.
+			every := a.format == "json" || a.format == "docx"
+			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole, EveryAdoption: every})
 			if rev := (*projections.ReversedError)(nil); errors.As(err, &rev) {
 				return &usageError{err}
 			}
 			if err != nil {
 				return err
 			}
-			return a.writeDiff(d, view)
+			if a.format == "docx" {
+				extra, err := r.CompareExtras(cmd.Context(), d)
+				if err != nil {
+					return err
+				}
+				return a.emit(output, func(w io.Writer) error { return projections.WriteDiffDocx(w, d, extra) })
+			}
+			return a.emit(output, func(w io.Writer) error { return a.writeDiff(w, d, view) })
 		},
 	}
 	c.Flags().StringVar(&from, "from", "", "the earlier moment (REF; default: the end of the last closed round)")
 	c.Flags().StringVar(&to, "to", "head", "the later moment (REF)")
 	c.Flags().BoolVar(&whole, "whole", false, "list every clause, unchanged ones included")
 	c.Flags().StringVar(&view, "view", projections.CompareInline, "HTML layout: inline, or side by side")
+	outputFlag(c, &output)
 	_ = c.RegisterFlagCompletionFunc("from", a.completeRefs)
 	_ = c.RegisterFlagCompletionFunc("to", a.completeRefs)
-	return withFormats(c, "text", "json", "html", "markdown")
+	return withFormats(c, "text", "json", "html", "markdown", "docx")
 }
 
-func (a *app) writeDiff(d projections.Diff, view string) error {
+func (a *app) writeDiff(w io.Writer, d projections.Diff, view string) error {
 	switch a.format {
 	case "json":
-		return a.writeJSON(d)
+		return a.writeJSONTo(w, d)
 	case "markdown":
-		return projections.WriteDiffMarkdown(a.stdout, d)
+		return projections.WriteDiffMarkdown(w, d)
 	case "html":
-		return projections.WriteDiffHTML(a.stdout, d, view)
+		return projections.WriteDiffHTML(w, d, view)
 	}
-	return projections.WriteDiffText(a.stdout, d, a.style())
+	return projections.WriteDiffText(w, d, a.styleFor(w))
 }

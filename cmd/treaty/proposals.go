@@ -48,13 +48,14 @@ accepted. --all adds the adopted and withdrawn ones.`,
 }
 
 func (a *app) showCommand() *cobra.Command {
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "show P",
 		Short: "Show one proposal with its redline against the text it amends",
 		Long: `Show proposal P (its ID or a unique prefix of at least 4 characters): where it
 stands, every party's position, and its word-level redline against the text of
-the clause it was drafted against.`,
-		Example:           "  treaty show 3f2a91c0\n  treaty show 3f2a --format json",
+the clause it was drafted against. --format akn writes it as an Akoma Ntoso
+3.0 amendment document.`,
+		Example:           "  treaty show 3f2a91c0\n  treaty show 3f2a --format json\n  treaty show 3f2a --format akn > 3f2a.akn.xml",
 		Args:              exactArgs(1, "the proposal to show (its ID or a unique prefix)"),
 		ValidArgsFunction: a.completeOpenProposals,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,10 +67,22 @@ the clause it was drafted against.`,
 			if err != nil {
 				return err
 			}
-			if a.format == "json" {
+			switch a.format {
+			case "json":
 				return a.writeJSON(d)
+			case "akn":
+				head, err := r.Head(cmd.Context())
+				if err != nil {
+					return err
+				}
+				tabled, err := r.EventTime(cmd.Context(), d.Tabled)
+				if err != nil {
+					return err
+				}
+				return projections.ProposalAKN(a.stdout, d, head.State, head.Point, tabled)
 			}
 			return projections.WriteProposalText(a.stdout, d, a.style())
 		},
 	}
+	return withFormats(c, "text", "json", "akn")
 }

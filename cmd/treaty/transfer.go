@@ -15,9 +15,10 @@ import (
 )
 
 func (a *app) exportCommand() *cobra.Command {
+	var at string
 	c := &cobra.Command{
-		Use:   "export [--format jsonl|git-fast-import]",
-		Short: "Write a negotiation's events as JSON Lines, or its agreed text as a git repository",
+		Use:   "export [--format jsonl|git-fast-import|akn] [--at REF]",
+		Short: "Write a negotiation's events as JSON Lines, its agreed text as a git repository, or its draft as Akoma Ntoso",
 		Long: `Write every event of the negotiation, oldest first, as JSON Lines (the
 default): its stream, revision, ID, type, data and metadata exactly as stored.
 treaty import stores them again, in this store or another (an embedded file or
@@ -29,27 +30,58 @@ its text) and a file ORDER naming them in the order of the agreed text; one
 commit per adoption (authored by the proposing party, dated by the adoption;
 a move is a commit of ORDER); an annotated tag round-N at the end of each
 round, whose message carries the hash of the event that closed it. Reviewers
-can then use git's tools.`,
+can then use git's tools.
+
+--format akn writes the draft as of --at REF (now by default) as one Akoma
+Ntoso 3.0 document (OASIS LegalDocML), valid against the official schema:
+a bill (an act once concluded), each clause an article, each open proposal
+an alternative article with its redline as <del> and <ins>.`,
 		Example: `  treaty export > berlin.jsonl
   treaty --store esdb://localhost:2113?tls=false import berlin.jsonl
   git init -q -b main text && treaty export --format git-fast-import | git -C text fast-import --quiet
   git -C text reset -q --hard                    # check out main: the clause files and ORDER
   git -C text log --oneline round-1..round-2     # the adoptions of round 2
   git -C text diff --word-diff round-1 round-2
-  git -C text tag -n9 round-2                    # the hash the round closed at`,
+  git -C text tag -n9 round-2                    # the hash the round closed at
+  treaty export --format akn --at round:2 > berlin-round-2.akn.xml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.reader(cmd.Context())
+			ctx := cmd.Context()
+			if cmd.Flags().Changed("at") && a.format != "akn" {
+				return usagef("--at goes with --format akn: the other exports are of the whole log")
+			}
+			ref, err := parseRef("--at", at)
 			if err != nil {
 				return err
 			}
-			if a.format == "git-fast-import" {
-				return r.WriteGitFastImport(cmd.Context(), a.stdout)
+			r, err := a.reader(ctx)
+			if err != nil {
+				return err
 			}
-			return projections.ExportJSONL(cmd.Context(), a.store, r.Treaty(), a.stdout)
+			switch a.format {
+			case "git-fast-import":
+				return r.WriteGitFastImport(ctx, a.stdout)
+			case "akn":
+				m, err := r.At(ctx, ref)
+				if err != nil {
+					return err
+				}
+				d, err := r.Draft(ctx, m, projections.DraftOptions{Redlines: true})
+				if err != nil {
+					return err
+				}
+				opened, err := r.EventTime(ctx, 1)
+				if err != nil {
+					return err
+				}
+				return projections.DraftAKN(a.stdout, d, m.State, opened)
+			}
+			return projections.ExportJSONL(ctx, a.store, r.Treaty(), a.stdout)
 		},
 	}
-	return withFormats(c, "jsonl", "git-fast-import")
+	c.Flags().StringVar(&at, "at", "head", "with --format akn: the moment of the draft (REF)")
+	_ = c.RegisterFlagCompletionFunc("at", a.completeRefs)
+	return withFormats(c, "jsonl", "git-fast-import", "akn")
 }
 
 func (a *app) importCommand() *cobra.Command {

