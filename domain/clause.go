@@ -24,6 +24,37 @@ type Clause struct {
 	AdRefProposal string
 	AdRefRevision int
 	Restore       *Restored
+	// Adoptions counts the proposals on the clause adopted so far, by
+	// party (nil before the first); Recent lists the last RecentAdoptions
+	// of them, oldest first. Between two moments, a clause's adoptions
+	// are the difference of the counts, and the last few of them those of
+	// Recent at the later moment adopted after the earlier: no closed
+	// proposal need be read to say who changed a clause how often.
+	Adoptions map[string]int
+	Recent    []Adoption
+}
+
+// RecentAdoptions is how many of a clause's last adoptions Clause.Recent
+// keeps.
+const RecentAdoptions = 5
+
+// Adoption is one adoption of a proposal on a clause: the proposal, its
+// party and the event that adopted it.
+type Adoption struct {
+	Proposal, Party string
+	Event           int
+}
+
+// adopted records the adoption of p, at event n, among c's adoptions.
+func (c *Clause) adopted(p *Proposal, n int) {
+	if c.Adoptions == nil {
+		c.Adoptions = map[string]int{}
+	}
+	c.Adoptions[p.Party]++
+	if len(c.Recent) == RecentAdoptions {
+		c.Recent = append(c.Recent[:0:0], c.Recent[1:]...)
+	}
+	c.Recent = append(c.Recent, Adoption{Proposal: p.Proposal, Party: p.Party, Event: n})
 }
 
 // Restored is a clause's text as it stood before an adoption.

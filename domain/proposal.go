@@ -579,6 +579,7 @@ func (s *State) adopt(e ProposalAdopted) error {
 		}
 	}
 	s.close(p, StatusAdopted)
+	c.adopted(p, p.Closed)
 	before := Restored{Text: c.Text, Heading: c.Heading, Deleted: c.Deleted}
 	applyAdoption(c, p)
 	if len(adRef) > 0 {

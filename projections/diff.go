@@ -66,8 +66,11 @@ type ClauseChange struct {
 	// changed went, by its numbers at each end; null when it stayed.
 	Moved *Move `json:"moved"`
 	// Adopted lists the adopted proposals that changed the clause between
-	// the two moments, in the order of their adoption.
+	// the two moments, in the order of their adoption: all of them with
+	// CompareOptions.EveryAdoption, else the last domain.RecentAdoptions.
 	Adopted []Attribution `json:"adopted"`
+	// adoptions counts them all, by party.
+	adoptions adoptionCounts
 	// OpenProposals are the proposals open on the clause at the later
 	// moment, as the draft shows them, each with its redline against the
 	// text it was drafted against.
@@ -115,6 +118,24 @@ type CompareOptions struct {
 	// Whole lists every clause of the later draft (and those removed),
 	// unchanged ones included, so that the document reads end to end.
 	Whole bool
+	// EveryAdoption lists on each clause every adopted proposal that
+	// changed it (the JSON form), which means reading the closed
+	// proposals. Without it a clause lists the last few and counts the
+	// rest by party, as documents for people show them: the two moments
+	// say that alone (domain.Clause.Adoptions, Recent), however long the
+	// history between them.
+	EveryAdoption bool
+}
+
+// AdoptedBy counts the adopted proposals of party that changed the clause
+// between the two moments, all of them whether or not Adopted lists them
+// all.
+func (c ClauseChange) AdoptedBy(party string) int { return c.adoptions.byParty[party] }
+
+// adoptionCounts counts a clause's adoptions between two moments.
+type adoptionCounts struct {
+	total   int
+	byParty map[string]int
 }
 
 // ReversedError is a compare asked from a moment later than its end.
@@ -146,46 +167,62 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 	if err != nil {
 		return Diff{}, err
 	}
-	return BuildDiff(a, b, head.State, opts)
+	saved := r.savedRedlines(ctx, a.Point, b.Point)
+	d, err := buildDiff(a, b, head.State, opts, saved.words)
+	if err == nil {
+		r.saveRedlines(ctx, saved)
+	}
+	return d, err
 }
 
 // BuildDiff compares two moments. head, a state at or after both, supplies
 // the adopted proposals that made each change.
 func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, error) {
+	return buildDiff(from, to, head, opts, words)
+}
+
+// buildDiff is BuildDiff, each redline worked out by w (see words).
+func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w func(before, after string) []redline.Op) (Diff, error) {
 	if from.Point.Event > to.Point.Event {
 		return Diff{}, &ReversedError{From: from.Point, To: to.Point}
 	}
 	d := Diff{Treaty: head.Treaty, Title: head.Title, From: from.Point, To: to.Point, Whole: opts.Whole,
 		Parties: nonNilParties(to.State.Parties)}
 	d.Clauses = compareClauses(listDraft(from.State), listDraft(to.State), opts.Whole)
-	// Who made each change is read from every closed proposal while the
-	// redlines are worked out: a long history has hundreds of thousands.
-	ids := make([]string, len(d.Clauses))
-	for i, ch := range d.Clauses {
-		ids[i] = ch.ID
-	}
+	// Who made each change: counted from the two moments, or listed from
+	// every closed proposal while the redlines are worked out (a long
+	// history has hundreds of thousands).
 	var adopted [][]Attribution
 	attributed := make(chan error, 1)
-	go func() {
-		var err error
-		if to.State.Adopted == from.State.Adopted {
-			// Nothing adopted in between: the closed proposals need not
-			// be read.
-			adopted, err = attributions(ids, head, 0, 0)
-		} else {
-			adopted, err = attributions(ids, head, from.Point.Event, to.Point.Event)
+	if opts.EveryAdoption {
+		ids := make([]string, len(d.Clauses))
+		for i, ch := range d.Clauses {
+			ids[i] = ch.ID
 		}
-		attributed <- err
-	}()
+		go func() {
+			var err error
+			if to.State.Adopted == from.State.Adopted {
+				// Nothing adopted in between: the closed proposals need
+				// not be read.
+				adopted, err = attributions(ids, head, 0, 0)
+			} else {
+				adopted, err = attributions(ids, head, from.Point.Event, to.Point.Event)
+			}
+			attributed <- err
+		}()
+	} else {
+		adopted = recentAttributions(d.Clauses, from.State, to.State, head)
+		attributed <- nil
+	}
 	var redlines []func()
 	for i := range d.Clauses {
 		ch := &d.Clauses[i]
-		redlines = append(redlines, func() { redlineChange(ch) })
+		redlines = append(redlines, func() { redlineChange(ch, w) })
 		open := to.State.OpenProposals(ch.ID)
 		ch.OpenProposals = make([]OpenProposal, len(open))
 		for j, p := range open {
 			ch.OpenProposals[j] = openProposal(to.State, p)
-			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOps(p) })
+			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOpsBy(p, w) })
 		}
 		numberOptions(ch.OpenProposals)
 	}
@@ -194,7 +231,17 @@ func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, 
 		return Diff{}, err
 	}
 	for i, as := range adopted {
-		d.Clauses[i].Adopted = as
+		ch := &d.Clauses[i]
+		ch.Adopted = as
+		if opts.EveryAdoption {
+			ch.adoptions = adoptionCounts{total: len(as)}
+			for _, a := range as {
+				if ch.adoptions.byParty == nil {
+					ch.adoptions.byParty = map[string]int{}
+				}
+				ch.adoptions.byParty[a.Party]++
+			}
+		}
 	}
 	d.Proposals.Counts = ActivityCounts{Tabled: to.State.Tabled - from.State.Tabled,
 		Adopted: to.State.Adopted - from.State.Adopted, Withdrawn: to.State.Withdrawn - from.State.Withdrawn}
@@ -292,7 +339,7 @@ func compareClauses(before, after []listedClause, whole bool) []ClauseChange {
 }
 
 // redlineChange fills in the word-level ops of a change.
-func redlineChange(ch *ClauseChange) {
+func redlineChange(ch *ClauseChange, words func(before, after string) []redline.Op) {
 	if ch.Before != ch.After {
 		ch.Ops = words(ch.Before, ch.After)
 	} else if ch.Before != "" {
@@ -342,6 +389,41 @@ func attributions(clauses []string, head *domain.State, lo, hi int) ([][]Attribu
 		slices.SortFunc(as, func(a, b Attribution) int { return cmp.Compare(a.Event, b.Event) })
 	}
 	return out, nil
+}
+
+// recentAttributions lists, for each change, the last few adopted proposals
+// that changed its clause between the moments from and to, and sets its
+// counts of them, from the clause's adoptions at either moment.
+func recentAttributions(changes []ClauseChange, from, to, head *domain.State) [][]Attribution {
+	out := make([][]Attribution, len(changes))
+	for i := range changes {
+		ch := &changes[i]
+		out[i] = []Attribution{}
+		now := to.Clauses[ch.ID]
+		if now == nil {
+			continue
+		}
+		var was map[string]int
+		if c := from.Clauses[ch.ID]; c != nil {
+			was = c.Adoptions
+		}
+		for party, n := range now.Adoptions {
+			if k := n - was[party]; k > 0 {
+				if ch.adoptions.byParty == nil {
+					ch.adoptions.byParty = map[string]int{}
+				}
+				ch.adoptions.byParty[party] = k
+				ch.adoptions.total += k
+			}
+		}
+		for _, a := range now.Recent {
+			if a.Event > from.Events {
+				out[i] = append(out[i], Attribution{ID: a.Proposal, Party: a.Party, Round: roundAt(head, a.Event), Event: a.Event,
+					place: RoundPlace(head.Rounds, a.Event)})
+			}
+		}
+	}
+	return out
 }
 
 // roundAt is the number of the round event n happened in (0: between

@@ -220,12 +220,15 @@ func BuildDraft(m Moment, opts DraftOptions) Draft {
 
 // proposalOps is a proposal's redline against the text it was drafted
 // against.
-func proposalOps(p *domain.Proposal) []redline.Op {
+func proposalOps(p *domain.Proposal) []redline.Op { return proposalOpsBy(p, words) }
+
+// proposalOpsBy is proposalOps, the redline worked out by w.
+func proposalOpsBy(p *domain.Proposal, w func(before, after string) []redline.Op) []redline.Op {
 	after := p.Text
 	if p.Action == domain.ActionDelete {
 		after = ""
 	}
-	return words(p.BaseText, after)
+	return w(p.BaseText, after)
 }
 
 func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {

@@ -264,3 +264,30 @@ func ref(t *testing.T, s string) Ref {
 // withCheckpoints reads and leaves checkpoints, authenticated with a
 // secret of the test's.
 var withCheckpoints = Options{Secret: []byte("a secret of this machine"), Save: true}
+
+// amendRounds holds the given number of rounds, in each of which UA, US and
+// EU table acts proposals on clauses a, b and c in turn (their texts given
+// by text), every fourth left open and the others accepted by the other
+// two: clauses that change many times over.
+func (ss *session) amendRounds(rounds, acts int, text func(i, round int, clause string) string) {
+	parties := []string{"UA", "US", "EU"}
+	for round := range rounds {
+		ss.openRound()
+		for i := range acts {
+			clause := string(rune('a' + (i+round)%3))
+			by := parties[(i*7+round)%3]
+			id := ss.table(by, clause, text(i, round, clause))
+			if i%4 == 3 {
+				continue
+			}
+			var others []string
+			for _, p := range parties {
+				if p != by {
+					others = append(others, p)
+				}
+			}
+			ss.accept(id, others...)
+		}
+		ss.closeRound()
+	}
+}

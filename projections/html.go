@@ -218,11 +218,11 @@ func withReviewTemplates(t *template.Template) *template.Template {
 		"isDelete":      func(a domain.Action) bool { return a == domain.ActionDelete },
 		"positionWords": positionWords,
 		"labelled":      showLabel,
-		"adoptions": func(as []Attribution, parties []domain.Party) *adoptionsHTML {
-			if len(as) == 0 {
+		"adoptions": func(c ClauseChange, parties []domain.Party) *adoptionsHTML {
+			if len(c.Adopted) == 0 {
 				return nil
 			}
-			l, by := adoptionSummary(as, parties)
+			l, by := adoptionSummary(c, parties)
 			return &adoptionsHTML{Listed: l, ByParty: by}
 		},
 	})
@@ -261,7 +261,7 @@ const reviewTemplates = `{{define "doc-head"}}<!DOCTYPE html>
 {{end}}{{if and $side (ne .Before .After)}}<table class="side"><tr><th>{{$d.From.Ref}} (event {{$d.From.Event}})</th><th>{{$d.To.Ref}} (event {{$d.To.Event}})</th></tr>
 <tr><td>{{side .Ops false}}</td><td>{{side .Ops true}}</td></tr></table>
 {{else if .Ops}}<div class="text">{{ops .Ops}}</div>
-{{end}}{{with adoptions .Adopted $d.Parties}}<p class="adopted">Adopted: {{.ByParty}}{{range $i, $a := .Listed}}{{if $i}}; {{end}}{{linked "proposal" $d.Treaty .ID (short .ID)}} (<span class="by {{partyClass $d.Parties .Party}}">{{.Party}}</span>{{with .Place}}, {{.}}{{end}}, event {{.Event}}){{end}}</p>
+{{end}}{{with adoptions . $d.Parties}}<p class="adopted">Adopted: {{.ByParty}}{{range $i, $a := .Listed}}{{if $i}}; {{end}}{{linked "proposal" $d.Treaty .ID (short .ID)}} (<span class="by {{partyClass $d.Parties .Party}}">{{.Party}}</span>{{with .Place}}, {{.}}{{end}}, event {{.Event}}){{end}}</p>
 {{end}}{{range .OpenProposals}}<div class="bracket {{partyClass $d.Parties .Party}}{{if .Stale}} stale{{end}}">[<strong>{{.Label}}:</strong> {{if isDelete .Action}}<em>delete this clause:</em> {{end}}{{ops .Ops}}]</div>
 <div class="info">{{linked "proposal" $d.Treaty .ID (short .ID)}} · {{infoRest .}}</div>
 {{end}}</section>

@@ -1,6 +1,13 @@
 package projections
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"io"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -58,4 +65,143 @@ func (m *memo) putLocked(key string, ops []redline.Op) {
 		m.old, m.cur = m.cur, make(map[string][]redline.Op, m.max)
 	}
 	m.cur[key] = ops
+}
+
+// A fresh process remembers nothing, and a compare over a long history
+// redlines hundreds of rewritten clauses: most of diff's time. So the
+// redlines of a compare are kept in the store's cache beside the
+// checkpoints, authenticated as they are (checkpoint.Store.Memo), under the
+// hashes of its two moments, and the next compare of the same moments reads
+// them instead. A redline is a pure function of its two texts: what is kept
+// is, for each pair of texts (by a hash of both), the kinds and byte lengths
+// of its ops, which are substrings of the texts.
+const redlinesMemo = "redlines"
+
+// savedRedlines are the redlines of one compare, as read from the cache and
+// as worked out since.
+type savedRedlines struct {
+	name  string // the two moments' hashes; "" keeps nothing
+	mu    sync.Mutex
+	ops   map[[16]byte][]byte // encoded ops (see encodeOps) by pairKey
+	added bool
+}
+
+// savedRedlines reads the redlines kept for the compare of from and to.
+func (r *Reader) savedRedlines(ctx context.Context, from, to Point) *savedRedlines {
+	s := &savedRedlines{ops: map[[16]byte][]byte{}}
+	if r.cps == nil || !r.save || from.Hash == "" || to.Hash == "" {
+		return s
+	}
+	s.name = from.Hash + "-" + to.Hash
+	b := r.cps.Memo(ctx, redlinesMemo, s.name)
+	for len(b) > 0 {
+		var k [16]byte
+		if len(b) < len(k) {
+			return s
+		}
+		copy(k[:], b)
+		b = b[len(k):]
+		n, w := binary.Uvarint(b)
+		if w <= 0 || n > uint64(len(b)-w) {
+			return s
+		}
+		s.ops[k] = b[w : w+int(n)]
+		b = b[w+int(n):]
+	}
+	return s
+}
+
+// saveRedlines keeps s's redlines if any were worked out since they were
+// read.
+func (r *Reader) saveRedlines(ctx context.Context, s *savedRedlines) {
+	if s.name == "" || !s.added {
+		return
+	}
+	var b []byte
+	for _, k := range slices.SortedFunc(maps.Keys(s.ops), func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) }) {
+		b = append(b, k[:]...)
+		b = binary.AppendUvarint(b, uint64(len(s.ops[k])))
+		b = append(b, s.ops[k]...)
+	}
+	_ = r.cps.SaveMemo(ctx, redlinesMemo, s.name, b)
+}
+
+// words is the package's words, answered from s where it can be, and
+// recorded in s where not. It is safe to call concurrently.
+func (s *savedRedlines) words(before, after string) []redline.Op {
+	k := pairKey(before, after)
+	s.mu.Lock()
+	enc, ok := s.ops[k]
+	s.mu.Unlock()
+	if ok {
+		if ops, ok := decodeOps(enc, before, after); ok {
+			return ops
+		}
+	}
+	ops := words(before, after)
+	enc = encodeOps(ops)
+	s.mu.Lock()
+	s.ops[k], s.added = enc, true
+	s.mu.Unlock()
+	return ops
+}
+
+func pairKey(before, after string) [16]byte {
+	h := sha256.New()
+	h.Write(binary.AppendUvarint(nil, uint64(len(before))))
+	io.WriteString(h, before)
+	io.WriteString(h, after)
+	var k [16]byte
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+// encodeOps writes the kind and byte length of each op.
+func encodeOps(ops []redline.Op) []byte {
+	b := make([]byte, 0, 3*len(ops))
+	for _, op := range ops {
+		b = append(b, byte(op.Kind))
+		b = binary.AppendUvarint(b, uint64(len(op.Text)))
+	}
+	return b
+}
+
+// decodeOps rebuilds the ops encodeOps wrote of the redline of before and
+// after, each a substring of them, and reports whether they account for
+// both texts exactly (an Equal's text the same in both).
+func decodeOps(b []byte, before, after string) ([]redline.Op, bool) {
+	ops := []redline.Op{}
+	i, j := 0, 0
+	for len(b) > 0 {
+		kind := redline.Kind(b[0])
+		n, w := binary.Uvarint(b[1:])
+		if w <= 0 || n > uint64(len(before)+len(after)) {
+			return nil, false
+		}
+		b = b[1+w:]
+		l := int(n)
+		switch kind {
+		case redline.Equal:
+			if i+l > len(before) || j+l > len(after) || before[i:i+l] != after[j:j+l] {
+				return nil, false
+			}
+			ops = append(ops, redline.Op{Kind: kind, Text: before[i : i+l]})
+			i, j = i+l, j+l
+		case redline.Delete:
+			if i+l > len(before) {
+				return nil, false
+			}
+			ops = append(ops, redline.Op{Kind: kind, Text: before[i : i+l]})
+			i += l
+		case redline.Insert:
+			if j+l > len(after) {
+				return nil, false
+			}
+			ops = append(ops, redline.Op{Kind: kind, Text: after[j : j+l]})
+			j += l
+		default:
+			return nil, false
+		}
+	}
+	return ops, i == len(before) && j == len(after)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -875,5 +876,55 @@ func TestVerifyComparesCheckpoints(t *testing.T) {
 	}
 	if got, _ := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx); got.State.Clauses["fund"].Text != "The Fund holds 100 million euro." {
 		t.Fatal("the lying checkpoint still answers")
+	}
+}
+
+// TestCompareCountsAdoptions holds the compare document for people (the last
+// few adoptions of each clause and each party's count, from the two moments
+// alone) to the JSON's (every adoption, from the closed proposals), between
+// every two moments of a negotiation whose clauses change more often than
+// the document lists, with checkpoints and without.
+func TestCompareCountsAdoptions(t *testing.T) {
+	ss := newSession(t)
+	ss.amendRounds(4, 9, func(i, round int, clause string) string {
+		return fmt.Sprintf("Text %d of clause %s in round %d.", i, clause, round)
+	})
+	ctx := context.Background()
+	for _, opts := range []Options{{}, withCheckpoints} {
+		r := NewReader(ss.store, "berlin", opts)
+		for from := 1; from <= ss.s.Events; from += 7 {
+			for to := from; to <= ss.s.Events; to += 9 {
+				a, b := ref(t, fmt.Sprintf("@%d", from)), ref(t, fmt.Sprintf("@%d", to))
+				every, err := r.Redlines(ctx, a, b, CompareOptions{Whole: true, EveryAdoption: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				recent, err := r.Redlines(ctx, a, b, CompareOptions{Whole: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, c := range every.Clauses {
+					d := recent.Clauses[i]
+					want, wantBy := adoptionSummary(c, every.Parties)
+					got, gotBy := adoptionSummary(d, recent.Parties)
+					if !slices.Equal(got, want) || gotBy != wantBy || c.adoptions.total != len(c.Adopted) ||
+						!maps.Equal(c.adoptions.byParty, d.adoptions.byParty) {
+						t.Fatalf("@%d to @%d, clause %s: from the moments %v %q %v, from the closed proposals %v %q %v",
+							from, to, c.ID, got, gotBy, d.adoptions, want, wantBy, c.adoptions)
+					}
+					for _, p := range []string{"UA", "US", "EU"} {
+						n := 0
+						for _, a := range c.Adopted {
+							if a.Party == p {
+								n++
+							}
+						}
+						if d.AdoptedBy(p) != n {
+							t.Fatalf("@%d to @%d, clause %s: %s adopted %d of its proposals, AdoptedBy says %d", from, to, c.ID, p, n, d.AdoptedBy(p))
+						}
+					}
+				}
+			}
+		}
 	}
 }

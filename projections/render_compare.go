@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bufio"
 	"fmt"
 	"html/template"
 	"io"
@@ -60,30 +61,27 @@ func showLabel(c ClauseChange) bool {
 // lists for people; a clause changed more often between the two moments
 // says how many each party had adopted, and the last ones (the JSON form
 // lists them all).
-const listedAdoptions = 5
+const listedAdoptions = domain.RecentAdoptions
 
 // adoptionSummary splits a clause's adoptions for people: the ones to list
 // (all, or the last few), and, when there are more, how many each party had
 // adopted, in the order of the parties.
-func adoptionSummary(as []Attribution, parties []domain.Party) (listed []Attribution, byParty string) {
-	if len(as) <= listedAdoptions {
+func adoptionSummary(c ClauseChange, parties []domain.Party) (listed []Attribution, byParty string) {
+	as := c.Adopted
+	if c.adoptions.total <= listedAdoptions {
 		return as, ""
-	}
-	count := map[string]int{}
-	for _, a := range as {
-		count[a.Party]++
 	}
 	var parts []string
 	for _, p := range parties {
-		if n := count[p.Code]; n > 0 {
+		if n := c.adoptions.byParty[p.Code]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", p.Code, n))
 		}
 	}
-	return as[len(as)-listedAdoptions:], fmt.Sprintf("%d proposals (%s); the last %d: ", len(as), strings.Join(parts, ", "), listedAdoptions)
+	return as[len(as)-listedAdoptions:], fmt.Sprintf("%d proposals (%s); the last %d: ", c.adoptions.total, strings.Join(parts, ", "), listedAdoptions)
 }
 
-func attributionText(as []Attribution, parties []domain.Party) string {
-	listed, byParty := adoptionSummary(as, parties)
+func attributionText(c ClauseChange, parties []domain.Party) string {
+	listed, byParty := adoptionSummary(c, parties)
 	var parts []string
 	for _, a := range listed {
 		who := a.Party
@@ -98,16 +96,19 @@ func attributionText(as []Attribution, parties []domain.Party) string {
 // WriteDiffText writes the compare document for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	d = Printable(d)
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
-	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
+	// Written as it goes, through a small buffer: at a million events the
+	// document is hundreds of kilobytes, and fresh memory costs a page
+	// fault a page.
+	b := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
+	fmt.Fprintf(b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
 	b.WriteString(st.Dim(notAgreed) + "\n")
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nNo change to the agreed text.\n")
 	}
 	for _, c := range d.Clauses {
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
+		fmt.Fprintf(b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
 		if showLabel(c) {
 			b.WriteString("  " + st.Dim("("+changeLabel(c)+")"))
 		}
@@ -119,16 +120,15 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 			b.WriteString(st.block(indent, textOps(c.Ops, st)) + "\n")
 		}
 		if len(c.Adopted) > 0 {
-			b.WriteString(indent + st.Dim(attributionText(c.Adopted, d.Parties)) + "\n")
+			b.WriteString(indent + st.Dim(attributionText(c, d.Parties)) + "\n")
 		}
 		for _, p := range c.OpenProposals {
 			b.WriteString(compareBracket(p, st) + "\n")
 		}
 	}
 	a := d.Proposals.Counts
-	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
-	_, err := io.WriteString(w, b.String())
-	return err
+	fmt.Fprintf(b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
+	return b.Flush()
 }
 
 // compareBracket renders an open proposal as the compare document shows
@@ -173,7 +173,7 @@ func WriteDiffMarkdown(w io.Writer, d Diff) error {
 			b.WriteString(opsMarkdown(c.Ops) + "\n\n")
 		}
 		if len(c.Adopted) > 0 {
-			fmt.Fprintf(&b, "*%s*\n\n", md(attributionText(c.Adopted, d.Parties)))
+			fmt.Fprintf(&b, "*%s*\n\n", md(attributionText(c, d.Parties)))
 		}
 		for _, p := range c.OpenProposals {
 			text := opsMarkdown(p.Ops)

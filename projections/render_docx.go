@@ -457,7 +457,7 @@ func CompareDocx(d Diff, x CompareExtras) *wordml.Document {
 			status = changeLabel(c) + " · " + c.ID
 		}
 		if len(c.Adopted) > 0 {
-			status += " · " + attributionText(c.Adopted, d.Parties)
+			status += " · " + attributionText(c, d.Parties)
 		}
 		ps := []wordml.Paragraph{head, {Style: styleStatus, Runs: []wordml.Run{{Text: status}}}}
 		switch {

@@ -31,8 +31,7 @@ func filterDiff(d projections.Diff, party string) projections.Diff {
 	var kept []projections.ClauseChange
 	for _, c := range d.Clauses {
 		c.OpenProposals = onlyBy(c.OpenProposals, party)
-		adopted := slices.ContainsFunc(c.Adopted, func(a projections.Attribution) bool { return a.Party == party })
-		if adopted || len(c.OpenProposals) > 0 {
+		if c.AdoptedBy(party) > 0 || len(c.OpenProposals) > 0 {
 			kept = append(kept, c)
 		}
 	}

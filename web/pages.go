@@ -394,11 +394,17 @@ func (s *Server) compareView(r *http.Request, sp *space) (*view, error) {
 	default:
 		return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("view is inline or side, not %q", layout)}
 	}
+	f, err := format(r)
+	if err != nil {
+		return nil, err
+	}
 	var d projections.Diff
 	var live bool
 	err = sp.live.Read(ctx, []projections.Ref{from, to}, func(head projections.Moment, m []projections.Moment) error {
 		var err error
-		d, err = projections.BuildDiff(m[0], m[1], head.State, projections.CompareOptions{Whole: whole})
+		// The JSON lists every adoption on its clause, as the command
+		// line's does; the page the last few.
+		d, err = projections.BuildDiff(m[0], m[1], head.State, projections.CompareOptions{Whole: whole, EveryAdoption: f == "json"})
 		live = to.FollowsHead(head.State)
 		return err
 	})

@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -31,6 +30,7 @@ import (
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/internal/flight"
+	"github.com/treaty-engine/treaty/internal/jsonindent"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -294,12 +294,7 @@ type errorPage struct {
 
 // writeJSON writes v as the command line does: indented by two spaces,
 // HTML characters as they are, a newline at the end.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+func writeJSON(w io.Writer, v any) error { return jsonindent.Encode(w, v, "  ") }
 
 func jsonBytes(v any) ([]byte, error) {
 	var b bytes.Buffer

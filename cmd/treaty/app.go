@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/internal/jsonindent"
 	"github.com/treaty-engine/treaty/projections"
 )
 
@@ -426,12 +426,7 @@ func (a *app) width(w io.Writer) int {
 func (a *app) writeJSON(v any) error { return a.writeJSONTo(a.stdout, v) }
 
 // writeJSONTo writes v as indented JSON to w.
-func (a *app) writeJSONTo(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+func (a *app) writeJSONTo(w io.Writer, v any) error { return jsonindent.Encode(w, v, "  ") }
 
 // info writes a message for people on stderr, every string it quotes made
 // visible (see domain.Visible).

@@ -425,10 +425,13 @@ func BenchmarkFreshVerify(b *testing.B) {
 // BenchmarkVersusGit measures treaty against the tool reviewers already know,
 // a git repository of the agreed text (as export --format git-fast-import
 // writes it), side by side on the same negotiation, each as a fresh
-// process: the redline between the first and the last round against `git
-// diff --word-diff`, and tabling a proposal against one `git commit`. The
-// ratios (treaty's time over git's) are reported as metrics; below 1,
-// treaty is faster.
+// process: the redline between the first and the last round, and between
+// the last two, against `git diff --word-diff`; tabling a proposal, and
+// accepting one, against one `git -c core.fsync=all commit` of a one-file
+// change (the same durability: what is acknowledged survives power loss).
+// The ratios (treaty's time over git's) are reported as metrics; below 1,
+// treaty is faster. json-ratio is `diff --format json` over the text form
+// of the first compare.
 func BenchmarkVersusGit(b *testing.B) {
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
@@ -466,7 +469,8 @@ func BenchmarkVersusGit(b *testing.B) {
 		b.Fatalf("git clone: %v\n%s", err, out)
 	}
 	last := fmt.Sprintf("round:%d", rounds)
-	var treatyDiff, gitDiff, treatyPropose, gitCommit time.Duration
+	prev := fmt.Sprintf("round:%d", rounds-1)
+	var treatyDiff, gitDiff, treatyPair, gitPair, treatyJSON, treatyPropose, treatyAccept, gitCommit time.Duration
 	timed := func(d *time.Duration, f func()) {
 		start := time.Now()
 		f()
@@ -474,14 +478,25 @@ func BenchmarkVersusGit(b *testing.B) {
 	}
 	gitEnv := append(os.Environ(), "GIT_AUTHOR_NAME=Bench", "GIT_AUTHOR_EMAIL=bench@treaty",
 		"GIT_COMMITTER_NAME=Bench", "GIT_COMMITTER_EMAIL=bench@treaty")
-	run := func(env []string, name string, args ...string) {
+	run := func(env []string, name string, args ...string) string {
 		cmd := exec.Command(name, args...)
 		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 		}
+		return string(out)
 	}
 	treatyEnv := benchEnv()
+	commit := func(name string) {
+		if err := os.WriteFile(filepath.Join(repo, name+".txt"), []byte("A clause tabled by the benchmark.\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		run(gitEnv, gitPath, "-C", repo, "add", name+".txt")
+		timed(&gitCommit, func() { run(gitEnv, gitPath, "-C", repo, "-c", "core.fsync=all", "commit", "-q", "-m", "tabled "+name) })
+	}
 	i := 0
 	for b.Loop() {
 		i++
@@ -489,23 +504,33 @@ func BenchmarkVersusGit(b *testing.B) {
 		timed(&gitDiff, func() {
 			run(gitEnv, gitPath, "-C", repo, "diff", "--word-diff", "round-1", fmt.Sprintf("round-%d", rounds))
 		})
-		clause := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
-		timed(&treatyPropose, func() {
-			run(treatyEnv, bin, "--store", store, "--as", "UA", "propose", "--clause", clause, "--text", "A clause tabled by the benchmark.")
+		timed(&treatyPair, func() { run(treatyEnv, bin, "--store", store, "diff", "--from", prev, "--to", last) })
+		timed(&gitPair, func() {
+			run(gitEnv, gitPath, "-C", repo, "diff", "--word-diff", fmt.Sprintf("round-%d", rounds-1), fmt.Sprintf("round-%d", rounds))
 		})
-		if err := os.WriteFile(filepath.Join(repo, clause+".txt"), []byte("A clause tabled by the benchmark.\n"), 0o644); err != nil {
-			b.Fatal(err)
-		}
-		run(gitEnv, gitPath, "-C", repo, "add", clause+".txt")
-		timed(&gitCommit, func() { run(gitEnv, gitPath, "-C", repo, "commit", "-q", "-m", "tabled "+clause) })
+		timed(&treatyJSON, func() {
+			run(treatyEnv, bin, "--store", store, "diff", "--from", "round:1", "--to", last, "--format", "json")
+		})
+		clause := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
+		var id string
+		timed(&treatyPropose, func() {
+			id = strings.TrimSpace(run(treatyEnv, bin, "--store", store, "--as", "UA", "propose", "--clause", clause, "--text", "A clause tabled by the benchmark."))
+		})
+		commit(clause)
+		timed(&treatyAccept, func() { run(treatyEnv, bin, "--store", store, "--as", "US", "accept", id) })
+		commit(clause + "-accepted")
 	}
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(i) }
-	b.ReportMetric(ms(treatyDiff), "treaty-diff-ms")
-	b.ReportMetric(ms(gitDiff), "git-diff-ms")
-	b.ReportMetric(ms(treatyDiff)/ms(gitDiff), "diff-ratio")
-	b.ReportMetric(ms(treatyPropose), "treaty-propose-ms")
-	b.ReportMetric(ms(gitCommit), "git-commit-ms")
-	b.ReportMetric(ms(treatyPropose)/ms(gitCommit), "propose-ratio")
+	ms := func(d time.Duration, n int) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+	b.ReportMetric(ms(treatyDiff, i), "treaty-diff-ms")
+	b.ReportMetric(ms(gitDiff, i), "git-diff-ms")
+	b.ReportMetric(ms(treatyDiff, i)/ms(gitDiff, i), "diff-ratio")
+	b.ReportMetric(ms(treatyPair, i)/ms(gitPair, i), "last-round-diff-ratio")
+	b.ReportMetric(ms(treatyJSON, i)/ms(treatyDiff, i), "json-ratio")
+	b.ReportMetric(ms(treatyPropose, i), "treaty-propose-ms")
+	b.ReportMetric(ms(treatyAccept, i), "treaty-accept-ms")
+	b.ReportMetric(ms(gitCommit, 2*i), "git-commit-ms")
+	b.ReportMetric(ms(treatyPropose, i)/ms(gitCommit, 2*i), "propose-ratio")
+	b.ReportMetric(ms(treatyAccept, i)/ms(gitCommit, 2*i), "accept-ratio")
 	b.ReportMetric(0, "ns/op")
 }
 

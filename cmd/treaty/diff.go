@@ -63,7 +63,13 @@ output when it is not a terminal).`,
 			if err != nil {
 				return err
 			}
-			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole})
+			// The JSON lists every adoption on its clause, and the Word
+			// document attributes each change to every party whose adopted
+			// proposal made it, with the comments on them; the other
+			// documents for people list the last few, which needs no
+			// closed proposal.
+			every := a.format == "json" || a.format == "docx"
+			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole, EveryAdoption: every})
 			if rev := (*projections.ReversedError)(nil); errors.As(err, &rev) {
 				return &usageError{err}
 			}

@@ -253,9 +253,6 @@ func (s *Store) writeSQL() map[**sql.Stmt]string {
 		&s.wIDs:  `SELECT id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
 		&s.wUpsert: `INSERT INTO streams (name, events) VALUES (?, ?)
 			ON CONFLICT (name) DO UPDATE SET events = excluded.events`,
-		&s.wCache: `INSERT INTO cache (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-		&s.wCacheDelete: `DELETE FROM cache WHERE key = ?`,
 	}
 	for i, rows := range insertRows {
 		m[&s.wInsert[i]] = insertSQL(rows)

@@ -115,9 +115,9 @@ type Store struct {
 
 	// The writer's statements, each prepared on first use (see ready),
 	// under stmtMu.
-	stmtMu                                            sync.Mutex
-	wHead, wFind, wIDs, wUpsert, wCache, wCacheDelete *sql.Stmt
-	wInsert                                           [len(insertRows)]*sql.Stmt
+	stmtMu                      sync.Mutex
+	wHead, wFind, wIDs, wUpsert *sql.Stmt
+	wInsert                     [len(insertRows)]*sql.Stmt
 
 	// raw holds the idle connections Read uses (see rawConn); rawOut
 	// counts those taken by getRaw and not yet given back to putRaw or
@@ -223,7 +223,7 @@ func (s *Store) Close() error {
 	s.raw = nil
 	s.rawMu.Unlock()
 	var errs []error
-	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert, s.wCache, s.wCacheDelete}, s.wInsert[:]...) {
+	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert}, s.wInsert[:]...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

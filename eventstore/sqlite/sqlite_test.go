@@ -715,3 +715,37 @@ func TestReadCancelAfterStop(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheWritesLeaveAppendsSynced: the cache is written without waiting
+// for the disk, and the writer's connection is back at synchronous=FULL for
+// the appends after, whether the cache write worked or not.
+func TestCacheWritesLeaveAppendsSynced(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	synchronous := func() int {
+		t.Helper()
+		var v int
+		if err := s.writer.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if err := s.CachePut(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CacheDelete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.CachePut(cancelled, "k", []byte("v")); err == nil {
+		t.Fatal("a cache write with its context cancelled worked")
+	}
+	if got := synchronous(); got != 2 {
+		t.Fatalf("the writer is at synchronous=%d after writing the cache, want 2 (FULL)", got)
+	}
+	mustAppendN(t, s, "treaty-synced", 1)
+	if v, err := s.CacheGet(ctx, "k"); err != nil || v != nil {
+		t.Fatalf("cache after delete: %q, %v", v, err)
+	}
+}

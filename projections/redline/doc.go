@@ -18,9 +18,10 @@
 //     that an inflected language, which says in two words what English
 //     says in six, reads as little changed as the English).
 //
-// Tokens are mapped to private-use runes and diffed with
-// github.com/sergi/go-diff (DiffMainRunes and a semantic clean-up that
-// never cuts a word); go-diff's patch functions, which have open crash
-// reports on multi-byte text, are not used. The package knows nothing of
-// negotiations: it compares strings.
+// Tokens are mapped to private-use runes and diffed as
+// github.com/sergi/go-diff's DiffMainRunes does (ported onto the runes in
+// place, and held to go-diff's answers by a test), then cleaned up with
+// go-diff's semantic clean-up, which never cuts a word; go-diff's patch
+// functions, which have open crash reports on multi-byte text, are not
+// used. The package knows nothing of negotiations: it compares strings.
 package redline

@@ -147,10 +147,10 @@ func Rebuild(ops []Op) (before, after string) {
 //
 // Texts are compared byte for byte: no Unicode normalisation, so "é" and
 // "e"+U+0301 differ. Each distinct token is given a private-use code point,
-// the code point sequences are diffed with go-diff (DiffMainRunes, then
-// DiffCleanupSemantic, keeping the runs that hold words; see
-// cleanupSemantic) and the result is mapped back to text. The text of
-// each op is a substring of before (Equal, Delete) or after (Insert).
+// the code point sequences are diffed as go-diff's DiffMainRunes does (see
+// myers.go), then put through DiffCleanupSemantic keeping the runs that hold
+// words (see cleanupSemantic), and the result is mapped back to text. The
+// text of each op is a substring of before (Equal, Delete) or after (Insert).
 func Words(before, after string) []Op {
 	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens})
 }
@@ -341,19 +341,34 @@ func redline(before, after string, lim redlineLimits) []Op {
 	// Give each distinct token an id, and so a code point; note which
 	// stand for words.
 	alphabet := min(lim.alphabet, maxTokenAlphabet)
-	ids := make(map[string]int, 64)
+	ids := make(map[string]int, (nb+na)/8+16)
+	// Tokens of one byte (a space, a comma) are most of a text's: they are
+	// looked up in an array instead of the map.
+	var byteIDs [256]int32
 	intern := func(s *tokenText) []rune {
 		runes := make([]rune, s.n())
 		for i := range runes {
 			t := s.tok(i)
-			id, ok := ids[t]
-			if !ok {
-				id = len(ids)
-				if id >= alphabet {
-					return nil
+			var id int
+			if len(t) == 1 {
+				if id = int(byteIDs[t[0]]) - 1; id < 0 {
+					id = len(w.word)
+					if id >= alphabet {
+						return nil
+					}
+					byteIDs[t[0]] = int32(id + 1)
+					w.word = append(w.word, isWordToken(t))
 				}
-				ids[t] = id
-				w.words = append(w.words, isWordToken(t))
+			} else {
+				var ok bool
+				if id, ok = ids[t]; !ok {
+					id = len(w.word)
+					if id >= alphabet {
+						return nil
+					}
+					ids[t] = id
+					w.word = append(w.word, isWordToken(t))
+				}
 			}
 			runes[i] = idToRune(id)
 		}
@@ -403,7 +418,8 @@ func redline(before, after string, lim redlineLimits) []Op {
 type redliner struct {
 	b, a     tokenText
 	rb, ra   []rune // token code points
-	words    []bool // by token id: whether the token is a word
+	word     []bool // by token id: whether the token is a word
+	differ   differ
 	chunk    int
 	deadline time.Time
 
@@ -483,7 +499,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 		return false
 	}
 	xs, ys := w.rb[w.i:i1:i1], w.ra[w.j:j1:j1]
-	cleaned, raw := goDiffRunes(xs, ys, left, w.holdsWord)
+	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, w.holdsWord)
 	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
 	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
 	// and our code points are 3 or 4 bytes long: its result is checked token
@@ -500,7 +516,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 // holdsWord reports whether a run of token code points holds a word.
 func (w *redliner) holdsWord(run string) bool {
 	for _, r := range run {
-		if id := runeToID(r); id >= 0 && id < len(w.words) && w.words[id] {
+		if id := runeToID(r); id >= 0 && id < len(w.word) && w.word[id] {
 			return true
 		}
 	}
@@ -559,10 +575,11 @@ func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
 var goDiffPanics atomic.Int64
 
 // goDiffRunes runs go-diff on code points within timeout: raw is the diff as
-// DiffMainRunes gives it, cleaned a copy put through the semantic clean-up
-// (see cleanupSemantic) when holdsWord is set. Should go-diff panic, both are
-// nil, which no caller takes for a faithful diff of non-empty input.
-func goDiffRunes(xs, ys []rune, timeout time.Duration, holdsWord func(string) bool) (cleaned, raw []diffmatchpatch.Diff) {
+// DiffMainRunes gives it (worked out by its port, see myers.go), cleaned a
+// copy put through the semantic clean-up (see cleanupSemantic) when
+// holdsWord is set. Should either panic, both are nil, which no caller takes
+// for a faithful diff of non-empty input.
+func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func(string) bool) (cleaned, raw []diffmatchpatch.Diff) {
 	defer func() {
 		if recover() != nil {
 			goDiffPanics.Add(1)
@@ -571,7 +588,7 @@ func goDiffRunes(xs, ys []rune, timeout time.Duration, holdsWord func(string) bo
 	}()
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = timeout
-	raw = dmp.DiffMainRunes(xs, ys, false)
+	raw = diffsOf(m.mainDiff(xs, ys, time.Now().Add(timeout)), xs, ys)
 	if holdsWord != nil {
 		cleaned = cleanupSemantic(dmp, raw, holdsWord)
 	}
@@ -920,7 +937,7 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	if left < time.Millisecond {
 		return false
 	}
-	_, diffs := goDiffRunes(sx, sy, left, nil)
+	_, diffs := goDiffRunes(&w.differ, sx, sy, left, nil)
 	if !faithfulDiff(diffs, sx, sy) {
 		return false
 	}

@@ -982,8 +982,22 @@ in paragraph 2.`
 	rng := rand.New(rand.NewSource(11))
 	long := proseText(rng, 5000)
 	longAmended := amendWords(rng, long, 100)
+	// Two clauses of a small vocabulary, one rewritten into the other, as
+	// simulate's amendments leave a clause after a few hundred adoptions.
+	vocabulary := strings.Fields(`the parties shall may consult within hours days assistance
+		measures fund reconstruction security guarantee commission report monitor review sanctions
+		territory sovereignty integrity charter united nations framework agreement article paragraph`)
+	soup := func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = vocabulary[rng.Intn(len(vocabulary))]
+		}
+		return strings.Join(ws, " ") + "."
+	}
+	rewritten, rewrite := soup(60), soup(60)
 	for _, c := range []struct{ name, before, after string }{
 		{"clause-100-words", clause, amended},
+		{"clause-60-words-rewritten", rewritten, rewrite},
 		{"text-5000-words", long, longAmended},
 	} {
 		b.Run(c.name, func(b *testing.B) {
@@ -996,4 +1010,14 @@ in paragraph 2.`
 			b.ReportMetric(float64(len(ops)), "ops")
 		})
 	}
+}
+
+// TestRedlineRewritten: a long clause rewritten whole keeps the words
+// go-diff keeps, however few.
+func TestRedlineRewritten(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	before, after := proseText(rng, 1500), proseText(rng, 1500)
+	got := Words(before, after)
+	checkRedline(t, before, after, got)
+	checkKeepsWords(t, before, after, got)
 }

@@ -467,10 +467,11 @@ func (s *Store) prune(ctx context.Context) {
 		if u.build == build() || i < keepBuilds && now.Sub(u.at) < keepUnusedFor {
 			continue
 		}
-		prefix := s.cfg.Name + "/checkpoint/" + u.build + "/"
-		if old, err := c.CacheKeys(ctx, prefix); err == nil {
-			for _, k := range old {
-				_ = c.CacheDelete(ctx, k)
+		for _, prefix := range []string{s.cfg.Name + "/checkpoint/" + u.build + "/", s.cfg.Name + "/memo/" + u.build + "/"} {
+			if old, err := c.CacheKeys(ctx, prefix); err == nil {
+				for _, k := range old {
+					_ = c.CacheDelete(ctx, k)
+				}
 			}
 		}
 		_ = c.CacheDelete(ctx, usedPrefix+u.build)
@@ -557,4 +558,41 @@ func (s *Store) Drop(ctx context.Context, name string) {
 	if s.enabled() {
 		_ = s.cfg.Cache.CacheDelete(ctx, s.key(name))
 	}
+}
+
+// keepMemos bounds the memos of one kind a build keeps: when a save would
+// pass it, the others of that kind go.
+const keepMemos = 32
+
+func (s *Store) memoPrefix(kind string) string {
+	return s.cfg.Name + "/memo/" + build() + "/" + kind + "/"
+}
+
+// Memo returns the memo of the given kind saved under name by SaveMemo, if
+// it is there and authentic; nil otherwise. A memo is a cache of what this
+// build worked out from the log (the redlines of a compare, say), kept
+// beside the checkpoints and trusted as they are.
+func (s *Store) Memo(ctx context.Context, kind, name string) []byte {
+	if !s.enabled() {
+		return nil
+	}
+	return s.get(ctx, s.memoPrefix(kind)+name)
+}
+
+// SaveMemo keeps value as the memo of the given kind called name, among at
+// most keepMemos of that kind. Failing to save is not an error a reader
+// must see (a read-only store keeps none); the error is for tests.
+func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) error {
+	if !s.enabled() {
+		return nil
+	}
+	prefix := s.memoPrefix(kind)
+	if keys, err := s.cfg.Cache.CacheKeys(ctx, prefix); err == nil && len(keys) >= keepMemos {
+		for _, k := range keys {
+			if k != prefix+name {
+				_ = s.cfg.Cache.CacheDelete(ctx, k)
+			}
+		}
+	}
+	return s.put(ctx, prefix+name, value)
 }

@@ -13,7 +13,7 @@ import (
 
 // formatVersion changes whenever the encoding below does. (A change to the
 // fold itself changes the build's identity, see build.go.)
-const formatVersion = 12
+const formatVersion = 13
 
 // A checkpoint is two parts. The present part holds everything of a state
 // but its closed proposals: parties, rounds, clauses, open proposals, keys,
@@ -191,6 +191,17 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 			e.str(r.Heading)
 			e.bool(r.Deleted)
 		}
+		e.uint(uint64(len(c.Adoptions)))
+		for _, party := range slices.Sorted(maps.Keys(c.Adoptions)) {
+			e.str(party)
+			e.int(c.Adoptions[party])
+		}
+		e.uint(uint64(len(c.Recent)))
+		for _, a := range c.Recent {
+			e.str(a.Proposal)
+			e.str(a.Party)
+			e.int(a.Event)
+		}
 	}
 	e.uint(uint64(len(s.Keys)))
 	for _, id := range slices.Sorted(maps.Keys(s.Keys)) {
@@ -347,6 +358,19 @@ func decodePresent(b []byte) (present, error) {
 			AdRef: d.strs(), AdRefProposal: d.str(), AdRefRevision: d.int()}
 		if d.bool() {
 			c.Restore = &domain.Restored{Text: d.str(), Heading: d.str(), Deleted: d.bool()}
+		}
+		if m := d.count(); m > 0 {
+			c.Adoptions = make(map[string]int, m)
+			for range m {
+				party := d.str()
+				c.Adoptions[party] = d.int()
+			}
+		}
+		if m := d.count(); m > 0 {
+			c.Recent = make([]domain.Adoption, m)
+			for i := range c.Recent {
+				c.Recent[i] = domain.Adoption{Proposal: d.str(), Party: d.str(), Event: d.int()}
+			}
 		}
 		s.Clauses[c.ID] = c
 	}
