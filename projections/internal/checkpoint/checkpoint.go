@@ -104,6 +104,13 @@ func (s *Store) closedKey(events int) string {
 	return fmt.Sprintf("%s.closed.%d", s.key("head"), events)
 }
 
+// prefixesKey names the prefix index of the closed part called closedKey.
+// It stands outside the closed parts' names, which dropReplaced walks, and
+// goes with its part.
+func prefixesKey(closedKey string) string {
+	return strings.Replace(closedKey, ".closed.", ".prefixes.", 1)
+}
+
 // mac authenticates value under key.
 func (s *Store) mac(key string, value []byte) []byte {
 	m := hmac.New(sha256.New, s.cfg.Secret)
@@ -222,14 +229,22 @@ func (s *Store) Head(ctx context.Context) (*domain.State, Point, bool) {
 	if stored, _ := s.cached(ctx, closedKey); !stored {
 		return nil, Point{}, false
 	}
-	return restore(p, h.closedAt, func() (table, error) {
+	st := restore(p, h.closedAt, func() (table, error) {
 		if b := s.get(ctx, closedKey); b != nil {
 			if t, err := decodeTable(b); err == nil {
 				return t, nil
 			}
 		}
 		return s.refoldTable(ctx, h.closedAt)
-	}), h.Point, true
+	})
+	st.Closed.(*closed).index = func() (prefixes, bool) {
+		b := s.get(ctx, prefixesKey(closedKey))
+		if b == nil { // absent, or not authentic: the part answers
+			return nil, false
+		}
+		return decodePrefixes(b)
+	}
+	return st, h.Point, true
 }
 
 // Round returns the checkpoint at the end of round n if there is an
@@ -386,6 +401,9 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 	if err := s.put(ctx, closedKey, part); err != nil {
 		return err
 	}
+	if err := s.put(ctx, prefixesKey(closedKey), newPrefixes(&t).encode()); err != nil {
+		return err
+	}
 	if err := s.put(ctx, headKey, header{Point: p, closedAt: st.Events}.encode(present)); err != nil {
 		return err
 	}
@@ -419,6 +437,7 @@ func (s *Store) dropReplaced(ctx context.Context, kept string) {
 			v, err := c.CacheGet(ctx, k)
 			if t, n := binary.Varint(v); err == nil && (n <= 0 || now.Sub(time.Unix(t, 0)) > keepClosedParts) {
 				_ = c.CacheDelete(ctx, strings.TrimSuffix(k, ".replaced"))
+				_ = c.CacheDelete(ctx, prefixesKey(strings.TrimSuffix(k, ".replaced")))
 				_ = c.CacheDelete(ctx, k)
 			}
 		default:

@@ -803,3 +803,85 @@ func TestClosedBetween(t *testing.T) {
 		t.Fatalf("Between(110, 135) = %v, want %v", got, want)
 	}
 }
+
+// A short ID of an open proposal resolves without reading the closed part:
+// the head's prefix index says no closed proposal starts so. A closed
+// proposal's prefix, a forged or missing index, and a prefix shared by an
+// open and a closed proposal read the part and answer as a fold would.
+func TestPrefixIndex(t *testing.T) {
+	n := sample(t)
+	closedID := ""
+	for c, _ := range n.s.ClosedProposals() {
+		closedID = c.ID
+		break
+	}
+	// An open proposal whose ID shares its first eight characters with a
+	// closed one.
+	twin := closedID[:8] + "twin"
+	n.do(domain.Table{Proposal: twin, Clause: "twin", Party: "UA", Text: "Twin."})
+	open := n.s.OpenProposals("a")[0].Proposal
+	for _, forge := range []bool{false, true} {
+		cache := newCounting()
+		cs := n.store(cache)
+		if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+			t.Fatal(err)
+		}
+		index := cache.keys(t, "/head.prefixes.")
+		if len(index) != 1 {
+			t.Fatalf("prefix index keys %v, want one", index)
+		}
+		if forge {
+			v, _ := cache.Store.CacheGet(ctx, index[0])
+			v[0] ^= 1
+			_ = cache.Store.CachePut(ctx, index[0], v)
+		}
+		s, _, ok := cs.Head(ctx)
+		if !ok {
+			t.Fatal("no head")
+		}
+		for _, ref := range []string{open[:4], open[:8], strings.ToUpper(open[:8]), open[:9]} {
+			if p, err := s.FindProposal(ref); err != nil || p.Proposal != open {
+				t.Fatalf("FindProposal(%q) = %v, %v; want %s", ref, p, err, open)
+			}
+		}
+		if got, want := cache.readsOf(".closed."), map[bool]int{false: 0, true: 1}[forge]; got != want {
+			t.Fatalf("forged %v: the closed part was read %d times to resolve an open proposal's prefixes, want %d", forge, got, want)
+		}
+		if p, err := s.FindProposal(closedID[:len(closedID)-1]); err != nil || p.Proposal != closedID {
+			t.Fatalf("a closed proposal's prefix: %v, %v", p, err)
+		}
+		if _, err := s.FindProposal(closedID[:8]); domain.ErrorCode(err) != domain.EINVALID || !strings.Contains(err.Error(), "ambiguous") {
+			t.Fatalf("a prefix of an open and a closed proposal: %v", err)
+		}
+	}
+}
+
+func TestPrefixes(t *testing.T) {
+	ids := []string{"3f2a91c0-p", "3f2a91c0-q", "3F2B0000", "abc", "zz-9", "00000000000000001"}
+	var all []domain.ClosedProposal
+	for _, id := range ids {
+		all = append(all, domain.ClosedProposal{ID: id, Clause: "c", Party: "UA", Action: domain.ActionInsert, Status: domain.StatusAdopted})
+	}
+	tb, err := decodeTable(encodeTable(&table{}, all))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := decodePrefixes(newPrefixes(&tb).encode())
+	if !ok || len(p) != len(ids)-1 {
+		t.Fatalf("decoded %v, %v: want %d keys (two IDs share eight characters)", p, ok, len(ids)-1)
+	}
+	for prefix, want := range map[string]bool{
+		"3f2a": true, "3F2A91C0": true, "3f2a91c0-x": true, "3f2b": true, "3f2c": false,
+		"abc": true, "abcd": false, "ab": true, "zz-9": true, "zz-90": false,
+		"0000000000000000": true, "00000001": false, "": true, "~": false,
+	} {
+		if got := p.mayStart(prefix); got != want {
+			t.Errorf("mayStart(%q) = %v, want %v", prefix, got, want)
+		}
+	}
+	for _, bad := range [][]byte{{1, 2, 3}, append(prefixes{2, 1}.encode(), 0, 0, 0, 0, 0, 0, 0, 0)[:16], prefixes{1, 1}.encode()} {
+		if _, ok := decodePrefixes(bad); ok {
+			t.Errorf("decodePrefixes(%x) accepted", bad)
+		}
+	}
+}

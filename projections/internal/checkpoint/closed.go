@@ -204,6 +204,11 @@ type closed struct {
 	recent   domain.ClosedProposals
 	filter   bloom
 	closedAt int // the point of the closed part the table is, 0: none of its own
+	// index reads the table's prefix index, if one was saved; nil: none.
+	index       func() (prefixes, bool)
+	indexRead   bool
+	indexLoaded prefixes
+	hasIndex    bool
 }
 
 var _ domain.ClosedProposals = (*closed)(nil)
@@ -261,6 +266,15 @@ func (c *closed) All() iter.Seq2[domain.ClosedProposal, error] {
 }
 
 func (c *closed) WithPrefix(prefix string) ([]string, error) {
+	if !c.loaded && c.index != nil {
+		if !c.indexRead {
+			c.indexRead = true
+			c.indexLoaded, c.hasIndex = c.index()
+		}
+		if c.hasIndex && !c.indexLoaded.mayStart(prefix) {
+			return c.recent.WithPrefix(prefix)
+		}
+	}
 	if err := c.ensure(); err != nil {
 		return nil, err
 	}
@@ -359,4 +373,71 @@ func (f bloom) mayHold(id string) bool {
 	hold := true
 	f.positions(id, func(i uint64) { hold = hold && f[i/64]&(1<<(i%64)) != 0 })
 	return hold
+}
+
+// prefixLen is how many leading characters of each closed proposal's ID the
+// prefix index keeps: the short IDs the views print.
+const prefixLen = 8
+
+// prefixes is the index of a closed part's IDs by their first prefixLen
+// characters in ASCII lower case, sorted: it tells that no closed proposal
+// starts with a prefix without reading the part (megabytes in a long
+// negotiation), which is what resolving an open proposal's short ID needs.
+type prefixes []uint64
+
+// prefixKey packs the first prefixLen characters of s, lower-cased, padded
+// with pad.
+func prefixKey(s string, pad byte) uint64 {
+	var k uint64
+	for i := range prefixLen {
+		c := pad
+		if i < len(s) {
+			c = s[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+		}
+		k = k<<8 | uint64(c)
+	}
+	return k
+}
+
+func newPrefixes(t *table) prefixes {
+	p := make(prefixes, 0, t.len())
+	for i := range t.len() {
+		p = append(p, prefixKey(t.id(i), 0))
+	}
+	slices.Sort(p)
+	return slices.Compact(p)
+}
+
+// mayStart reports whether an ID of the index may start with prefix, in any
+// case: false means none does; true, that one starts with its first
+// prefixLen characters.
+func (p prefixes) mayStart(prefix string) bool {
+	lo, hi := prefixKey(prefix, 0), prefixKey(prefix, 0xff)
+	i, _ := slices.BinarySearch(p, lo)
+	return i < len(p) && p[i] <= hi
+}
+
+func (p prefixes) encode() []byte {
+	b := make([]byte, 0, 8*len(p))
+	for _, k := range p {
+		b = binary.BigEndian.AppendUint64(b, k)
+	}
+	return b
+}
+
+func decodePrefixes(b []byte) (prefixes, bool) {
+	if len(b)%8 != 0 {
+		return nil, false
+	}
+	p := make(prefixes, len(b)/8)
+	for i := range p {
+		p[i] = binary.BigEndian.Uint64(b[8*i:])
+		if i > 0 && p[i] <= p[i-1] {
+			return nil, false
+		}
+	}
+	return p, true
 }
