@@ -193,6 +193,22 @@ func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w func(
 	// every closed proposal while the redlines are worked out (a long
 	// history has hundreds of thousands).
 	var adopted [][]Attribution
+	var redlines []func()
+	for i := range d.Clauses {
+		ch := &d.Clauses[i]
+		redlines = append(redlines, func() { redlineChange(ch, w) })
+		open := to.State.OpenProposals(ch.ID)
+		ch.OpenProposals = make([]OpenProposal, len(open))
+		for j, p := range open {
+			ch.OpenProposals[j] = openProposal(to.State, p)
+			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOpsBy(p, w) })
+		}
+		numberOptions(ch.OpenProposals)
+	}
+	// The closed proposals are read (below) only once the open ones are
+	// listed: listing one looks up the proposals its acceptances are
+	// subject to, which reads the same record of closed proposals when to is
+	// head, and that record is not safe for concurrent use.
 	attributed := make(chan error, 1)
 	if opts.EveryAdoption {
 		ids := make([]string, len(d.Clauses))
@@ -213,18 +229,6 @@ func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w func(
 	} else {
 		adopted = recentAttributions(d.Clauses, from.State, to.State, head)
 		attributed <- nil
-	}
-	var redlines []func()
-	for i := range d.Clauses {
-		ch := &d.Clauses[i]
-		redlines = append(redlines, func() { redlineChange(ch, w) })
-		open := to.State.OpenProposals(ch.ID)
-		ch.OpenProposals = make([]OpenProposal, len(open))
-		for j, p := range open {
-			ch.OpenProposals[j] = openProposal(to.State, p)
-			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOpsBy(p, w) })
-		}
-		numberOptions(ch.OpenProposals)
 	}
 	parallel(len(redlines), func(i int) { redlines[i]() })
 	if err := <-attributed; err != nil {

@@ -928,3 +928,46 @@ func TestCompareCountsAdoptions(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareToHeadWithConditionsFromCheckpoint: a compare to head listing
+// every adoption reads the head's closed proposals (restored from a
+// checkpoint, not yet read) for the adoptions while the open proposals are
+// listed, and listing one whose acceptance is subject to a closed proposal
+// reads them too. Run under the race detector: the two must not read the
+// record at once.
+func TestCompareToHeadWithConditionsFromCheckpoint(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	g := ss.agree("guarantees", "The guarantees are binding.")
+	ss.agree("alliance", "Membership.")
+	a := ss.table("US", "alliance", "No membership.")
+	ss.do("UA", domain.Accept{Proposal: a, Party: "UA", SubjectTo: []string{g}})
+	ctx := context.Background()
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	m, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoint(ctx, m)
+	for range 5 {
+		d, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "@1"), ref(t, "head"), CompareOptions{Whole: true, EveryAdoption: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var alliance *ClauseChange
+		for i, c := range d.Clauses {
+			if c.ID == "alliance" {
+				alliance = &d.Clauses[i]
+			}
+			if c.ID == "guarantees" && len(c.Adopted) != 1 {
+				t.Fatalf("guarantees: adopted %v, want %s", c.Adopted, g)
+			}
+		}
+		if alliance == nil || len(alliance.OpenProposals) != 1 {
+			t.Fatalf("alliance: %+v", alliance)
+		}
+		if cs := alliance.OpenProposals[0].Conditional; len(cs) != 1 || len(cs[0].Adopted) != 1 || !cs[0].Adopted[0] {
+			t.Fatalf("the acceptance subject to %s, adopted: %+v", g, cs)
+		}
+	}
+}

@@ -86,10 +86,13 @@ func (s *Store) cacheExec(ctx context.Context, op, query string, args ...any) er
 		return s.wrap(op, err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
-		return s.wrap(op, err)
+	// The pragma takes effect when it is compiled: it may have even when
+	// the call reports an error (a context ended during it), so the writer
+	// is set back to FULL whatever the call returned.
+	_, err = conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL")
+	if err == nil {
+		_, err = conn.ExecContext(ctx, query, args...)
 	}
-	_, err = conn.ExecContext(ctx, query, args...)
 	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=FULL"); rerr != nil {
 		// A connection that might not sync an append goes: the pool
 		// opens another, with synchronous=FULL from its DSN.

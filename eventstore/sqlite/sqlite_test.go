@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -747,5 +748,52 @@ func TestCacheWritesLeaveAppendsSynced(t *testing.T) {
 	mustAppendN(t, s, "treaty-synced", 1)
 	if v, err := s.CacheGet(ctx, "k"); err != nil || v != nil {
 		t.Fatalf("cache after delete: %q, %v", v, err)
+	}
+}
+
+// doneAfter is a context that ends at its nth call of Done: a cancellation
+// that lands at a chosen point of a call.
+type doneAfter struct {
+	context.Context
+	n, calls int
+	mu       sync.Mutex
+	ch       chan struct{}
+}
+
+func (c *doneAfter) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if c.calls == c.n {
+		close(c.ch)
+	}
+	return c.ch
+}
+
+func (c *doneAfter) Err() error {
+	select {
+	case <-c.ch:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// TestCacheWriteCancelledLeavesAppendsSynced: a cache write whose context
+// ends at any point, including while synchronous=NORMAL is being set (the
+// pragma takes effect, the call reports the context), leaves the writer at
+// synchronous=FULL.
+func TestCacheWriteCancelledLeavesAppendsSynced(t *testing.T) {
+	s := openTemp(t)
+	for n := 1; n <= 16; n++ {
+		ctx := &doneAfter{Context: context.Background(), n: n, ch: make(chan struct{})}
+		_ = s.CachePut(ctx, "k", []byte("v"))
+		var v int
+		if err := s.writer.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != 2 {
+			t.Fatalf("context ended at its call %d of Done: the writer is at synchronous=%d after writing the cache, want 2 (FULL)", n, v)
+		}
 	}
 }
