@@ -21,6 +21,10 @@ type DocxIdent struct {
 	Event                               int
 }
 
+// MaxDocxClauses is the most clauses import-docx reads from a file, new
+// ones included (CLI.md's limit): more is refused as too large.
+const MaxDocxClauses = 10_000
+
 // ErrNotTreatyDocx is a Word document without treaty's identification.
 var ErrNotTreatyDocx = errors.New("not made by treaty")
 
@@ -232,6 +236,11 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 		text := carry + p.Text(keep)
 		orig := carryOrig + p.Original
 		carry, carryOrig = "", ""
+		if id != "" || isHeading(p) && strings.TrimSpace(text) != "" {
+			if len(read) >= MaxDocxClauses {
+				return DocxImport{}, fmt.Errorf("%w: more than %d clauses", wordml.ErrTooLarge, MaxDocxClauses)
+			}
+		}
 		switch {
 		case id != "":
 			cur = &readClause{id: id}
@@ -279,14 +288,17 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 	var stale []StaleClause
 	// A new clause placed after a new clause follows its new ID.
 	newIDs := map[*readClause]string{}
+	suffixes := map[string]int{}
+	place := make(map[*readClause]int, len(read))
+	for i, r := range read {
+		place[r] = i
+	}
 	prevID := func(c *readClause) string {
-		for i, r := range read {
-			if r == c && i > 0 {
-				if read[i-1].id != "" {
-					return read[i-1].id
-				}
-				return newIDs[read[i-1]]
+		if i, ok := place[c]; ok && i > 0 {
+			if read[i-1].id != "" {
+				return read[i-1].id
 			}
+			return newIDs[read[i-1]]
 		}
 		return ""
 	}
@@ -312,7 +324,7 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 				plan.Skipped = append(plan.Skipped, ImportSkip{Reason: fmt.Sprintf("the new heading %q has no text under it: nothing to table", short(c.heading))})
 				continue
 			}
-			id := clauseSlug(c.heading, len(then.Clauses)+len(newIDs)+1, taken)
+			id := clauseSlug(c.heading, len(then.Clauses)+len(newIDs)+1, taken, suffixes)
 			taken[id] = true
 			newIDs[c] = id
 			h := c.heading
@@ -513,8 +525,9 @@ var cyrillic = map[rune]string{
 // clauseSlug makes a new clause's ID from its heading: ASCII letters and
 // digits, Cyrillic transliterated, '-' between words, at most 48
 // characters; "clause-N" when nothing is left; a numeric suffix when the
-// ID is taken.
-func clauseSlug(heading string, n int, taken map[string]bool) string {
+// ID is taken. next, when not nil, keeps the suffix to try next for each
+// ID, so that many clauses of one heading do not try every suffix taken.
+func clauseSlug(heading string, n int, taken map[string]bool, next map[string]int) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(heading) {
@@ -548,8 +561,12 @@ func clauseSlug(heading string, n int, taken map[string]bool) string {
 		id = fmt.Sprintf("clause-%d", n)
 	}
 	unique := id
-	for i := 2; taken[unique]; i++ {
+	i := max(next[id], 2)
+	for ; taken[unique]; i++ {
 		unique = fmt.Sprintf("%s-%d", id, i)
+	}
+	if next != nil {
+		next[id] = i
 	}
 	return unique
 }
