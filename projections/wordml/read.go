@@ -159,7 +159,33 @@ func Read(r io.ReaderAt, size int64, limits Limits) (*File, error) {
 	return f, nil
 }
 
-func decoder(data []byte) *xml.Decoder {
+// maxDepth is the deepest nesting of elements read: far beyond any real
+// document's (tables in tables included). encoding/xml keeps a record of
+// every element open, some hundred bytes each, so that a part of nothing
+// but start tags would otherwise take some 37 times its size in memory.
+const maxDepth = 1000
+
+// boundedDecoder is an xml.Decoder that refuses elements nested deeper
+// than maxDepth.
+type boundedDecoder struct {
+	*xml.Decoder
+	depth int
+}
+
+func (d *boundedDecoder) Token() (xml.Token, error) {
+	t, err := d.Decoder.Token()
+	switch t.(type) {
+	case xml.StartElement:
+		if d.depth++; d.depth > maxDepth {
+			return nil, fmt.Errorf("%w: elements nested more than %d deep", ErrTooLarge, maxDepth)
+		}
+	case xml.EndElement:
+		d.depth--
+	}
+	return t, err
+}
+
+func decoder(data []byte) *boundedDecoder {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	// encoding/xml expands no entity but the five predefined and
 	// character references, and resolves no external one: a DOCTYPE's
@@ -171,7 +197,7 @@ func decoder(data []byte) *xml.Decoder {
 		}
 		return nil, fmt.Errorf("encoding %q: only UTF-8 is read", charset)
 	}
-	return d
+	return &boundedDecoder{Decoder: d}
 }
 
 func attr(e xml.StartElement, local string) string {

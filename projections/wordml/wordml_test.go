@@ -175,6 +175,7 @@ func TestRefused(t *testing.T) {
 	small := Limits{File: 1 << 20, Unpacked: 1 << 16, Paragraphs: 10}
 	bomb := zipOf(t, map[string]string{"word/document.xml": "<w:document>" + strings.Repeat(" ", 1<<17) + "</w:document>"})
 	many := zipOf(t, map[string]string{"word/document.xml": "<w:document>" + strings.Repeat("<w:p/>", 11) + "</w:document>"})
+	deep := zipOf(t, map[string]string{"word/document.xml": "<w:document>" + strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000) + "</w:document>"})
 	entity := zipOf(t, map[string]string{"word/document.xml": `<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><w:document xmlns:w="x"><w:p><w:r><w:t>&b;</w:t></w:r></w:p></w:document>`})
 	for name, c := range map[string]struct {
 		data []byte
@@ -185,6 +186,7 @@ func TestRefused(t *testing.T) {
 		"unpacks large":  {bomb, ErrTooLarge},
 		"too many paras": {many, ErrTooLarge},
 		"entities":       {entity, nil},
+		"nested deep":    {deep, ErrTooLarge},
 		"bad xml":        {zipOf(t, map[string]string{"word/document.xml": "<w:document><w:p>"}), nil},
 	} {
 		_, err := Read(bytes.NewReader(c.data), int64(len(c.data)), small)
