@@ -165,6 +165,11 @@ func Read(r io.ReaderAt, size int64, limits Limits) (*File, error) {
 // but start tags would otherwise take some 37 times its size in memory.
 const maxDepth = 1000
 
+// maxChanges is the most tracked insertions and deletions read: each is
+// kept, some hundred bytes, so that a part of nothing but empty w:ins
+// elements would otherwise take some 24 times its size in memory.
+const maxChanges = 1_000_000
+
 // boundedDecoder is an xml.Decoder that refuses elements nested deeper
 // than maxDepth.
 type boundedDecoder struct {
@@ -317,6 +322,7 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 	// current position; inPPr that we are in a paragraph's properties,
 	// skip how deep we are in something skipped whole.
 	ins, del, skip := 0, 0, 0
+	tracked := 0 // tracked changes read, against maxChanges
 	inPPr, inRPrOfPPr := false, false
 	text := func(s string) {
 		if p == nil {
@@ -392,6 +398,9 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 					p.Outline = outlineOf(attr(t, "val"))
 				}
 			case "ins", "moveTo":
+				if tracked++; tracked > maxChanges {
+					return nil, fmt.Errorf("%w: more than %d tracked changes", ErrTooLarge, maxChanges)
+				}
 				c := TrackedChange{Kind: "ins", Author: attr(t, "author"), Date: attr(t, "date")}
 				if inRPrOfPPr {
 					if p != nil {
@@ -405,6 +414,9 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 				changes = append(changes, c)
 				insStack = append(insStack, &c)
 			case "del", "moveFrom":
+				if tracked++; tracked > maxChanges {
+					return nil, fmt.Errorf("%w: more than %d tracked changes", ErrTooLarge, maxChanges)
+				}
 				c := TrackedChange{Kind: "del", Author: attr(t, "author"), Date: attr(t, "date")}
 				if inRPrOfPPr {
 					if p != nil {

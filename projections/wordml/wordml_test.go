@@ -176,6 +176,7 @@ func TestRefused(t *testing.T) {
 	bomb := zipOf(t, map[string]string{"word/document.xml": "<w:document>" + strings.Repeat(" ", 1<<17) + "</w:document>"})
 	many := zipOf(t, map[string]string{"word/document.xml": "<w:document>" + strings.Repeat("<w:p/>", 11) + "</w:document>"})
 	deep := zipOf(t, map[string]string{"word/document.xml": "<w:document>" + strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000) + "</w:document>"})
+	changes := zipOf(t, map[string]string{"word/document.xml": "<w:document><w:p>" + strings.Repeat("<w:ins/>", maxChanges+1) + "</w:p></w:document>"})
 	entity := zipOf(t, map[string]string{"word/document.xml": `<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><w:document xmlns:w="x"><w:p><w:r><w:t>&b;</w:t></w:r></w:p></w:document>`})
 	for name, c := range map[string]struct {
 		data []byte
@@ -187,9 +188,14 @@ func TestRefused(t *testing.T) {
 		"too many paras": {many, ErrTooLarge},
 		"entities":       {entity, nil},
 		"nested deep":    {deep, ErrTooLarge},
+		"many changes":   {changes, ErrTooLarge},
 		"bad xml":        {zipOf(t, map[string]string{"word/document.xml": "<w:document><w:p>"}), nil},
 	} {
-		_, err := Read(bytes.NewReader(c.data), int64(len(c.data)), small)
+		limits := small
+		if name == "many changes" {
+			limits.Unpacked = 16 << 20
+		}
+		_, err := Read(bytes.NewReader(c.data), int64(len(c.data)), limits)
 		if err == nil {
 			t.Errorf("%s: read", name)
 			continue
