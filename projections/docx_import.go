@@ -206,8 +206,11 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 	var cur *readClause
 	// A paragraph whose mark the delegation deleted joins the next one
 	// (its text is carried over), unless that deletion is rejected; one
-	// whose mark it inserted joins the next when that insertion is.
-	carry, carryOrig := "", ""
+	// whose mark it inserted joins the next when that insertion is. The
+	// text carried grows in place (a run of such paragraphs is not copied
+	// again at each), and carryBlank says it is all white space.
+	var carry, carryOrig strings.Builder
+	carryBlank := true
 	last := ""
 	for _, p := range f.Paragraphs {
 		if ownStyles[p.Style] {
@@ -233,10 +236,12 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 			}
 		}
 		keep := func(c wordml.TrackedChange) bool { return !exported[c.Author+"\x00"+c.Date] }
-		text := carry + p.Text(keep)
-		orig := carryOrig + p.Original
-		carry, carryOrig = "", ""
-		if id != "" || isHeading(p) && strings.TrimSpace(text) != "" {
+		pt := p.Text(keep)
+		carry.WriteString(pt)
+		carryOrig.WriteString(p.Original)
+		text, orig := carry.String(), carryOrig.String()
+		blank := carryBlank && strings.TrimSpace(pt) == "" // strings.TrimSpace(text) == ""
+		if id != "" || isHeading(p) && !blank {
 			if len(read) >= MaxDocxClauses {
 				return DocxImport{}, fmt.Errorf("%w: more than %d clauses", wordml.ErrTooLarge, MaxDocxClauses)
 			}
@@ -251,7 +256,7 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 				cur.heading, cur.seen = DocxHeadingText(text), true
 				text, orig = "", ""
 			}
-		case isHeading(p) && strings.TrimSpace(text) != "":
+		case isHeading(p) && !blank:
 			cur = &readClause{heading: DocxHeadingText(text), seen: true, after: last}
 			read = append(read, cur)
 			text, orig = "", ""
@@ -261,12 +266,23 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 				cur.author(c.Author)
 			}
 		}
-		joinsNext := p.MarkDeleted && p.Text(keep) != ""
+		joinsNext := p.MarkDeleted && pt != ""
+		// What is carried on is left in its builder; anything else is
+		// dropped from it.
+		if !p.MarkInserted || orig == "" {
+			carryOrig.Reset()
+		}
 		if p.MarkInserted {
-			carryOrig, orig = orig, ""
+			orig = ""
+		}
+		if joinsNext && text != "" {
+			carryBlank = blank
+		} else {
+			carry.Reset()
+			carryBlank = true
 		}
 		if joinsNext {
-			carry, text = text, ""
+			text = ""
 		}
 		if cur == nil {
 			if strings.TrimSpace(text) != "" {
