@@ -162,18 +162,21 @@ type readClause struct {
 	lines   []string
 	orig    []string // its text with every tracked change rejected
 	authors []string
-	after   string // for a new clause: the clause before it ("" first)
+	byName  map[string]bool // authors, to look them up
+	after   string          // for a new clause: the clause before it ("" first)
 }
 
 func (c *readClause) text() string     { return strings.TrimSpace(strings.Join(c.lines, "\n")) }
 func (c *readClause) original() string { return strings.TrimSpace(strings.Join(c.orig, "\n")) }
 
 func (c *readClause) author(a string) {
-	for _, x := range c.authors {
-		if x == a {
-			return
-		}
+	if c.byName[a] {
+		return
 	}
+	if c.byName == nil {
+		c.byName = map[string]bool{}
+	}
+	c.byName[a] = true
 	c.authors = append(c.authors, a)
 }
 
