@@ -317,6 +317,9 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 	var accepted, original strings.Builder
 	var changes []TrackedChange
 	var segments []Segment
+	// segText is the text of the last of segments, kept here while it
+	// grows (a string added to piece by piece is copied at each piece).
+	var segText strings.Builder
 	var insStack, delStack []*TrackedChange
 	// ins and del count the tracked insertions and deletions around the
 	// current position; inPPr that we are in a paragraph's properties,
@@ -342,10 +345,15 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 			out = delStack[len(delStack)-1]
 		}
 		if n := len(segments); n > 0 && segments[n-1].Ins == in && segments[n-1].Del == out {
-			segments[n-1].Text += s
+			segText.WriteString(s)
 			return
 		}
-		segments = append(segments, Segment{Text: s, Ins: in, Del: out})
+		if n := len(segments); n > 0 {
+			segments[n-1].Text = segText.String()
+		}
+		segText.Reset()
+		segText.WriteString(s)
+		segments = append(segments, Segment{Ins: in, Del: out})
 	}
 	for {
 		t, err := d.Token()
@@ -380,6 +388,7 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 				accepted.Reset()
 				original.Reset()
 				changes, segments = nil, nil
+				segText.Reset()
 			case "pPr":
 				inPPr = true
 			case "rPr":
@@ -489,6 +498,9 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 				}
 			case "p":
 				if p != nil {
+					if n := len(segments); n > 0 {
+						segments[n-1].Text = segText.String()
+					}
 					p.Accepted, p.Original, p.Changes, p.Segments = accepted.String(), original.String(), changes, segments
 					paras = append(paras, *p)
 					p = nil
