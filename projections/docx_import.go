@@ -21,6 +21,10 @@ type DocxIdent struct {
 	Event                               int
 }
 
+// MaxDocxClauses is the most clauses import-docx reads from a file, new
+// ones included (CLI.md's limit): more is refused as too large.
+const MaxDocxClauses = 10_000
+
 // ErrNotTreatyDocx is a Word document without treaty's identification.
 var ErrNotTreatyDocx = errors.New("not made by treaty")
 
@@ -158,18 +162,21 @@ type readClause struct {
 	lines   []string
 	orig    []string // its text with every tracked change rejected
 	authors []string
-	after   string // for a new clause: the clause before it ("" first)
+	byName  map[string]bool // authors, to look them up
+	after   string          // for a new clause: the clause before it ("" first)
 }
 
 func (c *readClause) text() string     { return strings.TrimSpace(strings.Join(c.lines, "\n")) }
 func (c *readClause) original() string { return strings.TrimSpace(strings.Join(c.orig, "\n")) }
 
 func (c *readClause) author(a string) {
-	for _, x := range c.authors {
-		if x == a {
-			return
-		}
+	if c.byName[a] {
+		return
 	}
+	if c.byName == nil {
+		c.byName = map[string]bool{}
+	}
+	c.byName[a] = true
 	c.authors = append(c.authors, a)
 }
 
@@ -202,8 +209,11 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 	var cur *readClause
 	// A paragraph whose mark the delegation deleted joins the next one
 	// (its text is carried over), unless that deletion is rejected; one
-	// whose mark it inserted joins the next when that insertion is.
-	carry, carryOrig := "", ""
+	// whose mark it inserted joins the next when that insertion is. The
+	// text carried grows in place (a run of such paragraphs is not copied
+	// again at each), and carryBlank says it is all white space.
+	var carry, carryOrig strings.Builder
+	carryBlank := true
 	last := ""
 	for _, p := range f.Paragraphs {
 		if ownStyles[p.Style] {
@@ -229,9 +239,16 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 			}
 		}
 		keep := func(c wordml.TrackedChange) bool { return !exported[c.Author+"\x00"+c.Date] }
-		text := carry + p.Text(keep)
-		orig := carryOrig + p.Original
-		carry, carryOrig = "", ""
+		pt := p.Text(keep)
+		carry.WriteString(pt)
+		carryOrig.WriteString(p.Original)
+		text, orig := carry.String(), carryOrig.String()
+		blank := carryBlank && strings.TrimSpace(pt) == "" // strings.TrimSpace(text) == ""
+		if id != "" || isHeading(p) && !blank {
+			if len(read) >= MaxDocxClauses {
+				return DocxImport{}, fmt.Errorf("%w: more than %d clauses", wordml.ErrTooLarge, MaxDocxClauses)
+			}
+		}
 		switch {
 		case id != "":
 			cur = &readClause{id: id}
@@ -242,7 +259,7 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 				cur.heading, cur.seen = DocxHeadingText(text), true
 				text, orig = "", ""
 			}
-		case isHeading(p) && strings.TrimSpace(text) != "":
+		case isHeading(p) && !blank:
 			cur = &readClause{heading: DocxHeadingText(text), seen: true, after: last}
 			read = append(read, cur)
 			text, orig = "", ""
@@ -252,12 +269,23 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 				cur.author(c.Author)
 			}
 		}
-		joinsNext := p.MarkDeleted && p.Text(keep) != ""
+		joinsNext := p.MarkDeleted && pt != ""
+		// What is carried on is left in its builder; anything else is
+		// dropped from it.
+		if !p.MarkInserted || orig == "" {
+			carryOrig.Reset()
+		}
 		if p.MarkInserted {
-			carryOrig, orig = orig, ""
+			orig = ""
+		}
+		if joinsNext && text != "" {
+			carryBlank = blank
+		} else {
+			carry.Reset()
+			carryBlank = true
 		}
 		if joinsNext {
-			carry, text = text, ""
+			text = ""
 		}
 		if cur == nil {
 			if strings.TrimSpace(text) != "" {
@@ -279,14 +307,17 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 	var stale []StaleClause
 	// A new clause placed after a new clause follows its new ID.
 	newIDs := map[*readClause]string{}
+	suffixes := map[string]int{}
+	place := make(map[*readClause]int, len(read))
+	for i, r := range read {
+		place[r] = i
+	}
 	prevID := func(c *readClause) string {
-		for i, r := range read {
-			if r == c && i > 0 {
-				if read[i-1].id != "" {
-					return read[i-1].id
-				}
-				return newIDs[read[i-1]]
+		if i, ok := place[c]; ok && i > 0 {
+			if read[i-1].id != "" {
+				return read[i-1].id
 			}
+			return newIDs[read[i-1]]
 		}
 		return ""
 	}
@@ -312,7 +343,7 @@ func PlanDocxImport(f *wordml.File, then Draft, times map[int]time.Time, now *do
 				plan.Skipped = append(plan.Skipped, ImportSkip{Reason: fmt.Sprintf("the new heading %q has no text under it: nothing to table", short(c.heading))})
 				continue
 			}
-			id := clauseSlug(c.heading, len(then.Clauses)+len(newIDs)+1, taken)
+			id := clauseSlug(c.heading, len(then.Clauses)+len(newIDs)+1, taken, suffixes)
 			taken[id] = true
 			newIDs[c] = id
 			h := c.heading
@@ -513,8 +544,9 @@ var cyrillic = map[rune]string{
 // clauseSlug makes a new clause's ID from its heading: ASCII letters and
 // digits, Cyrillic transliterated, '-' between words, at most 48
 // characters; "clause-N" when nothing is left; a numeric suffix when the
-// ID is taken.
-func clauseSlug(heading string, n int, taken map[string]bool) string {
+// ID is taken. next, when not nil, keeps the suffix to try next for each
+// ID, so that many clauses of one heading do not try every suffix taken.
+func clauseSlug(heading string, n int, taken map[string]bool, next map[string]int) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(heading) {
@@ -548,8 +580,12 @@ func clauseSlug(heading string, n int, taken map[string]bool) string {
 		id = fmt.Sprintf("clause-%d", n)
 	}
 	unique := id
-	for i := 2; taken[unique]; i++ {
+	i := max(next[id], 2)
+	for ; taken[unique]; i++ {
 		unique = fmt.Sprintf("%s-%d", id, i)
+	}
+	if next != nil {
+		next[id] = i
 	}
 	return unique
 }

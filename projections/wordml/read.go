@@ -159,7 +159,38 @@ func Read(r io.ReaderAt, size int64, limits Limits) (*File, error) {
 	return f, nil
 }
 
-func decoder(data []byte) *xml.Decoder {
+// maxDepth is the deepest nesting of elements read: far beyond any real
+// document's (tables in tables included). encoding/xml keeps a record of
+// every element open, some hundred bytes each, so that a part of nothing
+// but start tags would otherwise take some 37 times its size in memory.
+const maxDepth = 1000
+
+// maxChanges is the most tracked insertions and deletions read: each is
+// kept, some hundred bytes, so that a part of nothing but empty w:ins
+// elements would otherwise take some 24 times its size in memory.
+const maxChanges = 1_000_000
+
+// boundedDecoder is an xml.Decoder that refuses elements nested deeper
+// than maxDepth.
+type boundedDecoder struct {
+	*xml.Decoder
+	depth int
+}
+
+func (d *boundedDecoder) Token() (xml.Token, error) {
+	t, err := d.Decoder.Token()
+	switch t.(type) {
+	case xml.StartElement:
+		if d.depth++; d.depth > maxDepth {
+			return nil, fmt.Errorf("%w: elements nested more than %d deep", ErrTooLarge, maxDepth)
+		}
+	case xml.EndElement:
+		d.depth--
+	}
+	return t, err
+}
+
+func decoder(data []byte) *boundedDecoder {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	// encoding/xml expands no entity but the five predefined and
 	// character references, and resolves no external one: a DOCTYPE's
@@ -171,7 +202,7 @@ func decoder(data []byte) *xml.Decoder {
 		}
 		return nil, fmt.Errorf("encoding %q: only UTF-8 is read", charset)
 	}
-	return d
+	return &boundedDecoder{Decoder: d}
 }
 
 func attr(e xml.StartElement, local string) string {
@@ -286,11 +317,15 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 	var accepted, original strings.Builder
 	var changes []TrackedChange
 	var segments []Segment
+	// segText is the text of the last of segments, kept here while it
+	// grows (a string added to piece by piece is copied at each piece).
+	var segText strings.Builder
 	var insStack, delStack []*TrackedChange
 	// ins and del count the tracked insertions and deletions around the
 	// current position; inPPr that we are in a paragraph's properties,
 	// skip how deep we are in something skipped whole.
 	ins, del, skip := 0, 0, 0
+	tracked := 0 // tracked changes read, against maxChanges
 	inPPr, inRPrOfPPr := false, false
 	text := func(s string) {
 		if p == nil {
@@ -310,10 +345,15 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 			out = delStack[len(delStack)-1]
 		}
 		if n := len(segments); n > 0 && segments[n-1].Ins == in && segments[n-1].Del == out {
-			segments[n-1].Text += s
+			segText.WriteString(s)
 			return
 		}
-		segments = append(segments, Segment{Text: s, Ins: in, Del: out})
+		if n := len(segments); n > 0 {
+			segments[n-1].Text = segText.String()
+		}
+		segText.Reset()
+		segText.WriteString(s)
+		segments = append(segments, Segment{Ins: in, Del: out})
 	}
 	for {
 		t, err := d.Token()
@@ -348,6 +388,7 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 				accepted.Reset()
 				original.Reset()
 				changes, segments = nil, nil
+				segText.Reset()
 			case "pPr":
 				inPPr = true
 			case "rPr":
@@ -366,6 +407,9 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 					p.Outline = outlineOf(attr(t, "val"))
 				}
 			case "ins", "moveTo":
+				if tracked++; tracked > maxChanges {
+					return nil, fmt.Errorf("%w: more than %d tracked changes", ErrTooLarge, maxChanges)
+				}
 				c := TrackedChange{Kind: "ins", Author: attr(t, "author"), Date: attr(t, "date")}
 				if inRPrOfPPr {
 					if p != nil {
@@ -379,6 +423,9 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 				changes = append(changes, c)
 				insStack = append(insStack, &c)
 			case "del", "moveFrom":
+				if tracked++; tracked > maxChanges {
+					return nil, fmt.Errorf("%w: more than %d tracked changes", ErrTooLarge, maxChanges)
+				}
 				c := TrackedChange{Kind: "del", Author: attr(t, "author"), Date: attr(t, "date")}
 				if inRPrOfPPr {
 					if p != nil {
@@ -451,6 +498,9 @@ func readBody(data []byte, styles map[string]style, maxParas int) ([]Para, error
 				}
 			case "p":
 				if p != nil {
+					if n := len(segments); n > 0 {
+						segments[n-1].Text = segText.String()
+					}
 					p.Accepted, p.Original, p.Changes, p.Segments = accepted.String(), original.String(), changes, segments
 					paras = append(paras, *p)
 					p = nil
