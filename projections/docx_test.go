@@ -72,6 +72,12 @@ func (ss *session) planAs(t *testing.T, party string, d Draft, data []byte, reba
 	if ident.Negotiation != "berlin" || ident.Event != d.AsOf.Event || ident.Hash != d.AsOf.Hash {
 		t.Fatalf("identification %+v, draft at %+v", ident, d.AsOf)
 	}
+	return ss.planFile(t, f, d, party, rebase)
+}
+
+// planFile plans the import of f, read from a document of d, by party.
+func (ss *session) planFile(t *testing.T, f *wordml.File, d Draft, party string, rebase bool) (DocxImport, error) {
+	t.Helper()
 	r := NewReader(ss.store, ss.treaty, Options{})
 	head, err := r.Head(context.Background())
 	if err != nil {
@@ -420,21 +426,12 @@ func manyNewClauses(t *testing.T, data []byte, n int) *wordml.File {
 func TestDocxImportClauseLimit(t *testing.T) {
 	ss := docxSession(t)
 	d, data := ss.docx(t)
-	r := NewReader(ss.store, ss.treaty, Options{})
-	head, err := r.Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	times, err := r.ProposalTimes(context.Background(), d, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = PlanDocxImport(manyNewClauses(t, data, MaxDocxClauses), d, times, head.State, "UA", false)
+	_, err := ss.planFile(t, manyNewClauses(t, data, MaxDocxClauses), d, "UA", false)
 	if !errors.Is(err, wordml.ErrTooLarge) || !strings.Contains(err.Error(), "10000 clauses") {
 		t.Errorf("a file of more than %d clauses: %v", MaxDocxClauses, err)
 	}
 	start := time.Now()
-	plan, err := PlanDocxImport(manyNewClauses(t, data, MaxDocxClauses-len(d.Clauses)), d, times, head.State, "UA", false)
+	plan, err := ss.planFile(t, manyNewClauses(t, data, MaxDocxClauses-len(d.Clauses)), d, "UA", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,17 +461,8 @@ func TestDocxImportJoinedParagraphs(t *testing.T) {
 		f.Paragraphs = append(f.Paragraphs, wordml.Para{Accepted: line, Original: line, Segments: []wordml.Segment{{Text: line}},
 			MarkDeleted: i < n-1, Changes: []wordml.TrackedChange{mark}})
 	}
-	r := NewReader(ss.store, ss.treaty, Options{})
-	head, err := r.Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	times, err := r.ProposalTimes(context.Background(), d, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var plan DocxImport
-	allocated := bytesAllocated(func() { plan, err = PlanDocxImport(f, d, times, head.State, "UA", false) })
+	allocated := bytesAllocated(func() { plan, err = ss.planFile(t, f, d, "UA", false) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,17 +500,8 @@ func TestDocxImportManyAuthors(t *testing.T) {
 		p.Changes = append(p.Changes, wordml.TrackedChange{Kind: "ins", Author: fmt.Sprintf("a%d", i%(n/2))})
 	}
 	f.Paragraphs = append(f.Paragraphs, p)
-	r := NewReader(ss.store, ss.treaty, Options{})
-	head, err := r.Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	times, err := r.ProposalTimes(context.Background(), d, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	plan, err := PlanDocxImport(f, d, times, head.State, "UA", false)
+	plan, err := ss.planFile(t, f, d, "UA", false)
 	if err != nil {
 		t.Fatal(err)
 	}
