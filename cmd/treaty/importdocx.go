@@ -118,6 +118,13 @@ the current text).`,
 				if err := a.tableImport(cmd, r, party, &plan); err != nil {
 					return err
 				}
+			} else if len(plan.Proposals) > 0 {
+				// The dry run decides what it lists, as tabling would,
+				// so that it never lists what tabling refuses (a
+				// concluded text, a text over --max-text).
+				if err := decideAll(head.State, a.importCommands(party, &plan)); err != nil {
+					return fmt.Errorf("%s: tabling would be refused: %w", plan.File, err)
+				}
 			}
 			if a.format == "json" {
 				return a.writeJSON(plan)
@@ -139,13 +146,9 @@ the current text).`,
 // tableImport tables an import's proposals in one append, recording the
 // IDs in plan.
 func (a *app) tableImport(cmd *cobra.Command, r *projections.Reader, party string, plan *projections.DocxImport) error {
-	note := fmt.Sprintf("from %s (the draft at event %d)", plan.File, plan.Event)
-	cmds := make([]domain.Command, len(plan.Proposals))
+	cmds := a.importCommands(party, plan)
 	for i := range plan.Proposals {
-		p := &plan.Proposals[i]
-		p.Proposal = uuid.NewString()
-		cmds[i] = domain.Table{Proposal: p.Proposal, Clause: p.Clause, Party: party, Text: p.Text, Heading: p.Heading,
-			Delete: p.Action == domain.ActionDelete, After: p.After, First: p.First, Note: note, MaxText: a.maxText}
+		plan.Proposals[i].Proposal = cmds[i].(domain.Table).Proposal
 	}
 	w, err := a.writerOf(r)
 	if err != nil {
@@ -157,6 +160,35 @@ func (a *app) tableImport(cmd *cobra.Command, r *projections.Reader, party strin
 		return fmt.Errorf("%s: nothing tabled: %w", plan.File, err)
 	}
 	plan.Tabled = true
+	return nil
+}
+
+// importCommands are the acts that table plan's proposals for party, each
+// with a new ID.
+func (a *app) importCommands(party string, plan *projections.DocxImport) []domain.Command {
+	note := fmt.Sprintf("from %s (the draft at event %d)", plan.File, plan.Event)
+	cmds := make([]domain.Command, len(plan.Proposals))
+	for i, p := range plan.Proposals {
+		cmds[i] = domain.Table{Proposal: uuid.NewString(), Clause: p.Clause, Party: party, Text: p.Text, Heading: p.Heading,
+			Delete: p.Action == domain.ActionDelete, After: p.After, First: p.First, Note: note, MaxText: a.maxText}
+	}
+	return cmds
+}
+
+// decideAll decides cmds in turn on s, folding each one's events in before
+// the next, as one append of them would: s is changed.
+func decideAll(s *domain.State, cmds []domain.Command) error {
+	for _, c := range cmds {
+		evs, err := domain.Decide(s, c)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := s.Evolve(e); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
