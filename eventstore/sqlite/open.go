@@ -218,18 +218,21 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 // ErrReadOnly.
 func (s *Store) useWAL(ctx context.Context) error {
 	var mode string
-	err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+	var err error
 	// Leaving the rollback journal takes an exclusive lock for which SQLite
 	// calls no busy handler: processes creating one store at once see
 	// SQLITE_BUSY at once, and wait here as the timeout promises.
 	deadline := time.Now().Add(s.timeout)
-	for wait := time.Millisecond; err != nil && isCode(err, codeBusy) && time.Now().Before(deadline); wait = min(2*wait, 50*time.Millisecond) {
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err = s.writer.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil || !isCode(err, codeBusy) || !time.Now().Before(deadline) {
+			break
+		}
 		select {
 		case <-ctx.Done():
 			return s.openErr(ctx.Err())
 		case <-time.After(wait):
 		}
-		err = s.writer.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
 	}
 	switch {
 	case err != nil && isCode(err, codeReadOnly) && s.noShm(err) == nil:
