@@ -204,11 +204,11 @@ type closed struct {
 	recent   domain.ClosedProposals
 	filter   bloom
 	closedAt int // the point of the closed part the table is, 0: none of its own
-	// index reads the table's prefix index, if one was saved; nil: none.
-	index       func() (prefixes, bool)
-	indexRead   bool
-	indexLoaded prefixes
-	hasIndex    bool
+	// index reads the table's prefix index, if one was saved, on first
+	// need; it is nil once read (or when there is none to read).
+	index    func() (prefixes, bool)
+	prefixes prefixes
+	hasIndex bool
 }
 
 var _ domain.ClosedProposals = (*closed)(nil)
@@ -267,13 +267,11 @@ func (c *closed) All() iter.Seq2[domain.ClosedProposal, error] {
 
 func (c *closed) WithPrefix(prefix string) ([]string, error) {
 	if !c.loaded && c.index != nil {
-		if !c.indexRead {
-			c.indexRead = true
-			c.indexLoaded, c.hasIndex = c.index()
-		}
-		if c.hasIndex && !c.indexLoaded.mayStart(prefix) {
-			return c.recent.WithPrefix(prefix)
-		}
+		c.prefixes, c.hasIndex = c.index()
+		c.index = nil
+	}
+	if !c.loaded && c.hasIndex && !c.prefixes.mayStart(prefix) {
+		return c.recent.WithPrefix(prefix)
 	}
 	if err := c.ensure(); err != nil {
 		return nil, err
