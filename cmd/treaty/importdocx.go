@@ -122,7 +122,7 @@ the current text).`,
 				// The dry run decides what it lists, as tabling would,
 				// so that it never lists what tabling refuses (a
 				// concluded text, a text over --max-text).
-				if err := decideAll(head.State, a.importCommands(party, &plan)); err != nil {
+				if err := write.Try(head.State, a.importCommands(party, &plan)); err != nil {
 					return fmt.Errorf("%s: tabling would be refused: %w", plan.File, err)
 				}
 			}
@@ -173,23 +173,6 @@ func (a *app) importCommands(party string, plan *projections.DocxImport) []domai
 			Delete: p.Action == domain.ActionDelete, After: p.After, First: p.First, Note: note, MaxText: a.maxText}
 	}
 	return cmds
-}
-
-// decideAll decides cmds in turn on s, folding each one's events in before
-// the next, as one append of them would: s is changed.
-func decideAll(s *domain.State, cmds []domain.Command) error {
-	for _, c := range cmds {
-		evs, err := domain.Decide(s, c)
-		if err != nil {
-			return err
-		}
-		for _, e := range evs {
-			if err := s.Evolve(e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // stdinName is how import-docx names the document it reads from standard

@@ -207,6 +207,21 @@ func (w *Writer) DoAll(ctx context.Context, a Acts) (Outcome, error) {
 	return Outcome{}, fmt.Errorf("gave up after %d attempts: other writers kept appending to %s first; try again", maxAttempts, r.Treaty())
 }
 
+// Try decides cmds in turn on s as DoAll would, each after the events of
+// the ones before it, and appends nothing: a dry run. It changes s.
+func Try(s *domain.State, cmds []domain.Command) error {
+	for _, cmd := range cmds {
+		decided, err := domain.Decide(s, cmd)
+		if err != nil {
+			return err
+		}
+		if err := evolve(s, decided); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // evolve folds events into s.
 func evolve(s *domain.State, events []domain.Event) error {
 	for _, e := range events {
