@@ -416,6 +416,19 @@ func (s *State) positionable(id, code, verb string) (*Proposal, error) {
 	return p, nil
 }
 
+// openProposal returns proposal id, refusing one that does not exist or is
+// closed.
+func (s *State) openProposal(id string) (*Proposal, error) {
+	p, err := s.existing(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOpen(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 func (s *State) checkOpen(p *Proposal) error {
 	switch p.Status {
 	case StatusAdopted:
@@ -496,11 +509,8 @@ func (s *State) checkWithdraw(e ProposalWithdrawn) (*Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.existing(e.Proposal)
+	p, err := s.openProposal(e.Proposal)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.checkOpen(p); err != nil {
 		return nil, err
 	}
 	if e.Party != p.Party {
@@ -554,11 +564,8 @@ func (s *State) close(p *Proposal, st Status) {
 
 func (s *State) adopt(e ProposalAdopted) error {
 	if len(s.due) == 0 || e.Proposal != s.due[0] {
-		p, err := s.existing(e.Proposal)
+		p, err := s.openProposal(e.Proposal)
 		if err != nil {
-			return err
-		}
-		if err := s.checkOpen(p); err != nil {
 			return err
 		}
 		if len(s.due) > 0 {
@@ -595,11 +602,8 @@ func (s *State) checkRevise(e ProposalRevised) (*Proposal, error) {
 	if _, err := s.Participant(e.Party); err != nil {
 		return nil, err
 	}
-	p, err := s.existing(e.Proposal)
+	p, err := s.openProposal(e.Proposal)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.checkOpen(p); err != nil {
 		return nil, err
 	}
 	switch {
