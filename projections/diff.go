@@ -159,6 +159,11 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 	if err != nil {
 		return Diff{}, err
 	}
+	return r.redlines(ctx, from, to, head, opts)
+}
+
+// redlines is Redlines, given the negotiation now.
+func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions) (Diff, error) {
 	a, err := r.AtFrom(ctx, from, head)
 	if err != nil {
 		return Diff{}, err

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -204,4 +206,85 @@ func decodeOps(b []byte, before, after string) ([]redline.Op, bool) {
 		}
 	}
 	return ops, i == len(before) && j == len(after)
+}
+
+// A compare document is a pure function of the log up to its later moment,
+// and of where the rounds fell (the places it names), so a rendering of one
+// is kept too, under a hash of everything it was worked out from, and
+// written again without loading either moment or redlining a clause. Its
+// two moments are named by their events' hashes, as the redlines' are: a
+// log rewritten before them names other events, and finds nothing kept.
+const documentsMemo = "compare"
+
+// keepDocument bounds the size of a rendering worth keeping.
+const keepDocument = 8 << 20
+
+// WriteCompare writes the compare document of from and to (as Redlines
+// works it out) through render. form names the rendering (its format,
+// layout and styling): render must write the same bytes for the same Diff
+// and form. A Reader with Options.Save keeps what it wrote, authenticated
+// as checkpoints are; the next WriteCompare by this build of the same two
+// moments, with the same options and form and the rounds where they were,
+// writes it again as kept.
+func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, opts CompareOptions, form string, render func(io.Writer, Diff) error) error {
+	head, err := r.Head(ctx)
+	if err != nil {
+		return err
+	}
+	name := r.documentName(ctx, from, to, head, opts, form)
+	if name != "" {
+		if doc := r.cps.Memo(ctx, documentsMemo, name); doc != nil {
+			_, err := w.Write(doc)
+			return err
+		}
+	}
+	d, err := r.redlines(ctx, from, to, head, opts)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return render(w, d)
+	}
+	var doc bytes.Buffer
+	if err := render(&doc, d); err != nil {
+		return err
+	}
+	if doc.Len() <= keepDocument {
+		_ = r.cps.SaveMemo(ctx, documentsMemo, name, doc.Bytes())
+	}
+	_, err = w.Write(doc.Bytes())
+	return err
+}
+
+// documentName names the compare document of from and to by what it is
+// worked out from: the two refs as given (the document prints them), the
+// events they end at, by number and hash, the negotiation's name and title
+// and its rounds (the places of the moments and adoptions), the options and
+// the form. "" when nothing is kept, or a moment cannot be named so.
+func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, opts CompareOptions, form string) string {
+	if r.cps == nil || !r.save {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %q %q %+v %q\n", head.State.Treaty, head.State.Title, from.text, to.text, opts, form)
+	for _, rd := range head.State.Rounds {
+		fmt.Fprintf(h, "%d %q %d %d\n", rd.Number, rd.Name, rd.Opened, rd.Closed)
+	}
+	for _, ref := range []Ref{from, to} {
+		if ref.kind == refTime {
+			return "" // resolved by reading the log up to it: not worth it
+		}
+		n, ok, err := Resolve(ref, head.State)
+		if err != nil || !ok {
+			return ""
+		}
+		hash := head.Point.Hash
+		if n != head.State.Events {
+			if hash, ok = r.hashOf(ctx, n); !ok {
+				return ""
+			}
+		}
+		fmt.Fprintf(h, "%d %s\n", n, hash)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -1,8 +1,11 @@
 package projections
 
 import (
+	"io"
+
 	"context"
 	"fmt"
+	"github.com/treaty-engine/treaty/eventstore"
 	"math/rand"
 	"reflect"
 	"strings"
@@ -121,5 +124,100 @@ func TestOpsEncoding(t *testing.T) {
 				t.Fatalf("%q kept as equal to %q", before[:1], after[:1])
 			}
 		}
+	}
+}
+
+// TestCompareDocumentKept: a compare document written once is kept, and
+// the next WriteCompare of the same moments, options and form, in another
+// Reader as another process would have, writes it without working the
+// compare out (the render is not called); another form, other options,
+// another round opened since (the places it names), an edited document or a
+// Reader that saves nothing each get the document worked out afresh.
+func TestCompareDocumentKept(t *testing.T) {
+	ss := newSession(t)
+	ss.amendRounds(2, 4, func(i, round int, clause string) string {
+		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
+	})
+	// An adoption after the last round's end: its place ("between rounds
+	// 2 and 3", or "after round 2") depends on whether round 3 is opened.
+	ss.agree("d", "A clause agreed between rounds.")
+	ctx := context.Background()
+	// The later moment is this event, whatever follows it.
+	from, to := ref(t, "round:1"), ref(t, fmt.Sprintf("@%d", len(ss.stored())))
+	calls := 0
+	render := func(w io.Writer, d Diff) error {
+		calls++
+		return WriteDiffText(w, d, Style{})
+	}
+	write := func(r *Reader, opts CompareOptions, form string) string {
+		t.Helper()
+		var b strings.Builder
+		if err := r.WriteCompare(ctx, &b, from, to, opts, form, render); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	fresh := func(opts CompareOptions) string {
+		t.Helper()
+		d, err := NewReader(ss.store, "berlin", Options{}).Redlines(ctx, from, to, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := WriteDiffText(&b, d, Style{}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	want := fresh(CompareOptions{})
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 1 {
+		t.Fatalf("first compare (%d renders):\n%s\nwant:\n%s", calls, got, want)
+	}
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 1 {
+		t.Fatalf("the kept document was not written as kept (%d renders):\n%s", calls, got)
+	}
+	if write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text wrapped"); calls != 2 {
+		t.Fatal("another form was answered with the first form's document")
+	}
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{Whole: true}, "text"); got != fresh(CompareOptions{Whole: true}) || calls != 3 {
+		t.Fatalf("other options were answered with the first options' document (%d renders):\n%s", calls, got)
+	}
+	if write(NewReader(ss.store, "berlin", Options{Secret: withCheckpoints.Secret}), CompareOptions{}, "text"); calls != 4 {
+		t.Fatal("a Reader that saves nothing used a kept document")
+	}
+	// A round opened since: the same moments, other places.
+	ss.openRound()
+	want = fresh(CompareOptions{})
+	if !strings.Contains(want, "between rounds 2 and 3") {
+		t.Fatalf("the test's adoption is not placed between rounds:\n%s", want)
+	}
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 5 {
+		t.Fatalf("after a round was opened (%d renders):\n%s\nwant:\n%s", calls, got, want)
+	}
+	// Every kept document edited: none is trusted.
+	var c eventstore.Cache = ss.store
+	keys, err := c.CacheKeys(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := 0
+	for _, k := range keys {
+		if strings.Contains(k, "/memo/") && strings.Contains(k, "/"+documentsMemo+"/") {
+			v, err := c.CacheGet(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = []byte(strings.Replace(string(v), "meet", "MEET", 1))
+			if err := c.CachePut(ctx, k, v); err != nil {
+				t.Fatal(err)
+			}
+			edited++
+		}
+	}
+	if edited == 0 {
+		t.Fatal("no document was kept")
+	}
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 6 {
+		t.Fatalf("an edited document was trusted (%d renders):\n%s", calls, got)
 	}
 }

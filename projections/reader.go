@@ -90,18 +90,25 @@ func (r *Reader) refold(ctx context.Context, n int) (*domain.State, error) {
 // With the chain checked past it by every fold, that binds the checkpoint
 // to the whole log before it.
 func (r *Reader) bound(ctx context.Context, p checkpoint.Point) bool {
-	for rec, err := range Events(ctx, r.store, r.treaty, p.Events-1) {
-		if err != nil || rec.Number != p.Events {
-			return false
+	h, ok := r.hashOf(ctx, p.Events)
+	return ok && h == p.Hash
+}
+
+// hashOf returns the hash of event n as the log holds it, if the event is
+// there and its hash matches it.
+func (r *Reader) hashOf(ctx context.Context, n int) (string, bool) {
+	for rec, err := range Events(ctx, r.store, r.treaty, n-1) {
+		if err != nil || rec.Number != n {
+			return "", false
 		}
 		m, err := rec.Meta()
-		if err != nil || m.Hash != p.Hash {
-			return false
+		if err != nil {
+			return "", false
 		}
 		h, err := domain.Seal(rec.Type, rec.Data, rec.RawMeta)
-		return err == nil && h == p.Hash
+		return h, err == nil && h == m.Hash
 	}
-	return false
+	return "", false
 }
 
 func pointFrom(p checkpoint.Point) Point { return Point{Event: p.Events, Time: p.Time, Hash: p.Hash} }

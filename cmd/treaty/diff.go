@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -69,21 +70,27 @@ output when it is not a terminal).`,
 			// documents for people list the last few, which needs no
 			// closed proposal.
 			every := a.format == "json" || a.format == "docx"
-			d, err := r.Redlines(cmd.Context(), fromRef, toRef, projections.CompareOptions{Whole: whole, EveryAdoption: every})
-			if rev := (*projections.ReversedError)(nil); errors.As(err, &rev) {
-				return &usageError{err}
-			}
-			if err != nil {
-				return err
-			}
+			opts := projections.CompareOptions{Whole: whole, EveryAdoption: every}
 			if a.format == "docx" {
+				d, err := r.Redlines(cmd.Context(), fromRef, toRef, opts)
+				if err != nil {
+					return compareError(err)
+				}
 				extra, err := r.CompareExtras(cmd.Context(), d)
 				if err != nil {
 					return err
 				}
 				return a.emit(output, func(w io.Writer) error { return projections.WriteDiffDocx(w, d, extra) })
 			}
-			return a.emit(output, func(w io.Writer) error { return a.writeDiff(w, d, view) })
+			return compareError(a.emit(output, func(w io.Writer) error {
+				// The styling is the terminal's, if w is one: the document
+				// is rendered into memory first, to be kept.
+				style := a.styleFor(w)
+				form := fmt.Sprintf("%s %s %+v", a.format, view, style)
+				return r.WriteCompare(cmd.Context(), w, fromRef, toRef, opts, form, func(w io.Writer, d projections.Diff) error {
+					return a.writeDiff(w, d, view, style)
+				})
+			}))
 		},
 	}
 	c.Flags().StringVar(&from, "from", "", "the earlier moment (REF; default: the end of the last closed round)")
@@ -96,7 +103,16 @@ output when it is not a terminal).`,
 	return withFormats(c, "text", "json", "html", "markdown", "docx")
 }
 
-func (a *app) writeDiff(w io.Writer, d projections.Diff, view string) error {
+// compareError is err, a usage error when the moments were given the wrong
+// way round.
+func compareError(err error) error {
+	if rev := (*projections.ReversedError)(nil); errors.As(err, &rev) {
+		return &usageError{err}
+	}
+	return err
+}
+
+func (a *app) writeDiff(w io.Writer, d projections.Diff, view string, style projections.Style) error {
 	switch a.format {
 	case "json":
 		return a.writeJSONTo(w, d)
@@ -105,5 +121,5 @@ func (a *app) writeDiff(w io.Writer, d projections.Diff, view string) error {
 	case "html":
 		return projections.WriteDiffHTML(w, d, view)
 	}
-	return projections.WriteDiffText(w, d, a.styleFor(w))
+	return projections.WriteDiffText(w, d, style)
 }
