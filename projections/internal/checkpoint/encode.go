@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/treaty-engine/treaty/domain"
 )
@@ -86,7 +87,12 @@ func (d *decoder) str() string {
 		d.fail()
 		return ""
 	}
-	v := string(d.b[:n])
+	if n == 0 {
+		return ""
+	}
+	// The string shares the checkpoint's bytes (see decodePresent) rather
+	// than copying each of thousands of texts.
+	v := unsafe.String(&d.b[0], n)
 	d.b = d.b[n:]
 	return v
 }
@@ -323,7 +329,8 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 }
 
 // decodePresent reads what encodePresent wrote. The state's Closed is left
-// for the caller to fill in.
+// for the caller to fill in. Its strings share b's memory: b must never
+// change once decoded.
 func decodePresent(b []byte) (present, error) {
 	d := &decoder{b: b}
 	if v := d.uint(); v != formatVersion {
