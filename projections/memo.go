@@ -217,7 +217,7 @@ func decodeOps(b []byte, before, after string) ([]redline.Op, bool) {
 const documentsMemo = "compare"
 
 // keepDocument bounds the size of a rendering worth keeping.
-const keepDocument = 8 << 20
+const keepDocument = 2 << 20
 
 // WriteCompare writes the compare document of from and to (as Redlines
 // works it out) through render. form names the rendering (its format,
