@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ func benchSimulate(b *testing.B, signed bool) {
 		r := projections.NewReader(store, "bench", projections.Options{Secret: []byte("bench secret")})
 		w := &write.Writer{Store: store, Reader: r, Keys: kr}
 		res, err := simulate(context.Background(), w, simOptions{treaty: "bench", clauses: 200, rounds: 20, events: n, seed: 1,
-			signed: signed, keys: kr}, 0, func(int) {})
+			edit: benchEdit(b), signed: signed, keys: kr}, 0, func(int) {})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,6 +68,19 @@ func benchEvents(b *testing.B, def int) int {
 		return n
 	}
 	return def
+}
+
+// benchEdit is the edit style of the simulated negotiations the benchmarks
+// work on: TREATY_BENCH_EDIT, else the default of simulate --edit.
+func benchEdit(b *testing.B) string {
+	v := os.Getenv("TREATY_BENCH_EDIT")
+	switch {
+	case v == "":
+		return simEditWords
+	case !slices.Contains(simEdits, v):
+		b.Fatalf("TREATY_BENCH_EDIT=%q: want %s", v, strings.Join(simEdits, " or "))
+	}
+	return v
 }
 
 var (
@@ -95,13 +109,15 @@ type benchBackend interface {
 }
 
 // benchFixture builds the treaty binary and a store holding
-// `simulate --clauses 200 --rounds R --events N`, once per test binary run:
+// `simulate --clauses 200 --rounds R --events N --edit E`, once per test
+// binary run:
 // the benchmarks below run the binary as a fresh process against it, the
 // way users do. store is a fresh copy of the simulated negotiation, so that
 // what one run's benchmarks append does not weigh on the next run's.
 func benchFixture(b *testing.B) (bin, store string, rounds int) {
 	b.Helper()
 	n := benchEvents(b, 100_000)
+	edit := benchEdit(b)
 	rounds = 20
 	if v := os.Getenv("TREATY_BENCH_ROUNDS"); v != "" {
 		rounds, _ = strconv.Atoi(v)
@@ -116,6 +132,13 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 			root = filepath.Join(os.TempDir(), "treaty-bench")
 		}
 		name := fmt.Sprintf("%d-events-%d-rounds-signed", n, rounds)
+		dbName := fmt.Sprintf("treaty_bench_%d_%d", n, rounds)
+		if edit != simEditWords {
+			// Another style is another negotiation: a fixture of its
+			// own. The default's keeps the name it had before --edit.
+			name += "-" + edit
+			dbName += "_" + edit
+		}
 		switch backend := os.Getenv("TREATY_BENCH_BACKEND"); backend {
 		case "", "sqlite":
 			benchDir = filepath.Join(root, name)
@@ -127,7 +150,7 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 				benchErr = fmt.Errorf("TREATY_BENCH_BACKEND=postgres needs %s, a server on which the benchmarks may create databases", pgtest.Env)
 				return
 			}
-			benchStore = pgBench{server: server, name: fmt.Sprintf("treaty_bench_%d_%d", n, rounds), dir: benchDir}
+			benchStore = pgBench{server: server, name: dbName, dir: benchDir}
 		default:
 			benchErr = fmt.Errorf("TREATY_BENCH_BACKEND=%q: want sqlite or postgres", backend)
 			return
@@ -158,7 +181,7 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 			// Signed, as a negotiation among capitals would be: every act
 			// carries its party's signature, and verify checks them all.
 			cmd := exec.Command(benchBin, "--store", benchStore.source(), "--keys", filepath.Join(benchDir, "keys"),
-				"simulate", "--signed", "--clauses", "200", "--rounds", strconv.Itoa(rounds), "--events", strconv.Itoa(n))
+				"simulate", "--signed", "--clauses", "200", "--rounds", strconv.Itoa(rounds), "--events", strconv.Itoa(n), "--edit", edit)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				benchErr = fmt.Errorf("simulate: %v\n%s", err, out)
 				return

@@ -25,13 +25,17 @@ import (
 func (a *app) simulateCommand() *cobra.Command {
 	var o simOptions
 	c := &cobra.Command{
-		Use:   "simulate --clauses N --rounds R --events E [--seed S] [--resume]",
+		Use:   "simulate --clauses N --rounds R --events E [--seed S] [--edit words|rewrite] [--resume]",
 		Short: "Write a large synthetic negotiation, to size a store or measure speed",
 		Long: `Generate a negotiation of exactly E events over R rounds on N clauses, through
 the real rules and the real store (appended in batches), the same for the same
-seed. Parties table insertions, amendments that change a few words and the
-odd deletion; they accept, object and withdraw; stale proposals get
-withdrawn. The negotiation's ID is --treaty, "simulation" by default.
+seed. Parties table insertions, amendments and the odd deletion; they
+accept, object and withdraw; stale proposals get withdrawn. The
+negotiation's ID is --treaty, "simulation" by default.
+
+--edit is how an amendment changes a clause's agreed text: words (the
+default) replaces, inserts or deletes one to four of its words; rewrite
+replaces the whole text with a new one, for the heaviest redlines.
 
 Interrupted (Ctrl-C), it keeps the batches appended so far, says how many
 events that is, and exits with status 130. The same command run again
@@ -39,10 +43,11 @@ carries on to the requested size: it decides the simulation afresh, checks
 that the events in the store are its beginning, byte for byte, and appends
 the rest. --resume says that this is what is wanted: it is refused when the
 store holds no beginning of the simulation to carry on. A negotiation of that
-ID that is not this simulation (another seed, other sizes, other acts) is
-refused.`,
+ID that is not this simulation (another seed, other sizes, another --edit,
+other acts) is refused.`,
 		Example: `  treaty --store /tmp/big.db simulate --clauses 200 --rounds 20 --events 100000
   treaty --store /tmp/big.db simulate --clauses 200 --rounds 20 --events 100000 --resume
+  treaty --store /tmp/heavy.db simulate --clauses 200 --rounds 20 --events 100000 --edit rewrite
   treaty --store /tmp/big.db draft --agreed-only | head`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,6 +56,8 @@ refused.`,
 				return usagef("--clauses must be at least 1")
 			case o.rounds < 1:
 				return usagef("--rounds must be at least 1")
+			case !slices.Contains(simEdits, o.edit):
+				return usagef("--edit is %s, not %q", strings.Join(simEdits, " or "), o.edit)
 			case o.events < o.minEvents():
 				return usagef("--events must be at least %d for %d rounds (an opening, %seach round opened, used and closed)",
 					o.minEvents(), o.rounds, map[bool]string{true: "each participant's key and its endorsements, ", false: ""}[o.signed])
@@ -101,7 +108,7 @@ refused.`,
 				}
 				return &interrupted{fmt.Sprintf("interrupted: %d of the %d events of %s are in the store %s; run the same command again (or with --resume) to carry on", kept, o.events, o.treaty, a.storeName())}
 			case errors.As(err, &notThis):
-				return fmt.Errorf("the store %s already holds a negotiation %s that is not this simulation (another seed, other sizes or other acts): %v; choose another --treaty or store", a.storeName(), o.treaty, notThis)
+				return fmt.Errorf("the store %s already holds a negotiation %s that is not this simulation (another seed, other sizes, another --edit or other acts): %v; choose another --treaty or store", a.storeName(), o.treaty, notThis)
 			case errors.As(err, &race) && race.appended == 0:
 				return fmt.Errorf("another writer opened a negotiation %s in %s while this one was being simulated; nothing was appended: choose another --treaty or store", o.treaty, a.storeName())
 			case errors.As(err, &race):
@@ -113,7 +120,7 @@ refused.`,
 			rate := float64(res.events) / elapsed.Seconds()
 			if a.format == "json" {
 				return a.writeJSON(map[string]any{"treaty": o.treaty, "events": res.events, "clauses": o.clauses,
-					"rounds": o.rounds, "proposals": res.proposals, "adopted": res.adopted, "withdrawn": res.withdrawn,
+					"rounds": o.rounds, "edit": o.edit, "proposals": res.proposals, "adopted": res.adopted, "withdrawn": res.withdrawn,
 					"seconds": elapsed.Seconds(), "events_per_second": rate, "resumed": stored})
 			}
 			fmt.Fprintf(a.stdout, "Simulated %s: %d events in %.2f s (%.0f events/s); %d clauses, %d rounds, %d proposals (%d adopted, %d withdrawn).\n",
@@ -129,6 +136,7 @@ refused.`,
 	f.IntVar(&o.rounds, "rounds", 5, "number of rounds")
 	f.IntVar(&o.events, "events", 10000, "number of events")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the generator: the same seed gives the same negotiation")
+	f.StringVar(&o.edit, "edit", simEditWords, "how an amendment changes agreed text: words (one to four of them) or rewrite (the whole text)")
 	f.BoolVar(&o.signed, "signed", false, "give every participant a key (kept in --keys DIR) and sign every act")
 	f.BoolVar(&o.resume, "resume", false, "carry on an interrupted simulation in this store (refused if there is none)")
 	return c
@@ -160,6 +168,7 @@ type simOptions struct {
 	treaty                  string
 	clauses, rounds, events int
 	seed                    uint64
+	edit                    string // simEditWords or simEditRewrite; empty is simEditWords
 	signed, resume          bool
 	keys                    keyring
 }
@@ -216,6 +225,19 @@ var simParties = []domain.Party{
 	{Code: "UK", Name: "United Kingdom", Role: domain.RoleParty},
 	{Code: "DE", Name: "Germany", Role: domain.RoleObserver},
 }
+
+// The edit styles of simulate --edit.
+const (
+	// simEditWords amends a few words of a clause, as drafters do: the
+	// default, and the only style before --edit, so its negotiations are
+	// the same as they were.
+	simEditWords = "words"
+	// simEditRewrite replaces a clause's whole text at each amendment: every
+	// redline strikes and inserts nearly everything.
+	simEditRewrite = "rewrite"
+)
+
+var simEdits = []string{simEditWords, simEditRewrite}
 
 var simWords = strings.Fields(`the parties shall may consult within hours days assistance measures fund
 reconstruction security guarantee commission report monitor review sanctions territory sovereignty
@@ -301,7 +323,14 @@ func simulate(ctx context.Context, w *write.Writer, o simOptions, stored int, pr
 	}
 	// Opened by nobody in particular, as `treaty init` without --as: no
 	// participant has a key yet to sign it with.
-	if err := do(domain.OpenTreaty{Treaty: o.treaty, Title: fmt.Sprintf("Simulated negotiation (seed %d)", o.seed), Parties: simParties}, ""); err != nil {
+	// The title names a style other than the default, so that a resumed
+	// run of another style differs from the first event on; the default's
+	// is the title it always had.
+	title := fmt.Sprintf("Simulated negotiation (seed %d)", o.seed)
+	if o.edit == simEditRewrite {
+		title = fmt.Sprintf("Simulated negotiation (seed %d, amendments rewriting whole texts)", o.seed)
+	}
+	if err := do(domain.OpenTreaty{Treaty: o.treaty, Title: title, Parties: simParties}, ""); err != nil {
 		return sim.res, err
 	}
 	for _, p := range simParties {
@@ -442,8 +471,8 @@ func (sim *simulator) next(room int) (domain.Command, string) {
 	}
 }
 
-// table drafts a proposal on a random clause: its first text, a few words
-// changed, or now and then its deletion.
+// table drafts a proposal on a random clause: its first text, an amendment
+// in the style of --edit, or now and then its deletion.
 func (sim *simulator) table() (domain.Command, string) {
 	party := simParties[sim.rng.IntN(len(simParties))].Code
 	id := uuid.Must(uuid.NewRandomFromReader(sim.ids)).String()
@@ -466,6 +495,8 @@ func (sim *simulator) table() (domain.Command, string) {
 		}
 	case sim.rng.IntN(100) == 0:
 		t.Delete = true
+	case sim.opts.edit == simEditRewrite:
+		t.Text = sim.words(30 + sim.rng.IntN(50))
 	default:
 		words := strings.Fields(c.Text)
 		for range 1 + sim.rng.IntN(4) {
@@ -482,9 +513,10 @@ func (sim *simulator) table() (domain.Command, string) {
 			}
 		}
 		t.Text = strings.Join(words, " ")
-		if t.Text == c.Text {
-			t.Text += " " + simWords[sim.rng.IntN(len(simWords))]
-		}
+	}
+	// An amendment must change the text.
+	if c != nil && !t.Delete && t.Text == c.Text {
+		t.Text += " " + simWords[sim.rng.IntN(len(simWords))]
 	}
 	return t, party
 }
