@@ -65,12 +65,14 @@ type ClauseChange struct {
 	// Moved says where a clause whose place among the agreed clauses
 	// changed went, by its numbers at each end; null when it stayed.
 	Moved *Move `json:"moved"`
+	// Adoptions counts the adopted proposals that changed the clause
+	// between the two moments, all of them, whether or not Adopted lists
+	// them all.
+	Adoptions AdoptionCounts `json:"adoptions"`
 	// Adopted lists the adopted proposals that changed the clause between
 	// the two moments, in the order of their adoption: all of them with
 	// CompareOptions.EveryAdoption, else the last domain.RecentAdoptions.
 	Adopted []Attribution `json:"adopted"`
-	// adoptions counts them all, by party.
-	adoptions adoptionCounts
 	// OpenProposals are the proposals open on the clause at the later
 	// moment, as the draft shows them, each with its redline against the
 	// text it was drafted against.
@@ -90,13 +92,11 @@ type Attribution struct {
 	Party string `json:"party"`
 	Round int    `json:"round"`
 	Event int    `json:"event"`
-	// place is where Event stands among the rounds (see RoundPlace).
-	place string
+	// Place says where Event stands among the rounds, as RoundPlace does
+	// ("round 2", "between rounds 2 and 3"; "" with no round opened): the
+	// text shows it, and Round (0 outside rounds) alone cannot say it.
+	Place string `json:"place,omitempty"`
 }
-
-// Place says where the adoption stands among the rounds, as RoundPlace
-// does: "round 2", "between rounds 2 and 3".
-func (a Attribution) Place() string { return a.place }
 
 // Activity counts the proposals tabled, adopted and withdrawn between the
 // two moments. (The lists of their IDs are gone from the compare document:
@@ -119,23 +119,33 @@ type CompareOptions struct {
 	// unchanged ones included, so that the document reads end to end.
 	Whole bool
 	// EveryAdoption lists on each clause every adopted proposal that
-	// changed it (the JSON form), which means reading the closed
-	// proposals. Without it a clause lists the last few and counts the
-	// rest by party, as documents for people show them: the two moments
-	// say that alone (domain.Clause.Adoptions, Recent), however long the
-	// history between them.
+	// changed it (`diff --every-adoption`, and the Word document, which
+	// attributes each change to them all), which means reading the
+	// closed proposals. Without it a clause lists the last few and counts
+	// them all by party: the two moments say that alone
+	// (domain.Clause.Adoptions, Recent), however long the history between
+	// them.
 	EveryAdoption bool
 }
 
 // AdoptedBy counts the adopted proposals of party that changed the clause
 // between the two moments, all of them whether or not Adopted lists them
 // all.
-func (c ClauseChange) AdoptedBy(party string) int { return c.adoptions.byParty[party] }
+func (c ClauseChange) AdoptedBy(party string) int { return c.Adoptions.ByParty[party] }
 
-// adoptionCounts counts a clause's adoptions between two moments.
-type adoptionCounts struct {
-	total   int
-	byParty map[string]int
+// AdoptionCounts counts a clause's adoptions between two moments: the same
+// counts with or without CompareOptions.EveryAdoption.
+type AdoptionCounts struct {
+	Total int `json:"total"`
+	// ByParty holds only the parties with at least one; never nil in a
+	// Diff, so that the JSON reads {} rather than null.
+	ByParty map[string]int `json:"by_party"`
+}
+
+// add counts one adoption of party.
+func (c *AdoptionCounts) add(party string, n int) {
+	c.ByParty[party] += n
+	c.Total += n
 }
 
 // ReversedError is a compare asked from a moment later than its end.
@@ -243,12 +253,8 @@ func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w func(
 		ch := &d.Clauses[i]
 		ch.Adopted = as
 		if opts.EveryAdoption {
-			ch.adoptions = adoptionCounts{total: len(as)}
 			for _, a := range as {
-				if ch.adoptions.byParty == nil {
-					ch.adoptions.byParty = map[string]int{}
-				}
-				ch.adoptions.byParty[a.Party]++
+				ch.Adoptions.add(a.Party, 1)
 			}
 		}
 	}
@@ -312,7 +318,8 @@ func compareClauses(before, after []listedClause, whole bool) []ClauseChange {
 	changes := []ClauseChange{}
 	for _, id := range order {
 		o, c := old[id], now[id]
-		ch := ClauseChange{ID: id, NumberBefore: o.number, NumberAfter: c.number, Adopted: []Attribution{}, Ops: []redline.Op{}}
+		ch := ClauseChange{ID: id, NumberBefore: o.number, NumberAfter: c.number, Adopted: []Attribution{}, Ops: []redline.Op{},
+			Adoptions: AdoptionCounts{ByParty: map[string]int{}}}
 		if o.agreed {
 			ch.Before, ch.HeadingBefore = o.text, o.heading
 		}
@@ -391,7 +398,7 @@ func attributions(clauses []string, head *domain.State, lo, hi int) ([][]Attribu
 		}
 		if i, ok := at[p.Clause]; ok {
 			out[i] = append(out[i], Attribution{ID: p.ID, Party: p.Party, Round: roundAt(head, p.Closed), Event: p.Closed,
-				place: RoundPlace(head.Rounds, p.Closed)})
+				Place: RoundPlace(head.Rounds, p.Closed)})
 		}
 	}
 	for _, as := range out {
@@ -418,17 +425,13 @@ func recentAttributions(changes []ClauseChange, from, to, head *domain.State) []
 		}
 		for party, n := range now.Adoptions {
 			if k := n - was[party]; k > 0 {
-				if ch.adoptions.byParty == nil {
-					ch.adoptions.byParty = map[string]int{}
-				}
-				ch.adoptions.byParty[party] = k
-				ch.adoptions.total += k
+				ch.Adoptions.add(party, k)
 			}
 		}
 		for _, a := range now.Recent {
 			if a.Event > from.Events {
 				out[i] = append(out[i], Attribution{ID: a.Proposal, Party: a.Party, Round: roundAt(head, a.Event), Event: a.Event,
-					place: RoundPlace(head.Rounds, a.Event)})
+					Place: RoundPlace(head.Rounds, a.Event)})
 			}
 		}
 	}

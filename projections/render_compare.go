@@ -59,8 +59,8 @@ func showLabel(c ClauseChange) bool {
 
 // listedAdoptions is how many adoptions a clause of the compare document
 // lists for people; a clause changed more often between the two moments
-// says how many each party had adopted, and the last ones (the JSON form
-// lists them all).
+// says how many each party had adopted, and the last ones (as the JSON form
+// does, unless asked for them all).
 const listedAdoptions = domain.RecentAdoptions
 
 // adoptionSummary splits a clause's adoptions for people: the ones to list
@@ -68,16 +68,16 @@ const listedAdoptions = domain.RecentAdoptions
 // adopted, in the order of the parties.
 func adoptionSummary(c ClauseChange, parties []domain.Party) (listed []Attribution, byParty string) {
 	as := c.Adopted
-	if c.adoptions.total <= listedAdoptions {
+	if c.Adoptions.Total <= listedAdoptions {
 		return as, ""
 	}
 	var parts []string
 	for _, p := range parties {
-		if n := c.adoptions.byParty[p.Code]; n > 0 {
+		if n := c.Adoptions.ByParty[p.Code]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", p.Code, n))
 		}
 	}
-	return as[len(as)-listedAdoptions:], fmt.Sprintf("%d proposals (%s); the last %d: ", c.adoptions.total, strings.Join(parts, ", "), listedAdoptions)
+	return as[len(as)-listedAdoptions:], fmt.Sprintf("%d proposals (%s); the last %d: ", c.Adoptions.Total, strings.Join(parts, ", "), listedAdoptions)
 }
 
 func attributionText(c ClauseChange, parties []domain.Party) string {
@@ -85,8 +85,8 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 	var parts []string
 	for _, a := range listed {
 		who := a.Party
-		if a.place != "" {
-			who += ", " + a.place
+		if a.Place != "" {
+			who += ", " + a.Place
 		}
 		parts = append(parts, fmt.Sprintf("%s (%s, event %d)", domain.Short(a.ID), who, a.Event))
 	}

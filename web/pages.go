@@ -398,13 +398,20 @@ func (s *Server) compareView(r *http.Request, sp *space) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
+	every, err := boolParam(r, "every_adoption")
+	if err != nil {
+		return nil, err
+	}
+	if every && f != "json" {
+		// As the command line refuses --every-adoption without --format
+		// json: the page lists the last few.
+		return nil, &httpError{http.StatusBadRequest, "every_adoption goes with format=json: the page counts each clause's adoptions by party and lists the last few"}
+	}
 	var d projections.Diff
 	var live bool
 	err = sp.live.Read(ctx, []projections.Ref{from, to}, func(head projections.Moment, m []projections.Moment) error {
 		var err error
-		// The JSON lists every adoption on its clause, as the command
-		// line's does; the page the last few.
-		d, err = projections.BuildDiff(m[0], m[1], head.State, projections.CompareOptions{Whole: whole, EveryAdoption: f == "json"})
+		d, err = projections.BuildDiff(m[0], m[1], head.State, projections.CompareOptions{Whole: whole, EveryAdoption: every})
 		live = to.FollowsHead(head.State)
 		return err
 	})

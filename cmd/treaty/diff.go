@@ -12,9 +12,9 @@ import (
 
 func (a *app) diffCommand() *cobra.Command {
 	var from, to, view, output string
-	var whole bool
+	var whole, every bool
 	c := &cobra.Command{
-		Use:   "diff [--from REF] [--to REF] [--whole] [--format text|json|html|markdown|docx] [--view inline|side] [--output F]",
+		Use:   "diff [--from REF] [--to REF] [--whole] [--every-adoption] [--format text|json|html|markdown|docx] [--view inline|side] [--output F]",
 		Short: "Show the compare document of the agreed text between two moments",
 		Long: `Show how the agreed text changed between two moments, as a compare document:
 the clauses in the order of the later draft, each removed clause where it
@@ -24,6 +24,10 @@ event); clauses moved, with their numbers before and after; and the proposals
 still open on each changed clause at the later moment, redlined against the
 text each was drafted against. --whole lists every clause, unchanged ones
 included, so that the document reads end to end.
+
+A clause says how many adopted proposals of each party changed it and lists
+the last 5; with --format json, --every-adoption lists every one of them,
+which over a long history makes a document many times larger.
 
 By default from the end of the last closed round to now. --from must not be
 later than --to. In text output deletions read [-like this-] and insertions
@@ -56,6 +60,8 @@ output when it is not a terminal).`,
 				return usagef("--view is inline or side, not %q", view)
 			case view == projections.CompareSide && a.format != "html":
 				return usagef("--view side is a layout of --format html")
+			case every && a.format != "json":
+				return usagef("--every-adoption goes with --format json: the other formats count each clause's adoptions by party and list the last few")
 			}
 			if err := a.checkOutput(output); err != nil {
 				return err
@@ -64,13 +70,11 @@ output when it is not a terminal).`,
 			if err != nil {
 				return err
 			}
-			// The JSON lists every adoption on its clause, and the Word
-			// document attributes each change to every party whose adopted
-			// proposal made it, with the comments on them; the other
-			// documents for people list the last few, which needs no
-			// closed proposal.
-			every := a.format == "json" || a.format == "docx"
-			opts := projections.CompareOptions{Whole: whole, EveryAdoption: every}
+			// The Word document attributes each change to every party
+			// whose adopted proposal made it, with the comments on them;
+			// the others list the last few, which needs no closed
+			// proposal, unless asked for every one.
+			opts := projections.CompareOptions{Whole: whole, EveryAdoption: every || a.format == "docx"}
 			if a.format == "docx" {
 				d, err := r.Redlines(cmd.Context(), fromRef, toRef, opts)
 				if err != nil {
@@ -96,6 +100,7 @@ output when it is not a terminal).`,
 	c.Flags().StringVar(&from, "from", "", "the earlier moment (REF; default: the end of the last closed round)")
 	c.Flags().StringVar(&to, "to", "head", "the later moment (REF)")
 	c.Flags().BoolVar(&whole, "whole", false, "list every clause, unchanged ones included")
+	c.Flags().BoolVar(&every, "every-adoption", false, "JSON: list on each clause every adopted proposal that changed it, not the last 5")
 	c.Flags().StringVar(&view, "view", projections.CompareInline, "HTML layout: inline, or side by side")
 	outputFlag(c, &output)
 	_ = c.RegisterFlagCompletionFunc("from", a.completeRefs)
