@@ -696,7 +696,8 @@ func BenchmarkFreshDiffWholeRound(b *testing.B) {
 }
 
 // BenchmarkFreshDiffJSON: `treaty diff --from round:1 --to round:R --format
-// json`, every adoption of the history attributed to its clause.
+// json`, each clause's adoptions over the whole history counted by party
+// and the last few named, as the text form does.
 func BenchmarkFreshDiffJSON(b *testing.B) {
 	benchFresh(b, func(store string, rounds int) []string {
 		return []string{"--store", store, "diff", "--from", "round:1", "--to", fmt.Sprintf("round:%d", rounds), "--format", "json"}
