@@ -41,7 +41,7 @@ func TestDraftJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"treaty":"berlin","title":"Berlin Framework",` +
-		`"as_of":{"ref":"head","event":9,"round":1,"time":"2026-11-16T09:08:00Z","hash":"` + ss.head + `"},` +
+		`"as_of":{"ref":"head","event":9,"round":1,"time":"2026-11-16T09:08:00Z","hash":"` + ss.head + `","place":"round 1"},` +
 		`"parties":[{"code":"UA","name":"Ukraine","role":"party"},{"code":"US","name":"United States","role":"party"},{"code":"EU","name":"European Union","role":"party"},{"code":"DE","name":"Germany","role":"observer"}],` +
 		`"clauses":[` +
 		`{"id":"preamble","number":1,"heading":"Preamble","text":"Recalling the Charter.","revision":1,"status":"open","open_proposals":[` +

@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -173,6 +175,21 @@ func (p Point) Place() string {
 		return fmt.Sprintf("round %d", p.Round) // a point made without a state
 	}
 	return p.place
+}
+
+// MarshalJSON writes the point's fields and, as "place" (absent when it is
+// ""), its Place: the text says where a moment stands among the rounds, and
+// the JSON says no less.
+func (p Point) MarshalJSON() ([]byte, error) {
+	type fields Point // without this method
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // as every JSON output is written
+	err := enc.Encode(struct {
+		fields
+		Place string `json:"place,omitempty"`
+	}{fields(p), p.Place()})
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
 // FollowsHead reports whether ref names now in a negotiation whose state
