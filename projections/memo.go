@@ -245,15 +245,39 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	if name == "" {
 		return render(w, d)
 	}
-	var doc bytes.Buffer
-	if err := render(&doc, d); err != nil {
+	k := &keeper{w: w}
+	if err := render(k, d); err != nil {
 		return err
 	}
-	if doc.Len() <= keepDocument {
-		_ = r.cps.SaveMemo(ctx, documentsMemo, name, doc.Bytes())
+	if !k.passed {
+		_ = r.cps.SaveMemo(ctx, documentsMemo, name, k.doc.Bytes())
+		_, err = w.Write(k.doc.Bytes())
 	}
-	_, err = w.Write(doc.Bytes())
 	return err
+}
+
+// keeper holds what is written to it, to be kept, up to keepDocument
+// bytes; past that it writes all it holds, and the rest as it comes, to w:
+// a document too large to keep is not held whole either.
+type keeper struct {
+	w      io.Writer
+	doc    bytes.Buffer
+	passed bool
+}
+
+func (k *keeper) Write(p []byte) (int, error) {
+	if k.passed {
+		return k.w.Write(p)
+	}
+	if k.doc.Len()+len(p) <= keepDocument {
+		return k.doc.Write(p)
+	}
+	k.passed = true
+	if _, err := k.w.Write(k.doc.Bytes()); err != nil {
+		return 0, err
+	}
+	k.doc = bytes.Buffer{}
+	return k.w.Write(p)
 }
 
 // documentName names the compare document of from and to by what it is

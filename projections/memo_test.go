@@ -221,3 +221,36 @@ func TestCompareDocumentKept(t *testing.T) {
 		t.Fatalf("an edited document was trusted (%d renders):\n%s", calls, got)
 	}
 }
+
+// TestCompareDocumentTooLarge: a rendering larger than keepDocument is
+// written whole, in the order written, and not kept.
+func TestCompareDocumentTooLarge(t *testing.T) {
+	ss := newSession(t)
+	ss.amendRounds(1, 2, func(i, round int, clause string) string {
+		return fmt.Sprintf("Text %d of clause %s.", i, clause)
+	})
+	ctx := context.Background()
+	calls := 0
+	render := func(w io.Writer, d Diff) error {
+		calls++
+		for i := range keepDocument/1000 + 10 {
+			if _, err := fmt.Fprintf(w, "%0999d\n", i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for range 2 {
+		var b strings.Builder
+		if err := NewReader(ss.store, "berlin", withCheckpoints).WriteCompare(ctx, &b, ref(t, "round:1"), ref(t, "head"), CompareOptions{}, "big", render); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		if len(lines) != keepDocument/1000+10 || lines[0] != fmt.Sprintf("%0999d", 0) || lines[len(lines)-1] != fmt.Sprintf("%0999d", len(lines)-1) {
+			t.Fatalf("%d lines written, %d bytes", len(lines), b.Len())
+		}
+	}
+	if calls != 2 {
+		t.Fatalf("a document over %d bytes was kept (%d renders in two compares)", keepDocument, calls)
+	}
+}
