@@ -3,9 +3,11 @@ module github.com/treaty-engine/treaty
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/EventStore/EventStore-Client-Go/v4 v4.2.0
 	github.com/chromedp/chromedp v0.23.1
 	github.com/google/uuid v1.6.0
+	github.com/hdevalence/ed25519consensus v0.2.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mattn/go-runewidth v0.0.30
 	github.com/rogpeppe/go-internal v1.16.0

@@ -230,19 +230,6 @@ func Sign(priv ed25519.PrivateKey, hash string) (string, error) {
 	return base64.StdEncoding.EncodeToString(ed25519.Sign(priv, raw)), nil
 }
 
-// CheckSignature reports whether sig is pub's signature of hash.
-func CheckSignature(pub ed25519.PublicKey, hash, sig string) bool {
-	raw, err := hex.DecodeString(hash)
-	if err != nil || len(raw) != sha256.Size {
-		return false
-	}
-	s, err := strictBase64.DecodeString(sig)
-	if err != nil || len(s) != ed25519.SignatureSize {
-		return false
-	}
-	return ed25519.Verify(pub, raw, s)
-}
-
 // Sealed is an event in its stored form, sealed into the hash chain.
 type Sealed struct {
 	Type     string

@@ -175,16 +175,17 @@ func unwrapEvent(err error) error {
 	return err
 }
 
-// signatureChecks verifies signatures on worker goroutines and remembers
-// the earliest bad one: ed25519 verification costs far more than the rest
-// of a fold.
+// signatureChecks verifies signatures on worker goroutines, many at once
+// (signatureBatch), and remembers the earliest bad one: a signature
+// costs far more than the rest of a fold.
 type signatureChecks struct {
-	jobs chan sigJob
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	bad  *Problem
-	good int
-	done bool
+	batches chan []sigJob
+	pending []sigJob
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	bad     *Problem
+	good    int
+	done    bool
 }
 
 type sigJob struct {
@@ -194,29 +195,68 @@ type sigJob struct {
 	party     string
 }
 
+const (
+	// sigBatch is how many signatures a worker checks at once: the batch's
+	// shared work is then small beside each signature's.
+	sigBatch = 256
+	// minSigBatch is the fewest worth a batch: below it, checking each
+	// alone costs less.
+	minSigBatch = 8
+)
+
 func newSignatureChecks() *signatureChecks {
-	c := &signatureChecks{jobs: make(chan sigJob, 256)}
-	for range max(runtime.GOMAXPROCS(0), 1) {
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	c := &signatureChecks{batches: make(chan []sigJob, workers)}
+	for range workers {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			for j := range c.jobs {
-				ok := domain.CheckSignature(j.pub, j.hash, j.sig)
-				c.mu.Lock()
-				if ok {
-					c.good++
-				} else if c.bad == nil || j.r.Number < c.bad.Event {
-					c.bad = problemAt(j.r, "is not signed by %s: its signature does not match %s's key", j.party, j.party)
-				}
-				c.mu.Unlock()
+			var b signatureBatch
+			for jobs := range c.batches {
+				c.checkAll(&b, jobs)
 			}
 		}()
 	}
 	return c
 }
 
+// checkAll checks jobs together and, if they fail together, each alone, to
+// name the earliest bad one.
+func (c *signatureChecks) checkAll(b *signatureBatch, jobs []sigJob) {
+	good := 0
+	var bad *Problem
+	if len(jobs) >= minSigBatch {
+		b.reset()
+		for _, j := range jobs {
+			b.add(j.pub, j.hash, j.sig)
+		}
+		if b.verify() {
+			good = len(jobs)
+		}
+	}
+	if good == 0 {
+		for _, j := range jobs {
+			if domain.CheckSignature(j.pub, j.hash, j.sig) {
+				good++
+			} else if bad == nil {
+				bad = problemAt(j.r, "is not signed by %s: its signature does not match %s's key", j.party, j.party)
+			}
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.good += good
+	if bad != nil && (c.bad == nil || bad.Event < c.bad.Event) {
+		c.bad = bad
+	}
+}
+
 func (c *signatureChecks) check(r *Recorded, pub ed25519.PublicKey, hash, sig, party string) {
-	c.jobs <- sigJob{r: r, pub: pub, hash: hash, sig: sig, party: party}
+	c.pending = append(c.pending, sigJob{r: r, pub: pub, hash: hash, sig: sig, party: party})
+	if len(c.pending) == sigBatch {
+		c.batches <- c.pending
+		c.pending = make([]sigJob, 0, sigBatch)
+	}
 }
 
 // wait finishes every check and returns the earliest bad signature.
@@ -228,11 +268,22 @@ func (c *signatureChecks) wait() *Problem {
 }
 
 func (c *signatureChecks) stop() {
-	if !c.done {
-		c.done = true
-		close(c.jobs)
-		c.wg.Wait()
+	if c.done {
+		return
 	}
+	c.done = true
+	// The last few, as the tail a command folds past its checkpoint is,
+	// are shared among the workers rather than left to one.
+	rest := c.pending
+	share := max(minSigBatch, (len(rest)+cap(c.batches)-1)/cap(c.batches))
+	for len(rest) > 0 {
+		n := min(share, len(rest))
+		c.batches <- rest[:n]
+		rest = rest[n:]
+	}
+	c.pending = nil
+	close(c.batches)
+	c.wg.Wait()
 }
 
 // earliest waits for the signature checks and returns err, or the bad

@@ -722,6 +722,90 @@ func TestVerifySignatures(t *testing.T) {
 	}
 }
 
+// Signatures are checked many at once, on other cores; a bad one in a long
+// log is still named as the first problem, exactly as when each was
+// checked alone, whichever batch it falls in and whatever follows it.
+func TestVerifyNamesABadSignatureAmongMany(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	ss.keyRing()
+	ss.closeRound()
+	ss.amendRounds(3, 120, func(i, round int, clause string) string { return fmt.Sprintf("Text %d of round %d.", i, round) })
+	clean := ss.stored()
+	if len(clean) < 4*sigBatch {
+		t.Fatalf("%d events: too few to fill several batches", len(clean))
+	}
+	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{})
+	if err != nil || !v.OK || v.Signed != len(clean)-v.Authentication.Unsigned {
+		t.Fatalf("the clean log: %+v %v, %d events, %d signed", v.Problem, err, len(clean), v.Signed)
+	}
+	// resign gives event n (1-based) the signature of another event its
+	// party signed: valid in form, by the same key, of another hash.
+	resign := func(t *testing.T, evs []eventstore.RecordedEvent, n int) {
+		m := mustMeta(t, evs[n-1])
+		for from := n - 1; from >= 1; from-- {
+			if other := mustMeta(t, evs[from-1]); other.Party == m.Party && other.Key == m.Key && other.Signature != "" {
+				m.Signature = other.Signature
+				evs[n-1].Metadata, _ = domain.EncodeMeta(m)
+				return
+			}
+		}
+		t.Fatalf("no event before %d is signed by %s's key", n, m.Party)
+	}
+	// signed is the first event signed at or after n (before it, at the
+	// log's end).
+	signed := func(n int) int {
+		for i := n; i <= len(clean); i++ {
+			if mustMeta(t, clean[i-1]).Signature != "" {
+				return i
+			}
+		}
+		for i := n; ; i-- {
+			if mustMeta(t, clean[i-1]).Signature != "" {
+				return i
+			}
+		}
+	}
+	middle := signed(len(clean) / 2)
+	for _, tt := range []struct {
+		name string
+		bad  []int // events whose signature is changed
+	}{
+		{"one in the middle", []int{middle}},
+		{"the last", []int{signed(len(clean))}},
+		{"two in batches apart", []int{middle, signed(len(clean) - 3*sigBatch/2)}},
+		{"two in one batch", []int{middle, signed(middle + 5)}},
+		{"two in the first batches, the later first", []int{signed(sigBatch + 1), signed(40)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ss.tamper(func([]eventstore.RecordedEvent) []eventstore.RecordedEvent {
+				evs := slices.Clone(clean)
+				for _, n := range tt.bad {
+					resign(t, evs, n)
+				}
+				return evs
+			})
+			first := slices.Min(tt.bad)
+			party := mustMeta(t, clean[first-1]).Party
+			want := &Problem{Event: first, ID: clean[first-1].ID.String(), Type: clean[first-1].Type,
+				What: fmt.Sprintf("is not signed by %s: its signature does not match %s's key", party, party)}
+			v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{})
+			if err != nil || v.OK || !reflect.DeepEqual(v.Problem, want) {
+				t.Fatalf("got %+v %v, want %+v", v.Problem, err, want)
+			}
+		})
+	}
+}
+
+func mustMeta(t *testing.T, ev eventstore.RecordedEvent) domain.Meta {
+	t.Helper()
+	m, err := domain.DecodeMeta(ev.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // With every key pinned at the opening, and the opening made by a party
 // whose key is pinned, every act is authenticated and verify
 // --require-signatures passes; a party without a pinned key fails it.
