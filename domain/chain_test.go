@@ -134,7 +134,7 @@ func FuzzSeal(f *testing.F) {
 		if err != nil {
 			return
 		}
-		members, err := jsonMembers(meta)
+		members, err := jsonMembers(nil, meta)
 		if err != nil || len(h) != 64 {
 			t.Fatalf("sealed %q, but it does not split: %v", meta, err)
 		}

@@ -3,7 +3,9 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Event is one recorded act of the negotiation. The concrete types below are
@@ -360,6 +362,104 @@ func EncodeMeta(m Meta) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// decodeMetaAsWritten reads metadata as treaty writes it (an object of
+// Meta's members, each once, its strings without escapes) to the Meta
+// json.Unmarshal would read, without its reflection: every fold decodes
+// every event's metadata. ok is false for anything else, which
+// json.Unmarshal reads (or refuses) instead.
+func decodeMetaAsWritten(data []byte) (m Meta, ok bool) {
+	var buf [metaMembers]member
+	members, err := jsonMembers(buf[:0], data)
+	if err != nil {
+		return m, false
+	}
+	var seen uint16
+	for _, mb := range members {
+		var (
+			bit uint16
+			str *string
+			num *int
+		)
+		switch string(mb.key) {
+		case `"party"`:
+			bit, str = 1<<0, &m.Party
+		case `"author"`:
+			bit, str = 1<<1, &m.Author
+		case `"round"`:
+			bit, num = 1<<2, &m.Round
+		case `"time"`:
+			bit = 1 << 3
+		case `"schema"`:
+			bit, num = 1<<4, &m.Schema
+		case `"id"`:
+			bit, str = 1<<5, &m.ID
+		case `"prev"`:
+			bit, str = 1<<6, &m.Prev
+		case `"hash"`:
+			bit, str = 1<<7, &m.Hash
+		case `"key"`:
+			bit, str = 1<<8, &m.Key
+		case `"signature"`:
+			bit, str = 1<<9, &m.Signature
+		default:
+			return m, false
+		}
+		if seen&bit != 0 {
+			return m, false
+		}
+		seen |= bit
+		switch {
+		case num != nil:
+			if *num, ok = plainInt(mb.value); !ok {
+				return m, false
+			}
+		case !plainString(mb.value):
+			return m, false
+		case str != nil:
+			*str = string(mb.value[1 : len(mb.value)-1])
+		default:
+			// As json.Unmarshal does: time.Time reads its quoted string.
+			if m.Time.UnmarshalJSON(mb.value) != nil {
+				return m, false
+			}
+		}
+	}
+	return m, true
+}
+
+// plainString reports whether v is a JSON string that reads as its bytes
+// between the quotes: no escapes, no control characters, valid UTF-8.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c < 0x20 || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return utf8.Valid(v)
+}
+
+// plainInt reads a JSON integer as json.Unmarshal reads one into an int:
+// no fraction, no exponent, no leading zeros.
+func plainInt(v []byte) (int, bool) {
+	digits := v
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || digits[0] == '0' && len(digits) > 1 {
+		return 0, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(string(v))
+	return n, err == nil
+}
+
 // Decode reads an event from its stored form. Unknown fields are ignored, so
 // events written by a newer treaty that only added fields stay readable; an
 // unknown type returns *ErrUnknownEventType.
@@ -429,9 +529,12 @@ func decodeAs[T Event](data []byte) (Event, error) {
 // DecodeMeta reads an event's metadata. Metadata of a schema newer than
 // SchemaVersion is refused: its fields may carry meaning this code would lose.
 func DecodeMeta(data []byte) (Meta, error) {
-	var m Meta
-	if err := json.Unmarshal(data, &m); err != nil {
-		return m, fmt.Errorf("metadata is not valid: %w", err)
+	m, ok := decodeMetaAsWritten(data)
+	if !ok {
+		m = Meta{}
+		if err := json.Unmarshal(data, &m); err != nil {
+			return m, fmt.Errorf("metadata is not valid: %w", err)
+		}
 	}
 	if m.Schema > SchemaVersion {
 		return m, fmt.Errorf("metadata has schema %d, newer than this treaty knows (%d): upgrade treaty", m.Schema, SchemaVersion)

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -123,4 +124,56 @@ func FuzzDecode(f *testing.F) {
 		}
 		_, _, _ = Encode(e)
 	})
+}
+
+// metaCases are metadata as treaty writes it and as it must still be read
+// or refused: escapes, other spellings of keys and numbers, duplicates,
+// nulls, white space, unknown members.
+var metaCases = []string{
+	`{"party":"UA","author":"sim-ua","round":1,"time":"2026-01-11T17:00:47Z","schema":2,"prev":"e24b","hash":"b076","key":"dd86","signature":"ZvFQ+/=="}`,
+	`{"party":"UA","round":1,"time":"2026-11-26T10:00:00.123456789+02:00","schema":3,"id":"019b"}`,
+	`{}`, ` { "party" : "UA" } `, "{\"party\":\"UA\"}\n", `{"party":"UA"}x`, `{"party":"UA",}`,
+	`{"party":"U\u0041"}`, `{"party":"U\\A"}`, `{"author":"Zoë <z@x> & co"}`, "{\"author\":\"\xff\"}", "{\"author\":\"a\tb\"}",
+	`{"Party":"UA"}`, `{"PARTY":"UA","party":"US"}`, `{"party":"UA","party":"US"}`, `{"party":null}`, `{"party":1}`,
+	`{"round":01}`, `{"round":-0}`, `{"round":1e2}`, `{"round":1.0}`, `{"round":"1"}`, `{"round":99999999999999999999}`,
+	`{"round":-3}`, `{"round":}`, `{"round":true}`, `{"time":null}`, `{"time":"yesterday"}`, `{"time":"2026-11-26T10:00:00"}`,
+	`{"time":"2026-11-26T10:00:00Z","time":"2027-11-26T10:00:00Z"}`, `{"extra":{"a":[1,2]},"party":"UA"}`, `{"schema":4}`,
+	`[]`, `null`, ``, `{"party":"UA"`,
+}
+
+// DecodeMeta reads every metadata as json.Unmarshal does, or refuses it
+// as it does.
+func TestDecodeMetaAsJSON(t *testing.T) {
+	for _, c := range metaCases {
+		checkMetaAsJSON(t, []byte(c))
+	}
+}
+
+func FuzzDecodeMeta(f *testing.F) {
+	for _, c := range metaCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, meta []byte) { checkMetaAsJSON(t, meta) })
+}
+
+func checkMetaAsJSON(t *testing.T, data []byte) {
+	t.Helper()
+	var want Meta
+	wantErr := json.Unmarshal(data, &want)
+	got, err := DecodeMeta(data)
+	if wantErr != nil {
+		if err == nil || !strings.Contains(err.Error(), wantErr.Error()) {
+			t.Fatalf("DecodeMeta(%q) = %v, want the error %v", data, err, wantErr)
+		}
+		return
+	}
+	if want.Schema > SchemaVersion {
+		if err == nil {
+			t.Fatalf("DecodeMeta(%q) reads a newer schema", data)
+		}
+		return
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("DecodeMeta(%q) = %+v, %v; json.Unmarshal reads %+v", data, got, err, want)
+	}
 }
