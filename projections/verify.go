@@ -223,9 +223,11 @@ func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent
 		if o, ok := e.(domain.TreatyOpened); ok && o.Treaty != treaty {
 			return fail(problemAt(r, "opens negotiation %q, but it is stored as %q", o.Treaty, treaty))
 		}
-		what := describeEvent(&s, e)
-		for i := range cites {
-			cites[i].see(r.Number, hash, what)
+		if len(cites) > 0 {
+			what := describeEvent(&s, e) // before e is folded
+			for i := range cites {
+				cites[i].see(r.Number, hash, what)
+			}
 		}
 		before := f.prev.Time
 		if err := f.step(r); err != nil {
