@@ -373,41 +373,28 @@ func decodeMetaAsWritten(data []byte) (m Meta, ok bool) {
 	if err != nil {
 		return m, false
 	}
+	// Each member's field: a string, an int, or (neither) the time.
+	fields := [...]struct {
+		key string
+		str *string
+		num *int
+	}{
+		{`"party"`, &m.Party, nil}, {`"author"`, &m.Author, nil}, {`"round"`, nil, &m.Round},
+		{`"time"`, nil, nil}, {`"schema"`, nil, &m.Schema}, {`"id"`, &m.ID, nil},
+		{`"prev"`, &m.Prev, nil}, {`"hash"`, &m.Hash, nil}, {`"key"`, &m.Key, nil},
+		{`"signature"`, &m.Signature, nil},
+	}
 	var seen uint16
 	for _, mb := range members {
-		var (
-			bit uint16
-			str *string
-			num *int
-		)
-		switch string(mb.key) {
-		case `"party"`:
-			bit, str = 1<<0, &m.Party
-		case `"author"`:
-			bit, str = 1<<1, &m.Author
-		case `"round"`:
-			bit, num = 1<<2, &m.Round
-		case `"time"`:
-			bit = 1 << 3
-		case `"schema"`:
-			bit, num = 1<<4, &m.Schema
-		case `"id"`:
-			bit, str = 1<<5, &m.ID
-		case `"prev"`:
-			bit, str = 1<<6, &m.Prev
-		case `"hash"`:
-			bit, str = 1<<7, &m.Hash
-		case `"key"`:
-			bit, str = 1<<8, &m.Key
-		case `"signature"`:
-			bit, str = 1<<9, &m.Signature
-		default:
+		i := 0
+		for i < len(fields) && fields[i].key != string(mb.key) {
+			i++
+		}
+		if i == len(fields) || seen&(1<<i) != 0 {
 			return m, false
 		}
-		if seen&bit != 0 {
-			return m, false
-		}
-		seen |= bit
+		seen |= 1 << i
+		str, num := fields[i].str, fields[i].num
 		switch {
 		case num != nil:
 			if *num, ok = plainInt(mb.value); !ok {
@@ -531,10 +518,12 @@ func decodeAs[T Event](data []byte) (Event, error) {
 func DecodeMeta(data []byte) (Meta, error) {
 	m, ok := decodeMetaAsWritten(data)
 	if !ok {
-		m = Meta{}
-		if err := json.Unmarshal(data, &m); err != nil {
-			return m, fmt.Errorf("metadata is not valid: %w", err)
+		// Another variable, so that m stays off the heap.
+		var read Meta
+		if err := json.Unmarshal(data, &read); err != nil {
+			return read, fmt.Errorf("metadata is not valid: %w", err)
 		}
+		m = read
 	}
 	if m.Schema > SchemaVersion {
 		return m, fmt.Errorf("metadata has schema %d, newer than this treaty knows (%d): upgrade treaty", m.Schema, SchemaVersion)
