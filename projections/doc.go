@@ -10,6 +10,9 @@
 // Every fold checks each event it folds as Verify does (the hash chain, what
 // is recorded about the event, its signature, the rules), so no view is
 // built from a log that does not hold together: a break is a *Problem.
+// Signatures are checked by ZIP-215's rules (domain.CheckSignature), a few
+// hundred at once on every core, and a batch that fails one by one, so
+// that the first bad event is the one named.
 // Views (Draft, Diff, ProposalDetail, Blame, …) are built from moments and
 // hold everything their renderers print; renderers only format.
 //

@@ -140,7 +140,8 @@ var ErrNotCited = errors.New("no event has the cited hash")
 // checkpoints, and checks everything an auditor relies on: the hash chain
 // (each event's hash matches its content and follows the hash of the event
 // before it, so an edited, inserted, deleted or reordered event is found),
-// the signatures of every party that registered a key, the domain's rules
+// the signatures of every party that registered a key (by ZIP-215's rules,
+// in batches on every core: see the package doc), the domain's rules
 // for every event, and what is recorded about each (revisions without gaps,
 // metadata that decodes, its round and acting party). It reports the first
 // problem in the Verification, not as an error; the error is for failures
