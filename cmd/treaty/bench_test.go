@@ -445,6 +445,10 @@ func BenchmarkFreshVerify(b *testing.B) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// firstPairs counts the pairs of rounds BenchmarkVersusGit has compared
+// for the first time in this process.
+var firstPairs int
+
 // BenchmarkVersusGit measures treaty against the tool reviewers already know,
 // a git repository of the agreed text (as export --format git-fast-import
 // writes it), side by side on the same negotiation, each as a fresh
@@ -537,7 +541,11 @@ func BenchmarkVersusGit(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if lo, hi := 2+(i-1)%(rounds-3), rounds-1-(i-1)/(rounds-3); lo < hi {
+		// Counted across runs (-count), which share the store copy and
+		// the compares it keeps.
+		k := firstPairs
+		firstPairs++
+		if lo, hi := 2+k%(rounds-3), rounds-1-k/(rounds-3); lo < hi {
 			firsts++
 			timed(&treatyFirst, func() {
 				run(treatyEnv, bin, "--store", store, "diff", "--from", fmt.Sprintf("round:%d", lo), "--to", fmt.Sprintf("round:%d", hi))
