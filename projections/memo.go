@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -227,17 +228,22 @@ const keepDocument = 2 << 20
 // moments, with the same options and form and the rounds where they were,
 // writes it again as kept.
 func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, opts CompareOptions, form string, render func(io.Writer, Diff) error) error {
+	// A kept document is found by the head checkpoint's summary, if the
+	// events since leave what names it as it was: folding them is most of
+	// what the command would otherwise do.
+	if summary, ok := r.headSummary(ctx); ok {
+		if name := r.documentName(ctx, from, to, Moment{State: summary}, opts, form); name != "" {
+			if doc := r.cps.Memo(ctx, documentsMemo, name); doc != nil {
+				_, err := w.Write(doc)
+				return err
+			}
+		}
+	}
 	head, err := r.Head(ctx)
 	if err != nil {
 		return err
 	}
 	name := r.documentName(ctx, from, to, head, opts, form)
-	if name != "" {
-		if doc := r.cps.Memo(ctx, documentsMemo, name); doc != nil {
-			_, err := w.Write(doc)
-			return err
-		}
-	}
 	d, err := r.redlines(ctx, from, to, head, opts)
 	if err != nil {
 		return err
@@ -280,6 +286,33 @@ func (k *keeper) Write(p []byte) (int, error) {
 	return k.w.Write(p)
 }
 
+// headSummary returns the negotiation now as far as a compare document's
+// name needs it (its name, title, events and rounds), from the head
+// checkpoint's summary and the types of the events since (the events
+// themselves are not folded, nor checked: what the document says ends
+// before them). ok is false when there is no authentic checkpoint, or an
+// event since may have opened or closed a round.
+func (r *Reader) headSummary(ctx context.Context) (*domain.State, bool) {
+	if r.cps == nil || !r.save {
+		return nil, false
+	}
+	s, p, ok := r.cps.HeadSummary(ctx)
+	if !ok || !r.bound(ctx, p) {
+		return nil, false
+	}
+	for rec, err := range Events(ctx, r.store, r.treaty, p.Events) {
+		if err != nil || rec.Number != s.Events+1 {
+			return nil, false
+		}
+		switch rec.Type {
+		case domain.TypeTreatyOpened, domain.TypeRoundOpened, domain.TypeRoundClosed:
+			return nil, false
+		}
+		s.Events = rec.Number
+	}
+	return s, true
+}
+
 // documentName names the compare document of from and to by what it is
 // worked out from: the two refs as given (the document prints them), the
 // events they end at, by number and hash, the negotiation's name and title
@@ -303,7 +336,7 @@ func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, op
 			return ""
 		}
 		hash := head.Point.Hash
-		if n != head.State.Events {
+		if n != head.State.Events || hash == "" {
 			if hash, ok = r.hashOf(ctx, n); !ok {
 				return ""
 			}

@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"errors"
 	"io"
 
 	"context"
 	"fmt"
+	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"math/rand"
 	"reflect"
@@ -252,5 +254,41 @@ func TestCompareDocumentTooLarge(t *testing.T) {
 	}
 	if calls != 2 {
 		t.Fatalf("a document over %d bytes was kept (%d renders in two compares)", keepDocument, calls)
+	}
+}
+
+// TestCompareDocumentKeptPastTail: a kept document is found from the head
+// checkpoint's summary, without folding the events since, which the
+// document does not reach: a broken event after it does not stop the kept
+// document from being written, while every compare that needs the events
+// folded reports it.
+func TestCompareDocumentKeptPastTail(t *testing.T) {
+	ss := newSession(t)
+	ss.amendRounds(2, 20, func(i, round int, clause string) string {
+		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
+	})
+	ctx := context.Background()
+	from, to := ref(t, "round:1"), ref(t, "round:2")
+	render := func(w io.Writer, d Diff) error { return WriteDiffText(w, d, Style{}) }
+	write := func(form string) (string, error) {
+		var b strings.Builder
+		err := NewReader(ss.store, "berlin", withCheckpoints).WriteCompare(ctx, &b, from, to, CompareOptions{}, form, render)
+		return b.String(), err
+	}
+	kept, err := write("text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := NewReader(ss.store, "berlin", withCheckpoints).cps.HeadSummary(ctx); !ok {
+		t.Fatal("no head checkpoint was left: the summary has nothing to read")
+	}
+	ss.table("UA", "a", "A proposal after the round.")
+	ss.rawBytes(domain.TypeProposalTabled, []byte(`{"not":"sealed"}`), []byte(`{}`))
+	if got, err := write("text"); err != nil || got != kept {
+		t.Fatalf("the kept document was not written past the broken tail: %v\n%s", err, got)
+	}
+	var p *Problem
+	if _, err := write("another form"); !errors.As(err, &p) {
+		t.Fatalf("a compare that folds the broken tail: %v, want a Problem", err)
 	}
 }

@@ -247,6 +247,25 @@ func (s *Store) Head(ctx context.Context) (*domain.State, Point, bool) {
 	return st, h.Point, true
 }
 
+// HeadSummary returns the start of the latest head checkpoint, if there is
+// an authentic one: a state holding only the negotiation's name, title,
+// number of events and rounds, which is all some questions need, without
+// decoding the rest.
+func (s *Store) HeadSummary(ctx context.Context) (*domain.State, Point, bool) {
+	if !s.enabled() {
+		return nil, Point{}, false
+	}
+	h, body, ok := decodeHeader(s.get(ctx, s.key("head")))
+	if !ok || h.closedAt == 0 {
+		return nil, Point{}, false
+	}
+	st, err := decodeSummary(body)
+	if err != nil || st.Events != h.Events || st.Treaty != s.cfg.Treaty {
+		return nil, Point{}, false
+	}
+	return st, h.Point, true
+}
+
 // Round returns the checkpoint at the end of round n if there is an
 // authentic one covering at most max events (max < 0: any). A round's
 // checkpoint keeps no closed proposals of its own (a copy per round would

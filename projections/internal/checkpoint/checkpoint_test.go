@@ -246,6 +246,13 @@ func TestEncodingCoversEveryField(t *testing.T) {
 			t.Fatalf("proposal under %q has ID %q", k, prop.Proposal)
 		}
 	}
+	sum, err := decodeSummary(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (&domain.State{Treaty: s.Treaty, Title: s.Title, Events: s.Events, Rounds: s.Rounds}); !reflect.DeepEqual(sum, want) {
+		t.Fatalf("summary %+v, want %+v", *sum, *want)
+	}
 	if !reflect.DeepEqual(p.state, s) {
 		t.Fatalf("fields lost in the encoding:\n got %+v\nwant %+v", *p.state, *s)
 	}

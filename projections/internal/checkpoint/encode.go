@@ -328,6 +328,33 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 	return e.b, nil
 }
 
+// decodeSummary reads the start of what encodePresent wrote: the
+// negotiation's name and title, its events and its rounds.
+func decodeSummary(b []byte) (*domain.State, error) {
+	d := &decoder{b: b}
+	if v := d.uint(); v != formatVersion || d.err != nil {
+		return nil, errors.New("checkpoint does not decode")
+	}
+	s := &domain.State{}
+	s.Treaty, s.Title = d.str(), d.str()
+	for range d.count() {
+		d.str()
+		d.str()
+		d.str()
+	}
+	s.Events = d.int()
+	if n := d.count(); n > 0 {
+		s.Rounds = make([]domain.Round, n)
+		for i := range s.Rounds {
+			s.Rounds[i] = domain.Round{Number: d.int(), Name: d.str(), Opened: d.int(), Closed: d.int()}
+		}
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("checkpoint does not decode: %w", d.err)
+	}
+	return s, nil
+}
+
 // decodePresent reads what encodePresent wrote. The state's Closed is left
 // for the caller to fill in. Its strings share b's memory: b must never
 // change once decoded.
