@@ -84,34 +84,65 @@ const redlinesMemo = "redlines"
 // as worked out since.
 type savedRedlines struct {
 	name  string // the two moments' hashes; "" keeps nothing
+	kind  string // of memo: redlinesMemo, or proposalsMemo
 	mu    sync.Mutex
 	ops   map[[16]byte][]byte // encoded ops (see encodeOps) by pairKey
 	added bool
+	// used records the redlines asked for, when limit is not 0: a save
+	// that would keep more than limit keeps only those.
+	used  map[[16]byte]bool
+	limit int
+}
+
+// The redlines of the proposals open at a moment (each against the text it
+// was drafted against) are asked for by every positions document, whatever
+// the moment, and change only as proposals are tabled: they are kept under
+// one name, among at most keepProposalRedlines (at a million events, about
+// 2,300 proposals are open).
+const (
+	proposalsMemo        = "proposal-redlines"
+	keepProposalRedlines = 8192
+)
+
+// proposalRedlines reads the open proposals' redlines kept by earlier
+// commands.
+func (r *Reader) proposalRedlines(ctx context.Context) *savedRedlines {
+	s := &savedRedlines{kind: proposalsMemo, ops: map[[16]byte][]byte{}, used: map[[16]byte]bool{}, limit: keepProposalRedlines}
+	if r.cps == nil || !r.save {
+		return s
+	}
+	s.name = "open"
+	s.read(r.cps.Memo(ctx, proposalsMemo, s.name))
+	return s
 }
 
 // savedRedlines reads the redlines kept for the compare of from and to.
 func (r *Reader) savedRedlines(ctx context.Context, from, to Point) *savedRedlines {
-	s := &savedRedlines{ops: map[[16]byte][]byte{}}
+	s := &savedRedlines{kind: redlinesMemo, ops: map[[16]byte][]byte{}}
 	if r.cps == nil || !r.save || from.Hash == "" || to.Hash == "" {
 		return s
 	}
 	s.name = from.Hash + "-" + to.Hash
-	b := r.cps.Memo(ctx, redlinesMemo, s.name)
+	s.read(r.cps.Memo(ctx, redlinesMemo, s.name))
+	return s
+}
+
+// read adds the redlines of a kept memo, as saveRedlines wrote them.
+func (s *savedRedlines) read(b []byte) {
 	for len(b) > 0 {
 		var k [16]byte
 		if len(b) < len(k) {
-			return s
+			return
 		}
 		copy(k[:], b)
 		b = b[len(k):]
 		n, w := binary.Uvarint(b)
 		if w <= 0 || n > uint64(len(b)-w) {
-			return s
+			return
 		}
 		s.ops[k] = b[w : w+int(n)]
 		b = b[w+int(n):]
 	}
-	return s
 }
 
 // saveRedlines keeps s's redlines if any were worked out since they were
@@ -120,13 +151,16 @@ func (r *Reader) saveRedlines(ctx context.Context, s *savedRedlines) {
 	if s.name == "" || !s.added {
 		return
 	}
+	if s.limit > 0 && len(s.ops) > s.limit {
+		maps.DeleteFunc(s.ops, func(k [16]byte, _ []byte) bool { return !s.used[k] })
+	}
 	var b []byte
 	for _, k := range slices.SortedFunc(maps.Keys(s.ops), func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) }) {
 		b = append(b, k[:]...)
 		b = binary.AppendUvarint(b, uint64(len(s.ops[k])))
 		b = append(b, s.ops[k]...)
 	}
-	_ = r.cps.SaveMemo(ctx, redlinesMemo, s.name, b)
+	_ = r.cps.SaveMemo(ctx, s.kind, s.name, b)
 }
 
 // words is the package's words, answered from s where it can be, and
@@ -135,6 +169,9 @@ func (s *savedRedlines) words(before, after string) []redline.Op {
 	k := pairKey(before, after)
 	s.mu.Lock()
 	enc, ok := s.ops[k]
+	if s.used != nil {
+		s.used[k] = true
+	}
 	s.mu.Unlock()
 	if ok {
 		if ops, ok := decodeOps(enc, before, after); ok {

@@ -3,6 +3,7 @@ package projections
 import (
 	"errors"
 	"io"
+	"slices"
 
 	"context"
 	"fmt"
@@ -290,5 +291,80 @@ func TestCompareDocumentKeptPastTail(t *testing.T) {
 	var p *Problem
 	if _, err := write("another form"); !errors.As(err, &p) {
 		t.Fatalf("a compare that folds the broken tail: %v, want a Problem", err)
+	}
+}
+
+// TestProposalRedlinesKept: a positions document's proposal redlines are
+// kept, and the next one, at another moment and in another Reader, reads
+// them (a kept redline is what it shows) and gives the same document;
+// past the limit, a save keeps only the redlines its command asked for.
+func TestProposalRedlinesKept(t *testing.T) {
+	ss := newSession(t)
+	ss.amendRounds(2, 6, func(i, round int, clause string) string {
+		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
+	})
+	ids := []string{ss.table("UA", "a", "The Parties shall meet often."), ss.table("US", "b", "The Parties shall never meet.")}
+	ctx := context.Background()
+	head, err := NewReader(ss.store, "berlin", Options{}).Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := BuildPositions(head, PositionsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	first, err := r.Positions(ctx, head, PositionsOptions{})
+	if err != nil || !reflect.DeepEqual(first, plain) {
+		t.Fatalf("positions with kept redlines differ (%v):\n%+v\nwant\n%+v", err, first, plain)
+	}
+	kept := r.proposalRedlines(ctx)
+	if len(kept.ops) < len(ids) {
+		t.Fatalf("%d redlines kept for %d open proposals", len(kept.ops), len(ids))
+	}
+	// Each kept redline replaced by one that strikes the old text whole.
+	whole := func(before, after string) []redline.Op {
+		return []redline.Op{{Kind: redline.Delete, Text: before}, {Kind: redline.Insert, Text: after}}
+	}
+	for _, id := range ids {
+		p := head.State.Proposals[id]
+		kept.ops[pairKey(p.BaseText, p.Text)] = encodeOps(whole(p.BaseText, p.Text))
+	}
+	kept.added = true
+	r.saveRedlines(ctx, kept)
+	ss.table("EU", "c", "Another proposal, tabled since.")
+	later, err := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := NewReader(ss.store, "berlin", withCheckpoints).Positions(ctx, later, PositionsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := 0
+	for _, c := range read.Clauses {
+		for _, col := range c.Columns {
+			for _, p := range col.Proposals {
+				if slices.Contains(ids, p.Proposal) {
+					if len(p.Ops) != 2 || p.Ops[0].Kind != redline.Delete {
+						t.Fatalf("proposal %s: the kept redline was not read: %v", p.Proposal, p.Ops)
+					}
+					shown++
+				}
+			}
+		}
+	}
+	if shown != len(ids) {
+		t.Fatalf("%d of the %d proposals shown", shown, len(ids))
+	}
+	// Past the limit: only what was asked for is kept.
+	s := &savedRedlines{name: "open", kind: proposalsMemo, ops: map[[16]byte][]byte{}, used: map[[16]byte]bool{}, limit: 2}
+	for i := range 5 {
+		s.words(fmt.Sprintf("text %d", i), fmt.Sprintf("text %d amended", i))
+	}
+	s.used = map[[16]byte]bool{pairKey("text 1", "text 1 amended"): true}
+	r.saveRedlines(ctx, s)
+	if again := r.proposalRedlines(ctx); len(again.ops) != 1 {
+		t.Fatalf("%d redlines kept past the limit, want the 1 used", len(again.ops))
 	}
 }

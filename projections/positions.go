@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -89,6 +90,23 @@ type PositionsOptions struct {
 // BuildPositions projects the state at a moment into its positions
 // document. A clause named that is not in the draft is refused.
 func BuildPositions(m Moment, opts PositionsOptions) (Positions, error) {
+	return buildPositions(m, opts, words)
+}
+
+// Positions is BuildPositions, the proposals' redlines read from those
+// kept by earlier commands where they can be (see proposalsMemo), and those
+// worked out kept for the next.
+func (r *Reader) Positions(ctx context.Context, m Moment, opts PositionsOptions) (Positions, error) {
+	saved := r.proposalRedlines(ctx)
+	p, err := buildPositions(m, opts, saved.words)
+	if err == nil {
+		r.saveRedlines(ctx, saved)
+	}
+	return p, err
+}
+
+// buildPositions is BuildPositions, each redline worked out by w.
+func buildPositions(m Moment, opts PositionsOptions, w func(before, after string) []redline.Op) (Positions, error) {
 	s := m.State
 	p := Positions{Treaty: s.Treaty, Title: s.Title, At: m.Point, All: opts.All,
 		Participants: nonNilParties(s.Parties), Clauses: []PositionsClause{}}
@@ -122,7 +140,7 @@ func BuildPositions(m Moment, opts PositionsOptions) (Positions, error) {
 				Text: pr.Text, Heading: pr.Heading, Stale: stale, Note: pr.Note, Placement: placementOf(s, pr)})
 			j := len(col.Proposals) - 1
 			// After every append: the column's proposals are in place.
-			redlines = append(redlines, func() { col.Proposals[j].Ops = proposalOps(pr) })
+			redlines = append(redlines, func() { col.Proposals[j].Ops = proposalOpsBy(pr, w) })
 			for _, party := range s.Parties {
 				if party.Code == pr.Party || party.Role != domain.RoleParty {
 					continue

@@ -42,7 +42,7 @@ text where one is tabled: the four-column document of a trilogue.`,
 			if err != nil {
 				return err
 			}
-			p, err := projections.BuildPositions(m, projections.PositionsOptions{Clause: clause, All: all})
+			p, err := r.Positions(cmd.Context(), m, projections.PositionsOptions{Clause: clause, All: all})
 			if err != nil {
 				return err
 			}
