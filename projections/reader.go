@@ -38,7 +38,7 @@ type Options struct {
 	// starts from the first event.
 	Secret []byte
 	// Save lets this Reader's folds leave checkpoints: a head checkpoint
-	// when a fold read more than a hundred events past its own, and one at
+	// when a fold read more than saveEvery (32) events past its own, and one at
 	// each round's end it passes that has none. Writers leave them after
 	// every append (see Checkpoint) whatever this says.
 	Save bool
