@@ -39,8 +39,10 @@ type Options struct {
 	Secret []byte
 	// Save lets this Reader's folds leave checkpoints: a head checkpoint
 	// when a fold read more than saveEvery (32) events past its own, and one at
-	// each round's end it passes that has none. Writers leave them after
-	// every append (see Checkpoint) whatever this says.
+	// each round's end it passes that has none. Writers leave a round's
+	// when their append closes it (see CheckpointRound), and writers that
+	// append many events at once a head checkpoint at their end (see
+	// Checkpoint), whatever this says.
 	Save bool
 }
 
