@@ -22,10 +22,7 @@ import (
 // would have, reads them and gives the same document; a kept redline that
 // does not account for its texts is worked out again.
 func TestRedlinesKept(t *testing.T) {
-	ss := newSession(t)
-	ss.amendRounds(3, 6, func(i, round int, clause string) string {
-		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
-	})
+	ss := meetings(t, 3, 6)
 	ctx := context.Background()
 	from, to := ref(t, "round:1"), ref(t, "head")
 	plain, err := NewReader(ss.store, "berlin", Options{}).Redlines(ctx, from, to, CompareOptions{Whole: true})
@@ -137,10 +134,7 @@ func TestOpsEncoding(t *testing.T) {
 // another round opened since (the places it names), an edited document or a
 // Reader that saves nothing each get the document worked out afresh.
 func TestCompareDocumentKept(t *testing.T) {
-	ss := newSession(t)
-	ss.amendRounds(2, 4, func(i, round int, clause string) string {
-		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
-	})
+	ss := meetings(t, 2, 4)
 	// An adoption after the last round's end: its place ("between rounds
 	// 2 and 3", or "after round 2") depends on whether round 3 is opened.
 	ss.agree("d", "A clause agreed between rounds.")
@@ -264,10 +258,7 @@ func TestCompareDocumentTooLarge(t *testing.T) {
 // document from being written, while every compare that needs the events
 // folded reports it.
 func TestCompareDocumentKeptPastTail(t *testing.T) {
-	ss := newSession(t)
-	ss.amendRounds(2, 20, func(i, round int, clause string) string {
-		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
-	})
+	ss := meetings(t, 2, 20)
 	ctx := context.Background()
 	from, to := ref(t, "round:1"), ref(t, "round:2")
 	render := func(w io.Writer, d Diff) error { return WriteDiffText(w, d, Style{}) }
@@ -299,10 +290,7 @@ func TestCompareDocumentKeptPastTail(t *testing.T) {
 // them (a kept redline is what it shows) and gives the same document;
 // past the limit, a save keeps only the redlines its command asked for.
 func TestProposalRedlinesKept(t *testing.T) {
-	ss := newSession(t)
-	ss.amendRounds(2, 6, func(i, round int, clause string) string {
-		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
-	})
+	ss := meetings(t, 2, 6)
 	ids := []string{ss.table("UA", "a", "The Parties shall meet often."), ss.table("US", "b", "The Parties shall never meet.")}
 	ctx := context.Background()
 	head, err := NewReader(ss.store, "berlin", Options{}).Head(ctx)
@@ -367,4 +355,14 @@ func TestProposalRedlinesKept(t *testing.T) {
 	if again := r.proposalRedlines(ctx); len(again.ops) != 1 {
 		t.Fatalf("%d redlines kept past the limit, want the 1 used", len(again.ops))
 	}
+}
+
+// meetings is a session of the given rounds, in each of which acts
+// amendments of clauses a, b and c are adopted (see amendRounds).
+func meetings(t *testing.T, rounds, acts int) *session {
+	ss := newSession(t)
+	ss.amendRounds(rounds, acts, func(i, round int, clause string) string {
+		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
+	})
+	return ss
 }
