@@ -125,7 +125,7 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 		return Moment{}, err
 	}
 	if s.Events == 0 {
-		return Moment{}, fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
+		return Moment{}, r.noTreaty()
 	}
 	m := Moment{Point: pointOf(Head, s, last), State: s}
 	if r.save && s.Events-start > r.every {
@@ -144,9 +144,14 @@ func (r *Reader) Complete(ctx context.Context) (Moment, error) {
 		return Moment{}, err
 	}
 	if s.Events == 0 {
-		return Moment{}, fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
+		return Moment{}, r.noTreaty()
 	}
 	return Moment{Point: pointOf(Head, s, last), State: s}, nil
+}
+
+// noTreaty is the error of a read that found no event of the negotiation.
+func (r *Reader) noTreaty() error {
+	return fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
 }
 
 // CatchUp folds into m (a moment of this negotiation, e.g. from Head) the
