@@ -39,6 +39,8 @@ type ProposalList struct {
 	enc    *json.Encoder
 	doc    bytes.Buffer
 	err    error
+	// removed says the file's name is gone already.
+	removed bool
 }
 
 // listed is where one summary is in the file: its table row (its place
@@ -62,6 +64,9 @@ func newProposalList() (*ProposalList, error) {
 		return nil, err
 	}
 	l := &ProposalList{f: f, w: bufio.NewWriterSize(f, 64<<10), fates: map[string]int{}}
+	// Where a file open can be removed (not on Windows), it goes at once:
+	// a process killed before Close leaves nothing behind.
+	l.removed = os.Remove(f.Name()) == nil
 	l.enc = json.NewEncoder(&l.doc)
 	l.enc.SetEscapeHTML(false)
 	l.measure(proposalHeader[:])
@@ -161,8 +166,10 @@ func (l *ProposalList) Close() error {
 		return nil
 	}
 	err := l.f.Close()
-	if rerr := os.Remove(l.f.Name()); err == nil {
-		err = rerr
+	if !l.removed {
+		if rerr := os.Remove(l.f.Name()); err == nil {
+			err = rerr
+		}
 	}
 	l.f, l.index = nil, nil
 	return err

@@ -136,7 +136,9 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 
 // Complete returns the negotiation now with every proposal whole, closed ones
 // included (domain.State.KeepClosed). It folds the whole log, from the first
-// event: checkpoints keep only the present.
+// event: checkpoints keep only the present. Every closed proposal is kept
+// whole in memory: AllProposals lists them all in memory bounded by the
+// state.
 func (r *Reader) Complete(ctx context.Context) (Moment, error) {
 	s := &domain.State{KeepClosed: true}
 	last, err := r.fold(ctx, s, -1, Point{}, false)
