@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -269,4 +270,45 @@ func TestConclusion(t *testing.T) {
 	}
 	n.table("UA", "b", "B.")
 	n.refuse(Reopen{Party: "UA"}, ECONFLICT, "nothing to reopen")
+}
+
+// OnClose sees every proposal that closes exactly once, whole and with its
+// fate, whether it closes alone, withdrawn, or with its package.
+func TestOnCloseSeesEveryClosedProposal(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		type closed struct {
+			status       Status
+			closed, text string
+		}
+		seen := map[string][]closed{}
+		n := newNegotiation(t)
+		n.s.KeepClosed = keep
+		n.s.OnClose = func(p *Proposal) {
+			seen[p.Proposal] = append(seen[p.Proposal], closed{p.Status, fmt.Sprint(p.Closed), p.Text})
+		}
+		alone := n.agree("x", "X.")
+		gone := n.table("US", "y", "Y.")
+		n.do(Withdraw{Proposal: gone, Party: "US"})
+		a, b := n.table("UA", "a", "A."), n.table("US", "b", "B.")
+		n.accept(a, "US", b)
+		n.accept(a, "EU")
+		n.accept(b, "EU")
+		n.accept(b, "UA", a)
+		open := n.table("EU", "c", "C.")
+		want := map[string]closed{alone: {StatusAdopted, "", "X."}, gone: {StatusWithdrawn, "", "Y."},
+			a: {StatusAdopted, "", "A."}, b: {StatusAdopted, "", "B."}}
+		if len(seen) != len(want) || seen[open] != nil {
+			t.Fatalf("KeepClosed=%v: OnClose saw %v", keep, seen)
+		}
+		for id, w := range want {
+			got := seen[id]
+			if len(got) != 1 {
+				t.Fatalf("KeepClosed=%v: OnClose saw %s %d times", keep, id, len(got))
+			}
+			p, _, _ := n.s.LookupProposal(id)
+			if w.closed = fmt.Sprint(p.Closed); got[0] != w {
+				t.Fatalf("KeepClosed=%v: OnClose saw %s as %+v, want %+v", keep, id, got[0], w)
+			}
+		}
+	}
 }

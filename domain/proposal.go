@@ -547,6 +547,9 @@ func (s *State) close(p *Proposal, st Status) {
 	}
 	s.Closed.Add(ClosedProposal{ID: p.Proposal, Clause: p.Clause, Party: p.Party, Action: p.Action,
 		Status: st, Tabled: p.Tabled, Round: p.Round, Closed: p.Closed})
+	if s.OnClose != nil {
+		s.OnClose(p)
+	}
 	if !s.KeepClosed {
 		delete(s.Proposals, p.Proposal)
 	}

@@ -42,6 +42,12 @@ type State struct {
 	// Closed records every closed proposal; nil until the first one closes
 	// (an in-memory record is made then, see NewClosedProposals).
 	Closed ClosedProposals
+	// OnClose, when set, is called with the whole proposal as it closes
+	// (adopted or withdrawn; its Status and Closed already say so), once
+	// per proposal, before a state without KeepClosed drops its text: the
+	// way for a view of every proposal to see each whole without keeping
+	// them all. It must not change the proposal or the state.
+	OnClose func(p *Proposal) `json:"-"`
 
 	// Concluded, once the whole text is agreed (TextConcluded), says when;
 	// nil before, and again once every party agreed to reopen it.

@@ -65,13 +65,45 @@ type Audit struct {
 // verify it (see Verify). A log that fails verification still gets its
 // report, with the problem in it, as far as it folds.
 func (r *Reader) Audit(ctx context.Context) (Audit, error) {
-	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
+	a, list, err := r.AuditList(ctx)
+	if err != nil || list == nil {
+		return a, err
+	}
+	defer list.Close()
+	a.Proposals, err = list.Summaries()
 	if err != nil {
 		return Audit{}, err
 	}
+	return a, nil
+}
+
+// AuditList is Audit with the proposals in a list (see ProposalList), not
+// in memory: the report's Proposals is left empty. The list is nil when the
+// log did not fold, and the caller must Close it otherwise.
+func (r *Reader) AuditList(ctx context.Context) (Audit, *ProposalList, error) {
+	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
+	if err != nil {
+		return Audit{}, nil, err
+	}
+	list, err := newProposalList()
+	if err != nil {
+		return Audit{}, nil, err
+	}
+	a, folded, err := r.audit(ctx, v, list)
+	if err != nil || !folded {
+		list.Close()
+		return a, nil, err
+	}
+	return a, list, nil
+}
+
+// audit gathers the report on a log verified as v, its proposals in list,
+// and says whether the log folded: a report on one that did not holds only
+// its verification.
+func (r *Reader) audit(ctx context.Context, v Verification, list *ProposalList) (Audit, bool, error) {
 	keys := map[string][]AuditKey{}
 	var rounds []AuditRound
-	m, err := r.provenance(ctx, true, func(ev Folded, s *domain.State) error {
+	m, err := r.provenance(ctx, list, func(ev Folded, s *domain.State) error {
 		rec, meta := ev.Rec, ev.Meta
 		switch e := rec.Event.(type) {
 		case domain.TreatyOpened:
@@ -98,9 +130,9 @@ func (r *Reader) Audit(ctx context.Context) (Audit, error) {
 	if err != nil {
 		// The report stands on the verification: it says what is wrong.
 		if v.OK {
-			return Audit{}, err
+			return Audit{}, false, err
 		}
-		return a, nil
+		return a, false, nil
 	}
 	s := m.State
 	a.Title, a.AsOf = s.Title, m.Point
@@ -121,12 +153,11 @@ func (r *Reader) Audit(ctx context.Context) (Audit, error) {
 		views[i] = rd.RoundView
 	}
 	if err := countRounds(s, views); err != nil {
-		return Audit{}, err
+		return Audit{}, false, err
 	}
 	for i, rd := range rounds {
 		rd.RoundView = views[i]
 		a.Rounds = append(a.Rounds, rd)
 	}
-	a.Proposals = Proposals(s)
-	return a, nil
+	return a, true, nil
 }

@@ -242,18 +242,24 @@ func closedProposal(d ProposalDetail, then *domain.State, p *domain.Proposal) (P
 func WriteProposalsText(w io.Writer, ps []ProposalSummary, st Style) error {
 	ps = Printable(ps)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROPOSAL\tCLAUSE\tACTION\tPARTY\tSTATUS\tACCEPTED\tOBJECTED\tAWAITING\tROUND\tMOVES")
+	fmt.Fprintln(tw, strings.Join(proposalHeader[:], "\t"))
 	for _, p := range ps {
-		var accepted []string
-		for _, pos := range p.Positions {
-			if pos.Stance == string(domain.Accepts) {
-				accepted = append(accepted, strings.Replace(stanceLabel(pos), "accepts", pos.Party, 1))
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", domain.Short(p.ID), p.Clause, p.Action, p.Party, p.Status,
-			dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), placeColumn(p.place), p.Placement.short())
+		fmt.Fprintln(tw, strings.Join(proposalCells(p), "\t"))
 	}
 	return tw.Flush()
+}
+
+// proposalCells are the cells of p's row in the table of proposals, p made
+// printable first.
+func proposalCells(p ProposalSummary) []string {
+	var accepted []string
+	for _, pos := range p.Positions {
+		if pos.Stance == string(domain.Accepts) {
+			accepted = append(accepted, strings.Replace(stanceLabel(pos), "accepts", pos.Party, 1))
+		}
+	}
+	return []string{domain.Short(p.ID), p.Clause, string(p.Action), p.Party, p.Status,
+		dash(accepted), dash(p.ObjectedBy), dash(p.Awaiting), placeColumn(p.place), p.Placement.short()}
 }
 
 func dash(codes []string) string {

@@ -108,16 +108,25 @@ func attribute(old []BlameRun, before, after string, by adoption) []BlameRun {
 }
 
 // provenance replays a whole negotiation, checking it as every read does,
-// and calls visit after every event, so that views of the history can
-// follow each clause's text.
-func (r *Reader) provenance(ctx context.Context, keepClosed bool, visit func(Folded, *domain.State) error) (Moment, error) {
-	s := &domain.State{KeepClosed: keepClosed}
+// and calls visit (when not nil) after every event, so that views of the
+// history can follow each clause's text. With a list, it lists every
+// proposal in it (see ProposalList).
+func (r *Reader) provenance(ctx context.Context, list *ProposalList, visit func(Folded, *domain.State) error) (Moment, error) {
+	s := &domain.State{}
+	if list != nil {
+		list.follow(s)
+	}
 	last, err := r.foldVisit(ctx, s, -1, Point{}, false, visit)
 	if err != nil {
 		return Moment{}, err
 	}
 	if s.Events == 0 {
 		return Moment{}, fmt.Errorf("%w %q in this store", ErrNoTreaty, r.treaty)
+	}
+	if list != nil {
+		if err := list.finish(s); err != nil {
+			return Moment{}, err
+		}
 	}
 	return Moment{Point: pointOf(Head, s, last), State: s}, nil
 }
@@ -129,7 +138,7 @@ func (r *Reader) Blame(ctx context.Context, clause string) (Blame, error) {
 	// The runs of a clause before an adoption ad referendum: a capital's
 	// decline restores them with the text.
 	before := map[string][]BlameRun{}
-	m, err := r.provenance(ctx, false, func(ev Folded, s *domain.State) error {
+	m, err := r.provenance(ctx, nil, func(ev Folded, s *domain.State) error {
 		if d, ok := ev.Rec.Event.(domain.AdoptionDeclined); ok {
 			if prev, ok := before[d.Clause]; ok {
 				runs[d.Clause] = prev
@@ -289,7 +298,7 @@ func (r *Reader) ClauseHistory(ctx context.Context, clause string) (ClauseHistor
 			h.Proposals[i].Positions = append(h.Proposals[i].Positions, pe)
 		}
 	}
-	m, err := r.provenance(ctx, false, func(ev Folded, s *domain.State) error {
+	m, err := r.provenance(ctx, nil, func(ev Folded, s *domain.State) error {
 		rec, meta := ev.Rec, ev.Meta
 		at := func(party, stance, reason string) PositionEvent {
 			return PositionEvent{Party: party, Stance: stance, Reason: reason, Event: rec.Number, Round: meta.Round, Time: meta.Time}

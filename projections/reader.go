@@ -127,7 +127,7 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 		return Moment{}, err
 	}
 	if s.Events == 0 {
-		return Moment{}, fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
+		return Moment{}, r.noTreaty()
 	}
 	m := Moment{Point: pointOf(Head, s, last), State: s}
 	if r.save && s.Events-start > r.every {
@@ -138,7 +138,9 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 
 // Complete returns the negotiation now with every proposal whole, closed ones
 // included (domain.State.KeepClosed). It folds the whole log, from the first
-// event: checkpoints keep only the present.
+// event: checkpoints keep only the present. Every closed proposal is kept
+// whole in memory: AllProposals lists them all in memory bounded by the
+// state.
 func (r *Reader) Complete(ctx context.Context) (Moment, error) {
 	s := &domain.State{KeepClosed: true}
 	last, err := r.fold(ctx, s, -1, Point{}, false)
@@ -146,9 +148,14 @@ func (r *Reader) Complete(ctx context.Context) (Moment, error) {
 		return Moment{}, err
 	}
 	if s.Events == 0 {
-		return Moment{}, fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
+		return Moment{}, r.noTreaty()
 	}
 	return Moment{Point: pointOf(Head, s, last), State: s}, nil
+}
+
+// noTreaty is the error of a read that found no event of the negotiation.
+func (r *Reader) noTreaty() error {
+	return fmt.Errorf("%w %q in this store; `treaty list` shows the negotiations it holds", ErrNoTreaty, r.treaty)
 }
 
 // CatchUp folds into m (a moment of this negotiation, e.g. from Head) the

@@ -1,12 +1,15 @@
 package projections
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/jsonindent"
 )
 
 // WriteBlameText writes the provenance table like `git blame`, one run of
@@ -125,6 +128,54 @@ func WriteHistoryText(w io.Writer, h ClauseHistory, st Style) error {
 
 // WriteAuditText writes the audit's summary for people.
 func WriteAuditText(w io.Writer, a Audit, st Style) error {
+	fates := map[string]int{}
+	for _, p := range a.Proposals {
+		fates[p.Status]++
+	}
+	return writeAuditText(w, a, fates, len(a.Proposals), st)
+}
+
+// WriteAuditListText writes the summary of an audit whose proposals are in
+// list (see Reader.AuditList) as WriteAuditText writes it with them in
+// Proposals.
+func WriteAuditListText(w io.Writer, a Audit, list *ProposalList, st Style) error {
+	if list == nil {
+		return WriteAuditText(w, a, st)
+	}
+	return writeAuditText(w, a, list.Fates(), list.Len(), st)
+}
+
+// WriteAuditJSON writes an audit whose proposals are in list (see
+// Reader.AuditList) as jsonindent.Encode(w, a, indent) writes it with them
+// in Proposals, byte for byte, streaming them from the list.
+func WriteAuditJSON(w io.Writer, a Audit, list *ProposalList, indent string) error {
+	if list == nil {
+		return jsonindent.Encode(w, a, indent)
+	}
+	a.Proposals = []ProposalSummary{}
+	var doc bytes.Buffer
+	if err := jsonindent.Encode(&doc, a, indent); err != nil {
+		return err
+	}
+	// The proposals are a key of the report itself, the only one at this
+	// depth: strings in JSON hold no line breaks.
+	key := []byte("\n" + indent + `"proposals": `)
+	i := bytes.Index(doc.Bytes(), append(key, "[]"...))
+	if i < 0 {
+		return errors.New("the audit's JSON has no proposals")
+	}
+	head, tail := doc.Bytes()[:i+len(key)], doc.Bytes()[i+len(key)+2:]
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	if err := list.WriteJSON(w, indent, 1); err != nil {
+		return err
+	}
+	_, err := w.Write(tail)
+	return err
+}
+
+func writeAuditText(w io.Writer, a Audit, fates map[string]int, total int, st Style) error {
 	a = Printable(a)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Audit of "+a.Title), a.Treaty)
@@ -164,11 +215,7 @@ func WriteAuditText(w io.Writer, a Audit, st Style) error {
 		fmt.Fprintf(&b, "%s%d %s: events %s, %d tabled, %d adopted; %s\n", indent, r.Number, r.Name, events, r.Tabled, r.Adopted, closed)
 		stretch(r.After)
 	}
-	fates := map[string]int{}
-	for _, p := range a.Proposals {
-		fates[p.Status]++
-	}
-	fmt.Fprintf(&b, "\n%s %d: %d adopted, %d withdrawn, %d open, %d stale\n", st.Bold("Proposals"), len(a.Proposals),
+	fmt.Fprintf(&b, "\n%s %d: %d adopted, %d withdrawn, %d open, %d stale\n", st.Bold("Proposals"), total,
 		fates[ProposalAdopted], fates[ProposalWithdrawn], fates[ProposalOpen], fates[ProposalStale])
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -426,7 +426,20 @@ func (a *app) width(w io.Writer) int {
 func (a *app) writeJSON(v any) error { return a.writeJSONTo(a.stdout, v) }
 
 // writeJSONTo writes v as indented JSON to w.
-func (a *app) writeJSONTo(w io.Writer, v any) error { return jsonindent.Encode(w, v, "  ") }
+func (a *app) writeJSONTo(w io.Writer, v any) error { return jsonindent.Encode(w, v, jsonIndent) }
+
+// jsonIndent is the indentation of every JSON document written.
+const jsonIndent = "  "
+
+// writeJSONList writes the proposals in list as writeJSON writes them in a
+// slice.
+func (a *app) writeJSONList(list *projections.ProposalList) error {
+	if err := list.WriteJSON(a.stdout, jsonIndent, 0); err != nil {
+		return err
+	}
+	_, err := io.WriteString(a.stdout, "\n")
+	return err
+}
 
 // info writes a message for people on stderr, every string it quotes made
 // visible (see domain.Visible).

@@ -22,17 +22,25 @@ problem, after writing the report.`,
 			if err != nil {
 				return err
 			}
-			report, err := r.Audit(cmd.Context())
-			if err != nil {
-				return err
-			}
-			switch a.format {
-			case "json":
-				err = a.writeJSON(report)
-			case "html":
-				err = projections.WriteAuditHTML(a.stdout, report)
-			default:
-				err = projections.WriteAuditText(a.stdout, report, a.style())
+			var report projections.Audit
+			if a.format == "html" {
+				report, err = r.Audit(cmd.Context())
+				if err == nil {
+					err = projections.WriteAuditHTML(a.stdout, report)
+				}
+			} else {
+				// The proposals stay on disk: a long history's do not fit
+				// in memory.
+				var list *projections.ProposalList
+				report, list, err = r.AuditList(cmd.Context())
+				if list != nil {
+					defer list.Close()
+				}
+				if err == nil && a.format == "json" {
+					err = projections.WriteAuditJSON(a.stdout, report, list, jsonIndent)
+				} else if err == nil {
+					err = projections.WriteAuditListText(a.stdout, report, list, a.style())
+				}
 			}
 			if err != nil {
 				return err

@@ -21,11 +21,10 @@ accepted. --all adds the adopted and withdrawn ones.`,
 			if err != nil {
 				return err
 			}
-			read := r.Head
 			if all {
-				read = r.Complete
+				return a.writeAllProposals(cmd, r)
 			}
-			m, err := read(cmd.Context())
+			m, err := r.Head(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -45,6 +44,25 @@ accepted. --all adds the adopted and withdrawn ones.`,
 	}
 	c.Flags().BoolVar(&all, "all", false, "include adopted and withdrawn proposals")
 	return c
+}
+
+// writeAllProposals lists every proposal ever tabled as the list of the
+// open ones is written, from a list on disk: the closed proposals of a long
+// history do not fit in memory whole.
+func (a *app) writeAllProposals(cmd *cobra.Command, r *projections.Reader) error {
+	_, list, err := r.AllProposals(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer list.Close()
+	if a.format == "json" {
+		return a.writeJSONList(list)
+	}
+	if list.Len() == 0 {
+		a.info("No open proposals in %s.", r.Treaty())
+		return nil
+	}
+	return list.WriteText(a.stdout)
 }
 
 func (a *app) showCommand() *cobra.Command {

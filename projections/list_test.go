@@ -1,0 +1,170 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/jsonindent"
+)
+
+// manyProposals is a session with hundreds of proposals of every fate:
+// adopted alone and in packages, withdrawn, open, stale, moving their
+// clause, with headings and texts that JSON or a table could get wrong
+// (markup, letters of more than a byte).
+func manyProposals(t *testing.T) *session {
+	ss := newSession(t)
+	ss.agree("pre", "Before the rounds.")
+	ss.amendRounds(6, 40, func(i, round int, clause string) string {
+		return fmt.Sprintf("Clause %s <v%d.%d> & «сторони» %q", clause, round, i, strings.Repeat("x", i%7))
+	})
+	ss.openRound()
+	gone := ss.table("US", "w", "Withdrawn <b>.", withHeading("Heading & more"))
+	ss.do("US", domain.Withdraw{Proposal: gone, Party: "US"})
+	p, q := ss.table("UA", "p", "P."), ss.table("US", "q", "Q.")
+	ss.do("US", domain.Accept{Proposal: p, Party: "US", SubjectTo: []string{q}})
+	ss.do("EU", domain.Accept{Proposal: p, Party: "EU"})
+	ss.do("EU", domain.Accept{Proposal: q, Party: "EU"})
+	ss.do("UA", domain.Accept{Proposal: q, Party: "UA", SubjectTo: []string{p}})
+	lapsing := ss.table("EU", "l", "L.")
+	cond := ss.table("UA", "m", "M.")
+	ss.do("US", domain.Accept{Proposal: lapsing, Party: "US", SubjectTo: []string{cond}})
+	ss.do("UA", domain.Withdraw{Proposal: cond, Party: "UA"})
+	ss.table("EU", "moved", "Moved.", placedFirst)
+	ss.table("UA", "pre", "Deleted.", deleting)
+	ss.do("UA", domain.Object{Proposal: ss.table("US", "o", "Objected."), Party: "UA", Reason: "no <thanks>"})
+	return ss
+}
+
+// The list on disk writes, as text and as JSON, exactly what the proposals
+// of a state that keeps every closed proposal whole give.
+func TestProposalListWritesWhatProposalsWould(t *testing.T) {
+	ss := manyProposals(t)
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	whole, err := r.Complete(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Proposals(whole.State)
+	_, list, err := r.AllProposals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer list.Close()
+	fates := map[string]int{}
+	for _, p := range want {
+		fates[p.Status]++
+	}
+	if len(want) < 200 || fates[ProposalStale] == 0 || fates[ProposalWithdrawn] < 2 || fates[ProposalOpen] == 0 {
+		t.Fatalf("the session has too few proposals of some fate: %d, %v", len(want), fates)
+	}
+	if list.Len() != len(want) || fmt.Sprint(list.Fates()) != fmt.Sprint(fates) {
+		t.Fatalf("the list holds %d proposals, %v; want %d, %v", list.Len(), list.Fates(), len(want), fates)
+	}
+	var text, listText bytes.Buffer
+	if err := WriteProposalsText(&text, want, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := list.WriteText(&listText); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "text", listText.String(), text.String())
+	var doc, listDoc bytes.Buffer
+	if err := jsonindent.Encode(&doc, want, "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := list.WriteJSON(&listDoc, "  ", 0); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "JSON", listDoc.String()+"\n", doc.String())
+	back, err := list.Summaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range back {
+		a, _ := json.Marshal(back[i])
+		b, _ := json.Marshal(want[i])
+		if string(a) != string(b) || back[i].Place() != want[i].Place() {
+			t.Fatalf("summary %d read back as %s (%s), want %s (%s)", i, a, back[i].Place(), b, want[i].Place())
+		}
+	}
+}
+
+// The audit with its proposals on disk writes what it writes with them in
+// memory.
+func TestAuditListWritesWhatAuditWould(t *testing.T) {
+	ss := manyProposals(t)
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	whole, err := r.Complete(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, list, err := r.AuditList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer list.Close()
+	if len(a.Proposals) != 0 {
+		t.Fatalf("AuditList kept %d proposals in memory", len(a.Proposals))
+	}
+	full := a
+	full.Proposals = Proposals(whole.State)
+	var doc, listDoc, text, listText bytes.Buffer
+	if err := jsonindent.Encode(&doc, full, "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAuditJSON(&listDoc, a, list, "  "); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "audit JSON", listDoc.String(), doc.String())
+	if err := WriteAuditText(&text, full, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAuditListText(&listText, a, list, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "audit text", listText.String(), text.String())
+}
+
+// A list removes its file when closed, and a negotiation with no proposal
+// lists none, in JSON as an empty array.
+func TestProposalListEmptyAndClosed(t *testing.T) {
+	ss := newSession(t)
+	_, list, err := NewReader(ss.store, "berlin", withCheckpoints).AllProposals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := list.f.Name()
+	var doc bytes.Buffer
+	if err := list.WriteJSON(&doc, "  ", 0); err != nil || doc.String() != "[]" || list.Len() != 0 {
+		t.Fatalf("an empty list: %q, %v", doc.String(), err)
+	}
+	if err := list.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Fatalf("the list's file %s is still there: %v", filepath.Base(name), err)
+	}
+	if _, _, err := NewReader(ss.store, "nowhere", withCheckpoints).AllProposals(ctx); err == nil {
+		t.Fatal("a list of a negotiation the store does not hold")
+	}
+}
+
+// same fails the test where got and want first differ.
+func same(t *testing.T, what, got, want string) {
+	t.Helper()
+	if got == want {
+		return
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	t.Fatalf("%s differs at byte %d of %d (want %d):\ngot  %q\nwant %q", what, i, len(got), len(want),
+		got[max(0, i-80):min(len(got), i+80)], want[max(0, i-80):min(len(want), i+80)])
+}
