@@ -247,23 +247,42 @@ func (s *Store) Head(ctx context.Context) (*domain.State, Point, bool) {
 	return st, h.Point, true
 }
 
-// HeadSummary returns the start of the latest head checkpoint, if there is
-// an authentic one: a state holding only the negotiation's name, title,
-// number of events and rounds, which is all some questions need, without
-// decoding the rest.
+// putHead saves the head checkpoint, and beside it its summary (see
+// HeadSummary), a memo a few hundred bytes long where the checkpoint runs
+// to megabytes.
+func (s *Store) putHead(ctx context.Context, h header, present []byte, st *domain.State) error {
+	if err := s.put(ctx, s.key("head"), h.encode(present)); err != nil {
+		return err
+	}
+	e := &encoder{}
+	e.summary(st)
+	return s.put(ctx, s.summaryKey(), h.encode(e.b))
+}
+
+func (s *Store) summaryKey() string { return s.memoPrefix("summary") + "head" }
+
+// HeadSummary returns the start of a head checkpoint, if there is an
+// authentic one: a state holding only the negotiation's name, title,
+// parties, number of events and rounds, which is all some questions need,
+// without reading the rest. It is the latest head checkpoint's, or an
+// earlier one's when a save was cut short between the two: either way the
+// negotiation as it stood at the point returned.
 func (s *Store) HeadSummary(ctx context.Context) (*domain.State, Point, bool) {
 	if !s.enabled() {
 		return nil, Point{}, false
 	}
-	h, body, ok := decodeHeader(s.get(ctx, s.key("head")))
-	if !ok || h.closedAt == 0 {
-		return nil, Point{}, false
+	for _, key := range []string{s.summaryKey(), s.key("head")} {
+		h, body, ok := decodeHeader(s.get(ctx, key))
+		if !ok || h.closedAt == 0 {
+			continue
+		}
+		st, err := decodeSummary(body)
+		if err != nil || st.Events != h.Events || st.Treaty != s.cfg.Treaty {
+			continue
+		}
+		return st, h.Point, true
 	}
-	st, err := decodeSummary(body)
-	if err != nil || st.Events != h.Events || st.Treaty != s.cfg.Treaty {
-		return nil, Point{}, false
-	}
-	return st, h.Point, true
+	return nil, Point{}, false
 }
 
 // Round returns the checkpoint at the end of round n if there is an
@@ -371,7 +390,6 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 		return nil
 	}
 	s.prune(ctx)
-	headKey := s.key("head")
 	if c, ok := st.Closed.(*closed); ok && c.closedAt > 0 && c.recent.Len() <= maxCarried {
 		if stored, replaced := s.cached(ctx, s.closedKey(c.closedAt)); stored && !replaced {
 			carried, err := c.recentRecords()
@@ -382,7 +400,7 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 			if err != nil {
 				return err
 			}
-			return s.put(ctx, headKey, header{Point: p, closedAt: c.closedAt}.encode(present))
+			return s.putHead(ctx, header{Point: p, closedAt: c.closedAt}, present, st)
 		}
 	}
 	var part []byte
@@ -423,7 +441,7 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 	if err := s.put(ctx, prefixesKey(closedKey), newPrefixes(&t).encode()); err != nil {
 		return err
 	}
-	if err := s.put(ctx, headKey, header{Point: p, closedAt: st.Events}.encode(present)); err != nil {
+	if err := s.putHead(ctx, header{Point: p, closedAt: st.Events}, present, st); err != nil {
 		return err
 	}
 	st.Closed = &closed{base: t, loaded: true, baseLen: t.len(), recent: domain.NewClosedProposals(), filter: filter, closedAt: st.Events}

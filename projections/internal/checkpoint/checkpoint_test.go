@@ -892,3 +892,43 @@ func TestPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// A head checkpoint's summary is saved beside it and read without the
+// checkpoint; an edited summary is not trusted, and the checkpoint's own
+// start answers instead.
+func TestHeadSummary(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if _, _, ok := cs.HeadSummary(ctx); ok {
+		t.Fatal("a summary with no checkpoint saved")
+	}
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	want := &domain.State{Treaty: n.s.Treaty, Title: n.s.Title, Events: n.s.Events, Rounds: n.s.Rounds}
+	check := func(what string) {
+		t.Helper()
+		got, p, ok := cs.HeadSummary(ctx)
+		if !ok || p != n.point() || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %v %+v %+v, want %+v", what, ok, p, got, want)
+		}
+	}
+	before := cache.readsOf("/checkpoint/")
+	check("saved")
+	if cache.readsOf("/checkpoint/") != before {
+		t.Fatal("the summary read the checkpoint")
+	}
+	v, err := cache.CacheGet(ctx, cs.summaryKey())
+	if err != nil || v == nil {
+		t.Fatalf("no summary saved: %v", err)
+	}
+	v[len(v)/2] ^= 1
+	if err := cache.CachePut(ctx, cs.summaryKey(), v); err != nil {
+		t.Fatal(err)
+	}
+	check("edited")
+	if cache.readsOf("/checkpoint/") == before {
+		t.Fatal("an edited summary was trusted")
+	}
+}

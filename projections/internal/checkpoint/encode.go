@@ -159,23 +159,7 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		return nil, fmt.Errorf("the state awaits the adoption of %s", p)
 	}
 	e := &encoder{b: make([]byte, 0, 64<<10+8*len(filter))}
-	e.uint(formatVersion)
-	e.str(s.Treaty)
-	e.str(s.Title)
-	e.uint(uint64(len(s.Parties)))
-	for _, p := range s.Parties {
-		e.str(p.Code)
-		e.str(p.Name)
-		e.str(string(p.Role))
-	}
-	e.int(s.Events)
-	e.uint(uint64(len(s.Rounds)))
-	for _, r := range s.Rounds {
-		e.int(r.Number)
-		e.str(r.Name)
-		e.int(r.Opened)
-		e.int(r.Closed)
-	}
+	e.summary(s)
 	e.uint(uint64(len(s.Order)))
 	for _, id := range s.Order {
 		e.str(id)
@@ -326,6 +310,29 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.b = binary.LittleEndian.AppendUint64(e.b, word)
 	}
 	return e.b, nil
+}
+
+// summary writes what starts a present part, and the whole of a summary
+// (see decodeSummary): the format, the negotiation's name, title and
+// parties, its events and its rounds.
+func (e *encoder) summary(s *domain.State) {
+	e.uint(formatVersion)
+	e.str(s.Treaty)
+	e.str(s.Title)
+	e.uint(uint64(len(s.Parties)))
+	for _, p := range s.Parties {
+		e.str(p.Code)
+		e.str(p.Name)
+		e.str(string(p.Role))
+	}
+	e.int(s.Events)
+	e.uint(uint64(len(s.Rounds)))
+	for _, r := range s.Rounds {
+		e.int(r.Number)
+		e.str(r.Name)
+		e.int(r.Opened)
+		e.int(r.Closed)
+	}
 }
 
 // decodeSummary reads the start of what encodePresent wrote: the
