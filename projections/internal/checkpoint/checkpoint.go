@@ -617,7 +617,9 @@ func (s *Store) Drop(ctx context.Context, name string) {
 }
 
 // keepMemos bounds the memos of one kind a build keeps: when a save would
-// pass it, the others of that kind go.
+// pass it, every other one of that kind goes, by name (names are hashes:
+// about half, at random), so that one often asked for has an even chance of
+// staying each time.
 const keepMemos = 32
 
 func (s *Store) memoPrefix(kind string) string {
@@ -644,8 +646,8 @@ func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) e
 	}
 	prefix := s.memoPrefix(kind)
 	if keys, err := s.cfg.Cache.CacheKeys(ctx, prefix); err == nil && len(keys) >= keepMemos {
-		for _, k := range keys {
-			if k != prefix+name {
+		for i, k := range keys {
+			if i%2 == 0 && k != prefix+name {
 				_ = s.cfg.Cache.CacheDelete(ctx, k)
 			}
 		}

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -930,5 +931,29 @@ func TestHeadSummary(t *testing.T) {
 	check("edited")
 	if cache.readsOf("/checkpoint/") == before {
 		t.Fatal("an edited summary was trusted")
+	}
+}
+
+// Memos of one kind are bounded: a save past keepMemos drops about half of
+// the others, not all, and keeps the one saved.
+func TestMemosBounded(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	for i := range 3 * keepMemos {
+		name := fmt.Sprintf("%064x", sha256.Sum256([]byte{byte(i)}))
+		if err := cs.SaveMemo(ctx, "test", name, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := cs.Memo(ctx, "test", name); len(got) != 1 || got[0] != byte(i) {
+			t.Fatalf("memo %d not kept as saved: %v", i, got)
+		}
+		keys, err := cache.CacheKeys(ctx, cs.memoPrefix("test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) > keepMemos || i >= keepMemos && len(keys) < keepMemos/2 {
+			t.Fatalf("after %d saves, %d memos kept", i+1, len(keys))
+		}
 	}
 }
