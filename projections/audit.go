@@ -89,18 +89,54 @@ func (r *Reader) AuditList(ctx context.Context) (Audit, *ProposalList, error) {
 	if err != nil {
 		return Audit{}, nil, err
 	}
-	a, folded, err := r.audit(ctx, v, list)
-	if err != nil || !folded {
+	a, s, err := r.audit(ctx, v, list)
+	if err != nil || s == nil {
 		list.Close()
 		return a, nil, err
 	}
 	return a, list, nil
 }
 
-// audit gathers the report on a log verified as v, its proposals in list,
-// and says whether the log folded: a report on one that did not holds only
-// its verification.
-func (r *Reader) audit(ctx context.Context, v Verification, list *ProposalList) (Audit, bool, error) {
+// AuditFates is Audit with its proposals counted by the status they are
+// shown with (see WriteAuditFatesText), not listed: what the report for
+// people says of them, worked out from the state the replay ends with.
+func (r *Reader) AuditFates(ctx context.Context) (Audit, map[string]int, error) {
+	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
+	if err != nil {
+		return Audit{}, nil, err
+	}
+	a, s, err := r.audit(ctx, v, nil)
+	if err != nil || s == nil {
+		return a, map[string]int{}, err
+	}
+	fates, err := proposalFates(s)
+	if err != nil {
+		return Audit{}, nil, err
+	}
+	return a, fates, nil
+}
+
+// proposalFates counts every proposal s has had by the status Summarize
+// gives it.
+func proposalFates(s *domain.State) (map[string]int, error) {
+	fates := map[string]int{}
+	for p, err := range s.AllProposals() {
+		if err != nil {
+			return nil, err
+		}
+		if s.Stale(p) {
+			fates[ProposalStale]++
+		} else {
+			fates[string(p.Status)]++
+		}
+	}
+	return fates, nil
+}
+
+// audit gathers the report on a log verified as v, its proposals in list
+// if there is one, and returns the state the replay ended with: nil when
+// the log did not fold, and then the report holds only its verification.
+func (r *Reader) audit(ctx context.Context, v Verification, list *ProposalList) (Audit, *domain.State, error) {
 	keys := map[string][]AuditKey{}
 	var rounds []AuditRound
 	m, err := r.provenance(ctx, list, func(ev Folded, s *domain.State) error {
@@ -130,9 +166,9 @@ func (r *Reader) audit(ctx context.Context, v Verification, list *ProposalList) 
 	if err != nil {
 		// The report stands on the verification: it says what is wrong.
 		if v.OK {
-			return Audit{}, false, err
+			return Audit{}, nil, err
 		}
-		return a, false, nil
+		return a, nil, nil
 	}
 	s := m.State
 	a.Title, a.AsOf = s.Title, m.Point
@@ -153,11 +189,11 @@ func (r *Reader) audit(ctx context.Context, v Verification, list *ProposalList) 
 		views[i] = rd.RoundView
 	}
 	if err := countRounds(s, views); err != nil {
-		return Audit{}, false, err
+		return Audit{}, nil, err
 	}
 	for i, rd := range rounds {
 		rd.RoundView = views[i]
 		a.Rounds = append(a.Rounds, rd)
 	}
-	return a, true, nil
+	return a, s, nil
 }

@@ -34,7 +34,6 @@ type ProposalList struct {
 	// widths are the widths of the text table's columns but the last, the
 	// header's included, as tabwriter would measure them.
 	widths [len(proposalHeader) - 1]int
-	fates  map[string]int
 	rounds []domain.Round
 	enc    *json.Encoder
 	doc    bytes.Buffer
@@ -63,7 +62,7 @@ func newProposalList() (*ProposalList, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &ProposalList{f: f, w: bufio.NewWriterSize(f, 64<<10), fates: map[string]int{}}
+	l := &ProposalList{f: f, w: bufio.NewWriterSize(f, 64<<10)}
 	// Where a file open can be removed (not on Windows), it goes at once:
 	// a process killed before Close leaves nothing behind.
 	l.removed = os.Remove(f.Name()) == nil
@@ -127,7 +126,6 @@ func (l *ProposalList) add(sum ProposalSummary) {
 	if l.err != nil {
 		return
 	}
-	l.fates[sum.Status]++
 	cells := proposalCells(Printable(sum))
 	cells[placeCell] = ""
 	l.measure(cells)
@@ -156,9 +154,6 @@ func (l *ProposalList) measure(cells []string) {
 
 // Len is how many proposals the list holds.
 func (l *ProposalList) Len() int { return len(l.index) }
-
-// Fates counts the proposals by their Status.
-func (l *ProposalList) Fates() map[string]int { return l.fates }
 
 // Close removes the list's file; the list is empty after it.
 func (l *ProposalList) Close() error {

@@ -132,17 +132,7 @@ func WriteAuditText(w io.Writer, a Audit, st Style) error {
 	for _, p := range a.Proposals {
 		fates[p.Status]++
 	}
-	return writeAuditText(w, a, fates, len(a.Proposals), st)
-}
-
-// WriteAuditListText writes the summary of an audit whose proposals are in
-// list (see Reader.AuditList) as WriteAuditText writes it with them in
-// Proposals.
-func WriteAuditListText(w io.Writer, a Audit, list *ProposalList, st Style) error {
-	if list == nil {
-		return WriteAuditText(w, a, st)
-	}
-	return writeAuditText(w, a, list.Fates(), list.Len(), st)
+	return WriteAuditFatesText(w, a, fates, st)
 }
 
 // WriteAuditJSON writes an audit whose proposals are in list (see
@@ -175,7 +165,15 @@ func WriteAuditJSON(w io.Writer, a Audit, list *ProposalList, indent string) err
 	return err
 }
 
-func writeAuditText(w io.Writer, a Audit, fates map[string]int, total int, st Style) error {
+// WriteAuditFatesText writes the summary of an audit whose proposals are
+// counted by status in fates (see Reader.AuditFates), not listed, as
+// WriteAuditText writes it with them in Proposals: it says only how many
+// there are of each.
+func WriteAuditFatesText(w io.Writer, a Audit, fates map[string]int, st Style) error {
+	total := 0
+	for _, n := range fates {
+		total += n
+	}
 	a = Printable(a)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Audit of "+a.Title), a.Treaty)

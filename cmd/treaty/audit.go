@@ -28,7 +28,7 @@ problem, after writing the report.`,
 				if err == nil {
 					err = projections.WriteAuditHTML(a.stdout, report)
 				}
-			} else {
+			} else if a.format == "json" {
 				// The proposals stay on disk: a long history's do not fit
 				// in memory.
 				var list *projections.ProposalList
@@ -36,10 +36,16 @@ problem, after writing the report.`,
 				if list != nil {
 					defer list.Close()
 				}
-				if err == nil && a.format == "json" {
+				if err == nil {
 					err = projections.WriteAuditJSON(a.stdout, report, list, jsonIndent)
-				} else if err == nil {
-					err = projections.WriteAuditListText(a.stdout, report, list, a.style())
+				}
+			} else {
+				// The text counts the proposals by fate, which the state
+				// the replay ends with says.
+				var fates map[string]int
+				report, fates, err = r.AuditFates(cmd.Context())
+				if err == nil {
+					err = projections.WriteAuditFatesText(a.stdout, report, fates, a.style())
 				}
 			}
 			if err != nil {
