@@ -251,7 +251,7 @@ func TestEncodingCoversEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (&domain.State{Treaty: s.Treaty, Title: s.Title, Events: s.Events, Rounds: s.Rounds}); !reflect.DeepEqual(sum, want) {
+	if want := (&domain.State{Treaty: s.Treaty, Title: s.Title, Parties: s.Parties, Events: s.Events, Rounds: s.Rounds}); !reflect.DeepEqual(sum, want) {
 		t.Fatalf("summary %+v, want %+v", *sum, *want)
 	}
 	if !reflect.DeepEqual(p.state, s) {
@@ -907,7 +907,7 @@ func TestHeadSummary(t *testing.T) {
 	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
 		t.Fatal(err)
 	}
-	want := &domain.State{Treaty: n.s.Treaty, Title: n.s.Title, Events: n.s.Events, Rounds: n.s.Rounds}
+	want := &domain.State{Treaty: n.s.Treaty, Title: n.s.Title, Parties: n.s.Parties, Events: n.s.Events, Rounds: n.s.Rounds}
 	check := func(what string) {
 		t.Helper()
 		got, p, ok := cs.HeadSummary(ctx)

@@ -336,25 +336,12 @@ func (e *encoder) summary(s *domain.State) {
 }
 
 // decodeSummary reads the start of what encodePresent wrote: the
-// negotiation's name and title, its events and its rounds.
+// negotiation's name, title and parties, its events and its rounds.
 func decodeSummary(b []byte) (*domain.State, error) {
 	d := &decoder{b: b}
-	if v := d.uint(); v != formatVersion || d.err != nil {
-		return nil, errors.New("checkpoint does not decode")
-	}
-	s := &domain.State{}
-	s.Treaty, s.Title = d.str(), d.str()
-	for range d.count() {
-		d.str()
-		d.str()
-		d.str()
-	}
-	s.Events = d.int()
-	if n := d.count(); n > 0 {
-		s.Rounds = make([]domain.Round, n)
-		for i := range s.Rounds {
-			s.Rounds[i] = domain.Round{Number: d.int(), Name: d.str(), Opened: d.int(), Closed: d.int()}
-		}
+	s, err := d.summary()
+	if err != nil {
+		return nil, err
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("checkpoint does not decode: %w", d.err)
@@ -362,16 +349,13 @@ func decodeSummary(b []byte) (*domain.State, error) {
 	return s, nil
 }
 
-// decodePresent reads what encodePresent wrote. The state's Closed is left
-// for the caller to fill in. Its strings share b's memory: b must never
-// change once decoded.
-func decodePresent(b []byte) (present, error) {
-	d := &decoder{b: b}
+// summary reads what encoder.summary wrote into a new state.
+func (d *decoder) summary() (*domain.State, error) {
 	if v := d.uint(); v != formatVersion {
 		if d.err != nil {
-			return present{}, fmt.Errorf("checkpoint does not decode: %w", d.err)
+			return nil, fmt.Errorf("checkpoint does not decode: %w", d.err)
 		}
-		return present{}, fmt.Errorf("checkpoint format %d, this code reads %d", v, formatVersion)
+		return nil, fmt.Errorf("checkpoint format %d, this code reads %d", v, formatVersion)
 	}
 	s := &domain.State{}
 	s.Treaty, s.Title = d.str(), d.str()
@@ -385,6 +369,18 @@ func decodePresent(b []byte) (present, error) {
 		for i := range s.Rounds {
 			s.Rounds[i] = domain.Round{Number: d.int(), Name: d.str(), Opened: d.int(), Closed: d.int()}
 		}
+	}
+	return s, nil
+}
+
+// decodePresent reads what encodePresent wrote. The state's Closed is left
+// for the caller to fill in. Its strings share b's memory: b must never
+// change once decoded.
+func decodePresent(b []byte) (present, error) {
+	d := &decoder{b: b}
+	s, err := d.summary()
+	if err != nil {
+		return present{}, err
 	}
 	if n := d.count(); n > 0 {
 		s.Order = make([]string, n)
