@@ -232,7 +232,10 @@ func Sign(priv ed25519.PrivateKey, hash string) (string, error) {
 	if err != nil || len(raw) != sha256.Size {
 		return "", fmt.Errorf("%q is not an event hash", hash)
 	}
-	return base64.StdEncoding.EncodeToString(ed25519.Sign(priv, raw)), nil
+	if len(priv) != ed25519.PrivateKeySize {
+		return "", fmt.Errorf("the private key is %d bytes, not an ed25519 key's %d", len(priv), ed25519.PrivateKeySize)
+	}
+	return base64.StdEncoding.EncodeToString(signBytes(priv, raw)), nil
 }
 
 // Sealed is an event in its stored form, sealed into the hash chain.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -76,15 +77,32 @@ func (k keyring) load(treaty, party, id string) (ed25519.PrivateKey, error) {
 	if block == nil || block.Type != "PRIVATE KEY" {
 		return nil, fmt.Errorf("the key file %s holds no PEM private key", path)
 	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	priv, ok := key.(ed25519.PrivateKey)
-	if err != nil || !ok {
+	priv, ok := parsePrivateKey(block.Bytes)
+	if !ok {
 		return nil, fmt.Errorf("the key file %s holds no ed25519 private key", path)
 	}
 	if domain.KeyID(priv.Public().(ed25519.PublicKey)) != id {
 		return nil, fmt.Errorf("the key file %s does not hold key %s", path, id)
 	}
 	return priv, nil
+}
+
+// pkcs8Ed25519 is how x509.MarshalPKCS8PrivateKey, and so save, starts an
+// Ed25519 key: RFC 8410's PrivateKeyInfo of version 0 around the 32-byte
+// seed, which follows.
+var pkcs8Ed25519 = []byte{0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20}
+
+// parsePrivateKey reads a PKCS #8 Ed25519 private key. The form save
+// writes is read here, its public key worked out by domain.KeyFromSeed,
+// which spares a command that signs one event crypto/ed25519's table of
+// the base point; any other form is left to crypto/x509.
+func parsePrivateKey(der []byte) (ed25519.PrivateKey, bool) {
+	if len(der) == len(pkcs8Ed25519)+ed25519.SeedSize && bytes.HasPrefix(der, pkcs8Ed25519) {
+		return domain.KeyFromSeed(der[len(pkcs8Ed25519):]), true
+	}
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	priv, ok := key.(ed25519.PrivateKey)
+	return priv, err == nil && ok
 }
 
 // save writes a private key, readable by its owner only, and returns its

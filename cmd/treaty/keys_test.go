@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,4 +99,33 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// parsePrivateKey reads what save writes as crypto/x509 does, and leaves
+// every other form to crypto/x509.
+func TestParsePrivateKey(t *testing.T) {
+	for range 20 {
+		_, priv, _ := ed25519.GenerateKey(nil)
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := parsePrivateKey(der); !ok || !got.Equal(priv) {
+			t.Fatalf("parsePrivateKey of what save writes: %x, %v; want %x", got, ok, priv)
+		}
+	}
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ecDER, _ := x509.MarshalPKCS8PrivateKey(ec)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	for name, b := range map[string][]byte{
+		"empty":           nil,
+		"an ECDSA key":    ecDER,
+		"cut short":       der[:len(der)-1],
+		"the prefix only": der[:16],
+	} {
+		if got, ok := parsePrivateKey(b); ok {
+			t.Errorf("%s: read as the key %x", name, got)
+		}
+	}
 }
