@@ -99,14 +99,20 @@ func classOf(r rune) charClass {
 // plain reports that s has nothing Visible would change (cheaply: a real
 // U+FFFD, or an emoji tag sequence, takes the long way).
 func plain(s string) bool {
-	i := 0
-	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f || i < len(s) && s[i] == '\t' {
-		i++ // printable ASCII, the common case
-	}
-	for _, r := range s[i:] {
-		if r == utf8.RuneError || r != '\t' && classOf(r) != plainChar {
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c >= 0x20 && c < 0x7f || c == '\t':
+			i++ // printable ASCII, the common case
+			continue
+		case c >= 0xC3 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
+			i += 2 // U+00C0 to U+07FF (Latin, Greek, Cyrillic, Hebrew, Arabic…): nothing classOf flags
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || classOf(r) != plainChar {
 			return false
 		}
+		i += size
 	}
 	return true
 }

@@ -3,6 +3,8 @@ package domain
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Text that real scripts and emoji need, which the rules keep.
@@ -124,3 +126,23 @@ func TestCheckAuthor(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// plain's shortcuts agree with classOf on every code point, alone and
+// between others, and on bytes that are not UTF-8.
+func TestPlainAgreesWithClassOf(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		want := utf8.ValidRune(r) && r != utf8.RuneError && (r == '\t' || classOf(r) == plainChar)
+		s := string(r)
+		if got := plain(s); got != want {
+			t.Fatalf("plain(%q) = %v, want %v", s, got, want)
+		}
+		if got := plain("a" + s + "я"); got != want {
+			t.Fatalf("plain(%q) = %v, want %v", "a"+s+"я", got, want)
+		}
+	}
+	for _, s := range []string{"\xd0", "я\xd0", "\xd0a", "\xc3\xc3", "\xdf\x7f", "\xc2\xad", "\xc2\x85"} {
+		if plain(s) {
+			t.Errorf("plain(%q) = true", s)
+		}
+	}
+}
