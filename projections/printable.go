@@ -27,12 +27,8 @@ func Printable[T any](v T) T {
 // value without anything to make visible is returned as it is, so that
 // clean views are not copied.
 func printable(v reflect.Value) (reflect.Value, bool) {
-	t := textOf(v.Type())
-	if !t.holds {
-		return v, false
-	}
-	switch v.Kind() {
-	case reflect.String:
+	if v.Kind() == reflect.String {
+		// Most values a view holds: no need to look the type up.
 		s := visibleLines(v.String())
 		if s == v.String() {
 			return v, false
@@ -40,6 +36,12 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 		c := reflect.New(v.Type()).Elem()
 		c.SetString(s)
 		return c, true
+	}
+	t := textOf(v.Type())
+	if !t.holds {
+		return v, false
+	}
+	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return v, false
