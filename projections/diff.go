@@ -183,9 +183,11 @@ func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts C
 		return Diff{}, err
 	}
 	saved := r.savedRedlines(ctx, a.Point, b.Point)
-	d, err := buildDiff(a, b, head.State, opts, saved.words)
+	open := r.proposalRedlines(ctx, compareRedlines)
+	d, err := buildDiff(a, b, head.State, opts, saved.words, open.words)
 	if err == nil {
 		r.saveRedlines(ctx, saved)
+		r.saveRedlines(ctx, open)
 	}
 	return d, err
 }
@@ -193,11 +195,12 @@ func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts C
 // BuildDiff compares two moments. head, a state at or after both, supplies
 // the adopted proposals that made each change.
 func BuildDiff(from, to Moment, head *domain.State, opts CompareOptions) (Diff, error) {
-	return buildDiff(from, to, head, opts, words)
+	return buildDiff(from, to, head, opts, words, words)
 }
 
-// buildDiff is BuildDiff, each redline worked out by w (see words).
-func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w func(before, after string) []redline.Op) (Diff, error) {
+// buildDiff is BuildDiff, each change's redline worked out by w and each
+// open proposal's by wOpen (see words).
+func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w, wOpen func(before, after string) []redline.Op) (Diff, error) {
 	if from.Point.Event > to.Point.Event {
 		return Diff{}, &ReversedError{From: from.Point, To: to.Point}
 	}
@@ -216,7 +219,7 @@ func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w func(
 		ch.OpenProposals = make([]OpenProposal, len(open))
 		for j, p := range open {
 			ch.OpenProposals[j] = openProposal(to.State, p)
-			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOpsBy(p, w) })
+			redlines = append(redlines, func() { ch.OpenProposals[j].Ops = proposalOpsBy(p, wOpen) })
 		}
 		numberOptions(ch.OpenProposals)
 	}

@@ -96,22 +96,27 @@ type savedRedlines struct {
 
 // The redlines of the proposals open at a moment (each against the text it
 // was drafted against) are asked for by every positions document, whatever
-// the moment, and change only as proposals are tabled: they are kept under
-// one name, among at most keepProposalRedlines (at a million events, about
-// 2,300 proposals are open).
+// the moment, and by every compare document for its later moment; they
+// change only as proposals are tabled, and a proposal stays open across
+// rounds. So they are kept, among at most keepProposalRedlines under each
+// name: positionsRedlines for positions (at a million events, about 2,300
+// proposals are open), compareRedlines for compares, whose later moments
+// vary more (kept apart so that positions reads no more than it needs).
 const (
 	proposalsMemo        = "proposal-redlines"
 	keepProposalRedlines = 8192
+	positionsRedlines    = "open"
+	compareRedlines      = "compare-open"
 )
 
-// proposalRedlines reads the open proposals' redlines kept by earlier
-// commands.
-func (r *Reader) proposalRedlines(ctx context.Context) *savedRedlines {
+// proposalRedlines reads the open proposals' redlines kept under name by
+// earlier commands.
+func (r *Reader) proposalRedlines(ctx context.Context, name string) *savedRedlines {
 	s := &savedRedlines{kind: proposalsMemo, ops: map[[16]byte][]byte{}, used: map[[16]byte]bool{}, limit: keepProposalRedlines}
 	if r.cps == nil || !r.save {
 		return s
 	}
-	s.name = "open"
+	s.name = name
 	s.read(r.cps.Memo(ctx, proposalsMemo, s.name))
 	return s
 }

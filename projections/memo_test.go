@@ -306,7 +306,7 @@ func TestProposalRedlinesKept(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(first, plain) {
 		t.Fatalf("positions with kept redlines differ (%v):\n%+v\nwant\n%+v", err, first, plain)
 	}
-	kept := r.proposalRedlines(ctx)
+	kept := r.proposalRedlines(ctx, positionsRedlines)
 	if len(kept.ops) < len(ids) {
 		t.Fatalf("%d redlines kept for %d open proposals", len(kept.ops), len(ids))
 	}
@@ -346,14 +346,85 @@ func TestProposalRedlinesKept(t *testing.T) {
 		t.Fatalf("%d of the %d proposals shown", shown, len(ids))
 	}
 	// Past the limit: only what was asked for is kept.
-	s := &savedRedlines{name: "open", kind: proposalsMemo, ops: map[[16]byte][]byte{}, used: map[[16]byte]bool{}, limit: 2}
+	s := &savedRedlines{name: positionsRedlines, kind: proposalsMemo, ops: map[[16]byte][]byte{}, used: map[[16]byte]bool{}, limit: 2}
 	for i := range 5 {
 		s.words(fmt.Sprintf("text %d", i), fmt.Sprintf("text %d amended", i))
 	}
 	s.used = map[[16]byte]bool{pairKey("text 1", "text 1 amended"): true}
 	r.saveRedlines(ctx, s)
-	if again := r.proposalRedlines(ctx); len(again.ops) != 1 {
+	if again := r.proposalRedlines(ctx, positionsRedlines); len(again.ops) != 1 {
 		t.Fatalf("%d redlines kept past the limit, want the 1 used", len(again.ops))
+	}
+}
+
+// TestCompareOpenRedlinesKept: the open proposals' redlines a compare
+// works out are kept apart from the compare's own (they do not depend on
+// the earlier moment), and a compare of another earlier moment to the same
+// later one reads them; the document is the same as without them.
+func TestCompareOpenRedlinesKept(t *testing.T) {
+	ss := meetings(t, 3, 6)
+	ids := []string{ss.table("UA", "a", "The Parties shall meet often."), ss.table("US", "b", "The Parties shall never meet.")}
+	ctx := context.Background()
+	to := ref(t, "head")
+	plain, err := NewReader(ss.store, "berlin", Options{}).Redlines(ctx, ref(t, "round:2"), to, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	first, err := r.Redlines(ctx, ref(t, "round:1"), to, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := r.proposalRedlines(ctx, compareRedlines)
+	if len(kept.ops) < len(ids) {
+		t.Fatalf("%d redlines kept for %d open proposals", len(kept.ops), len(ids))
+	}
+	if positions := r.proposalRedlines(ctx, positionsRedlines); len(positions.ops) != 0 {
+		t.Fatalf("a compare kept %d redlines where positions reads them", len(positions.ops))
+	}
+	open := 0
+	for _, ch := range first.Clauses {
+		open += len(ch.OpenProposals)
+	}
+	if open < len(ids) {
+		t.Fatalf("the compare shows %d open proposals, want %d", open, len(ids))
+	}
+	// The same document, made with what was kept, from another moment.
+	second, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:2"), to, CompareOptions{})
+	if err != nil || !reflect.DeepEqual(second, plain) {
+		t.Fatalf("with kept redlines the compare differs (%v):\n%+v\nwithout:\n%+v", err, second, plain)
+	}
+	// What was kept is what a compare from a third moment shows.
+	whole := func(before, after string) []redline.Op {
+		return []redline.Op{{Kind: redline.Delete, Text: before}, {Kind: redline.Insert, Text: after}}
+	}
+	head, err := NewReader(ss.store, "berlin", Options{}).Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		p := head.State.Proposals[id]
+		kept.ops[pairKey(p.BaseText, p.Text)] = encodeOps(whole(p.BaseText, p.Text))
+	}
+	kept.added = true
+	r.saveRedlines(ctx, kept)
+	third, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:3"), to, CompareOptions{Whole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := 0
+	for _, ch := range third.Clauses {
+		for _, p := range ch.OpenProposals {
+			if slices.Contains(ids, p.ID) {
+				if len(p.Ops) != 2 || p.Ops[0].Kind != redline.Delete {
+					t.Fatalf("proposal %s: the kept redline was not read: %v", p.ID, p.Ops)
+				}
+				shown++
+			}
+		}
+	}
+	if shown != len(ids) {
+		t.Fatalf("%d of the %d proposals shown", shown, len(ids))
 	}
 }
 

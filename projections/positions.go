@@ -97,7 +97,7 @@ func BuildPositions(m Moment, opts PositionsOptions) (Positions, error) {
 // kept by earlier commands where they can be (see proposalsMemo), and those
 // worked out kept for the next.
 func (r *Reader) Positions(ctx context.Context, m Moment, opts PositionsOptions) (Positions, error) {
-	saved := r.proposalRedlines(ctx)
+	saved := r.proposalRedlines(ctx, positionsRedlines)
 	p, err := buildPositions(m, opts, saved.words)
 	if err == nil {
 		r.saveRedlines(ctx, saved)
