@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -399,6 +400,69 @@ func TestCompareDocx(t *testing.T) {
 	for _, w := range []string{`author="Germany (DE)"`, "Territorial waters only?", `author="Ukraine (UA)"`, "Joint with whom?", "\\[US\\]"} {
 		if !strings.Contains(string(md), w) {
 			t.Errorf("pandoc's Markdown has no %s:\n%s", w, md)
+		}
+	}
+}
+
+// TestCompareExtrasComments: the comments a compare's Word document shows
+// are those of every adopted proposal it names, made before the earlier
+// moment or after it, and of every proposal open at the later one, whatever
+// round the fold starts in: the same as a replay of the whole log keeping
+// every proposal whole finds.
+func TestCompareExtrasComments(t *testing.T) {
+	ss := newSession(t)
+	ss.agree("scope", "This Framework applies to Ukraine.", withHeading("Scope"))
+	ss.agree("review", "The Parties shall review it yearly.", withHeading("Review"))
+	ss.openRound()
+	early := ss.table("US", "scope", "This Framework applies to Ukraine and its waters.")
+	ss.do("DE", domain.CommentOn{Proposal: early, Party: "DE", Text: "Before round 1 closed."})
+	ss.closeRound()
+	ss.do("UA", domain.CommentOn{Proposal: early, Party: "UA", Text: "After round 1 closed."})
+	ss.openRound()
+	ss.accept(early, "UA", "EU")
+	ss.closeRound()
+	ss.openRound()
+	late := ss.table("EU", "review", "The Parties shall review it every two years.")
+	ss.do("US", domain.CommentOn{Proposal: late, Party: "US", Text: "Why two?"})
+	ss.accept(late, "UA", "US")
+	open := ss.table("UA", "review", "The Parties shall review it monthly.")
+	ss.do("EU", domain.CommentOn{Proposal: open, Party: "EU", Text: "Too often."})
+	ss.closeRound()
+	ctx := context.Background()
+	// What a replay of everything, keeping every proposal, finds.
+	whole := &domain.State{KeepClosed: true}
+	for _, e := range ss.stored() {
+		ev, err := domain.Decode(e.Type, e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := whole.Evolve(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, opts := range []Options{{}, withCheckpoints} {
+		r := NewReader(ss.store, ss.treaty, opts)
+		d, err := r.Redlines(ctx, ref(t, "round:1"), Head, CompareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := r.CompareExtras(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{early, late, open} {
+			want := whole.Proposals[id].Comments
+			if len(want) == 0 || !reflect.DeepEqual(x.Comments[id], want) {
+				t.Fatalf("proposal %s: comments %+v, want %+v", id, x.Comments[id], want)
+			}
+			for _, c := range want {
+				if x.Times[c.Event].IsZero() {
+					t.Fatalf("comment at event %d has no time", c.Event)
+				}
+			}
+		}
+		if len(x.Comments) != 3 {
+			t.Fatalf("comments on %d proposals, want 3: %+v", len(x.Comments), x.Comments)
 		}
 	}
 }

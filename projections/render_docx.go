@@ -317,50 +317,80 @@ type CompareExtras struct {
 
 // CompareExtras reads what the compare document d needs as a Word document.
 // A closed proposal's comments are not kept in a checkpoint: the events
-// between the two moments are folded once more, checked as every fold is,
-// with closed proposals kept whole.
+// before the later moment are folded once more, checked as every fold is,
+// from the last round's opening or close before the first adoption shown
+// (a state holds an open proposal whole, its comments included), each
+// adopted proposal's comments taken as it closes, so that memory stays
+// bounded by the state.
 func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, error) {
 	x := CompareExtras{Comments: map[string][]domain.Comment{}}
 	var events []int
-	shown := map[string]bool{}
+	adopted, open := map[string]bool{}, map[string]bool{}
+	start := d.To.Event
 	for _, c := range d.Clauses {
 		for _, a := range c.Adopted {
-			shown[a.ID] = true
-			events = append(events, a.Event)
+			adopted[a.ID] = true
+			start = min(start, a.Event-1)
+		}
+		if len(c.Adopted) > 0 {
+			// A change is dated by its last adoption (compareAuthor).
+			events = append(events, c.Adopted[len(c.Adopted)-1].Event)
 		}
 		for _, p := range c.OpenProposals {
-			shown[p.ID] = true
+			open[p.ID] = true
 		}
 	}
-	if len(shown) > 0 {
+	if len(adopted)+len(open) > 0 {
 		head, err := r.Head(ctx)
 		if err != nil {
 			return x, err
 		}
+		start = actBoundary(head.State, d.From.Event, start)
 		s, last := &domain.State{}, Point{}
-		if d.From.Event > 0 {
-			m, err := r.StateAt(ctx, Ref{kind: refEvent, n: d.From.Event, text: d.From.Ref}, d.From.Event, head.State)
+		if start > 0 {
+			m, err := r.StateAt(ctx, Ref{kind: refEvent, n: start, text: fmt.Sprintf("event:%d", start)}, start, head.State)
 			if err != nil {
 				return x, err
 			}
 			s, last = m.State, m.Point
 		}
-		s.KeepClosed = true // from here on: the proposals that close stay whole
+		s.OnClose = func(p *domain.Proposal) {
+			if adopted[p.Proposal] && len(p.Comments) > 0 {
+				x.Comments[p.Proposal] = p.Comments
+			}
+		}
 		if _, err := r.fold(ctx, s, d.To.Event, last, false); err != nil {
 			return x, err
 		}
-		for id := range shown {
+		for id := range open {
 			if p := s.Proposals[id]; p != nil && len(p.Comments) > 0 {
 				x.Comments[id] = p.Comments
-				for _, c := range p.Comments {
-					events = append(events, c.Event)
-				}
+			}
+		}
+		for _, cs := range x.Comments {
+			for _, c := range cs {
+				events = append(events, c.Event)
 			}
 		}
 	}
 	var err error
 	x.Times, err = r.eventTimes(ctx, events)
 	return x, err
+}
+
+// actBoundary is the latest point from lo to n at which no act is half
+// folded: just before a round opened or just after one closed (each an act
+// of its own), or lo, a moment of the compare.
+func actBoundary(head *domain.State, lo, n int) int {
+	at := lo
+	for _, r := range head.Rounds {
+		for _, b := range []int{r.Opened - 1, r.Closed} {
+			if b > at && b <= n {
+				at = b
+			}
+		}
+	}
+	return at
 }
 
 // eventTimes reads the times of events, on every core: a document may
