@@ -17,8 +17,9 @@ import (
 const (
 	// bitParallelMinD is the fewest edits (tokens deleted plus inserted)
 	// for which alignDiff leaves go-diff's answer for the bit-parallel one.
-	// Below it the two cost about the same, and the redline of a proposal,
-	// which changes a few words, stays go-diff's.
+	// Below it Myers' time, which grows with the edits, is still small, and
+	// the redline of a proposal, which changes a few words (two tokens
+	// each), stays go-diff's op for op.
 	bitParallelMinD = 64
 	// maxLCSWords bounds the memory of the bit-parallel diff, in 64-bit
 	// words (one bit vector per token of ys, and one match mask per
