@@ -67,7 +67,7 @@ func (m *differ) isWord(r rune) bool {
 	if m.word == nil {
 		return true
 	}
-	id := runeToID(r)
+	id := tokenID(r)
 	return id < 0 || id >= len(m.word) || m.word[id]
 }
 
@@ -116,18 +116,28 @@ func (t *lcsTable) prefix(i, j int) int {
 // xs[:i+1] and ys[:j] is no longer than that of xs[:i] and ys[:j].
 func (t *lcsTable) bit(i, j int) bool { return t.cols[j*t.w+i>>6]>>(i&63)&1 != 0 }
 
-// lcsTable fills t for xs[x0:x1] and ys[y0:y1] and returns the length of
-// their longest common subsequence, or false, leaving t unfilled, when the
-// table would take more than maxLCSWords words or the ranges hold code
+// tokenID is runeToID, quicker for the first plane, where the tokens of
+// a clause have their code points.
+func tokenID(r rune) int {
+	if p := tokenPlanes[0]; p.lo <= r && r <= p.hi {
+		return int(r - p.lo)
+	}
+	return runeToID(r)
+}
+
+// lcsTable returns the length of the longest common subsequence of
+// xs[x0:x1] and ys[y0:y1] and, when the two differ by at least minD tokens
+// (deleted plus inserted), fills t. It returns false, leaving t unfilled,
+// when t would take more than maxLCSWords words or the ranges hold code
 // points that stand for no token.
-func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1 int) (int, bool) {
+func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1, minD int) (int, bool) {
 	xs, ys := m.xs[x0:x1], m.ys[y0:y1]
 	w := (len(xs) + 63) / 64
 	// Each distinct token of xs gets a slot, 1 up, and a mask of where it
 	// stands in xs; slot 0 is the empty mask of the tokens xs lacks.
 	maxID := -1
 	for _, r := range xs {
-		id := runeToID(r)
+		id := tokenID(r)
 		if id < 0 {
 			return 0, false
 		}
@@ -139,50 +149,50 @@ func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1 int) (int, bool) {
 	slot := m.slot[:maxID+1]
 	distinct := 0
 	for _, r := range xs {
-		if id := runeToID(r); slot[id] == 0 {
+		if id := tokenID(r); slot[id] == 0 {
 			distinct++
 			slot[id] = int32(distinct)
 		}
 	}
 	defer func() {
 		for _, r := range xs {
-			slot[runeToID(r)] = 0
+			slot[tokenID(r)] = 0
 		}
 	}()
 	if (distinct+1+len(ys)+1)*w > maxLCSWords {
 		return 0, false
 	}
-	masks := make([]uint64, (distinct+1)*w)
+	// Clause-sized ranges need no memory but the stack for the length.
+	var maskBuf [256]uint64
+	var vBuf [8]uint64
+	masks := maskBuf[:0]
+	if n := (distinct + 1) * w; n <= len(maskBuf) {
+		masks = maskBuf[:n]
+	} else {
+		masks = make([]uint64, n)
+	}
 	for i, r := range xs {
-		masks[int(slot[runeToID(r)])*w+i>>6] |= 1 << (i & 63)
+		masks[int(slot[tokenID(r)])*w+i>>6] |= 1 << (i & 63)
 	}
-	t.w = w
-	t.cols = make([]uint64, (len(ys)+1)*w)
-	v := t.cols[:w]
-	for k := range v {
-		v[k] = ^uint64(0)
+	slotOf := func(r rune) int {
+		if id := tokenID(r); id >= 0 && id < len(slot) {
+			return int(slot[id])
+		}
+		return 0
 	}
-	for j, r := range ys {
-		next := t.cols[(j+1)*w : (j+2)*w]
-		k := 0
-		if id := runeToID(r); id >= 0 && id < len(slot) {
-			k = int(slot[id])
+	v := vBuf[:0]
+	if w <= len(vBuf) {
+		v = vBuf[:w]
+	} else {
+		v = make([]uint64, w)
+	}
+	for q := range v {
+		v[q] = ^uint64(0)
+	}
+	for _, r := range ys {
+		if k := slotOf(r); k != 0 {
+			lcsStep(v, v, masks[k*w:(k+1)*w])
 		}
-		if k == 0 {
-			copy(next, v)
-			v = next
-			continue
-		}
-		pm := masks[k*w : (k+1)*w]
-		var carry, borrow uint64
-		for q := range v {
-			u := v[q] & pm[q]
-			var sum, diff uint64
-			sum, carry = bits.Add64(v[q], u, carry)
-			diff, borrow = bits.Sub64(v[q], u, borrow)
-			next[q] = sum | diff
-		}
-		v = next
 	}
 	lcs := 0
 	for q, word := range v {
@@ -192,7 +202,39 @@ func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1 int) (int, bool) {
 		}
 		lcs += bits.OnesCount64(zeros)
 	}
+	if len(xs)+len(ys)-2*lcs < minD {
+		return lcs, true
+	}
+	t.w = w
+	t.cols = make([]uint64, (len(ys)+1)*w)
+	v = t.cols[:w]
+	for q := range v {
+		v[q] = ^uint64(0)
+	}
+	for j, r := range ys {
+		next := t.cols[(j+1)*w : (j+2)*w]
+		if k := slotOf(r); k != 0 {
+			lcsStep(next, v, masks[k*w:(k+1)*w])
+		} else {
+			copy(next, v)
+		}
+		v = next
+	}
 	return lcs, true
+}
+
+// lcsStep sets next to the bit vector of the column after v, whose token
+// has the match mask pm: V' = (V + U) | (V - U), U = V & pm, in w-word
+// arithmetic. next may be v.
+func lcsStep(next, v, pm []uint64) {
+	var carry, borrow uint64
+	for q := range v {
+		u := v[q] & pm[q]
+		var sum, diff uint64
+		sum, carry = bits.Add64(v[q], u, carry)
+		diff, borrow = bits.Sub64(v[q], u, borrow)
+		next[q] = sum | diff
+	}
 }
 
 // lcsSpans returns a diff of xs[x0:x1] and ys[y0:y1] that keeps a longest
@@ -209,7 +251,7 @@ func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1 int) (int, bool) {
 // insertion.
 func (m *differ) lcsSpans(x0, x1, y0, y1, minD int) ([]span, bool) {
 	var t lcsTable
-	lcs, ok := m.lcsTable(&t, x0, x1, y0, y1)
+	lcs, ok := m.lcsTable(&t, x0, x1, y0, y1, minD)
 	if !ok || (x1-x0)+(y1-y0)-2*lcs < minD {
 		return nil, false
 	}

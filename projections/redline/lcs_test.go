@@ -84,7 +84,7 @@ func TestLCSLength(t *testing.T) {
 		xs, ys := c[0], c[1]
 		m := differ{xs: xs, ys: ys}
 		var tab lcsTable
-		got, ok := m.lcsTable(&tab, 0, len(xs), 0, len(ys))
+		got, ok := m.lcsTable(&tab, 0, len(xs), 0, len(ys), 0)
 		if !ok {
 			t.Fatalf("case %d: lcsTable declined %d and %d tokens", n, len(xs), len(ys))
 		}
