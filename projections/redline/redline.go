@@ -148,8 +148,10 @@ func Rebuild(ops []Op) (before, after string) {
 // Texts are compared byte for byte: no Unicode normalisation, so "é" and
 // "e"+U+0301 differ. Each distinct token is given a private-use code point,
 // the code point sequences are diffed as go-diff's DiffMainRunes does (see
-// myers.go), then put through DiffCleanupSemantic keeping the runs that hold
-// words (see cleanupSemantic), and the result is mapped back to text. The
+// myers.go), or, when they differ by much, from their longest common
+// subsequence (see lcs.go), then put through DiffCleanupSemantic keeping the
+// runs that hold words (see cleanupSemantic), and the result is mapped back
+// to text. The
 // text of each op is a substring of before (Equal, Delete) or after (Insert).
 func Words(before, after string) []Op {
 	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens, minD: bitParallelMinD})
