@@ -7,7 +7,7 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
-// This file is the diff of texts that differ in much: Myers' algorithm, as
+// This file is the diff of texts that differ by much: Myers' algorithm, as
 // go-diff runs it, takes time of the order of N·D for N tokens and D edits,
 // about N² for a clause rewritten over many rounds, where a longest common
 // subsequence worked out 64 tokens at a time (Allison and Dix, Hyyrö) takes
