@@ -32,6 +32,9 @@ type differ struct {
 	xs, ys   []rune
 	deadline time.Time
 	v1, v2   []int
+	slot     []int32 // by token id, for lcsTable; all zero between calls
+	minD     int     // for alignDiff; 0: bitParallelMinD
+	word     []bool  // for alignDiff, by token id: whether it is a word
 }
 
 // mainDiff returns what DiffMainRunes(xs, ys, false) returns for a

@@ -73,6 +73,8 @@ func TestMainMatchesGoDiff(t *testing.T) {
 	}
 }
 
+// FuzzMainMatchesGoDiff holds the port to go-diff, and alignDiff to the
+// port where the texts differ by little (see checkAlignDiff).
 func FuzzMainMatchesGoDiff(f *testing.F) {
 	f.Add([]byte("abcab"), []byte("cbabac"))
 	f.Add([]byte(""), []byte("x"))
@@ -93,5 +95,11 @@ func FuzzMainMatchesGoDiff(f *testing.F) {
 		if want, got := goDiffMain(xs, ys), portDiffMain(xs, ys); !slices.Equal(want, got) {
 			t.Fatalf("go-diff %v\nport    %v", want, got)
 		}
+		// What Words uses instead: the port's diff where the texts differ
+		// by fewer than the threshold, otherwise one that keeps a longest
+		// common subsequence, words or not.
+		word := []bool{true, false, true, false, true, true, false, true}
+		checkAlignDiff(t, xs, ys, bitParallelMinD, word)
+		checkAlignDiff(t, xs, ys, 1+len(a)%100, nil)
 	})
 }

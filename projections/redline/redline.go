@@ -148,11 +148,13 @@ func Rebuild(ops []Op) (before, after string) {
 // Texts are compared byte for byte: no Unicode normalisation, so "é" and
 // "e"+U+0301 differ. Each distinct token is given a private-use code point,
 // the code point sequences are diffed as go-diff's DiffMainRunes does (see
-// myers.go), then put through DiffCleanupSemantic keeping the runs that hold
-// words (see cleanupSemantic), and the result is mapped back to text. The
+// myers.go), or, when they differ by much, from their longest common
+// subsequence (see lcs.go), then put through DiffCleanupSemantic keeping the
+// runs that hold words (see cleanupSemantic), and the result is mapped back
+// to text. The
 // text of each op is a substring of before (Equal, Delete) or after (Insert).
 func Words(before, after string) []Op {
-	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens})
+	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens, minD: bitParallelMinD})
 }
 
 // The private-use code points that stand for tokens, in order. None is a
@@ -305,6 +307,7 @@ const (
 type redlineLimits struct {
 	alphabet int // distinct tokens that can be given a code point
 	chunk    int // most tokens, on the longer side, in one go-diff call
+	minD     int // fewest edits for the bit-parallel diff; 0: bitParallelMinD
 }
 
 // tokenText is one text cut into tokens.
@@ -336,6 +339,7 @@ func redline(before, after string, lim redlineLimits) []Op {
 		chunk:    min(max(lim.chunk, 1), maxTokenAlphabet/2-2),
 		deadline: deadline,
 	}
+	w.differ.minD = lim.minD
 	nb, na := w.b.n(), w.a.n()
 
 	// Give each distinct token an id, and so a code point; note which
@@ -379,6 +383,7 @@ func redline(before, after string, lim redlineLimits) []Op {
 		w.ra = intern(&w.a)
 	}
 	ids = nil
+	w.differ.word = w.word
 	if w.rb == nil || w.ra == nil {
 		// Too many distinct tokens to give each a code point.
 		w.coarse(nb, na, func(i, j int) bool { return w.b.tok(i) == w.a.tok(j) })
@@ -499,7 +504,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 		return false
 	}
 	xs, ys := w.rb[w.i:i1:i1], w.ra[w.j:j1:j1]
-	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, w.holdsWord)
+	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, w.holdsWord, true)
 	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
 	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
 	// and our code points are 3 or 4 bytes long: its result is checked token
@@ -575,11 +580,12 @@ func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
 var goDiffPanics atomic.Int64
 
 // goDiffRunes runs go-diff on code points within timeout: raw is the diff as
-// DiffMainRunes gives it (worked out by its port, see myers.go), cleaned a
-// copy put through the semantic clean-up (see cleanupSemantic) when
-// holdsWord is set. Should either panic, both are nil, which no caller takes
-// for a faithful diff of non-empty input.
-func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func(string) bool) (cleaned, raw []diffmatchpatch.Diff) {
+// DiffMainRunes gives it (worked out by its port, see myers.go), or, with
+// align, as alignDiff gives it (the same unless the two differ in much),
+// cleaned a copy put through the semantic clean-up (see cleanupSemantic)
+// when holdsWord is set. Should either panic, both are nil, which no caller
+// takes for a faithful diff of non-empty input.
+func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func(string) bool, align bool) (cleaned, raw []diffmatchpatch.Diff) {
 	defer func() {
 		if recover() != nil {
 			goDiffPanics.Add(1)
@@ -588,7 +594,11 @@ func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func
 	}()
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = timeout
-	raw = diffsOf(m.mainDiff(xs, ys, time.Now().Add(timeout)), xs, ys)
+	diff := m.mainDiff
+	if align {
+		diff = m.alignDiff
+	}
+	raw = diffsOf(diff(xs, ys, time.Now().Add(timeout)), xs, ys)
 	if holdsWord != nil {
 		cleaned = cleanupSemantic(dmp, raw, holdsWord)
 	}
@@ -937,7 +947,7 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	if left < time.Millisecond {
 		return false
 	}
-	_, diffs := goDiffRunes(&w.differ, sx, sy, left, nil)
+	_, diffs := goDiffRunes(&w.differ, sx, sy, left, nil, false)
 	if !faithfulDiff(diffs, sx, sy) {
 		return false
 	}

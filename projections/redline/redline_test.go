@@ -154,19 +154,27 @@ func wordTokens(s string) int {
 }
 
 // checkKeepsWords asserts that ops (Words(before, after)) keep unchanged at
-// least as many words as go-diff's own diff of the two token sequences
-// does: the clean-up folds white space and punctuation between changes
-// into them, but never strikes and re-inserts a word that both texts keep.
-// It holds where Words diffs the whole of both texts with go-diff, which
-// it does for texts of up to chunkTokens tokens.
+// least as many words as the token diff Words works from (go-diff's where
+// the texts differ by fewer than bitParallelMinD tokens, see alignDiff):
+// the clean-up folds white space and punctuation between changes into
+// them, but never strikes and re-inserts a word that both texts keep. It
+// holds where Words diffs the whole of both texts at once, which it does
+// for texts of up to chunkTokens tokens.
 func checkKeepsWords(t testing.TB, before, after string, ops []Op) {
+	t.Helper()
+	checkKeepsWordsOf(t, before, after, ops, bitParallelMinD)
+}
+
+// checkKeepsWordsOf is checkKeepsWords for a redline with the given
+// redlineLimits.minD.
+func checkKeepsWordsOf(t testing.TB, before, after string, ops []Op, minD int) {
 	t.Helper()
 	bb, ab := tokenBounds(before, nil), tokenBounds(after, nil)
 	if len(bb)-1 > chunkTokens || len(ab)-1 > chunkTokens || before == after {
 		return
 	}
 	ids := map[string]rune{}
-	words := map[rune]bool{}
+	var word []bool
 	code := func(s string, b []int) []rune {
 		out := make([]rune, len(b)-1)
 		for i := range out {
@@ -174,23 +182,16 @@ func checkKeepsWords(t testing.TB, before, after string, ops []Op) {
 			r, ok := ids[tok]
 			if !ok {
 				r = idToRune(len(ids))
-				ids[tok], words[r] = r, isWordToken(tok)
+				ids[tok] = r
+				word = append(word, isWordToken(tok))
 			}
 			out[i] = r
 		}
 		return out
 	}
 	xs, ys := code(before, bb), code(after, ab)
-	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = time.Minute
-	want := 0
-	for _, d := range dmp.DiffMainRunes(xs, ys, false) {
-		for _, r := range d.Text {
-			if d.Type == diffmatchpatch.DiffEqual && words[r] {
-				want++
-			}
-		}
-	}
+	m := differ{minD: minD, word: word}
+	_, want := keptRunes(diffsOf(m.alignDiff(xs, ys, time.Now().Add(time.Minute)), xs, ys), word)
 	got := 0
 	for _, op := range ops {
 		if op.Kind == Equal {
@@ -198,7 +199,7 @@ func checkKeepsWords(t testing.TB, before, after string, ops []Op) {
 		}
 	}
 	if got < want {
-		t.Fatalf("Words(%q, %q) keeps %d words unchanged where go-diff keeps %d: %s", before, after, got, want, opsString(ops))
+		t.Fatalf("Words(%q, %q) keeps %d words unchanged where its token diff keeps %d: %s", before, after, got, want, opsString(ops))
 	}
 }
 
@@ -576,6 +577,12 @@ func TestRedlineProperties(t *testing.T) {
 		ops := Words(before, after)
 		checkRedline(t, before, after, ops)
 		checkKeepsWords(t, before, after, ops)
+		if k%4 == 0 {
+			// The bit-parallel diff, whatever the difference.
+			ops = redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens, minD: 1})
+			checkRedline(t, before, after, ops)
+			checkKeepsWordsOf(t, before, after, ops, 1)
+		}
 	}
 }
 
@@ -822,12 +829,12 @@ func TestRedlineSmallChunks(t *testing.T) {
 	before := "w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11"
 	after := "w0 w1 w2 X w4 w5 w6 w7 w8 Y w10 w11"
 	want := []Op{eqOp("w0 w1 w2 "), delOp("w3"), insOp("X"), eqOp(" w4 w5 w6 w7 w8 "), delOp("w9"), insOp("Y"), eqOp(" w10 w11")}
-	if got := redline(before, after, redlineLimits{maxTokenAlphabet, 4}); opsString(got) != opsString(want) {
+	if got := redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: 4}); opsString(got) != opsString(want) {
 		t.Errorf("anchored: got %s, want %s", opsString(got), opsString(want))
 	}
 	before = strings.Repeat("a b c d. ", 8)
 	after = strings.Replace(before, "c d. a b c", "c d. a B c", 1)
-	if got := redline(before, after, redlineLimits{maxTokenAlphabet, 6}); len(got) != 4 || got[1] != delOp("b") || got[2] != insOp("B") {
+	if got := redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: 6}); len(got) != 4 || got[1] != delOp("b") || got[2] != insOp("B") {
 		t.Errorf("segmented: got %s", opsString(got))
 	}
 }
