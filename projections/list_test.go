@@ -129,6 +129,17 @@ func TestAuditListWritesWhatAuditWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, "audit JSON", listDoc.String(), doc.String())
+	var page, listPage bytes.Buffer
+	if err := WriteAuditHTML(&page, full); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAuditListHTML(&listPage, a, list); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "audit HTML", listPage.String(), page.String())
+	if n := strings.Count(page.String(), "<tr><td><code>"); n != len(full.Proposals) {
+		t.Fatalf("the audit page has %d proposal rows; want %d", n, len(full.Proposals))
+	}
 	if err := WriteAuditText(&text, full, Style{}); err != nil {
 		t.Fatal(err)
 	}
