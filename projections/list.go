@@ -10,6 +10,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -41,6 +42,7 @@ type ProposalList struct {
 	err    error
 	// removed says the file's name is gone already.
 	removed bool
+	cleanup runtime.Cleanup
 }
 
 // listed is where one summary is in the file: its table row (its place
@@ -67,6 +69,9 @@ func newProposalList() (*ProposalList, error) {
 	// Where a file open can be removed (not on Windows), it goes at once:
 	// a process killed before Close leaves nothing behind.
 	l.removed = os.Remove(f.Name()) == nil
+	// A list no one closes (one a server keeps while readers page through
+	// it, then drops) is closed when it is collected.
+	l.cleanup = runtime.AddCleanup(l, func(f listFile) { f.close() }, listFile{f, l.removed})
 	l.enc = json.NewEncoder(&l.doc)
 	l.enc.SetEscapeHTML(false)
 	l.measure(proposalHeader[:])
@@ -161,13 +166,25 @@ func (l *ProposalList) Close() error {
 	if l.f == nil {
 		return nil
 	}
-	err := l.f.Close()
-	if !l.removed {
-		if rerr := os.Remove(l.f.Name()); err == nil {
+	l.cleanup.Stop()
+	err := listFile{l.f, l.removed}.close()
+	l.f, l.index = nil, nil
+	return err
+}
+
+// listFile is a list's file, and whether its name is gone already.
+type listFile struct {
+	f       *os.File
+	removed bool
+}
+
+func (f listFile) close() error {
+	err := f.f.Close()
+	if !f.removed {
+		if rerr := os.Remove(f.f.Name()); err == nil {
 			err = rerr
 		}
 	}
-	l.f, l.index = nil, nil
 	return err
 }
 
@@ -271,6 +288,15 @@ func (l *ProposalList) WriteText(w io.Writer) error {
 // document being written, so that it can be one value of a larger one.
 func (l *ProposalList) WriteJSON(w io.Writer, indent string, depth int) error {
 	return l.writeJSON(w, indent, depth, 0, l.Len())
+}
+
+// WriteJSONRows writes the summaries from the from-th (counting from 0) up
+// to the to-th as WriteJSON writes the whole list, a document of its own.
+func (l *ProposalList) WriteJSONRows(w io.Writer, indent string, from, to int) error {
+	if from < 0 || to > l.Len() || from > to {
+		return fmt.Errorf("rows %d to %d of a list of %d proposals", from, to, l.Len())
+	}
+	return l.writeJSON(w, indent, 0, from, to)
 }
 
 func (l *ProposalList) writeJSON(w io.Writer, indent string, depth, from, to int) error {
