@@ -70,7 +70,8 @@ func newProposalList() (*ProposalList, error) {
 	// a process killed before Close leaves nothing behind.
 	l.removed = os.Remove(f.Name()) == nil
 	// A list no one closes (one a server keeps while readers page through
-	// it, then drops) is closed when it is collected.
+	// it, then drops) is closed when it is collected, and its file removed
+	// where it could not be at once.
 	l.cleanup = runtime.AddCleanup(l, func(f listFile) { f.close() }, listFile{f, l.removed})
 	l.enc = json.NewEncoder(&l.doc)
 	l.enc.SetEscapeHTML(false)
