@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -40,6 +42,7 @@ type ProposalList struct {
 	err    error
 	// removed says the file's name is gone already.
 	removed bool
+	cleanup runtime.Cleanup
 }
 
 // listed is where one summary is in the file: its table row (its place
@@ -66,6 +69,10 @@ func newProposalList() (*ProposalList, error) {
 	// Where a file open can be removed (not on Windows), it goes at once:
 	// a process killed before Close leaves nothing behind.
 	l.removed = os.Remove(f.Name()) == nil
+	// A list no one closes (one a server keeps while readers page through
+	// it, then drops) is closed when it is collected, and its file removed
+	// where it could not be at once.
+	l.cleanup = runtime.AddCleanup(l, func(f listFile) { f.close() }, listFile{f, l.removed})
 	l.enc = json.NewEncoder(&l.doc)
 	l.enc.SetEscapeHTML(false)
 	l.measure(proposalHeader[:])
@@ -160,24 +167,42 @@ func (l *ProposalList) Close() error {
 	if l.f == nil {
 		return nil
 	}
-	err := l.f.Close()
-	if !l.removed {
-		if rerr := os.Remove(l.f.Name()); err == nil {
+	l.cleanup.Stop()
+	err := listFile{l.f, l.removed}.close()
+	l.f, l.index = nil, nil
+	return err
+}
+
+// listFile is a list's file, and whether its name is gone already.
+type listFile struct {
+	f       *os.File
+	removed bool
+}
+
+func (f listFile) close() error {
+	err := f.f.Close()
+	if !f.removed {
+		if rerr := os.Remove(f.f.Name()); err == nil {
 			err = rerr
 		}
 	}
-	l.f, l.index = nil, nil
 	return err
 }
 
 // each calls fn with every summary, in order: where it is, its table row
 // and its compact JSON (valid until the next call).
 func (l *ProposalList) each(fn func(e listed, row, doc []byte) error) error {
+	return l.eachOf(0, l.Len(), fn)
+}
+
+// eachOf is each for the summaries from the from-th (counting from 0) up
+// to the to-th: only those are read, wherever they are in the file.
+func (l *ProposalList) eachOf(from, to int, fn func(e listed, row, doc []byte) error) error {
 	if l.f == nil {
 		return errors.New("the proposal list is closed")
 	}
 	var buf []byte
-	for _, e := range l.index {
+	for _, e := range l.index[from:to] {
 		n := int(e.row + e.doc)
 		buf = slices.Grow(buf[:0], n)[:n]
 		if _, err := l.f.ReadAt(buf, e.off); err != nil {
@@ -190,20 +215,45 @@ func (l *ProposalList) each(fn func(e listed, row, doc []byte) error) error {
 	return nil
 }
 
+// Rows yields the summaries from the from-th (counting from 0) up to the
+// to-th, as Proposals would have listed them, one at a time: reading row K
+// costs no more than reading row 0. A range outside the list yields an
+// error.
+func (l *ProposalList) Rows(from, to int) iter.Seq2[ProposalSummary, error] {
+	return func(yield func(ProposalSummary, error) bool) {
+		if from < 0 || to > l.Len() || from > to {
+			yield(ProposalSummary{}, fmt.Errorf("rows %d to %d of a list of %d proposals", from, to, l.Len()))
+			return
+		}
+		stop := errors.New("stop")
+		err := l.eachOf(from, to, func(e listed, _, doc []byte) error {
+			var sum ProposalSummary
+			if err := json.Unmarshal(doc, &sum); err != nil {
+				return err
+			}
+			sum.place = l.place(e)
+			if !yield(sum, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(ProposalSummary{}, err)
+		}
+	}
+}
+
 // Summaries reads the whole list back into memory, as Proposals would
 // have returned it.
 func (l *ProposalList) Summaries() ([]ProposalSummary, error) {
 	out := make([]ProposalSummary, 0, l.Len())
-	err := l.each(func(e listed, _, doc []byte) error {
-		var sum ProposalSummary
-		if err := json.Unmarshal(doc, &sum); err != nil {
-			return err
+	for sum, err := range l.Rows(0, l.Len()) {
+		if err != nil {
+			return nil, err
 		}
-		sum.place = l.place(e)
 		out = append(out, sum)
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // WriteText writes the list as WriteProposalsText writes the same
@@ -238,7 +288,20 @@ func (l *ProposalList) WriteText(w io.Writer) error {
 // for the newline after it: depth says how deep the array stands in the
 // document being written, so that it can be one value of a larger one.
 func (l *ProposalList) WriteJSON(w io.Writer, indent string, depth int) error {
-	if l.Len() == 0 {
+	return l.writeJSON(w, indent, depth, 0, l.Len())
+}
+
+// WriteJSONRows writes the summaries from the from-th (counting from 0) up
+// to the to-th as WriteJSON writes the whole list, a document of its own.
+func (l *ProposalList) WriteJSONRows(w io.Writer, indent string, from, to int) error {
+	if from < 0 || to > l.Len() || from > to {
+		return fmt.Errorf("rows %d to %d of a list of %d proposals", from, to, l.Len())
+	}
+	return l.writeJSON(w, indent, 0, from, to)
+}
+
+func (l *ProposalList) writeJSON(w io.Writer, indent string, depth, from, to int) error {
+	if from == to {
 		_, err := io.WriteString(w, "[]")
 		return err
 	}
@@ -248,7 +311,7 @@ func (l *ProposalList) WriteJSON(w io.Writer, indent string, depth int) error {
 	bw.WriteByte('[')
 	var buf []byte
 	sep := []byte{}
-	err := l.each(func(_ listed, _, doc []byte) error {
+	err := l.eachOf(from, to, func(_ listed, _, doc []byte) error {
 		bw.Write(sep)
 		bw.Write(inner)
 		buf = jsonindent.Append(buf[:0], doc, indent)

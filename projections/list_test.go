@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/internal/jsonindent"
@@ -102,6 +105,87 @@ func TestProposalListWritesWhatProposalsWould(t *testing.T) {
 	}
 }
 
+// Any stretch of the list reads back, and writes as JSON, what the same
+// stretch of the whole list is; a stretch outside it is an error.
+func TestProposalListRows(t *testing.T) {
+	ss := manyProposals(t)
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	_, list, err := r.AllProposals(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer list.Close()
+	want, err := list.Summaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rows := range [][2]int{{0, 0}, {0, 7}, {100, 150}, {len(want) - 3, len(want)}} {
+		var got []ProposalSummary
+		for p, err := range list.Rows(rows[0], rows[1]) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p)
+		}
+		a, _ := json.Marshal(got)
+		b, _ := json.Marshal(want[rows[0]:rows[1]])
+		if len(got) != rows[1]-rows[0] || (len(got) > 0 && string(a) != string(b)) || (len(got) > 0 && got[0].Place() != want[rows[0]].Place()) {
+			t.Fatalf("rows %v read back as %d summaries: %.200s; want %.200s", rows, len(got), a, b)
+		}
+		var doc, listDoc bytes.Buffer
+		if err := jsonindent.Encode(&doc, want[rows[0]:rows[1]], "  "); err != nil {
+			t.Fatal(err)
+		}
+		if err := list.WriteJSONRows(&listDoc, "  ", rows[0], rows[1]); err != nil {
+			t.Fatal(err)
+		}
+		if rows[0] == rows[1] {
+			doc.Reset()
+			doc.WriteString("[]\n")
+		}
+		same(t, fmt.Sprintf("rows %v as JSON", rows), listDoc.String()+"\n", doc.String())
+	}
+	for p, err := range list.Rows(len(want)-1, len(want)+1) {
+		if err == nil {
+			t.Fatalf("rows past the end yield %s", p.ID)
+		}
+	}
+	if err := list.WriteJSONRows(io.Discard, "  ", -1, 2); err == nil {
+		t.Fatal("rows before the start write")
+	}
+}
+
+// A list no one closes (the web workspace drops them from its cache) has
+// its file closed once it is collected: no open file is left behind.
+func TestProposalListClosedWhenCollected(t *testing.T) {
+	fds := func() int {
+		es, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd to count open files in")
+		}
+		return len(es)
+	}
+	ss := newSession(t)
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	before := fds()
+	func() {
+		_, list, err := r.AllProposals(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fds() != before+1 {
+			t.Skipf("%d files open with a list, %d before: something else opens files", fds(), before)
+		}
+		_ = list.Len()
+	}()
+	for deadline := time.Now().Add(5 * time.Second); fds() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d files open after the list was collected, %d before", fds(), before)
+		}
+		runtime.GC()
+	}
+}
+
 // The audit with its proposals on disk, or counted by fate, writes what it
 // writes with them in memory.
 func TestAuditListWritesWhatAuditWould(t *testing.T) {
@@ -129,6 +213,17 @@ func TestAuditListWritesWhatAuditWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, "audit JSON", listDoc.String(), doc.String())
+	var page, listPage bytes.Buffer
+	if err := WriteAuditHTML(&page, full); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAuditListHTML(&listPage, a, list); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "audit HTML", listPage.String(), page.String())
+	if n := strings.Count(page.String(), "<tr><td><code>"); n != len(full.Proposals) {
+		t.Fatalf("the audit page has %d proposal rows; want %d", n, len(full.Proposals))
+	}
 	if err := WriteAuditText(&text, full, Style{}); err != nil {
 		t.Fatal(err)
 	}

@@ -84,9 +84,15 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 {{define "stretch"}}<tr><td colspan="2">{{.Place}}</td><td>event {{.First}}</td><td>event {{.Last}}</td><td>{{.Tabled}}</td><td>{{.Adopted}}</td><td></td></tr>
 {{end}}
 
-{{define "audit"}}{{template "head" (print "Audit of " .Title)}}{{template "audit-body" .}}{{template "doc-foot"}}{{end}}
+{{define "audit"}}{{template "audit-open" .}}{{range .Proposals}}{{template "audit-proposal" .}}{{end}}{{template "audit-close"}}{{end}}
 
-{{define "audit-body"}}<h1>Audit of {{.Title}}</h1>
+{{define "audit-open"}}{{template "head" (print "Audit of " .Title)}}{{template "audit-top" .}}{{end}}
+
+{{define "audit-close"}}{{template "audit-end"}}{{template "doc-foot"}}{{end}}
+
+{{define "audit-body"}}{{template "audit-top" .}}{{range .Proposals}}{{template "audit-proposal" .}}{{end}}{{template "audit-end"}}{{end}}
+
+{{define "audit-top"}}<h1>Audit of {{.Title}}</h1>
 <p class="meta">{{.Treaty}} · as of {{point .AsOf}}</p>
 {{with .Verification}}{{if .OK}}<p class="ok">Verified: {{.Events}} events; the hash chain is whole and every event follows the rules.<br>{{authentication .Authentication}}<br>Head: <code>{{.Head}}</code></p>
 {{else}}<p class="bad">Not verified: {{.Problem}}</p>{{end}}{{end}}
@@ -100,8 +106,12 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 {{with .After}}{{template "stretch" .}}{{end}}{{end}}</table>
 <h2>Proposals</h2>
 <table><tr><th>Proposal</th><th>Clause</th><th>Party</th><th>Action</th><th>Tabled</th><th>Fate</th><th>Accepted by</th><th>Objected to by</th></tr>
-{{range .Proposals}}<tr><td><code>{{short .ID}}</code></td><td>{{.Clause}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}{{with .Place}}, {{.}}{{end}}</td><td>{{.Status}}{{if .Closed}} (event {{.Closed}}){{end}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td></tr>
-{{end}}</table>
+{{end}}
+
+{{define "audit-proposal"}}<tr><td><code>{{short .ID}}</code></td><td>{{.Clause}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}{{with .Place}}, {{.}}{{end}}</td><td>{{.Status}}{{if .Closed}} (event {{.Closed}}){{end}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td></tr>
+{{end}}
+
+{{define "audit-end"}}</table>
 {{end}}`)))
 })
 

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -247,4 +248,32 @@ func describeKey(k AuditKey) string {
 // WriteAuditHTML writes the audit as one self-contained, printable page.
 func WriteAuditHTML(w io.Writer, a Audit) error {
 	return pages().ExecuteTemplate(w, "audit", Printable(a))
+}
+
+// WriteAuditListHTML writes the audit with its proposals in list (see
+// Reader.AuditList) as WriteAuditHTML writes it with them in Proposals,
+// byte for byte, a row at a time: only one proposal is in memory at once.
+// A nil list (a log that did not fold) lists the report's own.
+func WriteAuditListHTML(w io.Writer, a Audit, list *ProposalList) error {
+	if list == nil {
+		return WriteAuditHTML(w, a)
+	}
+	t := pages()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	a.Proposals = nil
+	if err := t.ExecuteTemplate(bw, "audit-open", Printable(a)); err != nil {
+		return err
+	}
+	for sum, err := range list.Rows(0, list.Len()) {
+		if err == nil {
+			err = t.ExecuteTemplate(bw, "audit-proposal", Printable(sum))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := t.ExecuteTemplate(bw, "audit-close", nil); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

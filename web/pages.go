@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,8 @@ type view struct {
 	wide bool
 	// controls renders the page's menus (nil: none).
 	controls *controls
+	// header is sent with the JSON (nil: none).
+	header http.Header
 	// json is the command line's JSON for the question; body renders the
 	// page's body (called only for HTML).
 	json func() ([]byte, error)
@@ -89,6 +92,9 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request, sp *space, ve
 	}
 	serverTiming(w, started)
 	if f == "json" {
+		for k, v := range a.view.header {
+			w.Header()[k] = v
+		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Write(a.body)
@@ -487,51 +493,130 @@ func (s *Server) positionsView(r *http.Request, sp *space) (*view, error) {
 	}, nil
 }
 
-// proposals: `treaty proposals [--all]`.
+// proposals: `treaty proposals [--all]`; with all, a page of them (see
+// docs/web.md, Every proposal, page by page).
 func (s *Server) proposalsView(r *http.Request, sp *space) (*view, error) {
 	ctx := r.Context()
 	all, err := boolParam(r, "all")
 	if err != nil {
 		return nil, err
 	}
-	var ps []projections.ProposalSummary
+	n, paged, err := pageParam(r)
+	if err != nil {
+		return nil, err
+	}
+	if paged && !all {
+		return nil, &httpError{http.StatusBadRequest, "page: only every proposal (all=1) is listed page by page"}
+	}
+	v := &view{title: "Proposals", section: "proposals", live: true,
+		controls: &controls{Action: "proposals", Fields: []field{{Name: "all", Label: "adopted and withdrawn too", Value: boolValue(all), Kind: "check"}}}}
+	body := proposalsBody{Treaty: sp.id, All: all}
 	if all {
-		// Every proposal whole, closed ones included: a replay of
-		// the whole log, as the command line's.
-		v, err := s.replayed(ctx, sp, "proposals --all", func(ctx context.Context) (any, error) {
-			m, err := sp.live.Reader().Complete(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return projections.Proposals(m.State), nil
-		})
+		list, err := s.proposalList(ctx, sp)
 		if err != nil {
 			return nil, err
 		}
-		ps = v.([]projections.ProposalSummary)
+		pg, err := pageOf(list.Len(), s.cfg.ProposalsPage, n)
+		if err != nil {
+			return nil, err
+		}
+		for p, err := range list.Rows(pg.From, pg.To) {
+			if err != nil {
+				return nil, err
+			}
+			body.Proposals = append(body.Proposals, p)
+		}
+		links := pg.links(sp.id, "")
+		body.Paging = &links
+		v.header = pg.header(sp.id)
+		v.json = func() ([]byte, error) {
+			var b bytes.Buffer
+			err := list.WriteJSONRows(&b, jsonIndent, pg.From, pg.To)
+			b.WriteByte('\n')
+			return b.Bytes(), err
+		}
 	} else {
 		err = sp.live.Read(ctx, nil, func(head projections.Moment, _ []projections.Moment) error {
-			ps = projections.Proposals(head.State)
+			body.Proposals = projections.Proposals(head.State)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
+		if body.Proposals == nil {
+			body.Proposals = []projections.ProposalSummary{}
+		}
+		v.json = func() ([]byte, error) { return jsonBytes(body.Proposals) }
 	}
-	if ps == nil {
-		ps = []projections.ProposalSummary{}
+	v.body = func() ([]byte, error) { return s.render("proposals-body", body) }
+	return v, nil
+}
+
+// proposalsBody is what the proposals page is rendered from: the open
+// proposals, or a page of every proposal.
+type proposalsBody struct {
+	Treaty    string
+	All       bool
+	Proposals []projections.ProposalSummary
+	// Paging is the page's place among the pages of every proposal.
+	Paging *pageLinks
+}
+
+// proposalList is every proposal of the negotiation now, as the command
+// line lists them, in a list on disk (see projections.ProposalList): a
+// replay of the whole log once per head, kept while readers page through
+// it. A list dropped from the cache is closed when it is collected, once
+// no page reads it.
+func (s *Server) proposalList(ctx context.Context, sp *space) (*projections.ProposalList, error) {
+	v, err := s.replayed(ctx, sp, "proposals --all", func(ctx context.Context) (any, error) {
+		_, list, err := sp.live.Reader().AllProposals(ctx)
+		return list, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &view{title: "Proposals", section: "proposals", live: true,
-		controls: &controls{Action: "proposals", Fields: []field{{Name: "all", Label: "adopted and withdrawn too", Value: boolValue(all), Kind: "check"}}},
-		json:     func() ([]byte, error) { return jsonBytes(ps) },
-		body: func() ([]byte, error) {
-			return s.render("proposals-body", struct {
-				Treaty    string
-				All       bool
-				Proposals []projections.ProposalSummary
-			}{sp.id, all, ps})
-		},
-	}, nil
+	return v.(*projections.ProposalList), nil
+}
+
+// proposals answers the proposals route with page, but every proposal in
+// JSON, whole (no page asked for), which it writes as it reads it.
+func (s *Server) proposals(page http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		all, err := boolParam(r, "all")
+		f, ferr := format(r)
+		if err != nil || ferr != nil || !all || f != "json" || r.URL.Query().Get("page") != "" {
+			page(w, r)
+			return
+		}
+		sp, err := s.space(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.allProposalsJSON(w, r, sp)
+	}
+}
+
+// allProposalsJSON writes `proposals --all --format json`, every proposal,
+// as it is read from the list on disk: it is answered whole, not kept.
+func (s *Server) allProposalsJSON(w http.ResponseWriter, r *http.Request, sp *space) {
+	started := time.Now()
+	list, err := s.proposalList(r.Context(), sp)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	serverTiming(w, started)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Total-Count", strconv.Itoa(list.Len()))
+	bw := &flushWriter{w: w}
+	if err := list.WriteJSON(bw, jsonIndent, 0); err != nil {
+		s.cfg.Logf("proposals of %s: %v", sp.id, err)
+		return
+	}
+	bw.Write([]byte("\n"))
+	bw.flush()
 }
 
 // proposal: `treaty show P`.

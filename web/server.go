@@ -49,6 +49,9 @@ type Config struct {
 	Reader func(id string) *projections.Reader
 	// CacheBytes bounds the answers kept in memory (default 64 MiB).
 	CacheBytes int
+	// ProposalsPage is how many proposals a page of every proposal lists
+	// (default 500).
+	ProposalsPage int
 	// Logf reports what the operator should know (nil: nothing).
 	Logf func(format string, args ...any)
 }
@@ -78,6 +81,9 @@ type space struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.CacheBytes <= 0 {
 		cfg.CacheBytes = 64 << 20
+	}
+	if cfg.ProposalsPage <= 0 {
+		cfg.ProposalsPage = 500
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
@@ -123,7 +129,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /t/{id}/draft", s.page(s.draftView, moment{"at", projections.Head}))
 	m.HandleFunc("GET /t/{id}/compare", s.page(s.compareView, moment{"from", projections.LastClosedRound}, moment{"to", projections.Head}))
 	m.HandleFunc("GET /t/{id}/positions", s.page(s.positionsView, moment{"at", projections.Head}))
-	m.HandleFunc("GET /t/{id}/proposals", s.page(s.proposalsView))
+	m.HandleFunc("GET /t/{id}/proposals", s.proposals(s.page(s.proposalsView)))
 	m.HandleFunc("GET /t/{id}/proposals/{p}", s.page(s.proposalView))
 	m.HandleFunc("GET /t/{id}/clauses/{clause}", s.page(s.historyView))
 	m.HandleFunc("GET /t/{id}/blame", s.page(s.blameView))
@@ -294,7 +300,10 @@ type errorPage struct {
 
 // writeJSON writes v as the command line does: indented by two spaces,
 // HTML characters as they are, a newline at the end.
-func writeJSON(w io.Writer, v any) error { return jsonindent.Encode(w, v, "  ") }
+func writeJSON(w io.Writer, v any) error { return jsonindent.Encode(w, v, jsonIndent) }
+
+// jsonIndent is the command line's indent.
+const jsonIndent = "  "
 
 func jsonBytes(v any) ([]byte, error) {
 	var b bytes.Buffer

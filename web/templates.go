@@ -104,11 +104,15 @@ const webTemplates = `{{define "page"}}<!DOCTYPE html>
 {{end}}
 
 {{define "proposals-body"}}<h1>{{if .All}}Every proposal{{else}}Open proposals{{end}}</h1>
-<p class="meta">{{len .Proposals}} {{if .All}}proposals, adopted and withdrawn included{{else}}open, stale ones included{{end}}.</p>
-{{if .Proposals}}<table class="list"><thead><tr><th>Proposal</th><th>Clause</th><th>Action</th><th>Party</th><th>Status</th><th>Accepted by</th><th>Objected to by</th><th>Awaiting</th><th>Round</th><th>Place</th></tr></thead>
+{{with .Paging}}<p class="meta">{{.Total}} proposals, adopted and withdrawn included{{if gt .Pages 1}}, in the order they were tabled: {{.FirstRow}} to {{.LastRow}} on this page{{end}}.</p>
+{{template "pages" .}}{{else}}<p class="meta">{{len .Proposals}} open, stale ones included.</p>
+{{end}}{{if .Proposals}}<table class="list"><thead><tr><th>Proposal</th><th>Clause</th><th>Action</th><th>Party</th><th>Status</th><th>Accepted by</th><th>Objected to by</th><th>Awaiting</th><th>Round</th><th>Place</th></tr></thead>
 <tbody>{{range .Proposals}}<tr><td>{{linked "proposal" $.Treaty .ID (short .ID)}}</td><td>{{linked "clause" $.Treaty .Clause .Clause}}</td><td>{{.Action}}</td><td>{{.Party}}</td><td>{{.Status}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td><td>{{join .Awaiting ", "}}</td><td>{{.Place}}</td><td>{{.Placement.Words}}</td></tr>
 {{end}}</tbody></table>
-{{else}}<p>No open proposals.</p>
+{{with .Paging}}{{template "pages" .}}{{end}}{{else}}<p>No open proposals.</p>
+{{end}}{{end}}
+
+{{define "pages"}}{{if gt .Pages 1}}<nav class="pages" aria-label="pages">{{if .Prev}}<a href="{{.First}}">first</a> · <a rel="prev" href="{{.Prev}}">previous</a>{{else}}first · previous{{end}} · page {{.Page}} of {{.Pages}} · {{if .Next}}<a rel="next" href="{{.Next}}">next</a> · <a href="{{.Last}}">last</a>{{else}}next · last{{end}}</nav>
 {{end}}{{end}}
 
 {{define "proposal-body"}}{{$p := .P}}<h1>Proposal {{short $p.ID}}</h1>

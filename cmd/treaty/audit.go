@@ -23,21 +23,18 @@ problem, after writing the report.`,
 				return err
 			}
 			var report projections.Audit
-			if a.format == "html" {
-				report, err = r.Audit(cmd.Context())
-				if err == nil {
-					err = projections.WriteAuditHTML(a.stdout, report)
-				}
-			} else if a.format == "json" {
-				// The proposals stay on disk: a long history's do not fit
-				// in memory.
+			if a.format == "json" || a.format == "html" {
+				// The proposals stay on disk, written a row at a time: a
+				// long history's do not fit in memory.
 				var list *projections.ProposalList
 				report, list, err = r.AuditList(cmd.Context())
 				if list != nil {
 					defer list.Close()
 				}
-				if err == nil {
+				if err == nil && a.format == "json" {
 					err = projections.WriteAuditJSON(a.stdout, report, list, jsonIndent)
+				} else if err == nil {
+					err = projections.WriteAuditListHTML(a.stdout, report, list)
 				}
 			} else {
 				// The text counts the proposals by fate, which the state

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/treaty-engine/treaty/web"
 )
 
 // browserPath finds Chromium: $TREATY_BROWSER, else the usual names.
@@ -255,6 +257,54 @@ func TestBrowserWorkspace(t *testing.T) {
 	if os.Getenv("TREATY_KEEP_SHOTS") != "" {
 		b.keepShots()
 	}
+}
+
+// TestBrowserProposalsPaged pages through every proposal with the links,
+// without a reload, and sees the page it is on count a proposal tabled by
+// another process, live.
+func TestBrowserProposalsPaged(t *testing.T) {
+	b := newBrowser(t)
+	ws := newWorkspace(t, func(c *web.Config) { c.ProposalsPage = 4 })
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	b.do("open every proposal",
+		chromedp.Navigate(ws.http.URL+berlin+"/proposals?all=1"),
+		chromedp.WaitVisible(css(`nav.pages a[rel="next"]`)),
+		chromedp.WaitVisible(css(`#live-status[data-state="open"]`)),
+	)
+	b.shot("proposals-page-1")
+	if nav := get(b, "the pages", chromedp.Text(css(`nav.pages`))); !strings.Contains(nav, "page 1 of 4") {
+		t.Fatalf("the first page's navigation says %q", nav)
+	}
+	get(b, "mark the page", chromedp.Evaluate[int](`window.treatyMark = 42`))
+	b.do("go to the next page",
+		chromedp.Click(css(`nav.pages a[rel="next"]`)),
+		chromedp.WaitVisible(`//nav[contains(@class,"pages")][contains(., "page 2 of 4")]`),
+	)
+	b.shot("proposals-page-2")
+	if loc := get(b, "address", chromedp.Location()); !strings.Contains(loc, "page=2") {
+		t.Errorf("the second page's address: %s", loc)
+	}
+	if n := len(get(b, "rows", chromedp.Nodes(chromedp.CSSAll(`#content table.list tbody tr`), chromedp.AtLeast(1)))); n != 4 {
+		t.Errorf("%d rows on the second page; want 4", n)
+	}
+	if mark := get(b, "the mark", chromedp.Evaluate[int](`window.treatyMark || 0`)); mark != 42 {
+		t.Error("the next page was a reload, not a swap")
+	}
+	out, err := exec.Command(treatyBin(t), "--store", ws.store, "--keys", ws.keys, "--as", "EU", "propose",
+		"--clause", "paged", "--text", "One more.").CombinedOutput()
+	if err != nil {
+		t.Fatalf("propose: %v\n%s", err, out)
+	}
+	b.do("see the count grow", chromedp.WaitVisible(`//p[contains(@class,"meta")][contains(., "16 proposals")]`))
+	if nav := get(b, "the pages", chromedp.Text(css(`nav.pages`))); !strings.Contains(nav, "page 2 of 4") {
+		t.Errorf("after the update the navigation says %q", nav)
+	}
+	b.do("go to the last page",
+		chromedp.Click(css(`nav.pages a[href$="page=4"]`)),
+		chromedp.WaitVisible(`//td[contains(., "paged")]`),
+	)
+	b.shot("proposals-last")
+	b.noErrors()
 }
 
 // mustPrefix returns the ID of the open proposal whose text contains s.

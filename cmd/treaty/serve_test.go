@@ -20,6 +20,7 @@ import (
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/esdb/esdbtest"
+	"github.com/treaty-engine/treaty/internal/jsonindent"
 	"github.com/treaty-engine/treaty/projections"
 	"github.com/treaty-engine/treaty/web"
 )
@@ -35,14 +36,14 @@ type workspace struct {
 	http  *httptest.Server
 }
 
-func newWorkspace(t *testing.T) *workspace {
+func newWorkspace(t *testing.T, config ...func(*web.Config)) *workspace {
 	t.Helper()
-	return newWorkspaceOn(t, "")
+	return newWorkspaceOn(t, "", config...)
 }
 
 // newWorkspaceOn serves a store at uri (empty: an SQLite file of the
-// test's).
-func newWorkspaceOn(t *testing.T, uri string) *workspace {
+// test's), its server's configuration changed by config.
+func newWorkspaceOn(t *testing.T, uri string, config ...func(*web.Config)) *workspace {
 	t.Helper()
 	dir := t.TempDir()
 	ws := &workspace{t: t, store: uri, keys: filepath.Join(dir, "keys")}
@@ -59,8 +60,11 @@ func newWorkspaceOn(t *testing.T, uri string) *workspace {
 	t.Cleanup(func() { store.Close() })
 	a := newApp(nil, io.Discard, io.Discard)
 	a.keysDir = ws.keys
-	ws.srv, err = web.New(web.Config{Store: store, Reader: func(id string) *projections.Reader { return a.readerOf(store, id) },
-		Logf: t.Logf})
+	cfg := web.Config{Store: store, Reader: func(id string) *projections.Reader { return a.readerOf(store, id) }, Logf: t.Logf}
+	for _, c := range config {
+		c(&cfg)
+	}
+	ws.srv, err = web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +160,99 @@ func TestServeJSONIsTheCommandLines(t *testing.T) {
 		name := tt.cli[0] // each command's output has the schema of its name
 		if err := validate(name, body, name == "log"); err != nil {
 			t.Errorf("%s?format=json: %v", tt.path, err)
+		}
+	}
+}
+
+// Every proposal is listed page by page: the pages, in order, are the
+// command line's list, in HTML and in JSON, each page's JSON the command
+// line's cut to its rows with the paging in its headers; the whole JSON is
+// still the command line's.
+func TestServeProposalsPaged(t *testing.T) {
+	const size = 4
+	ws := newWorkspace(t, func(c *web.Config) { c.ProposalsPage = size })
+	whole := ws.cli("proposals", "--all", "--format", "json")
+	var want []json.RawMessage
+	if err := json.Unmarshal([]byte(whole), &want); err != nil {
+		t.Fatal(err)
+	}
+	pages := (len(want) + size - 1) / size
+	if pages < 3 {
+		t.Fatalf("%d proposals: too few for three pages of %d", len(want), size)
+	}
+	if status, h, body := ws.get(berlin + "/proposals?all=1&format=json"); status != 200 || body != whole || h.Get("X-Total-Count") != fmt.Sprint(len(want)) {
+		t.Fatalf("every proposal in JSON: status %d, %d bytes, %q in all; the command line's %d bytes", status, len(body), h.Get("X-Total-Count"), len(whole))
+	}
+	page := func(n int) string { return fmt.Sprintf("%s/proposals?all=1&page=%d", berlin, n) }
+	for n := 1; n <= pages; n++ {
+		rows := want[(n-1)*size : min(n*size, len(want))]
+		status, h, body := ws.get(page(n) + "&format=json")
+		var b bytes.Buffer
+		if err := jsonindent.Encode(&b, rows, "  "); err != nil {
+			t.Fatal(err)
+		}
+		if status != 200 || body != b.String() {
+			t.Fatalf("page %d in JSON: status %d\n got %.300s\nwant %.300s", n, status, body, b.String())
+		}
+		if err := validate("proposals", body, false); err != nil {
+			t.Errorf("page %d in JSON: %v", n, err)
+		}
+		link := func(rel string, m int) string {
+			return fmt.Sprintf(`<%s/proposals?format=json&all=1&page=%d>; rel="%s"`, berlin, m, rel)
+		}
+		wantLinks := []string{link("first", 1)}
+		if n > 1 {
+			wantLinks = append(wantLinks, link("prev", n-1))
+		}
+		if n < pages {
+			wantLinks = append(wantLinks, link("next", n+1))
+		}
+		wantLinks = append(wantLinks, link("last", pages))
+		if got := h.Get("Link"); got != strings.Join(wantLinks, ", ") || h.Get("X-Total-Count") != fmt.Sprint(len(want)) {
+			t.Errorf("page %d's paging: Link %q, X-Total-Count %q", n, got, h.Get("X-Total-Count"))
+		}
+
+		status, _, html := ws.get(page(n))
+		if status != 200 {
+			t.Fatalf("page %d: status %d", n, status)
+		}
+		for _, w := range []string{
+			fmt.Sprintf("%d proposals, adopted and withdrawn included, in the order they were tabled: %d to %d on this page.", len(want), (n-1)*size+1, (n-1)*size+len(rows)),
+			fmt.Sprintf("page %d of %d", n, pages), `data-live="true"`,
+		} {
+			if !strings.Contains(html, w) {
+				t.Errorf("page %d lacks %q", n, w)
+			}
+		}
+		if got := strings.Count(html, `<tr><td><a href="/t/berlin-framework/proposals/`); got != len(rows) {
+			t.Errorf("page %d has %d rows; want %d", n, got, len(rows))
+		}
+		for _, row := range rows {
+			var p struct{ ID string }
+			json.Unmarshal(row, &p)
+			if !strings.Contains(html, `/proposals/`+p.ID+`"`) {
+				t.Errorf("page %d lacks proposal %s", n, p.ID)
+			}
+		}
+		next := fmt.Sprintf(`<a rel="next" href="%s/proposals?all=1&amp;page=%d">`, berlin, n+1)
+		prev := fmt.Sprintf(`<a rel="prev" href="%s/proposals?all=1&amp;page=%d">`, berlin, n-1)
+		if strings.Contains(html, next) != (n < pages) || strings.Contains(html, prev) != (n > 1) {
+			t.Errorf("page %d of %d links to the next %t, the previous %t", n, pages, strings.Contains(html, next), strings.Contains(html, prev))
+		}
+	}
+	if status, _, body := ws.get(page(pages + 1)); status != 404 || !strings.Contains(body, fmt.Sprintf("no page %d", pages+1)) {
+		t.Errorf("the page past the last: status %d", status)
+	}
+	// A proposal tabled is counted, and on the last page, once the
+	// workspace has read it (it polls the store).
+	ws.cli("--as", "EU", "propose", "--clause", "paged", "--text", "One more.")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, h, body := ws.get(page(len(want)/size+1) + "&format=json")
+		if h.Get("X-Total-Count") == fmt.Sprint(len(want)+1) && strings.Contains(body, `"clause": "paged"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after one more proposal, %s in all; the last page: %.300s", h.Get("X-Total-Count"), body)
 		}
 	}
 }
@@ -276,6 +373,9 @@ func TestServeErrors(t *testing.T) {
 		{berlin + "/compare?every_adoption=all", 400, nil, `every_adoption is 1 or 0, not "all"`},
 		{berlin + "/positions?clause=nowhere", 404, []string{"positions", "--clause", "nowhere"}, ""},
 		{berlin + "/positions?clause=no/where", 400, nil, `clause: clause ID "no/where"`},
+		{berlin + "/proposals?all=1&page=2", 404, nil, "no page 2: the 15 proposals fill one page of 500"},
+		{berlin + "/proposals?all=1&page=0", 400, nil, `page is a number from 1, not "0"`},
+		{berlin + "/proposals?page=1", 400, nil, "page: only every proposal (all=1) is listed page by page"},
 		{berlin + "/proposals/zzzzzzzz", 404, []string{"show", "zzzzzzzz"}, ""},
 		{berlin + "/proposals/ab", 400, []string{"show", "ab"}, ""},
 		{berlin + "/clauses/nowhere", 404, []string{"history", "nowhere"}, ""},
