@@ -61,17 +61,6 @@ type Audit struct {
 	Verification Verification      `json:"verification"`
 }
 
-// Audit is AuditList with the proposals read back into memory.
-func (r *Reader) Audit(ctx context.Context) (Audit, error) {
-	a, list, err := r.AuditList(ctx)
-	if err != nil || list == nil {
-		return a, err
-	}
-	defer list.Close()
-	a.Proposals, err = list.Summaries()
-	return a, err
-}
-
 // AuditList replays the whole log twice: once to verify it (see Verify),
 // once to gather what happened (see AuditUnverified), with the proposals in
 // a list (see ProposalList), not in memory: the report's Proposals is left

@@ -90,8 +90,6 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 
 {{define "audit-close"}}{{template "audit-end"}}{{template "doc-foot"}}{{end}}
 
-{{define "audit-body"}}{{template "audit-top" .}}{{range .Proposals}}{{template "audit-proposal" .}}{{end}}{{template "audit-end"}}{{end}}
-
 {{define "audit-top"}}{{template "audit-report" .}}<h2>Proposals</h2>
 {{template "audit-table"}}{{end}}
 
