@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -323,6 +325,48 @@ func TestServeAuditPaged(t *testing.T) {
 			t.Errorf("audit?%s: status %d; want %d", bad.query, status, bad.status)
 		}
 	}
+}
+
+// The audit and every proposal, at the same head, rest on one replay of
+// the log, which the audit's verification adds to: neither repeats the
+// other's.
+func TestServeAuditSharesTheReplay(t *testing.T) {
+	cs := &countingStore{}
+	ws := newWorkspace(t, func(c *web.Config) {
+		cs.Store = c.Store
+		c.Store = cs
+		c.Reader = func(id string) *projections.Reader { return projections.NewReader(cs, id, projections.Options{}) }
+	})
+	if status, _, _ := ws.get(berlin + "/proposals?all=1"); status != 200 {
+		t.Fatalf("every proposal: status %d", status)
+	}
+	before := cs.fromStart.Load()
+	for _, path := range []string{"/audit", "/audit?format=json", "/audit?page=1&format=json", "/proposals?all=1&format=json"} {
+		if status, _, _ := ws.get(berlin + path); status != 200 {
+			t.Fatalf("%s: status %d", path, status)
+		}
+	}
+	if n := cs.fromStart.Load() - before; n != 1 {
+		t.Errorf("the audit read the log from its start %d times once every proposal was listed; want 1, to verify it", n)
+	}
+}
+
+// countingStore counts the reads of a store that begin at the first event:
+// each is a replay of a whole log.
+type countingStore struct {
+	eventstore.Store
+	fromStart atomic.Int32
+}
+
+func (c *countingStore) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	if from == 0 {
+		c.fromStart.Add(1)
+	}
+	return c.Store.Read(ctx, stream, from)
+}
+
+func (c *countingStore) Subscribe(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	return c.Store.(eventstore.Subscriber).Subscribe(ctx, stream, from)
 }
 
 // checkPaging checks the paging headers of page n of pages of a JSON
