@@ -61,58 +61,83 @@ type Audit struct {
 	Verification Verification      `json:"verification"`
 }
 
-// Audit replays the whole log twice: once to gather what happened, once to
-// verify it (see Verify). A log that fails verification still gets its
-// report, with the problem in it, as far as it folds.
-func (r *Reader) Audit(ctx context.Context) (Audit, error) {
-	a, list, err := r.AuditList(ctx)
-	if err != nil || list == nil {
-		return a, err
-	}
-	defer list.Close()
-	a.Proposals, err = list.Summaries()
-	if err != nil {
-		return Audit{}, err
-	}
-	return a, nil
-}
-
-// AuditList is Audit with the proposals in a list (see ProposalList), not
-// in memory: the report's Proposals is left empty. The list is nil when the
-// log did not fold, and the caller must Close it otherwise.
+// AuditList replays the whole log twice: once to verify it (see Verify),
+// once to gather what happened (see AuditUnverified), with the proposals in
+// a list (see ProposalList), not in memory: the report's Proposals is left
+// empty. A log that fails verification still gets its report, with the
+// problem in it, as far as it folds. The list is nil when the log did not
+// fold, and the caller must Close it otherwise.
 func (r *Reader) AuditList(ctx context.Context) (Audit, *ProposalList, error) {
-	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
+	v, err := r.Verify(ctx)
 	if err != nil {
 		return Audit{}, nil, err
 	}
+	a, list, err := r.AuditUnverified(ctx)
+	a, err = a.Verified(v, err)
+	return a, list, err
+}
+
+// Verify verifies the whole log (see Verify), from the reader's
+// checkpoints.
+func (r *Reader) Verify(ctx context.Context) (Verification, error) {
+	return Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
+}
+
+// AuditUnverified is AuditList's replay without its verification: one
+// replay of the whole log that gathers the report's parties, keys and
+// rounds and lists every proposal, as AllProposals does. The report's
+// Verification is left empty (see Verified); a log that does not fold is
+// an error, and then the list is nil; the caller must Close it otherwise.
+func (r *Reader) AuditUnverified(ctx context.Context) (Audit, *ProposalList, error) {
 	list, err := newProposalList()
 	if err != nil {
 		return Audit{}, nil, err
 	}
-	a, s, err := r.audit(ctx, v, list)
-	if err != nil || s == nil {
+	a, _, err := r.audit(ctx, list)
+	if err != nil {
 		list.Close()
 		return a, nil, err
 	}
 	return a, list, nil
 }
 
+// Verified is the report a, gathered by a replay that returned folded,
+// with the verification v of the same log: a log that did not fold still
+// gets its report, with only the verification in it, when the verification
+// found the problem; otherwise the replay's error is the answer.
+func (a Audit) Verified(v Verification, folded error) (Audit, error) {
+	if folded != nil {
+		if v.OK {
+			return Audit{}, folded
+		}
+		a = emptyAudit(a.Treaty)
+	}
+	a.Verification = v
+	return a, nil
+}
+
+func emptyAudit(treaty string) Audit {
+	return Audit{Treaty: treaty, Parties: []AuditParty{}, Rounds: []AuditRound{}, Proposals: []ProposalSummary{}}
+}
+
 // AuditFates is Audit with its proposals counted by the status they are
 // shown with (see WriteAuditFatesText), not listed: what the report for
 // people says of them, worked out from the state the replay ends with.
 func (r *Reader) AuditFates(ctx context.Context) (Audit, map[string]int, error) {
-	v, err := Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
+	v, err := r.Verify(ctx)
 	if err != nil {
 		return Audit{}, nil, err
 	}
-	a, s, err := r.audit(ctx, v, nil)
-	if err != nil || s == nil {
+	a, s, err := r.audit(ctx, nil)
+	if err != nil {
+		a, err = a.Verified(v, err)
 		return a, map[string]int{}, err
 	}
 	fates, err := proposalFates(s)
 	if err != nil {
 		return Audit{}, nil, err
 	}
+	a.Verification = v
 	return a, fates, nil
 }
 
@@ -133,10 +158,10 @@ func proposalFates(s *domain.State) (map[string]int, error) {
 	return fates, nil
 }
 
-// audit gathers the report on a log verified as v, its proposals in list
-// if there is one, and returns the state the replay ended with: nil when
-// the log did not fold, and then the report holds only its verification.
-func (r *Reader) audit(ctx context.Context, v Verification, list *ProposalList) (Audit, *domain.State, error) {
+// audit gathers the report on a log but its verification, its proposals
+// in list if there is one, and returns the state the replay ended with; a
+// log that does not fold is an error, with the report empty.
+func (r *Reader) audit(ctx context.Context, list *ProposalList) (Audit, *domain.State, error) {
 	keys := map[string][]AuditKey{}
 	var rounds []AuditRound
 	m, err := r.provenance(ctx, list, func(ev Folded, s *domain.State) error {
@@ -162,13 +187,9 @@ func (r *Reader) audit(ctx context.Context, v Verification, list *ProposalList) 
 		}
 		return nil
 	})
-	a := Audit{Treaty: r.treaty, Verification: v, Parties: []AuditParty{}, Rounds: []AuditRound{}, Proposals: []ProposalSummary{}}
+	a := emptyAudit(r.treaty)
 	if err != nil {
-		// The report stands on the verification: it says what is wrong.
-		if v.OK {
-			return Audit{}, nil, err
-		}
-		return a, nil, nil
+		return a, nil, err
 	}
 	s := m.State
 	a.Title, a.AsOf = s.Title, m.Point

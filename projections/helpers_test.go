@@ -291,3 +291,15 @@ func (ss *session) amendRounds(rounds, acts int, text func(i, round int, clause 
 		ss.closeRound()
 	}
 }
+
+// wholeAudit is the audit with every proposal in memory, as AuditList
+// lists them: what the report says, for the tests to look into.
+func wholeAudit(r *Reader) (Audit, error) {
+	a, list, err := r.AuditList(ctx)
+	if err != nil || list == nil {
+		return a, err
+	}
+	defer list.Close()
+	a.Proposals, err = list.Summaries()
+	return a, err
+}

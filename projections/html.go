@@ -286,7 +286,8 @@ const reviewTemplates = `{{define "doc-head"}}<!DOCTYPE html>
 // HTMLTemplates returns a copy of the templates of the HTML views, for a
 // program that frames them in pages of its own (the web workspace). Each
 // view has a body template ("draft-body", "compare-body" with a
-// CompareHTML, "positions-body", "blame-body", "audit-body"); the function
+// CompareHTML, "positions-body", "blame-body"; the audit's "audit-report",
+// then "audit-table", an "audit-proposal" a row, "audit-end"); the function
 // "linked" (kind, treaty, id, text) may be replaced to link proposals
 // ("proposal") and clauses ("clause") to pages of their own.
 func HTMLTemplates() (*template.Template, error) { return pages().Clone() }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -37,9 +38,11 @@ type ProposalList struct {
 	// header's included, as tabwriter would measure them.
 	widths [len(proposalHeader) - 1]int
 	rounds []domain.Round
-	enc    *json.Encoder
-	doc    bytes.Buffer
-	err    error
+	// fates counts the summaries by status.
+	fates map[string]int
+	enc   *json.Encoder
+	doc   bytes.Buffer
+	err   error
 	// removed says the file's name is gone already.
 	removed bool
 	cleanup runtime.Cleanup
@@ -65,7 +68,7 @@ func newProposalList() (*ProposalList, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &ProposalList{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	l := &ProposalList{f: f, w: bufio.NewWriterSize(f, 64<<10), fates: map[string]int{}}
 	// Where a file open can be removed (not on Windows), it goes at once:
 	// a process killed before Close leaves nothing behind.
 	l.removed = os.Remove(f.Name()) == nil
@@ -142,6 +145,7 @@ func (l *ProposalList) add(sum ProposalSummary) {
 		return
 	}
 	doc := bytes.TrimSuffix(l.doc.Bytes(), []byte("\n"))
+	l.fates[sum.Status]++
 	l.index = append(l.index, listed{tabled: sum.Tabled, off: l.end, row: int32(len(row)), doc: int32(len(doc))})
 	l.w.WriteString(row)
 	_, l.err = l.w.Write(doc)
@@ -161,6 +165,10 @@ func (l *ProposalList) measure(cells []string) {
 
 // Len is how many proposals the list holds.
 func (l *ProposalList) Len() int { return len(l.index) }
+
+// Fates counts the proposals of the list by the status they are listed
+// with (adopted, withdrawn, open, stale).
+func (l *ProposalList) Fates() map[string]int { return maps.Clone(l.fates) }
 
 // Close removes the list's file; the list is empty after it.
 func (l *ProposalList) Close() error {
@@ -215,14 +223,27 @@ func (l *ProposalList) eachOf(from, to int, fn func(e listed, row, doc []byte) e
 	return nil
 }
 
+// span says whether the list (nil: none) holds the summaries from the
+// from-th up to the to-th.
+func (l *ProposalList) span(from, to int) error {
+	n := 0
+	if l != nil {
+		n = l.Len()
+	}
+	if from < 0 || to > n || from > to {
+		return fmt.Errorf("rows %d to %d of a list of %d proposals", from, to, n)
+	}
+	return nil
+}
+
 // Rows yields the summaries from the from-th (counting from 0) up to the
 // to-th, as Proposals would have listed them, one at a time: reading row K
 // costs no more than reading row 0. A range outside the list yields an
 // error.
 func (l *ProposalList) Rows(from, to int) iter.Seq2[ProposalSummary, error] {
 	return func(yield func(ProposalSummary, error) bool) {
-		if from < 0 || to > l.Len() || from > to {
-			yield(ProposalSummary{}, fmt.Errorf("rows %d to %d of a list of %d proposals", from, to, l.Len()))
+		if err := l.span(from, to); err != nil {
+			yield(ProposalSummary{}, err)
 			return
 		}
 		stop := errors.New("stop")
@@ -294,8 +315,8 @@ func (l *ProposalList) WriteJSON(w io.Writer, indent string, depth int) error {
 // WriteJSONRows writes the summaries from the from-th (counting from 0) up
 // to the to-th as WriteJSON writes the whole list, a document of its own.
 func (l *ProposalList) WriteJSONRows(w io.Writer, indent string, from, to int) error {
-	if from < 0 || to > l.Len() || from > to {
-		return fmt.Errorf("rows %d to %d of a list of %d proposals", from, to, l.Len())
+	if err := l.span(from, to); err != nil {
+		return err
 	}
 	return l.writeJSON(w, indent, 0, from, to)
 }

@@ -213,6 +213,21 @@ func TestAuditListWritesWhatAuditWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, "audit JSON", listDoc.String(), doc.String())
+	// A page of the report is the report with that page's proposals.
+	from, to := 3, min(3+7, len(full.Proposals))
+	cut := full
+	cut.Proposals = full.Proposals[from:to]
+	var pageDoc, listPageDoc bytes.Buffer
+	if err := jsonindent.Encode(&pageDoc, cut, "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAuditJSONRows(&listPageDoc, a, list, "  ", from, to); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "a page of the audit JSON", listPageDoc.String(), pageDoc.String())
+	if err := WriteAuditJSONRows(io.Discard, a, list, "  ", 0, list.Len()+1); err == nil {
+		t.Error("rows past the list's end were written")
+	}
 	var page, listPage bytes.Buffer
 	if err := WriteAuditHTML(&page, full); err != nil {
 		t.Fatal(err)
@@ -235,6 +250,10 @@ func TestAuditListWritesWhatAuditWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	same(t, "audit text", listText.String(), text.String())
+	// The list counts its proposals by fate as the state does.
+	if got := list.Fates(); fmt.Sprint(got) != fmt.Sprint(fates) {
+		t.Errorf("the list counts %v; the state %v", got, fates)
+	}
 }
 
 // A list removes its file when closed, and a negotiation with no proposal

@@ -54,7 +54,7 @@ func TestRenderersShowHiddenCharacters(t *testing.T) {
 	diff, err1 := r.Redlines(ctx, ref(t, "round:1:start"), ref(t, "head"), CompareOptions{})
 	blame, err2 := r.Blame(ctx, "")
 	history, err3 := r.ClauseHistory(ctx, "a")
-	audit, err4 := r.Audit(ctx)
+	audit, err4 := wholeAudit(r)
 	show, err5 := r.Proposal(ctx, "0002")
 	rounds, err6 := r.Rounds(ctx)
 	positions, err7 := BuildPositions(head, PositionsOptions{All: true})

@@ -134,7 +134,7 @@ func TestAudit(t *testing.T) {
 	ss.agree("a", "A.")
 	ss.closeRound()
 	ss.registerKey("UA")
-	a, err := NewReader(ss.store, "berlin", withCheckpoints).Audit(ctx)
+	a, err := wholeAudit(NewReader(ss.store, "berlin", withCheckpoints))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestAudit(t *testing.T) {
 		evs[11].Data = []byte(strings.Replace(string(evs[11].Data), "A.", "B.", 1))
 		return evs
 	})
-	bad, err := NewReader(ss.store, "berlin", withCheckpoints).Audit(ctx)
+	bad, err := wholeAudit(NewReader(ss.store, "berlin", withCheckpoints))
 	if err != nil || bad.Verification.OK || bad.Verification.Problem.Event != 12 {
 		t.Fatalf("audit of a changed log: %+v, %v", bad.Verification, err)
 	}

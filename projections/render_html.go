@@ -90,9 +90,10 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 
 {{define "audit-close"}}{{template "audit-end"}}{{template "doc-foot"}}{{end}}
 
-{{define "audit-body"}}{{template "audit-top" .}}{{range .Proposals}}{{template "audit-proposal" .}}{{end}}{{template "audit-end"}}{{end}}
+{{define "audit-top"}}{{template "audit-report" .}}<h2>Proposals</h2>
+{{template "audit-table"}}{{end}}
 
-{{define "audit-top"}}<h1>Audit of {{.Title}}</h1>
+{{define "audit-report"}}<h1>Audit of {{.Title}}</h1>
 <p class="meta">{{.Treaty}} · as of {{point .AsOf}}</p>
 {{with .Verification}}{{if .OK}}<p class="ok">Verified: {{.Events}} events; the hash chain is whole and every event follows the rules.<br>{{authentication .Authentication}}<br>Head: <code>{{.Head}}</code></p>
 {{else}}<p class="bad">Not verified: {{.Problem}}</p>{{end}}{{end}}
@@ -104,8 +105,9 @@ Parties: {{parties .Parties party}}{{with parties .Parties observer}}<br>Observe
 <table><tr><th>Round</th><th>Name</th><th>Opened</th><th>Closed</th><th>Tabled</th><th>Adopted</th><th>Closing hash</th></tr>
 {{range .Rounds}}{{with .Before}}{{template "stretch" .}}{{end}}<tr><td>{{.Number}}</td><td>{{.Name}}</td><td>{{time .OpenedAt}} (event {{.Opened}})</td><td>{{if .ClosedAt}}{{time .ClosedAt}} (event {{.Closed}}){{else}}open{{end}}</td><td>{{.Tabled}}</td><td>{{.Adopted}}</td><td><code>{{.ClosedHash}}</code></td></tr>
 {{with .After}}{{template "stretch" .}}{{end}}{{end}}</table>
-<h2>Proposals</h2>
-<table><tr><th>Proposal</th><th>Clause</th><th>Party</th><th>Action</th><th>Tabled</th><th>Fate</th><th>Accepted by</th><th>Objected to by</th></tr>
+{{end}}
+
+{{define "audit-table"}}<table><tr><th>Proposal</th><th>Clause</th><th>Party</th><th>Action</th><th>Tabled</th><th>Fate</th><th>Accepted by</th><th>Objected to by</th></tr>
 {{end}}
 
 {{define "audit-proposal"}}<tr><td><code>{{short .ID}}</code></td><td>{{.Clause}}</td><td>{{.Party}}</td><td>{{.Action}}</td><td>event {{.Tabled}}{{with .Place}}, {{.}}{{end}}</td><td>{{.Status}}{{if .Closed}} (event {{.Closed}}){{end}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td></tr>

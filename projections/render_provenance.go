@@ -143,6 +143,23 @@ func WriteAuditJSON(w io.Writer, a Audit, list *ProposalList, indent string) err
 	if list == nil {
 		return jsonindent.Encode(w, a, indent)
 	}
+	return writeAuditJSON(w, a, list, indent, 0, list.Len())
+}
+
+// WriteAuditJSONRows writes the audit as WriteAuditJSON writes it, but with
+// only the proposals from the from-th (counting from 0) up to the to-th of
+// list: a page of the report. A nil list holds none.
+func WriteAuditJSONRows(w io.Writer, a Audit, list *ProposalList, indent string, from, to int) error {
+	if list == nil && from == 0 && to == 0 {
+		return jsonindent.Encode(w, a, indent)
+	}
+	if err := list.span(from, to); err != nil {
+		return err
+	}
+	return writeAuditJSON(w, a, list, indent, from, to)
+}
+
+func writeAuditJSON(w io.Writer, a Audit, list *ProposalList, indent string, from, to int) error {
 	a.Proposals = []ProposalSummary{}
 	var doc bytes.Buffer
 	if err := jsonindent.Encode(&doc, a, indent); err != nil {
@@ -159,7 +176,7 @@ func WriteAuditJSON(w io.Writer, a Audit, list *ProposalList, indent string) err
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
-	if err := list.WriteJSON(w, indent, 1); err != nil {
+	if err := list.writeJSON(w, indent, 1, from, to); err != nil {
 		return err
 	}
 	_, err := w.Write(tail)

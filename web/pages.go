@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -526,9 +527,10 @@ func (s *Server) proposalsView(r *http.Request, sp *space) (*view, error) {
 			}
 			body.Proposals = append(body.Proposals, p)
 		}
-		links := pg.links(sp.id, "")
+		path := "/t/" + url.PathEscape(sp.id) + "/proposals"
+		links := pg.links(path, "all=1&", "")
 		body.Paging = &links
-		v.header = pg.header(sp.id)
+		v.header = pg.header(path, "all=1&")
 		v.json = func() ([]byte, error) {
 			var b bytes.Buffer
 			err := list.WriteJSONRows(&b, jsonIndent, pg.From, pg.To)
@@ -562,29 +564,43 @@ type proposalsBody struct {
 	Paging *pageLinks
 }
 
-// proposalList is every proposal of the negotiation now, as the command
-// line lists them, in a list on disk (see projections.ProposalList): a
-// replay of the whole log once per head, kept while readers page through
-// it. A list dropped from the cache is closed when it is collected, once
-// no page reads it.
-func (s *Server) proposalList(ctx context.Context, sp *space) (*projections.ProposalList, error) {
-	v, err := s.replayed(ctx, sp, "proposals --all", func(ctx context.Context) (any, error) {
-		_, list, err := sp.live.Reader().AllProposals(ctx)
-		return list, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*projections.ProposalList), nil
+// everyProposal is every proposal of the negotiation now, as the command
+// line lists them, in a list on disk (see projections.ProposalList), with
+// the audit's report on the same replay, but its verification.
+type everyProposal struct {
+	report projections.Audit
+	list   *projections.ProposalList
 }
 
-// proposals answers the proposals route with page, but every proposal in
-// JSON, whole (no page asked for), which it writes as it reads it.
-func (s *Server) proposals(page http.HandlerFunc) http.HandlerFunc {
+// everyProposal is worked out by a replay of the whole log once per head,
+// and kept while readers page through it; the proposals pages and the
+// audit share it. A list dropped from the cache is closed when it is
+// collected, once no page reads it.
+func (s *Server) everyProposal(ctx context.Context, sp *space) (everyProposal, error) {
+	v, err := s.replayed(ctx, sp, "proposals --all", func(ctx context.Context) (any, error) {
+		a, list, err := sp.live.Reader().AuditUnverified(ctx)
+		return everyProposal{a, list}, err
+	})
+	if err != nil {
+		return everyProposal{report: projections.Audit{Treaty: sp.id}}, err
+	}
+	return v.(everyProposal), nil
+}
+
+// proposalList is every proposal of the negotiation now (see
+// everyProposal).
+func (s *Server) proposalList(ctx context.Context, sp *space) (*projections.ProposalList, error) {
+	all, err := s.everyProposal(ctx, sp)
+	return all.list, err
+}
+
+// whole answers a route with page, but its JSON whole (format=json, no
+// page) when asked says the request asks for it: write works out how many
+// rows it has and writes it as it reads it from disk, not kept.
+func (s *Server) whole(page http.HandlerFunc, asked func(r *http.Request) bool, write func(ctx context.Context, sp *space) (int, func(io.Writer) error, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		all, err := boolParam(r, "all")
-		f, ferr := format(r)
-		if err != nil || ferr != nil || !all || f != "json" || r.URL.Query().Get("page") != "" {
+		f, err := format(r)
+		if err != nil || f != "json" || r.URL.Query().Get("page") != "" || !asked(r) {
 			page(w, r)
 			return
 		}
@@ -593,30 +609,44 @@ func (s *Server) proposals(page http.HandlerFunc) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		s.allProposalsJSON(w, r, sp)
+		started := time.Now()
+		total, doc, err := write(r.Context(), sp)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		serverTiming(w, started)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Total-Count", strconv.Itoa(total))
+		bw := &flushWriter{w: w}
+		if err := doc(bw); err != nil {
+			s.cfg.Logf("%s: %v", r.URL.Path, err)
+			return
+		}
+		bw.flush()
 	}
 }
 
-// allProposalsJSON writes `proposals --all --format json`, every proposal,
-// as it is read from the list on disk: it is answered whole, not kept.
-func (s *Server) allProposalsJSON(w http.ResponseWriter, r *http.Request, sp *space) {
-	started := time.Now()
-	list, err := s.proposalList(r.Context(), sp)
+// everyAsked: the request asks for every proposal (all=1).
+func everyAsked(r *http.Request) bool {
+	all, err := boolParam(r, "all")
+	return err == nil && all
+}
+
+// allProposalsJSON is `proposals --all --format json`, every proposal.
+func (s *Server) allProposalsJSON(ctx context.Context, sp *space) (int, func(io.Writer) error, error) {
+	list, err := s.proposalList(ctx, sp)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return 0, nil, err
 	}
-	serverTiming(w, started)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Total-Count", strconv.Itoa(list.Len()))
-	bw := &flushWriter{w: w}
-	if err := list.WriteJSON(bw, jsonIndent, 0); err != nil {
-		s.cfg.Logf("proposals of %s: %v", sp.id, err)
-		return
-	}
-	bw.Write([]byte("\n"))
-	bw.flush()
+	return list.Len(), func(w io.Writer) error {
+		if err := list.WriteJSON(w, jsonIndent, 0); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "\n")
+		return err
+	}, nil
 }
 
 // proposal: `treaty show P`.
@@ -659,10 +689,86 @@ func (s *Server) blameView(r *http.Request, sp *space) (*view, error) {
 		func(ctx context.Context) (any, error) { return sp.live.Reader().Blame(ctx, clause) })
 }
 
-// audit: `treaty audit`.
+// audit: `treaty audit`, the report on every page, its proposals a page
+// of them (see docs/web.md, Every proposal, page by page).
 func (s *Server) auditView(r *http.Request, sp *space) (*view, error) {
-	return s.replayedView(r, sp, "audit", &view{title: "Audit", section: "audit", live: true, wide: true}, "audit-body",
-		func(ctx context.Context) (any, error) { return sp.live.Reader().Audit(ctx) })
+	n, _, err := pageParam(r)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.audit(r.Context(), sp)
+	if err != nil {
+		return nil, err
+	}
+	total, fates := 0, map[string]int{}
+	if a.list != nil {
+		total, fates = a.list.Len(), a.list.Fates()
+	}
+	pg, err := pageOf(total, s.cfg.ProposalsPage, n)
+	if err != nil {
+		return nil, err
+	}
+	path := "/t/" + url.PathEscape(sp.id) + "/audit"
+	return &view{title: "Audit", section: "audit", live: true, wide: true, header: pg.header(path, ""),
+		json: func() ([]byte, error) {
+			var b bytes.Buffer
+			err := projections.WriteAuditJSONRows(&b, a.report, a.list, jsonIndent, pg.From, pg.To)
+			return b.Bytes(), err
+		},
+		body: func() ([]byte, error) {
+			body := auditBody{Audit: a.report, Fates: fates, Paging: pg.links(path, "", "")}
+			if a.list != nil {
+				for p, err := range a.list.Rows(pg.From, pg.To) {
+					if err != nil {
+						return nil, err
+					}
+					body.Proposals = append(body.Proposals, p)
+				}
+			}
+			return s.render("audit-page", body)
+		},
+	}, nil
+}
+
+// auditBody is what a page of the audit is rendered from.
+type auditBody struct {
+	Audit     projections.Audit
+	Fates     map[string]int
+	Proposals []projections.ProposalSummary
+	Paging    pageLinks
+}
+
+// audit is the audit of the negotiation now: its report, verified, and
+// its proposals in the list of every proposal (nil when the log did not
+// fold), kept per head: a verification of the whole log, and the replay
+// the proposals pages share.
+func (s *Server) audit(ctx context.Context, sp *space) (everyProposal, error) {
+	v, err := s.replayed(ctx, sp, "audit", func(ctx context.Context) (any, error) {
+		all, folded := s.everyProposal(ctx, sp)
+		verified, err := sp.live.Reader().Verify(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all.report, err = all.report.Verified(verified, folded)
+		return all, err
+	})
+	if err != nil {
+		return everyProposal{}, err
+	}
+	return v.(everyProposal), nil
+}
+
+// auditJSON is `audit --format json`, every proposal in it.
+func (s *Server) auditJSON(ctx context.Context, sp *space) (int, func(io.Writer) error, error) {
+	a, err := s.audit(ctx, sp)
+	if err != nil {
+		return 0, nil, err
+	}
+	total := 0
+	if a.list != nil {
+		total = a.list.Len()
+	}
+	return total, func(w io.Writer) error { return projections.WriteAuditJSON(w, a.report, a.list, jsonIndent) }, nil
 }
 
 // replayedView is v, a view that replays the whole log (see replayed): its

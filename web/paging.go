@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -50,12 +49,13 @@ type pageLinks struct {
 	First, Prev, Next, Last string
 }
 
-// links are the page's neighbours among the pages of every proposal of
-// negotiation id, as addresses with query (a query of their own, such as
-// format=json, first).
-func (p paging) links(id, query string) pageLinks {
+// links are the page's neighbours among the pages at path (such as
+// /t/ID/proposals), as addresses with query (a query of their own, such as
+// format=json&, first) then params (the route's, such as all=1&), then
+// the page.
+func (p paging) links(path, params, query string) pageLinks {
 	href := func(n int) string {
-		return "/t/" + url.PathEscape(id) + "/proposals?" + query + "all=1&page=" + strconv.Itoa(n)
+		return path + "?" + query + params + "page=" + strconv.Itoa(n)
 	}
 	l := pageLinks{paging: p, FirstRow: p.From + 1, LastRow: p.To, First: href(1), Last: href(p.Pages)}
 	if p.Page > 1 {
@@ -69,8 +69,8 @@ func (p paging) links(id, query string) pageLinks {
 
 // header is the paging of a page's JSON: the count of every row, and the
 // neighbouring pages in a Link header (RFC 8288).
-func (p paging) header(id string) http.Header {
-	l := p.links(id, "format=json&")
+func (p paging) header(path, params string) http.Header {
+	l := p.links(path, params, "format=json&")
 	var links []string
 	for _, rel := range []struct{ name, href string }{{"first", l.First}, {"prev", l.Prev}, {"next", l.Next}, {"last", l.Last}} {
 		if rel.href != "" {

@@ -49,8 +49,8 @@ type Config struct {
 	Reader func(id string) *projections.Reader
 	// CacheBytes bounds the answers kept in memory (default 64 MiB).
 	CacheBytes int
-	// ProposalsPage is how many proposals a page of every proposal lists
-	// (default 500).
+	// ProposalsPage is how many proposals a page of every proposal lists,
+	// and a page of the audit (default 500).
 	ProposalsPage int
 	// Logf reports what the operator should know (nil: nothing).
 	Logf func(format string, args ...any)
@@ -129,13 +129,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /t/{id}/draft", s.page(s.draftView, moment{"at", projections.Head}))
 	m.HandleFunc("GET /t/{id}/compare", s.page(s.compareView, moment{"from", projections.LastClosedRound}, moment{"to", projections.Head}))
 	m.HandleFunc("GET /t/{id}/positions", s.page(s.positionsView, moment{"at", projections.Head}))
-	m.HandleFunc("GET /t/{id}/proposals", s.proposals(s.page(s.proposalsView)))
+	m.HandleFunc("GET /t/{id}/proposals", s.whole(s.page(s.proposalsView), everyAsked, s.allProposalsJSON))
 	m.HandleFunc("GET /t/{id}/proposals/{p}", s.page(s.proposalView))
 	m.HandleFunc("GET /t/{id}/clauses/{clause}", s.page(s.historyView))
 	m.HandleFunc("GET /t/{id}/blame", s.page(s.blameView))
 	m.HandleFunc("GET /t/{id}/rounds", s.page(s.roundsView))
 	m.HandleFunc("GET /t/{id}/log", s.log)
-	m.HandleFunc("GET /t/{id}/audit", s.page(s.auditView))
+	m.HandleFunc("GET /t/{id}/audit", s.whole(s.page(s.auditView), func(*http.Request) bool { return true }, s.auditJSON))
 	m.HandleFunc("GET /t/{id}/events", s.events)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

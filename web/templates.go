@@ -112,6 +112,10 @@ const webTemplates = `{{define "page"}}<!DOCTYPE html>
 {{with .Paging}}{{template "pages" .}}{{end}}{{else}}<p>No open proposals.</p>
 {{end}}{{end}}
 
+{{define "audit-page"}}{{template "audit-report" .Audit}}<h2>Proposals</h2>
+<p class="meta">{{.Paging.Total}} proposals: {{index .Fates "adopted"}} adopted, {{index .Fates "withdrawn"}} withdrawn, {{index .Fates "open"}} open, {{index .Fates "stale"}} stale{{if gt .Paging.Pages 1}}; in the order they were tabled, {{.Paging.FirstRow}} to {{.Paging.LastRow}} on this page{{end}}.</p>
+{{template "pages" .Paging}}{{template "audit-table"}}{{range .Proposals}}{{template "audit-proposal" .}}{{end}}{{template "audit-end"}}{{template "pages" .Paging}}{{end}}
+
 {{define "pages"}}{{if gt .Pages 1}}<nav class="pages" aria-label="pages">{{if .Prev}}<a href="{{.First}}">first</a> · <a rel="prev" href="{{.Prev}}">previous</a>{{else}}first · previous{{end}} · page {{.Page}} of {{.Pages}} · {{if .Next}}<a rel="next" href="{{.Next}}">next</a> · <a href="{{.Last}}">last</a>{{else}}next · last{{end}}</nav>
 {{end}}{{end}}
 

@@ -261,7 +261,8 @@ func TestBrowserWorkspace(t *testing.T) {
 
 // TestBrowserProposalsPaged pages through every proposal with the links,
 // without a reload, and sees the page it is on count a proposal tabled by
-// another process, live.
+// another process, live. Then it pages through the audit's proposals
+// alike.
 func TestBrowserProposalsPaged(t *testing.T) {
 	b := newBrowser(t)
 	ws := newWorkspace(t, func(c *web.Config) { c.ProposalsPage = 4 })
@@ -304,6 +305,32 @@ func TestBrowserProposalsPaged(t *testing.T) {
 		chromedp.WaitVisible(`//td[contains(., "paged")]`),
 	)
 	b.shot("proposals-last")
+	// The audit pages its proposals alike, the report on every page.
+	b.do("open the audit",
+		chromedp.Navigate(ws.http.URL+berlin+"/audit"),
+		chromedp.WaitVisible(`//nav[contains(@class,"pages")][contains(., "page 1 of 4")]`),
+		chromedp.WaitVisible(`//p[contains(@class,"meta")][contains(., "16 proposals:")]`),
+		chromedp.WaitVisible(css(`#live-status[data-state="open"]`)),
+	)
+	b.shot("audit-page-1")
+	get(b, "mark the page", chromedp.Evaluate[int](`window.treatyMark = 43`))
+	b.do("go to the audit's next page",
+		chromedp.Click(css(`nav.pages a[rel="next"]`)),
+		chromedp.WaitVisible(`//nav[contains(@class,"pages")][contains(., "page 2 of 4")]`),
+	)
+	b.shot("audit-page-2")
+	if loc := get(b, "address", chromedp.Location()); !strings.Contains(loc, "/audit?page=2") {
+		t.Errorf("the audit's second page's address: %s", loc)
+	}
+	if n := len(get(b, "rows", chromedp.Nodes(`//main//tr[td[1]/code]`, chromedp.AtLeast(1)))); n != 4 {
+		t.Errorf("%d proposals on the audit's second page; want 4", n)
+	}
+	if get(b, "the report", chromedp.Text(`//main//h2[.="Rounds"]`)) != "Rounds" {
+		t.Error("the audit's second page lacks its rounds")
+	}
+	if mark := get(b, "the mark", chromedp.Evaluate[int](`window.treatyMark || 0`)); mark != 43 {
+		t.Error("the audit's next page was a reload, not a swap")
+	}
 	b.noErrors()
 }
 

@@ -7,14 +7,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,20 +200,7 @@ func TestServeProposalsPaged(t *testing.T) {
 		if err := validate("proposals", body, false); err != nil {
 			t.Errorf("page %d in JSON: %v", n, err)
 		}
-		link := func(rel string, m int) string {
-			return fmt.Sprintf(`<%s/proposals?format=json&all=1&page=%d>; rel="%s"`, berlin, m, rel)
-		}
-		wantLinks := []string{link("first", 1)}
-		if n > 1 {
-			wantLinks = append(wantLinks, link("prev", n-1))
-		}
-		if n < pages {
-			wantLinks = append(wantLinks, link("next", n+1))
-		}
-		wantLinks = append(wantLinks, link("last", pages))
-		if got := h.Get("Link"); got != strings.Join(wantLinks, ", ") || h.Get("X-Total-Count") != fmt.Sprint(len(want)) {
-			t.Errorf("page %d's paging: Link %q, X-Total-Count %q", n, got, h.Get("X-Total-Count"))
-		}
+		checkPaging(t, h, berlin+"/proposals?format=json&all=1&", n, pages, len(want))
 
 		status, _, html := ws.get(page(n))
 		if status != 200 {
@@ -254,6 +244,146 @@ func TestServeProposalsPaged(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after one more proposal, %s in all; the last page: %.300s", h.Get("X-Total-Count"), body)
 		}
+	}
+}
+
+// The audit's proposals are paged as every proposal is, the rest of the
+// report on every page: in HTML, and in JSON the command line's report with
+// its proposals cut to the page's and the paging in the headers; the JSON
+// whole is the command line's, byte for byte.
+func TestServeAuditPaged(t *testing.T) {
+	const size = 4
+	ws := newWorkspace(t, func(c *web.Config) { c.ProposalsPage = size })
+	whole := ws.cli("audit", "--format", "json")
+	var report map[string]any
+	if err := json.Unmarshal([]byte(whole), &report); err != nil {
+		t.Fatal(err)
+	}
+	want := report["proposals"].([]any)
+	pages := (len(want) + size - 1) / size
+	fates := map[string]int{}
+	for _, p := range want {
+		fates[p.(map[string]any)["status"].(string)]++
+	}
+	if pages < 3 || len(fates) < 2 {
+		t.Fatalf("%d proposals (%v): too few for three pages of %d", len(want), fates, size)
+	}
+	status, h, body := ws.get(berlin + "/audit?format=json")
+	if status != 200 || body != whole || h.Get("X-Total-Count") != fmt.Sprint(len(want)) {
+		t.Fatalf("the audit in JSON: status %d, %d bytes, %q in all; the command line's %d bytes", status, len(body), h.Get("X-Total-Count"), len(whole))
+	}
+	page := func(n int) string { return fmt.Sprintf("%s/audit?page=%d", berlin, n) }
+	for n := 1; n <= pages; n++ {
+		rows := want[(n-1)*size : min(n*size, len(want))]
+		status, h, body := ws.get(page(n) + "&format=json")
+		var got map[string]any
+		if err := json.Unmarshal([]byte(body), &got); status != 200 || err != nil {
+			t.Fatalf("page %d in JSON: status %d, %v: %.300s", n, status, err, body)
+		}
+		report["proposals"] = rows
+		if !reflect.DeepEqual(got, report) {
+			t.Errorf("page %d in JSON is not the report with its rows: %.300s", n, body)
+		}
+		if err := validate("audit", body, false); err != nil {
+			t.Errorf("page %d in JSON: %v", n, err)
+		}
+		checkPaging(t, h, berlin+"/audit?format=json&", n, pages, len(want))
+
+		status, _, html := ws.get(page(n))
+		if status != 200 {
+			t.Fatalf("page %d: status %d", n, status)
+		}
+		for _, w := range []string{
+			"<h1>Audit of", "Verified: 57 events", "<h2>Parties and keys</h2>", "<h2>Rounds</h2>", "Closing hash",
+			fmt.Sprintf("%d proposals: %d adopted, %d withdrawn, %d open, %d stale; in the order they were tabled, %d to %d on this page.",
+				len(want), fates["adopted"], fates["withdrawn"], fates["open"], fates["stale"], (n-1)*size+1, (n-1)*size+len(rows)),
+			fmt.Sprintf("page %d of %d", n, pages), `data-live="true"`,
+		} {
+			if !strings.Contains(html, w) {
+				t.Errorf("page %d lacks %q", n, w)
+			}
+		}
+		if got := strings.Count(html, "<tr><td><code>"); got != len(rows) {
+			t.Errorf("page %d has %d rows; want %d", n, got, len(rows))
+		}
+		for _, row := range rows {
+			if id := row.(map[string]any)["id"].(string); !strings.Contains(html, "<tr><td><code>"+id[:8]+"</code>") {
+				t.Errorf("page %d lacks proposal %s", n, id)
+			}
+		}
+		next := fmt.Sprintf(`<a rel="next" href="%s/audit?page=%d">`, berlin, n+1)
+		prev := fmt.Sprintf(`<a rel="prev" href="%s/audit?page=%d">`, berlin, n-1)
+		if strings.Contains(html, next) != (n < pages) || strings.Contains(html, prev) != (n > 1) {
+			t.Errorf("page %d of %d links to the next %t, the previous %t", n, pages, strings.Contains(html, next), strings.Contains(html, prev))
+		}
+	}
+	for _, bad := range []struct {
+		query  string
+		status int
+	}{{fmt.Sprintf("page=%d", pages+1), 404}, {fmt.Sprintf("page=%d&format=json", pages+1), 404}, {"page=0", 400}, {"page=-1&format=json", 400}, {"page=two", 400}} {
+		if status, _, _ := ws.get(berlin + "/audit?" + bad.query); status != bad.status {
+			t.Errorf("audit?%s: status %d; want %d", bad.query, status, bad.status)
+		}
+	}
+}
+
+// The audit and every proposal, at the same head, rest on one replay of
+// the log, which the audit's verification adds to: neither repeats the
+// other's.
+func TestServeAuditSharesTheReplay(t *testing.T) {
+	cs := &countingStore{}
+	ws := newWorkspace(t, func(c *web.Config) {
+		cs.Store = c.Store
+		c.Store = cs
+		c.Reader = func(id string) *projections.Reader { return projections.NewReader(cs, id, projections.Options{}) }
+	})
+	if status, _, _ := ws.get(berlin + "/proposals?all=1"); status != 200 {
+		t.Fatalf("every proposal: status %d", status)
+	}
+	before := cs.fromStart.Load()
+	for _, path := range []string{"/audit", "/audit?format=json", "/audit?page=1&format=json", "/proposals?all=1&format=json"} {
+		if status, _, _ := ws.get(berlin + path); status != 200 {
+			t.Fatalf("%s: status %d", path, status)
+		}
+	}
+	if n := cs.fromStart.Load() - before; n != 1 {
+		t.Errorf("the audit read the log from its start %d times once every proposal was listed; want 1, to verify it", n)
+	}
+}
+
+// countingStore counts the reads of a store that begin at the first event:
+// each is a replay of a whole log.
+type countingStore struct {
+	eventstore.Store
+	fromStart atomic.Int32
+}
+
+func (c *countingStore) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	if from == 0 {
+		c.fromStart.Add(1)
+	}
+	return c.Store.Read(ctx, stream, from)
+}
+
+func (c *countingStore) Subscribe(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	return c.Store.(eventstore.Subscriber).Subscribe(ctx, stream, from)
+}
+
+// checkPaging checks the paging headers of page n of pages of a JSON
+// answer of total rows, whose pages are at route (up to page=).
+func checkPaging(t *testing.T, h http.Header, route string, n, pages, total int) {
+	t.Helper()
+	link := func(rel string, m int) string { return fmt.Sprintf(`<%spage=%d>; rel="%s"`, route, m, rel) }
+	want := []string{link("first", 1)}
+	if n > 1 {
+		want = append(want, link("prev", n-1))
+	}
+	if n < pages {
+		want = append(want, link("next", n+1))
+	}
+	want = append(want, link("last", pages))
+	if got := h.Get("Link"); got != strings.Join(want, ", ") || h.Get("X-Total-Count") != fmt.Sprint(total) {
+		t.Errorf("page %d's paging: Link %q, X-Total-Count %q", n, got, h.Get("X-Total-Count"))
 	}
 }
 
@@ -376,6 +506,8 @@ func TestServeErrors(t *testing.T) {
 		{berlin + "/proposals?all=1&page=2", 404, nil, "no page 2: the 15 proposals fill one page of 500"},
 		{berlin + "/proposals?all=1&page=0", 400, nil, `page is a number from 1, not "0"`},
 		{berlin + "/proposals?page=1", 400, nil, "page: only every proposal (all=1) is listed page by page"},
+		{berlin + "/audit?page=2", 404, nil, "no page 2: the 15 proposals fill one page of 500"},
+		{berlin + "/audit?page=x", 400, nil, `page is a number from 1, not "x"`},
 		{berlin + "/proposals/zzzzzzzz", 404, []string{"show", "zzzzzzzz"}, ""},
 		{berlin + "/proposals/ab", 400, []string{"show", "ab"}, ""},
 		{berlin + "/clauses/nowhere", 404, []string{"history", "nowhere"}, ""},
