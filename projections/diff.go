@@ -174,12 +174,15 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 
 // redlines is Redlines, given the negotiation now.
 func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions) (Diff, error) {
-	a, err := r.AtFrom(ctx, from, head)
-	if err != nil {
-		return Diff{}, err
-	}
-	b, err := r.AtFrom(ctx, to, head)
-	if err != nil {
+	// The two moments are read side by side: each is a checkpoint to read
+	// and check, and perhaps events to fold.
+	var a, b Moment
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Go(func() { a, errA = r.AtFrom(ctx, from, head) })
+	b, errB = r.AtFrom(ctx, to, head)
+	wg.Wait()
+	if err := cmp.Or(errA, errB); err != nil {
 		return Diff{}, err
 	}
 	saved := r.savedRedlines(ctx, a.Point, b.Point)
