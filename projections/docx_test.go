@@ -425,6 +425,9 @@ func TestCompareExtrasComments(t *testing.T) {
 	late := ss.table("EU", "review", "The Parties shall review it every two years.")
 	ss.do("US", domain.CommentOn{Proposal: late, Party: "US", Text: "Why two?"})
 	ss.accept(late, "UA", "US")
+	// Between the last acceptance and the adoption it completes.
+	midAct := len(ss.stored()) - 1
+	ss.do("DE", domain.CommentOn{Proposal: late, Party: "DE", Text: "Noted, once adopted."})
 	open := ss.table("UA", "review", "The Parties shall review it monthly.")
 	ss.do("EU", domain.CommentOn{Proposal: open, Party: "EU", Text: "Too often."})
 	ss.closeRound()
@@ -440,17 +443,29 @@ func TestCompareExtrasComments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, opts := range []Options{{}, withCheckpoints} {
-		r := NewReader(ss.store, ss.treaty, opts)
-		d, err := r.Redlines(ctx, ref(t, "round:1"), Head, CompareOptions{})
+	// A comment made on a closed proposal stays with it nowhere in the
+	// state: the replay keeping every proposal whole holds it.
+	if n := len(whole.Proposals[late].Comments); n != 2 {
+		t.Fatalf("the adopted proposal has %d comments, want 2 (one made once it was adopted)", n)
+	}
+	for _, c := range []struct {
+		opts Options
+		from string
+	}{{Options{}, "round:1"}, {withCheckpoints, "round:1"}, {withCheckpoints, fmt.Sprintf("@%d", midAct)}} {
+		r := NewReader(ss.store, ss.treaty, c.opts)
+		d, err := r.Redlines(ctx, ref(t, c.from), Head, CompareOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		x, err := r.CompareExtras(ctx, d)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("from %s: %v", c.from, err)
 		}
-		for _, id := range []string{early, late, open} {
+		ids := []string{early, late, open}
+		if c.from != "round:1" {
+			ids = ids[1:] // adopted before the earlier moment: not shown
+		}
+		for _, id := range ids {
 			want := whole.Proposals[id].Comments
 			if len(want) == 0 || !reflect.DeepEqual(x.Comments[id], want) {
 				t.Fatalf("proposal %s: comments %+v, want %+v", id, x.Comments[id], want)
@@ -461,8 +476,8 @@ func TestCompareExtrasComments(t *testing.T) {
 				}
 			}
 		}
-		if len(x.Comments) != 3 {
-			t.Fatalf("comments on %d proposals, want 3: %+v", len(x.Comments), x.Comments)
+		if len(x.Comments) != len(ids) {
+			t.Fatalf("from %s: comments on %d proposals, want %d: %+v", c.from, len(x.Comments), len(ids), x.Comments)
 		}
 	}
 }

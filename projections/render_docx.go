@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -320,8 +321,8 @@ type CompareExtras struct {
 // before the later moment are folded once more, checked as every fold is,
 // from the last round's opening or close before the first adoption shown
 // (a state holds an open proposal whole, its comments included), each
-// adopted proposal's comments taken as it closes, so that memory stays
-// bounded by the state.
+// adopted proposal's comments taken as it closes and those made on it
+// since as they come, so that memory stays bounded by the state.
 func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, error) {
 	x := CompareExtras{Comments: map[string][]domain.Comment{}}
 	var events []int
@@ -345,10 +346,10 @@ func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, erro
 		if err != nil {
 			return x, err
 		}
-		start = actBoundary(head.State, d.From.Event, start)
+		start = actBoundary(head.State, start)
 		s, last := &domain.State{}, Point{}
 		if start > 0 {
-			m, err := r.StateAt(ctx, Ref{kind: refEvent, n: start, text: fmt.Sprintf("event:%d", start)}, start, head.State)
+			m, err := r.StateAt(ctx, Ref{kind: refEvent, n: start, text: fmt.Sprintf("@%d", start)}, start, head.State)
 			if err != nil {
 				return x, err
 			}
@@ -356,10 +357,18 @@ func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, erro
 		}
 		s.OnClose = func(p *domain.Proposal) {
 			if adopted[p.Proposal] && len(p.Comments) > 0 {
-				x.Comments[p.Proposal] = p.Comments
+				x.Comments[p.Proposal] = slices.Clone(p.Comments)
 			}
 		}
-		if _, err := r.fold(ctx, s, d.To.Event, last, false); err != nil {
+		// A proposal may be commented on once closed; the state keeps
+		// such a comment nowhere.
+		later := func(f Folded, s *domain.State) error {
+			if e, ok := f.Rec.Event.(domain.ProposalCommented); ok && adopted[e.Proposal] && s.Proposals[e.Proposal] == nil {
+				x.Comments[e.Proposal] = append(x.Comments[e.Proposal], domain.Comment{Party: e.Party, Text: e.Text, Event: s.Events})
+			}
+			return nil
+		}
+		if _, err := r.foldVisit(ctx, s, d.To.Event, last, false, later); err != nil {
 			return x, err
 		}
 		for id := range open {
@@ -378,11 +387,13 @@ func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, erro
 	return x, err
 }
 
-// actBoundary is the latest point from lo to n at which no act is half
-// folded: just before a round opened or just after one closed (each an act
-// of its own), or lo, a moment of the compare.
-func actBoundary(head *domain.State, lo, n int) int {
-	at := lo
+// actBoundary is the latest point up to n at which no act is half folded,
+// so that a fold may go on from it: just before a round opened or just
+// after one closed (each an act of its own), or the start. (A moment of the
+// compare may fall inside an act: between an acceptance and the adoption
+// it completes.)
+func actBoundary(head *domain.State, n int) int {
+	at := 0
 	for _, r := range head.Rounds {
 		for _, b := range []int{r.Opened - 1, r.Closed} {
 			if b > at && b <= n {
