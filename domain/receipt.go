@@ -43,7 +43,7 @@ func (r Receipt) signedBytes() []byte {
 func SignReceipt(r Receipt, priv ed25519.PrivateKey) Receipt {
 	pub := priv.Public().(ed25519.PublicKey)
 	r.Kind, r.Key, r.PublicKey = ReceiptKind, KeyID(pub), EncodeKey(pub)
-	r.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(priv, r.signedBytes()))
+	r.Signature = base64.StdEncoding.EncodeToString(signBytes(priv, r.signedBytes()))
 	return r
 }
 

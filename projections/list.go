@@ -246,6 +246,9 @@ func (l *ProposalList) Rows(from, to int) iter.Seq2[ProposalSummary, error] {
 			yield(ProposalSummary{}, err)
 			return
 		}
+		if from == to { // nothing to read, of a list that may be nil
+			return
+		}
 		stop := errors.New("stop")
 		err := l.eachOf(from, to, func(e listed, _, doc []byte) error {
 			var sum ProposalSummary

@@ -293,3 +293,16 @@ func same(t *testing.T, what, got, want string) {
 	t.Fatalf("%s differs at byte %d of %d (want %d):\ngot  %q\nwant %q", what, i, len(got), len(want),
 		got[max(0, i-80):min(len(got), i+80)], want[max(0, i-80):min(len(want), i+80)])
 }
+
+// An empty stretch of no list reads nothing, and fails nothing.
+func TestProposalListRowsOfNone(t *testing.T) {
+	var l *ProposalList
+	for _, err := range l.Rows(0, 0) {
+		t.Fatalf("rows of no list: %v", err)
+	}
+	for _, err := range l.Rows(0, 1) {
+		if err == nil {
+			t.Fatal("a row of no list read without error")
+		}
+	}
+}

@@ -109,7 +109,7 @@ const webTemplates = `{{define "page"}}<!DOCTYPE html>
 {{end}}{{if .Proposals}}<table class="list"><thead><tr><th>Proposal</th><th>Clause</th><th>Action</th><th>Party</th><th>Status</th><th>Accepted by</th><th>Objected to by</th><th>Awaiting</th><th>Round</th><th>Place</th></tr></thead>
 <tbody>{{range .Proposals}}<tr><td>{{linked "proposal" $.Treaty .ID (short .ID)}}</td><td>{{linked "clause" $.Treaty .Clause .Clause}}</td><td>{{.Action}}</td><td>{{.Party}}</td><td>{{.Status}}</td><td>{{join .AcceptedBy ", "}}</td><td>{{join .ObjectedBy ", "}}</td><td>{{join .Awaiting ", "}}</td><td>{{.Place}}</td><td>{{.Placement.Words}}</td></tr>
 {{end}}</tbody></table>
-{{with .Paging}}{{template "pages" .}}{{end}}{{else}}<p>No open proposals.</p>
+{{with .Paging}}{{template "pages" .}}{{end}}{{else}}<p>{{if .All}}No proposals.{{else}}No open proposals.{{end}}</p>
 {{end}}{{end}}
 
 {{define "audit-page"}}{{template "audit-report" .Audit}}<h2>Proposals</h2>
