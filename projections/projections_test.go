@@ -963,6 +963,62 @@ func TestVerifyComparesCheckpoints(t *testing.T) {
 	}
 }
 
+// A head checkpoint whose closed proposals lie is found by verify at the
+// first round checkpoint whose closed proposals are cut from it, and it is
+// the head that is deleted; honest checkpoints are each compared once.
+func TestVerifyComparesClosedProposals(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	adopted := ss.table("UA", "fund", "The Fund holds 100 million euro.")
+	ss.accept(adopted, "US", "EU")
+	ss.closeRound()
+	ss.openRound()
+	ss.agree("review", "The Parties shall review it yearly.")
+	ss.closeRound()
+	ss.agree("late", "Agreed between rounds.")
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	// A fold from the first event leaves both rounds' checkpoints.
+	if _, err := r.fold(ctx, &domain.State{}, -1, Point{}, true); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoint(ctx, m)
+	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})
+	if err != nil || !v.OK || v.Checkpoints != 3 {
+		t.Fatalf("honest checkpoints: %+v %v", v, err)
+	}
+	// The head saved again, one closed proposal said to be of another round.
+	lie := domain.NewClosedProposals()
+	for c, err := range m.State.ClosedProposals() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID == adopted {
+			c.Round = 2
+		}
+		lie.Add(c)
+	}
+	m.State.Closed = lie
+	if err := r.cps.SaveHead(ctx, m.State, checkpoint.Point{Events: m.Point.Event, Hash: m.Point.Hash, Time: m.Point.Time}); err != nil {
+		t.Fatal(err)
+	}
+	v, err = Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})
+	round1 := ss.s.Rounds[0].Closed
+	if err != nil || v.OK || v.Problem.Event != round1 || !strings.Contains(v.Problem.What, `checkpoint "head" (the closed proposals of checkpoint "round-1"`) {
+		t.Fatalf("a head whose closed proposals lie: %+v %v", v.Problem, err)
+	}
+	got, err := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ := got.State.Closed.Lookup(adopted); c.Round != 1 {
+		t.Fatalf("the lying head still answers: round %d", c.Round)
+	}
+}
+
 // TestCompareCountsAdoptions holds the compare document for people (the last
 // few adoptions of each clause and each party's count, from the two moments
 // alone) to the JSON's (every adoption, from the closed proposals), between

@@ -10,6 +10,7 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/projections/internal/checkpoint"
 )
 
 // Verification is what Verify found.
@@ -171,7 +172,9 @@ func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent
 	f := newCheckedFold(&s, "")
 	f.requireSigned = opts.RequireSignatures
 	checkpointsAt := map[int][]string{}
+	var agree *checkpoint.Verifier
 	if r := opts.Checkpoints; r != nil && r.cps != nil {
+		agree = r.cps.Verifier()
 		points, err := r.cps.Points(ctx)
 		if err != nil {
 			return v, err
@@ -237,9 +240,13 @@ func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent
 		m, _ := r.Meta() // step decoded it
 		v.warnOfTime(r, m.Time, before)
 		for _, name := range checkpointsAt[s.Events] {
-			if err := opts.Checkpoints.cps.Agrees(ctx, name, &s); err != nil {
-				opts.Checkpoints.cps.Drop(ctx, name)
-				return fail(problemAt(r, "is where this machine's checkpoint %q stands, and the checkpoint disagrees with the log: %v. It was written by a faulty build, or by someone holding this machine's checkpoint secret; it is deleted", name, err))
+			if wrong, err := agree.Agrees(ctx, name, &s); err != nil {
+				opts.Checkpoints.cps.Drop(ctx, wrong)
+				what := fmt.Sprintf("checkpoint %q", wrong)
+				if wrong != name {
+					what += fmt.Sprintf(" (the closed proposals of checkpoint %q are cut from it)", name)
+				}
+				return fail(problemAt(r, "is where this machine's checkpoint %q stands, and the %s disagrees with the log: %v. It was written by a faulty build, or by someone holding this machine's checkpoint secret; it is deleted", name, what, err))
 			}
 			v.Checkpoints++
 		}

@@ -24,6 +24,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"testing"
@@ -566,11 +567,27 @@ func (s *Store) Points(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
+// Verifier compares this build's checkpoints with a replay of the log from
+// its first event (see Agrees), as verify does. It reads the head
+// checkpoint once: a round's closed proposals are those of the head that
+// closed by the round's end, which it compares without making a table of
+// them for each round. A Verifier is for one goroutine.
+type Verifier struct {
+	s        *Store
+	head     *domain.State
+	headRead bool
+}
+
+// Verifier returns a Verifier of s's checkpoints.
+func (s *Store) Verifier() *Verifier { return &Verifier{s: s} }
+
 // Agrees compares the checkpoint called name with fresh, the state a fold
 // from the first event reached at the same point, and says where they
-// differ. A checkpoint that fails to authenticate is no checkpoint, and
-// agrees.
-func (s *Store) Agrees(ctx context.Context, name string, fresh *domain.State) error {
+// differ, and which checkpoint is wrong: name, or "head" when a round's
+// closed proposals, cut from the head's, differ. A checkpoint that fails
+// to authenticate is no checkpoint, and agrees.
+func (v *Verifier) Agrees(ctx context.Context, name string, fresh *domain.State) (wrong string, err error) {
+	s := v.s
 	var st *domain.State
 	var ok bool
 	var round int
@@ -580,33 +597,86 @@ func (s *Store) Agrees(ctx context.Context, name string, fresh *domain.State) er
 		st, _, ok = s.Round(ctx, round, -1)
 	}
 	if !ok {
-		return nil
+		return "", nil
 	}
 	a, err := encodePresent(st, 0, nil, nil)
 	if err != nil {
-		return err
+		return name, err
 	}
 	b, err := encodePresent(fresh, 0, nil, nil)
 	if err != nil {
-		return err
+		return name, err
 	}
 	if !bytes.Equal(a, b) {
-		return fmt.Errorf("its state differs from the log's at event %d", fresh.Events)
+		return name, fmt.Errorf("its state differs from the log's at event %d", fresh.Events)
 	}
-	var x, y []domain.ClosedProposal
-	if err := collect(st, func(p domain.ClosedProposal) { x = append(x, p) }); err != nil {
-		return err
+	// The closed proposals: a round's are cut from the head's when the head
+	// covers the round's end (see closedAt), so those are compared.
+	from, wrong := st, name
+	if name != "head" {
+		if head := v.headState(ctx); head != nil && head.Events >= fresh.Events {
+			from, wrong = head, "head"
+		}
 	}
-	if err := collect(fresh, func(p domain.ClosedProposal) { y = append(y, p) }); err != nil {
-		return err
+	n, count := fresh.Events, 0
+	for p, err := range closedBy(from, n) {
+		if err != nil {
+			return wrong, err
+		}
+		count++
+		q, found, err := lookup(fresh, p.ID)
+		if err != nil {
+			return wrong, err
+		}
+		if !found || q != p {
+			return wrong, fmt.Errorf("its closed proposals differ from the log's at event %d (proposal %s)", n, p.ID)
+		}
 	}
-	byID := func(a, b domain.ClosedProposal) int { return strings.Compare(a.ID, b.ID) }
-	slices.SortFunc(x, byID)
-	slices.SortFunc(y, byID)
-	if !slices.Equal(x, y) {
-		return fmt.Errorf("its closed proposals differ from the log's at event %d", fresh.Events)
+	if want := closedLen(fresh); count != want {
+		return wrong, fmt.Errorf("its closed proposals number %d where the log's number %d at event %d", count, want, n)
 	}
-	return nil
+	return "", nil
+}
+
+// headState is the head checkpoint, read on first need; nil when there is
+// no authentic one.
+func (v *Verifier) headState(ctx context.Context) *domain.State {
+	if !v.headRead {
+		v.headRead = true
+		v.head, _, _ = v.s.Head(ctx)
+	}
+	return v.head
+}
+
+// closedBy yields the proposals of st closed by event n.
+func closedBy(st *domain.State, n int) iter.Seq2[domain.ClosedProposal, error] {
+	if c, ok := st.Closed.(*closed); ok {
+		return c.Between(0, n)
+	}
+	return func(yield func(domain.ClosedProposal, error) bool) {
+		for p, err := range st.ClosedProposals() {
+			if err == nil && p.Closed > n {
+				continue
+			}
+			if !yield(p, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func lookup(st *domain.State, id string) (domain.ClosedProposal, bool, error) {
+	if st.Closed == nil {
+		return domain.ClosedProposal{}, false, nil
+	}
+	return st.Closed.Lookup(id)
+}
+
+func closedLen(st *domain.State) int {
+	if st.Closed == nil {
+		return 0
+	}
+	return st.Closed.Len()
 }
 
 // Drop deletes the checkpoint called name.
