@@ -61,26 +61,46 @@ type Audit struct {
 	Verification Verification      `json:"verification"`
 }
 
-// AuditList replays the whole log twice: once to verify it (see Verify),
-// once to gather what happened (see AuditUnverified), with the proposals in
-// a list (see ProposalList), not in memory: the report's Proposals is left
-// empty. A log that fails verification still gets its report, with the
-// problem in it, as far as it folds. The list is nil when the log did not
-// fold, and the caller must Close it otherwise.
+// AuditList replays the whole log twice: once to gather what happened (see
+// AuditUnverified), with the proposals in a list (see ProposalList), not in
+// memory: the report's Proposals is left empty; and once to verify it up to
+// the same event (see VerifyTo), however the log grew meanwhile. A log that
+// fails verification still gets its report, with the problem in it, as far
+// as it folds. The list is nil when the log did not fold, and the caller
+// must Close it otherwise.
 func (r *Reader) AuditList(ctx context.Context) (Audit, *ProposalList, error) {
-	v, err := r.Verify(ctx)
+	a, list, folded := r.AuditUnverified(ctx)
+	v, err := r.VerifyTo(ctx, a.verifyTo(folded))
 	if err != nil {
+		if list != nil {
+			list.Close()
+		}
 		return Audit{}, nil, err
 	}
-	a, list, err := r.AuditUnverified(ctx)
-	a, err = a.Verified(v, err)
+	a, err = a.Verified(v, folded)
 	return a, list, err
 }
 
 // Verify verifies the whole log (see Verify), from the reader's
 // checkpoints.
 func (r *Reader) Verify(ctx context.Context) (Verification, error) {
-	return Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r})
+	return r.VerifyTo(ctx, 0)
+}
+
+// VerifyTo verifies the log's first n events (see VerifyOptions.Upto; 0:
+// the whole log), from the reader's checkpoints.
+func (r *Reader) VerifyTo(ctx context.Context, n int) (Verification, error) {
+	return Verify(ctx, r.store, r.treaty, VerifyOptions{Checkpoints: r, Upto: n})
+}
+
+// verifyTo is how much of the log the verification of report a is to
+// cover: the events it was gathered from, or the whole log when the replay
+// that gathered it failed (folded), for the verification to say where.
+func (a Audit) verifyTo(folded error) int {
+	if folded != nil {
+		return 0
+	}
+	return a.AsOf.Event
 }
 
 // AuditUnverified is AuditList's replay without its verification: one
@@ -124,13 +144,13 @@ func emptyAudit(treaty string) Audit {
 // shown with (see WriteAuditFatesText), not listed: what the report for
 // people says of them, worked out from the state the replay ends with.
 func (r *Reader) AuditFates(ctx context.Context) (Audit, map[string]int, error) {
-	v, err := r.Verify(ctx)
+	a, s, folded := r.audit(ctx, nil)
+	v, err := r.VerifyTo(ctx, a.verifyTo(folded))
 	if err != nil {
 		return Audit{}, nil, err
 	}
-	a, s, err := r.audit(ctx, nil)
-	if err != nil {
-		a, err = a.Verified(v, err)
+	if folded != nil {
+		a, err = a.Verified(v, folded)
 		return a, map[string]int{}, err
 	}
 	fates, err := proposalFates(s)

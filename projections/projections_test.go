@@ -963,6 +963,32 @@ func TestVerifyComparesCheckpoints(t *testing.T) {
 	}
 }
 
+// Verify with Upto stops where it is told, as if the log ended there; an
+// audit's verification covers the events its report was gathered from.
+func TestVerifyUpto(t *testing.T) {
+	ss := newSession(t)
+	ss.openRound()
+	p := ss.table("UA", "fund", "The Fund holds 100 million euro.")
+	ss.accept(p, "US", "EU")
+	ss.closeRound()
+	n := ss.s.Events
+	for _, upto := range []int{1, n - 1, n, n + 5} {
+		v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{Upto: upto})
+		if err != nil || !v.OK || v.Events != min(upto, n) {
+			t.Fatalf("upto %d: %+v %v", upto, v, err)
+		}
+	}
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	a, list, err := r.AuditList(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer list.Close()
+	if !a.Verification.OK || a.Verification.Events != a.AsOf.Event || a.AsOf.Event != n {
+		t.Fatalf("the audit's verification covers %d events, its report %d (log %d)", a.Verification.Events, a.AsOf.Event, n)
+	}
+}
+
 // A head checkpoint whose closed proposals lie is found by verify at the
 // first round checkpoint whose closed proposals are cut from it, and it is
 // the head that is deleted; honest checkpoints are each compared once.

@@ -117,6 +117,10 @@ type VerifyOptions struct {
 	// compared with the replay at their points: one that authenticates
 	// but disagrees with the log is deleted and reported.
 	Checkpoints *Reader
+	// Upto, when above 0, stops after the log's first Upto events, as if
+	// the log ended there (it must not fall inside an append): the end of
+	// a report that the verification goes with, the log having grown since.
+	Upto int
 }
 
 // minCitedDigits is the shortest prefix of a hash verify accepts: 128 bits,
@@ -249,6 +253,9 @@ func VerifyEvents(ctx context.Context, events iter.Seq2[eventstore.RecordedEvent
 				return fail(problemAt(r, "is where this machine's checkpoint %q stands, and the %s disagrees with the log: %v. It was written by a faulty build, or by someone holding this machine's checkpoint secret; it is deleted", name, what, err))
 			}
 			v.Checkpoints++
+		}
+		if opts.Upto > 0 && s.Events >= opts.Upto {
+			break
 		}
 	}
 	v.Events = s.Events

@@ -745,7 +745,9 @@ type auditBody struct {
 func (s *Server) audit(ctx context.Context, sp *space) (everyProposal, error) {
 	v, err := s.replayed(ctx, sp, "audit", func(ctx context.Context) (any, error) {
 		all, folded := s.everyProposal(ctx, sp)
-		verified, err := sp.live.Reader().Verify(ctx)
+		// Verified up to the event the report was gathered at, whatever
+		// was appended since.
+		verified, err := sp.live.Reader().VerifyTo(ctx, all.report.AsOf.Event)
 		if err != nil {
 			return nil, err
 		}
