@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -809,9 +810,43 @@ func (s *Server) roundsView(r *http.Request, sp *space) (*view, error) {
 // replayed answers a question whose view replays the whole log (history,
 // blame, audit, every proposal whole) once per head, however many ask. The
 // replay reads for whoever waits for it, not only for the request that
-// began it.
+// began it. One replay of a question runs at a time: a head that moves on
+// while it runs (events every few seconds, a replay of a long log taking
+// half a minute) would otherwise start one more for each event. Those asked
+// for meanwhile wait, and the first to go next replays the log as it then
+// stands, which answers every head asked for before it began.
 func (s *Server) replayed(ctx context.Context, sp *space, what string, replay func(ctx context.Context) (any, error)) (any, error) {
-	return s.values.Get(ctx, sp.id+"|"+what, sp.live.Head().Event, func() (any, error) { return replay(context.WithoutCancel(ctx)) })
+	key := sp.id + "|" + what
+	head := sp.live.Head().Event
+	return s.values.Get(ctx, key, head, func() (any, error) {
+		g, _ := s.replays.LoadOrStore(key, &replayGate{})
+		return g.(*replayGate).replay(head, sp.live.Head, func() (any, error) { return replay(context.WithoutCancel(ctx)) })
+	})
+}
+
+// replayGate is where the replays of one question wait for each other: it
+// keeps the last answer and the head the replay that gave it began at.
+type replayGate struct {
+	mu   sync.Mutex
+	from int
+	v    any
+	ok   bool
+}
+
+// replay returns an answer at head or later: the last one, when its
+// replay began at head or later, else a new one, begun at headNow.
+func (g *replayGate) replay(head int, headNow func() projections.Point, replay func() (any, error)) (any, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ok && g.from >= head {
+		return g.v, nil
+	}
+	from := headNow().Event
+	v, err := replay()
+	if err == nil {
+		g.from, g.v, g.ok = from, v, true
+	}
+	return v, err
 }
 
 // log: `treaty log [--since REF] [--until REF]`, written as it is read.

@@ -65,6 +65,8 @@ type Server struct {
 	pages   *template.Template
 	answers *flight.Cache[string, *answer]
 	values  *flight.Cache[string, any]
+	// replays serialises the replays of one question (see replayed).
+	replays sync.Map // key → *replayGate
 
 	mu     sync.Mutex
 	spaces map[string]*space
