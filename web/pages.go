@@ -272,7 +272,10 @@ func (s *Server) version(r *http.Request, sp *space, moments []moment) (int, err
 // render executes a template of the page set into bytes.
 func (s *Server) render(name string, data any) ([]byte, error) {
 	var b bytes.Buffer
-	err := s.pages.ExecuteTemplate(&b, name, data)
+	// For people: what an older log holds of control, bidirectional or
+	// invisible characters is shown, as every renderer of the command line
+	// shows it (the domain refuses them in new acts).
+	err := s.pages.ExecuteTemplate(&b, name, projections.Printable(data))
 	return b.Bytes(), err
 }
 
