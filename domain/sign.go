@@ -22,7 +22,7 @@ func KeyFromSeed(seed []byte) ed25519.PrivateKey {
 	if len(seed) != ed25519.SeedSize {
 		panic("domain: bad ed25519 seed length")
 	}
-	s := secretScalar(seed)
+	s, _ := expandSeed(seed)
 	priv := make(ed25519.PrivateKey, 0, ed25519.PrivateKeySize)
 	priv = append(priv, seed...)
 	return append(priv, baseMult(s).Bytes()...)
@@ -31,10 +31,9 @@ func KeyFromSeed(seed []byte) ed25519.PrivateKey {
 // signBytes returns what ed25519.Sign(priv, msg) returns.
 func signBytes(priv ed25519.PrivateKey, msg []byte) []byte {
 	seed, pub := priv[:ed25519.SeedSize], priv[ed25519.SeedSize:]
-	h := sha512.Sum512(seed)
-	s := secretScalar(seed)
+	s, prefix := expandSeed(seed)
 	d := sha512.New()
-	d.Write(h[32:])
+	d.Write(prefix)
 	d.Write(msg)
 	r := uniformScalar(d.Sum(nil))
 	R := baseMult(r).Bytes()
@@ -47,14 +46,15 @@ func signBytes(priv ed25519.PrivateKey, msg []byte) []byte {
 	return append(R, S.Bytes()...)
 }
 
-// secretScalar is the clamped scalar of a seed.
-func secretScalar(seed []byte) *edwards25519.Scalar {
+// expandSeed is the clamped secret scalar of a seed, and the prefix its
+// signatures' nonces are hashed from: the two halves of its SHA-512.
+func expandSeed(seed []byte) (*edwards25519.Scalar, []byte) {
 	h := sha512.Sum512(seed)
 	s, err := edwards25519.NewScalar().SetBytesWithClamping(h[:32])
 	if err != nil {
 		panic("domain: " + err.Error()) // 32 bytes are always accepted
 	}
-	return s
+	return s, h[32:]
 }
 
 // uniformScalar reduces a 64-byte hash modulo the group order.
