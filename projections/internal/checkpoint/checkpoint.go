@@ -24,7 +24,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 	"testing"
@@ -618,8 +617,12 @@ func (v *Verifier) Agrees(ctx context.Context, name string, fresh *domain.State)
 			from, wrong = head, "head"
 		}
 	}
+	c, ok := from.Closed.(*closed) // what restore makes
+	if !ok {
+		return wrong, fmt.Errorf("its closed proposals are not a checkpoint's")
+	}
 	n, count := fresh.Events, 0
-	for p, err := range closedBy(from, n) {
+	for p, err := range c.Between(0, n) {
 		if err != nil {
 			return wrong, err
 		}
@@ -646,23 +649,6 @@ func (v *Verifier) headState(ctx context.Context) *domain.State {
 		v.head, _, _ = v.s.Head(ctx)
 	}
 	return v.head
-}
-
-// closedBy yields the proposals of st closed by event n.
-func closedBy(st *domain.State, n int) iter.Seq2[domain.ClosedProposal, error] {
-	if c, ok := st.Closed.(*closed); ok {
-		return c.Between(0, n)
-	}
-	return func(yield func(domain.ClosedProposal, error) bool) {
-		for p, err := range st.ClosedProposals() {
-			if err == nil && p.Closed > n {
-				continue
-			}
-			if !yield(p, err) || err != nil {
-				return
-			}
-		}
-	}
 }
 
 func lookup(st *domain.State, id string) (domain.ClosedProposal, bool, error) {
