@@ -156,16 +156,7 @@ func TestAlignDiff(t *testing.T) {
 		for w := range word {
 			word[w] = w%2 == 0
 		}
-		xs := randomRunes(rng, rng.Intn(300), k)
-		var ys []rune
-		switch i % 3 {
-		case 0:
-			ys = randomRunes(rng, rng.Intn(300), k)
-		case 1:
-			ys = editRunes(rng, xs, k)
-		default:
-			ys = append(slices.Clone(xs[:len(xs)/2]), randomRunes(rng, rng.Intn(100), k)...)
-		}
+		xs, ys := randomPair(rng, i, 300, k)
 		checkAlignDiff(t, xs, ys, bitParallelMinD, word)
 		checkAlignDiff(t, xs, ys, 1+rng.Intn(100), nil)
 	}

@@ -49,6 +49,21 @@ func editRunes(rng *rand.Rand, rs []rune, k int) []rune {
 	return out
 }
 
+// randomPair is the ith of a series of pairs of up to n tokens over k:
+// unrelated, one an edit of the other, or sharing their first half.
+func randomPair(rng *rand.Rand, i, n, k int) (xs, ys []rune) {
+	xs = randomRunes(rng, rng.Intn(n), k)
+	switch i % 3 {
+	case 0:
+		ys = randomRunes(rng, rng.Intn(n), k)
+	case 1:
+		ys = editRunes(rng, xs, k)
+	default:
+		ys = append(slices.Clone(xs[:len(xs)/2]), randomRunes(rng, rng.Intn(n/3), k)...)
+	}
+	return xs, ys
+}
+
 // TestMainMatchesGoDiff holds the port to go-diff's DiffMainRunes, diff for
 // diff, on unrelated texts, edited ones and repetitive ones, over small and
 // large alphabets.
@@ -56,16 +71,7 @@ func TestMainMatchesGoDiff(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	for i := range 3000 {
 		k := []int{1, 2, 3, 5, 20, 200}[i%6]
-		xs := randomRunes(rng, rng.Intn(120), k)
-		var ys []rune
-		switch i % 3 {
-		case 0:
-			ys = randomRunes(rng, rng.Intn(120), k)
-		case 1:
-			ys = editRunes(rng, xs, k)
-		default:
-			ys = append(slices.Clone(xs[:len(xs)/2]), randomRunes(rng, rng.Intn(40), k)...)
-		}
+		xs, ys := randomPair(rng, i, 120, k)
 		want, got := goDiffMain(xs, ys), portDiffMain(xs, ys)
 		if !slices.Equal(want, got) {
 			t.Fatalf("case %d: %d and %d tokens over %d:\ngo-diff %v\nport    %v", i, len(xs), len(ys), k, want, got)
