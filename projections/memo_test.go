@@ -50,13 +50,10 @@ func TestRedlinesKept(t *testing.T) {
 	}
 	// The kept redlines are what the next compare reads: each clause's
 	// replaced by one that strikes the old text whole and inserts the new.
-	whole := func(before, after string) []redline.Op {
-		return []redline.Op{{Kind: redline.Delete, Text: before}, {Kind: redline.Insert, Text: after}}
-	}
 	swapped := 0
 	for _, ch := range first.Clauses {
 		if ch.Before != "" && ch.After != "" && ch.Before != ch.After {
-			kept.ops[pairKey(ch.Before, ch.After)] = encodeOps(whole(ch.Before, ch.After))
+			kept.ops[pairKey(ch.Before, ch.After)] = encodeOps(struckWhole(ch.Before, ch.After))
 			swapped++
 		}
 	}
@@ -70,7 +67,7 @@ func TestRedlinesKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ch := range read.Clauses {
-		if ch.Before != "" && ch.After != "" && ch.Before != ch.After && !reflect.DeepEqual(ch.Ops, whole(ch.Before, ch.After)) {
+		if ch.Before != "" && ch.After != "" && ch.Before != ch.After && !reflect.DeepEqual(ch.Ops, struckWhole(ch.Before, ch.After)) {
 			t.Fatalf("clause %s: the kept redline was not read: %v", ch.ID, ch.Ops)
 		}
 	}
@@ -311,15 +308,7 @@ func TestProposalRedlinesKept(t *testing.T) {
 		t.Fatalf("%d redlines kept for %d open proposals", len(kept.ops), len(ids))
 	}
 	// Each kept redline replaced by one that strikes the old text whole.
-	whole := func(before, after string) []redline.Op {
-		return []redline.Op{{Kind: redline.Delete, Text: before}, {Kind: redline.Insert, Text: after}}
-	}
-	for _, id := range ids {
-		p := head.State.Proposals[id]
-		kept.ops[pairKey(p.BaseText, p.Text)] = encodeOps(whole(p.BaseText, p.Text))
-	}
-	kept.added = true
-	r.saveRedlines(ctx, kept)
+	keepStruckWhole(ctx, r, kept, head.State, ids)
 	ss.table("EU", "c", "Another proposal, tabled since.")
 	later, err := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx)
 	if err != nil {
@@ -329,22 +318,15 @@ func TestProposalRedlinesKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shown := 0
+	var shown []shownRedline
 	for _, c := range read.Clauses {
 		for _, col := range c.Columns {
 			for _, p := range col.Proposals {
-				if slices.Contains(ids, p.Proposal) {
-					if len(p.Ops) != 2 || p.Ops[0].Kind != redline.Delete {
-						t.Fatalf("proposal %s: the kept redline was not read: %v", p.Proposal, p.Ops)
-					}
-					shown++
-				}
+				shown = append(shown, shownRedline{p.Proposal, p.Ops})
 			}
 		}
 	}
-	if shown != len(ids) {
-		t.Fatalf("%d of the %d proposals shown", shown, len(ids))
-	}
+	checkStruckWhole(t, ids, shown)
 	// Past the limit: only what was asked for is kept.
 	s := &savedRedlines{name: positionsRedlines, kind: proposalsMemo, ops: map[[16]byte][]byte{}, used: map[[16]byte]bool{}, limit: 2}
 	for i := range 5 {
@@ -395,36 +377,63 @@ func TestCompareOpenRedlinesKept(t *testing.T) {
 		t.Fatalf("with kept redlines the compare differs (%v):\n%+v\nwithout:\n%+v", err, second, plain)
 	}
 	// What was kept is what a compare from a third moment shows.
-	whole := func(before, after string) []redline.Op {
-		return []redline.Op{{Kind: redline.Delete, Text: before}, {Kind: redline.Insert, Text: after}}
-	}
 	head, err := NewReader(ss.store, "berlin", Options{}).Head(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range ids {
-		p := head.State.Proposals[id]
-		kept.ops[pairKey(p.BaseText, p.Text)] = encodeOps(whole(p.BaseText, p.Text))
-	}
-	kept.added = true
-	r.saveRedlines(ctx, kept)
+	keepStruckWhole(ctx, r, kept, head.State, ids)
 	third, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "round:3"), to, CompareOptions{Whole: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	shown := 0
+	var shown []shownRedline
 	for _, ch := range third.Clauses {
 		for _, p := range ch.OpenProposals {
-			if slices.Contains(ids, p.ID) {
-				if len(p.Ops) != 2 || p.Ops[0].Kind != redline.Delete {
-					t.Fatalf("proposal %s: the kept redline was not read: %v", p.ID, p.Ops)
-				}
-				shown++
-			}
+			shown = append(shown, shownRedline{p.ID, p.Ops})
 		}
 	}
-	if shown != len(ids) {
-		t.Fatalf("%d of the %d proposals shown", shown, len(ids))
+	checkStruckWhole(t, ids, shown)
+}
+
+// struckWhole is a redline that strikes before whole and inserts after,
+// which the tests' texts, sharing most words, never get worked out: a
+// document showing it read the kept one.
+func struckWhole(before, after string) []redline.Op {
+	return []redline.Op{{Kind: redline.Delete, Text: before}, {Kind: redline.Insert, Text: after}}
+}
+
+// keepStruckWhole replaces the kept redline of each open proposal of s that
+// ids names by struckWhole, and saves them.
+func keepStruckWhole(ctx context.Context, r *Reader, kept *savedRedlines, s *domain.State, ids []string) {
+	for _, id := range ids {
+		p := s.Proposals[id]
+		kept.ops[pairKey(p.BaseText, p.Text)] = encodeOps(struckWhole(p.BaseText, p.Text))
+	}
+	kept.added = true
+	r.saveRedlines(ctx, kept)
+}
+
+// shownRedline is a proposal a document shows, with its redline.
+type shownRedline struct {
+	id  string
+	ops []redline.Op
+}
+
+// checkStruckWhole checks that a document shows each proposal ids names
+// once, with the redline keepStruckWhole kept.
+func checkStruckWhole(t *testing.T, ids []string, shown []shownRedline) {
+	t.Helper()
+	n := 0
+	for _, p := range shown {
+		if slices.Contains(ids, p.id) {
+			if len(p.ops) != 2 || p.ops[0].Kind != redline.Delete {
+				t.Fatalf("proposal %s: the kept redline was not read: %v", p.id, p.ops)
+			}
+			n++
+		}
+	}
+	if n != len(ids) {
+		t.Fatalf("%d of the %d proposals shown", n, len(ids))
 	}
 }
 
