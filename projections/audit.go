@@ -149,15 +149,13 @@ func (r *Reader) AuditFates(ctx context.Context) (Audit, map[string]int, error) 
 	if err != nil {
 		return Audit{}, nil, err
 	}
-	if folded != nil {
-		a, err = a.Verified(v, folded)
+	if a, err = a.Verified(v, folded); err != nil || folded != nil {
 		return a, map[string]int{}, err
 	}
 	fates, err := proposalFates(s)
 	if err != nil {
 		return Audit{}, nil, err
 	}
-	a.Verification = v
 	return a, fates, nil
 }
 
