@@ -259,7 +259,7 @@ func (l *Live) Read(ctx context.Context, refs []Ref, f func(head Moment, at []Mo
 					// Read for whoever waits for it, not only for ctx's
 					// reader, who may leave first.
 					rctx := context.WithoutCancel(ctx)
-					m, err := l.r.StateAt(rctx, Ref{kind: refEvent, n: n, text: fmt.Sprintf("@%d", n)}, n, &domain.State{Rounds: rounds})
+					m, err := l.r.StateAt(rctx, eventRef(n), n, &domain.State{Rounds: rounds})
 					if err == nil {
 						err = readyToShare(m.State, false)
 					}
@@ -328,7 +328,7 @@ func (l *Live) Proposal(ctx context.Context, ref string) (ProposalDetail, error)
 		return d, err
 	}
 	var out ProposalDetail
-	err = l.Read(ctx, []Ref{{kind: refEvent, n: closed.Closed - 1, text: fmt.Sprintf("@%d", closed.Closed-1)}}, func(_ Moment, at []Moment) error {
+	err = l.Read(ctx, []Ref{eventRef(closed.Closed - 1)}, func(_ Moment, at []Moment) error {
 		out, err = closedProposal(d, at[0].State, closed)
 		return err
 	})

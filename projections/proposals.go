@@ -193,7 +193,7 @@ func (r *Reader) Proposal(ctx context.Context, ref string) (ProposalDetail, erro
 	}
 	// The state keeps only the fate of a closed proposal: read it whole
 	// as it stood just before it was closed.
-	then, err := r.StateAt(ctx, Ref{kind: refEvent, n: closed.Closed - 1, text: fmt.Sprintf("@%d", closed.Closed-1)}, closed.Closed-1, head.State)
+	then, err := r.StateAt(ctx, eventRef(closed.Closed-1), closed.Closed-1, head.State)
 	if err != nil {
 		return ProposalDetail{}, err
 	}

@@ -161,6 +161,9 @@ type Point struct {
 	place string
 }
 
+// eventRef is the REF @n, as ParseRef reads it.
+func eventRef(n int) Ref { return Ref{kind: refEvent, n: n, text: fmt.Sprintf("@%d", n)} }
+
 // pointAt is the point of state s, just after its last event.
 func pointAt(ref string, s *domain.State, t time.Time, hash string) Point {
 	return Point{Ref: ref, Event: s.Events, Round: len(s.Rounds), Time: t, Hash: hash, place: RoundPlace(s.Rounds, s.Events)}

@@ -349,7 +349,7 @@ func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, erro
 		start = actBoundary(head.State, start)
 		s, last := &domain.State{}, Point{}
 		if start > 0 {
-			m, err := r.StateAt(ctx, Ref{kind: refEvent, n: start, text: fmt.Sprintf("@%d", start)}, start, head.State)
+			m, err := r.StateAt(ctx, eventRef(start), start, head.State)
 			if err != nil {
 				return x, err
 			}
