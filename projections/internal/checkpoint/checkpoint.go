@@ -591,7 +591,10 @@ func (v *Verifier) Agrees(ctx context.Context, name string, fresh *domain.State)
 	var ok bool
 	var round int
 	if name == "head" {
-		st, _, ok = s.Head(ctx)
+		// The one the rounds' closed proposals were compared with, read
+		// once, its closed proposals with it.
+		st = v.headState(ctx)
+		ok = st != nil
 	} else if _, err := fmt.Sscanf(name, "round-%d", &round); err == nil {
 		st, _, ok = s.Round(ctx, round, -1)
 	}
