@@ -70,14 +70,11 @@ type Audit struct {
 // must Close it otherwise.
 func (r *Reader) AuditList(ctx context.Context) (Audit, *ProposalList, error) {
 	a, list, folded := r.AuditUnverified(ctx)
-	v, err := r.VerifyTo(ctx, a.verifyTo(folded))
-	if err != nil {
-		if list != nil {
-			list.Close()
-		}
-		return Audit{}, nil, err
+	a, err := r.VerifyAudit(ctx, a, folded)
+	if err != nil && list != nil {
+		list.Close()
+		list = nil
 	}
-	a, err = a.Verified(v, folded)
 	return a, list, err
 }
 
@@ -85,6 +82,18 @@ func (r *Reader) AuditList(ctx context.Context) (Audit, *ProposalList, error) {
 // checkpoints.
 func (r *Reader) Verify(ctx context.Context) (Verification, error) {
 	return r.VerifyTo(ctx, 0)
+}
+
+// VerifyAudit is report a, gathered by a replay that returned folded, with
+// the verification of the log up to the event it was gathered at (the
+// whole log when it did not fold, for the verification to say where): see
+// verified.
+func (r *Reader) VerifyAudit(ctx context.Context, a Audit, folded error) (Audit, error) {
+	v, err := r.VerifyTo(ctx, a.verifyTo(folded))
+	if err != nil {
+		return Audit{}, err
+	}
+	return a.verified(v, folded)
 }
 
 // VerifyTo verifies the log's first n events (see VerifyOptions.Upto; 0:
@@ -106,7 +115,7 @@ func (a Audit) verifyTo(folded error) int {
 // AuditUnverified is AuditList's replay without its verification: one
 // replay of the whole log that gathers the report's parties, keys and
 // rounds and lists every proposal, as AllProposals does. The report's
-// Verification is left empty (see Verified); a log that does not fold is
+// Verification is left empty (see VerifyAudit); a log that does not fold is
 // an error, and then the list is nil; the caller must Close it otherwise.
 func (r *Reader) AuditUnverified(ctx context.Context) (Audit, *ProposalList, error) {
 	list, err := newProposalList()
@@ -121,11 +130,11 @@ func (r *Reader) AuditUnverified(ctx context.Context) (Audit, *ProposalList, err
 	return a, list, nil
 }
 
-// Verified is the report a, gathered by a replay that returned folded,
+// verified is the report a, gathered by a replay that returned folded,
 // with the verification v of the same log: a log that did not fold still
 // gets its report, with only the verification in it, when the verification
 // found the problem; otherwise the replay's error is the answer.
-func (a Audit) Verified(v Verification, folded error) (Audit, error) {
+func (a Audit) verified(v Verification, folded error) (Audit, error) {
 	if folded != nil {
 		if v.OK {
 			return Audit{}, folded
@@ -145,11 +154,8 @@ func emptyAudit(treaty string) Audit {
 // people says of them, worked out from the state the replay ends with.
 func (r *Reader) AuditFates(ctx context.Context) (Audit, map[string]int, error) {
 	a, s, folded := r.audit(ctx, nil)
-	v, err := r.VerifyTo(ctx, a.verifyTo(folded))
-	if err != nil {
-		return Audit{}, nil, err
-	}
-	if a, err = a.Verified(v, folded); err != nil || folded != nil {
+	a, err := r.VerifyAudit(ctx, a, folded)
+	if err != nil || folded != nil {
 		return a, map[string]int{}, err
 	}
 	fates, err := proposalFates(s)

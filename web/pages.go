@@ -751,12 +751,12 @@ func (s *Server) audit(ctx context.Context, sp *space) (everyProposal, error) {
 		all, folded := s.everyProposal(ctx, sp)
 		// Verified up to the event the report was gathered at, whatever
 		// was appended since.
-		verified, err := sp.live.Reader().VerifyTo(ctx, all.report.AsOf.Event)
+		report, err := sp.live.Reader().VerifyAudit(ctx, all.report, folded)
 		if err != nil {
 			return nil, err
 		}
-		all.report, err = all.report.Verified(verified, folded)
-		return all, err
+		all.report = report
+		return all, nil
 	})
 	if err != nil {
 		return everyProposal{}, err
