@@ -247,20 +247,27 @@ func (s *Store) useWAL(ctx context.Context) error {
 	return nil
 }
 
-// writeSQL is the SQL of the writer's statements, by the field that holds
-// each once it is compiled (see ready).
-func (s *Store) writeSQL() map[**sql.Stmt]string {
-	m := map[**sql.Stmt]string{
-		&s.wHead: `SELECT events FROM streams WHERE name = ?`,
-		&s.wFind: `SELECT stream, revision FROM events WHERE id = ?`,
-		&s.wIDs:  `SELECT id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-		&s.wUpsert: `INSERT INTO streams (name, events) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET events = excluded.events`,
+// writeSQL returns the SQL of the writer's statement held by dst (see
+// ready). Only that one is built: the INSERTs of many rows take long to
+// write out, and a command runs one or two of them.
+func (s *Store) writeSQL(dst **sql.Stmt) string {
+	switch dst {
+	case &s.wHead:
+		return `SELECT events FROM streams WHERE name = ?`
+	case &s.wFind:
+		return `SELECT stream, revision FROM events WHERE id = ?`
+	case &s.wIDs:
+		return `SELECT id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`
+	case &s.wUpsert:
+		return `INSERT INTO streams (name, events) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET events = excluded.events`
 	}
 	for i, rows := range insertRows {
-		m[&s.wInsert[i]] = insertSQL(rows)
+		if dst == &s.wInsert[i] {
+			return insertSQL(rows)
+		}
 	}
-	return m
+	return ""
 }
 
 // ready compiles those of the writer's statements stmts that are not yet:
@@ -274,7 +281,11 @@ func (s *Store) ready(ctx context.Context, stmts ...**sql.Stmt) error {
 		if *dst != nil {
 			continue
 		}
-		st, err := s.writer.PrepareContext(ctx, s.writeSQL()[dst])
+		q := s.writeSQL(dst)
+		if q == "" {
+			return errors.New("no SQL for a statement of the writer") // a bug: ready is given the Store's fields
+		}
+		st, err := s.writer.PrepareContext(ctx, q)
 		if err != nil {
 			return err
 		}
