@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,48 @@ func (s *Store) closedKey(events int) string {
 // goes with its part.
 func prefixesKey(closedKey string) string {
 	return strings.Replace(closedKey, ".closed.", ".prefixes.", 1)
+}
+
+// filterKey names shard i of the Bloom filter that goes with owner: a
+// round's checkpoint (its name), or a head's closed part (headFilter).
+// Like a closed part, a filter is never rewritten under the same name with
+// other contents.
+func (s *Store) filterKey(owner string, i int) string {
+	return s.key("filter." + owner + "." + strconv.Itoa(i))
+}
+
+func headFilter(closedAt int) string { return "head-" + strconv.Itoa(closedAt) }
+
+// saveFilter saves the shards of f, the filter that goes with owner.
+func (s *Store) saveFilter(ctx context.Context, owner string, f *filter) error {
+	for i, p := range f.parts {
+		if err := s.put(ctx, s.filterKey(owner, i), encodeBloom(p)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadFilter returns the filter of the given shape that goes with owner,
+// its shards read on first need; nil for no filter.
+func (s *Store) loadFilter(ctx context.Context, owner string, shards, words int) *filter {
+	if shards == 0 || words == 0 {
+		return nil
+	}
+	return &filter{shards: shards, words: words, load: func(i int) bloom {
+		return decodeBloom(s.get(ctx, s.filterKey(owner, i)))
+	}}
+}
+
+// dropFilter deletes the shards of the filter that goes with owner.
+func (s *Store) dropFilter(ctx context.Context, owner string) {
+	keys, err := s.cfg.Cache.CacheKeys(ctx, s.key("filter."+owner+"."))
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		_ = s.cfg.Cache.CacheDelete(ctx, k)
+	}
 }
 
 // mac authenticates value under key.
@@ -207,12 +250,12 @@ func (s *Store) load(ctx context.Context, name string, max int) (header, present
 
 // restore gives p's state its closed proposals: the table load reads, and
 // the ones p carries.
-func restore(p present, closedAt int, load func() (table, error)) *domain.State {
+func restore(p present, closedAt int, f *filter, load func() (table, error)) *domain.State {
 	recent := domain.NewClosedProposals()
 	for _, c := range p.carried {
 		recent.Add(c)
 	}
-	p.state.Closed = &closed{load: load, baseLen: p.baseLen, recent: recent, filter: p.filter, closedAt: closedAt}
+	p.state.Closed = &closed{load: load, baseLen: p.baseLen, recent: recent, filter: f, closedAt: closedAt}
 	return p.state
 }
 
@@ -229,7 +272,7 @@ func (s *Store) Head(ctx context.Context) (*domain.State, Point, bool) {
 	if stored, _ := s.cached(ctx, closedKey); !stored {
 		return nil, Point{}, false
 	}
-	st := restore(p, h.closedAt, func() (table, error) {
+	st := restore(p, h.closedAt, s.loadFilter(ctx, headFilter(h.closedAt), p.shards, p.words), func() (table, error) {
 		if b := s.get(ctx, closedKey); b != nil {
 			if t, err := decodeTable(b); err == nil {
 				return t, nil
@@ -295,7 +338,8 @@ func (s *Store) Round(ctx context.Context, n, max int) (*domain.State, Point, bo
 	if !ok || h.closedAt != 0 {
 		return nil, Point{}, false
 	}
-	return restore(p, 0, func() (table, error) { return s.closedAt(ctx, h.Events) }), h.Point, true
+	f := s.loadFilter(ctx, roundName(n), p.shards, p.words)
+	return restore(p, 0, f, func() (table, error) { return s.closedAt(ctx, h.Events) }), h.Point, true
 }
 
 // HasRound reports whether round n has a checkpoint, from its key alone.
@@ -362,17 +406,36 @@ func (s *Store) SaveRound(ctx context.Context, n int, st *domain.State, p Point)
 	if st.Closed != nil {
 		count = st.Closed.Len()
 	}
-	var filter bloom
-	if c, ok := st.Closed.(*closed); ok && len(c.filter)*64 >= bloomBits*count {
-		filter = c.filter
-	} else {
-		filter = newBloom(count)
-		if err := collect(st, func(c domain.ClosedProposal) { filter.add(c.ID) }); err != nil {
+	// A state restored from a checkpoint has its closed part's filter: the
+	// proposals closed since are added to a copy, rather than the part
+	// read to make a new one.
+	var f *filter
+	if c, ok := st.Closed.(*closed); ok {
+		if f = c.filter.whole(); f != nil && f.capacity() >= count {
+			recent, err := c.recentRecords()
+			if err != nil {
+				return err
+			}
+			for _, p := range recent {
+				f.add(p.ID)
+			}
+		} else {
+			f = nil
+		}
+	}
+	if f == nil {
+		f = newFilter(count)
+		if err := collect(st, func(c domain.ClosedProposal) { f.add(c.ID) }); err != nil {
 			return err
 		}
 	}
-	present, err := encodePresent(st, count, nil, filter)
+	present, err := encodePresent(st, count, nil, f)
 	if err != nil {
+		return err
+	}
+	// The filter first: a checkpoint is never saved before what it refers
+	// to.
+	if err := s.saveFilter(ctx, roundName(n), f); err != nil {
 		return err
 	}
 	return s.put(ctx, s.key(roundName(n)), header{Point: p}.encode(present))
@@ -424,16 +487,19 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 	if err != nil {
 		return err
 	}
-	filter := newBloom(t.len())
+	f := newFilter(t.len())
 	for i := range t.len() {
-		filter.add(t.id(i))
+		f.add(t.id(i))
 	}
-	present, err := encodePresent(st, t.len(), nil, filter)
+	present, err := encodePresent(st, t.len(), nil, f)
 	if err != nil {
 		return err
 	}
-	// The closed part first: a present is never saved before what it
-	// refers to.
+	// The closed part and its filter first: a present is never saved
+	// before what it refers to.
+	if err := s.saveFilter(ctx, headFilter(st.Events), f); err != nil {
+		return err
+	}
 	closedKey := s.closedKey(st.Events)
 	if err := s.put(ctx, closedKey, part); err != nil {
 		return err
@@ -444,7 +510,7 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 	if err := s.putHead(ctx, header{Point: p, closedAt: st.Events}, present, st); err != nil {
 		return err
 	}
-	st.Closed = &closed{base: t, loaded: true, baseLen: t.len(), recent: domain.NewClosedProposals(), filter: filter, closedAt: st.Events}
+	st.Closed = &closed{base: t, loaded: true, baseLen: t.len(), recent: domain.NewClosedProposals(), filter: f, closedAt: st.Events}
 	s.dropReplaced(ctx, closedKey)
 	return nil
 }
@@ -473,8 +539,12 @@ func (s *Store) dropReplaced(ctx context.Context, kept string) {
 		case strings.HasSuffix(k, ".replaced"):
 			v, err := c.CacheGet(ctx, k)
 			if t, n := binary.Varint(v); err == nil && (n <= 0 || now.Sub(time.Unix(t, 0)) > keepClosedParts) {
-				_ = c.CacheDelete(ctx, strings.TrimSuffix(k, ".replaced"))
-				_ = c.CacheDelete(ctx, prefixesKey(strings.TrimSuffix(k, ".replaced")))
+				part := strings.TrimSuffix(k, ".replaced")
+				_ = c.CacheDelete(ctx, part)
+				_ = c.CacheDelete(ctx, prefixesKey(part))
+				if at, err := strconv.Atoi(strings.TrimPrefix(part, s.key("head")+".closed.")); err == nil {
+					s.dropFilter(ctx, headFilter(at))
+				}
 				_ = c.CacheDelete(ctx, k)
 			}
 		default:
@@ -668,10 +738,13 @@ func closedLen(st *domain.State) int {
 	return st.Closed.Len()
 }
 
-// Drop deletes the checkpoint called name.
+// Drop deletes the checkpoint called name (with its filter, for a round's).
 func (s *Store) Drop(ctx context.Context, name string) {
 	if s.enabled() {
 		_ = s.cfg.Cache.CacheDelete(ctx, s.key(name))
+		if name != "head" {
+			s.dropFilter(ctx, name)
+		}
 	}
 }
 

@@ -604,6 +604,36 @@ func TestClosedPartInUseIsKept(t *testing.T) {
 	}
 }
 
+// A closed part replaced long enough ago goes with its prefix index and
+// its filter.
+func TestReplacedPartGoesWithItsFilter(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	old := n.s.Events
+	part := cs.closedKey(old)
+	_ = cache.CachePut(ctx, part+".replaced", binary.AppendVarint(nil, time.Now().Add(-time.Hour).Unix()))
+	n.agree("late", "Late.")
+	fresh, _ := n.refold(ctx, n.s.Events)
+	if err := cs.SaveHead(ctx, fresh, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{part, prefixesKey(part)} {
+		if v, _ := cache.CacheGet(ctx, gone); v != nil {
+			t.Fatalf("%s kept", gone)
+		}
+	}
+	if ks := cache.keys(t, "/filter."+headFilter(old)+"."); len(ks) != 0 {
+		t.Fatalf("the replaced part's filter kept: %q", ks)
+	}
+	if ks := cache.keys(t, "/filter."+headFilter(n.s.Events)+"."); len(ks) == 0 {
+		t.Fatal("the new part's filter is gone")
+	}
+}
+
 // Checkpoints of other builds are kept while those builds are in use, and
 // cleared once they have not been for a while or too many builds came since.
 func TestOldBuildsPruned(t *testing.T) {
@@ -705,8 +735,11 @@ func TestTable(t *testing.T) {
 	}
 }
 
-func TestBloom(t *testing.T) {
-	f := newBloom(10000)
+func TestFilter(t *testing.T) {
+	f := newFilter(10000)
+	if f.shards < 2 || f.capacity() < 10000 {
+		t.Fatalf("a filter for 10000 IDs: %d shards, room for %d", f.shards, f.capacity())
+	}
 	for i := range 10000 {
 		f.add(fmt.Sprintf("in-%d", i))
 	}
@@ -724,8 +757,161 @@ func TestBloom(t *testing.T) {
 	if falsePositives > 100 { // the filter has room to spare: far fewer expected
 		t.Fatalf("%d false positives in 100000", falsePositives)
 	}
-	if !bloom(nil).mayHold("anything") {
-		t.Fatal("an empty filter must say maybe")
+	var none *filter
+	if !none.mayHold("anything") {
+		t.Fatal("no filter must say maybe")
+	}
+	// Read shard by shard: an unreadable shard says maybe, the others
+	// still answer.
+	read := map[int]int{}
+	lazy := &filter{shards: f.shards, words: f.words, load: func(i int) bloom {
+		read[i]++
+		if i == 0 {
+			return nil
+		}
+		return decodeBloom(encodeBloom(f.parts[i]))
+	}}
+	answered, elsewhere := 0, 0
+	for i := range 1000 {
+		id := fmt.Sprintf("out-%d", i)
+		shard, _, _ := lazy.hashes(id)
+		if shard != 0 {
+			elsewhere++
+		}
+		got := lazy.mayHold(id)
+		switch {
+		case shard == 0 && !got:
+			t.Fatalf("%s: an unreadable shard said no", id)
+		case shard != 0 && got != f.mayHold(id):
+			t.Fatalf("%s: the shard read says %v, the filter %v", id, got, f.mayHold(id))
+		case !got:
+			answered++
+		}
+	}
+	if answered < elsewhere-10 || elsewhere > 900 {
+		t.Fatalf("%d of the %d new IDs in readable shards answered", answered, elsewhere)
+	}
+	for i, n := range read {
+		if n != 1 {
+			t.Fatalf("shard %d read %d times", i, n)
+		}
+	}
+	if w := lazy.whole(); w != nil {
+		t.Fatal("a filter with an unreadable shard made whole")
+	}
+}
+
+// A command that asks about one new ID reads one shard of the filter, not
+// the filter; a shard that is gone or forged makes it read the closed part,
+// and answer right.
+func TestFilterReadByShard(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	shards := cache.keys(t, "/filter.head-")
+	if len(shards) < 1 {
+		t.Fatalf("no filter saved with the head: %q", cache.keys(t, ""))
+	}
+	s, _, ok := cs.Head(ctx)
+	if !ok {
+		t.Fatal("no head")
+	}
+	if got := cache.readsOf("/filter."); got != 0 {
+		t.Fatalf("the filter was read %d times before any question", got)
+	}
+	if _, err := domain.Decide(s, domain.Table{Proposal: "new-one", Clause: "z", Party: "UA", Text: "Z."}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache.readsOf("/filter."); got != 1 {
+		t.Fatalf("the filter's shards were read %d times for one new ID", got)
+	}
+	if got := cache.readsOf(".closed."); got != 0 {
+		t.Fatalf("the closed part was read %d times for one new ID", got)
+	}
+	var adopted string
+	for c, _ := range n.s.ClosedProposals() {
+		adopted = c.ID
+		break
+	}
+	for _, damage := range []string{"gone", "forged"} {
+		for _, k := range shards {
+			switch damage {
+			case "gone":
+				_ = cache.CacheDelete(ctx, k)
+			case "forged":
+				_ = cache.CachePut(ctx, k, make([]byte, 8*512+32))
+			}
+		}
+		for _, id := range []string{"another", adopted} {
+			s, _, ok := cs.Head(ctx)
+			if !ok {
+				t.Fatal("no head")
+			}
+			before := cache.readsOf(".closed.")
+			_, err := domain.Decide(s, domain.Table{Proposal: id, Clause: "z", Party: "UA", Text: "Z."})
+			if reused := id == adopted; reused != (domain.ErrorCode(err) == domain.ECONFLICT) {
+				t.Fatalf("filter %s: tabling %s: %v", damage, id, err)
+			}
+			if cache.readsOf(".closed.") != before+1 {
+				t.Fatalf("filter %s: the closed part was not read to answer for %s", damage, id)
+			}
+		}
+	}
+}
+
+// A round's checkpoint has a filter of its own: folding on from it, new
+// IDs are answered without cutting the closed proposals from the head's.
+// Dropping the round drops its filter.
+func TestRoundFilter(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveRound(ctx, 1, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if len(cache.keys(t, "/filter.round-1.")) == 0 {
+		t.Fatal("no filter saved with the round")
+	}
+	s, _, ok := cs.Round(ctx, 1, -1)
+	if !ok {
+		t.Fatal("no round")
+	}
+	before := n.folds
+	for i := range 10 {
+		if _, err := domain.Decide(s, domain.Table{Proposal: fmt.Sprintf("after-%d", i), Clause: "z", Party: "UA", Text: "Z."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.folds != before || cache.readsOf(".closed.") != 0 {
+		t.Fatalf("new IDs after a round: %d refolds, the head's closed part read %d times", n.folds-before, cache.readsOf(".closed."))
+	}
+	// A round saved from a restored state copies the filter it rests on,
+	// with the proposals closed since added.
+	var adopted string
+	for c, _ := range n.s.ClosedProposals() {
+		adopted = c.ID
+		break
+	}
+	if err := cs.SaveRound(ctx, 2, s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	r2, _, ok := cs.Round(ctx, 2, -1)
+	if !ok {
+		t.Fatal("no round 2")
+	}
+	f := r2.Closed.(*closed).filter
+	if !f.mayHold(adopted) || f.mayHold("never-tabled") && f.mayHold("nor-this") {
+		t.Fatal("round 2's filter does not hold what round 1's did")
+	}
+	cs.Drop(ctx, "round-1")
+	if ks := cache.keys(t, "/filter.round-1."); len(ks) != 0 {
+		t.Fatalf("round 1 dropped, its filter kept: %q", ks)
+	}
+	if len(cache.keys(t, "/filter.round-2.")) == 0 {
+		t.Fatal("round 2's filter dropped with round 1")
 	}
 }
 
@@ -733,7 +919,7 @@ func TestBloom(t *testing.T) {
 // are refused, and what decodes encodes again.
 func FuzzPresent(f *testing.F) {
 	n := sample(&testing.T{})
-	b, _ := encodePresent(&n.s, 3, []domain.ClosedProposal{{ID: "x", Clause: "a", Party: "UA", Action: domain.ActionAmend, Status: domain.StatusAdopted}}, newBloom(10))
+	b, _ := encodePresent(&n.s, 3, []domain.ClosedProposal{{ID: "x", Clause: "a", Party: "UA", Action: domain.ActionAmend, Status: domain.StatusAdopted}}, newFilter(10))
 	f.Add(b)
 	f.Add(b[:len(b)/2])
 	f.Add([]byte{})
@@ -743,7 +929,7 @@ func FuzzPresent(f *testing.F) {
 			return
 		}
 		_ = p.state.Draft()
-		if _, err := encodePresent(p.state, p.baseLen, p.carried, p.filter); err != nil && p.state.Due() == "" {
+		if _, err := encodePresent(p.state, p.baseLen, p.carried, &filter{shards: p.shards, words: p.words}); err != nil && p.state.Due() == "" {
 			t.Fatal(err)
 		}
 	})
@@ -757,7 +943,7 @@ func BenchmarkPresent(b *testing.B) {
 	for i := range 3000 {
 		n.agree(fmt.Sprintf("c%d", i%200), fmt.Sprintf("Text %d of the clause, long enough to be a clause.", i))
 	}
-	filter := newBloom(n.s.Closed.Len())
+	filter := newFilter(n.s.Closed.Len())
 	data, err := encodePresent(&n.s, n.s.Closed.Len(), nil, filter)
 	if err != nil {
 		b.Fatal(err)

@@ -202,8 +202,8 @@ type closed struct {
 	loadErr  error
 	baseLen  int // the table's size, known before it is read
 	recent   domain.ClosedProposals
-	filter   bloom
-	closedAt int // the point of the closed part the table is, 0: none of its own
+	filter   *filter // of the table's IDs; those closed since are in recent
+	closedAt int     // the point of the closed part the table is, 0: none of its own
 	// index reads the table's prefix index, if one was saved, on first
 	// need; it is nil once read (or when there is none to read).
 	index    func() (prefixes, bool)
@@ -241,7 +241,6 @@ func (c *closed) Lookup(id string) (domain.ClosedProposal, bool, error) {
 
 func (c *closed) Add(p domain.ClosedProposal) {
 	c.recent.Add(p)
-	c.filter.add(p.ID)
 }
 
 func (c *closed) Len() int { return c.baseLen + c.recent.Len() }
@@ -325,52 +324,145 @@ func (c *closed) recentRecords() ([]domain.ClosedProposal, error) {
 	return ps, nil
 }
 
-// bloom is a Bloom filter of proposal IDs: mayHold is false only for IDs
+// filter is a Bloom filter of proposal IDs: mayHold is false only for IDs
 // never added. It lets a new proposal's ID be checked against every closed
-// one without reading them all.
-type bloom []uint64
-
-// bloomBits per ID gives about one false "maybe" in two thousand (fewer
-// while the filter has room to spare). A "maybe" costs reading every closed
-// proposal; a command asks about the proposals tabled in the events it folds
-// past its checkpoint (at most saveEvery), so few commands pay it. More bits
-// would make every command read a larger checkpoint: at a million events the
-// filter is most of the head's.
-const bloomBits, bloomHashes = 16, 11
-
-func newBloom(n int) bloom {
-	// Room to grow: a state goes on closing proposals after its checkpoint,
-	// and carries up to maxCarried of them in later ones.
-	return make(bloom, (bloomBits*(n+maxCarried+1024)+63)/64)
+// one without reading them all. It is kept in shards, each a cache value of
+// its own read on first need: an ID's bits all lie in one shard, so a
+// command that asks about one ID reads one shard, not the whole filter (at
+// a million events it would be half of the head's checkpoint, read by
+// every command).
+type filter struct {
+	shards, words int     // how many shards, and 64-bit words in each
+	parts         []bloom // by shard; nil until read or built
+	read          []bool  // by shard: whether load was called
+	// load reads shard i; nil when it cannot be read (then every ID may
+	// be held). Nil for a filter built in memory.
+	load func(i int) bloom
 }
 
-func (f bloom) positions(id string, yield func(i uint64)) {
+// bloom is one shard of a filter.
+type bloom []uint64
+
+// bloomBits per ID gives about one false "maybe" in a hundred thousand
+// (fewer while the filter has room to spare). A "maybe" costs reading every
+// closed proposal, and every command that folds past the same events asks
+// again until a checkpoint covers them: a command asks about the proposals
+// tabled in the events it folds past its checkpoint (at most saveEvery).
+const bloomBits, bloomHashes = 24, 17
+
+// shardWords is the size of a shard, 32 KB. Each shard read is a lookup in
+// the cache, which costs about what reading 16 KB does: a command asks
+// about a few new IDs, the ones tabled since its checkpoint.
+const shardWords = 4096
+
+// newFilter returns an empty filter sized for n IDs, every shard in memory.
+func newFilter(n int) *filter {
+	total := (bloomBits*(n+1024) + 63) / 64
+	shards := (total + shardWords - 1) / shardWords
+	f := &filter{shards: shards, words: (total + shards - 1) / shards}
+	f.parts = make([]bloom, shards)
+	for i := range f.parts {
+		f.parts[i] = make(bloom, f.words)
+	}
+	return f
+}
+
+// capacity is how many IDs the filter was sized for, at least.
+func (f *filter) capacity() int {
+	if f == nil {
+		return 0
+	}
+	return f.shards*f.words*64/bloomBits - 1024
+}
+
+// hashes returns the shard of id and the two hashes its bits derive from.
+func (f *filter) hashes(id string) (shard int, h1, h2 uint64) {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	sum := h.Sum64()
-	h1, h2 := sum&0xffffffff, sum>>32|1
-	m := uint64(len(f)) * 64
-	for i := range uint64(bloomHashes) {
-		yield((h1 + i*h2) % m)
+	return int((sum * 0x9e3779b97f4a7c15 >> 32) % uint64(f.shards)), sum & 0xffffffff, sum>>32 | 1
+}
+
+func (f *filter) add(id string) {
+	i, h1, h2 := f.hashes(id)
+	p := f.parts[i]
+	m := uint64(len(p)) * 64
+	for k := range uint64(bloomHashes) {
+		b := (h1 + k*h2) % m
+		p[b/64] |= 1 << (b % 64)
 	}
 }
 
-func (f bloom) add(id string) {
-	if len(f) == 0 {
-		return
+// part returns shard i, reading it on first need; nil if it cannot be read.
+func (f *filter) part(i int) bloom {
+	if f.parts == nil {
+		f.parts, f.read = make([]bloom, f.shards), make([]bool, f.shards)
 	}
-	f.positions(id, func(i uint64) { f[i/64] |= 1 << (i % 64) })
+	if f.parts[i] == nil && f.load != nil && !f.read[i] {
+		f.read[i] = true
+		if p := f.load(i); len(p) == f.words {
+			f.parts[i] = p
+		}
+	}
+	return f.parts[i]
 }
 
-// mayHold reports whether id may have been added; an empty filter knows
-// nothing and says yes.
-func (f bloom) mayHold(id string) bool {
-	if len(f) == 0 {
+// mayHold reports whether id may have been added; a filter that is absent,
+// or whose shard cannot be read, knows nothing and says yes.
+func (f *filter) mayHold(id string) bool {
+	if f == nil || f.shards == 0 {
 		return true
 	}
-	hold := true
-	f.positions(id, func(i uint64) { hold = hold && f[i/64]&(1<<(i%64)) != 0 })
-	return hold
+	i, h1, h2 := f.hashes(id)
+	p := f.part(i)
+	if p == nil {
+		return true
+	}
+	m := uint64(len(p)) * 64
+	for k := range uint64(bloomHashes) {
+		b := (h1 + k*h2) % m
+		if p[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// whole returns a copy of the filter with every shard in memory, or nil if
+// a shard cannot be read.
+func (f *filter) whole() *filter {
+	if f == nil || f.shards == 0 {
+		return nil
+	}
+	c := &filter{shards: f.shards, words: f.words, parts: make([]bloom, f.shards)}
+	for i := range c.parts {
+		p := f.part(i)
+		if p == nil {
+			return nil
+		}
+		c.parts[i] = slices.Clone(p)
+	}
+	return c
+}
+
+func encodeBloom(p bloom) []byte {
+	b := make([]byte, 0, 8*len(p))
+	for _, w := range p {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b
+}
+
+// decodeBloom reads what encodeBloom wrote; nil if b is not that.
+func decodeBloom(b []byte) bloom {
+	if len(b) == 0 || len(b)%8 != 0 {
+		return nil
+	}
+	p := make(bloom, len(b)/8)
+	for i := range p {
+		p[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
+	return p
 }
 
 // prefixLen is how many leading characters of each closed proposal's ID the

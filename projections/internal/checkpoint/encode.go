@@ -14,12 +14,13 @@ import (
 
 // formatVersion changes whenever the encoding below does. (A change to the
 // fold itself changes the build's identity, see build.go.)
-const formatVersion = 13
+const formatVersion = 14
 
 // A checkpoint is two parts. The present part holds everything of a state
 // but its closed proposals: parties, rounds, clauses, open proposals, keys,
 // the count of closed proposals in the closed part it rests on, the
-// proposals closed since (carried), and a Bloom filter of every closed ID.
+// proposals closed since (carried), and the shape of the Bloom filter of the
+// closed part's IDs (kept in shards of its own, see filter).
 // The closed part is the table of closed proposals (see table). The present
 // is written field by field, maps in key order so that equal states encode
 // alike: it is read by every command, and a hand-written encoding decodes
@@ -149,16 +150,17 @@ type present struct {
 	state   *domain.State
 	baseLen int // closed proposals in the closed part it rests on
 	carried []domain.ClosedProposal
-	filter  bloom
+	shards  int // the filter's shape: how many shards, of how many words
+	words   int
 }
 
 // encodePresent writes s's present part. A state awaiting an adoption is
 // never worth keeping, and is refused.
-func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal, filter bloom) ([]byte, error) {
+func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal, f *filter) ([]byte, error) {
 	if p := s.Due(); p != "" {
 		return nil, fmt.Errorf("the state awaits the adoption of %s", p)
 	}
-	e := &encoder{b: make([]byte, 0, 64<<10+8*len(filter))}
+	e := &encoder{b: make([]byte, 0, 64<<10)}
 	e.summary(s)
 	e.uint(uint64(len(s.Order)))
 	for _, id := range s.Order {
@@ -306,8 +308,12 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.int(p.Round)
 		e.int(p.Closed)
 	}
-	for _, word := range filter {
-		e.b = binary.LittleEndian.AppendUint64(e.b, word)
+	if f != nil {
+		e.uint(uint64(f.shards))
+		e.uint(uint64(f.words))
+	} else {
+		e.uint(0)
+		e.uint(0)
 	}
 	return e.b, nil
 }
@@ -497,13 +503,10 @@ func decodePresent(b []byte) (present, error) {
 				Status: domain.Status(d.str()), Tabled: d.int(), Round: d.int(), Closed: d.int()}
 		}
 	}
-	if d.err != nil || baseLen > 1<<32 || len(d.b)%8 != 0 {
+	shards, words := d.uint(), d.uint()
+	if d.err != nil || baseLen > 1<<32 || shards > 1<<20 || words > 1<<20 || len(d.b) != 0 {
 		return present{}, fmt.Errorf("checkpoint does not decode: %w", errors.Join(d.err, errors.New("malformed")))
 	}
-	pr.baseLen = int(baseLen)
-	pr.filter = make(bloom, len(d.b)/8)
-	for i := range pr.filter {
-		pr.filter[i] = binary.LittleEndian.Uint64(d.b[8*i:])
-	}
+	pr.baseLen, pr.shards, pr.words = int(baseLen), int(shards), int(words)
 	return pr, nil
 }
