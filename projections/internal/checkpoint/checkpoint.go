@@ -9,7 +9,8 @@
 // which the reader checks against the log before trusting it. A value that
 // cannot be authenticated is treated as absent. Checkpoints belong to the
 // build that wrote them (see build.go): another build, whose fold may
-// differ, ignores them.
+// differ, ignores them. They belong to the secret too: machines sharing a
+// store each keep their own, under names of their own.
 //
 // The package owns the encodings, the keys, the build identity, which old
 // checkpoints are deleted, and the races between processes sharing a store;
@@ -22,6 +23,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -61,10 +63,21 @@ type Config struct {
 // Store reads and writes one negotiation's checkpoints. The zero Store, and
 // one without a cache or secret, keeps none: Head and Round find nothing
 // and the saves do nothing.
-type Store struct{ cfg Config }
+type Store struct {
+	cfg Config
+	// secretTag names the secret, so that machines sharing a store (a
+	// server's, or a file carried from one to another) each keep their own
+	// checkpoints: under one name, each would find the others' failing to
+	// authenticate, and fold from the first event, and overwrite them.
+	secretTag string
+}
 
 // New returns the Store cfg describes.
-func New(cfg Config) *Store { return &Store{cfg: cfg} }
+func New(cfg Config) *Store {
+	m := hmac.New(sha256.New, cfg.Secret)
+	m.Write([]byte("treaty checkpoint names"))
+	return &Store{cfg: cfg, secretTag: hex.EncodeToString(m.Sum(nil)[:6])}
+}
 
 func (s *Store) enabled() bool {
 	return s != nil && s.cfg.Cache != nil && len(s.cfg.Secret) > 0
@@ -93,7 +106,7 @@ const (
 var pruneInTests = false
 
 func (s *Store) key(name string) string {
-	return s.cfg.Name + "/checkpoint/" + build() + "/" + name
+	return s.cfg.Name + "/checkpoint/" + build() + "/" + s.secretTag + "/" + name
 }
 
 func roundName(n int) string { return fmt.Sprintf("round-%d", n) }
@@ -342,13 +355,18 @@ func (s *Store) Round(ctx context.Context, n, max int) (*domain.State, Point, bo
 	return restore(p, 0, f, func() (table, error) { return s.closedAt(ctx, h.Events) }), h.Point, true
 }
 
-// HasRound reports whether round n has a checkpoint, from its key alone.
+// HasRound reports whether round n has an authentic checkpoint. One that
+// does not authenticate (damaged, or edited) is there to be replaced: left
+// in place, every read of the round would fold from the first event.
 func (s *Store) HasRound(ctx context.Context, n int) bool {
 	if !s.enabled() {
 		return false
 	}
-	stored, _ := s.cached(ctx, s.key(roundName(n)))
-	return stored
+	if stored, _ := s.cached(ctx, s.key(roundName(n))); !stored {
+		return false
+	}
+	_, _, ok := decodeHeader(s.get(ctx, s.key(roundName(n))))
+	return ok
 }
 
 // closedAt returns the closed proposals of the state after the first n
@@ -755,7 +773,7 @@ func (s *Store) Drop(ctx context.Context, name string) {
 const keepMemos = 32
 
 func (s *Store) memoPrefix(kind string) string {
-	return s.cfg.Name + "/memo/" + build() + "/" + kind + "/"
+	return s.cfg.Name + "/memo/" + build() + "/" + s.secretTag + "/" + kind + "/"
 }
 
 // Memo returns the memo of the given kind saved under name by SaveMemo, if

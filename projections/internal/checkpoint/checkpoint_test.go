@@ -380,9 +380,27 @@ func TestForgedCheckpointsAreIgnored(t *testing.T) {
 	if _, _, ok := cs.Round(ctx, 1, -1); ok {
 		t.Fatal("a forged round checkpoint was read")
 	}
-	// Made with another machine's secret: not ours either.
+	// A forged round's checkpoint is one to replace, not one the round has.
+	if cs.HasRound(ctx, 1) {
+		t.Fatal("a round with a forged checkpoint has one")
+	}
+	if err := cs.SaveRound(ctx, 1, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := cs.Round(ctx, 1, -1); !ok || !cs.HasRound(ctx, 1) {
+		t.Fatal("a forged round checkpoint was not replaced")
+	}
+	if cs.HasRound(ctx, 2) {
+		t.Fatal("a round without a checkpoint has one")
+	}
+	// Made with another machine's secret, and put in the place of ours:
+	// not ours either.
 	other := New(Config{Cache: cache, Name: "treaty-berlin", Treaty: "berlin", Secret: []byte("someone else's"), Refold: n.refold})
 	if err := other.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	theirs, _ := cache.CacheGet(ctx, other.key("head"))
+	if err := cache.CachePut(ctx, cs.key("head"), theirs); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, ok := cs.Head(ctx); ok {
@@ -631,6 +649,45 @@ func TestReplacedPartGoesWithItsFilter(t *testing.T) {
 	}
 	if ks := cache.keys(t, "/filter."+headFilter(n.s.Events)+"."); len(ks) == 0 {
 		t.Fatal("the new part's filter is gone")
+	}
+}
+
+// Machines sharing a store (a server, a file carried between them) each
+// keep their own checkpoints: one's saves never leave the other without
+// its own, to fold from the first event.
+func TestMachinesSharingAStore(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	a := n.store(cache)
+	b := New(Config{Cache: cache, Name: "treaty-berlin", Treaty: "berlin", Secret: []byte("another machine's"), Refold: n.refold})
+	for _, cs := range []*Store{a, b} {
+		if err := cs.SaveRound(ctx, 1, &n.s, n.point()); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.SaveMemo(ctx, "compare", "x", []byte("kept")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := n.folds
+	for _, cs := range []*Store{a, b} {
+		if _, _, ok := cs.Head(ctx); !ok {
+			t.Fatal("a machine lost its head checkpoint to the other's")
+		}
+		if _, _, ok := cs.Round(ctx, 1, -1); !ok {
+			t.Fatal("a machine lost its round checkpoint to the other's")
+		}
+		if string(cs.Memo(ctx, "compare", "x")) != "kept" {
+			t.Fatal("a machine lost its memo to the other's")
+		}
+		if points, err := cs.Points(ctx); err != nil || len(points) != 2 {
+			t.Fatalf("a machine's checkpoints: %v, %v", points, err)
+		}
+	}
+	if n.folds != before {
+		t.Fatal("a shared store made a machine fold from the first event")
 	}
 }
 
