@@ -1,0 +1,996 @@
+package redlineref
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+)
+
+// Kind says what a redline Op does to the text. Its zero value is not a
+// valid kind: every Op produced by Words carries Equal, Insert or
+// Delete.
+type Kind uint8
+
+// The three kinds of redline operation.
+const (
+	// Equal marks text present, unchanged, in both versions.
+	Equal Kind = iota + 1
+	// Insert marks text present only in the later version.
+	Insert
+	// Delete marks text present only in the earlier version.
+	Delete
+)
+
+// String returns "equal", "insert" or "delete", the names used in the JSON
+// output of the diff command, and "Kind(n)" for any other value.
+func (k Kind) String() string {
+	switch k {
+	case Equal:
+		return "equal"
+	case Insert:
+		return "insert"
+	case Delete:
+		return "delete"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// MarshalJSON encodes a valid kind as the JSON string "equal", "insert" or
+// "delete"; it returns an error for any other value, so an invalid kind is
+// never written out.
+func (k Kind) MarshalJSON() ([]byte, error) {
+	switch k {
+	case Equal, Insert, Delete:
+		return json.Marshal(k.String())
+	}
+	return nil, fmt.Errorf("redline: cannot marshal invalid %v", k)
+}
+
+// UnmarshalJSON accepts exactly the JSON strings "equal", "insert" and
+// "delete"; anything else is an error and leaves k unchanged.
+func (k *Kind) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("redline: op kind must be a JSON string: %w", err)
+	}
+	switch s {
+	case "equal":
+		*k = Equal
+	case "insert":
+		*k = Insert
+	case "delete":
+		*k = Delete
+	default:
+		return fmt.Errorf("redline: unknown op kind %q (want equal, insert or delete)", s)
+	}
+	return nil
+}
+
+// Op is one step of a word-level redline: a run of text that is kept
+// (Equal), added (Insert) or removed (Delete). It encodes to JSON as
+// {"op": "equal|insert|delete", "text": "…"}, the shape of the ops of the
+// diff command.
+type Op struct {
+	Kind Kind   `json:"op"`
+	Text string `json:"text"`
+}
+
+// Rebuild joins the ops back into the two texts they compare: before is the
+// concatenation of the Equal and Delete texts, after that of the Equal
+// and Insert texts, in order. For any ops returned by Words(b, a),
+// Rebuild gives back exactly b and a, byte for byte. Ops of any other kind
+// are ignored.
+func Rebuild(ops []Op) (before, after string) {
+	nb, na := 0, 0
+	for _, op := range ops {
+		switch op.Kind {
+		case Equal:
+			nb += len(op.Text)
+			na += len(op.Text)
+		case Delete:
+			nb += len(op.Text)
+		case Insert:
+			na += len(op.Text)
+		}
+	}
+	var b, a strings.Builder
+	b.Grow(nb)
+	a.Grow(na)
+	for _, op := range ops {
+		switch op.Kind {
+		case Equal:
+			b.WriteString(op.Text)
+			a.WriteString(op.Text)
+		case Delete:
+			b.WriteString(op.Text)
+		case Insert:
+			a.WriteString(op.Text)
+		}
+	}
+	return b.String(), a.String()
+}
+
+// Words compares two texts word by word and returns the ops that turn
+// before into after. It is the one word-level diff of the project. It
+// guarantees, for every pair of strings, including invalid UTF-8, NUL bytes
+// and very large texts:
+//
+//   - it does not panic, and returns within about a second even for
+//     megabytes of unrelated text (past its time budget it settles for a
+//     coarser, still correct, redline of what is left);
+//   - joining the Equal and Delete texts gives before exactly, and joining
+//     the Equal and Insert texts gives after exactly (see Rebuild);
+//   - every op boundary is a token boundary of both texts, so no word is ever
+//     cut in two. A word is a maximal run of letters, digits and combining
+//     marks (unicode.IsLetter, IsDigit, IsMark, in any script), with any
+//     apostrophe (', ’, ʼ) that stands between two of them, as in
+//     "зобов'язуються"; a maximal run of white space is one token; every
+//     other rune (punctuation, symbols, emoji) and every byte of invalid
+//     UTF-8 is a token by itself;
+//   - no op has empty text, no two adjacent ops have the same kind, and where
+//     text is replaced the Delete comes immediately before the Insert;
+//   - the clean-up strikes no word that the token diff keeps unchanged: it
+//     folds into the changes around it a run of white space and
+//     punctuation, never a run that holds a word, however short;
+//   - identical texts give a single Equal (nil when both are empty); an
+//     empty before gives a single Insert and an empty after a single
+//     Delete;
+//   - the result depends only on the inputs as long as the work fits in the
+//     time budget, which clause-sized texts (thousands of words) always do.
+//
+// Texts are compared byte for byte: no Unicode normalisation, so "é" and
+// "e"+U+0301 differ. Each distinct token is given a private-use code point,
+// the code point sequences are diffed as go-diff's DiffMainRunes does (see
+// myers.go), or, when they differ by much, from their longest common
+// subsequence (see lcs.go), then put through DiffCleanupSemantic keeping the
+// runs that hold words (see cleanupSemantic), and the result is mapped back
+// to text. The
+// text of each op is a substring of before (Equal, Delete) or after (Insert).
+func Words(before, after string) []Op {
+	return redline(before, after, redlineLimits{alphabet: maxTokenAlphabet, chunk: chunkTokens, minD: bitParallelMinD})
+}
+
+// The private-use code points that stand for tokens, in order. None is a
+// surrogate, a space or punctuation, so go-diff's semantic clean-up scores
+// every token boundary alike.
+var tokenPlanes = [...]struct{ lo, hi rune }{
+	{0xE000, 0xF8FF},
+	{0xF0000, 0xFFFFD},
+	{0x100000, 0x10FFFD},
+}
+
+// maxTokenAlphabet is how many distinct tokens can be given a code point.
+var maxTokenAlphabet = func() int {
+	n := 0
+	for _, p := range tokenPlanes {
+		n += int(p.hi-p.lo) + 1
+	}
+	return n
+}()
+
+// runeToID is the inverse of idToRune; it returns -1 for a code point that
+// stands for no token.
+func runeToID(r rune) int {
+	base := 0
+	for _, p := range tokenPlanes {
+		if p.lo <= r && r <= p.hi {
+			return base + int(r-p.lo)
+		}
+		base += int(p.hi-p.lo) + 1
+	}
+	return -1
+}
+
+func idToRune(id int) rune {
+	for _, p := range tokenPlanes {
+		size := int(p.hi-p.lo) + 1
+		if id < size {
+			return p.lo + rune(id)
+		}
+		id -= size
+	}
+	panic("redline: token id out of range") // unreachable: ids are capped
+}
+
+// Token classes.
+const (
+	tokenOther = iota
+	tokenWord
+	tokenSpace
+)
+
+func tokenClass(r rune) int {
+	if r < utf8.RuneSelf {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+			return tokenWord
+		case r == ' ', r == '\t', r == '\n', r == '\r', r == '\v', r == '\f':
+			return tokenSpace
+		}
+		return tokenOther
+	}
+	switch {
+	case unicode.IsLetter(r), unicode.IsDigit(r), unicode.IsMark(r):
+		return tokenWord
+	case unicode.IsSpace(r):
+		return tokenSpace
+	}
+	return tokenOther
+}
+
+// isWordToken reports whether a token (see tokenBounds) is a word: words
+// start with a letter, digit or mark.
+func isWordToken(t string) bool {
+	r, size := utf8.DecodeRuneInString(t)
+	return (r != utf8.RuneError || size > 1) && tokenClass(r) == tokenWord
+}
+
+// isApostrophe reports the characters written as apostrophes inside words:
+// ASCII ', the right single quotation mark and the modifier letter
+// apostrophe.
+func isApostrophe(r rune) bool { return r == '\'' || r == '\u2019' || r == '\u02bc' }
+
+// tokenBounds appends to b the byte offsets of the token boundaries of s:
+// 0, the end of each token, the last being len(s). Token i of s is
+// s[b[i]:b[i+1]]; the tokens concatenate to s exactly.
+func tokenBounds(s string, b []int) []int {
+	b = append(b, 0)
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if r == utf8.RuneError && size <= 1 {
+			// A byte of invalid UTF-8: a token by itself.
+			i++
+			b = append(b, i)
+			continue
+		}
+		c := tokenClass(r)
+		i += size
+		if c != tokenOther {
+			for i < len(s) {
+				r, size = rune(s[i]), 1
+				if r >= utf8.RuneSelf {
+					r, size = utf8.DecodeRuneInString(s[i:])
+				}
+				if c == tokenWord && isApostrophe(r) && i+size < len(s) {
+					// An apostrophe between letters belongs to the word:
+					// зобов'язуються, don't.
+					if next, n := utf8.DecodeRuneInString(s[i+size:]); !(next == utf8.RuneError && n <= 1) && tokenClass(next) == tokenWord {
+						i += size + n
+						continue
+					}
+				}
+				if (r == utf8.RuneError && size <= 1) || tokenClass(r) != c {
+					break
+				}
+				i += size
+			}
+		}
+		b = append(b, i)
+	}
+	return b
+}
+
+// Limits that keep Words fast on any input.
+const (
+	// redlineBudget is the time Words gives itself, from its start. Past
+	// it, what is left is redlined coarsely; the go-diff call in hand may
+	// overrun it a little, as its clean-up does not watch the clock
+	// (chunkTokens bounds that).
+	redlineBudget = 700 * time.Millisecond
+	// chunkTokens bounds the size, in tokens of its longer side, of any
+	// problem handed to go-diff. Its half-match heuristic, its naive
+	// substring search and DiffCleanupSemantic are quadratic in the worst
+	// case and do not watch the clock; at this size they take a few tens of
+	// milliseconds at worst. Larger ranges are first cut up (see large).
+	chunkTokens = 4096
+	// maxCutDepth bounds the recursion of large.
+	maxCutDepth = 6
+	// contextTokens is how many of the common tokens around a change go-diff
+	// is shown.
+	contextTokens = 64
+	// minCommonRun is the fewest tokens a run common to both sides must have
+	// for segmented to keep it as equal.
+	minCommonRun = 8
+)
+
+// redlineLimits are the sizes redline works within; tests shrink them.
+type redlineLimits struct {
+	alphabet int // distinct tokens that can be given a code point
+	chunk    int // most tokens, on the longer side, in one go-diff call
+	minD     int // fewest edits for the bit-parallel diff; 0: bitParallelMinD
+}
+
+// tokenText is one text cut into tokens.
+type tokenText struct {
+	text   string
+	bounds []int // len = tokens+1
+}
+
+func (s *tokenText) n() int               { return len(s.bounds) - 1 }
+func (s *tokenText) tok(i int) string     { return s.text[s.bounds[i]:s.bounds[i+1]] }
+func (s *tokenText) span(i, j int) string { return s.text[s.bounds[i]:s.bounds[j]] }
+
+func redline(before, after string, lim redlineLimits) []Op {
+	switch {
+	case before == after:
+		if before == "" {
+			return nil
+		}
+		return []Op{{Equal, before}}
+	case before == "":
+		return []Op{{Insert, after}}
+	case after == "":
+		return []Op{{Delete, before}}
+	}
+	deadline := time.Now().Add(redlineBudget)
+	w := &redliner{
+		b:        tokenText{before, tokenBounds(before, make([]int, 0, len(before)/4+2))},
+		a:        tokenText{after, tokenBounds(after, make([]int, 0, len(after)/4+2))},
+		chunk:    min(max(lim.chunk, 1), maxTokenAlphabet/2-2),
+		deadline: deadline,
+	}
+	w.differ.minD = lim.minD
+	nb, na := w.b.n(), w.a.n()
+
+	// Give each distinct token an id, and so a code point; note which
+	// stand for words.
+	alphabet := min(lim.alphabet, maxTokenAlphabet)
+	ids := make(map[string]int, (nb+na)/8+16)
+	// Tokens of one byte (a space, a comma) are most of a text's: they are
+	// looked up in an array instead of the map.
+	var byteIDs [256]int32
+	intern := func(s *tokenText) []rune {
+		runes := make([]rune, s.n())
+		for i := range runes {
+			t := s.tok(i)
+			var id int
+			if len(t) == 1 {
+				if id = int(byteIDs[t[0]]) - 1; id < 0 {
+					id = len(w.word)
+					if id >= alphabet {
+						return nil
+					}
+					byteIDs[t[0]] = int32(id + 1)
+					w.word = append(w.word, isWordToken(t))
+				}
+			} else {
+				var ok bool
+				if id, ok = ids[t]; !ok {
+					id = len(w.word)
+					if id >= alphabet {
+						return nil
+					}
+					ids[t] = id
+					w.word = append(w.word, isWordToken(t))
+				}
+			}
+			runes[i] = idToRune(id)
+		}
+		return runes
+	}
+	w.rb = intern(&w.b)
+	if w.rb != nil {
+		w.ra = intern(&w.a)
+	}
+	ids = nil
+	w.differ.word = w.word
+	if w.rb == nil || w.ra == nil {
+		// Too many distinct tokens to give each a code point.
+		w.coarse(nb, na, func(i, j int) bool { return w.b.tok(i) == w.a.tok(j) })
+		return w.finish()
+	}
+
+	p := 0
+	for p < nb && p < na && w.rb[p] == w.ra[p] {
+		p++
+	}
+	s := 0
+	for s < nb-p && s < na-p && w.rb[nb-1-s] == w.ra[na-1-s] {
+		s++
+	}
+	if max(nb-p-s, na-p-s) <= w.chunk {
+		// The common case: go-diff sees what differs, with some context for
+		// its clean-up. Not all of it: a long common prefix or suffix makes
+		// DiffCleanupSemantic slow (it counts the runes of an equality each
+		// time it passes it, and may pass it once per edit).
+		cp, cs := min(p, contextTokens), min(s, contextTokens)
+		w.equal(p - cp)
+		w.diffOrCoarse(nb-s+cs, na-s+cs)
+		w.equal(s - cs)
+	} else {
+		w.equal(p)
+		w.large(nb-s, na-s, 0)
+		w.equal(s)
+	}
+	return w.finish()
+}
+
+// redliner turns token ranges into normalised ops: no empty op, equal runs
+// merged, and between two equal runs all deleted text as one Delete
+// followed by all inserted text as one Insert. It consumes the tokens of
+// both texts in order; every method that takes i1 and j1 consumes the tokens
+// from where it stands (i, j) up to i1 of before and j1 of after.
+type redliner struct {
+	b, a     tokenText
+	rb, ra   []rune // token code points
+	word     []bool // by token id: whether the token is a word
+	differ   differ
+	chunk    int
+	deadline time.Time
+
+	ops      []Op
+	i, j     int // tokens consumed in b and a
+	di, dj   int // start of the pending edit run in b and a
+	eqStart  int // token of b where the last equal op starts
+	lastSize int // len(ops) just after the last equal op was emitted
+}
+
+// flush emits the pending edit run: its deletion, then its insertion.
+func (w *redliner) flush() {
+	if w.i > w.di {
+		w.ops = append(w.ops, Op{Delete, w.b.span(w.di, w.i)})
+	}
+	if w.j > w.dj {
+		w.ops = append(w.ops, Op{Insert, w.a.span(w.dj, w.j)})
+	}
+	w.di, w.dj = w.i, w.j
+}
+
+// equal consumes k tokens common to both texts.
+func (w *redliner) equal(k int) {
+	if k <= 0 {
+		return
+	}
+	w.flush()
+	if n := len(w.ops); n > 0 && n == w.lastSize {
+		w.ops[n-1].Text = w.b.span(w.eqStart, w.i+k)
+	} else {
+		w.eqStart = w.i
+		w.ops = append(w.ops, Op{Equal, w.b.span(w.i, w.i+k)})
+		w.lastSize = len(w.ops)
+	}
+	w.i += k
+	w.j += k
+	w.di, w.dj = w.i, w.j
+}
+
+func (w *redliner) finish() []Op {
+	w.flush()
+	return w.ops
+}
+
+// coarse: the common leading and trailing tokens are equal, everything
+// between is one delete and one insert.
+func (w *redliner) coarse(i1, j1 int, same func(i, j int) bool) {
+	p := 0
+	for w.i+p < i1 && w.j+p < j1 && same(w.i+p, w.j+p) {
+		p++
+	}
+	w.equal(p)
+	s := 0
+	for w.i+s < i1 && w.j+s < j1 && same(i1-1-s, j1-1-s) {
+		s++
+	}
+	w.i, w.j = i1-s, j1-s
+	w.equal(s)
+}
+
+func (w *redliner) sameToken(i, j int) bool { return w.rb[i] == w.ra[j] }
+
+// diffOrCoarse uses go-diff, or the coarse redline when the time is up or
+// go-diff's answer does not hold.
+func (w *redliner) diffOrCoarse(i1, j1 int) {
+	if !w.diff(i1, j1) {
+		w.coarse(i1, j1, w.sameToken)
+	}
+}
+
+// diff uses go-diff and its semantic clean-up. It returns false, having
+// consumed nothing, when no time is left or when neither the cleaned nor the
+// raw diff is a faithful account of the two token ranges.
+func (w *redliner) diff(i1, j1 int) bool {
+	left := time.Until(w.deadline)
+	if left < time.Millisecond {
+		return false
+	}
+	xs, ys := w.rb[w.i:i1:i1], w.ra[w.j:j1:j1]
+	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, w.holdsWord, true)
+	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
+	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
+	// and our code points are 3 or 4 bytes long: its result is checked token
+	// by token, and dropped for the uncleaned diff if it does not hold.
+	for _, diffs := range [][]diffmatchpatch.Diff{cleaned, raw} {
+		if faithfulDiff(diffs, xs, ys) {
+			w.follow(diffs)
+			return true
+		}
+	}
+	return false
+}
+
+// holdsWord reports whether a run of token code points holds a word.
+func (w *redliner) holdsWord(run string) bool {
+	for _, r := range run {
+		if id := runeToID(r); id >= 0 && id < len(w.word) && w.word[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// follow consumes tokens as a faithful diff says.
+func (w *redliner) follow(diffs []diffmatchpatch.Diff) {
+	for _, d := range diffs {
+		k := utf8.RuneCountInString(d.Text)
+		switch d.Type {
+		case diffmatchpatch.DiffEqual:
+			w.equal(k)
+		case diffmatchpatch.DiffDelete:
+			w.i += k
+		case diffmatchpatch.DiffInsert:
+			w.j += k
+		}
+	}
+}
+
+// faithfulDiff reports whether diffs turn xs into ys: every code point of an
+// equal or delete diff is the next of xs, every code point of an equal or
+// insert diff the next of ys, and both are used up exactly.
+func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
+	x, y := 0, 0
+	for _, d := range diffs {
+		for _, r := range d.Text {
+			switch d.Type {
+			case diffmatchpatch.DiffEqual:
+				if x >= len(xs) || y >= len(ys) || xs[x] != r || ys[y] != r {
+					return false
+				}
+				x++
+				y++
+			case diffmatchpatch.DiffDelete:
+				if x >= len(xs) || xs[x] != r {
+					return false
+				}
+				x++
+			case diffmatchpatch.DiffInsert:
+				if y >= len(ys) || ys[y] != r {
+					return false
+				}
+				y++
+			default:
+				return false
+			}
+		}
+	}
+	return x == len(xs) && y == len(ys)
+}
+
+// goDiffPanics counts panics raised inside go-diff and recovered by
+// goDiffRunes; the tests require it to stay zero.
+var goDiffPanics atomic.Int64
+
+// goDiffRunes runs go-diff on code points within timeout: raw is the diff as
+// DiffMainRunes gives it (worked out by its port, see myers.go), or, with
+// align, as alignDiff gives it (the same unless the two differ in much),
+// cleaned a copy put through the semantic clean-up (see cleanupSemantic)
+// when holdsWord is set. Should either panic, both are nil, which no caller
+// takes for a faithful diff of non-empty input.
+func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func(string) bool, align bool) (cleaned, raw []diffmatchpatch.Diff) {
+	defer func() {
+		if recover() != nil {
+			goDiffPanics.Add(1)
+			cleaned, raw = nil, nil
+		}
+	}()
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = timeout
+	diff := m.mainDiff
+	if align {
+		diff = m.alignDiff
+	}
+	raw = diffsOf(diff(xs, ys, time.Now().Add(timeout)), xs, ys)
+	if holdsWord != nil {
+		cleaned = cleanupSemantic(dmp, raw, holdsWord)
+	}
+	return cleaned, raw
+}
+
+// cleanupSemantic returns what dmp.DiffCleanupSemantic(diffs) does, but
+// that it keeps every equality that holds a word (holdsWord, given the
+// equality's text; nil: none does), without DiffCleanupSemantic's worst case
+// and leaving diffs as they are.
+//
+// DiffCleanupSemantic turns into edits every equality no longer than the
+// edits on either side of it. On token code points that strikes and
+// re-inserts unchanged words between changes whenever they are fewer than
+// the words changed around them: an inflected language, which says in two
+// words ("Сполучених Штатів") what English says in six ("the Congress of
+// the United States"), loses them where English keeps them, and the
+// redline overstates the change. So only equalities of white space and
+// punctuation are folded into the edits around them; an unchanged word,
+// however short the run, stays unchanged.
+//
+// DiffCleanupSemantic restarts its scan after each equality it removes,
+// from the start of the diff once they are all gone: on a diff where most
+// equalities go (a passage rewritten word for word) that takes time
+// quadratic in the number of diffs and linear in the length of the equality
+// before them, seconds for a few thousand tokens. So the removal is done
+// here, to the same rule and in the same order but in linear time, and the
+// diff merged as go-diff would; DiffCleanupSemantic then runs on each
+// stretch between the equalities kept for their words, where it finds
+// nothing more to remove and goes on with the rest of its work (aligning
+// edits on boundaries, extracting overlaps).
+func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff, holdsWord func(string) bool) []diffmatchpatch.Diff {
+	// DiffMainRunes can leave empty diffs (its "one text inside the other"
+	// shortcut does, at either end), which DiffCleanupSemantic treats as
+	// edits of nothing; drop them first, and merge what they separated.
+	if slices.ContainsFunc(diffs, func(d diffmatchpatch.Diff) bool { return d.Text == "" }) {
+		diffs = dmp.DiffCleanupMerge(slices.DeleteFunc(slices.Clone(diffs),
+			func(d diffmatchpatch.Diff) bool { return d.Text == "" }))
+	}
+	type edits struct{ ins, del int } // lengths, in code points
+	size := func(g edits) int { return max(g.ins, g.del) }
+	// The equalities, and the edits before each and after the last.
+	var eqs []int       // index in diffs
+	var lens []int      // length of each equality
+	var words []bool    // whether each equality holds a word
+	gaps := []edits{{}} // gaps[k]: the edits just before equality k
+	for k, d := range diffs {
+		n := utf8.RuneCountInString(d.Text)
+		g := &gaps[len(gaps)-1]
+		switch d.Type {
+		case diffmatchpatch.DiffInsert:
+			g.ins += n
+		case diffmatchpatch.DiffDelete:
+			g.del += n
+		case diffmatchpatch.DiffEqual:
+			eqs = append(eqs, k)
+			lens = append(lens, n)
+			words = append(words, holdsWord != nil && holdsWord(d.Text))
+			gaps = append(gaps, edits{})
+		}
+	}
+	// Scan the equalities; cur holds the edits since the last one kept.
+	type kept struct {
+		k    int
+		left edits
+	}
+	var stack []kept
+	gone := make([]bool, len(eqs))
+	changed := false
+	cur := gaps[0]
+	for k, n := range lens {
+		right := gaps[k+1]
+		if words[k] {
+			// Kept whatever its length, and a wall: the edits on either
+			// side of it never meet, so nothing before it is looked at
+			// again.
+			stack = stack[:0]
+			cur = right
+			continue
+		}
+		if n == 0 || n > size(cur) || n > size(right) {
+			stack = append(stack, kept{k, cur})
+			cur = right
+			continue
+		}
+		gone[k], changed = true, true
+		cur = edits{cur.ins + n + right.ins, cur.del + n + right.del}
+		// The edits after the equality kept before have grown: look again.
+		for len(stack) > 0 {
+			top := stack[len(stack)-1]
+			m := lens[top.k]
+			if m == 0 || m > size(top.left) || m > size(cur) {
+				break
+			}
+			stack = stack[:len(stack)-1]
+			gone[top.k] = true
+			cur = edits{top.left.ins + m + cur.ins, top.left.del + m + cur.del}
+		}
+	}
+	// Rebuild the diff, each stretch between the equalities kept for their
+	// words put through the rest of DiffCleanupSemantic on its own.
+	out := make([]diffmatchpatch.Diff, 0, len(diffs))
+	var stretch []diffmatchpatch.Diff
+	var del, ins strings.Builder
+	flush := func() {
+		if del.Len() > 0 {
+			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: del.String()})
+			del.Reset()
+		}
+		if ins.Len() > 0 {
+			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: ins.String()})
+			ins.Reset()
+		}
+	}
+	clean := func() {
+		flush()
+		if len(stretch) == 0 {
+			return
+		}
+		if changed {
+			stretch = dmp.DiffCleanupMerge(stretch)
+		}
+		out = append(out, dmp.DiffCleanupSemantic(stretch)...)
+		stretch = nil
+	}
+	e := 0         // equalities passed
+	walls := false // whether an equality was kept for its words
+	for _, d := range diffs {
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			del.WriteString(d.Text)
+		case diffmatchpatch.DiffInsert:
+			ins.WriteString(d.Text)
+		case diffmatchpatch.DiffEqual:
+			switch {
+			case words[e]:
+				clean()
+				out, walls = append(out, d), true
+			case gone[e]:
+				del.WriteString(d.Text)
+				ins.WriteString(d.Text)
+			default:
+				flush()
+				stretch = append(stretch, d)
+			}
+			e++
+		}
+	}
+	clean()
+	if walls {
+		// Align the edits next to the equalities kept for their words as
+		// DiffCleanupSemantic aligns the others (it slides them; no word
+		// is struck for it).
+		out = dmp.DiffCleanupSemanticLossless(out)
+	}
+	return out
+}
+
+// piece consumes a range that large has cut out: with go-diff if it is
+// small enough, else by cutting it up again, else coarsely.
+func (w *redliner) piece(i1, j1, depth int) {
+	n := max(i1-w.i, j1-w.j)
+	switch {
+	case n == 0:
+	case n <= w.chunk:
+		w.diffOrCoarse(i1, j1)
+	case depth < maxCutDepth && time.Now().Before(w.deadline):
+		w.large(i1, j1, depth+1)
+	default:
+		w.coarse(i1, j1, w.sameToken)
+	}
+}
+
+// large consumes a range too long for one go-diff call by cutting it into
+// pieces: first at anchors, tokens that occur exactly once on each side
+// (keeping the longest series of them in the same order on both, as patience
+// diff does); failing that, by diffing the two ranges as sequences of
+// segments, runs of tokens cut where the text itself says (see
+// segmentBounds), and taking apart only the segments that differ. If neither
+// finds common ground, the range is redlined coarsely.
+func (w *redliner) large(i1, j1, depth int) {
+	if anchors := w.anchors(i1, j1); len(anchors) > 0 {
+		li, lj := w.i, w.j // end of the last anchor not yet consumed
+		for k := 0; k <= len(anchors); k++ {
+			ei, ej := i1, j1
+			if k < len(anchors) {
+				ei, ej = anchors[k][0]+1, anchors[k][1]+1
+			}
+			if max(ei-w.i, ej-w.j) > w.chunk && li > w.i {
+				w.piece(li, lj, depth)
+			}
+			li, lj = ei, ej
+		}
+		w.piece(i1, j1, depth)
+		return
+	}
+	if !w.segmented(i1, j1, depth) {
+		w.coarse(i1, j1, w.sameToken)
+	}
+}
+
+// anchors returns the positions {i, j} of a longest series of tokens, each
+// occurring exactly once in rb[w.i:i1] and once in ra[w.j:j1], that come in
+// the same order on both sides.
+func (w *redliner) anchors(i1, j1 int) [][2]int {
+	type seen struct {
+		nb, na uint8 // occurrences, counted up to 2
+		j      int   // where in ra, when na == 1
+	}
+	count := make(map[rune]seen, max(i1-w.i, j1-w.j)/4)
+	for _, r := range w.rb[w.i:i1] {
+		s := count[r]
+		s.nb = min(s.nb+1, 2)
+		count[r] = s
+	}
+	for j := w.j; j < j1; j++ {
+		if s, ok := count[w.ra[j]]; ok { // tokens absent from b cannot anchor
+			s.na = min(s.na+1, 2)
+			s.j = j
+			count[w.ra[j]] = s
+		}
+	}
+	var pairs [][2]int
+	for i := w.i; i < i1; i++ {
+		if s := count[w.rb[i]]; s.nb == 1 && s.na == 1 {
+			pairs = append(pairs, [2]int{i, s.j})
+		}
+	}
+	return longestIncreasing(pairs)
+}
+
+// longestIncreasing returns a longest subsequence of pairs (already
+// increasing in [0]) that is increasing in [1].
+func longestIncreasing(pairs [][2]int) [][2]int {
+	if len(pairs) == 0 {
+		return nil
+	}
+	tails := make([]int, 0, 16) // tails[l]: index of the smallest end of a run of length l+1
+	prev := make([]int, len(pairs))
+	for k, p := range pairs {
+		lo, hi := 0, len(tails)
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if pairs[tails[mid]][1] < p[1] {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		prev[k] = -1
+		if lo > 0 {
+			prev[k] = tails[lo-1]
+		}
+		if lo == len(tails) {
+			tails = append(tails, k)
+		} else {
+			tails[lo] = k
+		}
+	}
+	out := make([][2]int, len(tails))
+	for k, l := tails[len(tails)-1], len(tails)-1; l >= 0; k, l = prev[k], l-1 {
+		out[l] = pairs[k]
+	}
+	return out
+}
+
+// segmentCutBits is how many of the top bits of a pair hash choose where
+// segments are cut.
+const segmentCutBits = 14
+
+// tokenPairHash mixes two neighbouring token code points into 64 bits.
+func tokenPairHash(p, q rune) uint64 {
+	h := uint64(p)*0x9E3779B97F4A7C15 ^ uint64(q)
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 32
+	return h
+}
+
+// segmentBounds cuts xs into runs of tokens and returns their bounds (0, …,
+// len(xs)). A run ends after token p when the top segmentCutBits bits of the
+// hash of tokens p-1 and p are at most cut: the cuts depend on the text
+// alone, so passages common to both texts are cut alike wherever they stand.
+func segmentBounds(xs []rune, cut int) []int {
+	b := []int{0}
+	for p := 1; p < len(xs); p++ {
+		if int(tokenPairHash(xs[p-1], xs[p])>>(64-segmentCutBits)) <= cut {
+			b = append(b, p+1)
+		}
+	}
+	if b[len(b)-1] != len(xs) {
+		b = append(b, len(xs))
+	}
+	return b
+}
+
+// segmentCutLevel returns the highest cut for segmentBounds that leaves neither xs nor
+// ys with more than most cuts, or -1 when there is none.
+func segmentCutLevel(xs, ys []rune, most int) int {
+	var hx, hy [1 << segmentCutBits]int
+	for p := 1; p < len(xs); p++ {
+		hx[tokenPairHash(xs[p-1], xs[p])>>(64-segmentCutBits)]++
+	}
+	for p := 1; p < len(ys); p++ {
+		hy[tokenPairHash(ys[p-1], ys[p])>>(64-segmentCutBits)]++
+	}
+	nx, ny := 0, 0
+	for c := range hx {
+		nx, ny = nx+hx[c], ny+hy[c]
+		if max(nx, ny) > most {
+			return c - 1
+		}
+	}
+	return len(hx) - 1
+}
+
+// segmented diffs the two ranges as sequences of segments and takes apart,
+// piece by piece, the runs of segments that differ. It returns false, having
+// consumed nothing, when it finds no segment in common.
+func (w *redliner) segmented(i1, j1, depth int) bool {
+	xs, ys := w.rb[w.i:i1], w.ra[w.j:j1]
+	cut := segmentCutLevel(xs, ys, w.chunk-2)
+	if cut < 0 {
+		return false // some pair of tokens is too frequent
+	}
+	bx, by := segmentBounds(xs, cut), segmentBounds(ys, cut)
+	if len(bx) <= 2 && len(by) <= 2 {
+		return false // one segment a side: nothing to learn
+	}
+	codes := make(map[string]rune, len(bx)+len(by))
+	code := func(ts []rune, b []int) []rune {
+		out := make([]rune, len(b)-1)
+		for k := range out {
+			key := string(ts[b[k]:b[k+1]])
+			c, ok := codes[key]
+			if !ok {
+				c = idToRune(len(codes)) // at most 2*chunk+2 of them
+				codes[key] = c
+			}
+			out[k] = c
+		}
+		return out
+	}
+	sx, sy := code(xs, bx), code(ys, by)
+	left := time.Until(w.deadline)
+	if left < time.Millisecond {
+		return false
+	}
+	_, diffs := goDiffRunes(&w.differ, sx, sy, left, nil, false)
+	if !faithfulDiff(diffs, sx, sy) {
+		return false
+	}
+	// Only runs of at least minCommonRun equal tokens are kept as such
+	// here: shorter ones (a space, a comma, a common word between rewritten
+	// passages) go with the pieces around them, whose token diff finds
+	// again the words they keep.
+	long := func(d diffmatchpatch.Diff, si int) bool {
+		return d.Type == diffmatchpatch.DiffEqual &&
+			bx[si+utf8.RuneCountInString(d.Text)]-bx[si] >= minCommonRun
+	}
+	common := false
+	for k, si := 0, 0; k < len(diffs) && !common; k++ {
+		common = long(diffs[k], si)
+		if diffs[k].Type != diffmatchpatch.DiffInsert {
+			si += utf8.RuneCountInString(diffs[k].Text)
+		}
+	}
+	if !common {
+		return false
+	}
+	i0, j0 := w.i, w.j
+	ti, tj := w.i, w.j // tokens up to which the segment diff has been read
+	si, sj := 0, 0     // segments read
+	for _, d := range diffs {
+		k := utf8.RuneCountInString(d.Text)
+		switch d.Type {
+		case diffmatchpatch.DiffEqual:
+			n := bx[si+k] - bx[si] // equal segments: as many tokens in ys
+			if long(d, si) {
+				w.piece(ti, tj, depth)
+				w.equal(n)
+			}
+			ti, tj = ti+n, tj+n
+			si, sj = si+k, sj+k
+		case diffmatchpatch.DiffDelete:
+			si += k
+			ti = i0 + bx[si]
+		case diffmatchpatch.DiffInsert:
+			sj += k
+			tj = j0 + by[sj]
+		}
+	}
+	w.piece(i1, j1, depth)
+	return true
+}
