@@ -35,6 +35,9 @@ type differ struct {
 	slot     []int32 // by token id, for lcsTable; all zero between calls
 	minD     int     // for alignDiff; 0: bitParallelMinD
 	word     []bool  // for alignDiff, by token id: whether it is a word
+
+	ex, ey runeText // xs and ys, for goDiffRunes
+	sem    semanticScratch
 }
 
 // mainDiff returns what DiffMainRunes(xs, ys, false) returns for a
