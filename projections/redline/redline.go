@@ -688,6 +688,7 @@ type semanticScratch struct {
 	gone    []bool          // whether each equality is folded into the edits
 	stack   []semanticKept
 	stretch []diffmatchpatch.Diff
+	spans   []span // the stretch, for cleanupSpans
 }
 
 type semanticKept struct {
@@ -914,34 +915,84 @@ func (m *differ) cleanupSpans(dmp *diffmatchpatch.DiffMatchPatch, spans []span, 
 				x, y, e = x+d.n, y+d.n, e+1
 				break
 			}
-			if px < x {
-				s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: m.ex.sub(px, x)})
-			}
-			if py < y {
-				s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: m.ey.sub(py, y)})
-			}
+			m.stretchEdits(px, py, x, y)
 			if s.words[e] {
-				out = s.clean(dmp, out, changed)
+				out = m.cleanStretch(dmp, out, changed, x, y)
 				out, walls = append(out, raw[k]), true
 			} else {
-				s.stretch = append(s.stretch, raw[k])
+				s.spans = append(s.spans, d)
 			}
 			x, y = x+d.n, y+d.n
 			px, py = x, y
 			e++
 		}
 	}
-	if px < x {
-		s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: m.ex.sub(px, x)})
-	}
-	if py < y {
-		s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: m.ey.sub(py, y)})
-	}
-	out = s.clean(dmp, out, changed)
+	m.stretchEdits(px, py, x, y)
+	out = m.cleanStretch(dmp, out, changed, x, y)
 	if walls {
 		out = dmp.DiffCleanupSemanticLossless(out)
 	}
 	return out
+}
+
+// stretchEdits adds to the stretch the edits from (px, py) to (x, y): the
+// deletion of xs[px:x], then the insertion of ys[py:y].
+func (m *differ) stretchEdits(px, py, x, y int) {
+	s := &m.sem
+	if px < x {
+		s.spans = append(s.spans, span{diffmatchpatch.DiffDelete, x - px, px, py})
+	}
+	if py < y {
+		s.spans = append(s.spans, span{diffmatchpatch.DiffInsert, y - py, x, py})
+	}
+}
+
+// cleanStretch is clean for the stretch of spans ending at (x1, y1):
+// merged by cleanupMerge, go-diff's DiffCleanupMerge on spans, and put
+// through DiffCleanupSemantic only where it can change something.
+func (m *differ) cleanStretch(dmp *diffmatchpatch.DiffMatchPatch, out []diffmatchpatch.Diff, changed bool, x1, y1 int) []diffmatchpatch.Diff {
+	s := &m.sem
+	st := s.spans
+	if len(st) == 0 {
+		return out
+	}
+	if changed {
+		st = m.cleanupMerge(st, x1, y1)
+	}
+	for _, d := range st {
+		var text string
+		if d.op == diffmatchpatch.DiffInsert {
+			text = m.ey.sub(d.y, d.y+d.n)
+		} else {
+			text = m.ex.sub(d.x, d.x+d.n)
+		}
+		s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: d.op, Text: text})
+	}
+	s.spans = st[:0]
+	if semanticNoOp(dmp, s.stretch) {
+		out = append(out, s.stretch...)
+		clear(s.stretch)
+		s.stretch = s.stretch[:0]
+		return out
+	}
+	return s.clean(dmp, out, false)
+}
+
+// semanticNoOp reports diffs that DiffCleanupSemantic returns as they are:
+// with no equality, it has none to remove nor any edit to slide between
+// two, and with no empty text it only splits a deletion followed by an
+// insertion where one's end overlaps the other's start.
+func semanticNoOp(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff) bool {
+	for k, d := range diffs {
+		if d.Type == diffmatchpatch.DiffEqual || d.Text == "" {
+			return false
+		}
+		if k > 0 && diffs[k-1].Type == diffmatchpatch.DiffDelete && d.Type == diffmatchpatch.DiffInsert &&
+			(dmp.DiffCommonOverlap(diffs[k-1].Text, d.Text) != 0 || dmp.DiffCommonOverlap(d.Text, diffs[k-1].Text) != 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // piece consumes a range that large has cut out: with go-diff if it is
