@@ -36,8 +36,11 @@ type differ struct {
 	minD     int     // for alignDiff; 0: bitParallelMinD
 	word     []bool  // for alignDiff, by token id: whether it is a word
 
-	ex, ey runeText // xs and ys, for goDiffRunes
-	sem    semanticScratch
+	cols        []uint64 // for lcsTable
+	rev, lcsOut []span   // for lcsSpans
+	align       []span   // for alignDiff; its answer, until the next call
+	ex, ey      runeText // xs and ys, for goDiffRunes
+	sem         semanticScratch
 }
 
 // mainDiff returns what DiffMainRunes(xs, ys, false) returns for a

@@ -190,6 +190,9 @@ func runeToID(r rune) int {
 }
 
 func idToRune(id int) rune {
+	if p := tokenPlanes[0]; id <= int(p.hi-p.lo) {
+		return p.lo + rune(id)
+	}
 	for _, p := range tokenPlanes {
 		size := int(p.hi-p.lo) + 1
 		if id < size {
@@ -238,29 +241,47 @@ func isWordToken(t string) bool {
 // apostrophe.
 func isApostrophe(r rune) bool { return r == '\'' || r == '\u2019' || r == '\u02bc' }
 
+// asciiClass is tokenClass of each ASCII character.
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		t[c] = uint8(tokenClass(rune(c)))
+	}
+	return t
+}()
+
 // tokenBounds appends to b the byte offsets of the token boundaries of s:
 // 0, the end of each token, the last being len(s). Token i of s is
 // s[b[i]:b[i+1]]; the tokens concatenate to s exactly.
 func tokenBounds(s string, b []int) []int {
 	b = append(b, 0)
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
-		}
-		if r == utf8.RuneError && size <= 1 {
-			// A byte of invalid UTF-8: a token by itself.
+		var c int
+		if s[i] < utf8.RuneSelf {
+			c = int(asciiClass[s[i]])
 			i++
-			b = append(b, i)
-			continue
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 {
+				// A byte of invalid UTF-8: a token by itself.
+				i++
+				b = append(b, i)
+				continue
+			}
+			c = tokenClass(r)
+			i += size
 		}
-		c := tokenClass(r)
-		i += size
 		if c != tokenOther {
 			for i < len(s) {
-				r, size = rune(s[i]), 1
+				r, size := rune(s[i]), 1
 				if r >= utf8.RuneSelf {
 					r, size = utf8.DecodeRuneInString(s[i:])
+				} else if r != '\'' {
+					// ASCII other than the apostrophe: its class says.
+					if int(asciiClass[r]) != c {
+						break
+					}
+					i++
+					continue
 				}
 				if c == tokenWord && isApostrophe(r) && i+size < len(s) {
 					// An apostrophe between letters belongs to the word:
@@ -466,6 +487,7 @@ func (w *redliner) release() {
 		ids:  w.ids,
 		differ: differ{
 			v1: d.v1, v2: d.v2, slot: d.slot,
+			cols: d.cols, rev: d.rev[:0], lcsOut: d.lcsOut[:0], align: d.align[:0],
 			ex:  runeText{off: d.ex.off[:0], buf: d.ex.buf[:0]},
 			ey:  runeText{off: d.ey.off[:0], buf: d.ey.buf[:0]},
 			sem: d.sem,
@@ -929,10 +951,39 @@ func (m *differ) cleanupSpans(dmp *diffmatchpatch.DiffMatchPatch, spans []span, 
 	}
 	m.stretchEdits(px, py, x, y)
 	out = m.cleanStretch(dmp, out, changed, x, y)
-	if walls {
+	if walls && !losslessNoOp(out) {
 		out = dmp.DiffCleanupSemanticLossless(out)
 	}
 	return out
+}
+
+// losslessNoOp reports diffs that DiffCleanupSemanticLossless returns as
+// they are: no diff between two equalities ends with the last code point of
+// the equality before it (which it would shift the diff left over) or
+// starts with the first of the equality after it (which it would step
+// right over). A RuneError is taken for a match, as an invalid byte may
+// decode to it.
+func losslessNoOp(diffs []diffmatchpatch.Diff) bool {
+	for p := 1; p < len(diffs)-1; p++ {
+		if diffs[p-1].Type != diffmatchpatch.DiffEqual || diffs[p+1].Type != diffmatchpatch.DiffEqual {
+			continue
+		}
+		eq1, edit, eq2 := diffs[p-1].Text, diffs[p].Text, diffs[p+1].Text
+		if edit == "" {
+			continue
+		}
+		if eq1 != "" {
+			a, _ := utf8.DecodeLastRuneInString(eq1)
+			b, _ := utf8.DecodeLastRuneInString(edit)
+			if a == b || a == utf8.RuneError || b == utf8.RuneError {
+				return false
+			}
+		}
+		if _, size := utf8.DecodeRuneInString(edit); len(eq2) >= size && edit[:size] == eq2[:size] {
+			return false
+		}
+	}
+	return true
 }
 
 // stretchEdits adds to the stretch the edits from (px, py) to (x, y): the
