@@ -3,6 +3,7 @@ package redline
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 
@@ -47,6 +48,53 @@ func TestCleanupMergeMatchesGoDiff(t *testing.T) {
 		got := diffsOf(m.cleanupMerge(append([]span(nil), spans...), len(xs), len(ys)), xs, ys)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("cleanupMerge(%v) = %q, DiffCleanupMerge gives %q", spans, got, want)
+		}
+	}
+}
+
+// TestLosslessSlideMatchesGoDiff holds losslessSlide to go-diff's
+// DiffCleanupSemanticLossless on diffs of code points three bytes long:
+// any kinds in any order, equalities side by side, edits that repeat the
+// equalities around them.
+func TestLosslessSlideMatchesGoDiff(t *testing.T) {
+	rng := rand.New(rand.NewSource(19))
+	dmp := diffmatchpatch.New()
+	n := 100000
+	if testing.Short() {
+		n = 10000
+	}
+	ops := []diffmatchpatch.Operation{diffmatchpatch.DiffEqual, diffmatchpatch.DiffDelete, diffmatchpatch.DiffInsert}
+	for range n {
+		alphabet := 1 + rng.Intn(4)
+		var diffs []diffmatchpatch.Diff
+		for k := range 1 + rng.Intn(8) {
+			op := ops[rng.Intn(3)]
+			if k%2 == 0 && rng.Intn(4) > 0 {
+				op = diffmatchpatch.DiffEqual
+			}
+			rs := make([]rune, 1+rng.Intn(5))
+			for i := range rs {
+				rs[i] = idToRune(rng.Intn(alphabet))
+			}
+			diffs = append(diffs, diffmatchpatch.Diff{Type: op, Text: string(rs)})
+		}
+		if !threeByteRunes(diffs) {
+			t.Fatalf("threeByteRunes(%q) = false", diffs)
+		}
+		in := fmt.Sprint(diffs)
+		want := fmt.Sprint(dmp.DiffCleanupSemanticLossless(slices.Clone(diffs)))
+		if got := fmt.Sprint(losslessSlide(slices.Clone(diffs))); got != want {
+			t.Fatalf("losslessSlide(%s) = %s, DiffCleanupSemanticLossless gives %s", in, got, want)
+		}
+	}
+	for _, d := range [][]diffmatchpatch.Diff{
+		{{Type: diffmatchpatch.DiffEqual, Text: ""}},
+		{{Type: diffmatchpatch.DiffEqual, Text: "a\uE000"}},
+		{{Type: diffmatchpatch.DiffEqual, Text: "\U000F0000"}},
+		{{Type: diffmatchpatch.DiffEqual, Text: "\xee\x80"}},
+	} {
+		if threeByteRunes(d) {
+			t.Errorf("threeByteRunes(%q) = true", d)
 		}
 	}
 }

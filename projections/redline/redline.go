@@ -952,9 +952,77 @@ func (m *differ) cleanupSpans(dmp *diffmatchpatch.DiffMatchPatch, spans []span, 
 	m.stretchEdits(px, py, x, y)
 	out = m.cleanStretch(dmp, out, changed, x, y)
 	if walls && !losslessNoOp(out) {
-		out = dmp.DiffCleanupSemanticLossless(out)
+		if threeByteRunes(out) {
+			out = losslessSlide(out)
+		} else {
+			out = dmp.DiffCleanupSemanticLossless(out)
+		}
 	}
 	return out
+}
+
+// threeByteRunes reports diffs whose texts are none empty and all valid
+// UTF-8 of code points three bytes long, as those of the tokens of a
+// clause are.
+func threeByteRunes(diffs []diffmatchpatch.Diff) bool {
+	for _, d := range diffs {
+		if d.Text == "" {
+			return false
+		}
+		for i := 0; i < len(d.Text); i += 3 {
+			if _, size := utf8.DecodeRuneInString(d.Text[i:]); size != 3 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// losslessSlide is DiffCleanupSemanticLossless on diffs for which
+// threeByteRunes holds. Between two such texts its boundary score is 1,
+// and 6 where one side is empty, whatever the code points: of the
+// positions it tries for an edit between two equalities, it keeps the
+// last, and since its first shift (left, by as many bytes as the edit and
+// the equality before it have code points in common at their end) is
+// stepped back over byte by byte, that is the edit slid right over as many
+// whole code points as the equality after it starts with. Its result is
+// held to go-diff's by TestLosslessSlideMatchesGoDiff.
+func losslessSlide(diffs []diffmatchpatch.Diff) []diffmatchpatch.Diff {
+	for p := 1; p < len(diffs)-1; p++ {
+		if diffs[p-1].Type != diffmatchpatch.DiffEqual || diffs[p+1].Type != diffmatchpatch.DiffEqual {
+			continue
+		}
+		edit, eq2 := diffs[p].Text, diffs[p+1].Text
+		// The edit slid right by k bytes starts at byte k of edit+eq2.
+		k := 0
+		for k < len(eq2) {
+			next := eq2[max(k-len(edit), 0):]
+			if k < len(edit) {
+				next = edit[k:]
+			}
+			if next[:3] != eq2[k:k+3] {
+				break
+			}
+			k += 3
+		}
+		if k == 0 {
+			continue
+		}
+		if k <= len(edit) {
+			diffs[p-1].Text += edit[:k]
+			diffs[p].Text = edit[k:] + eq2[:k]
+		} else {
+			diffs[p-1].Text += edit + eq2[:k-len(edit)]
+			diffs[p].Text = eq2[k-len(edit) : k]
+		}
+		if k < len(eq2) {
+			diffs[p+1].Text = eq2[k:]
+		} else {
+			diffs = append(diffs[:p+1], diffs[p+2:]...)
+			p--
+		}
+	}
+	return diffs
 }
 
 // losslessNoOp reports diffs that DiffCleanupSemanticLossless returns as
