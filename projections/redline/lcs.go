@@ -2,6 +2,7 @@ package redline
 
 import (
 	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -50,7 +51,7 @@ func (m *differ) alignDiff(xs, ys []rune, deadline time.Time) []span {
 	if !ok {
 		return m.main(0, nx, 0, ny)
 	}
-	diffs := make([]span, 0, len(mid)+3)
+	diffs := slices.Grow(m.align[:0], len(mid)+4)
 	if p > 0 {
 		diffs = append(diffs, span{diffmatchpatch.DiffEqual, p, 0, 0})
 	}
@@ -58,7 +59,9 @@ func (m *differ) alignDiff(xs, ys []rune, deadline time.Time) []span {
 	if s > 0 {
 		diffs = append(diffs, span{diffmatchpatch.DiffEqual, s, x1, y1})
 	}
-	return m.cleanupMerge(diffs, nx, ny)
+	diffs = m.cleanupMerge(diffs, nx, ny)
+	m.align = diffs
+	return diffs
 }
 
 // isWord reports whether a token code point stands for a word; every
@@ -206,7 +209,9 @@ func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1, minD int) (int, bool) {
 		return lcs, true
 	}
 	t.w = w
-	t.cols = make([]uint64, (len(ys)+1)*w)
+	// Every word of the table is written below.
+	t.cols = slices.Grow(m.cols[:0], (len(ys)+1)*w)[:(len(ys)+1)*w]
+	m.cols = t.cols
 	v = t.cols[:w]
 	for q := range v {
 		v[q] = ^uint64(0)
@@ -257,7 +262,7 @@ func (m *differ) lcsSpans(x0, x1, y0, y1, minD int) ([]span, bool) {
 	}
 	xs, ys := m.xs[x0:x1], m.ys[y0:y1]
 	// The ops from the end back, in runs.
-	rev := make([]span, 0, 2*(len(xs)-lcs)+2)
+	rev := m.rev[:0]
 	push := func(op diffmatchpatch.Operation) {
 		if n := len(rev); n > 0 && rev[n-1].op == op {
 			rev[n-1].n++
@@ -285,7 +290,9 @@ func (m *differ) lcsSpans(x0, x1, y0, y1, minD int) ([]span, bool) {
 	if j > 0 {
 		rev = append(rev, span{op: diffmatchpatch.DiffInsert, n: j})
 	}
-	out := make([]span, len(rev))
+	m.rev = rev
+	out := slices.Grow(m.lcsOut[:0], len(rev))[:len(rev)]
+	m.lcsOut = out
 	x, y := x0, y0
 	for k := range rev {
 		s := rev[len(rev)-1-k]

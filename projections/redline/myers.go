@@ -35,6 +35,12 @@ type differ struct {
 	slot     []int32 // by token id, for lcsTable; all zero between calls
 	minD     int     // for alignDiff; 0: bitParallelMinD
 	word     []bool  // for alignDiff, by token id: whether it is a word
+
+	cols        []uint64 // for lcsTable
+	rev, lcsOut []span   // for lcsSpans
+	align       []span   // for alignDiff; its answer, until the next call
+	ex, ey      runeText // xs and ys, for goDiffRunes
+	sem         semanticScratch
 }
 
 // mainDiff returns what DiffMainRunes(xs, ys, false) returns for a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -189,6 +190,9 @@ func runeToID(r rune) int {
 }
 
 func idToRune(id int) rune {
+	if p := tokenPlanes[0]; id <= int(p.hi-p.lo) {
+		return p.lo + rune(id)
+	}
 	for _, p := range tokenPlanes {
 		size := int(p.hi-p.lo) + 1
 		if id < size {
@@ -237,29 +241,47 @@ func isWordToken(t string) bool {
 // apostrophe.
 func isApostrophe(r rune) bool { return r == '\'' || r == '\u2019' || r == '\u02bc' }
 
+// asciiClass is tokenClass of each ASCII character.
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		t[c] = uint8(tokenClass(rune(c)))
+	}
+	return t
+}()
+
 // tokenBounds appends to b the byte offsets of the token boundaries of s:
 // 0, the end of each token, the last being len(s). Token i of s is
 // s[b[i]:b[i+1]]; the tokens concatenate to s exactly.
 func tokenBounds(s string, b []int) []int {
 	b = append(b, 0)
 	for i := 0; i < len(s); {
-		r, size := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
-		}
-		if r == utf8.RuneError && size <= 1 {
-			// A byte of invalid UTF-8: a token by itself.
+		var c int
+		if s[i] < utf8.RuneSelf {
+			c = int(asciiClass[s[i]])
 			i++
-			b = append(b, i)
-			continue
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size <= 1 {
+				// A byte of invalid UTF-8: a token by itself.
+				i++
+				b = append(b, i)
+				continue
+			}
+			c = tokenClass(r)
+			i += size
 		}
-		c := tokenClass(r)
-		i += size
 		if c != tokenOther {
 			for i < len(s) {
-				r, size = rune(s[i]), 1
+				r, size := rune(s[i]), 1
 				if r >= utf8.RuneSelf {
 					r, size = utf8.DecodeRuneInString(s[i:])
+				} else if r != '\'' {
+					// ASCII other than the apostrophe: its class says.
+					if int(asciiClass[r]) != c {
+						break
+					}
+					i++
+					continue
 				}
 				if c == tokenWord && isApostrophe(r) && i+size < len(s) {
 					// An apostrophe between letters belongs to the word:
@@ -333,24 +355,27 @@ func redline(before, after string, lim redlineLimits) []Op {
 		return []Op{{Delete, before}}
 	}
 	deadline := time.Now().Add(redlineBudget)
-	w := &redliner{
-		b:        tokenText{before, tokenBounds(before, make([]int, 0, len(before)/4+2))},
-		a:        tokenText{after, tokenBounds(after, make([]int, 0, len(after)/4+2))},
-		chunk:    min(max(lim.chunk, 1), maxTokenAlphabet/2-2),
-		deadline: deadline,
-	}
+	w := redliners.Get().(*redliner)
+	defer w.release()
+	w.b = tokenText{before, tokenBounds(before, w.b.bounds[:0])}
+	w.a = tokenText{after, tokenBounds(after, w.a.bounds[:0])}
+	w.chunk = min(max(lim.chunk, 1), maxTokenAlphabet/2-2)
+	w.deadline = deadline
 	w.differ.minD = lim.minD
 	nb, na := w.b.n(), w.a.n()
 
 	// Give each distinct token an id, and so a code point; note which
 	// stand for words.
 	alphabet := min(lim.alphabet, maxTokenAlphabet)
-	ids := make(map[string]int, (nb+na)/8+16)
+	if w.ids == nil {
+		w.ids = make(map[string]int, (nb+na)/8+16)
+	}
+	ids := w.ids
 	// Tokens of one byte (a space, a comma) are most of a text's: they are
 	// looked up in an array instead of the map.
 	var byteIDs [256]int32
-	intern := func(s *tokenText) []rune {
-		runes := make([]rune, s.n())
+	intern := func(s *tokenText, runes []rune) ([]rune, bool) {
+		runes = slices.Grow(runes[:0], s.n())[:s.n()]
 		for i := range runes {
 			t := s.tok(i)
 			var id int
@@ -358,7 +383,7 @@ func redline(before, after string, lim redlineLimits) []Op {
 				if id = int(byteIDs[t[0]]) - 1; id < 0 {
 					id = len(w.word)
 					if id >= alphabet {
-						return nil
+						return runes, false
 					}
 					byteIDs[t[0]] = int32(id + 1)
 					w.word = append(w.word, isWordToken(t))
@@ -368,7 +393,7 @@ func redline(before, after string, lim redlineLimits) []Op {
 				if id, ok = ids[t]; !ok {
 					id = len(w.word)
 					if id >= alphabet {
-						return nil
+						return runes, false
 					}
 					ids[t] = id
 					w.word = append(w.word, isWordToken(t))
@@ -376,15 +401,15 @@ func redline(before, after string, lim redlineLimits) []Op {
 			}
 			runes[i] = idToRune(id)
 		}
-		return runes
+		return runes, true
 	}
-	w.rb = intern(&w.b)
-	if w.rb != nil {
-		w.ra = intern(&w.a)
+	var okb, oka bool
+	w.rb, okb = intern(&w.b, w.rb)
+	if okb {
+		w.ra, oka = intern(&w.a, w.ra)
 	}
-	ids = nil
 	w.differ.word = w.word
-	if w.rb == nil || w.ra == nil {
+	if !okb || !oka {
 		// Too many distinct tokens to give each a code point.
 		w.coarse(nb, na, func(i, j int) bool { return w.b.tok(i) == w.a.tok(j) })
 		return w.finish()
@@ -428,11 +453,47 @@ type redliner struct {
 	chunk    int
 	deadline time.Time
 
+	ids map[string]int // token ids, for redline
+
 	ops      []Op
 	i, j     int // tokens consumed in b and a
 	di, dj   int // start of the pending edit run in b and a
 	eqStart  int // token of b where the last equal op starts
 	lastSize int // len(ops) just after the last equal op was emitted
+}
+
+// redliners keep the work arrays of redline between calls.
+var redliners = sync.Pool{New: func() any { return new(redliner) }}
+
+// maxKeptTokens bounds the tokens of the texts whose work arrays and
+// token map release keeps for the next call: past it, they would cost more
+// to clear than to make again.
+const maxKeptTokens = 1 << 14
+
+// release returns w to redliners, keeping only its work arrays: no text
+// and no op stays reachable from it.
+func (w *redliner) release() {
+	if max(w.b.n(), w.a.n()) > maxKeptTokens || len(w.ids) > maxKeptTokens {
+		return
+	}
+	clear(w.ids)
+	d := &w.differ
+	*w = redliner{
+		b:    tokenText{bounds: w.b.bounds[:0]},
+		a:    tokenText{bounds: w.a.bounds[:0]},
+		rb:   w.rb[:0],
+		ra:   w.ra[:0],
+		word: w.word[:0],
+		ids:  w.ids,
+		differ: differ{
+			v1: d.v1, v2: d.v2, slot: d.slot,
+			cols: d.cols, rev: d.rev[:0], lcsOut: d.lcsOut[:0], align: d.align[:0],
+			ex:  runeText{off: d.ex.off[:0], buf: d.ex.buf[:0]},
+			ey:  runeText{off: d.ey.off[:0], buf: d.ey.buf[:0]},
+			sem: d.sem,
+		},
+	}
+	redliners.Put(w)
 }
 
 // flush emits the pending edit run: its deletion, then its insertion.
@@ -504,7 +565,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 		return false
 	}
 	xs, ys := w.rb[w.i:i1:i1], w.ra[w.j:j1:j1]
-	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, w.holdsWord, true)
+	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, true, true)
 	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
 	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
 	// and our code points are 3 or 4 bytes long: its result is checked token
@@ -512,16 +573,6 @@ func (w *redliner) diff(i1, j1 int) bool {
 	for _, diffs := range [][]diffmatchpatch.Diff{cleaned, raw} {
 		if faithfulDiff(diffs, xs, ys) {
 			w.follow(diffs)
-			return true
-		}
-	}
-	return false
-}
-
-// holdsWord reports whether a run of token code points holds a word.
-func (w *redliner) holdsWord(run string) bool {
-	for _, r := range run {
-		if id := runeToID(r); id >= 0 && id < len(w.word) && w.word[id] {
 			return true
 		}
 	}
@@ -583,9 +634,10 @@ var goDiffPanics atomic.Int64
 // DiffMainRunes gives it (worked out by its port, see myers.go), or, with
 // align, as alignDiff gives it (the same unless the two differ in much),
 // cleaned a copy put through the semantic clean-up (see cleanupSemantic)
-// when holdsWord is set. Should either panic, both are nil, which no caller
-// takes for a faithful diff of non-empty input.
-func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func(string) bool, align bool) (cleaned, raw []diffmatchpatch.Diff) {
+// when clean is set, keeping the equalities that hold a word (m.word).
+// Should either panic, both are nil, which no caller takes for a faithful
+// diff of non-empty input.
+func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, clean, align bool) (cleaned, raw []diffmatchpatch.Diff) {
 	defer func() {
 		if recover() != nil {
 			goDiffPanics.Add(1)
@@ -598,11 +650,113 @@ func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func
 	if align {
 		diff = m.alignDiff
 	}
-	raw = diffsOf(diff(xs, ys, time.Now().Add(timeout)), xs, ys)
-	if holdsWord != nil {
-		cleaned = cleanupSemantic(dmp, raw, holdsWord)
+	spans := diff(xs, ys, time.Now().Add(timeout))
+	m.ex.encode(xs)
+	m.ey.encode(ys)
+	raw = make([]diffmatchpatch.Diff, len(spans))
+	for i, s := range spans {
+		if s.op == diffmatchpatch.DiffInsert {
+			raw[i] = diffmatchpatch.Diff{Type: s.op, Text: m.ey.sub(s.y, s.y+s.n)}
+		} else {
+			raw[i] = diffmatchpatch.Diff{Type: s.op, Text: m.ex.sub(s.x, s.x+s.n)}
+		}
+	}
+	if clean {
+		cleaned = m.cleanupSpans(dmp, spans, raw)
 	}
 	return cleaned, raw
+}
+
+// runeText is a run of code points as go-diff sees it: their UTF-8, and
+// where each starts in it, so that any run of them is a substring.
+type runeText struct {
+	s   string
+	off []int32 // len = code points + 1
+	buf []byte
+}
+
+func (e *runeText) encode(rs []rune) {
+	e.buf, e.off = e.buf[:0], e.off[:0]
+	for _, r := range rs {
+		e.off = append(e.off, int32(len(e.buf)))
+		e.buf = utf8.AppendRune(e.buf, r)
+	}
+	e.off = append(e.off, int32(len(e.buf)))
+	e.s = string(e.buf)
+}
+
+func (e *runeText) sub(i, j int) string { return e.s[e.off[i]:e.off[j]] }
+
+// holdsWord reports whether xs[x:x+n] holds a word (m.word).
+func (m *differ) holdsWord(x, n int) bool {
+	for _, r := range m.xs[x : x+n] {
+		if id := tokenID(r); id >= 0 && id < len(m.word) && m.word[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// semanticEdits are the lengths, in code points, of a run of edits.
+type semanticEdits struct{ ins, del int }
+
+func (g semanticEdits) size() int { return max(g.ins, g.del) }
+
+// semanticScratch is the work arrays of cleanupSemantic, kept between calls.
+type semanticScratch struct {
+	lens    []int           // length of each equality
+	words   []bool          // whether each equality holds a word
+	gaps    []semanticEdits // gaps[k]: the edits just before equality k
+	gone    []bool          // whether each equality is folded into the edits
+	stack   []semanticKept
+	stretch []diffmatchpatch.Diff
+	spans   []span // the stretch, for cleanupSpans
+}
+
+type semanticKept struct {
+	k    int
+	left semanticEdits
+}
+
+// fold decides which equalities go, given s.lens, s.words and s.gaps (see
+// cleanupSemantic); it fills s.gone and reports whether any does.
+func (s *semanticScratch) fold() (changed bool) {
+	lens, words, gaps := s.lens, s.words, s.gaps
+	s.gone = append(s.gone[:0], make([]bool, len(lens))...)
+	gone := s.gone
+	stack := s.stack[:0]
+	cur := gaps[0]
+	for k, n := range lens {
+		right := gaps[k+1]
+		if words[k] {
+			// Kept whatever its length, and a wall: the edits on either
+			// side of it never meet, so nothing before it is looked at
+			// again.
+			stack = stack[:0]
+			cur = right
+			continue
+		}
+		if n == 0 || n > cur.size() || n > right.size() {
+			stack = append(stack, semanticKept{k, cur})
+			cur = right
+			continue
+		}
+		gone[k], changed = true, true
+		cur = semanticEdits{cur.ins + n + right.ins, cur.del + n + right.del}
+		// The edits after the equality kept before have grown: look again.
+		for len(stack) > 0 {
+			top := stack[len(stack)-1]
+			m := lens[top.k]
+			if m == 0 || m > top.left.size() || m > cur.size() {
+				break
+			}
+			stack = stack[:len(stack)-1]
+			gone[top.k] = true
+			cur = semanticEdits{top.left.ins + m + cur.ins, top.left.del + m + cur.del}
+		}
+	}
+	s.stack = stack
+	return changed
 }
 
 // cleanupSemantic returns what dmp.DiffCleanupSemantic(diffs) does, but
@@ -625,11 +779,11 @@ func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, holdsWord func
 // equalities go (a passage rewritten word for word) that takes time
 // quadratic in the number of diffs and linear in the length of the equality
 // before them, seconds for a few thousand tokens. So the removal is done
-// here, to the same rule and in the same order but in linear time, and the
-// diff merged as go-diff would; DiffCleanupSemantic then runs on each
-// stretch between the equalities kept for their words, where it finds
-// nothing more to remove and goes on with the rest of its work (aligning
-// edits on boundaries, extracting overlaps).
+// here, to the same rule and in the same order but in linear time (see
+// fold), and the diff merged as go-diff would; DiffCleanupSemantic then
+// runs on each stretch between the equalities kept for their words, where
+// it finds nothing more to remove and goes on with the rest of its work
+// (aligning edits on boundaries, extracting overlaps).
 func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff, holdsWord func(string) bool) []diffmatchpatch.Diff {
 	// DiffMainRunes can leave empty diffs (its "one text inside the other"
 	// shortcut does, at either end), which DiffCleanupSemantic treats as
@@ -638,91 +792,37 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 		diffs = dmp.DiffCleanupMerge(slices.DeleteFunc(slices.Clone(diffs),
 			func(d diffmatchpatch.Diff) bool { return d.Text == "" }))
 	}
-	type edits struct{ ins, del int } // lengths, in code points
-	size := func(g edits) int { return max(g.ins, g.del) }
 	// The equalities, and the edits before each and after the last.
-	var eqs []int       // index in diffs
-	var lens []int      // length of each equality
-	var words []bool    // whether each equality holds a word
-	gaps := []edits{{}} // gaps[k]: the edits just before equality k
-	for k, d := range diffs {
+	var s semanticScratch
+	s.gaps = []semanticEdits{{}}
+	for _, d := range diffs {
 		n := utf8.RuneCountInString(d.Text)
-		g := &gaps[len(gaps)-1]
+		g := &s.gaps[len(s.gaps)-1]
 		switch d.Type {
 		case diffmatchpatch.DiffInsert:
 			g.ins += n
 		case diffmatchpatch.DiffDelete:
 			g.del += n
 		case diffmatchpatch.DiffEqual:
-			eqs = append(eqs, k)
-			lens = append(lens, n)
-			words = append(words, holdsWord != nil && holdsWord(d.Text))
-			gaps = append(gaps, edits{})
+			s.lens = append(s.lens, n)
+			s.words = append(s.words, holdsWord != nil && holdsWord(d.Text))
+			s.gaps = append(s.gaps, semanticEdits{})
 		}
 	}
-	// Scan the equalities; cur holds the edits since the last one kept.
-	type kept struct {
-		k    int
-		left edits
-	}
-	var stack []kept
-	gone := make([]bool, len(eqs))
-	changed := false
-	cur := gaps[0]
-	for k, n := range lens {
-		right := gaps[k+1]
-		if words[k] {
-			// Kept whatever its length, and a wall: the edits on either
-			// side of it never meet, so nothing before it is looked at
-			// again.
-			stack = stack[:0]
-			cur = right
-			continue
-		}
-		if n == 0 || n > size(cur) || n > size(right) {
-			stack = append(stack, kept{k, cur})
-			cur = right
-			continue
-		}
-		gone[k], changed = true, true
-		cur = edits{cur.ins + n + right.ins, cur.del + n + right.del}
-		// The edits after the equality kept before have grown: look again.
-		for len(stack) > 0 {
-			top := stack[len(stack)-1]
-			m := lens[top.k]
-			if m == 0 || m > size(top.left) || m > size(cur) {
-				break
-			}
-			stack = stack[:len(stack)-1]
-			gone[top.k] = true
-			cur = edits{top.left.ins + m + cur.ins, top.left.del + m + cur.del}
-		}
-	}
+	changed := s.fold()
 	// Rebuild the diff, each stretch between the equalities kept for their
 	// words put through the rest of DiffCleanupSemantic on its own.
 	out := make([]diffmatchpatch.Diff, 0, len(diffs))
-	var stretch []diffmatchpatch.Diff
 	var del, ins strings.Builder
 	flush := func() {
 		if del.Len() > 0 {
-			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: del.String()})
+			s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffDelete, Text: del.String()})
 			del.Reset()
 		}
 		if ins.Len() > 0 {
-			stretch = append(stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: ins.String()})
+			s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: diffmatchpatch.DiffInsert, Text: ins.String()})
 			ins.Reset()
 		}
-	}
-	clean := func() {
-		flush()
-		if len(stretch) == 0 {
-			return
-		}
-		if changed {
-			stretch = dmp.DiffCleanupMerge(stretch)
-		}
-		out = append(out, dmp.DiffCleanupSemantic(stretch)...)
-		stretch = nil
 	}
 	e := 0         // equalities passed
 	walls := false // whether an equality was kept for its words
@@ -734,20 +834,22 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 			ins.WriteString(d.Text)
 		case diffmatchpatch.DiffEqual:
 			switch {
-			case words[e]:
-				clean()
+			case s.words[e]:
+				flush()
+				out = s.clean(dmp, out, changed)
 				out, walls = append(out, d), true
-			case gone[e]:
+			case s.gone[e]:
 				del.WriteString(d.Text)
 				ins.WriteString(d.Text)
 			default:
 				flush()
-				stretch = append(stretch, d)
+				s.stretch = append(s.stretch, d)
 			}
 			e++
 		}
 	}
-	clean()
+	flush()
+	out = s.clean(dmp, out, changed)
 	if walls {
 		// Align the edits next to the equalities kept for their words as
 		// DiffCleanupSemantic aligns the others (it slides them; no word
@@ -755,6 +857,261 @@ func cleanupSemantic(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.
 		out = dmp.DiffCleanupSemanticLossless(out)
 	}
 	return out
+}
+
+// clean appends to out the stretch put through DiffCleanupSemantic (after
+// DiffCleanupMerge, if any equality was folded), and empties it.
+func (s *semanticScratch) clean(dmp *diffmatchpatch.DiffMatchPatch, out []diffmatchpatch.Diff, changed bool) []diffmatchpatch.Diff {
+	stretch := s.stretch
+	if len(stretch) == 0 {
+		return out
+	}
+	if changed {
+		stretch = dmp.DiffCleanupMerge(stretch)
+	}
+	out = append(out, dmp.DiffCleanupSemantic(stretch)...)
+	clear(s.stretch[:cap(s.stretch)])
+	s.stretch = s.stretch[:0]
+	return out
+}
+
+// cleanupSpans is cleanupSemantic(dmp, raw, holdsWord) for raw the diff
+// of spans, with holdsWord as m.word says, worked out from the spans: no
+// rune is decoded, and each run of edits is a substring of m.ex or m.ey.
+func (m *differ) cleanupSpans(dmp *diffmatchpatch.DiffMatchPatch, spans []span, raw []diffmatchpatch.Diff) []diffmatchpatch.Diff {
+	holdsWord := func(run string) bool {
+		for _, r := range run {
+			if id := runeToID(r); id >= 0 && id < len(m.word) && m.word[id] {
+				return true
+			}
+		}
+		return false
+	}
+	if len(spans) == 0 {
+		return cleanupSemantic(dmp, raw, holdsWord)
+	}
+	// Spans that are empty, or do not follow each other, are left to the
+	// general case.
+	x, y := spans[0].x, spans[0].y
+	for _, d := range spans {
+		if d.n == 0 || d.x != x || d.y != y {
+			return cleanupSemantic(dmp, raw, holdsWord)
+		}
+		if d.op != diffmatchpatch.DiffInsert {
+			x += d.n
+		}
+		if d.op != diffmatchpatch.DiffDelete {
+			y += d.n
+		}
+	}
+	s := &m.sem
+	s.lens, s.words = s.lens[:0], s.words[:0]
+	s.gaps = append(s.gaps[:0], semanticEdits{})
+	for _, d := range spans {
+		g := &s.gaps[len(s.gaps)-1]
+		switch d.op {
+		case diffmatchpatch.DiffInsert:
+			g.ins += d.n
+		case diffmatchpatch.DiffDelete:
+			g.del += d.n
+		case diffmatchpatch.DiffEqual:
+			s.lens = append(s.lens, d.n)
+			s.words = append(s.words, m.holdsWord(d.x, d.n))
+			s.gaps = append(s.gaps, semanticEdits{})
+		}
+	}
+	changed := s.fold()
+	out := make([]diffmatchpatch.Diff, 0, len(spans))
+	x, y = spans[0].x, spans[0].y
+	px, py := x, y // start of the edits not yet in the stretch
+	e := 0         // equalities passed
+	walls := false // whether an equality was kept for its words
+	for k, d := range spans {
+		switch d.op {
+		case diffmatchpatch.DiffDelete:
+			x += d.n
+		case diffmatchpatch.DiffInsert:
+			y += d.n
+		case diffmatchpatch.DiffEqual:
+			if s.gone[e] {
+				x, y, e = x+d.n, y+d.n, e+1
+				break
+			}
+			m.stretchEdits(px, py, x, y)
+			if s.words[e] {
+				out = m.cleanStretch(dmp, out, changed, x, y)
+				out, walls = append(out, raw[k]), true
+			} else {
+				s.spans = append(s.spans, d)
+			}
+			x, y = x+d.n, y+d.n
+			px, py = x, y
+			e++
+		}
+	}
+	m.stretchEdits(px, py, x, y)
+	out = m.cleanStretch(dmp, out, changed, x, y)
+	if walls && !losslessNoOp(out) {
+		if threeByteRunes(out) {
+			out = losslessSlide(out)
+		} else {
+			out = dmp.DiffCleanupSemanticLossless(out)
+		}
+	}
+	return out
+}
+
+// threeByteRunes reports diffs whose texts are none empty and all valid
+// UTF-8 of code points three bytes long, as those of the tokens of a
+// clause are.
+func threeByteRunes(diffs []diffmatchpatch.Diff) bool {
+	for _, d := range diffs {
+		if d.Text == "" {
+			return false
+		}
+		for i := 0; i < len(d.Text); i += 3 {
+			if _, size := utf8.DecodeRuneInString(d.Text[i:]); size != 3 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// losslessSlide is DiffCleanupSemanticLossless on diffs for which
+// threeByteRunes holds. Between two such texts its boundary score is 1,
+// and 6 where one side is empty, whatever the code points: of the
+// positions it tries for an edit between two equalities, it keeps the
+// last, and since its first shift (left, by as many bytes as the edit and
+// the equality before it have code points in common at their end) is
+// stepped back over byte by byte, that is the edit slid right over as many
+// whole code points as the equality after it starts with. Its result is
+// held to go-diff's by TestLosslessSlideMatchesGoDiff.
+func losslessSlide(diffs []diffmatchpatch.Diff) []diffmatchpatch.Diff {
+	for p := 1; p < len(diffs)-1; p++ {
+		if diffs[p-1].Type != diffmatchpatch.DiffEqual || diffs[p+1].Type != diffmatchpatch.DiffEqual {
+			continue
+		}
+		edit, eq2 := diffs[p].Text, diffs[p+1].Text
+		// The edit slid right by k bytes starts at byte k of edit+eq2.
+		k := 0
+		for k < len(eq2) {
+			next := eq2[max(k-len(edit), 0):]
+			if k < len(edit) {
+				next = edit[k:]
+			}
+			if next[:3] != eq2[k:k+3] {
+				break
+			}
+			k += 3
+		}
+		if k == 0 {
+			continue
+		}
+		if k <= len(edit) {
+			diffs[p-1].Text += edit[:k]
+			diffs[p].Text = edit[k:] + eq2[:k]
+		} else {
+			diffs[p-1].Text += edit + eq2[:k-len(edit)]
+			diffs[p].Text = eq2[k-len(edit) : k]
+		}
+		if k < len(eq2) {
+			diffs[p+1].Text = eq2[k:]
+		} else {
+			diffs = append(diffs[:p+1], diffs[p+2:]...)
+			p--
+		}
+	}
+	return diffs
+}
+
+// losslessNoOp reports diffs that DiffCleanupSemanticLossless returns as
+// they are: no diff between two equalities ends with the last code point of
+// the equality before it (which it would shift the diff left over) or
+// starts with the first of the equality after it (which it would step
+// right over). A RuneError is taken for a match, as an invalid byte may
+// decode to it.
+func losslessNoOp(diffs []diffmatchpatch.Diff) bool {
+	for p := 1; p < len(diffs)-1; p++ {
+		if diffs[p-1].Type != diffmatchpatch.DiffEqual || diffs[p+1].Type != diffmatchpatch.DiffEqual {
+			continue
+		}
+		eq1, edit, eq2 := diffs[p-1].Text, diffs[p].Text, diffs[p+1].Text
+		if edit == "" {
+			continue
+		}
+		if eq1 != "" {
+			a, _ := utf8.DecodeLastRuneInString(eq1)
+			b, _ := utf8.DecodeLastRuneInString(edit)
+			if a == b || a == utf8.RuneError || b == utf8.RuneError {
+				return false
+			}
+		}
+		if _, size := utf8.DecodeRuneInString(edit); len(eq2) >= size && edit[:size] == eq2[:size] {
+			return false
+		}
+	}
+	return true
+}
+
+// stretchEdits adds to the stretch the edits from (px, py) to (x, y): the
+// deletion of xs[px:x], then the insertion of ys[py:y].
+func (m *differ) stretchEdits(px, py, x, y int) {
+	s := &m.sem
+	if px < x {
+		s.spans = append(s.spans, span{diffmatchpatch.DiffDelete, x - px, px, py})
+	}
+	if py < y {
+		s.spans = append(s.spans, span{diffmatchpatch.DiffInsert, y - py, x, py})
+	}
+}
+
+// cleanStretch is clean for the stretch of spans ending at (x1, y1):
+// merged by cleanupMerge, go-diff's DiffCleanupMerge on spans, and put
+// through DiffCleanupSemantic only where it can change something.
+func (m *differ) cleanStretch(dmp *diffmatchpatch.DiffMatchPatch, out []diffmatchpatch.Diff, changed bool, x1, y1 int) []diffmatchpatch.Diff {
+	s := &m.sem
+	st := s.spans
+	if len(st) == 0 {
+		return out
+	}
+	if changed {
+		st = m.cleanupMerge(st, x1, y1)
+	}
+	for _, d := range st {
+		var text string
+		if d.op == diffmatchpatch.DiffInsert {
+			text = m.ey.sub(d.y, d.y+d.n)
+		} else {
+			text = m.ex.sub(d.x, d.x+d.n)
+		}
+		s.stretch = append(s.stretch, diffmatchpatch.Diff{Type: d.op, Text: text})
+	}
+	s.spans = st[:0]
+	if semanticNoOp(dmp, s.stretch) {
+		out = append(out, s.stretch...)
+		clear(s.stretch)
+		s.stretch = s.stretch[:0]
+		return out
+	}
+	return s.clean(dmp, out, false)
+}
+
+// semanticNoOp reports diffs that DiffCleanupSemantic returns as they are:
+// with no equality, it has none to remove nor any edit to slide between
+// two, and with no empty text it only splits a deletion followed by an
+// insertion where one's end overlaps the other's start.
+func semanticNoOp(dmp *diffmatchpatch.DiffMatchPatch, diffs []diffmatchpatch.Diff) bool {
+	for k, d := range diffs {
+		if d.Type == diffmatchpatch.DiffEqual || d.Text == "" {
+			return false
+		}
+		if k > 0 && diffs[k-1].Type == diffmatchpatch.DiffDelete && d.Type == diffmatchpatch.DiffInsert &&
+			(dmp.DiffCommonOverlap(diffs[k-1].Text, d.Text) != 0 || dmp.DiffCommonOverlap(d.Text, diffs[k-1].Text) != 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // piece consumes a range that large has cut out: with go-diff if it is
@@ -947,7 +1304,7 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	if left < time.Millisecond {
 		return false
 	}
-	_, diffs := goDiffRunes(&w.differ, sx, sy, left, nil, false)
+	_, diffs := goDiffRunes(&w.differ, sx, sy, left, false, false)
 	if !faithfulDiff(diffs, sx, sy) {
 		return false
 	}
