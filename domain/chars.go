@@ -100,6 +100,10 @@ func classOf(r rune) charClass {
 // U+FFFD, or an emoji tag sequence, takes the long way).
 func plain(s string) bool {
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && printableASCII8(s[i:]) {
+			i += 8
+			continue
+		}
 		switch c := s[i]; {
 		case c >= 0x20 && c < 0x7f || c == '\t':
 			i++ // printable ASCII, the common case
@@ -115,6 +119,18 @@ func plain(s string) bool {
 		i += size
 	}
 	return true
+}
+
+// printableASCII8 reports whether the first 8 bytes of s are all
+// printable ASCII (0x20 to 0x7e), 8 at a time.
+func printableASCII8(s string) bool {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	del := x ^ 0x7f*ones   // a zero byte where x has DEL
+	return x&highs == 0 && // ASCII
+		(x-0x20*ones)&^x&highs == 0 && // no byte below 0x20 (with no high bit set, the borrow flags exactly those)
+		(del-ones)&^del&highs == 0 // no DEL
 }
 
 // tagSequence returns the length of the tags and cancel tag that make an

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -143,6 +144,22 @@ func TestPlainAgreesWithClassOf(t *testing.T) {
 	for _, s := range []string{"\xd0", "я\xd0", "\xd0a", "\xc3\xc3", "\xdf\x7f", "\xc2\xad", "\xc2\x85"} {
 		if plain(s) {
 			t.Errorf("plain(%q) = true", s)
+		}
+	}
+}
+
+// plain's eight bytes at a time: every byte, at every place of a run of
+// ASCII long enough to be read so, and across its end.
+func TestPlainEightBytesAtATime(t *testing.T) {
+	base := []byte("The Parties shall consult.")
+	for b := range 256 {
+		for at := range len(base) {
+			s := slices.Clone(base)
+			s[at] = byte(b)
+			want := b >= 0x20 && b < 0x7f || b == '\t'
+			if got := plain(string(s)); got != want {
+				t.Fatalf("plain(%q) = %v, want %v", s, got, want)
+			}
 		}
 	}
 }
