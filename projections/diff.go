@@ -169,11 +169,17 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 	if err != nil {
 		return Diff{}, err
 	}
-	return r.redlines(ctx, from, to, head, opts)
+	d, save, err := r.redlines(ctx, from, to, head, opts)
+	save()
+	return d, err
 }
 
-// redlines is Redlines, given the negotiation now.
-func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions) (Diff, error) {
+// redlines is Redlines, given the negotiation now, but that it leaves to
+// save, which it returns, keeping what it worked out: a caller may do it
+// beside other work (it writes to the store, and only reads d). save is
+// never nil.
+func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions) (d Diff, save func(), err error) {
+	save = func() {}
 	// The two moments are read side by side: each is a checkpoint to read
 	// and check, and perhaps events to fold.
 	var a, b Moment
@@ -183,16 +189,18 @@ func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts C
 	b, errB = r.AtFrom(ctx, to, head)
 	wg.Wait()
 	if err := cmp.Or(errA, errB); err != nil {
-		return Diff{}, err
+		return Diff{}, save, err
 	}
 	saved := r.savedRedlines(ctx, a.Point, b.Point)
 	open := r.proposalRedlines(ctx, compareRedlines)
-	d, err := buildDiff(a, b, head.State, opts, saved.words, open.words)
+	d, err = buildDiff(a, b, head.State, opts, saved.words, open.words)
 	if err == nil {
-		r.saveRedlines(ctx, saved)
-		r.saveRedlines(ctx, open)
+		save = func() {
+			r.saveRedlines(ctx, saved)
+			r.saveRedlines(ctx, open)
+		}
 	}
-	return d, err
+	return d, save, err
 }
 
 // BuildDiff compares two moments. head, a state at or after both, supplies

@@ -286,10 +286,15 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 		return err
 	}
 	name := r.documentName(ctx, from, to, head, opts, form)
-	d, err := r.redlines(ctx, from, to, head, opts)
+	d, save, err := r.redlines(ctx, from, to, head, opts)
 	if err != nil {
 		return err
 	}
+	// The redlines are kept while the document is rendered: the one writes
+	// to the store, the other only reads d.
+	var saving sync.WaitGroup
+	saving.Go(save)
+	defer saving.Wait()
 	if name == "" {
 		return render(w, d)
 	}
@@ -297,6 +302,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	if err := render(k, d); err != nil {
 		return err
 	}
+	saving.Wait() // the store takes one write at a time
 	if !k.passed {
 		_ = r.cps.SaveMemo(ctx, documentsMemo, name, k.doc.Bytes())
 		_, err = w.Write(k.doc.Bytes())
