@@ -115,29 +115,46 @@ type typeText struct {
 	fields []int
 }
 
-var typeTexts sync.Map // reflect.Type → *typeText
+var (
+	typeTexts   sync.Map // reflect.Type → *typeText, each stored once worked out
+	typeTextsMu sync.Mutex
+)
 
 func textOf(t reflect.Type) *typeText {
 	if tt, ok := typeTexts.Load(t); ok {
 		return tt.(*typeText)
 	}
-	tt := &typeText{holds: true} // while it is worked out: a type that holds itself
-	actual, _ := typeTexts.LoadOrStore(t, tt)
-	if actual != any(tt) {
-		return actual.(*typeText)
+	// Worked out under a lock, and stored only whole: views are made
+	// visible on several goroutines at once, and one that found a struct's
+	// typeText before its fields were listed would show none of them.
+	typeTextsMu.Lock()
+	defer typeTextsMu.Unlock()
+	return workOutText(t, map[reflect.Type]*typeText{})
+}
+
+// workOutText is textOf's work, under typeTextsMu; working holds the types
+// being worked out, for those that hold themselves.
+func workOutText(t reflect.Type, working map[reflect.Type]*typeText) *typeText {
+	if tt, ok := typeTexts.Load(t); ok {
+		return tt.(*typeText)
 	}
+	if tt, ok := working[t]; ok {
+		return tt // a type that holds itself: it holds text if anything does
+	}
+	tt := &typeText{holds: true}
+	working[t] = tt
 	switch t.Kind() {
 	case reflect.String, reflect.Interface:
 	case reflect.Pointer, reflect.Array:
-		tt.holds = textOf(t.Elem()).holds
+		tt.holds = workOutText(t.Elem(), working).holds
 	case reflect.Slice:
-		tt.holds = t.Elem().Kind() != reflect.Uint8 && textOf(t.Elem()).holds // bytes are data
+		tt.holds = t.Elem().Kind() != reflect.Uint8 && workOutText(t.Elem(), working).holds // bytes are data
 	case reflect.Map:
-		tt.holds = textOf(t.Key()).holds || textOf(t.Elem()).holds
+		tt.holds = workOutText(t.Key(), working).holds || workOutText(t.Elem(), working).holds
 	case reflect.Struct:
 		var fields []int
 		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() && textOf(f.Type).holds {
+			if f := t.Field(i); f.IsExported() && workOutText(f.Type, working).holds {
 				fields = append(fields, i)
 			}
 		}
@@ -145,6 +162,7 @@ func textOf(t reflect.Type) *typeText {
 	default:
 		tt.holds = false
 	}
+	typeTexts.Store(t, tt)
 	return tt
 }
 

@@ -140,3 +140,43 @@ func TestPrintableCopies(t *testing.T) {
 		t.Errorf("Printable = %+v", p)
 	}
 }
+
+// Types first made visible on many goroutines at once: each sees every
+// field worked out, never a type half described.
+func TestPrintableConcurrentFirstUse(t *testing.T) {
+	type note struct{ Text string }
+	type entry struct {
+		ID    string
+		Notes []note
+		Next  *entry
+	}
+	type page struct {
+		Title   string
+		Entries []entry
+	}
+	v := page{Title: "a\u202eb", Entries: []entry{{ID: "x\x1b", Notes: []note{{Text: "n\u200b"}}, Next: &entry{ID: "y\u2066"}}}}
+	const n = 16
+	got := make([]page, n)
+	start := make(chan struct{})
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			<-start
+			got[i] = Printable(v)
+			done <- struct{}{}
+		}()
+	}
+	close(start)
+	for range n {
+		<-done
+	}
+	for _, g := range got {
+		for _, s := range []string{g.Title, g.Entries[0].ID, g.Entries[0].Notes[0].Text, g.Entries[0].Next.ID} {
+			for _, h := range hidden {
+				if strings.Contains(s, h) {
+					t.Fatalf("%q passed through raw: %+v", h, g)
+				}
+			}
+		}
+	}
+}
