@@ -2,6 +2,7 @@ package projections
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -95,40 +96,53 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 
 // WriteDiffText writes the compare document for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
+	clauses := d.Clauses
+	d.Clauses = nil
 	d = Printable(d)
-	// Written as it goes, through a small buffer: at a million events the
-	// document is hundreds of kilobytes, and fresh memory costs a page
-	// fault a page.
+	// Each clause is made visible and rendered on its own, side by side on
+	// every core: most of a long compare's work once its redlines are in
+	// hand.
+	blocks := make([][]byte, len(clauses))
+	parallel(len(clauses), func(i int) {
+		blocks[i] = diffClauseText(Printable(clauses[i]), d.Parties, st)
+	})
 	b := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
 	fmt.Fprintf(b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
 	b.WriteString(st.Dim(notAgreed) + "\n")
-	if len(d.Clauses) == 0 {
+	if len(clauses) == 0 {
 		b.WriteString("\nNo change to the agreed text.\n")
 	}
-	for _, c := range d.Clauses {
-		b.WriteString("\n")
-		fmt.Fprintf(b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
-		if showLabel(c) {
-			b.WriteString("  " + st.Dim("("+changeLabel(c)+")"))
-		}
-		b.WriteString("\n")
-		if len(c.HeadingOps) > 0 {
-			b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
-		}
-		if len(c.Ops) > 0 {
-			b.WriteString(st.block(indent, textOps(c.Ops, st)) + "\n")
-		}
-		if len(c.Adopted) > 0 {
-			b.WriteString(indent + st.Dim(attributionText(c, d.Parties)) + "\n")
-		}
-		for _, p := range c.OpenProposals {
-			b.WriteString(compareBracket(p, st) + "\n")
-		}
+	for _, block := range blocks {
+		b.Write(block)
 	}
 	a := d.Proposals.Counts
 	fmt.Fprintf(b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
 	return b.Flush()
+}
+
+// diffClauseText renders one change of the compare document, made visible.
+func diffClauseText(c ClauseChange, parties []domain.Party, st Style) []byte {
+	var b bytes.Buffer
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
+	if showLabel(c) {
+		b.WriteString("  " + st.Dim("("+changeLabel(c)+")"))
+	}
+	b.WriteString("\n")
+	if len(c.HeadingOps) > 0 {
+		b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
+	}
+	if len(c.Ops) > 0 {
+		b.WriteString(st.block(indent, textOps(c.Ops, st)) + "\n")
+	}
+	if len(c.Adopted) > 0 {
+		b.WriteString(indent + st.Dim(attributionText(c, parties)) + "\n")
+	}
+	for _, p := range c.OpenProposals {
+		b.WriteString(compareBracket(p, st) + "\n")
+	}
+	return b.Bytes()
 }
 
 // compareBracket renders an open proposal as the compare document shows
