@@ -38,7 +38,7 @@ type Options struct {
 	// starts from the first event.
 	Secret []byte
 	// Save lets this Reader's folds leave checkpoints: a head checkpoint
-	// when a fold read more than saveEvery (32) events past its own, and one at
+	// when a fold read more than saveEvery (8) events past its own, and one at
 	// each round's end it passes that has none. Writers leave a round's
 	// when their append closes it (see CheckpointRound), and writers that
 	// append many events at once a head checkpoint at their end (see
@@ -56,7 +56,7 @@ type Moment struct {
 
 // saveEvery is how many events past its checkpoint a fold reads before a
 // new checkpoint is worth its write: no command folds many more.
-const saveEvery = 32
+const saveEvery = 8
 
 // NewReader returns a Reader of the negotiation treaty.
 func NewReader(store eventstore.Store, treaty string, opts Options) *Reader {

@@ -347,7 +347,7 @@ type bloom []uint64
 // (fewer while the filter has room to spare). A "maybe" costs reading every
 // closed proposal, and every command that folds past the same events asks
 // again until a checkpoint covers them: a command asks about the proposals
-// tabled in the events it folds past its checkpoint (at most saveEvery).
+// tabled in the events it folds past its checkpoint (a few).
 const bloomBits, bloomHashes = 24, 17
 
 // shardWords is the size of a shard, 32 KB. Each shard read is a lookup in
