@@ -218,7 +218,13 @@ func WritePositionsHTML(w io.Writer, p Positions) error {
 // WritePositionsText writes the positions document for people: each clause
 // with its agreed text, then each participant's proposals and positions.
 func WritePositionsText(w io.Writer, p Positions, st Style) error {
+	// Each clause is made visible and rendered on its own, side by side on
+	// every core, as the compare document's are.
+	clauses := p.Clauses
+	p.Clauses = nil
 	p = Printable(p)
+	p.Clauses = make([]PositionsClause, len(clauses))
+	parallel(len(clauses), func(i int) { p.Clauses[i] = Printable(clauses[i]) })
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Positions in "+p.Title), p.Treaty)
 	fmt.Fprintf(&b, "At %s\n", pointLabel(p.At))
@@ -231,55 +237,66 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 	for _, h := range cols {
 		width = max(width, len(h.Code))
 	}
-	for _, c := range p.Clauses {
-		fmt.Fprintf(&b, "\n%d. %s%s\n", c.Number, st.Bold(c.Shown), st.Dim("  ["+c.ID+"]"))
-		if c.Agreed != "" {
-			b.WriteString(st.hang(indent+"Agreed: ", indent+"        ", c.Agreed) + "\n")
-		} else {
-			b.WriteString(indent + st.Dim("Agreed: none yet") + "\n")
-		}
-		for _, h := range cols {
-			col := c.Columns[h.Code]
-			label := fmt.Sprintf("%-*s  ", width, h.Code)
-			pad := strings.Repeat(" ", len(label))
-			lines := 0
-			line := func(s string) {
-				first := indent + pad
-				if lines == 0 {
-					first = indent + label
-				}
-				b.WriteString(st.hang(first, indent+pad, s) + "\n")
-				lines++
-			}
-			for _, pr := range col.Proposals {
-				what := "proposes"
-				if pr.Stale {
-					what = "proposed (stale)"
-				}
-				text := textOps(pr.Ops, st)
-				if pr.Action == domain.ActionDelete {
-					text = "delete this clause"
-				}
-				s := fmt.Sprintf("%s %s (%s): %s", what, domain.Short(pr.Proposal), pr.Action, text)
-				if m := pr.Placement.Words(); m != "" {
-					s += " — " + m
-				}
-				line(s)
-			}
-			for _, pos := range col.Positions {
-				s := positionWords(pos)
-				if pos.Position == string(domain.Objects) {
-					s = st.Red(s)
-				}
-				line(s)
-			}
-			if lines == 0 {
-				line(st.Dim("-"))
-			}
-		}
+	blocks := make([]string, len(p.Clauses))
+	parallel(len(p.Clauses), func(i int) { blocks[i] = positionsClauseText(p.Clauses[i], cols, width, st) })
+	for _, block := range blocks {
+		b.WriteString(block)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// positionsClauseText renders one clause of the positions document, made
+// visible: its agreed text, and a column of each party's proposals and
+// positions.
+func positionsClauseText(c PositionsClause, cols []ColumnHead, width int, st Style) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%d. %s%s\n", c.Number, st.Bold(c.Shown), st.Dim("  ["+c.ID+"]"))
+	if c.Agreed != "" {
+		b.WriteString(st.hang(indent+"Agreed: ", indent+"        ", c.Agreed) + "\n")
+	} else {
+		b.WriteString(indent + st.Dim("Agreed: none yet") + "\n")
+	}
+	for _, h := range cols {
+		col := c.Columns[h.Code]
+		label := fmt.Sprintf("%-*s  ", width, h.Code)
+		pad := strings.Repeat(" ", len(label))
+		lines := 0
+		line := func(s string) {
+			first := indent + pad
+			if lines == 0 {
+				first = indent + label
+			}
+			b.WriteString(st.hang(first, indent+pad, s) + "\n")
+			lines++
+		}
+		for _, pr := range col.Proposals {
+			what := "proposes"
+			if pr.Stale {
+				what = "proposed (stale)"
+			}
+			text := textOps(pr.Ops, st)
+			if pr.Action == domain.ActionDelete {
+				text = "delete this clause"
+			}
+			s := fmt.Sprintf("%s %s (%s): %s", what, domain.Short(pr.Proposal), pr.Action, text)
+			if m := pr.Placement.Words(); m != "" {
+				s += " — " + m
+			}
+			line(s)
+		}
+		for _, pos := range col.Positions {
+			s := positionWords(pos)
+			if pos.Position == string(domain.Objects) {
+				s = st.Red(s)
+			}
+			line(s)
+		}
+		if lines == 0 {
+			line(st.Dim("-"))
+		}
+	}
+	return b.String()
 }
 
 // WritePositionsMarkdown writes the positions document as a Markdown table.
