@@ -96,14 +96,19 @@ func partyList(parties []domain.Party, role domain.Role) string {
 // WriteDraftText writes the draft for people: agreed text, and each open
 // proposal in square brackets attributed to its party, stale ones marked.
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
+	// Each clause is made visible and rendered on its own, side by side on
+	// every core, as the compare document's are.
+	clauses := d.Clauses
+	d.Clauses = nil
 	d = Printable(d)
+	d.Clauses = make([]DraftClause, len(clauses))
+	parallel(len(clauses), func(i int) { d.Clauses[i] = Printable(clauses[i]) })
+	blocks := make([]string, len(d.Clauses))
+	parallel(len(d.Clauses), func(i int) { blocks[i] = draftClauseText(d, d.Clauses[i], st) })
 	var b strings.Builder
 	size := 1024
-	for _, c := range d.Clauses {
-		size += 128 + len(c.Text) + len(c.Text)/16
-		for _, p := range c.OpenProposals {
-			size += 256 + len(p.Text) + len(p.Text)/16
-		}
+	for _, block := range blocks {
+		size += len(block)
 	}
 	b.Grow(size)
 	// The lines above the clauses go on, wrapped, two columns in: not at
@@ -124,19 +129,8 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nThe draft is empty: no clause has been tabled yet.\n")
 	}
-	for _, c := range d.Clauses {
-		b.WriteString("\n")
-		fmt.Fprintf(&b, "%d. %s%s  %s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"), statusColor(c, st))
-		if c.Text != "" {
-			st.writeHang(&b, indent, indent, c.Text)
-			b.WriteByte('\n')
-		}
-		for _, p := range c.OpenProposals {
-			b.WriteString(bracket(c, p, st) + "\n")
-		}
-		for _, r := range d.ReservationsTo(c.ID) {
-			b.WriteString(st.addition("Reservation by "+r.Party+": ", r.Text) + "\n")
-		}
+	for _, block := range blocks {
+		b.WriteString(block)
 	}
 	if len(d.Declarations) > 0 {
 		b.WriteString("\nDeclarations:\n")
@@ -146,6 +140,26 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// draftClauseText renders one clause of the draft d, made visible: its
+// text, its open proposals in brackets, the reservations to it.
+func draftClauseText(d Draft, c DraftClause, st Style) string {
+	var b strings.Builder
+	b.Grow(128 + len(c.Text) + len(c.Text)/16)
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "%d. %s%s  %s\n", c.Number, st.Bold(clauseHeading(c)), st.Dim("  ["+c.ID+"]"), statusColor(c, st))
+	if c.Text != "" {
+		st.writeHang(&b, indent, indent, c.Text)
+		b.WriteByte('\n')
+	}
+	for _, p := range c.OpenProposals {
+		b.WriteString(bracket(c, p, st) + "\n")
+	}
+	for _, r := range d.ReservationsTo(c.ID) {
+		b.WriteString(st.addition("Reservation by "+r.Party+": ", r.Text) + "\n")
+	}
+	return b.String()
 }
 
 // clauseHeading is what a clause is called in a rendering: its agreed
