@@ -905,6 +905,9 @@ func (m *differ) cleanupSpans(dmp *diffmatchpatch.DiffMatchPatch, spans []span, 
 		}
 	}
 	s := &m.sem
+	// Emptied here, not only when the last call ended: a call cut short by
+	// a panic in go-diff leaves its stretch behind in a pooled differ.
+	s.spans, s.stretch = s.spans[:0], s.stretch[:0]
 	s.lens, s.words = s.lens[:0], s.words[:0]
 	s.gaps = append(s.gaps[:0], semanticEdits{})
 	for _, d := range spans {
