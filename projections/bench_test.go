@@ -141,8 +141,8 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 // BenchmarkTailCheck measures what checking the events a command folds past
-// its checkpoint adds to folding them: for the last 32 events of the
-// negotiation (as a command 32 events behind its checkpoint folds), each
+// its checkpoint adds to folding them: for the last saveEvery events of the
+// negotiation (as a command that far behind its checkpoint folds), each
 // event's hash and its link to the event before (domain.CheckLink), and its
 // signature, as checkedFold checks them, on as many cores as it uses. The
 // fold itself (decoding, Evolve) is the same with or without the check.
@@ -153,7 +153,7 @@ func BenchmarkTailCheck(b *testing.B) {
 	for _, st := range must(store.Streams(ctx, Stream(treaty))) {
 		total = int(st.Events)
 	}
-	const tail = 32
+	const tail = saveEvery
 	var recs []*Recorded
 	var keys []ed25519.PublicKey
 	prev := ""

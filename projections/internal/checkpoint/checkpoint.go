@@ -125,12 +125,14 @@ func prefixesKey(closedKey string) string {
 	return strings.Replace(closedKey, ".closed.", ".prefixes.", 1)
 }
 
-// filterKey names shard i of the Bloom filter that goes with owner: a
-// round's checkpoint (its name), or a head's closed part (headFilter).
-// Like a closed part, a filter is never rewritten under the same name with
-// other contents.
-func (s *Store) filterKey(owner string, i int) string {
-	return s.key("filter." + owner + "." + strconv.Itoa(i))
+// filterKey names shard i of the Bloom filter of the given shape that goes
+// with owner: a round's checkpoint (its name), or a head's closed part
+// (headFilter). The shape is in the name: two processes saving a round's
+// checkpoint at once may each write its shards, and a shard of one shape
+// read as part of another would leave IDs out; shards of one shape from
+// either save hold every ID of their shard.
+func (s *Store) filterKey(owner string, shards, words, i int) string {
+	return s.key(fmt.Sprintf("filter.%s.%dx%d.%d", owner, shards, words, i))
 }
 
 func headFilter(closedAt int) string { return "head-" + strconv.Itoa(closedAt) }
@@ -138,7 +140,7 @@ func headFilter(closedAt int) string { return "head-" + strconv.Itoa(closedAt) }
 // saveFilter saves the shards of f, the filter that goes with owner.
 func (s *Store) saveFilter(ctx context.Context, owner string, f *filter) error {
 	for i, p := range f.parts {
-		if err := s.put(ctx, s.filterKey(owner, i), encodeBloom(p)); err != nil {
+		if err := s.put(ctx, s.filterKey(owner, f.shards, f.words, i), encodeBloom(p)); err != nil {
 			return err
 		}
 	}
@@ -152,7 +154,7 @@ func (s *Store) loadFilter(ctx context.Context, owner string, shards, words int)
 		return nil
 	}
 	return &filter{shards: shards, words: words, load: func(i int) bloom {
-		return decodeBloom(s.get(ctx, s.filterKey(owner, i)))
+		return decodeBloom(s.get(ctx, s.filterKey(owner, shards, words, i)))
 	}}
 }
 
@@ -357,7 +359,9 @@ func (s *Store) Round(ctx context.Context, n, max int) (*domain.State, Point, bo
 
 // HasRound reports whether round n has an authentic checkpoint. One that
 // does not authenticate (damaged, or edited) is there to be replaced: left
-// in place, every read of the round would fold from the first event.
+// in place, every read of the round would fold from the first event. It
+// reads the checkpoint whole, as the folds that ask (at a round's end) can
+// afford.
 func (s *Store) HasRound(ctx context.Context, n int) bool {
 	if !s.enabled() {
 		return false
@@ -622,8 +626,8 @@ func (s *Store) prune(ctx context.Context) {
 	}
 }
 
-// Keys lists the cache keys of this build's checkpoints of the
-// negotiation, for inspection.
+// Keys lists the cache keys of the negotiation's checkpoints of this build
+// and this secret, for inspection.
 func (s *Store) Keys(ctx context.Context) ([]string, error) {
 	if !s.enabled() {
 		return nil, nil
@@ -631,8 +635,8 @@ func (s *Store) Keys(ctx context.Context) ([]string, error) {
 	return s.cfg.Cache.CacheKeys(ctx, s.key(""))
 }
 
-// Points lists the checkpoints of this build that authenticate, by name
-// ("head", "round-N"), with the number of events each covers.
+// Points lists the checkpoints of this build and secret that authenticate,
+// by name ("head", "round-N"), with the number of events each covers.
 func (s *Store) Points(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	if !s.enabled() {
@@ -645,7 +649,7 @@ func (s *Store) Points(ctx context.Context) (map[string]int, error) {
 	for _, k := range keys {
 		name := strings.TrimPrefix(k, s.key(""))
 		if name != "head" && !strings.HasPrefix(name, "round-") {
-			continue // a closed part, or its replacement mark
+			continue // a closed part, its mark or prefix index, a filter's shard
 		}
 		if h, _, ok := decodeHeader(s.get(ctx, k)); ok {
 			out[name] = h.Events
@@ -654,11 +658,11 @@ func (s *Store) Points(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
-// Verifier compares this build's checkpoints with a replay of the log from
-// its first event (see Agrees), as verify does. It reads the head
-// checkpoint once: a round's closed proposals are those of the head that
-// closed by the round's end, which it compares without making a table of
-// them for each round. A Verifier is for one goroutine.
+// Verifier compares the checkpoints of this build and secret with a replay
+// of the log from its first event (see Agrees), as verify does. It reads
+// the head checkpoint once: a round's closed proposals are those of the
+// head that closed by the round's end, which it compares without making a
+// table of them for each round. A Verifier is for one goroutine.
 type Verifier struct {
 	s        *Store
 	head     *domain.State

@@ -893,13 +893,15 @@ func TestFilterReadByShard(t *testing.T) {
 		adopted = c.ID
 		break
 	}
-	for _, damage := range []string{"gone", "forged"} {
+	for _, damage := range []string{"forged", "of another shape", "gone"} {
 		for _, k := range shards {
 			switch damage {
-			case "gone":
-				_ = cache.CacheDelete(ctx, k)
 			case "forged":
 				_ = cache.CachePut(ctx, k, make([]byte, 8*512+32))
+			case "of another shape": // authentic, but not of the shape the present says
+				_ = cs.put(ctx, k, make([]byte, 8*3))
+			case "gone":
+				_ = cache.CacheDelete(ctx, k)
 			}
 		}
 		for _, id := range []string{"another", adopted} {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/treaty-engine/treaty/domain"
 )
@@ -332,9 +333,12 @@ func (c *closed) recentRecords() ([]domain.ClosedProposal, error) {
 // a million events it would be half of the head's checkpoint, read by
 // every command).
 type filter struct {
-	shards, words int     // how many shards, and 64-bit words in each
-	parts         []bloom // by shard; nil until read or built
-	read          []bool  // by shard: whether load was called
+	shards, words int // how many shards, and 64-bit words in each
+	// mu guards parts and read: a state shared among readers (see Live)
+	// may be asked about IDs on several goroutines.
+	mu    sync.Mutex
+	parts []bloom // by shard; nil until read or built
+	read  []bool  // by shard: whether load was called
 	// load reads shard i; nil when it cannot be read (then every ID may
 	// be held). Nil for a filter built in memory.
 	load func(i int) bloom
@@ -395,6 +399,8 @@ func (f *filter) add(id string) {
 
 // part returns shard i, reading it on first need; nil if it cannot be read.
 func (f *filter) part(i int) bloom {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.parts == nil {
 		f.parts, f.read = make([]bloom, f.shards), make([]bool, f.shards)
 	}
