@@ -137,11 +137,21 @@ func (s *Store) filterKey(owner string, shards, words, i int) string {
 
 func headFilter(closedAt int) string { return "head-" + strconv.Itoa(closedAt) }
 
-// saveFilter saves the shards of f, the filter that goes with owner.
+// saveFilter saves the shards of f, the filter that goes with owner, and
+// deletes the shards of another shape an earlier save left (a round's
+// checkpoint saved again from a state of another kind).
 func (s *Store) saveFilter(ctx context.Context, owner string, f *filter) error {
 	for i, p := range f.parts {
 		if err := s.put(ctx, s.filterKey(owner, f.shards, f.words, i), encodeBloom(p)); err != nil {
 			return err
+		}
+	}
+	shape := strings.TrimSuffix(s.filterKey(owner, f.shards, f.words, 0), "0")
+	if keys, err := s.cfg.Cache.CacheKeys(ctx, s.key("filter."+owner+".")); err == nil {
+		for _, k := range keys {
+			if !strings.HasPrefix(k, shape) {
+				_ = s.cfg.Cache.CacheDelete(ctx, k)
+			}
 		}
 	}
 	return nil

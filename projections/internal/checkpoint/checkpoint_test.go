@@ -965,6 +965,15 @@ func TestRoundFilter(t *testing.T) {
 	if !f.mayHold(adopted) || f.mayHold("never-tabled") && f.mayHold("nor-this") {
 		t.Fatal("round 2's filter does not hold what round 1's did")
 	}
+	// Saved again in another shape: only the new shape's shards stay.
+	stale := cs.filterKey("round-2", 1, 7, 0)
+	_ = cs.put(ctx, stale, make([]byte, 8*7))
+	if err := cs.SaveRound(ctx, 2, s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := cache.CacheGet(ctx, stale); v != nil {
+		t.Fatal("a shard of another shape outlived a save of the round")
+	}
 	cs.Drop(ctx, "round-1")
 	if ks := cache.keys(t, "/filter.round-1."); len(ks) != 0 {
 		t.Fatalf("round 1 dropped, its filter kept: %q", ks)
