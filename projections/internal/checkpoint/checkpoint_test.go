@@ -1211,3 +1211,54 @@ func TestMemosBounded(t *testing.T) {
 		}
 	}
 }
+
+// A restored state shared among readers (as Live shares past moments) may
+// be asked about closed proposals on several goroutines at once: the
+// filter's shards, the table and the prefix index are each read once, and
+// every answer is right.
+func TestClosedSharedAmongGoroutines(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	s, _, ok := cs.Head(ctx)
+	if !ok {
+		t.Fatal("no head")
+	}
+	var adopted string
+	for c, _ := range n.s.ClosedProposals() {
+		adopted = c.ID
+		break
+	}
+	errs := make(chan error, 32)
+	for i := range 32 {
+		go func() {
+			var err error
+			switch i % 3 {
+			case 0:
+				if _, ok, lerr := s.LookupProposal(adopted); lerr != nil || !ok {
+					err = fmt.Errorf("closed proposal %s: found %v, %v", adopted, ok, lerr)
+				}
+			case 1:
+				if _, ok, lerr := s.LookupProposal(fmt.Sprintf("never-%d", i)); lerr != nil || ok {
+					err = fmt.Errorf("a proposal never tabled: found %v, %v", ok, lerr)
+				}
+			default:
+				if ids, perr := s.Closed.WithPrefix(adopted[:4]); perr != nil || !slices.Contains(ids, adopted) {
+					err = fmt.Errorf("prefix %s: %q, %v", adopted[:4], ids, perr)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 32 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cache.readsOf(".closed."); got != 1 {
+		t.Fatalf("the closed part was read %d times", got)
+	}
+}

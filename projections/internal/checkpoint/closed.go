@@ -196,6 +196,10 @@ func decodeTable(b []byte) (table, error) {
 // the table is read, the filter answers "certainly not closed" for IDs it
 // has never seen, which is what a new proposal's ID usually gets asked.
 type closed struct {
+	// mu guards what is read on first need (loaded, base, loadErr, index,
+	// prefixes, hasIndex): a state shared among readers (see Live) may be
+	// asked about closed proposals on several goroutines.
+	mu sync.Mutex
 	// load reads the table; it is called once, on first need.
 	load     func() (table, error)
 	base     table
@@ -215,6 +219,8 @@ type closed struct {
 var _ domain.ClosedProposals = (*closed)(nil)
 
 func (c *closed) ensure() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.loaded {
 		c.loaded = true
 		t, err := c.load()
@@ -230,7 +236,7 @@ func (c *closed) Lookup(id string) (domain.ClosedProposal, bool, error) {
 	if p, ok, _ := c.recent.Lookup(id); ok {
 		return p, true, nil
 	}
-	if !c.loaded && !c.filter.mayHold(id) {
+	if !c.isLoaded() && !c.filter.mayHold(id) {
 		return domain.ClosedProposal{}, false, nil
 	}
 	if err := c.ensure(); err != nil {
@@ -238,6 +244,13 @@ func (c *closed) Lookup(id string) (domain.ClosedProposal, bool, error) {
 	}
 	p, ok := c.base.lookup(id)
 	return p, ok, nil
+}
+
+// isLoaded reports whether the table has been read.
+func (c *closed) isLoaded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loaded
 }
 
 func (c *closed) Add(p domain.ClosedProposal) {
@@ -266,11 +279,14 @@ func (c *closed) All() iter.Seq2[domain.ClosedProposal, error] {
 }
 
 func (c *closed) WithPrefix(prefix string) ([]string, error) {
+	c.mu.Lock()
 	if !c.loaded && c.index != nil {
 		c.prefixes, c.hasIndex = c.index()
 		c.index = nil
 	}
-	if !c.loaded && c.hasIndex && !c.prefixes.mayStart(prefix) {
+	skip := !c.loaded && c.hasIndex && !c.prefixes.mayStart(prefix)
+	c.mu.Unlock()
+	if skip {
 		return c.recent.WithPrefix(prefix)
 	}
 	if err := c.ensure(); err != nil {
