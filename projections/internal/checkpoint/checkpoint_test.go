@@ -169,6 +169,19 @@ func (c *counting) keys(t testing.TB, part string) []string {
 	return ks
 }
 
+// savedHead is the sample negotiation with a head checkpoint saved, in a
+// cache that counts its reads.
+func savedHead(t *testing.T) (*negotiation, *counting, *Store) {
+	t.Helper()
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	return n, cache, cs
+}
+
 func sample(t testing.TB) *negotiation {
 	n := newNegotiation(t)
 	n.do(domain.OpenRound{Party: "DE", Name: "Berlin I"})
@@ -195,12 +208,7 @@ func sample(t testing.TB) *negotiation {
 // A head checkpoint restores the state it was saved from, and the restored
 // state goes on folding exactly like the original.
 func TestHeadRoundTrip(t *testing.T) {
-	n := sample(t)
-	cache := newCounting()
-	cs := n.store(cache)
-	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
-		t.Fatal(err)
-	}
+	n, _, cs := savedHead(t)
 	got, p, ok := cs.Head(ctx)
 	if !ok || p != n.point() {
 		t.Fatalf("Head: %v, %+v", ok, p)
@@ -307,12 +315,7 @@ func fill(v reflect.Value, seed int) {
 // The closed part is read only when a closed proposal is asked for: the
 // draft, positions on open proposals and new proposals need none.
 func TestClosedReadOnlyWhenNeeded(t *testing.T) {
-	n := sample(t)
-	cache := newCounting()
-	cs := n.store(cache)
-	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
-		t.Fatal(err)
-	}
+	n, cache, cs := savedHead(t)
 	s, _, ok := cs.Head(ctx)
 	if !ok {
 		t.Fatal("no head")
@@ -352,12 +355,7 @@ func TestClosedReadOnlyWhenNeeded(t *testing.T) {
 // A value changed by anyone without the secret is not a checkpoint: the
 // store says it has none, and a fold from the log answers instead.
 func TestForgedCheckpointsAreIgnored(t *testing.T) {
-	n := sample(t)
-	cache := newCounting()
-	cs := n.store(cache)
-	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
-		t.Fatal(err)
-	}
+	n, cache, cs := savedHead(t)
 	if err := cs.SaveRound(ctx, 1, &n.s, n.point()); err != nil {
 		t.Fatal(err)
 	}
@@ -420,12 +418,7 @@ func TestForgedCheckpointsAreIgnored(t *testing.T) {
 // the proposals closed since the closed part it rests on; the state read
 // back is the state itself.
 func TestHeadCarriesRecentlyClosed(t *testing.T) {
-	n := sample(t)
-	cache := newCounting()
-	cs := n.store(cache)
-	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
-		t.Fatal(err)
-	}
+	n, cache, cs := savedHead(t)
 	parts := func() []string {
 		var ks []string
 		for _, k := range cache.keys(t, "/head.closed.") {
@@ -625,12 +618,7 @@ func TestClosedPartInUseIsKept(t *testing.T) {
 // A closed part replaced long enough ago goes with its prefix index and
 // its filter.
 func TestReplacedPartGoesWithItsFilter(t *testing.T) {
-	n := sample(t)
-	cache := newCounting()
-	cs := n.store(cache)
-	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
-		t.Fatal(err)
-	}
+	n, cache, cs := savedHead(t)
 	old := n.s.Events
 	part := cs.closedKey(old)
 	_ = cache.CachePut(ctx, part+".replaced", binary.AppendVarint(nil, time.Now().Add(-time.Hour).Unix()))
@@ -862,12 +850,7 @@ func TestFilter(t *testing.T) {
 // the filter; a shard that is gone or forged makes it read the closed part,
 // and answer right.
 func TestFilterReadByShard(t *testing.T) {
-	n := sample(t)
-	cache := newCounting()
-	cs := n.store(cache)
-	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
-		t.Fatal(err)
-	}
+	n, cache, cs := savedHead(t)
 	shards := cache.keys(t, "/filter.head-")
 	if len(shards) < 1 {
 		t.Fatalf("no filter saved with the head: %q", cache.keys(t, ""))
@@ -1217,12 +1200,7 @@ func TestMemosBounded(t *testing.T) {
 // filter's shards, the table and the prefix index are each read once, and
 // every answer is right.
 func TestClosedSharedAmongGoroutines(t *testing.T) {
-	n := sample(t)
-	cache := newCounting()
-	cs := n.store(cache)
-	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
-		t.Fatal(err)
-	}
+	n, cache, cs := savedHead(t)
 	s, _, ok := cs.Head(ctx)
 	if !ok {
 		t.Fatal("no head")
