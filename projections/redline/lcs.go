@@ -70,7 +70,7 @@ func (m *differ) isWord(r rune) bool {
 	if m.word == nil {
 		return true
 	}
-	id := tokenID(r)
+	id := runeToID(r)
 	return id < 0 || id >= len(m.word) || m.word[id]
 }
 
@@ -119,15 +119,6 @@ func (t *lcsTable) prefix(i, j int) int {
 // xs[:i+1] and ys[:j] is no longer than that of xs[:i] and ys[:j].
 func (t *lcsTable) bit(i, j int) bool { return t.cols[j*t.w+i>>6]>>(i&63)&1 != 0 }
 
-// tokenID is runeToID, quicker for the first plane, where the tokens of
-// a clause have their code points.
-func tokenID(r rune) int {
-	if p := tokenPlanes[0]; p.lo <= r && r <= p.hi {
-		return int(r - p.lo)
-	}
-	return runeToID(r)
-}
-
 // lcsTable returns the length of the longest common subsequence of
 // xs[x0:x1] and ys[y0:y1] and, when the two differ by at least minD tokens
 // (deleted plus inserted), fills t. It returns false, leaving t unfilled,
@@ -140,7 +131,7 @@ func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1, minD int) (int, bool) {
 	// stands in xs; slot 0 is the empty mask of the tokens xs lacks.
 	maxID := -1
 	for _, r := range xs {
-		id := tokenID(r)
+		id := runeToID(r)
 		if id < 0 {
 			return 0, false
 		}
@@ -152,14 +143,14 @@ func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1, minD int) (int, bool) {
 	slot := m.slot[:maxID+1]
 	distinct := 0
 	for _, r := range xs {
-		if id := tokenID(r); slot[id] == 0 {
+		if id := runeToID(r); slot[id] == 0 {
 			distinct++
 			slot[id] = int32(distinct)
 		}
 	}
 	defer func() {
 		for _, r := range xs {
-			slot[tokenID(r)] = 0
+			slot[runeToID(r)] = 0
 		}
 	}()
 	if (distinct+1+len(ys)+1)*w > maxLCSWords {
@@ -175,10 +166,10 @@ func (m *differ) lcsTable(t *lcsTable, x0, x1, y0, y1, minD int) (int, bool) {
 		masks = make([]uint64, n)
 	}
 	for i, r := range xs {
-		masks[int(slot[tokenID(r)])*w+i>>6] |= 1 << (i & 63)
+		masks[int(slot[runeToID(r)])*w+i>>6] |= 1 << (i & 63)
 	}
 	slotOf := func(r rune) int {
-		if id := tokenID(r); id >= 0 && id < len(slot) {
+		if id := runeToID(r); id >= 0 && id < len(slot) {
 			return int(slot[id])
 		}
 		return 0

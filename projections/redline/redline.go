@@ -179,6 +179,15 @@ var maxTokenAlphabet = func() int {
 // runeToID is the inverse of idToRune; it returns -1 for a code point that
 // stands for no token.
 func runeToID(r rune) int {
+	// The first plane, where a clause's tokens have their code points,
+	// inline; the others in a call.
+	if p := tokenPlanes[0]; p.lo <= r && r <= p.hi {
+		return int(r - p.lo)
+	}
+	return runeToIDPlanes(r)
+}
+
+func runeToIDPlanes(r rune) int {
 	base := 0
 	for _, p := range tokenPlanes {
 		if p.lo <= r && r <= p.hi {
@@ -690,7 +699,7 @@ func (e *runeText) sub(i, j int) string { return e.s[e.off[i]:e.off[j]] }
 // holdsWord reports whether xs[x:x+n] holds a word (m.word).
 func (m *differ) holdsWord(x, n int) bool {
 	for _, r := range m.xs[x : x+n] {
-		if id := tokenID(r); id >= 0 && id < len(m.word) && m.word[id] {
+		if id := runeToID(r); id >= 0 && id < len(m.word) && m.word[id] {
 			return true
 		}
 	}
