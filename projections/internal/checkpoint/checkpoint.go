@@ -132,7 +132,13 @@ func prefixesKey(closedKey string) string {
 // read as part of another would leave IDs out; shards of one shape from
 // either save hold every ID of their shard.
 func (s *Store) filterKey(owner string, shards, words, i int) string {
-	return s.key(fmt.Sprintf("filter.%s.%dx%d.%d", owner, shards, words, i))
+	return s.filterShape(owner, shards, words) + strconv.Itoa(i)
+}
+
+// filterShape is what the names of the shards of the filter of the given
+// shape that goes with owner start with.
+func (s *Store) filterShape(owner string, shards, words int) string {
+	return s.key(fmt.Sprintf("filter.%s.%dx%d.", owner, shards, words))
 }
 
 func headFilter(closedAt int) string { return "head-" + strconv.Itoa(closedAt) }
@@ -146,14 +152,7 @@ func (s *Store) saveFilter(ctx context.Context, owner string, f *filter) error {
 			return err
 		}
 	}
-	shape := strings.TrimSuffix(s.filterKey(owner, f.shards, f.words, 0), "0")
-	if keys, err := s.cfg.Cache.CacheKeys(ctx, s.key("filter."+owner+".")); err == nil {
-		for _, k := range keys {
-			if !strings.HasPrefix(k, shape) {
-				_ = s.cfg.Cache.CacheDelete(ctx, k)
-			}
-		}
-	}
+	s.dropFilter(ctx, owner, s.filterShape(owner, f.shards, f.words))
 	return nil
 }
 
@@ -168,14 +167,17 @@ func (s *Store) loadFilter(ctx context.Context, owner string, shards, words int)
 	}}
 }
 
-// dropFilter deletes the shards of the filter that goes with owner.
-func (s *Store) dropFilter(ctx context.Context, owner string) {
+// dropFilter deletes the shards of the filter that goes with owner, but
+// those whose names start with keep ("": none).
+func (s *Store) dropFilter(ctx context.Context, owner, keep string) {
 	keys, err := s.cfg.Cache.CacheKeys(ctx, s.key("filter."+owner+"."))
 	if err != nil {
 		return
 	}
 	for _, k := range keys {
-		_ = s.cfg.Cache.CacheDelete(ctx, k)
+		if keep == "" || !strings.HasPrefix(k, keep) {
+			_ = s.cfg.Cache.CacheDelete(ctx, k)
+		}
 	}
 }
 
@@ -376,9 +378,6 @@ func (s *Store) HasRound(ctx context.Context, n int) bool {
 	if !s.enabled() {
 		return false
 	}
-	if stored, _ := s.cached(ctx, s.key(roundName(n))); !stored {
-		return false
-	}
 	_, _, ok := decodeHeader(s.get(ctx, s.key(roundName(n))))
 	return ok
 }
@@ -575,7 +574,7 @@ func (s *Store) dropReplaced(ctx context.Context, kept string) {
 				_ = c.CacheDelete(ctx, part)
 				_ = c.CacheDelete(ctx, prefixesKey(part))
 				if at, err := strconv.Atoi(strings.TrimPrefix(part, s.key("head")+".closed.")); err == nil {
-					s.dropFilter(ctx, headFilter(at))
+					s.dropFilter(ctx, headFilter(at), "")
 				}
 				_ = c.CacheDelete(ctx, k)
 			}
@@ -775,7 +774,7 @@ func (s *Store) Drop(ctx context.Context, name string) {
 	if s.enabled() {
 		_ = s.cfg.Cache.CacheDelete(ctx, s.key(name))
 		if name != "head" {
-			s.dropFilter(ctx, name)
+			s.dropFilter(ctx, name, "")
 		}
 	}
 }

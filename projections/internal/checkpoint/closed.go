@@ -387,6 +387,15 @@ func newFilter(n int) *filter {
 	return f
 }
 
+// shape is how many shards the filter has, and 64-bit words in each; 0, 0
+// for no filter.
+func (f *filter) shape() (shards, words int) {
+	if f == nil {
+		return 0, 0
+	}
+	return f.shards, f.words
+}
+
 // capacity is how many IDs the filter was sized for, at least.
 func (f *filter) capacity() int {
 	if f == nil {

@@ -308,13 +308,9 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.int(p.Round)
 		e.int(p.Closed)
 	}
-	if f != nil {
-		e.uint(uint64(f.shards))
-		e.uint(uint64(f.words))
-	} else {
-		e.uint(0)
-		e.uint(0)
-	}
+	shards, words := f.shape()
+	e.uint(uint64(shards))
+	e.uint(uint64(words))
 	return e.b, nil
 }
 
