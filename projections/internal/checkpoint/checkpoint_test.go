@@ -169,6 +169,14 @@ func (c *counting) keys(t testing.TB, part string) []string {
 	return ks
 }
 
+// closedID is the ID of one of the negotiation's closed proposals.
+func (n *negotiation) closedID() string {
+	for c, _ := range n.s.ClosedProposals() {
+		return c.ID
+	}
+	return ""
+}
+
 // savedHead is the sample negotiation with a head checkpoint saved, in a
 // cache that counts its reads.
 func savedHead(t *testing.T) (*negotiation, *counting, *Store) {
@@ -336,11 +344,7 @@ func TestClosedReadOnlyWhenNeeded(t *testing.T) {
 		t.Fatalf("the closed part was read %d times for the present alone", got)
 	}
 	// A closed proposal's ID, reused, is caught: the filter says "maybe".
-	var adopted string
-	for c, _ := range n.s.ClosedProposals() {
-		adopted = c.ID
-		break
-	}
+	adopted := n.closedID()
 	if _, err := domain.Decide(s, domain.Table{Proposal: adopted, Clause: "z", Party: "UA", Text: "Z."}); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Fatalf("a closed proposal's ID reused: %v", err)
 	}
@@ -871,11 +875,7 @@ func TestFilterReadByShard(t *testing.T) {
 	if got := cache.readsOf(".closed."); got != 0 {
 		t.Fatalf("the closed part was read %d times for one new ID", got)
 	}
-	var adopted string
-	for c, _ := range n.s.ClosedProposals() {
-		adopted = c.ID
-		break
-	}
+	adopted := n.closedID()
 	for _, damage := range []string{"forged", "of another shape", "gone"} {
 		for _, k := range shards {
 			switch damage {
@@ -932,11 +932,7 @@ func TestRoundFilter(t *testing.T) {
 	}
 	// A round saved from a restored state copies the filter it rests on,
 	// with the proposals closed since added.
-	var adopted string
-	for c, _ := range n.s.ClosedProposals() {
-		adopted = c.ID
-		break
-	}
+	adopted := n.closedID()
 	if err := cs.SaveRound(ctx, 2, s, n.point()); err != nil {
 		t.Fatal(err)
 	}
@@ -1055,11 +1051,7 @@ func TestClosedBetween(t *testing.T) {
 // open and a closed proposal read the part and answer as a fold would.
 func TestPrefixIndex(t *testing.T) {
 	n := sample(t)
-	closedID := ""
-	for c, _ := range n.s.ClosedProposals() {
-		closedID = c.ID
-		break
-	}
+	closedID := n.closedID()
 	// An open proposal whose ID shares its first eight characters with a
 	// closed one.
 	twin := closedID[:8] + "twin"
@@ -1205,11 +1197,7 @@ func TestClosedSharedAmongGoroutines(t *testing.T) {
 	if !ok {
 		t.Fatal("no head")
 	}
-	var adopted string
-	for c, _ := range n.s.ClosedProposals() {
-		adopted = c.ID
-		break
-	}
+	adopted := n.closedID()
 	errs := make(chan error, 32)
 	for i := range 32 {
 		go func() {
