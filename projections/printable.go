@@ -23,6 +23,27 @@ func Printable[T any](v T) T {
 	return c.Interface().(T)
 }
 
+// printableParts is Printable(v) for a view of many parts (its clauses,
+// where parts points): the parts are made visible side by side on every
+// core, most of a long document's work once it is worked out.
+func printableParts[V, P any](v V, parts func(*V) *[]P) V {
+	all := *parts(&v)
+	*parts(&v) = nil
+	v = Printable(v)
+	visible := make([]P, len(all))
+	parallel(len(all), func(i int) { visible[i] = Printable(all[i]) })
+	*parts(&v) = visible
+	return v
+}
+
+// renderParts renders each of parts side by side on every core, and
+// returns the renderings in order.
+func renderParts[P, B any](parts []P, render func(P) B) []B {
+	out := make([]B, len(parts))
+	parallel(len(parts), func(i int) { out[i] = render(parts[i]) })
+	return out
+}
+
 // printable returns a visible copy of v, and whether it differs from v: a
 // value without anything to make visible is returned as it is, so that
 // clean views are not copied.

@@ -96,21 +96,13 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 
 // WriteDiffText writes the compare document for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
-	clauses := d.Clauses
-	d.Clauses = nil
-	d = Printable(d)
-	// Each clause is made visible and rendered on its own, side by side on
-	// every core: most of a long compare's work once its redlines are in
-	// hand.
-	blocks := make([][]byte, len(clauses))
-	parallel(len(clauses), func(i int) {
-		blocks[i] = diffClauseText(Printable(clauses[i]), d.Parties, st)
-	})
+	d = printableParts(d, func(d *Diff) *[]ClauseChange { return &d.Clauses })
+	blocks := renderParts(d.Clauses, func(c ClauseChange) []byte { return diffClauseText(c, d.Parties, st) })
 	b := bufio.NewWriterSize(w, 64<<10)
 	fmt.Fprintf(b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
 	fmt.Fprintf(b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
 	b.WriteString(st.Dim(notAgreed) + "\n")
-	if len(clauses) == 0 {
+	if len(d.Clauses) == 0 {
 		b.WriteString("\nNo change to the agreed text.\n")
 	}
 	for _, block := range blocks {
@@ -218,13 +210,7 @@ func WritePositionsHTML(w io.Writer, p Positions) error {
 // WritePositionsText writes the positions document for people: each clause
 // with its agreed text, then each participant's proposals and positions.
 func WritePositionsText(w io.Writer, p Positions, st Style) error {
-	// Each clause is made visible and rendered on its own, side by side on
-	// every core, as the compare document's are.
-	clauses := p.Clauses
-	p.Clauses = nil
-	p = Printable(p)
-	p.Clauses = make([]PositionsClause, len(clauses))
-	parallel(len(clauses), func(i int) { p.Clauses[i] = Printable(clauses[i]) })
+	p = printableParts(p, func(p *Positions) *[]PositionsClause { return &p.Clauses })
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Positions in "+p.Title), p.Treaty)
 	fmt.Fprintf(&b, "At %s\n", pointLabel(p.At))
@@ -237,8 +223,7 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 	for _, h := range cols {
 		width = max(width, len(h.Code))
 	}
-	blocks := make([]string, len(p.Clauses))
-	parallel(len(p.Clauses), func(i int) { blocks[i] = positionsClauseText(p.Clauses[i], cols, width, st) })
+	blocks := renderParts(p.Clauses, func(c PositionsClause) string { return positionsClauseText(c, cols, width, st) })
 	for _, block := range blocks {
 		b.WriteString(block)
 	}

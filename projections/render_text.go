@@ -96,15 +96,8 @@ func partyList(parties []domain.Party, role domain.Role) string {
 // WriteDraftText writes the draft for people: agreed text, and each open
 // proposal in square brackets attributed to its party, stale ones marked.
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
-	// Each clause is made visible and rendered on its own, side by side on
-	// every core, as the compare document's are.
-	clauses := d.Clauses
-	d.Clauses = nil
-	d = Printable(d)
-	d.Clauses = make([]DraftClause, len(clauses))
-	parallel(len(clauses), func(i int) { d.Clauses[i] = Printable(clauses[i]) })
-	blocks := make([]string, len(d.Clauses))
-	parallel(len(d.Clauses), func(i int) { blocks[i] = draftClauseText(d, d.Clauses[i], st) })
+	d = printableParts(d, func(d *Draft) *[]DraftClause { return &d.Clauses })
+	blocks := renderParts(d.Clauses, func(c DraftClause) string { return draftClauseText(d, c, st) })
 	var b strings.Builder
 	size := 1024
 	for _, block := range blocks {
