@@ -206,14 +206,9 @@ func TestServeProposalsPaged(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("page %d: status %d", n, status)
 		}
-		for _, w := range []string{
+		checkContains(t, fmt.Sprintf("page %d", n), html,
 			fmt.Sprintf("%d proposals, adopted and withdrawn included, in the order they were tabled: %d to %d on this page.", len(want), (n-1)*size+1, (n-1)*size+len(rows)),
-			fmt.Sprintf("page %d of %d", n, pages), `data-live="true"`,
-		} {
-			if !strings.Contains(html, w) {
-				t.Errorf("page %d lacks %q", n, w)
-			}
-		}
+			fmt.Sprintf("page %d of %d", n, pages), `data-live="true"`)
 		if got := strings.Count(html, `<tr><td><a href="/t/berlin-framework/proposals/`); got != len(rows) {
 			t.Errorf("page %d has %d rows; want %d", n, got, len(rows))
 		}
@@ -293,16 +288,11 @@ func TestServeAuditPaged(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("page %d: status %d", n, status)
 		}
-		for _, w := range []string{
+		checkContains(t, fmt.Sprintf("page %d", n), html,
 			"<h1>Audit of", "Verified: 57 events", "<h2>Parties and keys</h2>", "<h2>Rounds</h2>", "Closing hash",
 			fmt.Sprintf("%d proposals: %d adopted, %d withdrawn, %d open, %d stale; in the order they were tabled, %d to %d on this page.",
 				len(want), fates["adopted"], fates["withdrawn"], fates["open"], fates["stale"], (n-1)*size+1, (n-1)*size+len(rows)),
-			fmt.Sprintf("page %d of %d", n, pages), `data-live="true"`,
-		} {
-			if !strings.Contains(html, w) {
-				t.Errorf("page %d lacks %q", n, w)
-			}
-		}
+			fmt.Sprintf("page %d of %d", n, pages), `data-live="true"`)
 		if got := strings.Count(html, "<tr><td><code>"); got != len(rows) {
 			t.Errorf("page %d has %d rows; want %d", n, got, len(rows))
 		}
@@ -369,6 +359,16 @@ func (c *countingStore) Subscribe(ctx context.Context, stream string, from uint6
 	return c.Store.(eventstore.Subscriber).Subscribe(ctx, stream, from)
 }
 
+// checkContains checks that body, the page what names, holds each of wants.
+func checkContains(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+}
+
 // checkPaging checks the paging headers of page n of pages of a JSON
 // answer of total rows, whose pages are at route (up to page=).
 func checkPaging(t *testing.T, h http.Header, route string, n, pages, total int) {
@@ -421,11 +421,7 @@ func TestServePages(t *testing.T) {
 			t.Errorf("%s: status %d\n%.500s", tt.path, status, body)
 			continue
 		}
-		for _, w := range tt.want {
-			if !strings.Contains(body, w) {
-				t.Errorf("%s lacks %q", tt.path, w)
-			}
-		}
+		checkContains(t, tt.path, body, tt.want...)
 		checkHeaders(t, tt.path, h)
 		checkEscaped(t, tt.path, body)
 		if !strings.Contains(body, "read-only") {
