@@ -196,19 +196,32 @@ func (c *rawConn) step(st uintptr) error {
 	return nil
 }
 
-// read yields the events of stream from revision from on, from one read
-// transaction, and returns the error to yield last; see Store.Read.
-func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64, yield func(eventstore.RecordedEvent, error) bool) error {
+// Reads of at most shortRead events, holding at most shortBytes, are
+// returned whole rather than yielded (see Store.Read): a command folding the
+// few events past its checkpoint then reads the checkpoint's parts on the
+// same connection, where opening a second one cost it 0.4 ms.
+const (
+	shortRead  = 64
+	shortBytes = 1 << 20
+)
+
+// read reads the events of stream from revision from on, from one read
+// transaction, and returns the error to yield last; see Store.Read. When
+// they are few (see shortRead) it returns them without yielding any, for the
+// caller to yield once the connection is free, if hold; otherwise it yields
+// them all and returns none. Events read before an error are returned with
+// it, to be yielded before it.
+func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64, hold bool, yield func(eventstore.RecordedEvent, error) bool) (short []eventstore.RecordedEvent, err error) {
 	op := "read " + stream
 	// Bound without copying (SQLITE_STATIC): z outlives both statements'
 	// use, which ends with the resets below.
 	z, err := libc.CString(stream)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer libc.Xfree(c.tls, z)
 	if err := c.step(c.begin); err != nil {
-		return s.wrap(op, err)
+		return nil, s.wrap(op, err)
 	}
 	defer func() {
 		sqlite3.Xsqlite3_reset(c.tls, c.head)
@@ -224,12 +237,12 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 	case sqlite3.SQLITE_ROW:
 		n = uint64(sqlite3.Xsqlite3_column_int64(c.tls, c.head, 0))
 	case sqlite3.SQLITE_DONE:
-		return fmt.Errorf("%s: %w", op, eventstore.ErrStreamNotFound)
+		return nil, fmt.Errorf("%s: %w", op, eventstore.ErrStreamNotFound)
 	default:
-		return s.wrap(op, c.err(rc))
+		return nil, s.wrap(op, c.err(rc))
 	}
 	if from >= n {
-		return nil
+		return nil, nil
 	}
 
 	st := c.events
@@ -239,26 +252,27 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 		arena recbuf.Arena
 		types = recbuf.Types{}
 		want  = from
+		held  int // bytes of short; -1 once events are yielded as read
 	)
+	if !hold {
+		held = -1
+	}
 	for {
 		rc := sqlite3.Xsqlite3_step(c.tls, st)
 		if rc == sqlite3.SQLITE_DONE {
 			break
 		}
 		if rc != sqlite3.SQLITE_ROW {
-			return s.wrap(op, c.err(rc))
+			return short, s.wrap(op, c.err(rc))
 		}
 		// Checked per event: cheap, and cancellation then takes effect
 		// before the next one.
-		if err := ctx.Err(); err != nil {
-			return s.wrap(op, err)
-		}
-		if err := s.checkOpen(op); err != nil {
-			return err
+		if err := s.live(ctx, op); err != nil {
+			return short, err
 		}
 		rev := uint64(sqlite3.Xsqlite3_column_int64(c.tls, st, 0))
 		if rev != want {
-			return fmt.Errorf("%s: revision %d where %d was due: the file was edited by hand and the stream has a gap: %w", op, rev, want, eventstore.ErrCorrupt)
+			return short, fmt.Errorf("%s: revision %d where %d was due: the file was edited by hand and the stream has a gap: %w", op, rev, want, eventstore.ErrCorrupt)
 		}
 		want++
 		ev := eventstore.RecordedEvent{
@@ -268,19 +282,34 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 			Created:  time.Unix(0, sqlite3.Xsqlite3_column_int64(c.tls, st, 5)).UTC(),
 		}
 		if ev.ID, err = uuid.ParseBytes(c.column(st, 1)); err != nil {
-			return fmt.Errorf("%s: event at revision %d has a malformed ID %q: the file was edited by hand: %w", op, rev, c.column(st, 1), eventstore.ErrCorrupt)
+			return short, fmt.Errorf("%s: event at revision %d has a malformed ID %q: the file was edited by hand: %w", op, rev, c.column(st, 1), eventstore.ErrCorrupt)
 		}
 		// The column bytes belong to SQLite until the next step: copy
 		// them, once, into memory the caller may keep.
 		ev.Data, ev.Metadata = arena.Copy(c.column(st, 3), c.column(st, 4))
+		if held >= 0 {
+			held += len(ev.Data) + len(ev.Metadata)
+			if len(short) < shortRead && held <= shortBytes {
+				short = append(short, ev)
+				continue
+			}
+			// Too many to hold: yield those held, then each as it is read.
+			held = -1
+			for _, e := range short {
+				if !yield(e, nil) {
+					return nil, nil
+				}
+			}
+			short = nil
+		}
 		if !yield(ev, nil) {
-			return nil
+			return nil, nil
 		}
 	}
 	if want != n {
-		return fmt.Errorf("%s: the stream holds %d events but its count says %d: the file was edited by hand: %w", op, want, n, eventstore.ErrCorrupt)
+		return short, fmt.Errorf("%s: the stream holds %d events but its count says %d: the file was edited by hand: %w", op, want, n, eventstore.ErrCorrupt)
 	}
-	return nil
+	return short, nil
 }
 
 // column returns the bytes of column i of the current row of st, valid until

@@ -14,7 +14,10 @@ import (
 // that memory stays flat however long the stream; appends meanwhile are not
 // blocked. The bytes of every yielded event are the caller's to keep and to
 // modify: no two events share bytes (though events read together share
-// allocations of up to 16 KiB, which a kept event keeps alive). Iteration
+// allocations of up to 16 KiB, which a kept event keeps alive). A read of a
+// few events (up to shortRead, within shortBytes) is read whole before the
+// first is yielded and its connection handed back first, so that what the
+// caller does with them may read the store without opening another. Iteration
 // ends with ctx's error once ctx is done, and with ErrClosed once the store
 // is closed; stopping it early ends the transaction.
 func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
@@ -24,9 +27,30 @@ func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[
 // read yields the events and returns the error to yield last, if any; it
 // returns nil once yield has asked to stop.
 func (s *Store) read(ctx context.Context, stream string, from uint64, yield func(eventstore.RecordedEvent, error) bool) error {
-	return s.withRaw(ctx, "read "+stream, func(c *rawConn) error {
-		return c.read(ctx, s, stream, from, yield)
+	op := "read " + stream
+	var short []eventstore.RecordedEvent
+	err := s.withRaw(ctx, op, func(c *rawConn) (err error) {
+		short, err = c.read(ctx, s, stream, from, true, yield)
+		return err
 	})
+	for _, ev := range short {
+		if err := s.live(ctx, op); err != nil {
+			return err
+		}
+		if !yield(ev, nil) {
+			return nil
+		}
+	}
+	return err
+}
+
+// live returns the error that ends a read before its next event: ctx's,
+// or ErrClosed once the store is closed.
+func (s *Store) live(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return s.wrap(op, err)
+	}
+	return s.checkOpen(op)
 }
 
 // Streams lists the streams whose names start with prefix, sorted by name

@@ -797,3 +797,77 @@ func TestCacheWriteCancelledLeavesAppendsSynced(t *testing.T) {
 		}
 	}
 }
+
+// TestShortReadFreesItsConnection: a read of a few events hands its
+// connection back before yielding the first, so that reading the store while
+// handling them reuses it; a longer read, or one holding many bytes, streams
+// on its connection. Either way every event comes, in order.
+func TestShortReadFreesItsConnection(t *testing.T) {
+	s := openTemp(t)
+	mustAppendN(t, s, "treaty-short", shortRead)
+	mustAppendN(t, s, "treaty-long", shortRead+1)
+	big := make([]byte, shortBytes/2+1)
+	for i := range big {
+		big[i] = 'a'
+	}
+	bigEvents := make([]eventstore.EventData, 2)
+	for i := range bigEvents {
+		bigEvents[i] = eventstore.EventData{ID: uuid.New(), Type: "Tested", Data: fmt.Appendf(nil, `{"text":%q}`, big), Metadata: []byte(`{}`)}
+	}
+	if _, err := s.Append(context.Background(), "treaty-big", eventstore.Any(), bigEvents...); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		stream string
+		events int
+		out    int64 // connections out while an event is handled
+	}{{"treaty-short", shortRead, 0}, {"treaty-long", shortRead + 1, 1}, {"treaty-big", 2, 1}} {
+		n := 0
+		for e, err := range s.Read(context.Background(), c.stream, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Revision != uint64(n) {
+				t.Fatalf("%s: revision %d at %d", c.stream, e.Revision, n)
+			}
+			if out := s.rawOut.Load(); out != c.out {
+				t.Fatalf("%s: %d read connections out while event %d is handled, want %d", c.stream, out, n, c.out)
+			}
+			if got := count(t, s, "treaty-short"); got != shortRead {
+				t.Fatalf("%s: a read inside the loop saw %d events", c.stream, got)
+			}
+			n++
+		}
+		if n != c.events {
+			t.Fatalf("%s: %d events read, want %d", c.stream, n, c.events)
+		}
+	}
+	s.rawMu.Lock()
+	idle := len(s.raw)
+	s.rawMu.Unlock()
+	if idle != 2 {
+		t.Fatalf("%d idle read connections, want 2: one for the reads inside the loops, one more for the long reads", idle)
+	}
+}
+
+// TestShortReadYieldsEventsBeforeAnError: the events a short read read before
+// it found the stream broken come before the error, as they would streamed.
+func TestShortReadYieldsEventsBeforeAnError(t *testing.T) {
+	s := openTemp(t)
+	mustAppendN(t, s, "treaty-gap", 5)
+	if _, err := s.writer.Exec(`UPDATE events SET revision = 9 WHERE stream = 'treaty-gap' AND revision = 3`); err != nil {
+		t.Fatal(err)
+	}
+	var revs []uint64
+	var last error
+	for e, err := range s.Read(context.Background(), "treaty-gap", 0) {
+		if err != nil {
+			last = err
+			continue
+		}
+		revs = append(revs, e.Revision)
+	}
+	if !slices.Equal(revs, []uint64{0, 1, 2}) || !errors.Is(last, eventstore.ErrCorrupt) {
+		t.Fatalf("read %v then %v, want revisions 0 to 2 then the gap", revs, last)
+	}
+}

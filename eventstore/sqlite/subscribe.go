@@ -90,7 +90,7 @@ func (s *Store) subscribe(ctx context.Context, stream string, from uint64, yield
 		// Catch up, a batch at a time, until a batch comes back short.
 		for {
 			size := 0
-			err := c.read(ctx, s, stream, next, func(e eventstore.RecordedEvent, _ error) bool {
+			_, err := c.read(ctx, s, stream, next, false, func(e eventstore.RecordedEvent, _ error) bool {
 				batch = append(batch, e)
 				size += len(e.Data) + len(e.Metadata)
 				return len(batch) < subBatchEvents && size < subBatchBytes
