@@ -1,8 +1,8 @@
 package domain
 
 import (
+	"cmp"
 	"slices"
-	"sort"
 )
 
 // Clause is one clause of the draft.
@@ -80,14 +80,16 @@ func (s *State) index() map[string][]string {
 	if s.byClause != nil {
 		return s.byClause
 	}
-	s.byClause = map[string][]string{}
-	var open []*Proposal
+	// Built by every command that acts on a negotiation with many open
+	// proposals: sized at once, and sorted without reflection.
+	s.byClause = make(map[string][]string, len(s.Clauses))
+	open := make([]*Proposal, 0, len(s.Proposals))
 	for _, p := range s.Proposals {
 		if p.Status == StatusOpen {
 			open = append(open, p)
 		}
 	}
-	sort.Slice(open, func(i, j int) bool { return open[i].Tabled < open[j].Tabled })
+	slices.SortFunc(open, func(a, b *Proposal) int { return cmp.Compare(a.Tabled, b.Tabled) })
 	for _, p := range open {
 		s.byClause[p.Clause] = append(s.byClause[p.Clause], p.Proposal)
 	}
