@@ -129,14 +129,22 @@ func (d *decoder) optStr() *string {
 }
 
 // count reads a length, refusing one the remaining bytes cannot hold.
-func (d *decoder) count() int {
+func (d *decoder) count() int { return d.countOf(1) }
+
+// countOf reads a number of items each encoded in at least size bytes,
+// refusing one the remaining bytes cannot hold, before any is allocated.
+func (d *decoder) countOf(size int) int {
 	n := d.uint()
-	if n > uint64(len(d.b)) {
+	if n > uint64(len(d.b)/size) {
 		d.fail()
 		return 0
 	}
 	return int(n)
 }
+
+// minEncoded is fewer bytes than any clause or proposal is encoded in (11
+// and 22 at the least).
+const minEncoded = 8
 
 func (d *decoder) fail() {
 	if d.err == nil {
@@ -390,10 +398,15 @@ func decodePresent(b []byte) (present, error) {
 			s.Order[i] = d.str()
 		}
 	}
-	n := d.count()
+	n := d.countOf(minEncoded)
 	s.Clauses = make(map[string]*domain.Clause, n)
-	for range n {
-		c := &domain.Clause{ID: d.str(), Heading: d.str(), Text: d.str(), Revision: d.int(), Deleted: d.bool(),
+	// One allocation for all the clauses, and one for all the proposals
+	// below, rather than one each: a command reading a checkpoint decodes
+	// hundreds of each.
+	clauses := make([]domain.Clause, n)
+	for i := range n {
+		c := &clauses[i]
+		*c = domain.Clause{ID: d.str(), Heading: d.str(), Text: d.str(), Revision: d.int(), Deleted: d.bool(),
 			AdRef: d.strs(), AdRefProposal: d.str(), AdRefRevision: d.int()}
 		if d.bool() {
 			c.Restore = &domain.Restored{Text: d.str(), Heading: d.str(), Deleted: d.bool()}
@@ -435,10 +448,11 @@ func decodePresent(b []byte) (present, error) {
 	}
 	s.Tabled, s.Adopted, s.Withdrawn = d.int(), d.int(), d.int()
 	s.KeepClosed = d.bool()
-	n = d.count()
+	n = d.countOf(minEncoded)
 	s.Proposals = make(map[string]*domain.Proposal, n)
-	for range n {
-		p := &domain.Proposal{}
+	proposals := make([]domain.Proposal, n)
+	for i := range n {
+		p := &proposals[i]
 		p.Proposal, p.Clause, p.Party, p.Action, p.Text = d.str(), d.str(), d.str(), domain.Action(d.str()), d.str()
 		if d.bool() {
 			h := d.str()
