@@ -14,10 +14,11 @@ import (
 // that memory stays flat however long the stream; appends meanwhile are not
 // blocked. The bytes of every yielded event are the caller's to keep and to
 // modify: no two events share bytes (though events read together share
-// allocations of up to 16 KiB, which a kept event keeps alive). A read of a
-// few events (up to shortRead, within shortBytes) is read whole before the
-// first is yielded and its connection handed back first, so that what the
-// caller does with them may read the store without opening another. Iteration
+// allocations of up to 16 KiB, which a kept event keeps alive). A read of
+// the last few events (up to shortRead, within shortBytes) is read whole
+// before the first is yielded, and its connection handed back first, so
+// that what the caller does with them may read the store without opening
+// another. Iteration
 // ends with ctx's error once ctx is done, and with ErrClosed once the store
 // is closed; stopping it early ends the transaction.
 func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {

@@ -798,10 +798,11 @@ func TestCacheWriteCancelledLeavesAppendsSynced(t *testing.T) {
 	}
 }
 
-// TestShortReadFreesItsConnection: a read of a few events hands its
+// TestShortReadFreesItsConnection: a read of the last few events hands its
 // connection back before yielding the first, so that reading the store while
-// handling them reuses it; a longer read, or one holding many bytes, streams
-// on its connection. Either way every event comes, in order.
+// handling them reuses it; a longer read, one from further back, or one
+// holding many bytes, streams on its connection. Either way every event
+// comes, in order.
 func TestShortReadFreesItsConnection(t *testing.T) {
 	s := openTemp(t)
 	mustAppendN(t, s, "treaty-short", shortRead)
@@ -819,15 +820,21 @@ func TestShortReadFreesItsConnection(t *testing.T) {
 	}
 	for _, c := range []struct {
 		stream string
+		from   uint64
 		events int
 		out    int64 // connections out while an event is handled
-	}{{"treaty-short", shortRead, 0}, {"treaty-long", shortRead + 1, 1}, {"treaty-big", 2, 1}} {
+	}{
+		{"treaty-short", 0, shortRead, 0},
+		{"treaty-long", 0, shortRead + 1, 1},
+		{"treaty-long", 1, shortRead, 0},
+		{"treaty-big", 0, 2, 1},
+	} {
 		n := 0
-		for e, err := range s.Read(context.Background(), c.stream, 0) {
+		for e, err := range s.Read(context.Background(), c.stream, c.from) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.Revision != uint64(n) {
+			if e.Revision != c.from+uint64(n) {
 				t.Fatalf("%s: revision %d at %d", c.stream, e.Revision, n)
 			}
 			if out := s.rawOut.Load(); out != c.out {
