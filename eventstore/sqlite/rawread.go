@@ -58,8 +58,10 @@ func (e *rawError) Error() string { return fmt.Sprintf("%s (%d)", e.msg, e.code)
 func (e *rawError) Code() int     { return e.code }
 
 // openRaw opens a read-only connection to the file at path.
-func openRaw(path string, timeout time.Duration, immutable bool) (c *rawConn, err error) {
-	c = &rawConn{tls: libc.NewTLS()}
+func openRaw(path string, timeout time.Duration, immutable bool) (_ *rawConn, err error) {
+	// The connection is closed through its own variable: every failure
+	// returns a nil *rawConn.
+	c := &rawConn{tls: libc.NewTLS()}
 	defer func() {
 		if err != nil {
 			c.close()

@@ -878,3 +878,22 @@ func TestShortReadYieldsEventsBeforeAnError(t *testing.T) {
 		t.Fatalf("read %v then %v, want revisions 0 to 2 then the gap", revs, last)
 	}
 }
+
+// TestOpenRawFails: a read connection to a database without the store's
+// tables (one being created by another process, say) fails with SQLite's
+// error and frees what it had opened.
+func TestOpenRawFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA journal_mode=WAL; CREATE TABLE notes (text TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c, err := openRaw(path, time.Second, false)
+	if err == nil || c != nil || !strings.Contains(err.Error(), "no such table") {
+		t.Fatalf("openRaw on a database without the tables: %v, %v", c, err)
+	}
+}
