@@ -224,6 +224,10 @@ type Config struct {
 	// Timeout bounds how long opening and each call may wait for a server
 	// or a lock before failing. Zero means the backend's default.
 	Timeout time.Duration
+	// Appending says the caller opens the store to append soon, after a
+	// few reads: a backend may ready its write path beside those reads
+	// rather than at the first append. It changes no answer.
+	Appending bool
 }
 
 // ErrStoreNotFound: Open was asked for a store that does not exist and may not
@@ -238,6 +242,10 @@ func Create() Option { return func(c *Config) { c.Create = true } }
 
 // ReadOnly opens the store for reading only.
 func ReadOnly() Option { return func(c *Config) { c.ReadOnly = true } }
+
+// Appending says the store is opened to append after a few reads (see
+// Config.Appending).
+func Appending() Option { return func(c *Config) { c.Appending = true } }
 
 // Timeout bounds waits for a server or a lock.
 func Timeout(d time.Duration) Option { return func(c *Config) { c.Timeout = d } }

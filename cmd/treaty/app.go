@@ -37,6 +37,10 @@ type app struct {
 	noCheckpoints bool
 	keysDir       string
 	timeout       time.Duration
+	// appending is set by the commands that act, before the store is
+	// opened: it lets the store ready its write path while the command
+	// reads.
+	appending bool
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
 	stopProfile func()
@@ -274,6 +278,9 @@ func (a *app) openStore(ctx context.Context, create bool) (eventstore.Store, err
 	if create {
 		opts = append(opts, eventstore.Create())
 	}
+	if a.appending {
+		opts = append(opts, eventstore.Appending())
+	}
 	s, err := eventstore.Open(ctx, a.storeURI, opts...)
 	if errors.Is(err, eventstore.ErrStoreNotFound) {
 		return nil, &noStore{a.storeName()}
@@ -360,6 +367,7 @@ func (a *app) head(ctx context.Context) (*projections.Reader, projections.Moment
 // writer opens the store and returns the write path to the chosen
 // negotiation.
 func (a *app) writer(ctx context.Context) (*write.Writer, error) {
+	a.appending = true
 	r, err := a.reader(ctx)
 	if err != nil {
 		return nil, err

@@ -209,7 +209,49 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 	rd.SetMaxIdleConns(4)
 	s.readers = rd
 
+	if !cfg.ReadOnly && !missing && s.current() {
+		if cfg.Appending {
+			// The writer's connection opens on the other core while the
+			// caller reads what it will act on.
+			s.warming.Go(func() { s.writer.PingContext(context.WithoutCancel(ctx)) })
+		}
+		return nil
+	}
 	return s.checkSchema(ctx, cfg)
+}
+
+// current reports whether the file is, as it stands, a store of this
+// code's schema in WAL mode that this process may write: then there is
+// nothing to check or change, and the writer's connection is opened when
+// something is first written (a command that only reads never opens it), or
+// beside the caller's first reads when it says it will append. It looks
+// with a read connection,
+// which reads need anyway. Anything else (a file to create, migrate, refuse,
+// or read only) goes through checkSchema, which says what it finds.
+func (s *Store) current() bool {
+	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+	if err != nil {
+		return false // not writable: checkSchema tells how it is read
+	}
+	head := make([]byte, 20)
+	_, err = io.ReadFull(f, head)
+	f.Close()
+	// Bytes 18 and 19 of the header, the file format versions SQLite
+	// writes and reads, are 2 in a database in WAL mode.
+	if err != nil || head[18] != 2 || head[19] != 2 {
+		return false
+	}
+	c, err := s.getRaw()
+	if err != nil {
+		return false
+	}
+	appID, version, err := c.schema()
+	if err != nil {
+		s.dropRaw(c)
+		return false
+	}
+	s.putRaw(c)
+	return appID == applicationID && version == int64(SchemaVersion())
 }
 
 // useWAL puts the file in WAL mode, a property of the file that later opens

@@ -152,6 +152,20 @@ func (c *rawConn) prepare(sql string) (uintptr, error) {
 	return readPtr(pp), nil
 }
 
+// schema returns the file's application_id and user_version, read together.
+func (c *rawConn) schema() (appID, version int64, err error) {
+	st, err := c.prepare(`SELECT (SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version)`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sqlite3.Xsqlite3_finalize(c.tls, st)
+	if rc := sqlite3.Xsqlite3_step(c.tls, st); rc != sqlite3.SQLITE_ROW {
+		return 0, 0, c.err(rc)
+	}
+	return sqlite3.Xsqlite3_column_int64(c.tls, st, 0), sqlite3.Xsqlite3_column_int64(c.tls, st, 1), nil
+}
+
 // lazy returns the statement *st, preparing sql into it on first use: a
 // command that never lists or reads the cache does not pay for compiling
 // those queries.

@@ -112,6 +112,9 @@ type Store struct {
 	// readOnly, when set, is the error Append returns (wrapping
 	// eventstore.ErrReadOnly).
 	readOnly error
+	// warming runs the opening of the writer's connection for a caller
+	// that said it will append (Config.Appending); Close waits for it.
+	warming sync.WaitGroup
 
 	// The writer's statements, each prepared on first use (see ready),
 	// under stmtMu.
@@ -222,6 +225,7 @@ func (s *Store) Close() error {
 	}
 	s.raw = nil
 	s.rawMu.Unlock()
+	s.warming.Wait()
 	var errs []error
 	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert}, s.wInsert[:]...) {
 		if st != nil {

@@ -897,3 +897,37 @@ func TestOpenRawFails(t *testing.T) {
 		t.Fatalf("openRaw on a database without the tables: %v, %v", c, err)
 	}
 }
+
+// TestOpenCurrentStore: a store of the current schema in WAL mode opens
+// without the writer's connection, which opens at the first write, or beside
+// the first reads when the caller says it will append; either way appends
+// and reads work.
+func TestOpenCurrentStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "treaty.db")
+	s, err := Open(context.Background(), path, eventstore.Config{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppendN(t, s, "treaty-cur", 2)
+	s.Close()
+	for _, appending := range []bool{false, true} {
+		s, err := Open(context.Background(), path, eventstore.Config{Appending: appending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.warming.Wait()
+		if open := s.writer.Stats().OpenConnections; open != map[bool]int{false: 0, true: 1}[appending] {
+			t.Fatalf("appending %v: the writer has %d connections open after Open", appending, open)
+		}
+		mustAppendN(t, s, "treaty-cur", 1)
+		if n := count(t, s, "treaty-cur"); n != 3+map[bool]int{false: 0, true: 1}[appending] {
+			t.Fatalf("appending %v: %d events read back", appending, n)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the write-ahead log was left beside the store: %v", err)
+	}
+}
