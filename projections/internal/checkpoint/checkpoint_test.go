@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -1184,6 +1185,32 @@ func TestMemosBounded(t *testing.T) {
 		if len(keys) > keepMemos || i >= keepMemos && len(keys) < keepMemos/2 {
 			t.Fatalf("after %d saves, %d memos kept", i+1, len(keys))
 		}
+	}
+}
+
+// A memo is kept compressed and read back as saved; an empty one too.
+func TestMemoCompressed(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	doc := []byte(strings.Repeat("Article 1. The Parties shall meet in Berlin [UA: every month]. ", 2000))
+	for name, value := range map[string][]byte{"doc": doc, "empty": {}} {
+		if err := cs.SaveMemo(ctx, "test", name, value); err != nil {
+			t.Fatal(err)
+		}
+		if got := cs.Memo(ctx, "test", name); !bytes.Equal(got, value) || got == nil {
+			t.Fatalf("memo %s read back as %d bytes (nil: %v), saved %d", name, len(got), got == nil, len(value))
+		}
+	}
+	stored, err := cache.CacheGet(ctx, cs.memoPrefix("test")+"doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) > len(doc)/4 {
+		t.Fatalf("a memo of %d bytes of text took %d in the store", len(doc), len(stored))
+	}
+	if cs.Memo(ctx, "test", "missing") != nil {
+		t.Fatal("a missing memo was read")
 	}
 }
 
