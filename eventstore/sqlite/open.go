@@ -212,8 +212,11 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 	if !cfg.ReadOnly && !missing && s.current() {
 		if cfg.Appending {
 			// The writer's connection opens on the other core while the
-			// caller reads what it will act on.
-			s.warming.Go(func() { s.writer.PingContext(context.WithoutCancel(ctx)) })
+			// caller reads what it will act on; Close ends the wait for a
+			// lock it may meet.
+			warm, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			s.stopWarming = cancel
+			s.warming.Go(func() { s.writer.PingContext(warm) })
 		}
 		return nil
 	}
@@ -223,35 +226,30 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 // current reports whether the file is, as it stands, a store of this
 // code's schema in WAL mode that this process may write: then there is
 // nothing to check or change, and the writer's connection is opened when
-// something is first written (a command that only reads never opens it), or
-// beside the caller's first reads when it says it will append. It looks
-// with a read connection,
-// which reads need anyway. Anything else (a file to create, migrate, refuse,
-// or read only) goes through checkSchema, which says what it finds.
+// something is first written (a command that only reads never opens it),
+// or beside the caller's first reads when it says it will append. It looks
+// through a read connection opened for writing (see openRaw), kept for the
+// reads to come, as are those opened after it: whichever connection closes
+// last then removes the write-ahead log, so that the store stays one file
+// between commands. The file is not opened otherwise: closing a descriptor
+// of it would drop the locks of other connections of this process.
+// Anything else (a file to create, migrate, refuse, or read only) goes
+// through checkSchema, which says what it finds.
 func (s *Store) current() bool {
-	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
-	if err != nil {
-		return false // not writable: checkSchema tells how it is read
-	}
-	head := make([]byte, 20)
-	_, err = io.ReadFull(f, head)
-	f.Close()
-	// Bytes 18 and 19 of the header, the file format versions SQLite
-	// writes and reads, are 2 in a database in WAL mode.
-	if err != nil || head[18] != 2 || head[19] != 2 {
-		return false
-	}
-	c, err := s.getRaw()
+	c, err := openRaw(s.path, s.timeout, false, true)
 	if err != nil {
 		return false
 	}
-	appID, version, err := c.schema()
-	if err != nil {
-		s.dropRaw(c)
+	appID, version, wal, writable, err := c.schema()
+	if err != nil || !wal || !writable || appID != applicationID || version != int64(SchemaVersion()) {
+		c.close()
 		return false
 	}
-	s.putRaw(c)
-	return appID == applicationID && version == int64(SchemaVersion())
+	s.rawWritable = true
+	s.rawMu.Lock()
+	s.raw = append(s.raw, c)
+	s.rawMu.Unlock()
+	return true
 }
 
 // useWAL puts the file in WAL mode, a property of the file that later opens

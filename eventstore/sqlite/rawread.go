@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -57,8 +58,12 @@ type rawError struct {
 func (e *rawError) Error() string { return fmt.Sprintf("%s (%d)", e.msg, e.code) }
 func (e *rawError) Code() int     { return e.code }
 
-// openRaw opens a read-only connection to the file at path.
-func openRaw(path string, timeout time.Duration, immutable bool) (_ *rawConn, err error) {
+// openRaw opens a read-only connection to the file at path. With
+// writable, SQLite opens the file for writing (falling back to reading only
+// when it may not) and the connection refuses every write itself
+// (query_only): a connection that may write the file is one that, closing
+// last, folds the write-ahead log back into it and removes it.
+func openRaw(path string, timeout time.Duration, immutable, writable bool) (_ *rawConn, err error) {
 	// The connection is closed through its own variable: every failure
 	// returns a nil *rawConn.
 	c := &rawConn{tls: libc.NewTLS()}
@@ -67,7 +72,10 @@ func openRaw(path string, timeout time.Duration, immutable bool) (_ *rawConn, er
 			c.close()
 		}
 	}()
-	uri := dsnPath(path) + "?mode=ro"
+	uri, flags := dsnPath(path)+"?mode=ro", int32(sqlite3.SQLITE_OPEN_READONLY)
+	if writable {
+		uri, flags = dsnPath(path)+"?mode=rw", sqlite3.SQLITE_OPEN_READWRITE
+	}
 	if immutable {
 		uri += "&immutable=1"
 	}
@@ -82,12 +90,17 @@ func openRaw(path string, timeout time.Duration, immutable bool) (_ *rawConn, er
 	}
 	defer libc.Xfree(c.tls, pdb)
 	rc := sqlite3.Xsqlite3_open_v2(c.tls, name, pdb,
-		sqlite3.SQLITE_OPEN_READONLY|sqlite3.SQLITE_OPEN_URI|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_EXRESCODE, 0)
+		flags|sqlite3.SQLITE_OPEN_URI|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_EXRESCODE, 0)
 	c.db = readPtr(pdb) // set even on failure, so that close frees it
 	if rc != sqlite3.SQLITE_OK {
 		return nil, c.err(rc)
 	}
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, int32(min(timeout.Milliseconds(), 1<<31-1)))
+	if writable {
+		if err := c.exec("PRAGMA query_only=1"); err != nil {
+			return nil, err
+		}
+	}
 	// No memory-mapped I/O: mapping the file made a full read about 18%
 	// faster, but every page read stayed in the process's resident memory,
 	// so a replay of a million events grew to the size of the file. Read
@@ -152,18 +165,27 @@ func (c *rawConn) prepare(sql string) (uintptr, error) {
 	return readPtr(pp), nil
 }
 
-// schema returns the file's application_id and user_version, read together.
-func (c *rawConn) schema() (appID, version int64, err error) {
+// schema returns the file's application_id and user_version, and whether
+// it is in WAL mode and this connection may write it, read together.
+func (c *rawConn) schema() (appID, version int64, wal, writable bool, err error) {
 	st, err := c.prepare(`SELECT (SELECT application_id FROM pragma_application_id),
-		(SELECT user_version FROM pragma_user_version)`)
+		(SELECT user_version FROM pragma_user_version), (SELECT journal_mode FROM pragma_journal_mode)`)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, false, err
 	}
 	defer sqlite3.Xsqlite3_finalize(c.tls, st)
 	if rc := sqlite3.Xsqlite3_step(c.tls, st); rc != sqlite3.SQLITE_ROW {
-		return 0, 0, c.err(rc)
+		return 0, 0, false, false, c.err(rc)
 	}
-	return sqlite3.Xsqlite3_column_int64(c.tls, st, 0), sqlite3.Xsqlite3_column_int64(c.tls, st, 1), nil
+	appID, version = sqlite3.Xsqlite3_column_int64(c.tls, st, 0), sqlite3.Xsqlite3_column_int64(c.tls, st, 1)
+	wal = strings.EqualFold(string(c.column(st, 2)), "wal")
+	main, err := libc.CString("main")
+	if err != nil {
+		return 0, 0, false, false, err
+	}
+	defer libc.Xfree(c.tls, main)
+	writable = sqlite3.Xsqlite3_db_readonly(c.tls, c.db, main) == 0
+	return appID, version, wal, writable, nil
 }
 
 // lazy returns the statement *st, preparing sql into it on first use: a
@@ -307,7 +329,7 @@ func (c *rawConn) read(ctx context.Context, s *Store, stream string, from uint64
 		ev.Data, ev.Metadata = arena.Copy(c.column(st, 3), c.column(st, 4))
 		if held >= 0 {
 			held += len(ev.Data) + len(ev.Metadata)
-			if held <= shortBytes {
+			if len(short) < shortRead && held <= shortBytes {
 				short = append(short, ev)
 				continue
 			}

@@ -18,9 +18,9 @@ import (
 // the last few events (up to shortRead, within shortBytes) is read whole
 // before the first is yielded, and its connection handed back first, so
 // that what the caller does with them may read the store without opening
-// another. Iteration
-// ends with ctx's error once ctx is done, and with ErrClosed once the store
-// is closed; stopping it early ends the transaction.
+// another. Iteration ends with ctx's error once ctx is done, and with
+// ErrClosed once the store is closed; stopping it early ends the
+// transaction.
 func (s *Store) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
 	return eventstore.Sequence(ctx, stream, from, s.read)
 }

@@ -113,8 +113,13 @@ type Store struct {
 	// eventstore.ErrReadOnly).
 	readOnly error
 	// warming runs the opening of the writer's connection for a caller
-	// that said it will append (Config.Appending); Close waits for it.
-	warming sync.WaitGroup
+	// that said it will append (Config.Appending); Close stops and waits
+	// for it.
+	warming     sync.WaitGroup
+	stopWarming context.CancelFunc
+	// rawWritable opens the read connections for writing, refusing writes
+	// themselves (see current).
+	rawWritable bool
 
 	// The writer's statements, each prepared on first use (see ready),
 	// under stmtMu.
@@ -177,7 +182,7 @@ func (s *Store) getRaw() (*rawConn, error) {
 		return c, nil
 	}
 	s.rawMu.Unlock()
-	c, err := openRaw(s.path, s.timeout, s.immutable)
+	c, err := openRaw(s.path, s.timeout, s.immutable, s.rawWritable)
 	if err == nil {
 		s.rawOut.Add(1)
 	}
@@ -225,6 +230,9 @@ func (s *Store) Close() error {
 	}
 	s.raw = nil
 	s.rawMu.Unlock()
+	if s.stopWarming != nil {
+		s.stopWarming()
+	}
 	s.warming.Wait()
 	var errs []error
 	for _, st := range append([]*sql.Stmt{s.wHead, s.wFind, s.wIDs, s.wUpsert}, s.wInsert[:]...) {

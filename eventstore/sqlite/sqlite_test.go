@@ -892,7 +892,7 @@ func TestOpenRawFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	c, err := openRaw(path, time.Second, false)
+	c, err := openRaw(path, time.Second, false, false)
 	if err == nil || c != nil || !strings.Contains(err.Error(), "no such table") {
 		t.Fatalf("openRaw on a database without the tables: %v, %v", c, err)
 	}
@@ -929,5 +929,66 @@ func TestOpenCurrentStore(t *testing.T) {
 	}
 	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the write-ahead log was left beside the store: %v", err)
+	}
+}
+
+// TestOneFileAfterReads: a store opened without its writer's connection
+// and only read, or read by a store that closes after another appended,
+// is left one file: the last connection to close folds the write-ahead log
+// back into it and removes it.
+func TestOneFileAfterReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "treaty.db")
+	s, err := Open(context.Background(), path, eventstore.Config{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppendN(t, s, "treaty-one", 2)
+	s.Close()
+	oneFile := func(when string) {
+		t.Helper()
+		for _, ext := range []string{"-wal", "-shm"} {
+			if _, err := os.Stat(path + ext); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%s: %s left beside the store (%v)", when, ext, err)
+			}
+		}
+	}
+	r, err := Open(context.Background(), path, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, r, "treaty-one"); n != 2 {
+		t.Fatalf("read %d events", n)
+	}
+	r.Close()
+	oneFile("after a read")
+
+	r, err = Open(context.Background(), path, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count(t, r, "treaty-one")
+	w, err := Open(context.Background(), path, eventstore.Config{Appending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppendN(t, w, "treaty-one", 5)
+	w.Close()
+	r.Close()
+	oneFile("after a reader closed after a writer")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(copyPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(context.Background(), copyPath, eventstore.Config{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if n := count(t, c, "treaty-one"); n != 7 {
+		t.Fatalf("a copy of the file alone holds %d of 7 events", n)
 	}
 }
