@@ -72,14 +72,29 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		}
 		s.readOnly = fmt.Errorf("append to store %s: neither it nor its directory can be written, so it is read as it stands: %w", abs, eventstore.ErrReadOnly)
 	}
+	if fi, err := os.Stat(abs); err == nil {
+		inUse.add(s, fi)
+	}
 	return s, nil
 }
 
 // checkFile refuses paths that cannot hold a store before SQLite sees them,
 // so that the error names the problem rather than an SQLite code, and reports
-// whether the file is missing (and may be created).
+// whether the file is missing (and may be created), and what it is when it
+// is there. A file another Store of this process has open is not opened:
+// closing a descriptor of it would drop the locks SQLite holds on it for
+// that Store, and it is known to be a store.
 func checkFile(path string, cfg eventstore.Config) (missing bool, err error) {
 	fi, err := os.Stat(path)
+	if err == nil && fi.Mode().IsRegular() && inUse.holds(fi) {
+		return false, nil
+	}
+	return checkPath(path, fi, err, cfg)
+}
+
+// checkPath is checkFile's look at a file no Store of this process holds;
+// fi and err are what os.Stat said of it.
+func checkPath(path string, fi os.FileInfo, err error, cfg eventstore.Config) (missing bool, _ error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if cfg.ReadOnly {

@@ -27,6 +27,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,6 +168,41 @@ func (g *signal) fire() {
 	g.mu.Unlock()
 }
 
+// inUse holds the files this process's open Stores have open (see
+// checkFile), by identity.
+var inUse openFiles
+
+type openFiles struct {
+	mu    sync.Mutex
+	files map[*Store]os.FileInfo
+}
+
+func (o *openFiles) add(s *Store, fi os.FileInfo) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.files == nil {
+		o.files = map[*Store]os.FileInfo{}
+	}
+	o.files[s] = fi
+}
+
+func (o *openFiles) remove(s *Store) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.files, s)
+}
+
+func (o *openFiles) holds(fi os.FileInfo) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, f := range o.files {
+		if os.SameFile(f, fi) {
+			return true
+		}
+	}
+	return false
+}
+
 // maxIdleRaw bounds the read connections kept open between reads.
 const maxIdleRaw = 4
 
@@ -246,6 +282,7 @@ func (s *Store) Close() error {
 	if s.readers != nil {
 		errs = append(errs, s.readers.Close())
 	}
+	inUse.remove(s)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("closing %s: %w", s.path, err)
 	}

@@ -992,3 +992,43 @@ func TestOneFileAfterReads(t *testing.T) {
 		t.Fatalf("a copy of the file alone holds %d of 7 events", n)
 	}
 }
+
+// TestFileHeldWhileOpen: an open Store's file is known to be held, so that
+// a second Open of it (by this path or another) in the same process does not
+// open and close it (which would drop the first's locks); once closed, it
+// is not.
+func TestFileHeldWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "treaty.db")
+	a, err := Open(context.Background(), path, eventstore.Config{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppendN(t, a, "treaty-held", 1)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inUse.holds(fi) {
+		t.Fatal("an open store's file is not known to be held")
+	}
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(context.Background(), link, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, b, "treaty-held"); n != 1 {
+		t.Fatalf("the second store read %d events", n)
+	}
+	a.Close()
+	if !inUse.holds(fi) {
+		t.Fatal("the file is held by the second store, which is still open")
+	}
+	b.Close()
+	if inUse.holds(fi) {
+		t.Fatal("a closed store's file is still held")
+	}
+}
