@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // TestHang checks text wrapped for a terminal: at spaces, each continuation
@@ -88,4 +90,31 @@ func TestHangProperties(t *testing.T) {
 // strip drops the spaces and tabs of s.
 func strip(s string) string {
 	return strings.NewReplacer(" ", "", "\t", "").Replace(s)
+}
+
+// TestTextOpsMarks: a redline written inline is each op's text, a deletion
+// as Red("[-"+text+"-]") and an insertion as Green("{+"+text+"+}"), in
+// colour or not; in HTML and Markdown each in <del> or <ins>, escaped.
+func TestTextOpsMarks(t *testing.T) {
+	ops := []redline.Op{{Kind: redline.Equal, Text: "The "}, {Kind: redline.Delete, Text: "Party"},
+		{Kind: redline.Insert, Text: "State <b>"}, {Kind: redline.Equal, Text: " shall"}, {Kind: redline.Delete, Text: ""}}
+	for _, st := range []Style{{}, {Color: true}} {
+		var want strings.Builder
+		for _, op := range ops {
+			switch op.Kind {
+			case redline.Equal:
+				want.WriteString(op.Text)
+			case redline.Delete:
+				want.WriteString(st.Red("[-" + op.Text + "-]"))
+			case redline.Insert:
+				want.WriteString(st.Green("{+" + op.Text + "+}"))
+			}
+		}
+		if got := textOps(ops, st); got != want.String() {
+			t.Errorf("colour %v: %q, want %q", st.Color, got, want.String())
+		}
+	}
+	if got, want := opsMarkdown(ops), md("The ")+"<del>Party</del><ins>"+md("State <b>")+"</ins>"+md(" shall")+"<del></del>"; got != want {
+		t.Errorf("Markdown: %q, want %q", got, want)
+	}
 }
