@@ -392,9 +392,9 @@ func (s *State) decideTable(c Table) ([]Event, error) {
 	evs := []Event{e}
 	// The proposer counts as accepting: alone among the parties, that
 	// completes unanimity and the proposal is adopted at once.
-	tabled := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Status: StatusOpen, Positions: map[string]Position{}}
+	tabled := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Status: StatusOpen}
 	if party.Role == RoleParty {
-		tabled.Positions[c.Party] = Position{Stance: Accepts}
+		tabled.Positions.Set(c.Party, Position{Stance: Accepts})
 	}
 	adopted, err := s.adoptions(&override{extra: tabled})
 	if err != nil {

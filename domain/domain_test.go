@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -325,7 +326,7 @@ func TestLatestPositionCounts(t *testing.T) {
 	if got := n.s.ObjectedBy(p); !reflect.DeepEqual(got, []string{"EU"}) {
 		t.Fatalf("objected by %v", got)
 	}
-	if pos := p.Positions["EU"]; pos.Reason != "needs a review clause" {
+	if pos := p.Positions.Of("EU"); pos.Reason != "needs a review clause" {
 		t.Fatalf("reason lost: %+v", pos)
 	}
 	// EU changes its mind: its acceptance completes unanimity.
@@ -743,5 +744,33 @@ func TestCheckLink(t *testing.T) {
 	}
 	if _, err := CheckLink(metas[0].Hash, "another-id", TypeRoundOpened, []byte(`{"round":1}`), raws[1], metas[1]); err == nil || !strings.Contains(err.Error(), "its ID was changed") {
 		t.Fatalf("a changed ID: %v", err)
+	}
+}
+
+// TestPositions: a proposal's positions are kept one per party, sorted by
+// party code, whatever order they are taken in; a party's new position
+// replaces its old one; a party with none has the zero Position.
+func TestPositions(t *testing.T) {
+	var ps Positions
+	ps.Set("US", Position{Stance: Accepts, Event: 3})
+	ps.Set("EU", Position{Stance: Objects, Event: 4})
+	ps.Set("UA", Position{Stance: Accepts, Event: 5})
+	ps.Set("EU", Position{Stance: Accepts, Event: 6})
+	var order []string
+	for _, p := range ps {
+		order = append(order, p.Party)
+	}
+	if !slices.Equal(order, []string{"EU", "UA", "US"}) {
+		t.Fatalf("parties in %v, want sorted, each once", order)
+	}
+	if pos, ok := ps.Lookup("EU"); !ok || pos.Stance != Accepts || pos.Event != 6 {
+		t.Fatalf("EU's position %+v, %v: want its latest", pos, ok)
+	}
+	if pos, ok := ps.Lookup("DE"); ok || pos.Stance != "" || pos.Event != 0 || ps.Of("DE").Stance != "" {
+		t.Fatalf("an observer's position: %+v, %v", pos, ok)
+	}
+	ps.Keep(func(party string) bool { return party != "UA" })
+	if _, ok := ps.Lookup("UA"); ok || len(ps) != 2 {
+		t.Fatalf("after dropping UA: %+v", ps)
 	}
 }

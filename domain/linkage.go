@@ -27,7 +27,7 @@ func (o *override) positionOf(p *Proposal, party string) Position {
 	if o != nil && o.proposal == p.Proposal && o.party == party {
 		return o.pos
 	}
-	return p.Positions[party]
+	return p.Positions.Of(party)
 }
 
 // fullyAccepted reports whether every party accepts p (with or without
@@ -160,7 +160,8 @@ func (s *State) lapse() error {
 	}
 	for _, id := range ids {
 		p := s.Proposals[id]
-		for party, pos := range p.Positions {
+		for _, pp := range p.Positions {
+			party, pos := pp.Party, pp.Position
 			if pos.Stance != Accepts || len(pos.SubjectTo) == 0 {
 				continue
 			}
@@ -170,8 +171,8 @@ func (s *State) lapse() error {
 					return err
 				}
 				if why != "" {
-					p.Positions[party] = Position{Stance: Lapsed, Event: pos.Event, SubjectTo: pos.SubjectTo,
-						Reason: fmt.Sprintf("its acceptance subject to %s lapsed: %s", Short(q), why)}
+					p.Positions.Set(party, Position{Stance: Lapsed, Event: pos.Event, SubjectTo: pos.SubjectTo,
+						Reason: fmt.Sprintf("its acceptance subject to %s lapsed: %s", Short(q), why)})
 					s.track(p)
 					break
 				}
@@ -226,7 +227,7 @@ func (s *State) checkConditions(p *Proposal, subjectTo []string) error {
 func (s *State) Conditional(p *Proposal) []Condition {
 	var out []Condition
 	for _, party := range s.Parties {
-		pos, ok := p.Positions[party.Code]
+		pos, ok := p.Positions.Lookup(party.Code)
 		if !ok || pos.Stance != Accepts || len(pos.SubjectTo) == 0 {
 			continue
 		}

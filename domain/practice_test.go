@@ -105,7 +105,7 @@ func TestLapsedCondition(t *testing.T) {
 	q := n.table("UA", "q", "Q.")
 	n.accept(p, "UA", q)
 	n.do(Withdraw{Proposal: q, Party: "UA"})
-	pos := n.s.Proposals[p].Positions["UA"]
+	pos := n.s.Proposals[p].Positions.Of("UA")
 	if pos.Stance != Lapsed || !strings.Contains(pos.Reason, "was withdrawn") {
 		t.Fatalf("UA's position after its condition was withdrawn: %+v", pos)
 	}
@@ -117,7 +117,7 @@ func TestLapsedCondition(t *testing.T) {
 	r2 := n.table("US", "r", "R, amended by US.")
 	n.accept(p, "UA", r2)
 	n.agree("r", "R, amended by UA.")
-	if pos := n.s.Proposals[p].Positions["UA"]; pos.Stance != Lapsed || !strings.Contains(pos.Reason, "went stale") {
+	if pos := n.s.Proposals[p].Positions.Of("UA"); pos.Stance != Lapsed || !strings.Contains(pos.Reason, "went stale") {
 		t.Fatalf("UA's position after its condition went stale: %+v", pos)
 	}
 	// UA accepts again, unconditionally, and EU's acceptance adopts it.
@@ -206,7 +206,7 @@ func TestReviseCommentHeading(t *testing.T) {
 	if got.Version != 2 || got.Text != text || len(got.Versions) != 1 || got.Versions[0].Text != same {
 		t.Fatalf("after a revision: %+v", got)
 	}
-	if len(got.Positions) != 1 || got.Positions["US"].Stance != Accepts {
+	if len(got.Positions) != 1 || got.Positions.Of("US").Stance != Accepts {
 		t.Fatalf("positions after a revision: %+v", got.Positions)
 	}
 	n.do(CommentOn{Proposal: p, Party: "DE", Text: "24 hours is what the capitals can do."})

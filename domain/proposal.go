@@ -41,6 +41,49 @@ type Position struct {
 	AdReferendum bool
 }
 
+// Positions holds each party's latest position on a proposal, sorted by
+// party code. A proposal has a few: a slice rather than a map, since a
+// command reading a checkpoint decodes hundreds of them, and a map each
+// cost it a quarter of the decoding.
+type Positions []PartyPosition
+
+// PartyPosition is one party's position in Positions.
+type PartyPosition struct {
+	Party string
+	Position
+}
+
+// Of returns party's position: the zero Position when it has taken none.
+func (ps Positions) Of(party string) Position {
+	pos, _ := ps.Lookup(party)
+	return pos
+}
+
+// Lookup returns party's position, and whether it has taken one.
+func (ps Positions) Lookup(party string) (Position, bool) {
+	for i := range ps {
+		if ps[i].Party == party {
+			return ps[i].Position, true
+		}
+	}
+	return Position{}, false
+}
+
+// Set gives party the position pos, in place of any it had.
+func (ps *Positions) Set(party string, pos Position) {
+	i, found := slices.BinarySearchFunc(*ps, party, func(p PartyPosition, party string) int { return strings.Compare(p.Party, party) })
+	if found {
+		(*ps)[i].Position = pos
+		return
+	}
+	*ps = slices.Insert(*ps, i, PartyPosition{Party: party, Position: pos})
+}
+
+// Keep keeps the positions of the parties keep reports, and drops the rest.
+func (ps *Positions) Keep(keep func(party string) bool) {
+	*ps = slices.DeleteFunc(*ps, func(p PartyPosition) bool { return !keep(p.Party) })
+}
+
 // Version is an earlier version of a revised proposal.
 type Version struct {
 	Version int
@@ -73,7 +116,7 @@ type Proposal struct {
 	// Closed is the number of the event that adopted or withdrew it.
 	Closed int
 	// Positions holds each party's latest position; observers have none.
-	Positions map[string]Position
+	Positions Positions
 	// Placed reports that the clause took its place in the draft when this
 	// proposal was tabled, so adopting it moves nothing.
 	Placed bool
@@ -170,7 +213,7 @@ func (s *State) LapsedFor(p *Proposal) []string {
 func (s *State) parties(p *Proposal, match func(Position) bool) []string {
 	var codes []string
 	for _, party := range s.Parties {
-		if pos, ok := p.Positions[party.Code]; ok && match(pos) {
+		if pos, ok := p.Positions.Lookup(party.Code); ok && match(pos) {
 			codes = append(codes, party.Code)
 		}
 	}
@@ -181,7 +224,7 @@ func (s *State) parties(p *Proposal, match func(Position) bool) []string {
 func (s *State) Awaiting(p *Proposal) []string {
 	var codes []string
 	for _, party := range s.Parties {
-		if party.Role == RoleParty && p.Positions[party.Code].Stance != Accepts {
+		if party.Role == RoleParty && p.Positions.Of(party.Code).Stance != Accepts {
 			codes = append(codes, party.Code)
 		}
 	}
@@ -370,7 +413,7 @@ func (s *State) table(e ProposalTabled) error {
 	}
 	idx := s.index() // before p joins Proposals, from which it is built
 	s.Tabled++
-	p := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Round: s.OpenRound(), Status: StatusOpen, Positions: map[string]Position{}, Version: 1}
+	p := &Proposal{ProposalTabled: e, Tabled: s.Events + 1, Round: s.OpenRound(), Status: StatusOpen, Version: 1}
 	if c.Agreed() {
 		p.BaseText = c.Text
 	}
@@ -382,7 +425,7 @@ func (s *State) table(e ProposalTabled) error {
 	s.Proposals[e.Proposal] = p
 	idx[e.Clause] = append(idx[e.Clause], e.Proposal)
 	if party, _ := s.Party(e.Party); party.Role == RoleParty {
-		p.Positions[e.Party] = Position{Stance: Accepts, Event: s.Events + 1}
+		p.Positions.Set(e.Party, Position{Stance: Accepts, Event: s.Events + 1})
 	}
 	s.track(p)
 	return s.settle()
@@ -447,7 +490,7 @@ func (s *State) checkAccept(e ProposalAccepted) (*Proposal, error) {
 	if err := s.checkConditions(p, e.SubjectTo); err != nil {
 		return nil, err
 	}
-	if pos := p.Positions[e.Party]; pos.Stance == Accepts && slices.Equal(pos.SubjectTo, e.SubjectTo) && pos.AdReferendum == e.AdReferendum {
+	if pos := p.Positions.Of(e.Party); pos.Stance == Accepts && slices.Equal(pos.SubjectTo, e.SubjectTo) && pos.AdReferendum == e.AdReferendum {
 		how := ""
 		switch {
 		case len(e.SubjectTo) > 0 && e.AdReferendum:
@@ -472,7 +515,7 @@ func (s *State) accept(e ProposalAccepted) error {
 	if err != nil {
 		return err
 	}
-	p.Positions[e.Party] = acceptance(e, s.Events+1)
+	p.Positions.Set(e.Party, acceptance(e, s.Events+1))
 	s.track(p)
 	return s.settle()
 }
@@ -485,7 +528,7 @@ func (s *State) checkObject(e ProposalObjected) (*Proposal, error) {
 	if e.Party == p.Party {
 		return nil, Errorf(EFORBIDDEN, "%s tabled proposal %s; to take it back, withdraw it", e.Party, Short(p.Proposal))
 	}
-	if p.Positions[e.Party].Stance == Objects {
+	if p.Positions.Of(e.Party).Stance == Objects {
 		return nil, Errorf(ECONFLICT, "%s already objects to proposal %s; nothing to record", e.Party, Short(p.Proposal))
 	}
 	if err := checkLine("reason", e.Reason); err != nil {
@@ -499,7 +542,7 @@ func (s *State) object(e ProposalObjected) error {
 	if err != nil {
 		return err
 	}
-	p.Positions[e.Party] = Position{Stance: Objects, Reason: e.Reason, Event: s.Events + 1}
+	p.Positions.Set(e.Party, Position{Stance: Objects, Reason: e.Reason, Event: s.Events + 1})
 	s.track(p)
 	return nil
 }
@@ -584,7 +627,7 @@ func (s *State) adopt(e ProposalAdopted) error {
 	s.due = s.due[1:]
 	var adRef []string
 	for _, party := range s.Parties {
-		if pos := p.Positions[party.Code]; pos.Stance == Accepts && pos.AdReferendum {
+		if pos := p.Positions.Of(party.Code); pos.Stance == Accepts && pos.AdReferendum {
 			adRef = append(adRef, party.Code)
 		}
 	}
@@ -654,14 +697,10 @@ func (s *State) revise(e ProposalRevised) error {
 	p.Versions = append(p.Versions, Version{Version: p.Version, Text: p.Text, Heading: p.Heading, Note: p.Note, Event: event})
 	p.Version, p.Text, p.Heading, p.Note, p.Revised = e.Version, e.Text, e.Heading, e.Note, now
 	// The others accepted another text: they are asked again.
-	for party := range p.Positions {
-		if party != p.Party {
-			delete(p.Positions, party)
-		}
-	}
-	if pos, ok := p.Positions[p.Party]; ok {
+	p.Positions.Keep(func(party string) bool { return party == p.Party })
+	if pos, ok := p.Positions.Lookup(p.Party); ok {
 		pos.Event = now
-		p.Positions[p.Party] = pos
+		p.Positions.Set(p.Party, pos)
 	}
 	s.track(p)
 	return s.settle()

@@ -251,7 +251,7 @@ func openProposal(s *domain.State, p *domain.Proposal) OpenProposal {
 		op.Conditional = append(op.Conditional, v)
 	}
 	for _, party := range s.LapsedFor(p) {
-		op.Lapsed = append(op.Lapsed, Lapse{Party: party, Reason: p.Positions[party].Reason})
+		op.Lapsed = append(op.Lapsed, Lapse{Party: party, Reason: p.Positions.Of(party).Reason})
 	}
 	return op
 }

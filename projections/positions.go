@@ -145,7 +145,7 @@ func buildPositions(m Moment, opts PositionsOptions, w func(before, after string
 				if party.Code == pr.Party || party.Role != domain.RoleParty {
 					continue
 				}
-				pos, ok := pr.Positions[party.Code]
+				pos, ok := pr.Positions.Lookup(party.Code)
 				switch {
 				case ok:
 					row.Columns[party.Code].Positions = append(row.Columns[party.Code].Positions,

@@ -139,7 +139,7 @@ func Summarize(s *domain.State, p *domain.Proposal) ProposalSummary {
 		sum.Awaiting = nonNil(s.Awaiting(p))
 	}
 	for _, party := range s.Parties {
-		if pos, ok := p.Positions[party.Code]; ok {
+		if pos, ok := p.Positions.Lookup(party.Code); ok {
 			sum.Positions = append(sum.Positions, PositionView{Party: party.Code, Stance: string(pos.Stance), Reason: pos.Reason,
 				Event: pos.Event, SubjectTo: pos.SubjectTo, AdReferendum: pos.AdReferendum})
 		}

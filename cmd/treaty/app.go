@@ -593,7 +593,7 @@ func (a *app) completePosition(stance domain.Stance) cobra.CompletionFunc {
 				return !s.Stale(p)
 			}
 			party, known := s.Party(a.as)
-			pos, ok := p.Positions[a.as]
+			pos, ok := p.Positions.Lookup(a.as)
 			held := ok && pos.Stance == stance && len(pos.SubjectTo) == 0 && !pos.AdReferendum
 			return !s.Stale(p) && !held && p.Party != a.as && !(known && party.Role == domain.RoleObserver)
 		})

@@ -458,7 +458,7 @@ func (sim *simulator) next(room int) (domain.Command, string) {
 			}
 			awaiting := sim.s.Awaiting(p)
 			party := awaiting[sim.rng.IntN(len(awaiting))]
-			if x < 38 && p.Positions[party].Stance != domain.Objects {
+			if x < 38 && p.Positions.Of(party).Stance != domain.Objects {
 				return domain.Object{Proposal: p.Proposal, Party: party, Reason: "not acceptable as drafted"}, party
 			}
 			if room < 2 && len(awaiting) == 1 {

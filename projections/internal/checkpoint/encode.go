@@ -253,9 +253,8 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.int(p.Closed)
 		e.bool(p.Placed)
 		e.uint(uint64(len(p.Positions)))
-		for _, party := range slices.Sorted(maps.Keys(p.Positions)) {
-			pos := p.Positions[party]
-			e.str(party)
+		for _, pos := range p.Positions { // sorted by party
+			e.str(pos.Party)
 			e.str(string(pos.Stance))
 			e.str(pos.Reason)
 			e.int(pos.Event)
@@ -461,11 +460,17 @@ func decodePresent(b []byte) (present, error) {
 		p.After, p.First, p.BaseRevision, p.Note, p.Rebases, p.BaseText = d.str(), d.bool(), d.int(), d.str(), d.str(), d.str()
 		p.Tabled, p.Round, p.Status, p.Closed, p.Placed = d.int(), d.int(), domain.Status(d.str()), d.int(), d.bool()
 		m := d.count()
-		p.Positions = make(map[string]domain.Position, m)
-		for range m {
-			party := d.str()
-			p.Positions[party] = domain.Position{Stance: domain.Stance(d.str()), Reason: d.str(), Event: d.int(),
-				SubjectTo: d.strs(), AdReferendum: d.bool()}
+		if m > 0 {
+			p.Positions = make(domain.Positions, m)
+		}
+		for i := range m {
+			p.Positions[i] = domain.PartyPosition{Party: d.str(), Position: domain.Position{Stance: domain.Stance(d.str()), Reason: d.str(),
+				Event: d.int(), SubjectTo: d.strs(), AdReferendum: d.bool()}}
+		}
+		for i := 1; i < len(p.Positions); i++ {
+			if p.Positions[i-1].Party >= p.Positions[i].Party {
+				d.fail() // the encoder writes them sorted, each party once, as Positions keeps them
+			}
 		}
 		p.Version, p.Revised = d.int(), d.int()
 		if m := d.count(); m > 0 {
