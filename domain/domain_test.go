@@ -773,4 +773,8 @@ func TestPositions(t *testing.T) {
 	if _, ok := ps.Lookup("UA"); ok || len(ps) != 2 {
 		t.Fatalf("after dropping UA: %+v", ps)
 	}
+	ps.Keep(func(string) bool { return false })
+	if ps != nil {
+		t.Fatalf("none kept: %#v, want nil, as a proposal with no position has (and a checkpoint restores)", ps)
+	}
 }

@@ -79,9 +79,12 @@ func (ps *Positions) Set(party string, pos Position) {
 	*ps = slices.Insert(*ps, i, PartyPosition{Party: party, Position: pos})
 }
 
-// Keep keeps the positions of the parties keep reports, and drops the rest.
+// Keep keeps the positions of the parties keep reports, and drops the rest;
+// none left is nil, as a proposal with none has.
 func (ps *Positions) Keep(keep func(party string) bool) {
-	*ps = slices.DeleteFunc(*ps, func(p PartyPosition) bool { return !keep(p.Party) })
+	if *ps = slices.DeleteFunc(*ps, func(p PartyPosition) bool { return !keep(p.Party) }); len(*ps) == 0 {
+		*ps = nil
+	}
 }
 
 // Version is an earlier version of a revised proposal.

@@ -251,7 +251,13 @@ type markup struct {
 func (m markup) render(ops []redline.Op) string {
 	n := 0
 	for _, op := range ops {
-		n += len(op.Text) + len(m.delOpen) + len(m.delClose)
+		n += len(op.Text)
+		switch op.Kind {
+		case redline.Delete:
+			n += len(m.delOpen) + len(m.delClose)
+		case redline.Insert:
+			n += len(m.insOpen) + len(m.insClose)
+		}
 	}
 	var b strings.Builder
 	b.Grow(n)

@@ -51,6 +51,9 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		return nil, err
 	}
 	s := &Store{path: abs, timeout: cfg.Timeout, done: make(chan struct{})}
+	// Held from before SQLite opens it: a second Open meanwhile must not
+	// open and close it either.
+	s.hold()
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -65,6 +68,7 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		// read-only mount): nobody else can change it either, so read it
 		// as it is, without the shared memory WAL wants.
 		s = &Store{path: abs, timeout: s.timeout, immutable: true, done: make(chan struct{})}
+		s.hold()
 		cfg.ReadOnly = true
 		if err := s.open(ctx, cfg, false); err != nil {
 			s.Close()
@@ -72,9 +76,7 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		}
 		s.readOnly = fmt.Errorf("append to store %s: neither it nor its directory can be written, so it is read as it stands: %w", abs, eventstore.ErrReadOnly)
 	}
-	if fi, err := os.Stat(abs); err == nil {
-		inUse.add(s, fi)
-	}
+	s.hold() // a file this call created has an identity now
 	return s, nil
 }
 
@@ -227,8 +229,8 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 	if !cfg.ReadOnly && !missing && s.current() {
 		if cfg.Appending {
 			// The writer's connection opens on the other core while the
-			// caller reads what it will act on; Close ends the wait for a
-			// lock it may meet.
+			// caller reads what it will act on. Close cancels it if it has
+			// not begun, and waits for it otherwise.
 			warm, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			s.stopWarming = cancel
 			s.warming.Go(func() { s.writer.PingContext(warm) })

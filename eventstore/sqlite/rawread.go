@@ -21,13 +21,13 @@ import (
 // the driver two mutex-guarded calls into SQLite, an allocation and an
 // interface, which made a full read of 100,000 events about three times
 // slower than driving SQLite directly. A rawConn drives the same transpiled
-// SQLite directly, on a connection opened read-only and without SQLite's
-// per-call mutex (a rawConn is used by one goroutine at a time), and copies
+// SQLite directly, on a connection that only reads (see openRaw) and without
+// SQLite's per-call mutex (a rawConn is used by one goroutine at a time), and copies
 // each event's bytes once. Writes stay on database/sql, whose driver waits
 // for locks in a way that honours ctx; their cost is SQLite's own.
 
-// rawConn is a read-only SQLite connection driven through modernc.org/sqlite's
-// C API.
+// rawConn is a SQLite connection that only reads, driven through
+// modernc.org/sqlite's C API.
 type rawConn struct {
 	tls *libc.TLS
 	db  uintptr
@@ -58,11 +58,12 @@ type rawError struct {
 func (e *rawError) Error() string { return fmt.Sprintf("%s (%d)", e.msg, e.code) }
 func (e *rawError) Code() int     { return e.code }
 
-// openRaw opens a read-only connection to the file at path. With
+// openRaw opens a connection to the file at path that only reads. With
 // writable, SQLite opens the file for writing (falling back to reading only
-// when it may not) and the connection refuses every write itself
-// (query_only): a connection that may write the file is one that, closing
-// last, folds the write-ahead log back into it and removes it.
+// when it may not), so that this connection, closing last, folds the
+// write-ahead log back into the file and removes it, syncing as the
+// writer's does (synchronous=FULL); query_only refuses changes to data and
+// schema through it, and it runs only the reads of this file.
 func openRaw(path string, timeout time.Duration, immutable, writable bool) (_ *rawConn, err error) {
 	// The connection is closed through its own variable: every failure
 	// returns a nil *rawConn.
@@ -97,7 +98,7 @@ func openRaw(path string, timeout time.Duration, immutable, writable bool) (_ *r
 	}
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, int32(min(timeout.Milliseconds(), 1<<31-1)))
 	if writable {
-		if err := c.exec("PRAGMA query_only=1"); err != nil {
+		if err := c.exec("PRAGMA query_only=1; PRAGMA synchronous=FULL"); err != nil {
 			return nil, err
 		}
 	}

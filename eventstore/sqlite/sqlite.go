@@ -114,8 +114,8 @@ type Store struct {
 	// eventstore.ErrReadOnly).
 	readOnly error
 	// warming runs the opening of the writer's connection for a caller
-	// that said it will append (Config.Appending); Close stops and waits
-	// for it.
+	// that said it will append (Config.Appending); Close cancels it if it
+	// has not begun, and waits for it.
 	warming     sync.WaitGroup
 	stopWarming context.CancelFunc
 	// rawWritable opens the read connections for writing, refusing writes
@@ -168,9 +168,24 @@ func (g *signal) fire() {
 	g.mu.Unlock()
 }
 
-// inUse holds the files this process's open Stores have open (see
-// checkFile), by identity.
+// inUse holds the files this process's Stores have open (see checkFile), by
+// identity: from before SQLite opens one until its last connection closes.
 var inUse openFiles
+
+// hold records s's file in inUse, once it exists.
+func (s *Store) hold() {
+	if fi, err := os.Stat(s.path); err == nil {
+		inUse.add(s, fi)
+	}
+}
+
+// release drops s's file from inUse once s is closed and its last read
+// connection is back: until then a connection still holds its locks.
+func (s *Store) release() {
+	if s.closed.Load() && s.rawOut.Load() == 0 {
+		inUse.remove(s)
+	}
+}
 
 type openFiles struct {
 	mu    sync.Mutex
@@ -229,21 +244,24 @@ func (s *Store) getRaw() (*rawConn, error) {
 // enough are idle.
 func (s *Store) putRaw(c *rawConn) {
 	s.rawMu.Lock()
-	s.rawOut.Add(-1)
-	if !s.closed.Load() && len(s.raw) < maxIdleRaw {
+	keep := !s.closed.Load() && len(s.raw) < maxIdleRaw
+	if keep {
 		s.raw = append(s.raw, c)
-		c = nil
+		s.rawOut.Add(-1)
 	}
 	s.rawMu.Unlock()
-	if c != nil {
+	if !keep {
 		c.close()
+		s.rawOut.Add(-1) // once closed: see release
+		s.release()
 	}
 }
 
 // dropRaw closes c, a connection that failed, instead of keeping it.
 func (s *Store) dropRaw(c *rawConn) {
-	s.rawOut.Add(-1)
 	c.close()
+	s.rawOut.Add(-1)
+	s.release()
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -282,7 +300,7 @@ func (s *Store) Close() error {
 	if s.readers != nil {
 		errs = append(errs, s.readers.Close())
 	}
-	inUse.remove(s)
+	s.release()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("closing %s: %w", s.path, err)
 	}

@@ -959,6 +959,9 @@ func TestOneFileAfterReads(t *testing.T) {
 	if n := count(t, r, "treaty-one"); n != 2 {
 		t.Fatalf("read %d events", n)
 	}
+	if !r.rawWritable || r.writer.Stats().OpenConnections != 0 {
+		t.Fatal("the store was not opened without its writer's connection: the case under test did not happen")
+	}
 	r.Close()
 	oneFile("after a read")
 

@@ -280,7 +280,7 @@ func TestEncodingCoversEveryField(t *testing.T) {
 func fill(v reflect.Value, seed int) {
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(fmt.Sprintf("s%d", seed))
+		v.SetString(fmt.Sprintf("s%06d", seed)) // in the order of seeds, as sorted fields need
 	case reflect.Int, reflect.Int64:
 		v.SetInt(int64(seed))
 	case reflect.Bool:
@@ -1253,5 +1253,41 @@ func TestClosedSharedAmongGoroutines(t *testing.T) {
 	}
 	if got := cache.readsOf(".closed."); got != 1 {
 		t.Fatalf("the closed part was read %d times", got)
+	}
+}
+
+// Positions are encoded sorted by party, as domain.Positions keeps them, and
+// read back only so: positions out of order are refused when encoded, and
+// a present whose positions are out of order does not decode.
+func TestPositionsOrder(t *testing.T) {
+	n := newNegotiation(t)
+	id := n.table("UA", "a", "A.")
+	n.do(domain.Accept{Proposal: id, Party: "US"})
+	b, err := encodePresent(&n.s, 0, nil, newFilter(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := decodePresent(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.state.Proposals[id].Positions
+	if len(got) != 2 || got[0].Party != "UA" || got[1].Party != "US" {
+		t.Fatalf("positions read back as %+v", got)
+	}
+	// The same bytes with the two parties' positions swapped.
+	ua, us := got[0], got[1]
+	swapped := bytes.Replace(b, []byte("\x02UA\x07accepts"), []byte("\x02XX\x07accepts"), 1)
+	swapped = bytes.Replace(swapped, []byte("\x02US\x07accepts"), []byte("\x02UA\x07accepts"), 1)
+	swapped = bytes.Replace(swapped, []byte("\x02XX\x07accepts"), []byte("\x02US\x07accepts"), 1)
+	if bytes.Equal(swapped, b) {
+		t.Fatal("found no positions to swap")
+	}
+	if _, err := decodePresent(swapped); err == nil {
+		t.Fatal("positions out of order were read")
+	}
+	n.s.Proposals[id].Positions = domain.Positions{us, ua}
+	if _, err := encodePresent(&n.s, 0, nil, newFilter(1)); err == nil {
+		t.Fatal("positions out of order were encoded")
 	}
 }

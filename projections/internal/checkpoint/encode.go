@@ -253,7 +253,10 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.int(p.Closed)
 		e.bool(p.Placed)
 		e.uint(uint64(len(p.Positions)))
-		for _, pos := range p.Positions { // sorted by party
+		for i, pos := range p.Positions {
+			if i > 0 && p.Positions[i-1].Party >= pos.Party {
+				return nil, fmt.Errorf("proposal %s: positions not sorted by party, as domain.Positions keeps them: a checkpoint of them would not load", p.Proposal)
+			}
 			e.str(pos.Party)
 			e.str(string(pos.Stance))
 			e.str(pos.Reason)
