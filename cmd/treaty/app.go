@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -176,23 +175,6 @@ func formatsOf(cmd *cobra.Command) []string {
 }
 
 // setup applies environment defaults and checks the global flags.
-// smallHeap reports the commands whose heap stays a few tens of megabytes
-// however long the history: those that read checkpoints and write one
-// document, not a replay's, nor a Word document's.
-func smallHeap(cmd *cobra.Command, format string) bool {
-	if format == "docx" {
-		return false
-	}
-	switch cmd.CommandPath() {
-	case "treaty draft", "treaty show", "treaty positions":
-		return true
-	case "treaty diff":
-		every, _ := cmd.Flags().GetBool("every-adoption")
-		return !every
-	}
-	return false
-}
-
 func (a *app) setup(cmd *cobra.Command) error {
 	flags := cmd.Flags()
 	for name, env := range flagEnv {
@@ -218,11 +200,6 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	if a.timeout <= 0 {
 		return usagef("--timeout must be a positive duration, such as 10s")
-	}
-	if smallHeap(cmd, a.format) && os.Getenv("GOGC") == "" {
-		// Such a command's garbage is most of its heap, and collecting
-		// it every time the heap doubled was a tenth of a first compare.
-		debug.SetGCPercent(400)
 	}
 	a.formats = formatsOf(cmd)
 	if !changed(flags, "format") && !slices.Contains(a.formats, a.format) {
