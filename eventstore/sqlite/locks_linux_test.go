@@ -5,7 +5,6 @@ package sqlite
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,15 +46,9 @@ func fileLocks(t *testing.T, path string) int {
 // descriptor of the file would drop them all, and another process could
 // then take the write-ahead log for unused).
 func TestSecondOpenKeepsLocks(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "treaty.db")
-	a, err := Open(context.Background(), path, eventstore.Config{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustAppendN(t, a, "treaty-locks", 1)
-	a.Close()
-	// Opened again as commands open it, on read connections alone.
-	a, err = Open(context.Background(), path, eventstore.Config{})
+	path := storeFile(t, "treaty.db", "treaty-locks", 1)
+	// Opened as commands open it, on read connections alone.
+	a, err := Open(context.Background(), path, eventstore.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

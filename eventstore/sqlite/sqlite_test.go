@@ -94,6 +94,22 @@ func mustAppendN(t *testing.T, s eventstore.Store, stream string, n int) []event
 	return es
 }
 
+// storeFile makes a store called name in a fresh temporary directory, with n
+// events in stream, closes it and returns its path.
+func storeFile(t *testing.T, name, stream string, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	s, err := Open(context.Background(), path, eventstore.Config{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppendN(t, s, stream, n)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // count reads stream to the end and returns how many events it holds.
 func count(t *testing.T, s eventstore.Store, stream string) int {
 	t.Helper()
@@ -232,13 +248,7 @@ func TestOpenNotSQLite(t *testing.T) {
 }
 
 func TestOpenNewerSchema(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "future.db")
-	s, err := Open(context.Background(), path, eventstore.Config{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustAppendN(t, s, "treaty-future", 2)
-	s.Close()
+	path := storeFile(t, "future.db", "treaty-future", 2)
 	db := rawDB(t, path)
 	mustExec(t, db, fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion()+1))
 	db.Close()
@@ -903,13 +913,7 @@ func TestOpenRawFails(t *testing.T) {
 // the first reads when the caller says it will append; either way appends
 // and reads work.
 func TestOpenCurrentStore(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "treaty.db")
-	s, err := Open(context.Background(), path, eventstore.Config{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustAppendN(t, s, "treaty-cur", 2)
-	s.Close()
+	path := storeFile(t, "treaty.db", "treaty-cur", 2)
 	for _, appending := range []bool{false, true} {
 		s, err := Open(context.Background(), path, eventstore.Config{Appending: appending})
 		if err != nil {
@@ -937,13 +941,7 @@ func TestOpenCurrentStore(t *testing.T) {
 // is left one file: the last connection to close folds the write-ahead log
 // back into it and removes it.
 func TestOneFileAfterReads(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "treaty.db")
-	s, err := Open(context.Background(), path, eventstore.Config{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustAppendN(t, s, "treaty-one", 2)
-	s.Close()
+	path := storeFile(t, "treaty.db", "treaty-one", 2)
 	oneFile := func(when string) {
 		t.Helper()
 		for _, ext := range []string{"-wal", "-shm"} {

@@ -10,6 +10,14 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
+// goDiffTrials is how many random diffs a port is held to go-diff on.
+func goDiffTrials() int {
+	if testing.Short() {
+		return 10000
+	}
+	return 100000
+}
+
 // TestCleanupMergeMatchesGoDiff holds cleanupMerge to go-diff's
 // DiffCleanupMerge on any diff of two token sequences given as spans that
 // follow each other, as cleanupSpans hands it the stretches between the
@@ -18,10 +26,7 @@ import (
 func TestCleanupMergeMatchesGoDiff(t *testing.T) {
 	rng := rand.New(rand.NewSource(17))
 	dmp := diffmatchpatch.New()
-	n := 100000
-	if testing.Short() {
-		n = 10000
-	}
+	n := goDiffTrials()
 	for k := range n {
 		alphabet := 1 + rng.Intn(6)
 		var xs, ys []rune
@@ -59,10 +64,7 @@ func TestCleanupMergeMatchesGoDiff(t *testing.T) {
 func TestLosslessSlideMatchesGoDiff(t *testing.T) {
 	rng := rand.New(rand.NewSource(19))
 	dmp := diffmatchpatch.New()
-	n := 100000
-	if testing.Short() {
-		n = 10000
-	}
+	n := goDiffTrials()
 	ops := []diffmatchpatch.Operation{diffmatchpatch.DiffEqual, diffmatchpatch.DiffDelete, diffmatchpatch.DiffInsert}
 	for range n {
 		alphabet := 1 + rng.Intn(4)
