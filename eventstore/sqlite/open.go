@@ -76,7 +76,9 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		}
 		s.readOnly = fmt.Errorf("append to store %s: neither it nor its directory can be written, so it is read as it stands: %w", abs, eventstore.ErrReadOnly)
 	}
-	s.hold() // a file this call created has an identity now
+	if missing {
+		s.hold() // the file this call created has an identity now
+	}
 	return s, nil
 }
 

@@ -142,6 +142,18 @@ func (d *decoder) countOf(size int) int {
 	return int(n)
 }
 
+// positionsSorted reports whether ps is sorted by party, each party once, as
+// domain.Positions keeps them: the order checkpoints are written in, and the
+// only one they are read back in.
+func positionsSorted(ps domain.Positions) bool {
+	for i := 1; i < len(ps); i++ {
+		if ps[i-1].Party >= ps[i].Party {
+			return false
+		}
+	}
+	return true
+}
+
 // minEncoded is fewer bytes than any clause or proposal is encoded in (11
 // and 22 at the least).
 const minEncoded = 8
@@ -252,11 +264,11 @@ func encodePresent(s *domain.State, baseLen int, carried []domain.ClosedProposal
 		e.str(string(p.Status))
 		e.int(p.Closed)
 		e.bool(p.Placed)
+		if !positionsSorted(p.Positions) {
+			return nil, fmt.Errorf("proposal %s: positions not sorted by party, as domain.Positions keeps them: a checkpoint of them would not load", p.Proposal)
+		}
 		e.uint(uint64(len(p.Positions)))
-		for i, pos := range p.Positions {
-			if i > 0 && p.Positions[i-1].Party >= pos.Party {
-				return nil, fmt.Errorf("proposal %s: positions not sorted by party, as domain.Positions keeps them: a checkpoint of them would not load", p.Proposal)
-			}
+		for _, pos := range p.Positions {
 			e.str(pos.Party)
 			e.str(string(pos.Stance))
 			e.str(pos.Reason)
@@ -470,10 +482,8 @@ func decodePresent(b []byte) (present, error) {
 			p.Positions[i] = domain.PartyPosition{Party: d.str(), Position: domain.Position{Stance: domain.Stance(d.str()), Reason: d.str(),
 				Event: d.int(), SubjectTo: d.strs(), AdReferendum: d.bool()}}
 		}
-		for i := 1; i < len(p.Positions); i++ {
-			if p.Positions[i-1].Party >= p.Positions[i].Party {
-				d.fail() // the encoder writes them sorted, each party once, as Positions keeps them
-			}
+		if !positionsSorted(p.Positions) {
+			d.fail()
 		}
 		p.Version, p.Revised = d.int(), d.int()
 		if m := d.count(); m > 0 {
