@@ -229,9 +229,11 @@ func (h header) encode(state []byte) []byte {
 	b = binary.AppendVarint(b, h.Time.UnixNano())
 	b = binary.AppendUvarint(b, uint64(len(h.Hash)))
 	b = append(b, h.Hash...)
-	return append(b, state...)
+	return append(b, pack(state)...)
 }
 
+// decodeHeader reads what encode wrote, but for the state: what is left of
+// b is the state as packed (see unpack).
 func decodeHeader(b []byte) (header, []byte, bool) {
 	var h header
 	n, w := binary.Uvarint(b)
@@ -264,8 +266,12 @@ func (s *Store) load(ctx context.Context, name string, max int) (header, present
 		return header{}, present{}, false
 	}
 	raw := s.get(ctx, s.key(name))
-	h, body, ok := decodeHeader(raw)
+	h, packed, ok := decodeHeader(raw)
 	if !ok || max >= 0 && h.Events > max {
+		return header{}, present{}, false
+	}
+	body := unpack(packed, maxPresent)
+	if body == nil {
 		return header{}, present{}, false
 	}
 	p, err := decodePresent(body)
@@ -342,8 +348,12 @@ func (s *Store) HeadSummary(ctx context.Context) (*domain.State, Point, bool) {
 		return nil, Point{}, false
 	}
 	for _, key := range []string{s.summaryKey(), s.key("head")} {
-		h, body, ok := decodeHeader(s.get(ctx, key))
+		h, packed, ok := decodeHeader(s.get(ctx, key))
 		if !ok || h.closedAt == 0 {
+			continue
+		}
+		body := unpack(packed, maxPresent)
+		if body == nil {
 			continue
 		}
 		st, err := decodeSummary(body)
@@ -801,7 +811,7 @@ func (s *Store) Memo(ctx context.Context, kind, name string) []byte {
 	if b == nil {
 		return nil
 	}
-	return unpackMemo(b)
+	return unpack(b, maxMemo)
 }
 
 // maxMemo bounds the memo Memo decompresses: more than any saved.
@@ -810,7 +820,7 @@ const maxMemo = 64 << 20
 // SaveMemo keeps value as the memo of the given kind called name, among at
 // most keepMemos of that kind. Failing to save is not an error a reader
 // must see (a read-only store keeps none); the error is for tests. Memos are
-// kept compressed (packMemo): a compare document of 370 KB takes about
+// kept compressed (pack): a compare document of 370 KB takes about
 // 110 KB, which the store writes twice (its write-ahead log, then the file)
 // in the command that makes it.
 func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) error {
@@ -820,7 +830,7 @@ func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) e
 	if len(value) > maxMemo {
 		return fmt.Errorf("memo of %d bytes: more than %d are never kept", len(value), maxMemo)
 	}
-	value = packMemo(value)
+	value = pack(value)
 	prefix := s.memoPrefix(kind)
 	if keys, err := s.cfg.Cache.CacheKeys(ctx, prefix); err == nil && len(keys) >= keepMemos {
 		for i, k := range keys {

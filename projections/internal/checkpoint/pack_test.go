@@ -1,0 +1,130 @@
+package checkpoint
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/treaty-engine/treaty/domain"
+)
+
+// Every kind of value comes back as packed: empty, short, text that
+// compresses, bytes that do not.
+func TestPack(t *testing.T) {
+	random := make([]byte, 5000)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	text := []byte(strings.Repeat("Article 1. The Parties shall meet in Berlin [UA: every month]. ", 2000))
+	for name, value := range map[string][]byte{
+		"empty":  {},
+		"byte":   {'x'},
+		"short":  []byte("Article 1."),
+		"text":   text,
+		"random": random,
+	} {
+		packed := pack(value)
+		got := unpack(packed, maxMemo)
+		if got == nil || !bytes.Equal(got, value) {
+			t.Errorf("%s: %d bytes packed into %d read back as %d (nil: %v)", name, len(value), len(packed), len(got), got == nil)
+		}
+		if len(packed) > len(value)+binary.MaxVarintLen64 {
+			t.Errorf("%s: %d bytes packed into %d", name, len(value), len(packed))
+		}
+	}
+	if p := pack(text); len(p) > len(text)/10 {
+		t.Errorf("repeated text of %d bytes packed into %d", len(text), len(p))
+	}
+}
+
+// What pack did not write is refused: a length
+// that lies, a block cut short or altered, a length over maxMemo.
+func TestUnpackRefuses(t *testing.T) {
+	text := []byte(strings.Repeat("The Parties shall meet in Berlin. ", 500))
+	packed := pack(text)
+	k := binary.PutUvarint(make([]byte, binary.MaxVarintLen64), uint64(len(text)))
+	cases := map[string][]byte{
+		"nothing":          nil,
+		"length only":      packed[:k],
+		"cut short":        packed[:len(packed)-3],
+		"length too long":  append(binary.AppendUvarint(nil, uint64(len(text)+1)), packed[k:]...),
+		"length too short": append(binary.AppendUvarint(nil, uint64(len(text)-1)), packed[k:]...),
+		"over maxMemo":     append(binary.AppendUvarint(nil, maxMemo+1), packed[k:]...),
+		"raw, longer":      append(binary.AppendUvarint(nil, 2), "abc"...),
+		"bad varint":       bytes.Repeat([]byte{0xff}, 11),
+	}
+	for name, b := range cases {
+		if got := unpack(b, maxMemo); got != nil {
+			t.Errorf("%s: unpacked into %d bytes", name, len(got))
+		}
+	}
+}
+
+// Whatever the store holds, unpacking it neither panics nor allocates
+// past its bound, and packing any value reads it back.
+func FuzzPack(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("Article 1. Article 1. Article 1."))
+	f.Add(pack([]byte(strings.Repeat("Berlin ", 100))))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got := unpack(pack(b), maxMemo); !bytes.Equal(got, b) || got == nil {
+			t.Fatalf("%d bytes read back as %d", len(b), len(got))
+		}
+		if got := unpack(b, maxMemo); len(got) > maxMemo {
+			t.Fatalf("%d bytes unpacked into %d", len(b), len(got))
+		}
+	})
+}
+
+// A head checkpoint and a round's are stored packed, and read back as the
+// state saved.
+func TestCheckpointsPacked(t *testing.T) {
+	n := sample(t)
+	for i := range 40 {
+		n.agree(fmt.Sprintf("long%d", i), strings.Repeat(fmt.Sprintf("The Parties shall meet in Berlin, round %d. ", i), 20))
+	}
+	cache := newCounting()
+	cs := n.store(cache)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.SaveRound(ctx, 1, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	want, err := encodePresent(&n.s, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"head", roundName(1)} {
+		raw, err := cache.CacheGet(ctx, cs.key(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, packed, ok := decodeHeader(raw)
+		if !ok {
+			t.Fatalf("%s: no header", name)
+		}
+		present := unpack(packed[:len(packed)-sha256.Size], maxPresent)
+		if present == nil || len(packed) > len(present)/3 {
+			t.Fatalf("%s: a state of %d bytes stored in %d", name, len(present), len(packed))
+		}
+	}
+	for name, read := range map[string]func() (*domain.State, Point, bool){
+		"head":    func() (*domain.State, Point, bool) { return cs.Head(ctx) },
+		"round 1": func() (*domain.State, Point, bool) { return cs.Round(ctx, 1, -1) },
+	} {
+		st, _, ok := read()
+		if !ok {
+			t.Fatalf("%s: not read back", name)
+		}
+		got, err := encodePresent(st, 0, nil, nil)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: read back differs from the state saved (%v)", name, err)
+		}
+	}
+}
