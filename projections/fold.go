@@ -195,14 +195,12 @@ type sigJob struct {
 	party     string
 }
 
-const (
-	// sigBatch is how many signatures a worker checks at once: the batch's
-	// shared work is then small beside each signature's.
-	sigBatch = 256
-	// minSigBatch is the fewest worth a batch: below it, checking each
-	// alone costs less.
-	minSigBatch = 8
-)
+// sigBatch is how many signatures a worker checks at once: the batch's
+// shared work is then small beside each signature's. Fewer are checked as a
+// batch too: two already cost less together than each alone, and checking
+// one alone first builds a table of the base point, which a command that
+// checks the few acts past its checkpoint would build for them alone.
+const sigBatch = 256
 
 func newSignatureChecks() *signatureChecks {
 	workers := max(runtime.GOMAXPROCS(0), 1)
@@ -225,16 +223,13 @@ func newSignatureChecks() *signatureChecks {
 func (c *signatureChecks) checkAll(b *signatureBatch, jobs []sigJob) {
 	good := 0
 	var bad *Problem
-	if len(jobs) >= minSigBatch {
-		b.reset()
-		for _, j := range jobs {
-			b.add(j.pub, j.hash, j.sig)
-		}
-		if b.verify() {
-			good = len(jobs)
-		}
+	b.reset()
+	for _, j := range jobs {
+		b.add(j.pub, j.hash, j.sig)
 	}
-	if good == 0 {
+	if b.verify() {
+		good = len(jobs)
+	} else {
 		for _, j := range jobs {
 			if domain.CheckSignature(j.pub, j.hash, j.sig) {
 				good++
@@ -275,7 +270,7 @@ func (c *signatureChecks) stop() {
 	// The last few, as the tail a command folds past its checkpoint is,
 	// are shared among the workers rather than left to one.
 	rest := c.pending
-	share := max(minSigBatch, (len(rest)+cap(c.batches)-1)/cap(c.batches))
+	share := (len(rest) + cap(c.batches) - 1) / cap(c.batches)
 	for len(rest) > 0 {
 		n := min(share, len(rest))
 		c.batches <- rest[:n]

@@ -185,3 +185,30 @@ func TestSignatureBatchMixedOrderR(t *testing.T) {
 		t.Fatal("the batch rejects a mixed-order R that ZIP-215 accepts")
 	}
 }
+
+// BenchmarkFewSignatures: the tail a command folds past its checkpoint, a
+// few signatures by two or three parties, checked as one batch or each
+// alone. Each alone needs the base point's table, built once in each
+// process (not counted here, as the benchmark's loop has built it).
+func BenchmarkFewSignatures(b *testing.B) {
+	t := &testing.T{}
+	for _, n := range []int{1, 2, 4, 8} {
+		pubs, hashes, sigs := signedHashes(t, n)
+		b.Run(fmt.Sprintf("batch-%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if !batchOf(pubs, hashes, sigs).verify() {
+					b.Fatal("a valid batch failed")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("alone-%d", n), func(b *testing.B) {
+			for b.Loop() {
+				for i := range pubs {
+					if !domain.CheckSignature(pubs[i], hashes[i], sigs[i]) {
+						b.Fatal("a valid signature failed")
+					}
+				}
+			}
+		})
+	}
+}
