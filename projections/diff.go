@@ -169,7 +169,7 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 	if err != nil {
 		return Diff{}, err
 	}
-	d, save, err := r.redlines(ctx, from, to, head, opts)
+	d, save, err := r.redlines(ctx, from, to, head, opts, nil)
 	save()
 	return d, err
 }
@@ -177,16 +177,25 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 // redlines is Redlines, given the negotiation now, but that it leaves to
 // save, which it returns, keeping what it worked out: a caller may do it
 // beside other work (it writes to the store, and only reads d). save is
-// never nil.
-func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions) (d Diff, save func(), err error) {
+// never nil. read holds the moments from and to when they have been read
+// already (see readEarly); nil ones are read here.
+func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions, read *[2]*Moment) (d Diff, save func(), err error) {
 	save = func() {}
 	// The two moments are read side by side: each is a checkpoint to read
 	// and check, and perhaps events to fold.
 	var a, b Moment
 	var errA, errB error
 	var wg sync.WaitGroup
-	wg.Go(func() { a, errA = r.AtFrom(ctx, from, head) })
-	b, errB = r.AtFrom(ctx, to, head)
+	if read != nil && read[0] != nil {
+		a = *read[0]
+	} else {
+		wg.Go(func() { a, errA = r.AtFrom(ctx, from, head) })
+	}
+	if read != nil && read[1] != nil {
+		b = *read[1]
+	} else {
+		b, errB = r.AtFrom(ctx, to, head)
+	}
 	wg.Wait()
 	if err := cmp.Or(errA, errB); err != nil {
 		return Diff{}, save, err

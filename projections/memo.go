@@ -273,6 +273,9 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	// A kept document is found by the head checkpoint's summary, if the
 	// events since leave what names it as it was: folding them is most of
 	// what the command would otherwise do.
+	var read [2]*Moment
+	var reading sync.WaitGroup
+	defer reading.Wait()
 	if summary, ok := r.headSummary(ctx); ok {
 		if name := r.documentName(ctx, from, to, Moment{State: summary}, opts, form); name != "" {
 			if doc := r.cps.Memo(ctx, documentsMemo, name); doc != nil {
@@ -280,13 +283,15 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 				return err
 			}
 		}
+		r.readEarly(ctx, &reading, summary, [2]Ref{from, to}, &read)
 	}
 	head, err := r.Head(ctx)
 	if err != nil {
 		return err
 	}
 	name := r.documentName(ctx, from, to, head, opts, form)
-	d, save, err := r.redlines(ctx, from, to, head, opts)
+	reading.Wait()
+	d, save, err := r.redlines(ctx, from, to, head, opts, &read)
 	if err != nil {
 		return err
 	}
@@ -308,6 +313,27 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 		_, err = w.Write(k.doc.Bytes())
 	}
 	return err
+}
+
+// readEarly starts reading, on reading, each of refs that the summary of
+// the negotiation now (see headSummary) places before now: a round's
+// checkpoint, read beside the head's rather than after it. What it reads is
+// what AtFrom would, given the head: a moment before now is found from the
+// rounds and the number of events alone, which the summary holds. A moment
+// that fails to read is left nil, to be read (and its error reported) once
+// the head is.
+func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, read *[2]*Moment) {
+	for i, ref := range refs {
+		n, ok, err := Resolve(ref, summary)
+		if err != nil || !ok || n >= summary.Events {
+			continue
+		}
+		reading.Go(func() {
+			if m, err := r.StateAt(ctx, ref, n, summary); err == nil {
+				read[i] = &m
+			}
+		})
+	}
 }
 
 // keeper holds what is written to it, to be kept, up to keepDocument

@@ -1,19 +1,19 @@
 package projections
 
 import (
-	"errors"
-	"io"
-	"slices"
-
 	"context"
+	"errors"
 	"fmt"
-	"github.com/treaty-engine/treaty/domain"
-	"github.com/treaty-engine/treaty/eventstore"
+	"io"
 	"math/rand"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -445,4 +445,46 @@ func meetings(t *testing.T, rounds, acts int) *session {
 		return fmt.Sprintf("The Parties shall meet %d times in round %d, clause %s.", i, round, clause)
 	})
 	return ss
+}
+
+// A compare's moments before now, read beside the head from its checkpoint's
+// summary, are the moments AtFrom reads given the head; now, and a moment
+// the summary cannot place, are left to be read once the head is.
+func TestReadEarlyAsAtFrom(t *testing.T) {
+	ss := meetings(t, 3, 4)
+	ctx := context.Background()
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	head, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, ok := r.headSummary(ctx)
+	if !ok {
+		t.Fatal("no summary of the head checkpoint")
+	}
+	early := func(refs ...string) [2]*Moment {
+		var read [2]*Moment
+		var reading sync.WaitGroup
+		r.readEarly(ctx, &reading, summary, [2]Ref{ref(t, refs[0]), ref(t, refs[1])}, &read)
+		reading.Wait()
+		return read
+	}
+	refs := []string{"round:1", "@5"}
+	read := early(refs...)
+	for i, s := range refs {
+		want, err := r.AtFrom(ctx, ref(t, s), head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if read[i] == nil {
+			t.Fatalf("%s was not read early", s)
+		}
+		if !reflect.DeepEqual(read[i].Point, want.Point) || !reflect.DeepEqual(read[i].State.Draft(), want.State.Draft()) ||
+			read[i].State.Events != want.State.Events {
+			t.Fatalf("%s read early as %+v, AtFrom reads %+v", s, read[i].Point, want.Point)
+		}
+	}
+	if read := early("head", "round:9"); read[0] != nil || read[1] != nil {
+		t.Fatalf("now or a round not held read early: %v %v", read[0], read[1])
+	}
 }
