@@ -820,9 +820,8 @@ const maxMemo = 64 << 20
 // SaveMemo keeps value as the memo of the given kind called name, among at
 // most keepMemos of that kind. Failing to save is not an error a reader
 // must see (a read-only store keeps none); the error is for tests. Memos are
-// kept compressed (pack): a compare document of 370 KB takes about
-// 110 KB, which the store writes twice (its write-ahead log, then the file)
-// in the command that makes it.
+// kept packed (see pack): the command that makes one writes it twice (the
+// write-ahead log, then the file).
 func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) error {
 	if !s.enabled() {
 		return nil

@@ -373,8 +373,8 @@ const bloomBits, bloomHashes = 24, 17
 // shardWords is the size of a shard, 8 KB. A command asks about a few new
 // IDs (the ones tabled since its checkpoint, and its own), a shard read for
 // each: a lookup in the cache, then the shard copied, authenticated and
-// decoded, which at 32 KB cost an act more than the lookups did. Smaller
-// shards read no faster, and a round's save writes every one.
+// decoded, which for large shards costs an act more than the lookups do.
+// Smaller shards read no faster, and a round's save writes every one.
 const shardWords = 1024
 
 // newFilter returns an empty filter sized for n IDs, every shard in memory.

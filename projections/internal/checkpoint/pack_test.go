@@ -42,8 +42,8 @@ func TestPack(t *testing.T) {
 	}
 }
 
-// What pack did not write is refused: a length
-// that lies, a block cut short or altered, a length over maxMemo.
+// What pack did not write is refused: a length that lies, a block cut
+// short, a length over the bound.
 func TestUnpackRefuses(t *testing.T) {
 	text := []byte(strings.Repeat("The Parties shall meet in Berlin. ", 500))
 	packed := pack(text)
