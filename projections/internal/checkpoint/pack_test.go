@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -126,5 +127,39 @@ func TestCheckpointsPacked(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%s: read back differs from the state saved (%v)", name, err)
 		}
+	}
+}
+
+// A large value is packed in a block for each core, and read back whatever
+// the cores of the machine that reads it; a block damaged anywhere, or
+// missing, fails the whole.
+func TestPackBlocks(t *testing.T) {
+	var text []byte
+	for i := 0; len(text) < 5*packBlock; i++ {
+		text = fmt.Appendf(text, "Article %d. The Parties shall meet in Berlin in round %d. ", i, i%50)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	packed := pack(text)
+	if blocks := len(cut(len(text))); blocks != 4 {
+		t.Fatalf("%d bytes cut into %d blocks on 4 cores", len(text), blocks)
+	}
+	for _, procs := range []int{1, 2, 4, 8} {
+		runtime.GOMAXPROCS(procs)
+		if got := unpack(packed, maxPresent); !bytes.Equal(got, text) {
+			t.Fatalf("packed on 4 cores, read back on %d as %d bytes of %d", procs, len(got), len(text))
+		}
+	}
+	// The last block's last byte (which the MAC beside it, not pack, would
+	// refuse), and the last block dropped.
+	damaged := bytes.Clone(packed)
+	damaged[len(damaged)-1] ^= 0x55
+	if got := unpack(damaged, maxPresent); got != nil && bytes.Equal(got, text) {
+		t.Fatal("a damaged block read back as the value")
+	}
+	if got := unpack(packed[:len(packed)/2], maxPresent); got != nil {
+		t.Fatalf("half the blocks read back as %d bytes", len(got))
+	}
+	if small := cut(packBlock); len(small) != 1 {
+		t.Fatalf("%d bytes cut into %d blocks", packBlock, len(small))
 	}
 }
