@@ -313,7 +313,7 @@ func Open(ctx context.Context, uri string, opts ...Option) (Store, error) {
 	open, ok := registry[scheme]
 	registryMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w %q in %q: known schemes are %s", ErrUnknownScheme, scheme, uri, strings.Join(Schemes(), ", "))
+		return nil, fmt.Errorf("%w %q in %q: known schemes are %s", ErrUnknownScheme, scheme, Redact(uri), strings.Join(Schemes(), ", "))
 	}
 	if scheme == DefaultScheme && !strings.HasPrefix(uri, scheme+":") {
 		uri = scheme + ":" + uri

@@ -1,6 +1,8 @@
 package eventstore
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -39,5 +41,13 @@ func TestRedactSecrets(t *testing.T) {
 	msg := Scrub("failed for p@ss and two at "+shown, secrets)
 	if strings.Contains(msg, "p@ss") || strings.Contains(msg, "two") {
 		t.Fatalf("Scrub left a secret: %s", msg)
+	}
+}
+
+// A URI no backend opens is refused naming its scheme, its password hidden.
+func TestOpenUnknownSchemeHidesPassword(t *testing.T) {
+	_, err := Open(context.Background(), "foo://drafter:s3cret@host/berlin")
+	if !errors.Is(err, ErrUnknownScheme) || !strings.Contains(err.Error(), `"foo"`) || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("got %v", err)
 	}
 }

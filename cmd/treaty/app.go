@@ -262,6 +262,9 @@ func (a *app) openStore(ctx context.Context, create bool) (eventstore.Store, err
 	if errors.Is(err, eventstore.ErrStoreNotFound) {
 		return nil, &noStore{a.storeName()}
 	}
+	if scheme := eventstore.Scheme(a.storeURI); errors.Is(err, eventstore.ErrUnknownScheme) && serverTags[scheme] != "" {
+		return nil, &notBuiltIn{name: a.storeName(), scheme: scheme, tag: serverTags[scheme]}
+	}
 	if err != nil {
 		return nil, err
 	}

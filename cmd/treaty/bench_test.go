@@ -139,6 +139,7 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 			name += "-" + edit
 			dbName += "_" + edit
 		}
+		var tags []string // the build opens the store the benchmarks use
 		switch backend := os.Getenv("TREATY_BENCH_BACKEND"); backend {
 		case "", "sqlite":
 			benchDir = filepath.Join(root, name)
@@ -151,6 +152,7 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 				return
 			}
 			benchStore = pgBench{server: server, name: dbName, dir: benchDir}
+			tags = []string{"-tags", "postgres"}
 		default:
 			benchErr = fmt.Errorf("TREATY_BENCH_BACKEND=%q: want sqlite or postgres", backend)
 			return
@@ -161,8 +163,9 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 		benchBin = filepath.Join(benchDir, "treaty")
 		// Built as the README installs it: static, without cgo, which
 		// nothing in treaty needs and which costs every process the
-		// dynamic loader and libc's start.
-		build := exec.Command("go", "build", "-o", benchBin, ".")
+		// dynamic loader and libc's start; with the PostgreSQL backend
+		// only for a PostgreSQL store.
+		build := exec.Command("go", append(append([]string{"build"}, tags...), "-o", benchBin, ".")...)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			benchErr = fmt.Errorf("go build: %v\n%s", err, out)

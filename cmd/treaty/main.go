@@ -23,8 +23,7 @@ import (
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections"
 
-	_ "github.com/treaty-engine/treaty/eventstore/esdb"
-	_ "github.com/treaty-engine/treaty/eventstore/postgres"
+	// The server backends are built in with their tags (stores.go).
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
 )
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/treaty-engine/treaty/eventstore"
 )
 
 // buildVersion is what the binary knows of its own build, from the build
@@ -21,11 +23,14 @@ type buildVersion struct {
 	Time     *time.Time `json:"time"`
 	Modified *bool      `json:"modified"`
 	Go       string     `json:"go"`
+	// Stores are the store URI schemes the build opens: the server
+	// backends are built in only with their tags (see stores.go).
+	Stores []string `json:"stores"`
 }
 
 // readBuildVersion reads the build information of the running binary.
 func readBuildVersion() buildVersion {
-	v := buildVersion{Module: "github.com/treaty-engine/treaty", Version: "(unknown)", Go: "(unknown)"}
+	v := buildVersion{Module: "github.com/treaty-engine/treaty", Version: "(unknown)", Go: "(unknown)", Stores: eventstore.Schemes()}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v
@@ -71,7 +76,7 @@ func (v buildVersion) String() string {
 			b.WriteString(" (modified: uncommitted changes)")
 		}
 	}
-	fmt.Fprintf(&b, ", %s", v.Go)
+	fmt.Fprintf(&b, ", %s; stores: %s", v.Go, strings.Join(v.Stores, ", "))
 	return b.String()
 }
 
@@ -81,9 +86,10 @@ func (a *app) versionCommand() *cobra.Command {
 		Short: "Say which build this is: its version, revision and Go version",
 		Long: `Print the version of this build of treaty, from the build information Go
 records in the binary: the module version, the revision and time of the commit
-it was built from and whether the tree had uncommitted changes, and the Go
-version. An auditor records it with a log's verification. treaty --version
-prints the same line.`,
+it was built from and whether the tree had uncommitted changes, the Go
+version, and the stores it opens (the server backends are built in with
+-tags postgres and -tags esdb). An auditor records it with a log's
+verification. treaty --version prints the same line.`,
 		Example: "  treaty version\n  treaty version --format json",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
