@@ -108,7 +108,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.storeURI, "store", "treaty.db", "where events live: a file path, sqlite:PATH, postgres://… or esdb://… (env TREATY_STORE)")
+	pf.StringVar(&a.storeURI, "store", "treaty.db", "where events live: a file path, sqlite:PATH, postgres://… or esdb://… (the last two in builds with -tags postgres, esdb; env TREATY_STORE)")
 	pf.StringVar(&a.treaty, "treaty", "", "which negotiation; may be left out when the store holds one (env TREATY)")
 	pf.StringVar(&a.as, "as", "", "the party acting, by code (env TREATY_PARTY)")
 	pf.StringVar(&a.author, "author", "", "the person acting, recorded with the event (env TREATY_AUTHOR)")
