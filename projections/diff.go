@@ -178,7 +178,8 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 // save, which it returns, keeping what it worked out: a caller may do it
 // beside other work (it writes to the store, and only reads d). save is
 // never nil. read holds the moments from and to when they have been read
-// already (see readEarly); nil ones are read here.
+// already (see readEarly); nil ones, and ones the head places elsewhere, are
+// read here.
 func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions, read *[2]*Moment) (d Diff, save func(), err error) {
 	save = func() {}
 	// The two moments are read side by side: each is a checkpoint to read
@@ -186,13 +187,13 @@ func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts C
 	var a, b Moment
 	var errA, errB error
 	var wg sync.WaitGroup
-	if read != nil && read[0] != nil {
-		a = *read[0]
+	if m := readAs(read, 0, from, head.State); m != nil {
+		a = *m
 	} else {
 		wg.Go(func() { a, errA = r.AtFrom(ctx, from, head) })
 	}
-	if read != nil && read[1] != nil {
-		b = *read[1]
+	if m := readAs(read, 1, to, head.State); m != nil {
+		b = *m
 	} else {
 		b, errB = r.AtFrom(ctx, to, head)
 	}
@@ -210,6 +211,19 @@ func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts C
 		}
 	}
 	return d, save, err
+}
+
+// readAs returns the moment read[i], read early for ref, if the head places
+// ref where it was read: a round closed since the summary it was placed by
+// moves the last closed round.
+func readAs(read *[2]*Moment, i int, ref Ref, head *domain.State) *Moment {
+	if read == nil || read[i] == nil {
+		return nil
+	}
+	if n, ok, err := Resolve(ref, head); err != nil || !ok || n != read[i].State.Events {
+		return nil
+	}
+	return read[i]
 }
 
 // BuildDiff compares two moments. head, a state at or after both, supplies

@@ -488,3 +488,49 @@ func TestReadEarlyAsAtFrom(t *testing.T) {
 		t.Fatalf("now or a round not held read early: %v %v", read[0], read[1])
 	}
 }
+
+// A moment read early is used only where the head, read after it, places
+// its ref: a round closed meanwhile moves the last closed round, and the
+// compare is from the moment the head names.
+func TestReadEarlyOvertaken(t *testing.T) {
+	ss := meetings(t, 3, 4)
+	ss.openRound()
+	ss.agree("a", "A clause agreed in round 4.")
+	ctx := context.Background()
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	if _, err := r.Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+	summary, ok := r.headSummary(ctx)
+	if !ok {
+		t.Fatal("no summary of the head checkpoint")
+	}
+	refs := [2]Ref{LastClosedRound, ref(t, "head")}
+	var read [2]*Moment
+	var reading sync.WaitGroup
+	r.readEarly(ctx, &reading, summary, refs, &read)
+	reading.Wait()
+	if read[0] == nil || read[1] != nil {
+		t.Fatalf("read early: %v, %v; want the last closed round alone", read[0], read[1])
+	}
+	ss.closeRound() // another process closes round 4
+	head, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := r.AtFrom(ctx, LastClosedRound, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.State.Events == read[0].State.Events {
+		t.Fatal("closing round 4 left the last closed round where it was")
+	}
+	d, save, err := r.redlines(ctx, refs[0], refs[1], head, CompareOptions{}, &read)
+	save()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.From != want.Point {
+		t.Fatalf("compared from %+v, where the head places it at %+v", d.From, want.Point)
+	}
+}

@@ -36,7 +36,7 @@ workspace has no login, so give another address only on a network you trust
 (or behind a proxy that authenticates). Nothing is ever appended; parties act
 with the other commands. Ctrl-C stops it.`,
 		Example: `  treaty serve                          # http://127.0.0.1:8080/
-  treaty --store 'esdb://localhost:2113?tls=false' serve --addr 127.0.0.1:9000
+  treaty --store 'esdb://localhost:2113?tls=false' serve --addr 127.0.0.1:9000   # a build with -tags esdb
   curl -s 'http://127.0.0.1:8080/t/berlin-framework/compare?from=round:1&to=round:2&format=json'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

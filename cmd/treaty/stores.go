@@ -24,7 +24,7 @@ type notBuiltIn struct {
 }
 
 func (e *notBuiltIn) Error() string {
-	return fmt.Sprintf("cannot open %s: this build of treaty opens no %s:// stores, which need a build with -tags %s: install one with `CGO_ENABLED=0 go install -tags %s ./cmd/treaty`, or run `go run -tags %s ./cmd/treaty …` (`treaty version` lists the stores a build opens)",
+	return fmt.Sprintf("cannot open %s: this build of treaty opens no %s:// stores, which need a build with -tags %s: in treaty's source, install one with `CGO_ENABLED=0 go install -tags %s ./cmd/treaty`, or run `go run -tags %s ./cmd/treaty …` (`treaty version` lists the stores a build opens)",
 		e.name, e.scheme, e.tag, e.tag, e.tag)
 }
 

@@ -37,7 +37,7 @@ Ntoso 3.0 document (OASIS LegalDocML), valid against the official schema:
 a bill (an act once concluded), each clause an article, each open proposal
 an alternative article with its redline as <del> and <ins>.`,
 		Example: `  treaty export > berlin.jsonl
-  treaty --store esdb://localhost:2113?tls=false import berlin.jsonl
+  treaty --store esdb://localhost:2113?tls=false import berlin.jsonl   # a build with -tags esdb
   git init -q -b main text && treaty export --format git-fast-import | git -C text fast-import --quiet
   git -C text reset -q --hard                    # check out main: the clause files and ORDER
   git -C text log --oneline round-1..round-2     # the adoptions of round 2

@@ -46,10 +46,12 @@ func pack(value []byte) []byte {
 	return out
 }
 
-// unpack returns what pack packed, or nil when b is not that: a length over
-// max, blocks that do not add up to it, or one that does not decompress to
-// what it says it holds. An empty value is returned as an empty slice, not
-// nil.
+// unpack returns what pack packed, or nil when b does not read as that: a
+// length over max, blocks that do not add up to it, a block that claims more
+// than LZ4 can make of its size (so that a few bytes cannot have it allocate
+// up to max), or one that does not decompress to what it says it holds. It
+// is no check of integrity: that is the authentication's, before it. An
+// empty value is returned as an empty slice, not nil.
 func unpack(b []byte, max int) []byte {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(max) {
@@ -68,7 +70,7 @@ func unpack(b []byte, max int) []byte {
 			return nil
 		}
 		size, k2 := binary.Uvarint(b[k1:])
-		if k2 <= 0 || size > uint64(len(b)-k1-k2) || size > raw {
+		if k2 <= 0 || size > uint64(len(b)-k1-k2) || size > raw || size < raw && raw > lz4Ratio*size+64 {
 			return nil
 		}
 		b = b[k1+k2:]
@@ -98,9 +100,12 @@ func unpack(b []byte, max int) []byte {
 // thousand times that of a million events.
 const maxPresent = 1 << 30
 
-// maxBlocks bounds the blocks unpack reads: more than pack makes on any
-// machine.
+// maxBlocks bounds the blocks pack makes and unpack reads.
 const maxBlocks = 1024
+
+// lz4Ratio is the most an LZ4 block can hold for each of its bytes: a match
+// of any length takes a byte for each 255 of it.
+const lz4Ratio = 255
 
 // packBlock is the least a block holds when a value is cut into several:
 // below it, compressing on another core costs more than it saves.
@@ -109,7 +114,7 @@ const packBlock = 128 << 10
 // cut returns the spans of a value of n bytes that pack compresses each as a
 // block: one for each core, none under packBlock, and one for nothing.
 func cut(n int) [][2]int {
-	parts := max(1, min(runtime.GOMAXPROCS(0), n/packBlock))
+	parts := max(1, min(runtime.GOMAXPROCS(0), maxBlocks, n/packBlock))
 	spans := make([][2]int, parts)
 	for i := range spans {
 		spans[i] = [2]int{n * i / parts, n * (i + 1) / parts}

@@ -163,3 +163,24 @@ func TestPackBlocks(t *testing.T) {
 		t.Fatalf("%d bytes cut into %d blocks", packBlock, len(small))
 	}
 }
+
+// A few bytes that claim a large value are refused before it is allocated,
+// and however many cores a machine has, pack makes no more blocks than
+// unpack reads.
+func TestUnpackBounds(t *testing.T) {
+	claim := binary.AppendUvarint(nil, 1<<30)
+	claim = binary.AppendUvarint(claim, 1<<30)
+	claim = binary.AppendUvarint(claim, 1)
+	claim = append(claim, 0x10)
+	if allocs := testing.AllocsPerRun(1, func() {
+		if unpack(claim, maxPresent) != nil {
+			t.Fatal("a 1-byte block read as a gigabyte")
+		}
+	}); allocs > 1 {
+		t.Fatalf("%v allocations refusing it", allocs)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(maxBlocks + 1))
+	if n := len(cut((maxBlocks + 1) * packBlock)); n != maxBlocks {
+		t.Fatalf("%d blocks on %d cores; unpack reads %d", n, maxBlocks+1, maxBlocks)
+	}
+}
