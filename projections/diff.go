@@ -5,12 +5,11 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/parallel"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -282,7 +281,7 @@ func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w, wOpe
 		adopted = recentAttributions(d.Clauses, from.State, to.State, head)
 		attributed <- nil
 	}
-	parallel(len(redlines), func(i int) { redlines[i]() })
+	parallel.Each(len(redlines), func(i int) { redlines[i]() })
 	if err := <-attributed; err != nil {
 		return Diff{}, err
 	}
@@ -482,22 +481,6 @@ func roundAt(s *domain.State, n int) int {
 		return s.Rounds[i].Number
 	}
 	return 0
-}
-
-// parallel calls f(0) … f(n-1) on every core.
-func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // movedClauses finds the clauses agreed at both ends whose place among the

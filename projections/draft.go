@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/parallel"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -214,7 +215,7 @@ func BuildDraft(m Moment, opts DraftOptions) Draft {
 		}
 		d.Clauses = append(d.Clauses, dc)
 	}
-	parallel(len(redlines), func(i int) { redlines[i]() })
+	parallel.Each(len(redlines), func(i int) { redlines[i]() })
 	return d
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/parallel"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -158,7 +159,7 @@ func buildPositions(m Moment, opts PositionsOptions, w func(before, after string
 		}
 		p.Clauses = append(p.Clauses, row)
 	}
-	parallel(len(redlines), func(i int) { redlines[i]() })
+	parallel.Each(len(redlines), func(i int) { redlines[i]() })
 	return p, nil
 }
 

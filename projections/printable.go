@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/parallel"
 )
 
 // Printable returns a copy of a view in which every string, however deep
@@ -31,7 +32,7 @@ func printableParts[V, P any](v V, parts func(*V) *[]P) V {
 	*parts(&v) = nil
 	v = Printable(v)
 	visible := make([]P, len(all))
-	parallel(len(all), func(i int) { visible[i] = Printable(all[i]) })
+	parallel.Each(len(all), func(i int) { visible[i] = Printable(all[i]) })
 	*parts(&v) = visible
 	return v
 }
@@ -40,7 +41,7 @@ func printableParts[V, P any](v V, parts func(*V) *[]P) V {
 // returns the renderings in order.
 func renderParts[P, B any](parts []P, render func(P) B) []B {
 	out := make([]B, len(parts))
-	parallel(len(parts), func(i int) { out[i] = render(parts[i]) })
+	parallel.Each(len(parts), func(i int) { out[i] = render(parts[i]) })
 	return out
 }
 

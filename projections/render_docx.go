@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/parallel"
 	"github.com/treaty-engine/treaty/projections/redline"
 	"github.com/treaty-engine/treaty/projections/wordml"
 )
@@ -417,7 +418,7 @@ func (r *Reader) eventTimes(ctx context.Context, events []int) (map[int]time.Tim
 	}
 	read := make([]time.Time, len(todo))
 	errs := make([]error, len(todo))
-	parallel(len(todo), func(i int) { read[i], errs[i] = r.eventTime(ctx, todo[i]) })
+	parallel.Each(len(todo), func(i int) { read[i], errs[i] = r.eventTime(ctx, todo[i]) })
 	for i, n := range todo {
 		if errs[i] != nil {
 			return nil, errs[i]

@@ -3,10 +3,10 @@ package checkpoint
 import (
 	"encoding/binary"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/pierrec/lz4/v4"
+
+	"github.com/treaty-engine/treaty/internal/parallel"
 )
 
 // pack compresses a checkpoint's state or a memo as LZ4 blocks
@@ -22,7 +22,7 @@ import (
 func pack(value []byte) []byte {
 	parts := cut(len(value))
 	blocks := make([][]byte, len(parts))
-	each(len(parts), func(i int) {
+	parallel.Each(len(parts), func(i int) {
 		raw := value[parts[i][0]:parts[i][1]]
 		out := make([]byte, lz4.CompressBlockBound(len(raw)))
 		var c lz4.Compressor
@@ -120,25 +120,4 @@ func cut(n int) [][2]int {
 		spans[i] = [2]int{n * i / parts, n * (i + 1) / parts}
 	}
 	return spans
-}
-
-// each calls f for 0 to n-1, on every core when n > 1.
-func each(n int, f func(int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
 }
