@@ -224,12 +224,15 @@ type header struct {
 }
 
 func (h header) encode(state []byte) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, len(state)+100), uint64(h.Events))
+	// Sized for the packed state, a third of the state's size, with room for
+	// the header and the authentication put appends.
+	packed := pack(state)
+	b := binary.AppendUvarint(make([]byte, 0, len(packed)+len(h.Hash)+64+sha256.Size), uint64(h.Events))
 	b = binary.AppendUvarint(b, uint64(h.closedAt))
 	b = binary.AppendVarint(b, h.Time.UnixNano())
 	b = binary.AppendUvarint(b, uint64(len(h.Hash)))
 	b = append(b, h.Hash...)
-	return append(b, pack(state)...)
+	return append(b, packed...)
 }
 
 // decodeHeader reads what encode wrote, but for the state: what is left of

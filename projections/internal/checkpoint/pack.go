@@ -15,10 +15,9 @@ import (
 // a block that does not shrink is kept as it is. Checkpoints and compare
 // documents compress about threefold: less for the store to write twice (its
 // write-ahead log, then the file) and to read back. A large value is cut
-// into a block for each core, compressed side by side. LZ4
-// rather than S2 or Snappy: as fast to compress, faster to read back, and
-// those build a CRC table as each process starts, which every command would
-// pay for.
+// into a block for each core, compressed side by side. LZ4 rather than S2
+// or Snappy: as fast to compress, faster to read back, and those build a
+// CRC table as each process starts, which every command would pay for.
 func pack(value []byte) []byte {
 	parts := cut(len(value))
 	blocks := make([][]byte, len(parts))
