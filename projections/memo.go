@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -309,8 +310,8 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	}
 	saving.Wait() // the store takes one write at a time
 	if !k.passed {
-		_ = r.cps.SaveMemo(ctx, documentsMemo, name, k.doc.Bytes())
-		_, err = w.Write(k.doc.Bytes())
+		_ = r.cps.SaveMemo(ctx, documentsMemo, name, k.held())
+		_, err = w.Write(k.held())
 	}
 	return err
 }
@@ -340,14 +341,21 @@ func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary
 // bytes; past that it writes all it holds, and the rest as it comes, to w:
 // a document too large to keep is not held whole either.
 type keeper struct {
-	w      io.Writer
-	doc    bytes.Buffer
+	w   io.Writer
+	doc bytes.Buffer
+	// whole is the document when it came in one string, as the
+	// renderers write it: held as it is, not copied.
+	whole  string
 	passed bool
 }
 
 func (k *keeper) Write(p []byte) (int, error) {
 	if k.passed {
 		return k.w.Write(p)
+	}
+	if k.whole != "" {
+		k.doc.WriteString(k.whole)
+		k.whole = ""
 	}
 	if k.doc.Len()+len(p) <= keepDocument {
 		return k.doc.Write(p)
@@ -358,6 +366,23 @@ func (k *keeper) Write(p []byte) (int, error) {
 	}
 	k.doc = bytes.Buffer{}
 	return k.w.Write(p)
+}
+
+func (k *keeper) WriteString(s string) (int, error) {
+	if !k.passed && k.whole == "" && k.doc.Len() == 0 && len(s) <= keepDocument {
+		k.whole = s
+		return len(s), nil
+	}
+	return k.Write([]byte(s))
+}
+
+// held returns what k holds. It may share the memory of a string: it is
+// only read.
+func (k *keeper) held() []byte {
+	if k.whole != "" {
+		return unsafe.Slice(unsafe.StringData(k.whole), len(k.whole))
+	}
+	return k.doc.Bytes()
 }
 
 // headSummary returns the negotiation now as far as a compare document's

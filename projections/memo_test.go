@@ -534,3 +534,30 @@ func TestReadEarlyOvertaken(t *testing.T) {
 		t.Fatalf("compared from %+v, where the head places it at %+v", d.From, want.Point)
 	}
 }
+
+// TestKeeperOrder: what a renderer writes, in strings held as they are or
+// in bytes copied, is held in the order written, and what grows past
+// keepDocument is written to the writer whole, in order, and not held.
+func TestKeeperOrder(t *testing.T) {
+	var out strings.Builder
+	k := &keeper{w: &out}
+	io.WriteString(k, "the whole ")
+	k.Write([]byte("then bytes "))
+	io.WriteString(k, "then a string")
+	if got := string(k.held()); got != "the whole then bytes then a string" || k.passed || out.Len() != 0 {
+		t.Fatalf("held %q (passed %v, written %q)", got, k.passed, out.String())
+	}
+	big := strings.Repeat("x", keepDocument)
+	for _, first := range []string{"", "a start "} {
+		out.Reset()
+		k := &keeper{w: &out}
+		if first != "" {
+			io.WriteString(k, first)
+		}
+		io.WriteString(k, big)
+		io.WriteString(k, " an end")
+		if !k.passed || out.String() != first+big+" an end" {
+			t.Fatalf("after %q, a document past %d bytes: passed %v, %d bytes written", first, keepDocument, k.passed, out.Len())
+		}
+	}
+}

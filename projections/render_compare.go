@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -97,25 +95,32 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 // WriteDiffText writes the compare document for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	d = printableParts(d, func(d *Diff) *[]ClauseChange { return &d.Clauses })
-	blocks := renderParts(d.Clauses, func(c ClauseChange) []byte { return diffClauseText(c, d.Parties, st) })
-	b := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
-	fmt.Fprintf(b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
+	blocks := renderParts(d.Clauses, func(c ClauseChange) string { return diffClauseText(c, d.Parties, st) })
+	var b strings.Builder
+	size := 1024
+	for _, block := range blocks {
+		size += len(block)
+	}
+	b.Grow(size)
+	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
+	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
 	b.WriteString(st.Dim(notAgreed) + "\n")
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nNo change to the agreed text.\n")
 	}
 	for _, block := range blocks {
-		b.Write(block)
+		b.WriteString(block)
 	}
 	a := d.Proposals.Counts
-	fmt.Fprintf(b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
-	return b.Flush()
+	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // diffClauseText renders one change of the compare document, made visible.
-func diffClauseText(c ClauseChange, parties []domain.Party, st Style) []byte {
-	var b bytes.Buffer
+func diffClauseText(c ClauseChange, parties []domain.Party, st Style) string {
+	var b strings.Builder
+	b.Grow(textOpsLen(c.Ops, st) + textOpsLen(c.HeadingOps, st) + 512 + len(c.Adopted)*64 + len(c.OpenProposals)*256)
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
 	if showLabel(c) {
@@ -126,7 +131,8 @@ func diffClauseText(c ClauseChange, parties []domain.Party, st Style) []byte {
 		b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
 	}
 	if len(c.Ops) > 0 {
-		b.WriteString(st.block(indent, textOps(c.Ops, st)) + "\n")
+		st.writeHang(&b, indent, indent, textOps(c.Ops, st))
+		b.WriteByte('\n')
 	}
 	if len(c.Adopted) > 0 {
 		b.WriteString(indent + st.Dim(attributionText(c, parties)) + "\n")
@@ -134,7 +140,7 @@ func diffClauseText(c ClauseChange, parties []domain.Party, st Style) []byte {
 	for _, p := range c.OpenProposals {
 		b.WriteString(compareBracket(p, st) + "\n")
 	}
-	return b.Bytes()
+	return b.String()
 }
 
 // compareBracket renders an open proposal as the compare document shows

@@ -287,6 +287,20 @@ func tagged(escape func(string) string) markup {
 	return markup{escape: escape, delOpen: "<del>", delClose: "</del>", insOpen: "<ins>", insClose: "</ins>"}
 }
 
+// textOpsLen is the length of textOps(ops, st), but for the margins a
+// terminal's wrapping adds.
+func textOpsLen(ops []redline.Op, st Style) int {
+	red, redEnd := st.around("31")
+	n := 0
+	for _, op := range ops {
+		n += len(op.Text)
+		if op.Kind != redline.Equal {
+			n += 4 + len(red) + len(redEnd)
+		}
+	}
+	return n
+}
+
 // textOps writes a redline inline, git-style: [-deleted-]{+inserted+},
 // coloured as st.Red and st.Green colour.
 func textOps(ops []redline.Op, st Style) string {

@@ -824,7 +824,7 @@ const maxMemo = 64 << 20
 // most keepMemos of that kind. Failing to save is not an error a reader
 // must see (a read-only store keeps none); the error is for tests. Memos are
 // kept packed (see pack): the command that makes one writes it twice (the
-// write-ahead log, then the file).
+// write-ahead log, then the file). value is only read.
 func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) error {
 	if !s.enabled() {
 		return nil
