@@ -22,7 +22,12 @@ import (
 // arrive, most clauses unchanged. The ops it returns are shared: callers
 // must not change them.
 func words(before, after string) []redline.Op {
-	key := before + "\x00" + after
+	return wordsOf(pairKey(before, after), before, after)
+}
+
+// wordsOf is words, given pairKey(before, after): remembered by the hash
+// of the two texts, not a copy of them.
+func wordsOf(key [16]byte, before, after string) []redline.Op {
 	if ops, ok := redlines.get(key); ok {
 		return ops
 	}
@@ -42,10 +47,10 @@ var redlines = &memo{max: 4096}
 type memo struct {
 	mu       sync.Mutex
 	max      int
-	cur, old map[string][]redline.Op
+	cur, old map[[16]byte][]redline.Op
 }
 
-func (m *memo) get(key string) ([]redline.Op, bool) {
+func (m *memo) get(key [16]byte) ([]redline.Op, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if ops, ok := m.cur[key]; ok {
@@ -58,15 +63,15 @@ func (m *memo) get(key string) ([]redline.Op, bool) {
 	return nil, false
 }
 
-func (m *memo) put(key string, ops []redline.Op) {
+func (m *memo) put(key [16]byte, ops []redline.Op) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.putLocked(key, ops)
 }
 
-func (m *memo) putLocked(key string, ops []redline.Op) {
+func (m *memo) putLocked(key [16]byte, ops []redline.Op) {
 	if m.cur == nil || len(m.cur) >= m.max {
-		m.old, m.cur = m.cur, make(map[string][]redline.Op, m.max)
+		m.old, m.cur = m.cur, make(map[[16]byte][]redline.Op, m.max)
 	}
 	m.cur[key] = ops
 }
@@ -184,7 +189,7 @@ func (s *savedRedlines) words(before, after string) []redline.Op {
 			return ops
 		}
 	}
-	ops := words(before, after)
+	ops := wordsOf(k, before, after)
 	enc = encodeOps(ops)
 	s.mu.Lock()
 	s.ops[k], s.added = enc, true
