@@ -507,6 +507,10 @@ func movedClauses(before, after []listedClause) map[string]bool {
 			b = append(b, c.id)
 		}
 	}
+	moved := map[string]bool{}
+	if slices.Equal(a, b) {
+		return moved // the usual case: nothing moved
+	}
 	// Classic dynamic-programming LCS; drafts have hundreds of clauses,
 	// not millions.
 	n, m := len(a), len(b)
@@ -536,7 +540,6 @@ func movedClauses(before, after []listedClause) map[string]bool {
 			j++
 		}
 	}
-	moved := map[string]bool{}
 	for _, id := range a {
 		if !stay[id] {
 			moved[id] = true
