@@ -71,7 +71,8 @@ func (m *memo) put(key [16]byte, ops []redline.Op) {
 
 func (m *memo) putLocked(key [16]byte, ops []redline.Op) {
 	if m.cur == nil || len(m.cur) >= m.max {
-		m.old, m.cur = m.cur, make(map[[16]byte][]redline.Op, m.max)
+		// Not sized for max: a command asked once fills a few hundred.
+		m.old, m.cur = m.cur, map[[16]byte][]redline.Op{}
 	}
 	m.cur[key] = ops
 }
