@@ -41,6 +41,9 @@ type differ struct {
 	align       []span   // for alignDiff; its answer, until the next call
 	ex, ey      runeText // xs and ys, for goDiffRunes
 	sem         semanticScratch
+	// raw and clean hold goDiffRunes's answers when it cleans them up, until
+	// the next such call: its caller follows them at once.
+	raw, clean []diffmatchpatch.Diff
 }
 
 // mainDiff returns what DiffMainRunes(xs, ys, false) returns for a

@@ -662,7 +662,15 @@ func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, clean, align b
 	spans := diff(xs, ys, time.Now().Add(timeout))
 	m.ex.encode(xs)
 	m.ey.encode(ys)
-	raw = make([]diffmatchpatch.Diff, len(spans))
+	if clean {
+		// Followed before the next call (see diff): the same memory serves
+		// every clean-up of a Words call.
+		m.raw = slices.Grow(m.raw[:0], len(spans))[:len(spans)]
+		raw = m.raw
+	} else {
+		// Held while the segments it names are diffed (see segmented).
+		raw = make([]diffmatchpatch.Diff, len(spans))
+	}
 	for i, s := range spans {
 		if s.op == diffmatchpatch.DiffInsert {
 			raw[i] = diffmatchpatch.Diff{Type: s.op, Text: m.ey.sub(s.y, s.y+s.n)}
@@ -933,7 +941,8 @@ func (m *differ) cleanupSpans(dmp *diffmatchpatch.DiffMatchPatch, spans []span, 
 		}
 	}
 	changed := s.fold()
-	out := make([]diffmatchpatch.Diff, 0, len(spans))
+	out := slices.Grow(m.clean[:0], len(spans))
+	defer func() { m.clean = out[:0] }()
 	x, y = spans[0].x, spans[0].y
 	px, py := x, y // start of the edits not yet in the stretch
 	e := 0         // equalities passed
