@@ -500,9 +500,16 @@ func (w *redliner) release() {
 			ex:  runeText{off: d.ex.off[:0], buf: d.ex.buf[:0]},
 			ey:  runeText{off: d.ey.off[:0], buf: d.ey.buf[:0]},
 			sem: d.sem,
+			raw: emptied(d.raw), clean: emptied(d.clean),
 		},
 	}
 	redliners.Put(w)
+}
+
+// emptied returns diffs emptied, its memory kept but no text reachable.
+func emptied(diffs []diffmatchpatch.Diff) []diffmatchpatch.Diff {
+	clear(diffs[:cap(diffs)])
+	return diffs[:0]
 }
 
 // flush emits the pending edit run: its deletion, then its insertion.
