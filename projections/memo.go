@@ -200,11 +200,15 @@ func (s *savedRedlines) words(before, after string) []redline.Op {
 
 func pairKey(before, after string) [16]byte {
 	h := sha256.New()
-	h.Write(binary.AppendUvarint(nil, uint64(len(before))))
-	io.WriteString(h, before)
-	io.WriteString(h, after)
+	var n [binary.MaxVarintLen64]byte
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(before)))])
+	// The texts are hashed where they are: the hash does not take strings,
+	// and io.WriteString would copy each.
+	h.Write(unsafe.Slice(unsafe.StringData(before), len(before)))
+	h.Write(unsafe.Slice(unsafe.StringData(after), len(after)))
+	var sum [sha256.Size]byte
 	var k [16]byte
-	copy(k[:], h.Sum(nil))
+	copy(k[:], h.Sum(sum[:0]))
 	return k
 }
 
