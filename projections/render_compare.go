@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -131,27 +132,37 @@ func diffClauseText(c ClauseChange, parties []domain.Party, st Style) string {
 		b.WriteString(indent + "heading: " + textOps(c.HeadingOps, st) + "\n")
 	}
 	if len(c.Ops) > 0 {
-		st.writeHang(&b, indent, indent, textOps(c.Ops, st))
+		st.writeOpsHang(&b, indent, indent, c.Ops)
 		b.WriteByte('\n')
 	}
 	if len(c.Adopted) > 0 {
 		b.WriteString(indent + st.Dim(attributionText(c, parties)) + "\n")
 	}
 	for _, p := range c.OpenProposals {
-		b.WriteString(compareBracket(p, st) + "\n")
+		writeCompareBracket(&b, p, st)
+		b.WriteString("\n")
 	}
 	return b.String()
 }
 
-// compareBracket renders an open proposal as the compare document shows
-// it: its redline against the text it was drafted against, in brackets,
-// and a line saying where it stands.
-func compareBracket(p OpenProposal, st Style) string {
+// writeCompareBracket writes an open proposal as the compare document
+// shows it: its redline against the text it was drafted against, in
+// brackets, and a line saying where it stands.
+func writeCompareBracket(b *strings.Builder, p OpenProposal, st Style) {
 	open := "[" + p.Label() + ": "
 	if p.Action == domain.ActionDelete {
 		open = "[" + p.Label() + " deletes this clause: "
 	}
-	return st.bracketText(open, textOps(p.Ops, st)+"]") + "\n" + st.bracketFacts(p)
+	first, rest := bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open))
+	if st.Width > 0 {
+		// The closing bracket wraps with the text's last word.
+		st.writeHang(b, first, rest, textOps(p.Ops, st)+"]")
+	} else {
+		st.writeOpsHang(b, first, rest, p.Ops)
+		b.WriteString("]")
+	}
+	b.WriteString("\n")
+	b.WriteString(st.bracketFacts(p))
 }
 
 // opsMarkdown renders a redline with <del> and <ins>, which Markdown

@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
+
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // Text for a terminal is wrapped at word boundaries to its width, each
@@ -52,6 +54,42 @@ func (st Style) writeHang(b *strings.Builder, first, rest, text string) {
 			wrap(b, line, width(prefix, 0), rest, st.Width)
 		} else {
 			b.WriteString(line)
+		}
+	}
+}
+
+// writeOpsHang writes to b what writeHang writes of textOps(ops, st), the
+// redline written inline: without wrapping, straight from the ops' texts,
+// as a compare document writes thousands.
+func (st Style) writeOpsHang(b *strings.Builder, first, rest string, ops []redline.Op) {
+	if st.Width > 0 {
+		st.writeHang(b, first, rest, textOps(ops, st))
+		return
+	}
+	red, redEnd := st.around("31")
+	green, greenEnd := st.around("32")
+	b.WriteString(first)
+	for _, op := range ops {
+		switch op.Kind {
+		case redline.Delete:
+			b.WriteString(red + "[-")
+		case redline.Insert:
+			b.WriteString(green + "{+")
+		}
+		for line, more := op.Text, true; more; {
+			var l string
+			l, line, more = strings.Cut(line, "\n")
+			b.WriteString(l)
+			if more {
+				b.WriteByte('\n')
+				b.WriteString(rest)
+			}
+		}
+		switch op.Kind {
+		case redline.Delete:
+			b.WriteString("-]" + redEnd)
+		case redline.Insert:
+			b.WriteString("+}" + greenEnd)
 		}
 	}
 }

@@ -110,3 +110,25 @@ func TestTextOpsMarks(t *testing.T) {
 		t.Errorf("Markdown: %q, want %q", got, want)
 	}
 }
+
+// TestWriteOpsHang: a redline written inline straight from its ops is what
+// hanging its textOps writes, coloured or not, wrapped or not, whatever
+// lines its ops hold.
+func TestWriteOpsHang(t *testing.T) {
+	ops := []redline.Op{
+		{Kind: redline.Equal, Text: "The Parties\nshall "},
+		{Kind: redline.Delete, Text: "consult\n"},
+		{Kind: redline.Insert, Text: "meet\n\nand decide"},
+		{Kind: redline.Equal, Text: " within 24 hours.\n"},
+	}
+	for _, st := range []Style{{}, {Color: true}, {Width: 24}, {Color: true, Width: 24}} {
+		for _, ops := range [][]redline.Op{ops, ops[1:2], nil} {
+			var want, got strings.Builder
+			st.writeHang(&want, " | [US: ", " |      ", textOps(ops, st))
+			st.writeOpsHang(&got, " | [US: ", " |      ", ops)
+			if got.String() != want.String() {
+				t.Errorf("%+v, %d ops:\n%q\nwant\n%q", st, len(ops), got.String(), want.String())
+			}
+		}
+	}
+}
