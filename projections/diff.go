@@ -512,29 +512,35 @@ func movedClauses(before, after []listedClause) map[string]bool {
 		return moved // the usual case: nothing moved
 	}
 	// Classic dynamic-programming LCS; drafts have hundreds of clauses,
-	// not millions.
+	// not millions. Each clause is in both lists once: b[j] is a[at[j]].
 	n, m := len(a), len(b)
-	lcs := make([][]int32, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int32, m+1)
+	index := make(map[string]int32, n)
+	for i, id := range a {
+		index[id] = int32(i)
 	}
+	at := make([]int32, m)
+	for j, id := range b {
+		at[j] = index[id]
+	}
+	w := m + 1
+	lcs := make([]int32, (n+1)*w) // lcs[i*w+j]: of a[i:] and b[j:]
 	for i := n - 1; i >= 0; i-- {
 		for j := m - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
+			if at[j] == int32(i) {
+				lcs[i*w+j] = lcs[(i+1)*w+j+1] + 1
 			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+				lcs[i*w+j] = max(lcs[(i+1)*w+j], lcs[i*w+j+1])
 			}
 		}
 	}
 	stay := map[string]bool{}
 	for i, j := 0, 0; i < n && j < m; {
 		switch {
-		case a[i] == b[j]:
+		case at[j] == int32(i):
 			stay[a[i]] = true
 			i++
 			j++
-		case lcs[i+1][j] >= lcs[i][j+1]:
+		case lcs[(i+1)*w+j] >= lcs[i*w+j+1]:
 			i++
 		default:
 			j++
