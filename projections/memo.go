@@ -288,13 +288,24 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	var reading sync.WaitGroup
 	defer reading.Wait()
 	if summary, ok := r.headSummary(ctx); ok {
-		if name := r.documentName(ctx, from, to, Moment{State: summary}, opts, form); name != "" {
+		now := Moment{State: summary}
+		name := r.documentName(ctx, from, to, now, opts, form)
+		if name != "" {
 			if doc := r.cps.Memo(ctx, documentsMemo, name); doc != nil {
 				_, err := w.Write(doc)
 				return err
 			}
 		}
-		r.readEarly(ctx, &reading, summary, [2]Ref{from, to}, &read)
+		// Of now, a document between two moments before it needs only where
+		// the rounds fell, which the summary holds, unless it lists every
+		// adoption, which reads every closed proposal: the events since
+		// are not folded, as for a kept document.
+		if both := r.readEarly(ctx, &reading, summary, [2]Ref{from, to}, &read); both && !opts.EveryAdoption {
+			reading.Wait()
+			if read[0] != nil && read[1] != nil {
+				return r.writeCompare(ctx, w, from, to, now, name, opts, render, &read)
+			}
+		}
 	}
 	head, err := r.Head(ctx)
 	if err != nil {
@@ -302,7 +313,13 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	}
 	name := r.documentName(ctx, from, to, head, opts, form)
 	reading.Wait()
-	d, save, err := r.redlines(ctx, from, to, head, opts, &read)
+	return r.writeCompare(ctx, w, from, to, head, name, opts, render, &read)
+}
+
+// writeCompare is WriteCompare given now (the head, or its summary when
+// both moments were read before it) and the document's name.
+func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, now Moment, name string, opts CompareOptions, render func(io.Writer, Diff) error, read *[2]*Moment) error {
+	d, save, err := r.redlines(ctx, from, to, now, opts, read)
 	if err != nil {
 		return err
 	}
@@ -332,19 +349,22 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 // what AtFrom would, given the head: a moment before now is found from the
 // rounds and the number of events alone, which the summary holds. A moment
 // that fails to read is left nil, to be read (and its error reported) once
-// the head is.
-func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, read *[2]*Moment) {
+// the head is. It reports whether it started reading both.
+func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, read *[2]*Moment) bool {
+	started := 0
 	for i, ref := range refs {
 		n, ok, err := Resolve(ref, summary)
 		if err != nil || !ok || n >= summary.Events {
 			continue
 		}
+		started++
 		reading.Go(func() {
 			if m, err := r.StateAt(ctx, ref, n, summary); err == nil {
 				read[i] = &m
 			}
 		})
 	}
+	return started == len(refs)
 }
 
 // keeper holds what is written to it, to be kept, up to keepDocument

@@ -252,8 +252,9 @@ func TestCompareDocumentTooLarge(t *testing.T) {
 // TestCompareDocumentKeptPastTail: a kept document is found from the head
 // checkpoint's summary, without folding the events since, which the
 // document does not reach: a broken event after it does not stop the kept
-// document from being written, while every compare that needs the events
-// folded reports it.
+// document from being written, nor a first compare of two moments before
+// it, while every compare that needs the events folded (one to now, one
+// that lists every adoption) reports it.
 func TestCompareDocumentKeptPastTail(t *testing.T) {
 	ss := meetings(t, 2, 20)
 	ctx := context.Background()
@@ -276,9 +277,23 @@ func TestCompareDocumentKeptPastTail(t *testing.T) {
 	if got, err := write("text"); err != nil || got != kept {
 		t.Fatalf("the kept document was not written past the broken tail: %v\n%s", err, got)
 	}
+	// A first compare of the same moments reads both from their
+	// checkpoints, and of now only the summary: it does not fold the tail
+	// either.
+	if got, err := write("another form"); err != nil || got != kept {
+		t.Fatalf("a first compare of two moments before the broken tail: %v\n%s", err, got)
+	}
+	// One that needs now whole folds the tail, and reports it.
 	var p *Problem
-	if _, err := write("another form"); !errors.As(err, &p) {
-		t.Fatalf("a compare that folds the broken tail: %v, want a Problem", err)
+	for _, c := range []struct {
+		to   Ref
+		opts CompareOptions
+	}{{ref(t, "head"), CompareOptions{}}, {to, CompareOptions{EveryAdoption: true}}} {
+		var b strings.Builder
+		err := NewReader(ss.store, "berlin", withCheckpoints).WriteCompare(ctx, &b, from, c.to, c.opts, "text", render)
+		if !errors.As(err, &p) {
+			t.Fatalf("a compare to %s (%+v) that folds the broken tail: %v, want a Problem", c.to.text, c.opts, err)
+		}
 	}
 }
 
