@@ -239,7 +239,18 @@ func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w, wOpe
 	}
 	d := Diff{Treaty: head.Treaty, Title: head.Title, From: from.Point, To: to.Point, Whole: opts.Whole,
 		Parties: nonNilParties(to.State.Parties)}
-	d.Clauses = compareClauses(listDraft(from.State), listDraft(to.State), opts.Whole)
+	// Each draft listed on a core of its own (listing one indexes its
+	// open proposals on first use): one state may be both moments.
+	var before []listedClause
+	var listing sync.WaitGroup
+	if from.State != to.State {
+		listing.Go(func() { before = listDraft(from.State) })
+	} else {
+		before = listDraft(from.State)
+	}
+	after := listDraft(to.State)
+	listing.Wait()
+	d.Clauses = compareClauses(before, after, opts.Whole)
 	// Who made each change: counted from the two moments, or listed from
 	// every closed proposal while the redlines are worked out (a long
 	// history has hundreds of thousands).
@@ -278,8 +289,12 @@ func buildDiff(from, to Moment, head *domain.State, opts CompareOptions, w, wOpe
 			attributed <- err
 		}()
 	} else {
-		adopted = recentAttributions(d.Clauses, from.State, to.State, head)
-		attributed <- nil
+		// Beside the redlines: it fills in each change's count of
+		// adoptions, they its ops.
+		go func() {
+			adopted = recentAttributions(d.Clauses, from.State, to.State, head)
+			attributed <- nil
+		}()
 	}
 	parallel.Each(len(redlines), func(i int) { redlines[i]() })
 	if err := <-attributed; err != nil {
