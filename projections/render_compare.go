@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -71,26 +72,52 @@ func adoptionSummary(c ClauseChange, parties []domain.Party) (listed []Attributi
 	if c.Adoptions.Total <= listedAdoptions {
 		return as, ""
 	}
-	var parts []string
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(c.Adoptions.Total))
+	b.WriteString(" proposals (")
+	first := true
 	for _, p := range parties {
 		if n := c.Adoptions.ByParty[p.Code]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", p.Code, n))
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			b.WriteString(p.Code)
+			b.WriteByte(' ')
+			b.WriteString(strconv.Itoa(n))
 		}
 	}
-	return as[len(as)-listedAdoptions:], fmt.Sprintf("%d proposals (%s); the last %d: ", c.Adoptions.Total, strings.Join(parts, ", "), listedAdoptions)
+	b.WriteString("); the last ")
+	b.WriteString(strconv.Itoa(listedAdoptions))
+	b.WriteString(": ")
+	return as[len(as)-listedAdoptions:], b.String()
 }
 
+// attributionText says who made a change: "Adopted: " and each adoption
+// listed as "ID (party, place, event N)", after the counts by party when
+// there are more. A compare document writes one for each of its changes.
 func attributionText(c ClauseChange, parties []domain.Party) string {
 	listed, byParty := adoptionSummary(c, parties)
-	var parts []string
-	for _, a := range listed {
-		who := a.Party
-		if a.Place != "" {
-			who += ", " + a.Place
+	var b strings.Builder
+	b.Grow(len("Adopted: ") + len(byParty) + 64*len(listed))
+	b.WriteString("Adopted: ")
+	b.WriteString(byParty)
+	for i, a := range listed {
+		if i > 0 {
+			b.WriteString("; ")
 		}
-		parts = append(parts, fmt.Sprintf("%s (%s, event %d)", domain.Short(a.ID), who, a.Event))
+		b.WriteString(domain.Short(a.ID))
+		b.WriteString(" (")
+		b.WriteString(a.Party)
+		if a.Place != "" {
+			b.WriteString(", ")
+			b.WriteString(a.Place)
+		}
+		b.WriteString(", event ")
+		b.WriteString(strconv.Itoa(a.Event))
+		b.WriteByte(')')
 	}
-	return "Adopted: " + byParty + strings.Join(parts, "; ")
+	return b.String()
 }
 
 // WriteDiffText writes the compare document for people.
