@@ -337,8 +337,11 @@ func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, no
 	}
 	saving.Wait() // the store takes one write at a time
 	if !k.passed {
+		// Written while it is kept: both only read it.
+		var writing sync.WaitGroup
+		writing.Go(func() { _, err = w.Write(k.held()) })
 		_ = r.cps.SaveMemo(ctx, documentsMemo, name, k.held())
-		_, err = w.Write(k.held())
+		writing.Wait()
 	}
 	return err
 }
