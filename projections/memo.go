@@ -402,9 +402,22 @@ func (k *keeper) Write(p []byte) (int, error) {
 }
 
 func (k *keeper) WriteString(s string) (int, error) {
-	if !k.passed && k.whole == "" && k.doc.Len() == 0 && len(s) <= keepDocument {
+	switch held := len(k.whole) + k.doc.Len(); {
+	case k.passed:
+		return io.WriteString(k.w, s)
+	case held == 0 && len(s) <= keepDocument:
 		k.whole = s
 		return len(s), nil
+	case held+len(s) > keepDocument:
+		// Too large to keep: what is held, then s, as it is.
+		k.passed = true
+		if held > 0 {
+			if _, err := k.w.Write(k.held()); err != nil {
+				return 0, err
+			}
+		}
+		k.whole, k.doc = "", bytes.Buffer{}
+		return io.WriteString(k.w, s)
 	}
 	return k.Write([]byte(s))
 }

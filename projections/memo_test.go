@@ -562,6 +562,15 @@ func TestKeeperOrder(t *testing.T) {
 	if got := string(k.held()); got != "the whole then bytes then a string" || k.passed || out.Len() != 0 {
 		t.Fatalf("held %q (passed %v, written %q)", got, k.passed, out.String())
 	}
+	// Past keepDocument in one string: written as it comes, nothing held.
+	out.Reset()
+	k = &keeper{w: &out}
+	over := strings.Repeat("y", keepDocument+1)
+	io.WriteString(k, over)
+	io.WriteString(k, " then more")
+	if !k.passed || len(k.held()) != 0 || out.String() != over+" then more" {
+		t.Fatalf("a string past %d bytes: passed %v, %d held, %d written", keepDocument, k.passed, len(k.held()), out.Len())
+	}
 	big := strings.Repeat("x", keepDocument)
 	for _, first := range []string{"", "a start "} {
 		out.Reset()

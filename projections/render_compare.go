@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bufio"
 	"fmt"
 	"html/template"
 	"io"
@@ -124,23 +125,38 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	d = printableParts(d, func(d *Diff) *[]ClauseChange { return &d.Clauses })
 	blocks := renderParts(d.Clauses, func(c ClauseChange) string { return diffClauseText(c, d.Parties, st) })
-	var b strings.Builder
-	size := 1024
+	var head strings.Builder
+	fmt.Fprintf(&head, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
+	fmt.Fprintf(&head, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
+	head.WriteString(st.Dim(notAgreed) + "\n")
+	if len(d.Clauses) == 0 {
+		head.WriteString("\nNo change to the agreed text.\n")
+	}
+	a := d.Proposals.Counts
+	tail := fmt.Sprintf("\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
+	size := head.Len() + len(tail)
 	for _, block := range blocks {
 		size += len(block)
 	}
-	b.Grow(size)
-	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
-	fmt.Fprintf(&b, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
-	b.WriteString(st.Dim(notAgreed) + "\n")
-	if len(d.Clauses) == 0 {
-		b.WriteString("\nNo change to the agreed text.\n")
+	if size > keepDocument {
+		// Not kept (see WriteCompare): written as it stands, not joined
+		// into a second copy first.
+		b := bufio.NewWriterSize(w, 64<<10)
+		b.WriteString(head.String())
+		for _, block := range blocks {
+			b.WriteString(block)
+		}
+		b.WriteString(tail)
+		return b.Flush()
 	}
+	// One string, which a compare keeps as it is.
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString(head.String())
 	for _, block := range blocks {
 		b.WriteString(block)
 	}
-	a := d.Proposals.Counts
-	fmt.Fprintf(&b, "\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
+	b.WriteString(tail)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
