@@ -279,7 +279,10 @@ const keepDocument = 2 << 20
 // and form. A Reader with Options.Save keeps what it wrote, authenticated
 // as checkpoints are; the next WriteCompare by this build of the same two
 // moments, with the same options and form and the rounds where they were,
-// writes it again as kept.
+// writes it again as kept. Such a Reader reads two moments that the head
+// checkpoint's summary places before now from their own checkpoints, and
+// of now only the summary: the events since are folded, and checked, by a
+// compare that reaches them or lists every adoption.
 func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, opts CompareOptions, form string, render func(io.Writer, Diff) error) error {
 	// A kept document is found by the head checkpoint's summary, if the
 	// events since leave what names it as it was: folding them is most of
