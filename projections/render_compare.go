@@ -164,7 +164,8 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 // diffClauseText renders one change of the compare document, made visible.
 func diffClauseText(c ClauseChange, parties []domain.Party, st Style) string {
 	var b strings.Builder
-	b.Grow(textOpsLen(c.Ops, st) + textOpsLen(c.HeadingOps, st) + 512 + len(c.Adopted)*64 + len(c.OpenProposals)*256)
+	m := textMarkup(st)
+	b.Grow(m.size(c.Ops) + m.size(c.HeadingOps) + 512 + len(c.Adopted)*64 + len(c.OpenProposals)*256)
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
 	if showLabel(c) {

@@ -246,38 +246,47 @@ type markup struct {
 	delOpen, delClose, insOpen, insClose string
 }
 
+// around returns what m writes before and after an op of kind k, and
+// whether k is a kind it writes at all.
+func (m markup) around(k redline.Kind) (open, end string, ok bool) {
+	switch k {
+	case redline.Equal:
+		return "", "", true
+	case redline.Delete:
+		return m.delOpen, m.delClose, true
+	case redline.Insert:
+		return m.insOpen, m.insClose, true
+	}
+	return "", "", false
+}
+
+// size is the length of render(ops) when nothing is escaped.
+func (m markup) size(ops []redline.Op) int {
+	n := 0
+	for _, op := range ops {
+		open, end, _ := m.around(op.Kind)
+		n += len(open) + len(op.Text) + len(end)
+	}
+	return n
+}
+
 // render writes ops in the markup, into one allocation when nothing is
 // escaped (a compare document renders thousands of redlines).
 func (m markup) render(ops []redline.Op) string {
-	n := 0
-	for _, op := range ops {
-		n += len(op.Text)
-		switch op.Kind {
-		case redline.Delete:
-			n += len(m.delOpen) + len(m.delClose)
-		case redline.Insert:
-			n += len(m.insOpen) + len(m.insClose)
-		}
-	}
 	var b strings.Builder
-	b.Grow(n)
+	b.Grow(m.size(ops))
 	for _, op := range ops {
+		open, end, ok := m.around(op.Kind)
+		if !ok {
+			continue
+		}
 		t := op.Text
 		if m.escape != nil {
 			t = m.escape(t)
 		}
-		switch op.Kind {
-		case redline.Equal:
-			b.WriteString(t)
-		case redline.Delete:
-			b.WriteString(m.delOpen)
-			b.WriteString(t)
-			b.WriteString(m.delClose)
-		case redline.Insert:
-			b.WriteString(m.insOpen)
-			b.WriteString(t)
-			b.WriteString(m.insClose)
-		}
+		b.WriteString(open)
+		b.WriteString(t)
+		b.WriteString(end)
 	}
 	return b.String()
 }
@@ -287,27 +296,16 @@ func tagged(escape func(string) string) markup {
 	return markup{escape: escape, delOpen: "<del>", delClose: "</del>", insOpen: "<ins>", insClose: "</ins>"}
 }
 
-// textOpsLen is the length of textOps(ops, st), but for the margins a
-// terminal's wrapping adds.
-func textOpsLen(ops []redline.Op, st Style) int {
-	red, redEnd := st.around("31")
-	n := 0
-	for _, op := range ops {
-		n += len(op.Text)
-		if op.Kind != redline.Equal {
-			n += 4 + len(red) + len(redEnd)
-		}
-	}
-	return n
-}
-
-// textOps writes a redline inline, git-style: [-deleted-]{+inserted+},
+// textMarkup writes a redline inline, git-style: [-deleted-]{+inserted+},
 // coloured as st.Red and st.Green colour.
-func textOps(ops []redline.Op, st Style) string {
+func textMarkup(st Style) markup {
 	red, redEnd := st.around("31")
 	green, greenEnd := st.around("32")
-	return markup{delOpen: red + "[-", delClose: "-]" + redEnd, insOpen: green + "{+", insClose: "+}" + greenEnd}.render(ops)
+	return markup{delOpen: red + "[-", delClose: "-]" + redEnd, insOpen: green + "{+", insClose: "+}" + greenEnd}
 }
+
+// textOps writes a redline inline, as textMarkup says.
+func textOps(ops []redline.Op, st Style) string { return textMarkup(st).render(ops) }
 
 func pointLabel(p Point) string {
 	return fmt.Sprintf("%s (%s)", p.Ref, describePoint(p))

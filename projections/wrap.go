@@ -62,20 +62,18 @@ func (st Style) writeHang(b *strings.Builder, first, rest, text string) {
 // redline written inline: without wrapping, straight from the ops' texts,
 // as a compare document writes thousands.
 func (st Style) writeOpsHang(b *strings.Builder, first, rest string, ops []redline.Op) {
+	m := textMarkup(st)
 	if st.Width > 0 {
-		st.writeHang(b, first, rest, textOps(ops, st))
+		st.writeHang(b, first, rest, m.render(ops))
 		return
 	}
-	red, redEnd := st.around("31")
-	green, greenEnd := st.around("32")
 	b.WriteString(first)
 	for _, op := range ops {
-		switch op.Kind {
-		case redline.Delete:
-			b.WriteString(red + "[-")
-		case redline.Insert:
-			b.WriteString(green + "{+")
+		open, end, ok := m.around(op.Kind)
+		if !ok {
+			continue
 		}
+		b.WriteString(open)
 		for line, more := op.Text, true; more; {
 			var l string
 			l, line, more = strings.Cut(line, "\n")
@@ -85,12 +83,7 @@ func (st Style) writeOpsHang(b *strings.Builder, first, rest string, ops []redli
 				b.WriteString(rest)
 			}
 		}
-		switch op.Kind {
-		case redline.Delete:
-			b.WriteString("-]" + redEnd)
-		case redline.Insert:
-			b.WriteString("+}" + greenEnd)
-		}
+		b.WriteString(end)
 	}
 }
 
