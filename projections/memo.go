@@ -204,8 +204,8 @@ func pairKey(before, after string) [16]byte {
 	h.Write(n[:binary.PutUvarint(n[:], uint64(len(before)))])
 	// The texts are hashed where they are: the hash does not take strings,
 	// and io.WriteString would copy each.
-	h.Write(unsafe.Slice(unsafe.StringData(before), len(before)))
-	h.Write(unsafe.Slice(unsafe.StringData(after), len(after)))
+	h.Write(readOnly(before))
+	h.Write(readOnly(after))
 	var sum [sha256.Size]byte
 	var k [16]byte
 	copy(k[:], h.Sum(sum[:0]))
@@ -386,53 +386,65 @@ type keeper struct {
 }
 
 func (k *keeper) Write(p []byte) (int, error) {
-	if k.passed {
+	if k.passed || !k.fits(len(p)) {
+		if err := k.pass(); err != nil {
+			return 0, err
+		}
 		return k.w.Write(p)
 	}
 	if k.whole != "" {
 		k.doc.WriteString(k.whole)
 		k.whole = ""
 	}
-	if k.doc.Len()+len(p) <= keepDocument {
-		return k.doc.Write(p)
-	}
-	k.passed = true
-	if _, err := k.w.Write(k.doc.Bytes()); err != nil {
-		return 0, err
-	}
-	k.doc = bytes.Buffer{}
-	return k.w.Write(p)
+	return k.doc.Write(p)
 }
 
 func (k *keeper) WriteString(s string) (int, error) {
-	switch held := len(k.whole) + k.doc.Len(); {
-	case k.passed:
+	switch {
+	case k.passed || !k.fits(len(s)):
+		if err := k.pass(); err != nil {
+			return 0, err
+		}
 		return io.WriteString(k.w, s)
-	case held == 0 && len(s) <= keepDocument:
+	case k.whole == "" && k.doc.Len() == 0:
 		k.whole = s
 		return len(s), nil
-	case held+len(s) > keepDocument:
-		// Too large to keep: what is held, then s, as it is.
-		k.passed = true
-		if held > 0 {
-			if _, err := k.w.Write(k.held()); err != nil {
-				return 0, err
-			}
-		}
-		k.whole, k.doc = "", bytes.Buffer{}
-		return io.WriteString(k.w, s)
 	}
 	return k.Write([]byte(s))
+}
+
+// fits reports whether n bytes more leave what k holds within
+// keepDocument.
+func (k *keeper) fits(n int) bool { return len(k.whole)+k.doc.Len()+n <= keepDocument }
+
+// pass writes what k holds to w, once: from then on k writes everything to
+// w as it comes.
+func (k *keeper) pass() error {
+	if k.passed {
+		return nil
+	}
+	k.passed = true
+	held := k.held()
+	k.whole, k.doc = "", bytes.Buffer{}
+	if len(held) == 0 {
+		return nil
+	}
+	_, err := k.w.Write(held)
+	return err
 }
 
 // held returns what k holds. It may share the memory of a string: it is
 // only read.
 func (k *keeper) held() []byte {
 	if k.whole != "" {
-		return unsafe.Slice(unsafe.StringData(k.whole), len(k.whole))
+		return readOnly(k.whole)
 	}
 	return k.doc.Bytes()
 }
+
+// readOnly returns the bytes of s without copying them, for a reader that
+// only reads them (a hash, an io.Writer, the cache's packing).
+func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // headSummary returns the negotiation now as far as a compare document's
 // name needs it (its name, title, events and rounds), from the head
