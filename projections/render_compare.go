@@ -133,31 +133,23 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 		head.WriteString("\nNo change to the agreed text.\n")
 	}
 	a := d.Proposals.Counts
-	tail := fmt.Sprintf("\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn)
-	size := head.Len() + len(tail)
-	for _, block := range blocks {
-		size += len(block)
+	parts := append(append([]string{head.String()}, blocks...),
+		fmt.Sprintf("\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn))
+	size := 0
+	for _, p := range parts {
+		size += len(p)
 	}
 	if size > keepDocument {
 		// Not kept (see WriteCompare): written as it stands, not joined
 		// into a second copy first.
 		b := bufio.NewWriterSize(w, 64<<10)
-		b.WriteString(head.String())
-		for _, block := range blocks {
-			b.WriteString(block)
+		for _, p := range parts {
+			b.WriteString(p)
 		}
-		b.WriteString(tail)
 		return b.Flush()
 	}
 	// One string, which a compare keeps as it is.
-	var b strings.Builder
-	b.Grow(size)
-	b.WriteString(head.String())
-	for _, block := range blocks {
-		b.WriteString(block)
-	}
-	b.WriteString(tail)
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, strings.Join(parts, ""))
 	return err
 }
 
