@@ -262,19 +262,26 @@ func decodeHeader(b []byte) (header, []byte, bool) {
 	return h, b[w+int(l):], true
 }
 
+// openCheckpoint reads what header.encode wrote: the header, and the state
+// unpacked, unless the checkpoint covers more than max events (max < 0:
+// any), which is then not unpacked.
+func openCheckpoint(raw []byte, max int) (header, []byte, bool) {
+	h, packed, ok := decodeHeader(raw)
+	if !ok || max >= 0 && h.Events > max {
+		return header{}, nil, false
+	}
+	body := unpack(packed, maxPresent)
+	return h, body, body != nil
+}
+
 // load reads the checkpoint called name, if there is an authentic one of
 // this negotiation covering at most max events (max < 0: any).
 func (s *Store) load(ctx context.Context, name string, max int) (header, present, bool) {
 	if !s.enabled() {
 		return header{}, present{}, false
 	}
-	raw := s.get(ctx, s.key(name))
-	h, packed, ok := decodeHeader(raw)
-	if !ok || max >= 0 && h.Events > max {
-		return header{}, present{}, false
-	}
-	body := unpack(packed, maxPresent)
-	if body == nil {
+	h, body, ok := openCheckpoint(s.get(ctx, s.key(name)), max)
+	if !ok {
 		return header{}, present{}, false
 	}
 	p, err := decodePresent(body)
@@ -351,12 +358,8 @@ func (s *Store) HeadSummary(ctx context.Context) (*domain.State, Point, bool) {
 		return nil, Point{}, false
 	}
 	for _, key := range []string{s.summaryKey(), s.key("head")} {
-		h, packed, ok := decodeHeader(s.get(ctx, key))
+		h, body, ok := openCheckpoint(s.get(ctx, key), -1)
 		if !ok || h.closedAt == 0 {
-			continue
-		}
-		body := unpack(packed, maxPresent)
-		if body == nil {
 			continue
 		}
 		st, err := decodeSummary(body)
