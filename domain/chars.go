@@ -98,14 +98,18 @@ func classOf(r rune) charClass {
 
 // plain reports that s has nothing Visible would change (cheaply: a real
 // U+FFFD, or an emoji tag sequence, takes the long way).
-func plain(s string) bool {
+func plain(s string) bool { return plainText(s, false) }
+
+// plainText is plain, with newlines let through when lines is true: what
+// VisibleLines would not change.
+func plainText(s string, lines bool) bool {
 	for i := 0; i < len(s); {
 		if i+8 <= len(s) && printableASCII8(s[i:]) {
 			i += 8
 			continue
 		}
 		switch c := s[i]; {
-		case c >= 0x20 && c < 0x7f || c == '\t':
+		case c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' && lines:
 			i++ // printable ASCII, the common case
 			continue
 		case c >= 0xC3 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
@@ -244,4 +248,17 @@ func Visible(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// VisibleLines is Visible for a text of many lines: each line made
+// visible, the newlines kept.
+func VisibleLines(s string) string {
+	if plainText(s, true) {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Visible(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -49,6 +49,23 @@ func TestVisible(t *testing.T) {
 	}
 }
 
+// VisibleLines is Visible line by line, newlines kept: on each of the
+// cases above and the real scripts, alone, across lines and mixed, and on
+// text whose lines are clean, which it returns as it is.
+func TestVisibleLines(t *testing.T) {
+	texts := append([]string{"", "\n", "a\n\nb\n", "clean line\nand \t another"}, realScripts...)
+	texts = append(texts, "plain\n\x1b[2J\n\u202eend", "two\nlines\r\n", strings.Join(realScripts, "\n"), "bad \xff\n\U000E0041x")
+	for _, s := range texts {
+		lines := strings.Split(s, "\n")
+		for i, l := range lines {
+			lines[i] = Visible(l)
+		}
+		if got, want := VisibleLines(s), strings.Join(lines, "\n"); got != want {
+			t.Errorf("VisibleLines(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
 // Decide refuses bidirectional controls and invisible characters in every
 // field of free text, and keeps what real scripts need.
 func TestDecideRefusesHiddenCharacters(t *testing.T) {

@@ -2,11 +2,12 @@ package projections
 
 import (
 	"reflect"
-	"strings"
+	"slices"
 	"sync"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/internal/parallel"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // Printable returns a copy of a view in which every string, however deep
@@ -20,7 +21,8 @@ import (
 // Every renderer for people starts with it; JSON output does not (it is
 // data, and exact).
 func Printable[T any](v T) T {
-	c, _ := printable(reflect.ValueOf(&v).Elem())
+	rv := reflect.ValueOf(&v).Elem()
+	c, _ := printable(rv, textOf(rv.Type()))
 	return c.Interface().(T)
 }
 
@@ -45,13 +47,13 @@ func renderParts[P, B any](parts []P, render func(P) B) []B {
 	return out
 }
 
-// printable returns a visible copy of v, and whether it differs from v: a
-// value without anything to make visible is returned as it is, so that
-// clean views are not copied.
-func printable(v reflect.Value) (reflect.Value, bool) {
+// printable returns a visible copy of v, whose type t describes, and
+// whether it differs from v: a value without anything to make visible is
+// returned as it is, so that clean views are not copied.
+func printable(v reflect.Value, t *typeText) (reflect.Value, bool) {
 	if v.Kind() == reflect.String {
-		// Most values a view holds: no need to look the type up.
-		s := visibleLines(v.String())
+		// Most values a view holds.
+		s := domain.VisibleLines(v.String())
 		if s == v.String() {
 			return v, false
 		}
@@ -59,34 +61,42 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 		c.SetString(s)
 		return c, true
 	}
-	t := textOf(v.Type())
 	if !t.holds {
 		return v, false
 	}
 	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
+	case reflect.Interface:
 		if v.IsNil() {
 			return v, false
 		}
-		e, changed := printable(v.Elem())
+		e, changed := printable(v.Elem(), textOf(v.Elem().Type()))
 		if !changed {
 			return v, false
-		}
-		if v.Kind() == reflect.Pointer {
-			c := reflect.New(v.Type().Elem())
-			c.Elem().Set(e)
-			return c, true
 		}
 		c := reflect.New(v.Type()).Elem()
 		c.Set(e)
 		return c, true
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v, false
+		}
+		e, changed := printable(v.Elem(), t.elem)
+		if !changed {
+			return v, false
+		}
+		c := reflect.New(v.Type().Elem())
+		c.Elem().Set(e)
+		return c, true
 	case reflect.Slice, reflect.Array, reflect.Struct:
-		if v.Kind() == reflect.Slice && (v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8) {
-			return v, false // bytes are data
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return v, false
+		}
+		if v.Type() == opsType {
+			return printableOps(v)
 		}
 		var c reflect.Value
-		visit := func(i int) {
-			e, changed := printable(part(v, i))
+		visit := func(i int, t *typeText) {
+			e, changed := printable(part(v, i), t)
 			if !changed {
 				return
 			}
@@ -96,12 +106,12 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 			part(c, i).Set(e)
 		}
 		if v.Kind() == reflect.Struct {
-			for _, i := range t.fields {
-				visit(i)
+			for _, f := range t.fields {
+				visit(f.index, f.text)
 			}
 		} else {
 			for i := range v.Len() {
-				visit(i)
+				visit(i, t.elem)
 			}
 		}
 		if !c.IsValid() {
@@ -115,8 +125,8 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 		c := reflect.MakeMapWithSize(v.Type(), v.Len())
 		changed := false
 		for it := v.MapRange(); it.Next(); {
-			k, kc := printable(it.Key())
-			e, ec := printable(it.Value())
+			k, kc := printable(it.Key(), t.key)
+			e, ec := printable(it.Value(), t.elem)
 			changed = changed || kc || ec
 			c.SetMapIndex(k, e)
 		}
@@ -128,13 +138,46 @@ func printable(v reflect.Value) (reflect.Value, bool) {
 	return v, false
 }
 
+// opsType is the type of a redline, most of the values a compare or a
+// positions document holds: printableOps walks them without reflection.
+var opsType = reflect.TypeFor[[]redline.Op]()
+
+// printableOps is printable for a redline, v of opsType: an op's only text
+// is its Text.
+func printableOps(v reflect.Value) (reflect.Value, bool) {
+	ops := v.Interface().([]redline.Op)
+	var c []redline.Op
+	for i, op := range ops {
+		if s := domain.VisibleLines(op.Text); s != op.Text {
+			if c == nil {
+				c = slices.Clone(ops)
+			}
+			c[i].Text = s
+		}
+	}
+	if c == nil {
+		return v, false
+	}
+	return reflect.ValueOf(c), true
+}
+
 // typeText says of a type whether its values can hold a string that people
 // see, and for a struct which fields can: exported ones (unexported fields
 // are copied with the struct as they are, time.Time's location say). Worked
 // out once per type: a draft has hundreds of structs of a handful of types.
 type typeText struct {
-	holds  bool
-	fields []int
+	holds bool
+	// elem describes a pointer's, array's, slice's or map's elements, key
+	// a map's keys, fields a struct's fields that hold text: a value is
+	// walked without looking its parts' types up.
+	elem, key *typeText
+	fields    []fieldText
+}
+
+// fieldText is a struct's field that can hold text: its index and type.
+type fieldText struct {
+	index int
+	text  *typeText
 }
 
 var (
@@ -168,16 +211,21 @@ func workOutText(t reflect.Type, working map[reflect.Type]*typeText) *typeText {
 	switch t.Kind() {
 	case reflect.String, reflect.Interface:
 	case reflect.Pointer, reflect.Array:
-		tt.holds = workOutText(t.Elem(), working).holds
+		tt.elem = workOutText(t.Elem(), working)
+		tt.holds = tt.elem.holds
 	case reflect.Slice:
-		tt.holds = t.Elem().Kind() != reflect.Uint8 && workOutText(t.Elem(), working).holds // bytes are data
+		tt.elem = workOutText(t.Elem(), working)
+		tt.holds = t.Elem().Kind() != reflect.Uint8 && tt.elem.holds // bytes are data
 	case reflect.Map:
-		tt.holds = workOutText(t.Key(), working).holds || workOutText(t.Elem(), working).holds
+		tt.key, tt.elem = workOutText(t.Key(), working), workOutText(t.Elem(), working)
+		tt.holds = tt.key.holds || tt.elem.holds
 	case reflect.Struct:
-		var fields []int
+		var fields []fieldText
 		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() && workOutText(f.Type, working).holds {
-				fields = append(fields, i)
+			if f := t.Field(i); f.IsExported() {
+				if ft := workOutText(f.Type, working); ft.holds {
+					fields = append(fields, fieldText{i, ft})
+				}
 			}
 		}
 		tt.fields, tt.holds = fields, len(fields) > 0
@@ -206,26 +254,4 @@ func copyOf(v reflect.Value) reflect.Value {
 	c := reflect.New(v.Type()).Elem()
 	c.Set(v)
 	return c
-}
-
-// visibleLines makes each line of s visible, keeping the newlines.
-func visibleLines(s string) string {
-	if !strings.Contains(s, "\n") {
-		return domain.Visible(s)
-	}
-	clean := true
-	for l := range strings.SplitSeq(s, "\n") {
-		if domain.Visible(l) != l {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = domain.Visible(l)
-	}
-	return strings.Join(lines, "\n")
 }

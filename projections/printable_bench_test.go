@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // benchDraft is a draft of 200 clauses of a few lines each, one open
@@ -41,6 +43,36 @@ func BenchmarkWriteDraftText(b *testing.B) {
 // every renderer does first.
 func BenchmarkPrintableDraft(b *testing.B) {
 	d := benchDraft(b)
+	for b.Loop() {
+		_ = Printable(d)
+	}
+}
+
+// benchDiff is a compare document of 200 clauses of a few lines, each
+// amended word by word, with an open proposal on every other: what a
+// compare of two distant rounds makes visible before rendering.
+func benchDiff() Diff {
+	line := "The Parties shall consult within 24 hours and decide on assistance to the requesting Party."
+	d := Diff{Title: "Berlin", Treaty: "berlin"}
+	for i := range 200 {
+		before := strings.Repeat(line+"\n", 4)
+		after := strings.ReplaceAll(before, "24 hours", fmt.Sprintf("%d days", i%9+2))
+		after = strings.ReplaceAll(after, "assistance", "assistance and relief")
+		c := ClauseChange{ID: fmt.Sprintf("c-%d", i), Change: "modified", Before: before, After: after, Ops: redline.Words(before, after),
+			Adopted: []Attribution{{ID: "p-1", Party: "US", Event: 12}}}
+		if i%2 == 0 {
+			text := after + "Amended."
+			c.OpenProposals = []OpenProposal{{ID: "p-2", Party: "EU", Text: text, Ops: redline.Words(after, text), AcceptedBy: []string{"UA"}}}
+		}
+		d.Clauses = append(d.Clauses, c)
+	}
+	return d
+}
+
+// BenchmarkPrintableDiff: making that compare document visible, on one
+// core.
+func BenchmarkPrintableDiff(b *testing.B) {
+	d := benchDiff()
 	for b.Loop() {
 		_ = Printable(d)
 	}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/projections/redline"
 )
 
 // old appends an event as a treaty before the rules on hidden characters
@@ -177,6 +179,30 @@ func TestPrintableConcurrentFirstUse(t *testing.T) {
 					t.Fatalf("%q passed through raw: %+v", h, g)
 				}
 			}
+		}
+	}
+}
+
+// A redline, which printable walks without reflection, is made visible as
+// any other value: in a copy, op by op, newlines kept, clean ops shared.
+// An op holds no text but its Text, or that walk would miss it.
+func TestPrintableOps(t *testing.T) {
+	ops := []redline.Op{{Kind: redline.Equal, Text: "clean "}, {Kind: redline.Insert, Text: "a\u202eb\nc\x1b"}}
+	c := ClauseChange{ID: "a", Ops: ops, OpenProposals: []OpenProposal{{Ops: ops[:1]}}}
+	p := Printable(c)
+	if ops[1].Text != "a\u202eb\nc\x1b" {
+		t.Fatalf("Printable changed its argument: %q", ops[1].Text)
+	}
+	if got, want := p.Ops[1].Text, `a\u202eb`+"\n"+`c\x1b`; got != want || p.Ops[1].Kind != redline.Insert || p.Ops[0] != ops[0] {
+		t.Errorf("ops made visible: %+v, want %q after %+v", p.Ops, want, ops[0])
+	}
+	if &p.OpenProposals[0].Ops[0] != &ops[0] {
+		t.Error("a clean redline was copied")
+	}
+	typ := reflect.TypeFor[redline.Op]()
+	for i := range typ.NumField() {
+		if f := typ.Field(i); f.Name != "Text" && textOf(f.Type).holds {
+			t.Errorf("redline.Op.%s can hold text, which printableOps does not look at", f.Name)
 		}
 	}
 }

@@ -297,7 +297,7 @@ func wordComments(doc *wordml.Document, parties []domain.Party, cs []domain.Comm
 	for _, c := range cs {
 		idx = append(idx, len(doc.Comments))
 		doc.Comments = append(doc.Comments, wordml.Comment{Author: partyAuthor(parties, domain.Visible(c.Party)), Initials: domain.Visible(c.Party),
-			Date: times[c.Event], Text: strings.Split(visibleLines(c.Text), "\n")})
+			Date: times[c.Event], Text: strings.Split(domain.VisibleLines(c.Text), "\n")})
 	}
 	return idx
 }
