@@ -157,7 +157,11 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 func diffClauseText(c ClauseChange, parties []domain.Party, st Style) string {
 	var b strings.Builder
 	m := textMarkup(st)
-	b.Grow(m.size(c.Ops) + m.size(c.HeadingOps) + 512 + len(c.Adopted)*64 + len(c.OpenProposals)*256)
+	size := m.size(c.Ops) + m.size(c.HeadingOps) + 256 + len(c.Adopted)*64
+	for _, p := range c.OpenProposals {
+		size += m.size(p.Ops) + 192
+	}
+	b.Grow(size)
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "%s %s%s", changeNumberText(c, st), st.Bold(changeHeading(c)), st.Dim("  ["+c.ID+"]"))
 	if showLabel(c) {

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"encoding/binary"
 	"runtime"
+	"sync"
 
 	"github.com/pierrec/lz4/v4"
 
@@ -24,8 +25,9 @@ func pack(value []byte) []byte {
 	parallel.Each(len(parts), func(i int) {
 		raw := value[parts[i][0]:parts[i][1]]
 		out := make([]byte, lz4.CompressBlockBound(len(raw)))
-		var c lz4.Compressor
+		c := compressors.Get().(*lz4.Compressor)
 		n, err := c.CompressBlock(raw, out)
+		compressors.Put(c)
 		if err != nil || n == 0 || n >= len(raw) {
 			blocks[i] = raw
 		} else {
@@ -44,6 +46,11 @@ func pack(value []byte) []byte {
 	}
 	return out
 }
+
+// compressors are reused by the blocks a process packs: each holds a
+// 128 KiB table, which CompressBlock clears, and a new one is that much
+// fresh memory for the process to fault in.
+var compressors = sync.Pool{New: func() any { return new(lz4.Compressor) }}
 
 // unpack returns what pack packed, or nil when b does not read as that: a
 // length over max, blocks that do not add up to it, a block that claims more
