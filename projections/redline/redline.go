@@ -258,6 +258,42 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	return t
 }()
 
+// twoByteClass is tokenClass of each rune encoded in two bytes of UTF-8
+// (U+0080 to U+07FF: accented Latin, Greek, Cyrillic, Armenian, Hebrew,
+// Arabic), looked up so that tokenizing such a text does not search
+// Unicode's tables rune by rune. It is filled on first use (see classAt):
+// a command that never redlines such text does not pay for it.
+var (
+	twoByteClass     [0x800]uint8
+	twoByteClassOnce sync.Once
+)
+
+func fillTwoByteClass() {
+	for r := rune(utf8.RuneSelf); r < 0x800; r++ {
+		twoByteClass[r] = uint8(tokenClass(r))
+	}
+}
+
+// classAt decodes the rune that starts at s[i] and returns it, its size and
+// its class (see tokenClass); a byte of invalid UTF-8 has size 1 and class
+// -1.
+func classAt(s string, i int) (r rune, size, class int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1, int(asciiClass[c])
+	}
+	if c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80 {
+		twoByteClassOnce.Do(fillTwoByteClass)
+		r = rune(c&0x1F)<<6 | rune(s[i+1]&0x3F)
+		return r, 2, int(twoByteClass[r])
+	}
+	r, size = utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && size <= 1 {
+		return r, 1, -1
+	}
+	return r, size, tokenClass(r)
+}
+
 // tokenBounds appends to b the byte offsets of the token boundaries of s:
 // 0, the end of each token, the last being len(s). Token i of s is
 // s[b[i]:b[i+1]]; the tokens concatenate to s exactly.
@@ -269,22 +305,18 @@ func tokenBounds(s string, b []int) []int {
 			c = int(asciiClass[s[i]])
 			i++
 		} else {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size <= 1 {
+			_, size, class := classAt(s, i)
+			i += size
+			if class < 0 {
 				// A byte of invalid UTF-8: a token by itself.
-				i++
 				b = append(b, i)
 				continue
 			}
-			c = tokenClass(r)
-			i += size
+			c = class
 		}
 		if c != tokenOther {
 			for i < len(s) {
-				r, size := rune(s[i]), 1
-				if r >= utf8.RuneSelf {
-					r, size = utf8.DecodeRuneInString(s[i:])
-				} else if r != '\'' {
+				if r := s[i]; r < utf8.RuneSelf && r != '\'' {
 					// ASCII other than the apostrophe: its class says.
 					if int(asciiClass[r]) != c {
 						break
@@ -292,15 +324,16 @@ func tokenBounds(s string, b []int) []int {
 					i++
 					continue
 				}
+				r, size, class := classAt(s, i)
 				if c == tokenWord && isApostrophe(r) && i+size < len(s) {
 					// An apostrophe between letters belongs to the word:
 					// зобов'язуються, don't.
-					if next, n := utf8.DecodeRuneInString(s[i+size:]); !(next == utf8.RuneError && n <= 1) && tokenClass(next) == tokenWord {
+					if _, n, next := classAt(s, i+size); next == tokenWord {
 						i += size + n
 						continue
 					}
 				}
-				if (r == utf8.RuneError && size <= 1) || tokenClass(r) != c {
+				if class != c {
 					break
 				}
 				i += size

@@ -333,6 +333,48 @@ func TestTokenBounds(t *testing.T) {
 	}
 }
 
+// TestClassAt holds the two-byte table of classAt to tokenClass for every
+// rune it covers, and its decoding to utf8's for the byte sequences near
+// its edges, valid and not; then tokenBounds to the reference on text made
+// mostly of such runes.
+func TestClassAt(t *testing.T) {
+	for r := rune(0); r < 0x800; r++ {
+		s := string(r) + "x"
+		got, size, class := classAt(s, 0)
+		if got != r || size != utf8.RuneLen(r) || class != tokenClass(r) {
+			t.Fatalf("classAt(%q) = %U, %d, %d; want %U, %d, %d", s, got, size, class, r, utf8.RuneLen(r), tokenClass(r))
+		}
+	}
+	for _, s := range []string{"\xc0\x80", "\xc1\xbf", "\xc2", "\xc2A", "\xdf\xc0", "\xdf", "\x80", "\xbf\xbf", "\xe0\xa0\x80", "\xed\xa0\x80", "\xf0\x90\x80\x80", "\xf4\x90\x80\x80", "\uFFFD"} {
+		want, wsize := utf8.DecodeRuneInString(s)
+		wclass := tokenClass(want)
+		if want == utf8.RuneError && wsize <= 1 {
+			wclass = -1
+		}
+		if r, size, class := classAt(s, 0); r != want || size != wsize || class != wclass {
+			t.Errorf("classAt(%q) = %U, %d, %d; want %U, %d, %d", s, r, size, class, want, wsize, wclass)
+		}
+	}
+	pieces := []string{"Сторони", "зобов", "'", "ʼ", "’", "язуються", "Ελλάδα", "cafe\u0301", "\u0301", "\u0589", "\u05d0\u05d1", "\u07ff",
+		" ", "\u00a0", ".", "«", "»", "\xc0\x80", "\xc2", "\xdf\xc0", "\x80", "a", "1"}
+	rng := rand.New(rand.NewSource(11))
+	for n := 0; n < 20000; n++ {
+		var sb strings.Builder
+		for range rng.Intn(30) {
+			sb.WriteString(pieces[rng.Intn(len(pieces))])
+		}
+		s := sb.String()
+		ref := refTokenBounds(s)
+		got := make([]bool, len(s)+1)
+		for _, p := range tokenBounds(s, nil) {
+			got[p] = true
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ref) {
+			t.Fatalf("tokenBounds(%q) = %v, reference says %v", s, tokenBounds(s, nil), ref)
+		}
+	}
+}
+
 // characterisation names the rows of TestRedlineExact whose expected ops
 // record one choice among several redlines the package doc allows (how
 // go-diff's semantic clean-up folds short equalities, which of two equal
