@@ -294,8 +294,9 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 		now := Moment{State: summary}
 		name := r.documentName(ctx, from, to, now, opts, form)
 		if name != "" {
-			if doc := r.cps.Memo(ctx, documentsMemo, name); doc != nil {
-				_, err := w.Write(doc)
+			// Written as it is read back, a block at a time: a JSON
+			// document runs to megabytes.
+			if kept, err := r.cps.WriteMemo(ctx, documentsMemo, name, w); kept {
 				return err
 			}
 		}

@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -818,6 +819,25 @@ func (s *Store) Memo(ctx context.Context, kind, name string) []byte {
 		return nil
 	}
 	return unpack(b, maxMemo)
+}
+
+// WriteMemo writes to w the memo Memo would return, a block at a time (see
+// writeUnpacked), and reports whether there was an authentic one to write.
+// An error is w's, or one that wraps errUnpacking: a memo that stopped
+// decompressing part way. With no memo, nothing is written.
+func (s *Store) WriteMemo(ctx context.Context, kind, name string, w io.Writer) (bool, error) {
+	if !s.enabled() {
+		return false, nil
+	}
+	b := s.get(ctx, s.memoPrefix(kind)+name)
+	if b == nil {
+		return false, nil
+	}
+	written, err := writeUnpacked(w, b, maxMemo)
+	if errors.Is(err, errUnpacking) {
+		err = fmt.Errorf("the kept %s %s: %w", kind, name, err)
+	}
+	return written, err
 }
 
 // maxMemo bounds the memo Memo decompresses: more than any saved.

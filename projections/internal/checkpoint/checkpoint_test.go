@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -1213,6 +1214,48 @@ func TestMemoCompressed(t *testing.T) {
 		t.Fatal("a missing memo was read")
 	}
 }
+
+// WriteMemo writes what Memo returns, and nothing for a memo that is
+// missing or not authentic.
+func TestWriteMemo(t *testing.T) {
+	n := sample(t)
+	cache := newCounting()
+	cs := n.store(cache)
+	doc := []byte(strings.Repeat("Article 1. The Parties shall meet in Berlin [UA: every month]. ", 20000))
+	for name, value := range map[string][]byte{"doc": doc, "small": []byte("kept"), "empty": {}} {
+		if err := cs.SaveMemo(ctx, "test", name, value); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if kept, err := cs.WriteMemo(ctx, "test", name, &out); !kept || err != nil || !bytes.Equal(out.Bytes(), value) {
+			t.Fatalf("memo %s written as %d bytes (%v, %v), saved %d", name, out.Len(), kept, err, len(value))
+		}
+	}
+	var out bytes.Buffer
+	if kept, err := cs.WriteMemo(ctx, "test", "missing", &out); kept || err != nil || out.Len() != 0 {
+		t.Fatalf("a missing memo: %v, %v, %d bytes written", kept, err, out.Len())
+	}
+	key := cs.memoPrefix("test") + "doc"
+	stored, err := cache.CacheGet(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored[len(stored)/2] ^= 1
+	if err := cache.CachePut(ctx, key, stored); err != nil {
+		t.Fatal(err)
+	}
+	if kept, err := cs.WriteMemo(ctx, "test", "doc", &out); kept || err != nil || out.Len() != 0 {
+		t.Fatalf("an edited memo: %v, %v, %d bytes written", kept, err, out.Len())
+	}
+	failing := errors.New("the pipe is closed")
+	if kept, err := cs.WriteMemo(ctx, "test", "small", errWriter{failing}); !kept || !errors.Is(err, failing) {
+		t.Fatalf("a failing writer: %v, %v", kept, err)
+	}
+}
+
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }
 
 // A restored state shared among readers (as Live shares past moments) may
 // be asked about closed proposals on several goroutines at once: the

@@ -2,6 +2,9 @@ package checkpoint
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
 	"runtime"
 	"sync"
 
@@ -16,7 +19,7 @@ import (
 // a block that does not shrink is kept as it is. Checkpoints and compare
 // documents compress about threefold: less for the store to write twice (its
 // write-ahead log, then the file) and to read back. A large value is cut
-// into a block for each core, compressed side by side. LZ4 rather than S2
+// into blocks (see cut), compressed side by side. LZ4 rather than S2
 // or Snappy: as fast to compress, faster to read back, and those build a
 // CRC table as each process starts, which every command would pay for.
 func pack(value []byte) []byte {
@@ -59,47 +62,106 @@ var compressors = sync.Pool{New: func() any { return new(lz4.Compressor) }}
 // is no check of integrity: that is the authentication's, before it. An
 // empty value is returned as an empty slice, not nil.
 func unpack(b []byte, max int) []byte {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(max) {
-		return nil
-	}
-	b = b[k:]
-	type block struct {
-		at, raw int
-		packed  []byte
-	}
-	var blocks []block
-	at := 0
-	for len(b) > 0 {
-		raw, k1 := binary.Uvarint(b)
-		if k1 <= 0 || raw > n-uint64(at) || raw == 0 && n > 0 || len(blocks) == maxBlocks {
-			return nil
-		}
-		size, k2 := binary.Uvarint(b[k1:])
-		if k2 <= 0 || size > uint64(len(b)-k1-k2) || size > raw || size < raw && raw > lz4Ratio*size+64 {
-			return nil
-		}
-		b = b[k1+k2:]
-		blocks = append(blocks, block{at: at, raw: int(raw), packed: b[:size]})
-		at += int(raw)
-		b = b[size:]
-	}
-	if uint64(at) != n {
+	n, blocks, ok := packedBlocks(b, max)
+	if !ok {
 		return nil
 	}
 	// Read back one block after another: a reader is often one of several
 	// goroutines already (a compare reads its moments beside the head), and
 	// each block takes a fraction of a millisecond.
 	v := make([]byte, n)
+	at := 0
 	for _, bl := range blocks {
-		dst := v[bl.at : bl.at+bl.raw]
-		if len(bl.packed) == bl.raw {
-			copy(dst, bl.packed)
-		} else if m, err := lz4.UncompressBlock(bl.packed, dst); err != nil || m != bl.raw {
+		if !bl.unpackTo(v[at : at+bl.raw]) {
 			return nil
 		}
+		at += bl.raw
 	}
 	return v
+}
+
+// writeUnpacked writes what pack packed in b to w a block at a time, so
+// that a large value is never held whole: a compare document read back to
+// be printed. It refuses b as unpack does, before writing anything; a block
+// that then fails to decompress (which the authentication before it leaves
+// to a fault of this build) ends the writing with an error, what was
+// written standing.
+func writeUnpacked(w io.Writer, b []byte, limit int) (read bool, err error) {
+	_, blocks, ok := packedBlocks(b, limit)
+	if !ok {
+		return false, nil
+	}
+	largest := 0
+	for _, bl := range blocks {
+		largest = max(largest, bl.raw)
+	}
+	buf := make([]byte, largest)
+	for i, bl := range blocks {
+		dst := buf[:bl.raw]
+		if len(bl.packed) == bl.raw {
+			dst = bl.packed // stored as it is: written from where it lies
+		} else if !bl.unpackTo(dst) {
+			if i == 0 {
+				return false, nil
+			}
+			return true, fmt.Errorf("%w: block %d of %d does not decompress", errUnpacking, i+1, len(blocks))
+		}
+		if _, err := w.Write(dst); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// errUnpacking is a packed value that fails to decompress once some of it
+// has been written out.
+var errUnpacking = errors.New("cannot be read back")
+
+// block is one block of a packed value: what it holds (raw bytes), as
+// packed.
+type block struct {
+	raw    int
+	packed []byte
+}
+
+// unpackTo decompresses the block into dst, which is raw bytes long.
+func (bl block) unpackTo(dst []byte) bool {
+	if len(bl.packed) == bl.raw {
+		copy(dst, bl.packed)
+		return true
+	}
+	m, err := lz4.UncompressBlock(bl.packed, dst)
+	return err == nil && m == bl.raw
+}
+
+// packedBlocks reads the layout of a packed value (see pack and unpack): its
+// length and its blocks, each checked to be one LZ4 can make.
+func packedBlocks(b []byte, max int) (int, []block, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(max) {
+		return 0, nil, false
+	}
+	b = b[k:]
+	var blocks []block
+	at := 0
+	for len(b) > 0 {
+		raw, k1 := binary.Uvarint(b)
+		if k1 <= 0 || raw > n-uint64(at) || raw == 0 && n > 0 || len(blocks) == maxBlocks {
+			return 0, nil, false
+		}
+		size, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 || size > uint64(len(b)-k1-k2) || size > raw || size < raw && raw > lz4Ratio*size+64 {
+			return 0, nil, false
+		}
+		b = b[k1+k2:]
+		blocks = append(blocks, block{raw: int(raw), packed: b[:size]})
+		at += int(raw)
+		b = b[size:]
+	}
+	if uint64(at) != n {
+		return 0, nil, false
+	}
+	return int(n), blocks, true
 }
 
 // maxPresent bounds the state of a checkpoint unpack decompresses: a
@@ -117,10 +179,16 @@ const lz4Ratio = 255
 // below it, compressing on another core costs more than it saves.
 const packBlock = 128 << 10
 
+// streamBlock is the most a block holds, as far as maxBlocks allows: a
+// value written out as it is read back (writeUnpacked) needs a buffer of a
+// block, not of the whole.
+const streamBlock = 256 << 10
+
 // cut returns the spans of a value of n bytes that pack compresses each as a
-// block: one for each core, none under packBlock, and one for nothing.
+// block: one for each core, none under packBlock, none over streamBlock
+// (below maxBlocks of them), and one for nothing.
 func cut(n int) [][2]int {
-	parts := max(1, min(runtime.GOMAXPROCS(0), maxBlocks, n/packBlock))
+	parts := min(maxBlocks, max(1, min(runtime.GOMAXPROCS(0), n/packBlock), (n+streamBlock-1)/streamBlock))
 	spans := make([][2]int, parts)
 	for i := range spans {
 		spans[i] = [2]int{n * i / parts, n * (i + 1) / parts}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -130,14 +131,20 @@ func TestCheckpointsPacked(t *testing.T) {
 	}
 }
 
+// articles is at least n bytes of text that compresses as a treaty does.
+func articles(n int) []byte {
+	var text []byte
+	for i := 0; len(text) < n; i++ {
+		text = fmt.Appendf(text, "Article %d. The Parties shall meet in Berlin in round %d. ", i, i%50)
+	}
+	return text
+}
+
 // A large value is packed in a block for each core, and read back whatever
 // the cores of the machine that reads it; a block damaged anywhere, or
 // missing, fails the whole.
 func TestPackBlocks(t *testing.T) {
-	var text []byte
-	for i := 0; len(text) < 5*packBlock; i++ {
-		text = fmt.Appendf(text, "Article %d. The Parties shall meet in Berlin in round %d. ", i, i%50)
-	}
+	text := articles(5 * packBlock)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	packed := pack(text)
 	if blocks := len(cut(len(text))); blocks != 4 {
@@ -162,6 +169,60 @@ func TestPackBlocks(t *testing.T) {
 	if small := cut(packBlock); len(small) != 1 {
 		t.Fatalf("%d bytes cut into %d blocks", packBlock, len(small))
 	}
+}
+
+// writeUnpacked writes a packed value a block at a time, none larger than
+// streamBlock, and what unpack refuses not at all; a block that fails to
+// decompress after the first ends it with errUnpacking, one that fails
+// first writes nothing.
+func TestWriteUnpacked(t *testing.T) {
+	text := articles(5 * streamBlock)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	packed := pack(text)
+	var w recordingWriter
+	if ok, err := writeUnpacked(&w, packed, maxPresent); !ok || err != nil || !bytes.Equal(bytes.Join(w.writes, nil), text) {
+		t.Fatalf("written: %v, %v, %d bytes of %d", ok, err, len(bytes.Join(w.writes, nil)), len(text))
+	}
+	if len(w.writes) != len(cut(len(text))) || len(w.writes) < 6 {
+		t.Fatalf("%d writes for %d blocks", len(w.writes), len(cut(len(text))))
+	}
+	for _, p := range w.writes {
+		if len(p) > streamBlock {
+			t.Fatalf("a write of %d bytes", len(p))
+		}
+	}
+	for name, b := range map[string][]byte{"half": packed[:len(packed)/2], "nothing": nil, "a claim": binary.AppendUvarint(nil, 1<<40)} {
+		w = recordingWriter{}
+		if ok, err := writeUnpacked(&w, b, maxPresent); ok || err != nil || len(w.writes) != 0 {
+			t.Fatalf("%s: %v, %v, %d writes", name, ok, err, len(w.writes))
+		}
+	}
+	// A block of 0xff bytes reads as a literal run whose length never
+	// ends: LZ4 refuses it.
+	_, blocks, _ := packedBlocks(packed, maxPresent)
+	broken := func(i int) []byte {
+		b := bytes.Clone(packed)
+		at := cap(packed) - cap(blocks[i].packed) // where block i's bytes start
+		for j := range blocks[i].packed {
+			b[at+j] = 0xff
+		}
+		return b
+	}
+	w = recordingWriter{}
+	if ok, err := writeUnpacked(&w, broken(0), maxPresent); ok || err != nil || len(w.writes) != 0 {
+		t.Fatalf("first block broken: %v, %v, %d writes", ok, err, len(w.writes))
+	}
+	w = recordingWriter{}
+	if ok, err := writeUnpacked(&w, broken(len(blocks)-1), maxPresent); !ok || !errors.Is(err, errUnpacking) || len(w.writes) != len(blocks)-1 {
+		t.Fatalf("last block broken: %v, %v, %d writes", ok, err, len(w.writes))
+	}
+}
+
+type recordingWriter struct{ writes [][]byte }
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, bytes.Clone(p))
+	return len(p), nil
 }
 
 // A few bytes that claim a large value are refused before it is allocated,
