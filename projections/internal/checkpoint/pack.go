@@ -186,7 +186,7 @@ const streamBlock = 256 << 10
 
 // cut returns the spans of a value of n bytes that pack compresses each as a
 // block: one for each core, none under packBlock, none over streamBlock
-// (below maxBlocks of them), and one for nothing.
+// unless that would take more than maxBlocks, and one for nothing.
 func cut(n int) [][2]int {
 	parts := min(maxBlocks, max(1, min(runtime.GOMAXPROCS(0), n/packBlock), (n+streamBlock-1)/streamBlock))
 	spans := make([][2]int, parts)
