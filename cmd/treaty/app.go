@@ -82,7 +82,16 @@ var flagEnv = map[string]string{
 	"timeout": "TREATY_TIMEOUT",
 }
 
-func (a *app) rootCommand() *cobra.Command {
+// rootCommand returns the command line with every command.
+func (a *app) rootCommand() *cobra.Command { return a.rootFor(nil) }
+
+// rootFor returns the command line that runs args: with only the command
+// args name, when that can be told past the global flags (making each
+// command, its flags and their completions, is time every other command
+// would pay at its start), and with every command otherwise (help,
+// completion, a name that is no command's, which cobra then answers as it
+// would).
+func (a *app) rootFor(args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "treaty",
 		Short: "Draft a negotiated text as an append-only log of proposals and positions",
@@ -132,28 +141,76 @@ it stands in the draft in square brackets, attributed to its party.`,
 		&cobra.Group{ID: "read", Title: "Reading a negotiation:"},
 		&cobra.Group{ID: "audit", Title: "Auditing a negotiation:"},
 		&cobra.Group{ID: "store", Title: "Stores and samples:"})
-	for _, c := range []*cobra.Command{a.initCommand(), a.roundCommand(), a.proposeCommand(),
-		a.acceptCommand(), a.rejectCommand(), a.withdrawCommand(), a.commentCommand(), a.rebaseCommand(),
-		a.confirmCommand(), a.declineCommand(), a.concludeCommand(), a.reopenCommand(), a.initialCommand(),
-		a.reserveCommand(), a.declareCommand(), a.importDocxCommand(), a.keysCommand()} {
-		c.GroupID = "write"
-		root.AddCommand(c)
-	}
-	for _, c := range []*cobra.Command{a.draftCommand(), a.diffCommand(), a.proposalsCommand(),
-		a.showCommand(), a.positionsCommand(), a.roundsCommand(), a.logCommand(), a.watchCommand(), a.serveCommand()} {
-		c.GroupID = "read"
-		root.AddCommand(c)
-	}
-	for _, c := range []*cobra.Command{a.verifyCommand(), a.blameCommand(), a.historyCommand(), a.auditCommand()} {
-		c.GroupID = "audit"
-		root.AddCommand(c)
-	}
-	root.AddCommand(a.versionCommand())
-	for _, c := range []*cobra.Command{a.listCommand(), a.exportCommand(), a.importCommand(), a.demoCommand(), a.simulateCommand()} {
-		c.GroupID = "store"
-		root.AddCommand(c)
+	all := a.subcommands()
+	only := commandNamed(root.PersistentFlags(), args, func(name string) bool {
+		return slices.ContainsFunc(all, func(c subcommand) bool { return c.name == name })
+	})
+	for _, c := range all {
+		if only != "" && c.name != only {
+			continue
+		}
+		cmd := c.make()
+		cmd.GroupID = c.group
+		root.AddCommand(cmd)
 	}
 	return root
+}
+
+// subcommand is one of treaty's commands: its name (as its Use begins), its
+// help group ("" for none), and what makes it.
+type subcommand struct {
+	name, group string
+	make        func() *cobra.Command
+}
+
+// subcommands lists the commands by help group.
+func (a *app) subcommands() []subcommand {
+	return []subcommand{
+		{"init", "write", a.initCommand}, {"round", "write", a.roundCommand}, {"propose", "write", a.proposeCommand},
+		{"accept", "write", a.acceptCommand}, {"reject", "write", a.rejectCommand}, {"withdraw", "write", a.withdrawCommand},
+		{"comment", "write", a.commentCommand}, {"rebase", "write", a.rebaseCommand}, {"confirm", "write", a.confirmCommand},
+		{"decline", "write", a.declineCommand}, {"conclude", "write", a.concludeCommand}, {"reopen", "write", a.reopenCommand},
+		{"initial", "write", a.initialCommand}, {"reserve", "write", a.reserveCommand}, {"declare", "write", a.declareCommand},
+		{"import-docx", "write", a.importDocxCommand}, {"keys", "write", a.keysCommand},
+		{"draft", "read", a.draftCommand}, {"diff", "read", a.diffCommand}, {"proposals", "read", a.proposalsCommand},
+		{"show", "read", a.showCommand}, {"positions", "read", a.positionsCommand}, {"rounds", "read", a.roundsCommand},
+		{"log", "read", a.logCommand}, {"watch", "read", a.watchCommand}, {"serve", "read", a.serveCommand},
+		{"verify", "audit", a.verifyCommand}, {"blame", "audit", a.blameCommand}, {"history", "audit", a.historyCommand},
+		{"audit", "audit", a.auditCommand},
+		{"version", "", a.versionCommand},
+		{"list", "store", a.listCommand}, {"export", "store", a.exportCommand}, {"import", "store", a.importCommand},
+		{"demo", "store", a.demoCommand}, {"simulate", "store", a.simulateCommand},
+	}
+}
+
+// commandNamed returns the command that args name once the global flags
+// before it (flags) are set aside, as cobra finds it, if known says there is
+// one of that name; "" when args name none, or when it cannot be told
+// without every command: a flag flags do not hold (--help, --version, a
+// mistyped one), a shorthand, or "--".
+func commandNamed(flags *pflag.FlagSet, args []string, known func(string) bool) string {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case strings.HasPrefix(arg, "--") && len(arg) > 2:
+			name, _, valued := strings.Cut(arg[2:], "=")
+			f := flags.Lookup(name)
+			if f == nil {
+				return ""
+			}
+			if !valued && f.NoOptDefVal == "" {
+				i++ // its value
+			}
+		case strings.HasPrefix(arg, "-"):
+			return ""
+		default:
+			if known(arg) {
+				return arg
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // formatAnnotation names the --format values a command accepts.
