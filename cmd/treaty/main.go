@@ -51,6 +51,7 @@ func main() {
 		debug.SetGCPercent(400)
 		time.AfterFunc(250*time.Millisecond, func() { debug.SetGCPercent(100) })
 	}
+	widenPipe(os.Stdout)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
