@@ -241,8 +241,11 @@ func tokenClass(r rune) int {
 // isWordToken reports whether a token (see tokenBounds) is a word: words
 // start with a letter, digit or mark.
 func isWordToken(t string) bool {
-	r, size := utf8.DecodeRuneInString(t)
-	return (r != utf8.RuneError || size > 1) && tokenClass(r) == tokenWord
+	if t == "" {
+		return false
+	}
+	_, _, class := classAt(t, 0)
+	return class == tokenWord
 }
 
 // isApostrophe reports the characters written as apostrophes inside words:
