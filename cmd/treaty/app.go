@@ -142,9 +142,7 @@ it stands in the draft in square brackets, attributed to its party.`,
 		&cobra.Group{ID: "audit", Title: "Auditing a negotiation:"},
 		&cobra.Group{ID: "store", Title: "Stores and samples:"})
 	all := a.subcommands()
-	only := commandNamed(root.PersistentFlags(), args, func(name string) bool {
-		return slices.ContainsFunc(all, func(c subcommand) bool { return c.name == name })
-	})
+	only := commandNamed(root.PersistentFlags(), args, all)
 	for _, c := range all {
 		if only != "" && c.name != only {
 			continue
@@ -183,12 +181,11 @@ func (a *app) subcommands() []subcommand {
 	}
 }
 
-// commandNamed returns the command that args name once the global flags
-// before it (flags) are set aside, as cobra finds it, if known says there is
-// one of that name; "" when args name none, or when it cannot be told
-// without every command: a flag flags do not hold (--help, --version, a
-// mistyped one), a shorthand, or "--".
-func commandNamed(flags *pflag.FlagSet, args []string, known func(string) bool) string {
+// commandNamed returns the command of all that args name once the global
+// flags before it (flags) are set aside, as cobra finds it; "" when args
+// name none, or when it cannot be told without every command: a flag flags
+// do not hold (--help, --version, a mistyped one), a shorthand, or "--".
+func commandNamed(flags *pflag.FlagSet, args []string, all []subcommand) string {
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		switch {
@@ -204,7 +201,7 @@ func commandNamed(flags *pflag.FlagSet, args []string, known func(string) bool) 
 		case strings.HasPrefix(arg, "-"):
 			return ""
 		default:
-			if known(arg) {
+			if slices.ContainsFunc(all, func(c subcommand) bool { return c.name == arg }) {
 				return arg
 			}
 			return ""

@@ -31,9 +31,6 @@ func TestSubcommands(t *testing.T) {
 func TestCommandNamed(t *testing.T) {
 	a := newApp(strings.NewReader(""), io.Discard, io.Discard)
 	flags := a.rootFor([]string{"version"}).PersistentFlags()
-	known := func(name string) bool {
-		return slices.ContainsFunc(a.subcommands(), func(c subcommand) bool { return c.name == name })
-	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -57,7 +54,7 @@ func TestCommandNamed(t *testing.T) {
 		{[]string{"-", "draft"}, ""},
 		{[]string{"__complete", "pro"}, ""},
 	} {
-		if got := commandNamed(flags, c.args, known); got != c.want {
+		if got := commandNamed(flags, c.args, a.subcommands()); got != c.want {
 			t.Errorf("commandNamed(%q) = %q, want %q", c.args, got, c.want)
 		}
 	}
