@@ -103,6 +103,13 @@ const (
 	keepUnusedFor = 14 * 24 * time.Hour
 )
 
+// markEvery is how often a build marks its use of a negotiation's
+// checkpoints and looks for other builds' to delete. A save that finds its
+// build marked more recently does neither: a two-week horizon needs no
+// finer clock, and such a save reads one mark where it would write it and
+// list every build's.
+const markEvery = time.Hour
+
 // pruneInTests lets this package's own tests see prune at work.
 var pruneInTests = false
 
@@ -605,7 +612,8 @@ func (s *Store) dropReplaced(ctx context.Context, kept string) {
 
 // prune marks this build as using the negotiation's checkpoints, and deletes
 // those of the builds beyond the keepBuilds most recent or unused for
-// keepUnusedFor. A test binary marks and deletes nothing.
+// keepUnusedFor; it does neither when this build's mark is less than
+// markEvery old. A test binary marks and deletes nothing.
 func (s *Store) prune(ctx context.Context) {
 	if testing.Testing() && !pruneInTests {
 		return
@@ -613,6 +621,13 @@ func (s *Store) prune(ctx context.Context) {
 	c := s.cfg.Cache
 	usedPrefix := s.cfg.Name + "/checkpoint-used/"
 	now := time.Now()
+	if v, err := c.CacheGet(ctx, usedPrefix+build()); err == nil {
+		if t, n := binary.Varint(v); n > 0 {
+			if age := now.Sub(time.Unix(t, 0)); age >= 0 && age < markEvery {
+				return
+			}
+		}
+	}
 	if err := c.CachePut(ctx, usedPrefix+build(), binary.AppendVarint(nil, now.Unix())); err != nil {
 		return
 	}

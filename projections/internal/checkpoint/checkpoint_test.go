@@ -723,6 +723,24 @@ func TestOldBuildsPruned(t *testing.T) {
 	case !has(other):
 		t.Fatal("another negotiation's checkpoint was deleted")
 	}
+	// Within the hour of its mark, a build neither marks nor deletes; once
+	// its mark is older, the next save does both.
+	mark := "treaty-berlin/checkpoint-used/" + build()
+	marked, _ := cache.CacheGet(ctx, mark)
+	late := used("v0-late", 60*24*time.Hour)
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := cache.CacheGet(ctx, mark); !has(late) || !bytes.Equal(again, marked) {
+		t.Fatal("a save within the hour of its build's mark marked again or deleted")
+	}
+	_ = cache.CachePut(ctx, mark, binary.AppendVarint(nil, time.Now().Add(-2*markEvery).Unix()))
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := cache.CacheGet(ctx, mark); has(late) || bytes.Equal(v, binary.AppendVarint(nil, time.Now().Add(-2*markEvery).Unix())) {
+		t.Fatal("a save after its build's mark grew old neither marked again nor deleted")
+	}
 	// A test binary, left to itself, deletes nothing.
 	pruneInTests = false
 	again := used("v0-ancient", 90*24*time.Hour)
