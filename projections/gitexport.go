@@ -45,7 +45,7 @@ func (r *Reader) WriteGitFastImport(ctx context.Context, w io.Writer) error {
 		}
 		data(title + msg)
 	}
-	_, err := r.foldVisit(ctx, s, -1, Point{}, false, func(ev Folded, s *domain.State) error {
+	_, err := r.foldVisit(ctx, s, -1, Point{}, false, false, func(ev Folded, s *domain.State) error {
 		rec, m := ev.Rec, ev.Meta
 		switch e := rec.Event.(type) {
 		case domain.TreatyOpened:

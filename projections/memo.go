@@ -458,10 +458,20 @@ func (r *Reader) headSummary(ctx context.Context) (*domain.State, bool) {
 		return nil, false
 	}
 	s, p, ok := r.cps.HeadSummary(ctx)
-	if !ok || !r.bound(ctx, p) {
+	if !ok || p.Events < 1 {
 		return nil, false
 	}
-	for rec, err := range Events(ctx, r.store, r.treaty, p.Events) {
+	// The first event read is the one the checkpoint ended at, which binds
+	// the summary to the log (see foldAnchored).
+	bound := false
+	for rec, err := range Events(ctx, r.store, r.treaty, p.Events-1) {
+		if !bound {
+			if err != nil || !isEvent(rec, p.Events, p.Hash) {
+				return nil, false
+			}
+			bound = true
+			continue
+		}
 		if err != nil || rec.Number != s.Events+1 {
 			return nil, false
 		}
@@ -471,7 +481,7 @@ func (r *Reader) headSummary(ctx context.Context) (*domain.State, bool) {
 		}
 		s.Events = rec.Number
 	}
-	return s, true
+	return s, bound
 }
 
 // documentName names the compare document of from and to by what it is

@@ -1141,3 +1141,66 @@ func TestCompareToHeadWithConditionsFromCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint binds to the event it ended at, checked in the read of the
+// events after it: copied into another log of the same negotiation and
+// length (the same acts, one text changed), the head's, the rounds' and the
+// head's summary are not used, whether or not events follow them there.
+func TestCheckpointsOfAnotherLogNotUsed(t *testing.T) {
+	run := func(word string) *session {
+		ss := newSession(t)
+		for round := range 3 {
+			ss.openRound()
+			ss.agree("a", fmt.Sprintf("The %s text of round %d.", word, round+1))
+			ss.table("UA", "b", fmt.Sprintf("An open text of round %d.", round+1))
+			ss.closeRound()
+		}
+		return ss
+	}
+	mine, other := run("first"), run("second")
+	refs := []string{"head", "round:1", "round:2", "round:3"}
+	saver := NewReader(other.store, "berlin", withCheckpoints)
+	for _, rs := range refs {
+		if _, err := saver.At(ctx, ref(t, rs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(other.store.cacheKeys(t)); n < 4 {
+		t.Fatalf("the other log left %d checkpoints, want a head and one per round", n)
+	}
+	for _, k := range other.store.cacheKeys(t) {
+		v, _ := other.store.CacheGet(ctx, k)
+		_ = mine.store.CachePut(ctx, k, v)
+	}
+	if _, ok := NewReader(mine.store, "berlin", withCheckpoints).headSummary(ctx); ok {
+		t.Fatal("the head summary of another log was used")
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, rs := range refs {
+			got, err := NewReader(mine.store, "berlin", withCheckpoints).At(ctx, ref(t, rs))
+			if err != nil {
+				t.Fatalf("%s, %s: %v", when, rs, err)
+			}
+			want, err := NewReader(mine.store, "berlin", Options{}).At(ctx, ref(t, rs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ja, _ := json.Marshal(BuildDraft(got, DraftOptions{}))
+			jb, _ := json.Marshal(BuildDraft(want, DraftOptions{}))
+			if !bytes.Equal(ja, jb) || got.State.Events != want.State.Events {
+				t.Fatalf("%s, %s: with the other log's checkpoints\n%s\nfrom the log alone\n%s", when, rs, ja, jb)
+			}
+		}
+	}
+	check("no event past them")
+	// Again, the other log's checkpoints copied over this log's own, with
+	// events past them.
+	for _, k := range other.store.cacheKeys(t) {
+		v, _ := other.store.CacheGet(ctx, k)
+		_ = mine.store.CachePut(ctx, k, v)
+	}
+	mine.table("US", "c", "Tabled past the checkpoints.")
+	mine.table("EU", "d", "And another.")
+	check("events past them")
+}

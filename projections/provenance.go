@@ -116,7 +116,7 @@ func (r *Reader) provenance(ctx context.Context, list *ProposalList, visit func(
 	if list != nil {
 		list.follow(s)
 	}
-	last, err := r.foldVisit(ctx, s, -1, Point{}, false, visit)
+	last, err := r.foldVisit(ctx, s, -1, Point{}, false, false, visit)
 	if err != nil {
 		return Moment{}, err
 	}

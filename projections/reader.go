@@ -87,15 +87,6 @@ func (r *Reader) refold(ctx context.Context, n int) (*domain.State, error) {
 	return s, nil
 }
 
-// bound reports whether the log still holds, as event p.Events, the event a
-// checkpoint ended at: the same hash, and a hash that matches the event.
-// With the chain checked past it by every fold, that binds the checkpoint
-// to the whole log before it.
-func (r *Reader) bound(ctx context.Context, p checkpoint.Point) bool {
-	h, ok := r.hashOf(ctx, p.Events)
-	return ok && h == p.Hash
-}
-
 // hashOf returns the hash of event n as the log holds it, if the event is
 // there and its hash matches it.
 func (r *Reader) hashOf(ctx context.Context, n int) (string, bool) {
@@ -103,26 +94,52 @@ func (r *Reader) hashOf(ctx context.Context, n int) (string, bool) {
 		if err != nil || rec.Number != n {
 			return "", false
 		}
-		m, err := rec.Meta()
-		if err != nil {
-			return "", false
-		}
-		h, err := domain.Seal(rec.Type, rec.Data, rec.RawMeta)
-		return h, err == nil && h == m.Hash
+		return sealedHash(rec)
 	}
 	return "", false
 }
+
+// sealedHash returns rec's hash, if it matches the event.
+func sealedHash(rec *Recorded) (string, bool) {
+	m, err := rec.Meta()
+	if err != nil {
+		return "", false
+	}
+	h, err := domain.Seal(rec.Type, rec.Data, rec.RawMeta)
+	return h, err == nil && h == m.Hash
+}
+
+// isEvent reports whether rec is event n and has hash h, a hash that
+// matches the event.
+func isEvent(rec *Recorded, n int, h string) bool {
+	if rec.Number != n {
+		return false
+	}
+	sealed, ok := sealedHash(rec)
+	return ok && sealed == h
+}
+
+// errUnbound is foldAnchored's answer when the log no longer holds the
+// event a checkpoint ended at.
+var errUnbound = errors.New("the log no longer holds the event the checkpoint ended at")
 
 func pointFrom(p checkpoint.Point) Point { return Point{Event: p.Events, Time: p.Time, Hash: p.Hash} }
 
 // Head returns the negotiation now.
 func (r *Reader) Head(ctx context.Context) (Moment, error) {
-	s, last := &domain.State{}, Point{}
-	if cs, p, ok := r.cps.Head(ctx); ok && r.bound(ctx, p) {
-		s, last = cs, pointFrom(p)
+	var s *domain.State
+	var last Point
+	var err error
+	start := 0
+	cs, p, ok := r.cps.Head(ctx)
+	if ok {
+		s, start = cs, p.Events
+		last, err = r.foldAnchored(ctx, s, -1, pointFrom(p), r.save)
 	}
-	start := s.Events
-	last, err := r.fold(ctx, s, -1, last, r.save)
+	if !ok || errors.Is(err, errUnbound) {
+		s, start = &domain.State{}, 0
+		last, err = r.fold(ctx, s, -1, Point{}, r.save)
+	}
 	if err != nil {
 		return Moment{}, err
 	}
@@ -234,13 +251,17 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 	// Start from the latest round checkpoint at or before n.
 	for i := len(head.Rounds) - 1; i >= 0 && r.cps != nil; i-- {
 		if c := head.Rounds[i].Closed; c != 0 && c <= n {
-			if cs, p, ok := r.cps.Round(ctx, head.Rounds[i].Number, n); ok && r.bound(ctx, p) {
+			if cs, p, ok := r.cps.Round(ctx, head.Rounds[i].Number, n); ok {
 				s, last = cs, pointFrom(p)
 				break
 			}
 		}
 	}
-	last, err := r.fold(ctx, s, n, last, r.save)
+	last, err := r.foldAnchored(ctx, s, n, last, r.save)
+	if errors.Is(err, errUnbound) {
+		s, last = &domain.State{}, Point{}
+		last, err = r.fold(ctx, s, n, last, r.save)
+	}
 	if err != nil {
 		return Moment{}, err
 	}
@@ -259,7 +280,17 @@ func pointOf(ref Ref, s *domain.State, last Point) Point {
 // folded (last, when none was). With save, it leaves a checkpoint at each
 // round's end it passes that has none.
 func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last Point, save bool) (Point, error) {
-	return r.foldVisit(ctx, s, n, last, save, nil)
+	return r.foldVisit(ctx, s, n, last, save, false, nil)
+}
+
+// foldAnchored is fold from a checkpoint's state s, which ended at last: in
+// the same read as the events after it, it first checks that the log still
+// holds that event, with the same hash, a hash that matches the event. With
+// the chain checked past it by the fold, that binds the checkpoint to the
+// whole log before it. When the log does not hold it, it folds nothing and
+// returns errUnbound.
+func (r *Reader) foldAnchored(ctx context.Context, s *domain.State, n int, last Point, save bool) (Point, error) {
+	return r.foldVisit(ctx, s, n, last, save, true, nil)
 }
 
 // Folded is one event as a replay of the history sees it, just after it
@@ -276,12 +307,29 @@ type Folded struct {
 
 // foldVisit is fold, calling visit (when not nil) after each event with the
 // state just after it.
-func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Point, save bool, visit func(Folded, *domain.State) error) (Point, error) {
-	if n >= 0 && s.Events >= n {
+// With anchored, the first event read is the one s ended at (last), checked
+// as foldAnchored says.
+func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Point, save, anchored bool, visit func(Folded, *domain.State) error) (Point, error) {
+	anchored = anchored && s.Events > 0
+	if n >= 0 && s.Events >= n && !anchored {
 		return last, nil
 	}
+	from := s.Events
+	if anchored {
+		from--
+	}
 	f := newCheckedFold(s, last.Hash)
-	for rec, err := range Events(ctx, r.store, r.treaty, s.Events) {
+	for rec, err := range Events(ctx, r.store, r.treaty, from) {
+		if anchored {
+			if err != nil || !isEvent(rec, s.Events, last.Hash) {
+				return last, errUnbound
+			}
+			anchored = false
+			if n >= 0 && s.Events >= n {
+				break
+			}
+			continue
+		}
 		if err != nil {
 			return last, f.earliest(asProblem(err, s.Events+1))
 		}
@@ -315,6 +363,9 @@ func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Poi
 		if n >= 0 && s.Events >= n {
 			break
 		}
+	}
+	if anchored {
+		return last, errUnbound // the log ends before the event
 	}
 	if err := f.finish(); err != nil {
 		return last, err

@@ -369,7 +369,7 @@ func (r *Reader) CompareExtras(ctx context.Context, d Diff) (CompareExtras, erro
 			}
 			return nil
 		}
-		if _, err := r.foldVisit(ctx, s, d.To.Event, last, false, later); err != nil {
+		if _, err := r.foldVisit(ctx, s, d.To.Event, last, false, false, later); err != nil {
 			return x, err
 		}
 		for id := range open {
