@@ -18,7 +18,6 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
-	"github.com/treaty-engine/treaty/projections/internal/checkpoint"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -951,7 +950,7 @@ func TestVerifyComparesCheckpoints(t *testing.T) {
 		t.Fatalf("honest checkpoints: %+v %v", v, err)
 	}
 	m.State.Clauses["fund"].Text = "The Fund holds 999 million euro."
-	if err := r.cps.SaveHead(ctx, m.State, checkpoint.Point{Events: m.Point.Event, Hash: m.Point.Hash, Time: m.Point.Time}); err != nil {
+	if err := r.cps.SaveHead(ctx, m.State, checkpointAt(m)); err != nil {
 		t.Fatal(err)
 	}
 	v, err = Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})
@@ -1028,7 +1027,7 @@ func TestVerifyComparesClosedProposals(t *testing.T) {
 		lie.Add(c)
 	}
 	m.State.Closed = lie
-	if err := r.cps.SaveHead(ctx, m.State, checkpoint.Point{Events: m.Point.Event, Hash: m.Point.Hash, Time: m.Point.Time}); err != nil {
+	if err := r.cps.SaveHead(ctx, m.State, checkpointAt(m)); err != nil {
 		t.Fatal(err)
 	}
 	v, err = Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})

@@ -127,6 +127,71 @@ func pointFrom(p checkpoint.Point) Point { return Point{Event: p.Events, Time: p
 
 // Head returns the negotiation now.
 func (r *Reader) Head(ctx context.Context) (Moment, error) {
+	m, due, err := r.head(ctx)
+	if due {
+		r.saveHead(ctx, m)
+	}
+	return m, err
+}
+
+// HeadBeside is Head for a writer about to act on the negotiation now: a
+// head checkpoint that Head would save is returned unsaved, to be worked
+// out beside the writer's append (see Pending). The Pending is nil when
+// there is none, or when saving it changes the state (it is saved then).
+func (r *Reader) HeadBeside(ctx context.Context) (Moment, *Pending, error) {
+	m, due, err := r.head(ctx)
+	if !due {
+		return m, nil, err
+	}
+	h := r.cps.PrepareHead(ctx, m.State, checkpointAt(m))
+	if h == nil {
+		r.saveHead(ctx, m)
+		return m, nil, nil
+	}
+	return m, &Pending{head: h}, nil
+}
+
+// A Pending is a head checkpoint of a moment's state, worked out on
+// another goroutine from Begin on, and saved by Finish. From Begin until
+// Finish returns, nothing may change that state. The methods of a nil
+// Pending do nothing.
+type Pending struct {
+	head     *checkpoint.PendingHead
+	encoded  chan struct{}
+	finished bool
+}
+
+// Begin starts working the checkpoint out on another goroutine, once.
+func (p *Pending) Begin() {
+	if p == nil || p.encoded != nil || p.finished {
+		return
+	}
+	p.encoded = make(chan struct{})
+	go func() {
+		defer close(p.encoded)
+		p.head.Encode()
+	}()
+}
+
+// Finish works the checkpoint out (or waits for Begin's goroutine to),
+// and saves it, once: the state may change after it returns. Failing to
+// save is not an error a writer must see.
+func (p *Pending) Finish(ctx context.Context) {
+	if p == nil || p.finished {
+		return
+	}
+	p.finished = true
+	if p.encoded == nil {
+		p.head.Encode()
+	} else {
+		<-p.encoded
+	}
+	_ = p.head.Write(ctx)
+}
+
+// head returns the negotiation now, and whether a head checkpoint of it is
+// due.
+func (r *Reader) head(ctx context.Context) (Moment, bool, error) {
 	var s *domain.State
 	var last Point
 	var err error
@@ -141,16 +206,12 @@ func (r *Reader) Head(ctx context.Context) (Moment, error) {
 		last, err = r.fold(ctx, s, -1, Point{}, r.save)
 	}
 	if err != nil {
-		return Moment{}, err
+		return Moment{}, false, err
 	}
 	if s.Events == 0 {
-		return Moment{}, r.noTreaty()
+		return Moment{}, false, r.noTreaty()
 	}
-	m := Moment{Point: pointOf(Head, s, last), State: s}
-	if r.save && s.Events-start > r.every {
-		r.saveHead(ctx, m)
-	}
-	return m, nil
+	return Moment{Point: pointOf(Head, s, last), State: s}, r.save && s.Events-start > r.every, nil
 }
 
 // Complete returns the negotiation now with every proposal whole, closed ones
@@ -396,7 +457,12 @@ func asProblem(err error, next int) error {
 }
 
 func (r *Reader) saveHead(ctx context.Context, m Moment) {
-	_ = r.cps.SaveHead(ctx, m.State, checkpoint.Point{Events: m.Point.Event, Hash: m.Point.Hash, Time: m.Point.Time})
+	_ = r.cps.SaveHead(ctx, m.State, checkpointAt(m))
+}
+
+// checkpointAt is the point a checkpoint of m records.
+func checkpointAt(m Moment) checkpoint.Point {
+	return checkpoint.Point{Events: m.Point.Event, Hash: m.Point.Hash, Time: m.Point.Time}
 }
 
 // Checkpoint leaves a checkpoint of m, the negotiation now, for the next
@@ -424,5 +490,5 @@ func (r *Reader) CheckpointRound(ctx context.Context, m Moment) {
 	if last.Closed != s.Events || r.cps.HasRound(ctx, last.Number) {
 		return
 	}
-	_ = r.cps.SaveRound(ctx, last.Number, s, checkpoint.Point{Events: m.Point.Event, Hash: m.Point.Hash, Time: m.Point.Time})
+	_ = r.cps.SaveRound(ctx, last.Number, s, checkpointAt(m))
 }

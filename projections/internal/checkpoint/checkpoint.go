@@ -212,7 +212,13 @@ func (s *Store) get(ctx context.Context, key string) []byte {
 }
 
 func (s *Store) put(ctx context.Context, key string, value []byte) error {
-	return s.cfg.Cache.CachePut(ctx, key, append(value, s.mac(key, value)...))
+	return s.cfg.Cache.CachePut(ctx, key, s.sealed(key, value))
+}
+
+// sealed is value as put stores it under key: followed by its
+// authentication.
+func (s *Store) sealed(key string, value []byte) []byte {
+	return append(value, s.mac(key, value)...)
 }
 
 // cached reports whether key is in the cache, and whether it is a closed
@@ -345,12 +351,23 @@ func (s *Store) Head(ctx context.Context) (*domain.State, Point, bool) {
 // HeadSummary), a memo a few hundred bytes long where the checkpoint runs
 // to megabytes.
 func (s *Store) putHead(ctx context.Context, h header, present []byte, st *domain.State) error {
-	if err := s.put(ctx, s.key("head"), h.encode(present)); err != nil {
-		return err
-	}
+	head, summary := s.headValues(h, present, st)
+	return s.putHeadValues(ctx, head, summary)
+}
+
+// headValues returns the head checkpoint of st with the given header and
+// present part, and its summary, as putHeadValues stores them.
+func (s *Store) headValues(h header, present []byte, st *domain.State) (head, summary []byte) {
 	e := &encoder{}
 	e.summary(st)
-	return s.put(ctx, s.summaryKey(), h.encode(e.b))
+	return s.sealed(s.key("head"), h.encode(present)), s.sealed(s.summaryKey(), h.encode(e.b))
+}
+
+func (s *Store) putHeadValues(ctx context.Context, head, summary []byte) error {
+	if err := s.cfg.Cache.CachePut(ctx, s.key("head"), head); err != nil {
+		return err
+	}
+	return s.cfg.Cache.CachePut(ctx, s.summaryKey(), summary)
 }
 
 func (s *Store) summaryKey() string { return s.memoPrefix("summary") + "head" }
@@ -507,20 +524,11 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 	if !s.enabled() || st.Events == 0 {
 		return nil
 	}
-	s.prune(ctx)
-	if c, ok := st.Closed.(*closed); ok && c.closedAt > 0 && c.recent.Len() <= maxCarried {
-		if stored, replaced := s.cached(ctx, s.closedKey(c.closedAt)); stored && !replaced {
-			carried, err := c.recentRecords()
-			if err != nil {
-				return err
-			}
-			present, err := encodePresent(st, c.baseLen, carried, c.filter)
-			if err != nil {
-				return err
-			}
-			return s.putHead(ctx, header{Point: p, closedAt: c.closedAt}, present, st)
-		}
+	if h := s.PrepareHead(ctx, st, p); h != nil {
+		h.Encode()
+		return h.Write(ctx)
 	}
+	s.prune(ctx)
 	var part []byte
 	if c, ok := st.Closed.(*closed); ok {
 		if err := c.ensure(); err != nil {
@@ -568,6 +576,61 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 	st.Closed = &closed{base: t, loaded: true, baseLen: t.len(), recent: domain.NewClosedProposals(), filter: f, closedAt: st.Events}
 	s.dropReplaced(ctx, closedKey)
 	return nil
+}
+
+// A PendingHead is a head checkpoint left in two steps, so that a writer
+// can work it out while its append waits for the disk: Encode works it out
+// and reads nothing but the state, which must not change until it returns;
+// Write saves what Encode worked out.
+type PendingHead struct {
+	s             *Store
+	st            *domain.State
+	h             header
+	c             *closed
+	head, summary []byte
+	err           error
+}
+
+// PrepareHead returns the head checkpoint of st at p that SaveHead leaves
+// usually, the present alone, to be left in two steps; nil when there is
+// none to leave, or when SaveHead has to save a closed part as well (and
+// change st).
+func (s *Store) PrepareHead(ctx context.Context, st *domain.State, p Point) *PendingHead {
+	if !s.enabled() || st.Events == 0 {
+		return nil
+	}
+	c, ok := st.Closed.(*closed)
+	if !ok || c.closedAt == 0 || c.recent.Len() > maxCarried {
+		return nil
+	}
+	if stored, replaced := s.cached(ctx, s.closedKey(c.closedAt)); !stored || replaced {
+		return nil
+	}
+	return &PendingHead{s: s, st: st, h: header{Point: p, closedAt: c.closedAt}, c: c}
+}
+
+// Encode works the checkpoint out from the state, reading nothing else.
+func (h *PendingHead) Encode() {
+	carried, err := h.c.recentRecords()
+	if err != nil {
+		h.err = err
+		return
+	}
+	present, err := encodePresent(h.st, h.c.baseLen, carried, h.c.filter)
+	if err != nil {
+		h.err = err
+		return
+	}
+	h.head, h.summary = h.s.headValues(h.h, present, h.st)
+}
+
+// Write saves the checkpoint Encode worked out, as SaveHead would.
+func (h *PendingHead) Write(ctx context.Context) error {
+	if h.err != nil {
+		return h.err
+	}
+	h.s.prune(ctx)
+	return h.s.putHeadValues(ctx, h.head, h.summary)
 }
 
 // dropReplaced marks the closed parts other than kept as replaced, and

@@ -144,15 +144,21 @@ func (w *Writer) DoAll(ctx context.Context, a Acts) (Outcome, error) {
 		return Outcome{}, err
 	}
 	r := w.Reader
-	m, err := r.Head(ctx)
+	// A head checkpoint due is worked out while the append waits for the
+	// disk, and saved before the state changes.
+	m, pending, err := r.HeadBeside(ctx)
 	if err != nil {
 		return Outcome{}, err
 	}
+	defer pending.Finish(ctx)
 	for range maxAttempts {
 		s, head := m.State, m.Point.Hash
 		cmds, err := a.Commands(s, head)
 		if err != nil {
 			return Outcome{}, err
+		}
+		if len(cmds) > 1 {
+			pending.Finish(ctx) // all but the last are folded in below
 		}
 		// Each command but the last is folded in once decided, so that
 		// the next is decided after it; the last, once appended. A
@@ -182,7 +188,9 @@ func (w *Writer) DoAll(ctx context.Context, a Acts) (Outcome, error) {
 		if len(batch) == 0 {
 			return Outcome{State: s, Head: head, First: base + 1, Time: m.Point.Time}, nil
 		}
+		pending.Begin()
 		_, err = w.Store.Append(ctx, projections.Stream(r.Treaty()), eventstore.Exact(uint64(base-1)), batch...)
+		pending.Finish(ctx)
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 			if s.Events == base {
 				err = r.CatchUp(ctx, &m)
