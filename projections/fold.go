@@ -202,9 +202,19 @@ type sigJob struct {
 // checks the few acts past its checkpoint would build for them alone.
 const sigBatch = 256
 
-func newSignatureChecks() *signatureChecks {
+// sigAlone is the most signatures a fold checks on its own goroutine, as
+// one batch, when it has not needed the workers: the few acts a command
+// folds past its checkpoint cost less checked there than the workers' start
+// (goroutines that a fresh process gives threads of their own) and the
+// handing over.
+const sigAlone = 32
+
+func newSignatureChecks() *signatureChecks { return &signatureChecks{} }
+
+// start starts the workers.
+func (c *signatureChecks) start() {
 	workers := max(runtime.GOMAXPROCS(0), 1)
-	c := &signatureChecks{batches: make(chan []sigJob, workers)}
+	c.batches = make(chan []sigJob, workers)
 	for range workers {
 		c.wg.Add(1)
 		go func() {
@@ -215,7 +225,6 @@ func newSignatureChecks() *signatureChecks {
 			}
 		}()
 	}
-	return c
 }
 
 // checkAll checks jobs together and, if they fail together, each alone, to
@@ -249,6 +258,9 @@ func (c *signatureChecks) checkAll(b *signatureBatch, jobs []sigJob) {
 func (c *signatureChecks) check(r *Recorded, pub ed25519.PublicKey, hash, sig, party string) {
 	c.pending = append(c.pending, sigJob{r: r, pub: pub, hash: hash, sig: sig, party: party})
 	if len(c.pending) == sigBatch {
+		if c.batches == nil {
+			c.start()
+		}
 		c.batches <- c.pending
 		c.pending = make([]sigJob, 0, sigBatch)
 	}
@@ -267,8 +279,18 @@ func (c *signatureChecks) stop() {
 		return
 	}
 	c.done = true
-	// The last few, as the tail a command folds past its checkpoint is,
-	// are shared among the workers rather than left to one.
+	if c.batches == nil && len(c.pending) <= sigAlone {
+		if len(c.pending) > 0 {
+			var b signatureBatch
+			c.checkAll(&b, c.pending)
+		}
+		c.pending = nil
+		return
+	}
+	if c.batches == nil {
+		c.start()
+	}
+	// The last few are shared among the workers rather than left to one.
 	rest := c.pending
 	share := (len(rest) + cap(c.batches) - 1) / cap(c.batches)
 	for len(rest) > 0 {

@@ -796,6 +796,43 @@ func TestVerifyNamesABadSignatureAmongMany(t *testing.T) {
 	}
 }
 
+// A bad signature among fewer than a batch is named as among many: where
+// they are few enough to be checked on the fold's own goroutine
+// (sigAlone), and where they are more but fill no batch.
+func TestVerifyNamesABadSignatureAmongFew(t *testing.T) {
+	for _, acts := range []int{6, 60} {
+		t.Run(fmt.Sprintf("%d acts", acts), func(t *testing.T) {
+			ss := newSession(t)
+			ss.openRound()
+			ss.keyRing()
+			ss.closeRound()
+			ss.amendRounds(1, acts, func(i, round int, clause string) string { return fmt.Sprintf("Text %d.", i) })
+			clean := ss.stored()
+			var signed []int
+			for i, ev := range clean {
+				if mustMeta(t, ev).Signature != "" {
+					signed = append(signed, i+1)
+				}
+			}
+			if few := len(signed) <= sigAlone; few != (acts == 6) || len(signed) >= sigBatch {
+				t.Fatalf("%d signed events: not the case the test is for", len(signed))
+			}
+			bad := signed[len(signed)/2]
+			ss.tamper(func([]eventstore.RecordedEvent) []eventstore.RecordedEvent {
+				evs := slices.Clone(clean)
+				m := mustMeta(t, evs[bad-1])
+				m.Signature = mustMeta(t, evs[signed[0]-1]).Signature
+				evs[bad-1].Metadata, _ = domain.EncodeMeta(m)
+				return evs
+			})
+			v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{})
+			if err != nil || v.OK || v.Problem == nil || v.Problem.Event != bad || !strings.Contains(v.Problem.What, "is not signed by") {
+				t.Fatalf("event %d's signature replaced: got %+v %v", bad, v.Problem, err)
+			}
+		})
+	}
+}
+
 func mustMeta(t *testing.T, ev eventstore.RecordedEvent) domain.Meta {
 	t.Helper()
 	m, err := domain.DecodeMeta(ev.Metadata)
