@@ -875,10 +875,23 @@ func (s *Store) Drop(ctx context.Context, name string) {
 }
 
 // keepMemos bounds the memos of one kind a build keeps: when a save would
-// pass it, every other one of that kind goes, by name (names are hashes:
-// about half, at random), so that one often asked for has an even chance of
-// staying each time.
+// pass it, every other one of that kind that has not been read since the
+// last such save goes, by name (names are hashes: about half, at random),
+// or every other one of them all when each has been; those read are then
+// kept, and must be read again to be kept the next time. A compare asked
+// for again and again so stays, however many others are asked for once.
 const keepMemos = 32
+
+// readMark is the suffix of the mark a memo gets when it is read (see
+// keepMemos). A mark decides only which memos go first, never an answer.
+const readMark = ".read"
+
+// noteRead marks the memo kept under key as read, unless it is already.
+func (s *Store) noteRead(ctx context.Context, key string) {
+	if keys, err := s.cfg.Cache.CacheKeys(ctx, key); err == nil && !slices.Contains(keys, key+readMark) {
+		_ = s.put(ctx, key+readMark, nil)
+	}
+}
 
 func (s *Store) memoPrefix(kind string) string {
 	return s.cfg.Name + "/memo/" + build() + "/" + s.secretTag + "/" + kind + "/"
@@ -892,11 +905,16 @@ func (s *Store) Memo(ctx context.Context, kind, name string) []byte {
 	if !s.enabled() {
 		return nil
 	}
-	b := s.get(ctx, s.memoPrefix(kind)+name)
+	key := s.memoPrefix(kind) + name
+	b := s.get(ctx, key)
 	if b == nil {
 		return nil
 	}
-	return unpack(b, maxMemo)
+	v := unpack(b, maxMemo)
+	if v != nil {
+		s.noteRead(ctx, key)
+	}
+	return v
 }
 
 // WriteMemo writes to w the memo Memo would return, a block at a time (see
@@ -907,13 +925,17 @@ func (s *Store) WriteMemo(ctx context.Context, kind, name string, w io.Writer) (
 	if !s.enabled() {
 		return false, nil
 	}
-	b := s.get(ctx, s.memoPrefix(kind)+name)
+	key := s.memoPrefix(kind) + name
+	b := s.get(ctx, key)
 	if b == nil {
 		return false, nil
 	}
 	written, err := writeUnpacked(w, b, maxMemo)
 	if errors.Is(err, errUnpacking) {
 		err = fmt.Errorf("the kept %s %s: %w", kind, name, err)
+	}
+	if written && err == nil {
+		s.noteRead(ctx, key)
 	}
 	return written, err
 }
@@ -935,12 +957,42 @@ func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) e
 	}
 	value = pack(value)
 	prefix := s.memoPrefix(kind)
-	if keys, err := s.cfg.Cache.CacheKeys(ctx, prefix); err == nil && len(keys) >= keepMemos {
-		for i, k := range keys {
-			if i%2 == 0 && k != prefix+name {
-				_ = s.cfg.Cache.CacheDelete(ctx, k)
-			}
-		}
+	if keys, err := s.cfg.Cache.CacheKeys(ctx, prefix); err == nil {
+		s.evictMemos(ctx, keys, prefix+name)
 	}
 	return s.put(ctx, prefix+name, value)
+}
+
+// evictMemos makes room among the memos of one kind, listed with their
+// marks in keys, for the one to be saved under key (see keepMemos).
+func (s *Store) evictMemos(ctx context.Context, keys []string, key string) {
+	var memos, unread []string
+	read := map[string]bool{}
+	for _, k := range keys {
+		if m, ok := strings.CutSuffix(k, readMark); ok {
+			read[m] = true
+		} else if k != key {
+			memos = append(memos, k)
+		}
+	}
+	if len(memos)+1 <= keepMemos {
+		return
+	}
+	for _, k := range memos {
+		if !read[k] {
+			unread = append(unread, k)
+		}
+	}
+	if len(unread) == 0 {
+		unread = memos
+	}
+	c := s.cfg.Cache
+	for i, k := range unread {
+		if i%2 == 0 {
+			_ = c.CacheDelete(ctx, k)
+		}
+	}
+	for m := range read {
+		_ = c.CacheDelete(ctx, m+readMark)
+	}
 }

@@ -1184,26 +1184,64 @@ func TestHeadSummary(t *testing.T) {
 }
 
 // Memos of one kind are bounded: a save past keepMemos drops about half of
-// the others, not all, and keeps the one saved.
+// those not read since the last such save, not all, and keeps the one
+// saved; one read before each such save stays through them all; when every
+// one was read, about half of them all go.
 func TestMemosBounded(t *testing.T) {
 	n := sample(t)
 	cache := newCounting()
 	cs := n.store(cache)
-	for i := range 3 * keepMemos {
-		name := fmt.Sprintf("%064x", sha256.Sum256([]byte{byte(i)}))
-		if err := cs.SaveMemo(ctx, "test", name, []byte{byte(i)}); err != nil {
-			t.Fatal(err)
-		}
-		if got := cs.Memo(ctx, "test", name); len(got) != 1 || got[0] != byte(i) {
-			t.Fatalf("memo %d not kept as saved: %v", i, got)
-		}
-		keys, err := cache.CacheKeys(ctx, cs.memoPrefix("test"))
+	prefix := cs.memoPrefix("test")
+	memos := func() []string {
+		keys, err := cache.CacheKeys(ctx, prefix)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(keys) > keepMemos || i >= keepMemos && len(keys) < keepMemos/2 {
-			t.Fatalf("after %d saves, %d memos kept", i+1, len(keys))
+		return slices.DeleteFunc(keys, func(k string) bool { return strings.HasSuffix(k, readMark) })
+	}
+	name := func(i int) string { return fmt.Sprintf("%064x", sha256.Sum256([]byte{byte(i)})) }
+	save := func(i int) {
+		t.Helper()
+		if err := cs.SaveMemo(ctx, "test", name(i), []byte{byte(i)}); err != nil {
+			t.Fatal(err)
 		}
+	}
+	often := name(0)
+	evictions := 0
+	for i := range 6 * keepMemos {
+		before := len(memos())
+		save(i)
+		// Read without marking it read: only the first memo is read.
+		if got := unpack(cs.get(ctx, prefix+name(i)), maxMemo); len(got) != 1 || got[0] != byte(i) {
+			t.Fatalf("memo %d not kept as saved: %v", i, got)
+		}
+		after := len(memos())
+		if after < before {
+			evictions++
+		}
+		if after > keepMemos || i >= keepMemos && after < keepMemos/2 {
+			t.Fatalf("after %d saves, %d memos kept", i+1, after)
+		}
+		if got := cs.Memo(ctx, "test", often); len(got) != 1 || got[0] != 0 {
+			t.Fatalf("after %d saves, the memo read after each is gone", i+1)
+		}
+	}
+	if evictions < 4 {
+		t.Fatalf("%d evictions in %d saves: the test tests too little", evictions, 6*keepMemos)
+	}
+	// Every one read: the next save past the bound still makes room.
+	for i := 6 * keepMemos; len(memos()) < keepMemos; i++ {
+		save(i)
+	}
+	for _, k := range memos() {
+		cs.Memo(ctx, "test", strings.TrimPrefix(k, prefix))
+	}
+	save(255)
+	if got := len(memos()); got > keepMemos*3/4 || got < keepMemos/3 {
+		t.Fatalf("a save past the bound with every memo read left %d", got)
+	}
+	if keys, _ := cache.CacheKeys(ctx, prefix); len(keys) > 2*len(memos()) {
+		t.Fatalf("%d keys for %d memos: marks outlive their memos", len(keys), len(memos()))
 	}
 }
 
