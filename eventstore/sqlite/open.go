@@ -145,7 +145,6 @@ type role int
 
 const (
 	roleWriter role = iota
-	roleReader
 	roleReadOnly
 )
 
@@ -180,7 +179,7 @@ func dsn(path string, r role, create, immutable bool, timeout time.Duration) str
 		// and then writes can fail with SQLITE_BUSY_SNAPSHOT, which no
 		// busy timeout retries.
 		b.WriteString("&_txlock=immediate")
-	case roleReader, roleReadOnly:
+	case roleReadOnly:
 		b.WriteString("&_pragma=query_only(1)")
 	}
 	return b.String()
@@ -206,9 +205,7 @@ func dsnPath(path string) string {
 }
 
 func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) error {
-	r := roleReadOnly
 	if !cfg.ReadOnly {
-		r = roleReader
 		w, err := sql.Open("sqlite", dsn(s.path, roleWriter, missing, false, s.timeout))
 		if err != nil {
 			return s.openErr(err)
@@ -220,13 +217,17 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 		s.writer = w
 	} else {
 		s.readOnly = fmt.Errorf("append to store %s: it was opened read-only: %w", s.path, eventstore.ErrReadOnly)
+		// Reads go through the read connections (see rawConn); this pool
+		// is for checkSchema's look at a file this process may not write.
+		// Every sql.DB starts a goroutine, which a fresh process gives a
+		// thread: a store it may write looks through its writer instead.
+		rd, err := sql.Open("sqlite", dsn(s.path, roleReadOnly, false, s.immutable, s.timeout))
+		if err != nil {
+			return s.openErr(err)
+		}
+		rd.SetMaxIdleConns(4)
+		s.readers = rd
 	}
-	rd, err := sql.Open("sqlite", dsn(s.path, r, false, s.immutable, s.timeout))
-	if err != nil {
-		return s.openErr(err)
-	}
-	rd.SetMaxIdleConns(4)
-	s.readers = rd
 
 	if !cfg.ReadOnly && !missing && s.current() {
 		if cfg.Appending {

@@ -105,9 +105,9 @@ type Store struct {
 	// process queue in database/sql (honouring ctx) rather than poll the
 	// lock in SQLite's busy handler. It is nil when the store is read-only.
 	writer *sql.DB
-	// readers serve the schema check of a read-only open; WAL lets them
-	// run beside a writer. Reads of events, streams and the cache use raw
-	// connections.
+	// readers serve the schema check of a read-only open (nil otherwise);
+	// WAL lets them run beside a writer. Reads of events, streams and the
+	// cache use raw connections.
 	readers *sql.DB
 
 	// readOnly, when set, is the error Append returns (wrapping

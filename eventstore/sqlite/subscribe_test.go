@@ -268,7 +268,7 @@ func TestSubscribePollQuery(t *testing.T) {
 	s := openTemp(t)
 	var id, parent, notused int
 	var detail string
-	if err := s.readers.QueryRow("EXPLAIN QUERY PLAN "+rawHeadSQL, "x").Scan(&id, &parent, &notused, &detail); err != nil {
+	if err := s.writer.QueryRow("EXPLAIN QUERY PLAN "+rawHeadSQL, "x").Scan(&id, &parent, &notused, &detail); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(detail, "SEARCH streams USING PRIMARY KEY") {
