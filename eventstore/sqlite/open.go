@@ -219,8 +219,8 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 		s.readOnly = fmt.Errorf("append to store %s: it was opened read-only: %w", s.path, eventstore.ErrReadOnly)
 		// Reads go through the read connections (see rawConn); this pool
 		// is for checkSchema's look at a file this process may not write.
-		// Every sql.DB starts a goroutine, which a fresh process gives a
-		// thread: a store it may write looks through its writer instead.
+		// A store it may write is looked at through its writer, and opens
+		// no pool it would not use.
 		rd, err := sql.Open("sqlite", dsn(s.path, roleReadOnly, false, s.immutable, s.timeout))
 		if err != nil {
 			return s.openErr(err)
