@@ -458,20 +458,12 @@ func (r *Reader) headSummary(ctx context.Context) (*domain.State, bool) {
 		return nil, false
 	}
 	s, p, ok := r.cps.HeadSummary(ctx)
-	if !ok || p.Events < 1 {
+	if !ok {
 		return nil, false
 	}
-	// The first event read is the one the checkpoint ended at, which binds
-	// the summary to the log (see foldAnchored).
-	bound := false
-	for rec, err := range Events(ctx, r.store, r.treaty, p.Events-1) {
-		if !bound {
-			if err != nil || !isEvent(rec, p.Events, p.Hash) {
-				return nil, false
-			}
-			bound = true
-			continue
-		}
+	// Read past the event the checkpoint ended at, which binds the summary
+	// to the log.
+	for rec, err := range r.eventsPast(ctx, p.Events, p.Hash) {
 		if err != nil || rec.Number != s.Events+1 {
 			return nil, false
 		}
@@ -481,7 +473,7 @@ func (r *Reader) headSummary(ctx context.Context) (*domain.State, bool) {
 		}
 		s.Events = rec.Number
 	}
-	return s, bound
+	return s, true
 }
 
 // documentName names the compare document of from and to by what it is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -122,6 +123,36 @@ func isEvent(rec *Recorded, n int, h string) bool {
 // errUnbound is foldAnchored's answer when the log no longer holds the
 // event a checkpoint ended at.
 var errUnbound = errors.New("the log no longer holds the event the checkpoint ended at")
+
+// eventsPast yields the events after event n, which a checkpoint ended at
+// with hash h, reading n first in the same read: when the log does not hold
+// n with that hash (a hash that matches the event), it yields errUnbound and
+// nothing else.
+func (r *Reader) eventsPast(ctx context.Context, n int, h string) iter.Seq2[*Recorded, error] {
+	return func(yield func(*Recorded, error) bool) {
+		if n < 1 {
+			yield(nil, errUnbound)
+			return
+		}
+		bound := false
+		for rec, err := range Events(ctx, r.store, r.treaty, n-1) {
+			if !bound {
+				if err != nil || !isEvent(rec, n, h) {
+					yield(nil, errUnbound)
+					return
+				}
+				bound = true
+				continue
+			}
+			if !yield(rec, err) {
+				return
+			}
+		}
+		if !bound {
+			yield(nil, errUnbound) // the log ends before n
+		}
+	}
+}
 
 func pointFrom(p checkpoint.Point) Point { return Point{Event: p.Events, Time: p.Time, Hash: p.Hash} }
 
@@ -375,21 +406,17 @@ func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Poi
 	if n >= 0 && s.Events >= n && !anchored {
 		return last, nil
 	}
-	from := s.Events
+	events := Events(ctx, r.store, r.treaty, s.Events)
 	if anchored {
-		from--
+		events = r.eventsPast(ctx, s.Events, last.Hash)
 	}
 	f := newCheckedFold(s, last.Hash)
-	for rec, err := range Events(ctx, r.store, r.treaty, from) {
-		if anchored {
-			if err != nil || !isEvent(rec, s.Events, last.Hash) {
-				return last, errUnbound
-			}
-			anchored = false
-			if n >= 0 && s.Events >= n {
-				break
-			}
-			continue
+	for rec, err := range events {
+		if errors.Is(err, errUnbound) {
+			return last, err
+		}
+		if n >= 0 && s.Events >= n {
+			break // anchored where it was to end: the anchor is checked
 		}
 		if err != nil {
 			return last, f.earliest(asProblem(err, s.Events+1))
@@ -424,9 +451,6 @@ func (r *Reader) foldVisit(ctx context.Context, s *domain.State, n int, last Poi
 		if n >= 0 && s.Events >= n {
 			break
 		}
-	}
-	if anchored {
-		return last, errUnbound // the log ends before the event
 	}
 	if err := f.finish(); err != nil {
 		return last, err
