@@ -228,6 +228,11 @@ type Config struct {
 	// few reads: a backend may ready its write path beside those reads
 	// rather than at the first append. It changes no answer.
 	Appending bool
+	// Readers says how many reads the caller will make side by side soon
+	// after opening: a backend may open that many connections beside the
+	// first reads rather than at the first read that finds none idle. It
+	// changes no answer.
+	Readers int
 }
 
 // ErrStoreNotFound: Open was asked for a store that does not exist and may not
@@ -246,6 +251,10 @@ func ReadOnly() Option { return func(c *Config) { c.ReadOnly = true } }
 // Appending says the store is opened to append after a few reads (see
 // Config.Appending).
 func Appending() Option { return func(c *Config) { c.Appending = true } }
+
+// Readers says the caller will make n reads side by side soon after
+// opening (see Config.Readers).
+func Readers(n int) Option { return func(c *Config) { c.Readers = n } }
 
 // Timeout bounds waits for a server or a lock.
 func Timeout(d time.Duration) Option { return func(c *Config) { c.Timeout = d } }

@@ -40,6 +40,9 @@ type app struct {
 	// opened: it lets the store ready its write path while the command
 	// reads.
 	appending bool
+	// readers is how many reads the command makes side by side once the
+	// store is open (a compare's two moments), set before it is opened.
+	readers int
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
 	stopProfile func()
@@ -311,6 +314,9 @@ func (a *app) openStore(ctx context.Context, create bool) (eventstore.Store, err
 	}
 	if a.appending {
 		opts = append(opts, eventstore.Appending())
+	}
+	if a.readers > 1 {
+		opts = append(opts, eventstore.Readers(a.readers))
 	}
 	s, err := eventstore.Open(ctx, a.storeURI, opts...)
 	if errors.Is(err, eventstore.ErrStoreNotFound) {

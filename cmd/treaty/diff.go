@@ -66,6 +66,7 @@ output when it is not a terminal).`,
 			if err := a.checkOutput(output); err != nil {
 				return err
 			}
+			a.readers = 2 // the two moments
 			r, err := a.reader(cmd.Context())
 			if err != nil {
 				return err

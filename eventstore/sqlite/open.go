@@ -238,6 +238,12 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 			s.stopWarming = cancel
 			s.warming.Go(func() { s.writer.PingContext(warm) })
 		}
+		// The read connections the caller will want side by side open
+		// on the other core while it makes its first reads on the one
+		// current opened. Close waits for them.
+		for range min(cfg.Readers, maxIdleRaw) - 1 {
+			s.warming.Go(s.warmRaw)
+		}
 		return nil
 	}
 	return s.checkSchema(ctx, cfg)

@@ -240,6 +240,19 @@ func (s *Store) getRaw() (*rawConn, error) {
 	return c, err
 }
 
+// warmRaw opens a read connection and keeps it idle for the next read.
+func (s *Store) warmRaw() {
+	if s.closed.Load() {
+		return
+	}
+	c, err := openRaw(s.path, s.timeout, s.immutable, s.rawWritable)
+	if err != nil {
+		return // the read that wants one opens it, and reports why not
+	}
+	s.rawOut.Add(1)
+	s.putRaw(c)
+}
+
 // putRaw keeps c for the next read, or closes it once the store is closed or
 // enough are idle.
 func (s *Store) putRaw(c *rawConn) {

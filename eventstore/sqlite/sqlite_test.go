@@ -936,6 +936,59 @@ func TestOpenCurrentStore(t *testing.T) {
 	}
 }
 
+// TestOpenReadersBeside: a store opened for reads side by side has that
+// many read connections idle once Open's warm-up is done (the one it opened
+// to look at the file, and the others beside it), so that the reads open
+// none; closed straight after Open, or after reads, it leaves one file and
+// no connection out.
+func TestOpenReadersBeside(t *testing.T) {
+	path := storeFile(t, "treaty.db", "treaty-rd", 2)
+	for _, c := range []struct {
+		readers, idle int
+		read          bool
+	}{{0, 1, true}, {2, 2, true}, {3, 3, true}, {2 * maxIdleRaw, maxIdleRaw, true}, {3, 0, false}} {
+		s, err := Open(context.Background(), path, eventstore.Config{Readers: c.readers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.read {
+			s.warming.Wait()
+			s.rawMu.Lock()
+			idle := len(s.raw)
+			s.rawMu.Unlock()
+			if idle != c.idle {
+				t.Fatalf("Readers %d: %d read connections idle after Open, want %d", c.readers, idle, c.idle)
+			}
+			var reads sync.WaitGroup
+			for range c.idle {
+				reads.Go(func() {
+					if n := count(t, s, "treaty-rd"); n != 2 {
+						t.Errorf("Readers %d: read %d events", c.readers, n)
+					}
+				})
+			}
+			reads.Wait()
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if out := s.rawOut.Load(); out != 0 {
+			t.Fatalf("Readers %d: %d read connections out after Close", c.readers, out)
+		}
+		s.rawMu.Lock()
+		left := len(s.raw)
+		s.rawMu.Unlock()
+		if left != 0 {
+			t.Fatalf("Readers %d: %d read connections kept after Close", c.readers, left)
+		}
+		for _, ext := range []string{"-wal", "-shm"} {
+			if _, err := os.Stat(path + ext); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("Readers %d: %s left beside the store (%v)", c.readers, ext, err)
+			}
+		}
+	}
+}
+
 // TestOneFileAfterReads: a store opened without its writer's connection
 // and only read, or read by a store that closes after another appended,
 // is left one file: the last connection to close folds the write-ahead log
