@@ -33,8 +33,25 @@ func printableParts[V, P any](v V, parts func(*V) *[]P) V {
 	all := *parts(&v)
 	*parts(&v) = nil
 	v = Printable(v)
-	visible := make([]P, len(all))
-	parallel.Each(len(all), func(i int) { visible[i] = Printable(all[i]) })
+	// Each part is walked where it stands, and copied only if it changes:
+	// most parts have nothing to make visible.
+	rv, t := reflect.ValueOf(all), textOf(reflect.TypeFor[P]())
+	changed := make([]*P, len(all))
+	parallel.Each(len(all), func(i int) {
+		if c, ok := printable(rv.Index(i), t); ok {
+			p := c.Interface().(P)
+			changed[i] = &p
+		}
+	})
+	visible := all
+	for i, p := range changed {
+		if p != nil {
+			if &visible[0] == &all[0] {
+				visible = slices.Clone(all)
+			}
+			visible[i] = *p
+		}
+	}
 	*parts(&v) = visible
 	return v
 }
@@ -122,16 +139,26 @@ func printable(v reflect.Value, t *typeText) (reflect.Value, bool) {
 		if v.IsNil() {
 			return v, false
 		}
-		c := reflect.MakeMapWithSize(v.Type(), v.Len())
+		// Looked through first, and copied only if something changes:
+		// most maps (a clause's adoptions by party, say) hold nothing to
+		// make visible.
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
 		changed := false
-		for it := v.MapRange(); it.Next(); {
-			k, kc := printable(it.Key(), t.key)
-			e, ec := printable(it.Value(), t.elem)
-			changed = changed || kc || ec
-			c.SetMapIndex(k, e)
+		for it := v.MapRange(); it.Next() && !changed; {
+			k.SetIterKey(it)
+			e.SetIterValue(it)
+			_, kc := printable(k, t.key)
+			_, ec := printable(e, t.elem)
+			changed = kc || ec
 		}
 		if !changed {
 			return v, false
+		}
+		c := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k, _ := printable(it.Key(), t.key)
+			e, _ := printable(it.Value(), t.elem)
+			c.SetMapIndex(k, e)
 		}
 		return c, true
 	}

@@ -69,6 +69,8 @@ func TestRenderersShowHiddenCharacters(t *testing.T) {
 		"draft markdown": func(w io.Writer) error { return WriteDraftMarkdown(w, d) },
 		"draft html":     func(w io.Writer) error { return WriteDraftHTML(w, d) },
 		"diff text":      func(w io.Writer) error { return WriteDiffText(w, diff, st) },
+		"diff plain":     func(w io.Writer) error { return WriteDiffText(w, diff, Style{}) },
+		"diff wrapped":   func(w io.Writer) error { return WriteDiffText(w, diff, Style{Width: 30}) },
 		"diff markdown":  func(w io.Writer) error { return WriteDiffMarkdown(w, diff) },
 		"diff html":      func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareInline) },
 		"diff html side": func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareSide) },
@@ -203,6 +205,71 @@ func TestPrintableOps(t *testing.T) {
 	for i := range typ.NumField() {
 		if f := typ.Field(i); f.Name != "Text" && textOf(f.Type).holds {
 			t.Errorf("redline.Op.%s can hold text, which printableOps does not look at", f.Name)
+		}
+	}
+}
+
+// A compare made visible part by part: the part and the map that hold a
+// hidden character are copied and made visible, the view given stays as it
+// was, and what is clean is shared, not copied (most of a long compare).
+func TestPrintablePartsCopyOnlyWhatChanges(t *testing.T) {
+	clean := map[string]int{"UA": 2, "US": 1}
+	d := Diff{Title: "t\u202e", Clauses: []ClauseChange{
+		{ID: "a", Adoptions: AdoptionCounts{Total: 3, ByParty: clean}},
+		{ID: "b", Adoptions: AdoptionCounts{Total: 1, ByParty: map[string]int{"E\x1bU": 1}}},
+		{ID: "c", After: "x\u200by"},
+	}}
+	all := func(d *Diff) *[]ClauseChange { return &d.Clauses }
+	p := printableParts(d, all)
+	if d.Title != "t\u202e" || d.Clauses[2].After != "x\u200by" || d.Clauses[1].Adoptions.ByParty["E\x1bU"] != 1 {
+		t.Fatalf("the view given was changed: %+v", d)
+	}
+	if p.Title != `t\u202e` || p.Clauses[2].After != `x\u200by` || p.Clauses[1].Adoptions.ByParty[`E\x1bU`] != 1 || len(p.Clauses[1].Adoptions.ByParty) != 1 {
+		t.Errorf("made visible: %+v", p)
+	}
+	if reflect.ValueOf(p.Clauses[0].Adoptions.ByParty).UnsafePointer() != reflect.ValueOf(clean).UnsafePointer() {
+		t.Error("a clean map was copied")
+	}
+	if &p.Clauses[0] == &d.Clauses[0] {
+		t.Error("the clauses of the view given were changed in place")
+	}
+	d.Clauses = d.Clauses[:1]
+	if p := printableParts(d, all); &p.Clauses[0] != &d.Clauses[0] {
+		t.Error("clean clauses were copied")
+	}
+	// A clean map is looked through, not rebuilt beside it.
+	c := ClauseChange{ID: "a", Adoptions: AdoptionCounts{ByParty: map[string]int{"UA": 1, "US": 2, "EU": 3, "UK": 4, "DE": 5}}}
+	v, tt := reflect.ValueOf(&c).Elem(), textOf(reflect.TypeFor[ClauseChange]())
+	if n := testing.AllocsPerRun(100, func() { printable(v, tt) }); n > 4 {
+		t.Errorf("a clean clause with a map of five parties made visible in %v allocations", n)
+	}
+}
+
+// A compare's clause in text is what it would be made visible first,
+// whether or not it holds anything to make visible, with and without
+// styling: rendering it as it is, when that shows nothing hidden, changes
+// no byte.
+func TestCompareClauseTextAsMadeVisible(t *testing.T) {
+	ops := func(s string) []redline.Op {
+		return []redline.Op{{Kind: redline.Delete, Text: "old "}, {Kind: redline.Insert, Text: s}}
+	}
+	parties := []domain.Party{{Code: "UA"}, {Code: "US"}}
+	clauses := []ClauseChange{
+		{ID: "clean", Change: ChangeModified, Before: "old text", After: "new text", Ops: ops("new text"), NumberBefore: 1, NumberAfter: 1,
+			Adoptions: AdoptionCounts{Total: 1, ByParty: map[string]int{"UA": 1}}, Adopted: []Attribution{{ID: "p-1", Party: "UA", Event: 3}},
+			OpenProposals: []OpenProposal{{ID: "p-2", Party: "US", Text: "newer", Ops: ops("newer"), AcceptedBy: []string{"UA"}}}},
+		{ID: "hidden-text", Change: ChangeModified, Before: "old", After: "0\u202e1", Ops: ops("0\u202e1"), NumberAfter: 2},
+		{ID: "hidden-proposal", Change: ChangeModified, Ops: ops("x"), NumberAfter: 3,
+			OpenProposals: []OpenProposal{{ID: "p-3", Party: "US", Ops: ops("a\x1bb"), ObjectedBy: []string{"U\u200bA"}}}},
+		{ID: "hidden-unprinted", Change: ChangeModified, Before: "b\u202e", After: "a\u202e", Ops: ops("x"), NumberAfter: 4},
+		{ID: "line\rbreak", Change: ChangeAdded, After: "one\ntwo\tthree", Ops: []redline.Op{{Kind: redline.Insert, Text: "one\ntwo\tthree"}}, NumberAfter: 5},
+	}
+	for _, st := range []Style{{}, {Width: 24}, {Color: true}} {
+		for _, c := range clauses {
+			want := diffClauseText(Printable(c), parties, st)
+			if got := visibleClauseText(c, parties, st); got != want {
+				t.Errorf("%+v, clause %s:\n%q\nwant\n%q", st, c.ID, got, want)
+			}
 		}
 	}
 }

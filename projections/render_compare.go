@@ -123,8 +123,10 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 
 // WriteDiffText writes the compare document for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
-	d = printableParts(d, func(d *Diff) *[]ClauseChange { return &d.Clauses })
-	blocks := renderParts(d.Clauses, func(c ClauseChange) string { return diffClauseText(c, d.Parties, st) })
+	clauses := d.Clauses
+	d.Clauses = nil
+	d = Printable(d)
+	blocks := renderParts(clauses, func(c ClauseChange) string { return visibleClauseText(c, d.Parties, st) })
 	var head strings.Builder
 	fmt.Fprintf(&head, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
 	fmt.Fprintf(&head, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
@@ -153,7 +155,22 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	return err
 }
 
-// diffClauseText renders one change of the compare document, made visible.
+// visibleClauseText is diffClauseText of c made visible (see Printable).
+// Without styling, c is rendered as it is first: a block that holds
+// nothing to make visible printed nothing that had any, and making c
+// visible first would give the same block. Walking c to make it visible
+// costs more than reading the block back, and it is seldom needed.
+func visibleClauseText(c ClauseChange, parties []domain.Party, st Style) string {
+	if !st.Color {
+		if b := diffClauseText(c, parties, st); domain.VisibleLines(b) == b {
+			return b
+		}
+	}
+	return diffClauseText(Printable(c), parties, st)
+}
+
+// diffClauseText renders one change of the compare document as c holds
+// it: made visible, if it is to be shown to people (see visibleClauseText).
 func diffClauseText(c ClauseChange, parties []domain.Party, st Style) string {
 	var b strings.Builder
 	m := textMarkup(st)
