@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/internal/filecache"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -583,5 +585,87 @@ func TestKeeperOrder(t *testing.T) {
 		if !k.passed || out.String() != first+big+" an end" {
 			t.Fatalf("after %q, a document past %d bytes: passed %v, %d bytes written", first, keepDocument, k.passed, out.Len())
 		}
+	}
+}
+
+// TestMemosKeptOutsideTheStore: with Options.Memos, what a compare keeps
+// (its document, its redlines, the open proposals' redlines) goes there,
+// authenticated as in the store, and nothing of it to the store: a compare
+// whose checkpoints are in place writes nothing to the store at all. The
+// next Reader with the same Memos writes the kept document; one keeping
+// its memos in the store does not find it; an edited one is not trusted.
+func TestMemosKeptOutsideTheStore(t *testing.T) {
+	ss := meetings(t, 2, 4)
+	ctx := context.Background()
+	var store eventstore.Cache = ss.store
+	memos := filecache.New(filepath.Join(t.TempDir(), "memos"))
+	opts := withCheckpoints
+	opts.Memos = memos
+	from, to := ref(t, "round:1"), ref(t, "head")
+	calls := 0
+	write := func(r *Reader) string {
+		t.Helper()
+		var b strings.Builder
+		err := r.WriteCompare(ctx, &b, from, to, CompareOptions{}, "text", func(w io.Writer, d Diff) error {
+			calls++
+			return WriteDiffText(w, d, Style{})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	keys := func(c eventstore.Cache) []string {
+		t.Helper()
+		k, err := c.CacheKeys(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	// The checkpoints in place first, as the commands before a compare
+	// leave them.
+	if _, err := NewReader(ss.store, "berlin", opts).Head(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := keys(store)
+	want := write(NewReader(ss.store, "berlin", Options{}))
+	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 2 {
+		t.Fatalf("first compare (%d renders):\n%s\nwant:\n%s", calls, got, want)
+	}
+	if after := keys(store); !slices.Equal(after, before) {
+		t.Fatalf("the compare wrote to the store:\nbefore %q\nafter  %q", before, after)
+	}
+	kinds := map[string]bool{}
+	for _, k := range keys(memos) {
+		if parts := strings.Split(k, "/"); len(parts) > 4 && parts[1] == "memo" {
+			kinds[parts[4]] = true
+		}
+	}
+	for _, kind := range []string{documentsMemo, redlinesMemo} {
+		if !kinds[kind] {
+			t.Errorf("no %s kept outside the store: %v", kind, kinds)
+		}
+	}
+	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 2 {
+		t.Fatalf("the kept document was not written as kept (%d renders):\n%s", calls, got)
+	}
+	if write(NewReader(ss.store, "berlin", withCheckpoints)); calls != 3 {
+		t.Fatal("a Reader keeping its memos in the store found one kept outside it")
+	}
+	for _, k := range keys(memos) {
+		if strings.Contains(k, "/"+documentsMemo+"/") {
+			v, err := memos.CacheGet(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v[len(v)/2] ^= 1
+			if err := memos.CachePut(ctx, k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 4 {
+		t.Fatalf("an edited document was trusted (%d renders):\n%s", calls, got)
 	}
 }

@@ -45,6 +45,12 @@ type Options struct {
 	// append many events at once a head checkpoint at their end (see
 	// Checkpoint), whatever this says.
 	Save bool
+	// Memos, when not nil, keeps what a Reader works out and keeps to be
+	// read again (the compare documents, the redlines), authenticated as
+	// the checkpoints are: a cache of this machine's outside the store, so
+	// that keeping them writes nothing to the store. Nil keeps them in
+	// the store's cache, beside the checkpoints.
+	Memos eventstore.Cache
 }
 
 // Moment is a negotiation as it stood at a point.
@@ -63,8 +69,8 @@ const saveEvery = 8
 func NewReader(store eventstore.Store, treaty string, opts Options) *Reader {
 	r := &Reader{store: store, treaty: treaty, save: opts.Save, every: saveEvery}
 	if c, ok := store.(eventstore.Cache); ok && len(opts.Secret) > 0 {
-		r.cps = checkpoint.New(checkpoint.Config{Cache: c, Name: Stream(treaty), Treaty: treaty, Secret: opts.Secret,
-			Refold: r.refold})
+		r.cps = checkpoint.New(checkpoint.Config{Cache: c, Memos: opts.Memos, Name: Stream(treaty), Treaty: treaty,
+			Secret: opts.Secret, Refold: r.refold})
 	}
 	return r
 }

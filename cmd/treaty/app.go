@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/treaty-engine/treaty/cmd/treaty/internal/write"
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
+	"github.com/treaty-engine/treaty/internal/filecache"
 	"github.com/treaty-engine/treaty/internal/jsonindent"
 	"github.com/treaty-engine/treaty/projections"
 )
@@ -388,9 +390,21 @@ func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 func (a *app) readerOf(store eventstore.Store, id string) *projections.Reader {
 	var opts projections.Options
 	if !a.noCheckpoints {
-		opts = projections.Options{Secret: a.checkpointSecret(), Save: true}
+		opts = projections.Options{Secret: a.checkpointSecret(), Save: true, Memos: memoCache()}
 	}
 	return projections.NewReader(store, id, opts)
+}
+
+// memoCache is where this machine keeps what readers work out to read
+// again (compare documents, redlines): under the user's cache directory,
+// so that keeping them writes nothing to the store. Nil, which keeps them
+// in the store, when there is no such directory.
+func memoCache() eventstore.Cache {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return nil
+	}
+	return filecache.New(filepath.Join(dir, "treaty", "memos"))
 }
 
 // head opens the store and returns a reader of the chosen negotiation and

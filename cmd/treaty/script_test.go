@@ -39,7 +39,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	commands := map[string]func(){
 		"treaty": func() {
 			// A script's stdout is never a terminal: TREATY_TEST_WIDTH
 			// stands for the width of one, to see text wrapped.
@@ -48,14 +48,38 @@ func TestMain(m *testing.M) {
 		},
 		"treaty-worker": workerMain,
 		"treaty-reader": readerMain,
-	})
+	}
+	if commands[filepath.Base(os.Args[0])] != nil {
+		testscript.Main(m, commands) // a script's command, in the script's environment
+		return
+	}
+	// The tests, and the commands they start, keep their memos (see
+	// memoCache) in a directory of their own, never in the user's cache.
+	cache, err := os.MkdirTemp("", "treaty-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	testscript.Main(removing{m, cache}, commands)
+}
+
+// removing runs the tests, then removes dir.
+type removing struct {
+	m   *testing.M
+	dir string
+}
+
+func (r removing) Run() int {
+	defer os.RemoveAll(r.dir)
+	return r.m.Run()
 }
 
 // scriptEnv are the variables a script starts without: the binary must not
 // pick up the environment of whoever runs the tests. (testscript builds a
 // fresh environment for each script; Setup makes sure of these.) Colour needs
 // a terminal, which a script's stdout never is, so NO_COLOR does not matter.
-var scriptEnv = []string{"TREATY_TEST_WIDTH", "TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS", "TREATY_KEYS", "XDG_CONFIG_HOME"}
+var scriptEnv = []string{"TREATY_TEST_WIDTH", "TREATY", "TREATY_STORE", "TREATY_PARTY", "TREATY_AUTHOR", "TREATY_MAX_TEXT", "TREATY_NO_CHECKPOINTS", "TREATY_KEYS", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"}
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams("", nil))
@@ -126,10 +150,11 @@ func scriptParams(server string, store func(env *testscript.Env) string) testscr
 					vars = append(vars, kv)
 				}
 			}
-			// Signing keys go to the script's own directory, never to
-			// the user's configuration.
+			// Signing keys and memos go to the script's own directory,
+			// never to the user's configuration or cache.
 			env.Vars = append(vars, "TREATY_KEYS="+filepath.Join(env.WorkDir, "keys"),
-				"XDG_CONFIG_HOME="+filepath.Join(env.WorkDir, ".config"))
+				"XDG_CONFIG_HOME="+filepath.Join(env.WorkDir, ".config"),
+				"XDG_CACHE_HOME="+filepath.Join(env.WorkDir, ".cache"))
 			if store != nil {
 				env.Setenv("TREATY_STORE", store(env))
 			}

@@ -935,13 +935,26 @@ func testRefusalsNumbered(t *testing.T, s eventstore.Store, p string) {
 }
 
 // testCache: stores that keep a cache beside the log (eventstore.Cache)
-// return what was put, replace it on a second put, report absent keys as
-// nil, and never show cache entries as events.
+// answer as Cache says, and never show cache entries as events.
 func testCache(t *testing.T, s eventstore.Store, p string) {
 	c, ok := s.(eventstore.Cache)
 	if !ok {
 		t.Skip("this store keeps no cache (it does not implement eventstore.Cache)")
 	}
+	Cache(t, c, p)
+	streams, err := s.Streams(context.Background(), p)
+	if err != nil || len(streams) != 0 {
+		t.Fatalf("cache entries show as streams: %v, %v", streams, err)
+	}
+	wantNotFound(t, s, p+"k")
+}
+
+// Cache checks c, a store's cache or one kept elsewhere, under keys that
+// start with p: it returns what was put, replaced by a second put, reports
+// absent keys as nil, lists keys by prefix in byte order, deletes absent
+// keys without an error, and keeps its own bytes.
+func Cache(t *testing.T, c eventstore.Cache, p string) {
+	t.Helper()
 	ctx := context.Background()
 	if v, err := c.CacheGet(ctx, p+"absent"); err != nil || v != nil {
 		t.Fatalf("absent key: %q, %v", v, err)
@@ -958,10 +971,6 @@ func testCache(t *testing.T, s eventstore.Store, p string) {
 		if err != nil || !bytes.Equal(got, v) || got == nil {
 			t.Fatalf("CacheGet after CachePut of %d bytes: %d bytes, %v", len(v), len(got), err)
 		}
-	}
-	streams, err := s.Streams(ctx, p)
-	if err != nil || len(streams) != 0 {
-		t.Fatalf("cache entries show as streams: %v, %v", streams, err)
 	}
 	for _, k := range []string{"k2", "j", "k1", "kk"} {
 		if err := c.CachePut(ctx, p+k, []byte(k)); err != nil {
@@ -985,7 +994,6 @@ func testCache(t *testing.T, s eventstore.Store, p string) {
 	if want := []string{p + "j", p + "k", p + "k2", p + "kk"}; err != nil || !slices.Equal(keys, want) {
 		t.Fatalf("after one delete, CacheKeys(%q) = %q, %v; want %q", p, keys, err, want)
 	}
-	wantNotFound(t, s, p+"k")
 
 	// The cache keeps its own bytes: what the caller does with the bytes
 	// it put, or got, changes nothing cached.

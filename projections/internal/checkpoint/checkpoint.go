@@ -49,6 +49,10 @@ type Point struct {
 type Config struct {
 	// Cache holds the checkpoints; nil keeps none.
 	Cache eventstore.Cache
+	// Memos holds the memos (see SaveMemo) when it is not nil: a cache of
+	// this machine's, outside the store, so that keeping what a reader
+	// worked out writes nothing to the store. Nil keeps them in Cache.
+	Memos eventstore.Cache
 	// Name is the negotiation's stream name; every key starts with it.
 	Name string
 	// Treaty is the negotiation's ID, which a checkpoint's state must have.
@@ -200,7 +204,12 @@ func (s *Store) mac(key string, value []byte) []byte {
 
 // get returns the value stored under key if it is there and authentic.
 func (s *Store) get(ctx context.Context, key string) []byte {
-	raw, err := s.cfg.Cache.CacheGet(ctx, key)
+	return s.getIn(ctx, s.cfg.Cache, key)
+}
+
+// getIn is get from the cache c.
+func (s *Store) getIn(ctx context.Context, c eventstore.Cache, key string) []byte {
+	raw, err := c.CacheGet(ctx, key)
 	if err != nil || len(raw) < sha256.Size {
 		return nil
 	}
@@ -212,7 +221,20 @@ func (s *Store) get(ctx context.Context, key string) []byte {
 }
 
 func (s *Store) put(ctx context.Context, key string, value []byte) error {
-	return s.cfg.Cache.CachePut(ctx, key, s.sealed(key, value))
+	return s.putIn(ctx, s.cfg.Cache, key, value)
+}
+
+// putIn is put into the cache c.
+func (s *Store) putIn(ctx context.Context, c eventstore.Cache, key string, value []byte) error {
+	return c.CachePut(ctx, key, s.sealed(key, value))
+}
+
+// memos is the cache the memos are kept in (see Config.Memos).
+func (s *Store) memos() eventstore.Cache {
+	if s.cfg.Memos != nil {
+		return s.cfg.Memos
+	}
+	return s.cfg.Cache
 }
 
 // sealed is value as put stores it under key: followed by its
@@ -715,8 +737,10 @@ func (s *Store) prune(ctx context.Context) {
 		uses = append(uses, use{strings.TrimPrefix(k, usedPrefix), time.Unix(t, 0)})
 	}
 	slices.SortFunc(uses, func(a, b use) int { return b.at.Compare(a.at) })
+	kept := map[string]bool{build(): true}
 	for i, u := range uses {
 		if u.build == build() || i < keepBuilds && now.Sub(u.at) < keepUnusedFor {
+			kept[u.build] = true
 			continue
 		}
 		for _, prefix := range []string{s.cfg.Name + "/checkpoint/" + u.build + "/", s.cfg.Name + "/memo/" + u.build + "/"} {
@@ -727,6 +751,27 @@ func (s *Store) prune(ctx context.Context) {
 			}
 		}
 		_ = c.CacheDelete(ctx, usedPrefix+u.build)
+	}
+	if s.cfg.Memos != nil {
+		s.pruneMemos(ctx, kept)
+	}
+}
+
+// pruneMemos deletes the negotiation's memos kept outside the store
+// (Config.Memos) by builds other than those kept: what a build that no
+// longer uses this store kept there would otherwise stay for good. Another
+// store of the same name, read by another build, loses its memos (only
+// worked out again).
+func (s *Store) pruneMemos(ctx context.Context, kept map[string]bool) {
+	prefix := s.cfg.Name + "/memo/"
+	keys, err := s.cfg.Memos.CacheKeys(ctx, prefix)
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		if b, _, _ := strings.Cut(strings.TrimPrefix(k, prefix), "/"); !kept[b] {
+			_ = s.cfg.Memos.CacheDelete(ctx, k)
+		}
 	}
 }
 
@@ -888,8 +933,9 @@ const readMark = ".read"
 
 // noteRead marks the memo kept under key as read, unless it is already.
 func (s *Store) noteRead(ctx context.Context, key string) {
-	if keys, err := s.cfg.Cache.CacheKeys(ctx, key); err == nil && !slices.Contains(keys, key+readMark) {
-		_ = s.put(ctx, key+readMark, nil)
+	c := s.memos()
+	if keys, err := c.CacheKeys(ctx, key); err == nil && !slices.Contains(keys, key+readMark) {
+		_ = s.putIn(ctx, c, key+readMark, nil)
 	}
 }
 
@@ -900,13 +946,13 @@ func (s *Store) memoPrefix(kind string) string {
 // Memo returns the memo of the given kind saved under name by SaveMemo, if
 // it is there and authentic; nil otherwise. A memo is a cache of what this
 // build worked out from the log (the redlines of a compare, say), kept
-// beside the checkpoints and trusted as they are.
+// beside the checkpoints or in Config.Memos, and trusted as they are.
 func (s *Store) Memo(ctx context.Context, kind, name string) []byte {
 	if !s.enabled() {
 		return nil
 	}
 	key := s.memoPrefix(kind) + name
-	b := s.get(ctx, key)
+	b := s.getIn(ctx, s.memos(), key)
 	if b == nil {
 		return nil
 	}
@@ -926,7 +972,7 @@ func (s *Store) WriteMemo(ctx context.Context, kind, name string, w io.Writer) (
 		return false, nil
 	}
 	key := s.memoPrefix(kind) + name
-	b := s.get(ctx, key)
+	b := s.getIn(ctx, s.memos(), key)
 	if b == nil {
 		return false, nil
 	}
@@ -946,8 +992,9 @@ const maxMemo = 64 << 20
 // SaveMemo keeps value as the memo of the given kind called name, among at
 // most keepMemos of that kind. Failing to save is not an error a reader
 // must see (a read-only store keeps none); the error is for tests. Memos are
-// kept packed (see pack): the command that makes one writes it twice (the
-// write-ahead log, then the file). value is only read.
+// kept packed (see pack): one kept in the store is written twice by the
+// command that makes it (the write-ahead log, then the file). value is
+// only read.
 func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) error {
 	if !s.enabled() {
 		return nil
@@ -956,11 +1003,11 @@ func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) e
 		return fmt.Errorf("memo of %d bytes: more than %d are never kept", len(value), maxMemo)
 	}
 	value = pack(value)
-	prefix := s.memoPrefix(kind)
-	if keys, err := s.cfg.Cache.CacheKeys(ctx, prefix); err == nil {
+	prefix, c := s.memoPrefix(kind), s.memos()
+	if keys, err := c.CacheKeys(ctx, prefix); err == nil {
 		s.evictMemos(ctx, keys, prefix+name)
 	}
-	return s.put(ctx, prefix+name, value)
+	return s.putIn(ctx, c, prefix+name, value)
 }
 
 // evictMemos makes room among the memos of one kind, listed with their
@@ -986,7 +1033,7 @@ func (s *Store) evictMemos(ctx context.Context, keys []string, key string) {
 	if len(unread) == 0 {
 		unread = memos
 	}
-	c := s.cfg.Cache
+	c := s.memos()
 	for i, k := range unread {
 		if i%2 == 0 {
 			_ = c.CacheDelete(ctx, k)

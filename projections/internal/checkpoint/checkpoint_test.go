@@ -752,6 +752,38 @@ func TestOldBuildsPruned(t *testing.T) {
 	}
 }
 
+// TestOldBuildsMemosPruned: memos kept outside the store (Config.Memos)
+// go with the builds the store's marks let go, and only this negotiation's:
+// those of the builds kept stay.
+func TestOldBuildsMemosPruned(t *testing.T) {
+	pruneInTests = true
+	defer func() { pruneInTests = false }()
+	n := sample(t)
+	cache, memos := newCounting(), newCounting()
+	memo := func(name, b string) string {
+		k := name + "/memo/" + b + "/tag/compare/doc"
+		_ = memos.CachePut(ctx, k, []byte("x"))
+		return k
+	}
+	_ = cache.CachePut(ctx, "treaty-berlin/checkpoint-used/v0-recent", binary.AppendVarint(nil, time.Now().Add(-time.Hour).Unix()))
+	_ = cache.CachePut(ctx, "treaty-berlin/checkpoint-used/v0-stale", binary.AppendVarint(nil, time.Now().Add(-30*24*time.Hour).Unix()))
+	recent, stale, unmarked := memo("treaty-berlin", "v0-recent"), memo("treaty-berlin", "v0-stale"), memo("treaty-berlin", "v0-elsewhere")
+	mine, other := memo("treaty-berlin", build()), memo("treaty-berlin-2", "v0-stale")
+	cs := New(Config{Cache: cache, Memos: memos, Name: "treaty-berlin", Treaty: "berlin", Secret: []byte("secret"), Refold: n.refold})
+	if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
+		t.Fatal(err)
+	}
+	has := func(k string) bool { v, _ := memos.CacheGet(ctx, k); return v != nil }
+	switch {
+	case !has(recent) || !has(mine):
+		t.Fatal("the memos of builds in use were deleted")
+	case has(stale) || has(unmarked):
+		t.Fatal("the memos of builds the store no longer keeps survived")
+	case !has(other):
+		t.Fatal("another negotiation's memo was deleted")
+	}
+}
+
 func TestBuild(t *testing.T) {
 	b := build()
 	if !strings.HasPrefix(b, fmt.Sprintf("v%d-", formatVersion)) || strings.Contains(b, "/") || len(b) < 8 || strings.HasSuffix(b, "unknown") {
