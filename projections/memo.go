@@ -304,8 +304,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 		// the rounds fell, which the summary holds, unless it lists every
 		// adoption, which reads every closed proposal: the events since
 		// are not folded, as for a kept document.
-		if both := r.readEarly(ctx, &reading, summary, [2]Ref{from, to}, &read); both && !opts.EveryAdoption {
-			reading.Wait()
+		if both := r.readEarly(ctx, &reading, summary, [2]Ref{from, to}, &read, !opts.EveryAdoption); both && !opts.EveryAdoption {
 			if read[0] != nil && read[1] != nil {
 				return r.writeCompare(ctx, w, from, to, now, name, opts, render, &read)
 			}
@@ -356,20 +355,36 @@ func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, no
 // what AtFrom would, given the head: a moment before now is found from the
 // rounds and the number of events alone, which the summary holds. A moment
 // that fails to read is left nil, to be read (and its error reported) once
-// the head is. It reports whether it started reading both.
-func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, read *[2]*Moment) bool {
+// the head is. It reports whether it read both; with wait, it then reads
+// the second itself while the first is read beside it, and returns when
+// both are read (another goroutine may not find a core free at once: the
+// store may be opening a connection on the other).
+func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, read *[2]*Moment, wait bool) bool {
+	var at [2]int
 	started := 0
 	for i, ref := range refs {
 		n, ok, err := Resolve(ref, summary)
 		if err != nil || !ok || n >= summary.Events {
+			at[i] = -1
 			continue
 		}
+		at[i] = n
 		started++
-		reading.Go(func() {
-			if m, err := r.StateAt(ctx, ref, n, summary); err == nil {
-				read[i] = &m
-			}
-		})
+	}
+	readOne := func(i int) {
+		if m, err := r.StateAt(ctx, refs[i], at[i], summary); err == nil {
+			read[i] = &m
+		}
+	}
+	for i := range refs {
+		switch {
+		case at[i] < 0:
+		case wait && started == len(refs) && i == len(refs)-1:
+			readOne(i)
+			reading.Wait()
+		default:
+			reading.Go(func() { readOne(i) })
+		}
 	}
 	return started == len(refs)
 }

@@ -479,29 +479,31 @@ func TestReadEarlyAsAtFrom(t *testing.T) {
 	if !ok {
 		t.Fatal("no summary of the head checkpoint")
 	}
-	early := func(refs ...string) [2]*Moment {
+	early := func(wait bool, refs ...string) [2]*Moment {
 		var read [2]*Moment
 		var reading sync.WaitGroup
-		r.readEarly(ctx, &reading, summary, [2]Ref{ref(t, refs[0]), ref(t, refs[1])}, &read)
+		r.readEarly(ctx, &reading, summary, [2]Ref{ref(t, refs[0]), ref(t, refs[1])}, &read, wait)
 		reading.Wait()
 		return read
 	}
 	refs := []string{"round:1", "@5"}
-	read := early(refs...)
-	for i, s := range refs {
-		want, err := r.AtFrom(ctx, ref(t, s), head)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if read[i] == nil {
-			t.Fatalf("%s was not read early", s)
-		}
-		if !reflect.DeepEqual(read[i].Point, want.Point) || !reflect.DeepEqual(read[i].State.Draft(), want.State.Draft()) ||
-			read[i].State.Events != want.State.Events {
-			t.Fatalf("%s read early as %+v, AtFrom reads %+v", s, read[i].Point, want.Point)
+	for _, wait := range []bool{false, true} {
+		read := early(wait, refs...)
+		for i, s := range refs {
+			want, err := r.AtFrom(ctx, ref(t, s), head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if read[i] == nil {
+				t.Fatalf("%s was not read early", s)
+			}
+			if !reflect.DeepEqual(read[i].Point, want.Point) || !reflect.DeepEqual(read[i].State.Draft(), want.State.Draft()) ||
+				read[i].State.Events != want.State.Events {
+				t.Fatalf("%s read early as %+v, AtFrom reads %+v", s, read[i].Point, want.Point)
+			}
 		}
 	}
-	if read := early("head", "round:9"); read[0] != nil || read[1] != nil {
+	if read := early(true, "head", "round:9"); read[0] != nil || read[1] != nil {
 		t.Fatalf("now or a round not held read early: %v %v", read[0], read[1])
 	}
 }
@@ -525,7 +527,7 @@ func TestReadEarlyOvertaken(t *testing.T) {
 	refs := [2]Ref{LastClosedRound, ref(t, "head")}
 	var read [2]*Moment
 	var reading sync.WaitGroup
-	r.readEarly(ctx, &reading, summary, refs, &read)
+	r.readEarly(ctx, &reading, summary, refs, &read, true)
 	reading.Wait()
 	if read[0] == nil || read[1] != nil {
 		t.Fatalf("read early: %v, %v; want the last closed round alone", read[0], read[1])
