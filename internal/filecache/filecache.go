@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Cache keeps each value in a file under its root directory: the parts of
@@ -38,13 +39,19 @@ func (c *Cache) Root() string { return c.root }
 // tempPrefix starts the names of the files being written: never a key's.
 const tempPrefix = ".put-"
 
+// staleAfter is how old a file being written must be for CacheKeys to take
+// it for one a process stopped writing (killed, or its machine stopped):
+// a value is written in milliseconds.
+const staleAfter = time.Hour
+
 // path returns the file of key, or an error naming what makes key no
-// path: an empty part, ".", "..", a NUL, a part too long for a file name,
-// or a last part that a file being written could have.
+// path: an empty part, ".", "..", a NUL, a backslash or a colon (a
+// separator, or a drive, on some systems), a part too long for a file
+// name, or a last part that a file being written could have.
 func (c *Cache) path(key string) (string, error) {
 	parts := strings.Split(key, "/")
 	for _, p := range parts {
-		if p == "" || p == "." || p == ".." || strings.ContainsRune(p, 0) || len(p) > 255 {
+		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, "\x00\\:") || len(p) > 255 {
 			return "", fmt.Errorf("cache key %q: %q cannot be part of a file's path", key, p)
 		}
 	}
@@ -104,7 +111,8 @@ func (c *Cache) CachePut(ctx context.Context, key string, value []byte) error {
 }
 
 // CacheKeys lists the keys that start with prefix, in byte order: the
-// files under the directories the prefix names, or starts to name.
+// files under the directories the prefix names, or starts to name. Files
+// left half written in those directories long ago are removed.
 func (c *Cache) CacheKeys(ctx context.Context, prefix string) ([]string, error) {
 	dir, start := "", prefix
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
@@ -123,7 +131,13 @@ func (c *Cache) CacheKeys(ctx context.Context, prefix string) ([]string, error) 
 	var keys []string
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasPrefix(name, start) || strings.HasPrefix(name, tempPrefix) {
+		if strings.HasPrefix(name, tempPrefix) {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleAfter {
+				os.Remove(filepath.Join(c.root, filepath.FromSlash(dir), name))
+			}
+			continue
+		}
+		if !strings.HasPrefix(name, start) {
 			continue
 		}
 		if !e.IsDir() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/storetest"
@@ -64,7 +65,7 @@ func TestCacheAsAStoreCache(t *testing.T) {
 func TestCacheRefusesKeysThatAreNoPath(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "cache")
 	c := New(root)
-	for _, k := range []string{"", "a//b", "../escape", "a/../../escape", "a/./b", "/abs", "a/", "a\x00b", "a/" + strings.Repeat("n", 256), "a/.put-123"} {
+	for _, k := range []string{"", "a//b", "../escape", "a/../../escape", "a/./b", "/abs", "a/", "a\x00b", "a/..\\escape", "c:/x", "a/" + strings.Repeat("n", 256), "a/.put-123"} {
 		if err := c.CachePut(ctx, k, []byte("v")); err == nil {
 			t.Errorf("CachePut(%q) succeeded", k)
 		} else if !strings.Contains(err.Error(), "cache key") {
@@ -134,5 +135,34 @@ func TestCacheWholeValuesUnderConcurrentPuts(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(c.Root(), "t"))
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("files left beside the value: %v, %v", entries, err)
+	}
+}
+
+// A file a process stopped writing long ago is removed when its directory
+// is listed; one being written now is left to its writer. Neither is a key.
+func TestCacheRemovesStaleHalfWrittenFiles(t *testing.T) {
+	c := New(filepath.Join(t.TempDir(), "cache"))
+	if err := c.CachePut(ctx, "t/k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(c.Root(), "t")
+	stale, fresh := filepath.Join(dir, tempPrefix+"1"), filepath.Join(dir, tempPrefix+"2")
+	for _, f := range []string{stale, fresh} {
+		if err := os.WriteFile(f, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleAfter)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := c.CacheKeys(ctx, "t/"); err != nil || !slices.Equal(keys, []string{"t/k"}) {
+		t.Fatalf("keys: %q, %v", keys, err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a file left half written long ago is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a file being written was removed: %v", err)
 	}
 }
