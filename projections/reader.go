@@ -229,19 +229,11 @@ func (p *Pending) Finish(ctx context.Context) {
 // head returns the negotiation now, and whether a head checkpoint of it is
 // due.
 func (r *Reader) head(ctx context.Context) (Moment, bool, error) {
-	var s *domain.State
-	var last Point
-	var err error
-	start := 0
-	cs, p, ok := r.cps.Head(ctx)
-	if ok {
-		s, start = cs, p.Events
-		last, err = r.foldAnchored(ctx, s, -1, pointFrom(p), r.save)
+	s, last := &domain.State{}, Point{}
+	if cs, p, ok := r.cps.Head(ctx); ok {
+		s, last = cs, pointFrom(p)
 	}
-	if !ok || errors.Is(err, errUnbound) {
-		s, start = &domain.State{}, 0
-		last, err = r.fold(ctx, s, -1, Point{}, r.save)
-	}
+	s, last, start, err := r.foldFrom(ctx, s, -1, last)
 	if err != nil {
 		return Moment{}, false, err
 	}
@@ -355,11 +347,7 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 			}
 		}
 	}
-	last, err := r.foldAnchored(ctx, s, n, last, r.save)
-	if errors.Is(err, errUnbound) {
-		s, last = &domain.State{}, Point{}
-		last, err = r.fold(ctx, s, n, last, r.save)
-	}
+	s, last, _, err := r.foldFrom(ctx, s, n, last)
 	if err != nil {
 		return Moment{}, err
 	}
@@ -389,6 +377,20 @@ func (r *Reader) fold(ctx context.Context, s *domain.State, n int, last Point, s
 // returns errUnbound.
 func (r *Reader) foldAnchored(ctx context.Context, s *domain.State, n int, last Point, save bool) (Point, error) {
 	return r.foldVisit(ctx, s, n, last, save, true, nil)
+}
+
+// foldFrom is foldAnchored from s, a checkpoint's state that ended at last
+// (or an empty state), falling back to a fold of a new state from the first
+// event when the log no longer holds the event the checkpoint ended at. It
+// returns the state folded and the number of events it was folded from.
+func (r *Reader) foldFrom(ctx context.Context, s *domain.State, n int, last Point) (*domain.State, Point, int, error) {
+	start := s.Events
+	last, err := r.foldAnchored(ctx, s, n, last, r.save)
+	if errors.Is(err, errUnbound) {
+		s, start = &domain.State{}, 0
+		last, err = r.fold(ctx, s, n, Point{}, r.save)
+	}
+	return s, last, start, err
 }
 
 // Folded is one event as a replay of the history sees it, just after it
