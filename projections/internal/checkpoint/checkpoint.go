@@ -1005,14 +1005,14 @@ func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) e
 	value = pack(value)
 	prefix, c := s.memoPrefix(kind), s.memos()
 	if keys, err := c.CacheKeys(ctx, prefix); err == nil {
-		s.evictMemos(ctx, keys, prefix+name)
+		evictMemos(ctx, c, keys, prefix+name)
 	}
 	return s.putIn(ctx, c, prefix+name, value)
 }
 
-// evictMemos makes room among the memos of one kind, listed with their
+// evictMemos makes room among the memos of one kind in c, listed with their
 // marks in keys, for the one to be saved under key (see keepMemos).
-func (s *Store) evictMemos(ctx context.Context, keys []string, key string) {
+func evictMemos(ctx context.Context, c eventstore.Cache, keys []string, key string) {
 	var memos, unread []string
 	read := map[string]bool{}
 	for _, k := range keys {
@@ -1033,7 +1033,6 @@ func (s *Store) evictMemos(ctx context.Context, keys []string, key string) {
 	if len(unread) == 0 {
 		unread = memos
 	}
-	c := s.memos()
 	for i, k := range unread {
 		if i%2 == 0 {
 			_ = c.CacheDelete(ctx, k)
