@@ -20,6 +20,7 @@ import (
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/internal/filecache"
+	"github.com/treaty-engine/treaty/internal/hugepages"
 	"github.com/treaty-engine/treaty/internal/jsonindent"
 	"github.com/treaty-engine/treaty/projections"
 )
@@ -405,6 +406,21 @@ func memoCache() eventstore.Cache {
 		return nil
 	}
 	return filecache.New(filepath.Join(dir, "treaty", "memos"))
+}
+
+// documentHeap is how much heap documentReader puts on huge pages: more
+// than a compare of distant rounds allocates.
+const documentHeap = 16 << 20
+
+// documentReader is reader for a command that renders a document from
+// whole states (a compare, the draft, a proposal, the positions): it
+// allocates megabytes, each touched once, and on huge pages their first
+// touches take a fraction of the page faults, which some virtual machines
+// make dear. An act or the log allocates too little to repay the garbage
+// collection that this costs.
+func (a *app) documentReader(ctx context.Context) (*projections.Reader, error) {
+	hugepages.Reserve(documentHeap)
+	return a.reader(ctx)
 }
 
 // head opens the store and returns a reader of the chosen negotiation and

@@ -67,7 +67,7 @@ output when it is not a terminal).`,
 				return err
 			}
 			a.readers = 2 // the two moments
-			r, err := a.reader(cmd.Context())
+			r, err := a.documentReader(cmd.Context())
 			if err != nil {
 				return err
 			}

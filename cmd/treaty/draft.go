@@ -39,7 +39,7 @@ REF is round:N (the end of round N, or now while it is open), round:N:start,
 			if err := a.checkOutput(output); err != nil {
 				return err
 			}
-			r, err := a.reader(cmd.Context())
+			r, err := a.documentReader(cmd.Context())
 			if err != nil {
 				return err
 			}

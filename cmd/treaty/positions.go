@@ -34,7 +34,7 @@ text where one is tabled: the four-column document of a trilogue.`,
 					return usagef("--clause: %v", err)
 				}
 			}
-			r, err := a.reader(cmd.Context())
+			r, err := a.documentReader(cmd.Context())
 			if err != nil {
 				return err
 			}
