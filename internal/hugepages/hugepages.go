@@ -1,21 +1,38 @@
 // Package hugepages backs part of the Go heap with transparent huge pages,
-// for a command that is about to allocate megabytes it touches once.
+// for a short-lived command that is about to allocate megabytes it touches
+// once.
 //
 // On Linux every 4 KiB page a program touches for the first time costs a
-// page fault, and in some virtual machines a fault costs tens of
-// microseconds: a compare that allocates six megabytes would spend more
-// time faulting than working. A 2 MiB huge page takes one fault. The Go
-// runtime does not ask for huge pages for its heap, and most systems give
-// them only where a program asks (transparent_hugepage set to madvise).
+// page fault, and some virtual machines make a fault dear: a compare that
+// allocates six megabytes can spend more time faulting than working. A
+// 2 MiB huge page takes one fault. The Go runtime does not ask for huge
+// pages for its heap, and many systems give them only where a program asks
+// (transparent_hugepage set to madvise).
 package hugepages
 
-// Reserve asks the kernel to back the next n bytes the Go heap grows into
-// with transparent huge pages, and reports whether it did. It does nothing
-// where the system already gives the heap huge pages, or never does, where
-// GODEBUG has disablethp=1, and off Linux.
+import "sync"
+
+// once makes Reserve act on its first call; reserved is what it reported.
+var (
+	once     sync.Once
+	reserved bool
+)
+
+// Reserve asks the kernel to back at least n bytes of heap that the
+// allocations after it use with transparent huge pages, and reports
+// whether the advice was taken (the kernel may still find no huge page
+// free). It acts on its first call only, where the system gives huge pages
+// on request, with 4 KiB pages, unless GODEBUG has disablethp set, and only
+// on Linux; later calls report what the first did. Call it early: it
+// allocates n bytes and more, marks them, and frees them with a garbage
+// collection, so that the heap reuses them.
 //
-// It allocates n bytes of heap, marks them, and frees them with a garbage
-// collection, which the allocations that follow then reuse. It changes no
-// result, only how memory is backed: a program that calls it may hold up
-// to 2 MiB more for each huge page it touches in part.
-func Reserve(n int) bool { return reserve(n) }
+// It changes no result, only how memory is backed: the process may hold
+// up to 2 MiB more for each huge page it touches in part. While it runs,
+// collections are off (debug.SetGCPercent(-1)); a percentage set meanwhile
+// is kept, unless it is -1, and code that saves and restores the
+// percentage must not run beside it.
+func Reserve(n int) bool {
+	once.Do(func() { reserved = reserve(n) })
+	return reserved
+}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -13,22 +14,40 @@ import (
 
 // enabledPath is where Linux says when it backs anonymous memory with
 // transparent huge pages: "always [madvise] never", the bracketed word
-// chosen.
-const enabledPath = "/sys/kernel/mm/transparent_hugepage/enabled"
+// chosen. sizePath, where it exists, says it for 2 MiB pages alone, or
+// "inherit" to follow enabledPath.
+const (
+	enabledPath = "/sys/kernel/mm/transparent_hugepage/enabled"
+	sizePath    = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
+)
 
-// hugePage is the size of a transparent huge page on amd64 and arm64 with
-// 4 KiB pages; a range not aligned to it gets none.
+// hugePage is the size of a transparent huge page with 4 KiB pages; a
+// range not aligned to it gets none.
 const hugePage = 2 << 20
 
-// mu serializes reserve.
+// onRequest reports whether the system backs memory with huge pages where
+// a program asks for them, and only there.
+func onRequest() bool {
+	if os.Getpagesize() != 4<<10 {
+		return false
+	}
+	if b, err := os.ReadFile(sizePath); err == nil {
+		if m := mode(string(b)); m != "inherit" {
+			return m == "madvise"
+		}
+	}
+	b, err := os.ReadFile(enabledPath)
+	return err == nil && mode(string(b)) == "madvise"
+}
+
+// afterBlock, when set by a test, runs once the block is allocated.
+var afterBlock func()
+
+// mu serializes reserve (which Reserve calls once; tests call it more).
 var mu sync.Mutex
 
 func reserve(n int) bool {
-	if n < hugePage || disabled(os.Getenv("GODEBUG")) {
-		return false
-	}
-	b, err := os.ReadFile(enabledPath)
-	if err != nil || mode(string(b)) != "madvise" {
+	if n <= 0 || disabled(os.Getenv("GODEBUG")) || !onRequest() {
 		return false
 	}
 	// A collection started by the block's allocation would keep it, and
@@ -39,26 +58,30 @@ func reserve(n int) bool {
 	defer mu.Unlock()
 	prev := debug.SetGCPercent(-1)
 	defer func() {
-		// Whatever else the program set meanwhile stands.
+		// Whatever else the program set meanwhile stands (but -1,
+		// which cannot be told from this function's own).
 		if set := debug.SetGCPercent(prev); set != -1 {
 			debug.SetGCPercent(set)
 		}
 	}()
-	block := make([]byte, n)
+	// Rounded up to whole huge pages, and one more, so that its aligned
+	// middle holds at least n bytes.
+	size := (n+hugePage-1)&^(hugePage-1) + hugePage
+	block := make([]byte, size)
+	if afterBlock != nil {
+		afterBlock()
+	}
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(block)))
 	begin := (start+hugePage-1)&^(hugePage-1) - start
-	end := (start+uintptr(n))&^(hugePage-1) - start
-	if begin < end {
-		err = unix.Madvise(block[begin:end], unix.MADV_HUGEPAGE)
-	}
-	ok := begin < end && err == nil
+	ok := unix.Madvise(block[begin:begin+uintptr(size-hugePage)], unix.MADV_HUGEPAGE) == nil
 	// The runtime maps new heap afresh, without the advice: the marked
 	// pages are used only once the block, no longer used, is freed.
 	runtime.GC()
 	return ok
 }
 
-// mode is the bracketed word of the enabled file: always, madvise or never.
+// mode is the bracketed word of an enabled file: always, madvise, never or
+// (for one size) inherit.
 func mode(enabled string) string {
 	for _, w := range strings.Fields(enabled) {
 		if len(w) > 2 && w[0] == '[' && w[len(w)-1] == ']' {
@@ -69,12 +92,15 @@ func mode(enabled string) string {
 }
 
 // disabled reports whether godebug (the GODEBUG variable) asks the runtime
-// to keep the heap off huge pages.
+// to keep the heap off huge pages: disablethp set to a number other than
+// 0, the last setting winning, as the runtime reads it.
 func disabled(godebug string) bool {
 	disable := false
 	for _, kv := range strings.Split(godebug, ",") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == "disablethp" {
-			disable = v == "1" // the last setting wins, as in the runtime
+		if k, v, ok := strings.Cut(kv, "="); ok && k == "disablethp" {
+			if n, err := strconv.Atoi(v); err == nil {
+				disable = n != 0
+			}
 		}
 	}
 	return disable

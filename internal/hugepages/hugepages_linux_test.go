@@ -15,11 +15,12 @@ import (
 
 func TestMode(t *testing.T) {
 	for in, want := range map[string]string{
-		"always [madvise] never\n": "madvise",
-		"[always] madvise never\n": "always",
-		"always madvise [never]\n": "never",
-		"":                         "",
-		"[] madvise":               "",
+		"always [madvise] never\n":         "madvise",
+		"[always] madvise never\n":         "always",
+		"always madvise [never]\n":         "never",
+		"":                                 "",
+		"[] madvise":                       "",
+		"[inherit] always madvise never\n": "inherit",
 	} {
 		if got := mode(in); got != want {
 			t.Errorf("mode(%q) = %q, want %q", in, got, want)
@@ -29,13 +30,16 @@ func TestMode(t *testing.T) {
 
 func TestDisabled(t *testing.T) {
 	for in, want := range map[string]bool{
-		"":                              false,
-		"disablethp=1":                  true,
-		"gctrace=1,disablethp=1":        true,
-		"disablethp=0":                  false,
-		"disablethp=1,disablethp=0":     false,
-		"madvdontneed=1, disablethp=1 ": true,
-		"xdisablethp=1":                 false,
+		"":                             false,
+		"disablethp=1":                 true,
+		"disablethp=2":                 true,
+		"gctrace=1,disablethp=1":       true,
+		"disablethp=0":                 false,
+		"disablethp=1,disablethp=0":    false,
+		"disablethp=x":                 false,
+		"disablethp=1,disablethp=x":    true,
+		"madvdontneed=1, disablethp=1": false, // the runtime trims nothing
+		"xdisablethp=1":                false,
 	} {
 		if got := disabled(in); got != want {
 			t.Errorf("disabled(%q) = %v, want %v", in, got, want)
@@ -56,8 +60,7 @@ func TestReserve(t *testing.T) {
 		child()
 		return
 	}
-	b, err := os.ReadFile(enabledPath)
-	thp := err == nil && mode(string(b)) == "madvise"
+	thp := onRequest()
 	for _, c := range []struct {
 		godebug string
 		want    bool
@@ -71,7 +74,7 @@ func TestReserve(t *testing.T) {
 		if err != nil {
 			t.Fatalf("GODEBUG=%q: %v\n%s", c.godebug, err, out)
 		}
-		want := fmt.Sprintf("reserved %v, marked %v", c.want, c.want)
+		want := fmt.Sprintf("reserved %v, marked %v, again %v", c.want, c.want, c.want)
 		if !strings.Contains(string(out), want) {
 			t.Errorf("GODEBUG=%q: want %q, got\n%s", c.godebug, want, out)
 		}
@@ -81,8 +84,9 @@ func TestReserve(t *testing.T) {
 
 func child() {
 	reserved := Reserve(8 << 20)
-	// An allocation of 6 MiB ends inside the reserved block, whatever
-	// free heap below it it starts in.
+	// An allocation of 6 MiB ends inside the marked part of the block
+	// (which starts at most 2 MiB into it) where it starts in less than
+	// 4 MiB of free heap below the block, as in a fresh process.
 	next := make([]byte, 6<<20)
 	for i := 0; i < len(next); i += 4096 {
 		next[i] = 1
@@ -93,7 +97,10 @@ func child() {
 		fmt.Println("smaps:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("reserved %v, marked %v (AnonHugePages of the mapping: %d kB)\n", reserved, strings.Contains(" "+flags+" ", " hg "), huge)
+	// A second call does nothing more (were it to act, 1 GiB would be
+	// allocated) and reports what the first did.
+	again := Reserve(1 << 30)
+	fmt.Printf("reserved %v, marked %v, again %v (AnonHugePages of the mapping: %d kB)\n", reserved, strings.Contains(" "+flags+" ", " hg "), again, huge)
 }
 
 // mapping returns the VmFlags and AnonHugePages of the mapping that holds
@@ -142,17 +149,40 @@ func mapping(addr uintptr) (flags string, huge int, err error) {
 	return flags, huge, nil
 }
 
-// TestReserveLeavesTheCollectorAsSet checks that calls at the same time
-// leave the garbage collector's percentage as the program set it, whether
-// or not they reserve anything here.
+// TestReserveLeavesTheCollectorAsSet checks that reserve leaves the
+// garbage collector's percentage as the program set it: before it, while it
+// runs (another call at the same time, a percentage set meanwhile), and
+// collections off altogether (GOGC=off).
 func TestReserveLeavesTheCollectorAsSet(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(123))
+	if !onRequest() {
+		t.Skip("this system does not give huge pages on request (transparent_hugepage is not madvise): reserve turns nothing off")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	check := func(name string, want int) {
+		t.Helper()
+		if got := debug.SetGCPercent(want); got != want {
+			t.Errorf("%s: GC percentage after reserve %d, want %d", name, got, want)
+		}
+	}
+	debug.SetGCPercent(123)
 	var wg sync.WaitGroup
 	for range 4 {
-		wg.Go(func() { Reserve(4 << 20) })
+		wg.Go(func() {
+			if !reserve(4 << 20) {
+				t.Error("reserve reported no advice taken")
+			}
+		})
 	}
 	wg.Wait()
-	if got := debug.SetGCPercent(123); got != 123 {
-		t.Errorf("GC percentage after Reserve: %d, want 123", got)
-	}
+	check("four at once", 123)
+
+	afterBlock = func() { debug.SetGCPercent(200) }
+	defer func() { afterBlock = nil }()
+	reserve(4 << 20)
+	check("set meanwhile", 200)
+	afterBlock = nil
+
+	debug.SetGCPercent(-1)
+	reserve(4 << 20)
+	check("GOGC=off", -1)
 }
