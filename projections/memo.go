@@ -290,6 +290,13 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	var read [2]*Moment
 	var reading sync.WaitGroup
 	defer reading.Wait()
+	working := false
+	work := func() {
+		if !working && r.working != nil {
+			r.working()
+		}
+		working = true
+	}
 	if summary, ok := r.headSummary(ctx); ok {
 		now := Moment{State: summary}
 		name := r.documentName(ctx, from, to, now, opts, form)
@@ -300,6 +307,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 				return err
 			}
 		}
+		work()
 		// Of now, a document between two moments before it needs only where
 		// the rounds fell, which the summary holds, unless it lists every
 		// adoption, which reads every closed proposal: the events since
@@ -310,6 +318,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 			}
 		}
 	}
+	work()
 	head, err := r.Head(ctx)
 	if err != nil {
 		return err

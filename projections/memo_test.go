@@ -671,3 +671,42 @@ func TestMemosKeptOutsideTheStore(t *testing.T) {
 		t.Fatalf("an edited document was trusted (%d renders):\n%s", calls, got)
 	}
 }
+
+// TestCompareWorkingOnlyWhenNotKept: Options.Working is called once by a
+// compare that works its document out, before it reads the moments, and
+// not by one that finds the document kept, nor by one on a Reader without
+// checkpoints, which keeps nothing but still works the document out.
+func TestCompareWorkingOnlyWhenNotKept(t *testing.T) {
+	var before int
+	ss := meetings(t, 2, 4)
+	ctx := context.Background()
+	from, to := ref(t, "round:1"), ref(t, "round:2")
+	renders := 0
+	render := func(w io.Writer, d Diff) error {
+		renders++
+		return WriteDiffText(w, d, Style{})
+	}
+	compare := func(opts Options) (working int) {
+		t.Helper()
+		opts.Working = func() {
+			if renders != before {
+				t.Error("Working called after the render")
+			}
+			working++
+		}
+		before = renders
+		if err := NewReader(ss.store, "berlin", opts).WriteCompare(ctx, io.Discard, from, to, CompareOptions{}, "text", render); err != nil {
+			t.Fatal(err)
+		}
+		return working
+	}
+	if n := compare(withCheckpoints); n != 1 || renders != 1 {
+		t.Errorf("first compare: Working called %d times, %d renders; want 1 and 1", n, renders)
+	}
+	if n := compare(withCheckpoints); n != 0 || renders != 1 {
+		t.Errorf("kept compare: Working called %d times, %d renders; want 0 and still 1", n, renders)
+	}
+	if n := compare(Options{}); n != 1 || renders != 2 {
+		t.Errorf("compare without checkpoints: Working called %d times, %d renders; want 1 and 2", n, renders)
+	}
+}

@@ -29,6 +29,8 @@ type Reader struct {
 	// every is how many events a fold may read beyond its starting
 	// checkpoint before a new one is worth leaving at its end.
 	every int
+	// working is Options.Working.
+	working func()
 }
 
 // Options adjust how a Reader uses checkpoints.
@@ -51,6 +53,11 @@ type Options struct {
 	// that keeping them writes nothing to the store. Nil keeps them in
 	// the store's cache, beside the checkpoints.
 	Memos eventstore.Cache
+	// Working, when not nil, is called by WriteCompare when it finds no
+	// document kept and is about to work one out, before it reads the
+	// moments it compares: where a caller readies itself for the megabytes
+	// that takes, which a kept document does not.
+	Working func()
 }
 
 // Moment is a negotiation as it stood at a point.
@@ -67,7 +74,7 @@ const saveEvery = 8
 
 // NewReader returns a Reader of the negotiation treaty.
 func NewReader(store eventstore.Store, treaty string, opts Options) *Reader {
-	r := &Reader{store: store, treaty: treaty, save: opts.Save, every: saveEvery}
+	r := &Reader{store: store, treaty: treaty, save: opts.Save, every: saveEvery, working: opts.Working}
 	if c, ok := store.(eventstore.Cache); ok && len(opts.Secret) > 0 {
 		r.cps = checkpoint.New(checkpoint.Config{Cache: c, Memos: opts.Memos, Name: Stream(treaty), Treaty: treaty,
 			Secret: opts.Secret, Refold: r.refold})

@@ -46,6 +46,9 @@ type app struct {
 	// readers is how many reads the command makes side by side once the
 	// store is open (a compare's two moments), set before it is opened.
 	readers int
+	// working readies the process for working a document out, which a
+	// kept one does not need (projections.Options.Working).
+	working func()
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
 	stopProfile func()
@@ -389,9 +392,9 @@ func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 }
 
 func (a *app) readerOf(store eventstore.Store, id string) *projections.Reader {
-	var opts projections.Options
+	opts := projections.Options{Working: a.working}
 	if !a.noCheckpoints {
-		opts = projections.Options{Secret: a.checkpointSecret(), Save: true, Memos: memoCache()}
+		opts = projections.Options{Secret: a.checkpointSecret(), Save: true, Memos: memoCache(), Working: a.working}
 	}
 	return projections.NewReader(store, id, opts)
 }
@@ -413,15 +416,20 @@ func memoCache() eventstore.Cache {
 const documentHeap = 16 << 20
 
 // documentReader is reader for a command that renders a document from
-// whole states (a compare, the draft, a proposal, the positions): it
-// allocates megabytes, each touched once, and on huge pages their first
-// touches take a fraction of the page faults, which some virtual machines
-// make dear. An act or the log allocates too little to repay the garbage
-// collection that this costs.
+// whole states (the draft, a proposal, the positions): it allocates
+// megabytes, each touched once, and on huge pages their first touches take
+// a fraction of the page faults, which some virtual machines make dear. An
+// act, the log or a compare kept from before allocates too little to repay
+// the garbage collection that this costs; diff calls prepareDocument only
+// when it works a compare out.
 func (a *app) documentReader(ctx context.Context) (*projections.Reader, error) {
-	hugepages.Reserve(documentHeap)
+	prepareDocument()
 	return a.reader(ctx)
 }
+
+// prepareDocument readies the process for rendering a document from whole
+// states (see documentReader).
+func prepareDocument() { hugepages.Reserve(documentHeap) }
 
 // head opens the store and returns a reader of the chosen negotiation and
 // the negotiation now.

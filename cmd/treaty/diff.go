@@ -67,7 +67,8 @@ output when it is not a terminal).`,
 				return err
 			}
 			a.readers = 2 // the two moments
-			r, err := a.documentReader(cmd.Context())
+			a.working = prepareDocument
+			r, err := a.reader(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -77,6 +78,7 @@ output when it is not a terminal).`,
 			// proposal, unless asked for every one.
 			opts := projections.CompareOptions{Whole: whole, EveryAdoption: every || a.format == "docx"}
 			if a.format == "docx" {
+				prepareDocument() // never kept
 				d, err := r.Redlines(cmd.Context(), fromRef, toRef, opts)
 				if err != nil {
 					return compareError(err)
