@@ -290,13 +290,13 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	var read [2]*Moment
 	var reading sync.WaitGroup
 	defer reading.Wait()
-	working := false
-	work := func() {
-		if !working && r.working != nil {
+	// Called where the document is found not kept; once, though a compare
+	// whose early reads fail reaches the second call too.
+	work := sync.OnceFunc(func() {
+		if r.working != nil {
 			r.working()
 		}
-		working = true
-	}
+	})
 	if summary, ok := r.headSummary(ctx); ok {
 		now := Moment{State: summary}
 		name := r.documentName(ctx, from, to, now, opts, form)

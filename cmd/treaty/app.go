@@ -394,7 +394,7 @@ func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 func (a *app) readerOf(store eventstore.Store, id string) *projections.Reader {
 	opts := projections.Options{Working: a.working}
 	if !a.noCheckpoints {
-		opts = projections.Options{Secret: a.checkpointSecret(), Save: true, Memos: memoCache(), Working: a.working}
+		opts.Secret, opts.Save, opts.Memos = a.checkpointSecret(), true, memoCache()
 	}
 	return projections.NewReader(store, id, opts)
 }
