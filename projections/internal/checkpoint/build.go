@@ -1,7 +1,7 @@
 package checkpoint
 
 import (
-	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strings"
@@ -36,29 +36,56 @@ func executableID() string {
 }
 
 // goBuildID reads the Go build ID from an ELF executable's notes (name "Go",
-// type 4, as the go command writes it), or returns "".
+// type 4, as the go command writes it), or returns "". It reads the header,
+// the program headers and the note segments alone, not the section table
+// debug/elf parses on open: every command that reads a checkpoint asks.
 func goBuildID(path string) string {
-	f, err := elf.Open(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_NOTE || p.Filesz > 1<<16 {
+	var hdr [64]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil || string(hdr[:4]) != "\x7fELF" || hdr[4] != 2 {
+		return "" // not a 64-bit ELF file
+	}
+	var order binary.ByteOrder
+	switch hdr[5] {
+	case 1:
+		order = binary.LittleEndian
+	case 2:
+		order = binary.BigEndian
+	default:
+		return ""
+	}
+	phoff, phentsize, phnum := order.Uint64(hdr[32:]), int(order.Uint16(hdr[54:])), int(order.Uint16(hdr[56:]))
+	if phentsize < 56 || phnum == 0 || phnum > 1<<10 || phoff > 1<<32 {
+		return ""
+	}
+	progs := make([]byte, phentsize*phnum)
+	if _, err := f.ReadAt(progs, int64(phoff)); err != nil {
+		return ""
+	}
+	const ptNote = 4
+	for p := progs; len(p) >= phentsize; p = p[phentsize:] {
+		offset, filesz := order.Uint64(p[8:]), order.Uint64(p[32:])
+		if order.Uint32(p) != ptNote || filesz > 1<<16 || offset > 1<<40 {
 			continue
 		}
-		data := make([]byte, p.Filesz)
-		if _, err := p.ReadAt(data, 0); err != nil {
+		data := make([]byte, filesz)
+		if _, err := f.ReadAt(data, int64(offset)); err != nil {
 			continue
 		}
 		for len(data) >= 12 {
-			nameSize, descSize, typ := f.ByteOrder.Uint32(data), f.ByteOrder.Uint32(data[4:]), f.ByteOrder.Uint32(data[8:])
-			name := (int(nameSize) + 3) &^ 3
-			desc := (int(descSize) + 3) &^ 3
-			if nameSize > 1<<10 || descSize > 1<<10 || 12+name+desc > len(data) {
+			nameSize, descSize, typ := order.Uint32(data), order.Uint32(data[4:]), order.Uint32(data[8:])
+			if nameSize > 1<<10 || descSize > 1<<10 {
 				break
 			}
-			if typ == 4 && string(data[12:12+nameSize]) == "Go\x00\x00"[:nameSize] {
+			name, desc := (int(nameSize)+3)&^3, (int(descSize)+3)&^3
+			if 12+name+desc > len(data) {
+				break
+			}
+			if typ == 4 && nameSize == 4 && string(data[12:16]) == "Go\x00\x00" {
 				return string(data[12+name : 12+name+int(descSize)])
 			}
 			data = data[12+name+desc:]

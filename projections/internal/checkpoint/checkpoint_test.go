@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -1420,5 +1422,81 @@ func TestPositionsOrder(t *testing.T) {
 	n.s.Proposals[id].Positions = domain.Positions{us, ua}
 	if _, err := encodePresent(&n.s, 0, nil, newFilter(1)); err == nil {
 		t.Fatal("positions out of order were encoded")
+	}
+}
+
+// goBuildID reads what debug/elf reads from the running executable, and
+// returns "" for files whose notes are cut short or hold no Go note, without
+// reading past them.
+func TestGoBuildID(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := ""
+	for _, s := range f.Sections {
+		if s.Name == ".note.go.buildid" {
+			data, err := s.Data()
+			if err != nil {
+				t.Fatal(err)
+			}
+			descSize := f.ByteOrder.Uint32(data[4:])
+			want = string(data[16 : 16+descSize])
+		}
+	}
+	if want == "" {
+		t.Fatal("the test binary has no .note.go.buildid section")
+	}
+	if got := goBuildID(exe); got != want {
+		t.Fatalf("goBuildID = %q, debug/elf reads %q", got, want)
+	}
+
+	note := func(name string, typ uint32, desc string) []byte {
+		b := binary.LittleEndian.AppendUint32(nil, uint32(len(name)))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(desc)))
+		b = binary.LittleEndian.AppendUint32(b, typ)
+		b = append(b, name...)
+		b = append(b, make([]byte, (4-len(name)%4)%4)...)
+		b = append(b, desc...)
+		return append(b, make([]byte, (4-len(desc)%4)%4)...)
+	}
+	// file lays out an ELF header, one PT_NOTE program header and the notes.
+	file := func(notes []byte) []byte {
+		b := make([]byte, 64+56)
+		copy(b, "\x7fELF\x02\x01\x01")
+		binary.LittleEndian.PutUint64(b[32:], 64) // e_phoff
+		binary.LittleEndian.PutUint16(b[54:], 56) // e_phentsize
+		binary.LittleEndian.PutUint16(b[56:], 1)  // e_phnum
+		binary.LittleEndian.PutUint32(b[64:], 4)  // PT_NOTE
+		binary.LittleEndian.PutUint64(b[64+8:], 120)
+		binary.LittleEndian.PutUint64(b[64+32:], uint64(len(notes)))
+		return append(b, notes...)
+	}
+	goNote := note("Go\x00\x00", 4, "abc/def")
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"a Go note after a GNU one", file(append(note("GNU\x00", 3, "0123456789abcdef0123"), goNote...)), "abc/def"},
+		{"a long note name before it", file(append(note("a-long-vendor-name\x00", 4, "x"), goNote...)), "abc/def"},
+		{"no Go note", file(note("GNU\x00", 3, "0123")), ""},
+		{"the note cut short", file(goNote)[:120+14], ""},
+		{"a note larger than its segment", file(note("Go\x00\x00", 4, strings.Repeat("x", 1<<11))), ""},
+		{"a 32-bit file", append([]byte("\x7fELF\x01\x01\x01"), make([]byte, 64)...), ""},
+		{"the header alone", file(nil)[:64], ""},
+	} {
+		path := filepath.Join(t.TempDir(), "exe")
+		if err := os.WriteFile(path, c.data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if got := goBuildID(path); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
 	}
 }
