@@ -157,7 +157,8 @@ func draftClauseText(d Draft, c DraftClause, st Style) string {
 		b.WriteByte('\n')
 	}
 	for _, p := range c.OpenProposals {
-		b.WriteString(bracket(c, p, st) + "\n")
+		writeBracket(&b, c, p, st)
+		b.WriteByte('\n')
 	}
 	for _, r := range d.ReservationsTo(c.ID) {
 		b.WriteString(st.addition("Reservation by "+r.Party+": ", r.Text) + "\n")
@@ -199,30 +200,37 @@ func statusColor(c DraftClause, st Style) string {
 	return c.StatusLabel()
 }
 
-// bracket renders an open proposal as unagreed text: "[US: …]", among
+// writeBracket writes an open proposal as unagreed text: "[US: …]", among
 // options "[Option 2 (UA): …]", and a line saying where it stands. What the
 // proposal is besides its text (stale, a new heading, a deletion) is said
-// in the opening, before the text starts, where no text can say it.
-func bracket(c DraftClause, p OpenProposal, st Style) string {
+// in the opening, before the text starts, where no text can say it. The
+// proposal's text is copied once, into b, unless it is wrapped.
+func writeBracket(b *strings.Builder, c DraftClause, p OpenProposal, st Style) {
 	who := p.Label()
 	if h, ok := proposedHeading(c, p); ok {
 		who += fmt.Sprintf(", heading %q", h)
 	}
-	var body string
-	if p.Action == domain.ActionDelete {
-		body = bracketMargin + "[" + who + " deletes this clause]"
-		if p.Stale && p.Option == 0 {
-			body = bracketMargin + "[" + who + ", deletes this clause]"
-		}
-	} else {
-		body = st.bracketText("["+who+": ", p.Text+"]")
-	}
+	open, end := st.around("33")
 	if p.Stale {
-		body = st.Dim(body)
-	} else {
-		body = st.Yellow(body)
+		open, end = st.around("2")
 	}
-	return body + "\n" + st.bracketFacts(p)
+	b.WriteString(open)
+	switch {
+	case p.Action == domain.ActionDelete && p.Stale && p.Option == 0:
+		b.WriteString(bracketMargin + "[" + who + ", deletes this clause]")
+	case p.Action == domain.ActionDelete:
+		b.WriteString(bracketMargin + "[" + who + " deletes this clause]")
+	case st.Width > 0:
+		// The closing bracket is wrapped with the last word.
+		b.WriteString(st.bracketText("["+who+": ", p.Text+"]"))
+	default:
+		opening := "[" + who + ": "
+		st.writeHang(b, bracketMargin+opening, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(opening)), p.Text)
+		b.WriteByte(']')
+	}
+	b.WriteString(end)
+	b.WriteByte('\n')
+	b.WriteString(st.bracketFacts(p))
 }
 
 // bracketText renders a bracket's opening and its text, the text's further

@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"fmt"
 	"math/rand"
 	"strings"
 	"testing"
 
+	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -128,6 +130,79 @@ func TestWriteOpsHang(t *testing.T) {
 			st.writeOpsHang(&got, " | [US: ", " |      ", ops)
 			if got.String() != want.String() {
 				t.Errorf("%+v, %d ops:\n%q\nwant\n%q", st, len(ops), got.String(), want.String())
+			}
+		}
+	}
+}
+
+// writeBracket writes what the bracket built as strings wrote (kept here as
+// the reference), for every kind of bracket, coloured or not, wrapped or
+// not, whatever the text.
+func TestWriteBracketAsBefore(t *testing.T) {
+	before := func(c DraftClause, p OpenProposal, st Style) string {
+		who := p.Label()
+		if h, ok := proposedHeading(c, p); ok {
+			who += fmt.Sprintf(", heading %q", h)
+		}
+		var body string
+		if p.Action == domain.ActionDelete {
+			body = bracketMargin + "[" + who + " deletes this clause]"
+			if p.Stale && p.Option == 0 {
+				body = bracketMargin + "[" + who + ", deletes this clause]"
+			}
+		} else {
+			body = st.bracketText("["+who+": ", p.Text+"]")
+		}
+		if p.Stale {
+			body = st.Dim(body)
+		} else {
+			body = st.Yellow(body)
+		}
+		return body + "\n" + st.bracketFacts(p)
+	}
+	heading, same := "New heading", "Agreed heading"
+	n := 0
+	for _, action := range []domain.Action{domain.ActionAmend, domain.ActionInsert, domain.ActionDelete} {
+		for _, stale := range []bool{false, true} {
+			for _, option := range []int{0, 2} {
+				for _, h := range []*string{nil, &heading, &same} {
+					for _, text := range []string{"", "short", "a first line\nand a second, long enough to be wrapped on a narrow terminal at the last word]", "width of a word: 文字 文字 文字 文字 文字 文字 文字 文字 文字"} {
+						for _, st := range []Style{{}, {Color: true}, {Width: 40}, {Color: true, Width: 40}, {Width: 12}} {
+							c := DraftClause{ID: "art-1", Heading: "Agreed heading", Text: "Agreed text."}
+							p := OpenProposal{ID: "1234abcd-0000", Party: "US", Action: action, Text: text, Heading: h, Stale: stale, Option: option, AcceptedBy: []string{"UA"}, ObjectedBy: []string{"EU"}}
+							var b strings.Builder
+							b.WriteString("before ")
+							writeBracket(&b, c, p, st)
+							if got, want := b.String(), "before "+before(c, p, st); got != want {
+								t.Errorf("%s, stale %v, option %d, heading %v, style %+v, text %q:\n got %q\nwant %q", action, stale, option, h != nil, st, text, got, want)
+							}
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	if n != 3*2*2*3*4*5 {
+		t.Fatalf("%d cases", n)
+	}
+	// Texts whose last word ends at, or just before, a terminal's last
+	// column: the closing bracket goes to the next line with it.
+	rnd := rand.New(rand.NewSource(1))
+	for width := 20; width <= 70; width++ {
+		for range 20 {
+			words := make([]string, 1+rnd.Intn(12))
+			for i := range words {
+				words[i] = strings.Repeat("w", 1+rnd.Intn(9))
+			}
+			c := DraftClause{ID: "art-1"}
+			p := OpenProposal{ID: "1234abcd-0000", Party: "US", Action: domain.ActionAmend, Text: strings.Join(words, " ")}
+			for _, st := range []Style{{Width: width}, {Color: true, Width: width}} {
+				var b strings.Builder
+				writeBracket(&b, c, p, st)
+				if got, want := b.String(), before(c, p, st); got != want {
+					t.Fatalf("width %d, text %q:\n got %q\nwant %q", width, p.Text, got, want)
+				}
 			}
 		}
 	}
