@@ -165,8 +165,8 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 		// nothing in treaty needs and which costs every process the
 		// dynamic loader and libc's start; with the PostgreSQL backend
 		// only for a PostgreSQL store.
-		build := exec.Command("go", append(append([]string{"build"}, tags...), "-o", benchBin, ".")...)
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		build := goCommand(append(append([]string{"build"}, tags...), "-o", benchBin, ".")...)
+		build.Env = append(build.Env, "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			benchErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return

@@ -5,105 +5,69 @@ package main
 // workspace's answers.
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // schemaDir holds the schemas, from this package's directory.
 const schemaDir = "../../docs/schema"
 
-var (
-	schemasOnce sync.Once
-	schemas     *jsonschema.Compiler
-	schemasErr  error
-	compiled    sync.Map // name → *jsonschema.Schema
-)
-
-// schemaNamed compiles docs/schema/NAME.json, with every other schema of
-// the directory there for it to refer to.
-func schemaNamed(name string) (*jsonschema.Schema, error) {
-	schemasOnce.Do(func() {
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		files, err := filepath.Glob(filepath.Join(schemaDir, "*.json"))
-		if err != nil || len(files) == 0 {
-			schemasErr = fmt.Errorf("no schemas in %s: %v", schemaDir, err)
-			return
-		}
-		for _, f := range files {
-			r, err := os.Open(f)
-			if err != nil {
-				schemasErr = err
-				return
-			}
-			doc, err := jsonschema.UnmarshalJSON(r)
-			r.Close()
-			if err != nil {
-				schemasErr = fmt.Errorf("%s: %v", f, err)
-				return
-			}
-			if err := c.AddResource(schemaURL(strings.TrimSuffix(filepath.Base(f), ".json")), doc); err != nil {
-				schemasErr = err
-				return
-			}
-		}
-		schemas = c
-	})
-	if schemasErr != nil {
-		return nil, schemasErr
-	}
-	if s, ok := compiled.Load(name); ok {
-		return s.(*jsonschema.Schema), nil
-	}
-	s, err := schemas.Compile(schemaURL(name))
+// schemaTool builds internal/testtool/schemacheck, which checks JSON
+// against the schemas, into toolDir: the validator is kept out of this
+// test binary, which every command a script runs starts afresh.
+var schemaTool = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(toolDir, "schemacheck")
+	out, err := goCommand("build", "-o", bin, "github.com/treaty-engine/treaty/internal/testtool/schemacheck").CombinedOutput()
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("go build schemacheck: %v\n%s", err, out)
 	}
-	compiled.Store(name, s)
-	return s, nil
-}
+	return bin, nil
+})
 
-func schemaURL(name string) string {
-	return "https://treaty-engine.github.io/treaty/schema/" + name + ".json"
+// errUnchecked is a check that could not be made: no such schema, one that
+// does not compile, no schemacheck.
+var errUnchecked = errors.New("not checked")
+
+// runSchemaTool runs schemacheck with args and text on its standard input.
+// Its error is nil when the check holds, wraps errUnchecked when it could
+// not be made, and else says why it does not hold.
+func runSchemaTool(text string, args ...string) error {
+	tool, err := schemaTool()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnchecked, err)
+	}
+	cmd := exec.Command(tool, args...)
+	cmd.Stdin = strings.NewReader(text)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &exit) && exit.ExitCode() == 1:
+		return errors.New(strings.TrimSpace(stderr.String()))
+	default:
+		return fmt.Errorf("%w: schemacheck %s: %v\n%s", errUnchecked, strings.Join(args, " "), err, stderr.String())
+	}
 }
 
 // validate checks JSON text against docs/schema/NAME.json; lines checks
 // each line of JSON Lines.
 func validate(name, text string, lines bool) error {
-	s, err := schemaNamed(name)
-	if err != nil {
-		return err
-	}
-	docs := []string{text}
+	args := []string{schemaDir, name}
 	if lines {
-		docs = nil
-		sc := bufio.NewScanner(strings.NewReader(text))
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
-			docs = append(docs, sc.Text())
-		}
-		if len(docs) == 0 {
-			return fmt.Errorf("no JSON lines")
-		}
+		args = append([]string{"-lines"}, args...)
 	}
-	for i, d := range docs {
-		v, err := jsonschema.UnmarshalJSON(strings.NewReader(d))
-		if err != nil {
-			return fmt.Errorf("line %d is not JSON: %v", i+1, err)
-		}
-		if err := s.Validate(v); err != nil {
-			return fmt.Errorf("line %d does not have the shape of docs/schema/%s.json: %v", i+1, name, err)
-		}
-	}
-	return nil
+	return runSchemaTool(text, args...)
 }
 
 // schema [-lines] NAME [FILE]: the previous command's stdout (or FILE) has
@@ -122,6 +86,8 @@ func cmdSchema(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	err := validate(args[0], text, lines)
 	switch {
+	case errors.Is(err, errUnchecked):
+		ts.Fatalf("%v", err)
 	case neg && err == nil:
 		ts.Fatalf("the output has the shape of %s.json", args[0])
 	case !neg && err != nil:
@@ -132,13 +98,10 @@ func cmdSchema(ts *testscript.TestScript, neg bool, args []string) {
 // Every schema compiles, and every JSON output of the command line has
 // one (the scripts' schema commands check the outputs).
 func TestSchemasCompile(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(schemaDir, "*.json"))
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		if _, err := schemaNamed(name); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+	if err := runSchemaTool("", schemaDir); err != nil {
+		t.Error(err)
 	}
+	files, _ := filepath.Glob(filepath.Join(schemaDir, "*.json"))
 	used := map[string]bool{}
 	scripts, _ := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
 	for _, s := range scripts {

@@ -60,18 +60,52 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	userCache, userCacheSet = os.LookupEnv("XDG_CACHE_HOME")
 	os.Setenv("XDG_CACHE_HOME", cache)
-	testscript.Main(removing{m, cache}, commands)
+	if toolDir, err = os.MkdirTemp("", "treaty-test-tools-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(cache)
+		os.Exit(1)
+	}
+	testscript.Main(removing{m, []string{cache, toolDir}}, commands)
 }
 
-// removing runs the tests, then removes dir.
+// userCache is XDG_CACHE_HOME as the tests found it (userCacheSet: set
+// at all), before TestMain gave them a directory of their own.
+var (
+	userCache    string
+	userCacheSet bool
+)
+
+// goCommand is the go command with args, in the environment of the tests
+// but for XDG_CACHE_HOME, which is the user's again: the go command keeps
+// its build cache there (unless GOCACHE says otherwise), and in the tests'
+// own, empty, it compiles every package again, the standard library's too.
+func goCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command("go", args...)
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "XDG_CACHE_HOME=") })
+	if userCacheSet {
+		cmd.Env = append(cmd.Env, "XDG_CACHE_HOME="+userCache)
+	}
+	return cmd
+}
+
+// toolDir holds the programs the tests build to check outputs with
+// (schemaTool).
+var toolDir string
+
+// removing runs the tests, then removes dirs.
 type removing struct {
-	m   *testing.M
-	dir string
+	m    *testing.M
+	dirs []string
 }
 
 func (r removing) Run() int {
-	defer os.RemoveAll(r.dir)
+	defer func() {
+		for _, d := range r.dirs {
+			os.RemoveAll(d)
+		}
+	}()
 	return r.m.Run()
 }
 

@@ -21,10 +21,10 @@ import (
 func TestBuildWithoutServers(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "treaty")
 	// Built as the test binary's packages were (cgo as the environment
-	// says), so that it links what go test compiled: with CGO_ENABLED=0
-	// on a fresh cache it compiles every package again, SQLite's among
+	// says), in the user's build cache, so that it links what go test
+	// compiled: otherwise it compiles every package again, SQLite's among
 	// them, about a minute on 2 cores.
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := goCommand("build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
