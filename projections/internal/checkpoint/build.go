@@ -39,6 +39,8 @@ func executableID() string {
 // type 4, as the go command writes it), or returns "". It reads the header,
 // the program headers and the note segments alone, not the section table
 // debug/elf parses on open: every command that reads a checkpoint asks.
+// Executables of other formats have none here (executableID then falls
+// back to the file's size and time).
 func goBuildID(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -46,8 +48,9 @@ func goBuildID(path string) string {
 	}
 	defer f.Close()
 	var hdr [64]byte
-	if _, err := f.ReadAt(hdr[:], 0); err != nil || string(hdr[:4]) != "\x7fELF" || hdr[4] != 2 {
-		return "" // not a 64-bit ELF file
+	n, _ := f.ReadAt(hdr[:], 0)
+	if n < 52 || string(hdr[:4]) != "\x7fELF" {
+		return ""
 	}
 	var order binary.ByteOrder
 	switch hdr[5] {
@@ -58,8 +61,24 @@ func goBuildID(path string) string {
 	default:
 		return ""
 	}
-	phoff, phentsize, phnum := order.Uint64(hdr[32:]), int(order.Uint16(hdr[54:])), int(order.Uint16(hdr[56:]))
-	if phentsize < 56 || phnum == 0 || phnum > 1<<10 || phoff > 1<<32 {
+	// Where the program headers are, and where in one a segment's type,
+	// offset and size are: ELFCLASS64, ELFCLASS32.
+	var phoff uint64
+	var phentsize, phnum, minEntry int
+	var offsetAt, sizeAt func(p []byte) uint64
+	switch {
+	case hdr[4] == 2 && n == 64:
+		phoff, phentsize, phnum, minEntry = order.Uint64(hdr[32:]), int(order.Uint16(hdr[54:])), int(order.Uint16(hdr[56:])), 56
+		offsetAt = func(p []byte) uint64 { return order.Uint64(p[8:]) }
+		sizeAt = func(p []byte) uint64 { return order.Uint64(p[32:]) }
+	case hdr[4] == 1:
+		phoff, phentsize, phnum, minEntry = uint64(order.Uint32(hdr[28:])), int(order.Uint16(hdr[42:])), int(order.Uint16(hdr[44:])), 32
+		offsetAt = func(p []byte) uint64 { return uint64(order.Uint32(p[4:])) }
+		sizeAt = func(p []byte) uint64 { return uint64(order.Uint32(p[16:])) }
+	default:
+		return ""
+	}
+	if phentsize < minEntry || phentsize > 256 || phnum == 0 || phnum > 1<<10 || phoff > 1<<32 {
 		return ""
 	}
 	progs := make([]byte, phentsize*phnum)
@@ -68,7 +87,7 @@ func goBuildID(path string) string {
 	}
 	const ptNote = 4
 	for p := progs; len(p) >= phentsize; p = p[phentsize:] {
-		offset, filesz := order.Uint64(p[8:]), order.Uint64(p[32:])
+		offset, filesz := offsetAt(p), sizeAt(p)
 		if order.Uint32(p) != ptNote || filesz > 1<<16 || offset > 1<<40 {
 			continue
 		}
