@@ -65,3 +65,21 @@ func TestBuildWithoutServers(t *testing.T) {
 		t.Errorf("the refused commands left %v (%v)", entries, err)
 	}
 }
+
+// Nothing of treaty's, nor of the modules it builds in, uses cgo, with or
+// without the server backends: the README's CGO_ENABLED=0 install builds
+// the same program. (Only the standard library's net, os/user and runtime/cgo have
+// cgo files, which CGO_ENABLED=0 replaces with their pure Go versions.)
+func TestNoCgo(t *testing.T) {
+	for _, tags := range []string{"", "esdb,postgres"} {
+		list := goCommand("list", "-deps", "-tags", tags, "-f", "{{if and .CgoFiles (not .Standard)}}{{.ImportPath}} {{.CgoFiles}}{{end}}", ".")
+		list.Env = append(list.Env, "CGO_ENABLED=1") // cgo files are listed only where cgo is on
+		out, err := list.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list (tags %q): %v\n%s", tags, err, out)
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("packages with cgo files (tags %q):\n%s", tags, s)
+		}
+	}
+}
