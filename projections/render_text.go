@@ -204,7 +204,8 @@ func statusColor(c DraftClause, st Style) string {
 // options "[Option 2 (UA): …]", and a line saying where it stands. What the
 // proposal is besides its text (stale, a new heading, a deletion) is said
 // in the opening, before the text starts, where no text can say it. The
-// proposal's text is copied once, into b, unless it is wrapped.
+// proposal's text is copied once, into b, unless the style has a terminal's
+// width to wrap it to.
 func writeBracket(b *strings.Builder, c DraftClause, p OpenProposal, st Style) {
 	who := p.Label()
 	if h, ok := proposedHeading(c, p); ok {
