@@ -1158,7 +1158,7 @@ func TestPrefixes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, ok := decodePrefixes(newPrefixes(&tb).encode())
-	if !ok || len(p) != len(ids)-1 {
+	if !ok || p.len() != len(ids)-1 {
 		t.Fatalf("decoded %v, %v: want %d keys (two IDs share eight characters)", p, ok, len(ids)-1)
 	}
 	for prefix, want := range map[string]bool{
@@ -1170,7 +1170,20 @@ func TestPrefixes(t *testing.T) {
 			t.Errorf("mayStart(%q) = %v, want %v", prefix, got, want)
 		}
 	}
-	for _, bad := range [][]byte{{1, 2, 3}, append(prefixes{2, 1}.encode(), 0, 0, 0, 0, 0, 0, 0, 0)[:16], prefixes{1, 1}.encode()} {
+	keys := func(ks ...uint64) []byte {
+		var b []byte
+		for _, k := range ks {
+			b = binary.BigEndian.AppendUint64(b, k)
+		}
+		return b
+	}
+	if p, ok := decodePrefixes(keys(1, 2, 1<<40)); !ok || p.len() != 3 || p.key(2) != 1<<40 {
+		t.Errorf("decodePrefixes(1, 2, 1<<40) = %x, %v", p, ok)
+	}
+	if p, ok := decodePrefixes(nil); !ok || p.len() != 0 || p.mayStart("a") {
+		t.Errorf("decodePrefixes(nil) = %x, %v: an empty index, which no ID starts in", p, ok)
+	}
+	for _, bad := range [][]byte{{1, 2, 3}, keys(2, 1), keys(1, 1), append(keys(1, 2), 0)} {
 		if _, ok := decodePrefixes(bad); ok {
 			t.Errorf("decodePrefixes(%x) accepted", bad)
 		}

@@ -503,10 +503,18 @@ func decodeBloom(b []byte) bloom {
 const prefixLen = 8
 
 // prefixes is the index of a closed part's IDs by their first prefixLen
-// characters in ASCII lower case, sorted: it tells that no closed proposal
-// starts with a prefix without reading the part (megabytes in a long
-// negotiation), which is what resolving an open proposal's short ID needs.
-type prefixes []uint64
+// characters in ASCII lower case: the keys prefixKey packs, sorted, each in
+// eight bytes big-endian, as saved. It tells that no closed proposal starts
+// with a prefix without reading the part (megabytes in a long negotiation),
+// which is what resolving an open proposal's short ID needs; searched where
+// it was read, as it is itself megabytes there.
+type prefixes []byte
+
+// len is the number of keys in p.
+func (p prefixes) len() int { return len(p) / 8 }
+
+// key is p's i-th key.
+func (p prefixes) key(i int) uint64 { return binary.BigEndian.Uint64(p[8*i:]) }
 
 // prefixKey packs the first prefixLen characters of s, lower-cased, padded
 // with pad.
@@ -526,12 +534,17 @@ func prefixKey(s string, pad byte) uint64 {
 }
 
 func newPrefixes(t *table) prefixes {
-	p := make(prefixes, 0, t.len())
+	keys := make([]uint64, 0, t.len())
 	for i := range t.len() {
-		p = append(p, prefixKey(t.id(i), 0))
+		keys = append(keys, prefixKey(t.id(i), 0))
 	}
-	slices.Sort(p)
-	return slices.Compact(p)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	p := make(prefixes, 0, 8*len(keys))
+	for _, k := range keys {
+		p = binary.BigEndian.AppendUint64(p, k)
+	}
+	return p
 }
 
 // mayStart reports whether an ID of the index may start with prefix, in any
@@ -539,26 +552,21 @@ func newPrefixes(t *table) prefixes {
 // prefixLen characters.
 func (p prefixes) mayStart(prefix string) bool {
 	lo, hi := prefixKey(prefix, 0), prefixKey(prefix, 0xff)
-	i, _ := slices.BinarySearch(p, lo)
-	return i < len(p) && p[i] <= hi
+	i := sort.Search(p.len(), func(i int) bool { return p.key(i) >= lo })
+	return i < p.len() && p.key(i) <= hi
 }
 
-func (p prefixes) encode() []byte {
-	b := make([]byte, 0, 8*len(p))
-	for _, k := range p {
-		b = binary.BigEndian.AppendUint64(b, k)
-	}
-	return b
-}
+func (p prefixes) encode() []byte { return p }
 
+// decodePrefixes returns the index saved as b, which it keeps, or false
+// when b is not one: not whole keys, or not in order.
 func decodePrefixes(b []byte) (prefixes, bool) {
+	p := prefixes(b)
 	if len(b)%8 != 0 {
 		return nil, false
 	}
-	p := make(prefixes, len(b)/8)
-	for i := range p {
-		p[i] = binary.BigEndian.Uint64(b[8*i:])
-		if i > 0 && p[i] <= p[i-1] {
+	for i := 1; i < p.len(); i++ {
+		if p.key(i) <= p.key(i-1) {
 			return nil, false
 		}
 	}
