@@ -354,7 +354,7 @@ func Scheme(uri string) string {
 // answer, and Read never returns them. Check for it with a type assertion.
 type Cache interface {
 	// CacheGet returns the value stored under key, or nil and no error when
-	// there is none.
+	// there is none. The bytes are the caller's: no later call changes them.
 	CacheGet(ctx context.Context, key string) ([]byte, error)
 	// CachePut stores value under key, replacing any earlier value. On a
 	// read-only store it fails with an error wrapping ErrReadOnly.

@@ -1009,6 +1009,25 @@ func Cache(t *testing.T, c eventstore.Cache, p string) {
 		}
 		got[0] = 'Y'
 	}
+	// Nor does a later call change the bytes an earlier one returned:
+	// readers keep them (a checkpoint's prefix index is searched where it
+	// was read).
+	first, err := c.CacheGet(ctx, p+"k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CachePut(ctx, p+"k", []byte("more")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CacheGet(ctx, p+"k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CacheGet(ctx, p+"kk"); err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != "mine" {
+		t.Fatalf("a value CacheGet returned became %q after later puts and gets; want %q", first, "mine")
+	}
 }
 
 // Bounds of the Subscriber subtests. subWait only bounds a failing test: a
