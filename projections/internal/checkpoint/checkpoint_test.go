@@ -1159,7 +1159,7 @@ func TestPrefixes(t *testing.T) {
 	}
 	p, ok := decodePrefixes(newPrefixes(&tb).encode())
 	if !ok || p.len() != len(ids)-1 {
-		t.Fatalf("decoded %v, %v: want %d keys (two IDs share eight characters)", p, ok, len(ids)-1)
+		t.Fatalf("decoded %x, %v: want %d keys (two IDs share eight characters)", p, ok, len(ids)-1)
 	}
 	for prefix, want := range map[string]bool{
 		"3f2a": true, "3F2A91C0": true, "3f2a91c0-x": true, "3f2b": true, "3f2c": false,
