@@ -49,6 +49,11 @@ type app struct {
 	// working readies the process for working a document out, which a
 	// kept one does not need (projections.Options.Working).
 	working func()
+	// listen makes Ctrl-C cancel the command's context from now on, where
+	// the command would otherwise listen only once it has run for
+	// listenAfter: called by the commands that run until stopped or long
+	// by nature.
+	listen func()
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
 	stopProfile func()
@@ -69,7 +74,7 @@ type app struct {
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	return &app{stdin: stdin, stdout: stdout, stderr: stderr, commandPath: "treaty",
-		now: func() time.Time { return time.Now().UTC() }}
+		now: func() time.Time { return time.Now().UTC() }, listen: func() {}}
 }
 
 func (a *app) close() {

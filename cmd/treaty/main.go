@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -57,9 +56,13 @@ func main() {
 
 // run executes one command line and returns its exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := &interrupts{cancel: cancel}
+	defer in.close()
+	defer time.AfterFunc(listenAfter, in.listen).Stop()
 	a := newApp(stdin, stdout, stderr)
+	a.listen = in.listen
 	root := a.rootFor(args)
 	root.SetArgs(args)
 	root.SetIn(stdin)

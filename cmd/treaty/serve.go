@@ -40,6 +40,7 @@ with the other commands. Ctrl-C stops it.`,
   curl -s 'http://127.0.0.1:8080/t/berlin-framework/compare?from=round:1&to=round:2&format=json'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			a.listen()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
 			defer stop()
 			store, err := a.openStore(ctx, false)

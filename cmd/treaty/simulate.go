@@ -51,6 +51,7 @@ other acts) is refused.`,
   treaty --store /tmp/big.db draft --agreed-only | head`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			a.listen()
 			switch {
 			case o.clauses < 1:
 				return usagef("--clauses must be at least 1")

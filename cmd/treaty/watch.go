@@ -29,6 +29,7 @@ times a second.`,
   treaty watch --all`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			a.listen()
 			ctx := cmd.Context()
 			r, head, err := a.head(ctx)
 			if err != nil {

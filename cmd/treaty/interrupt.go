@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+)
+
+// listenAfter is how long a command runs before Ctrl-C (SIGINT) cancels its
+// context rather than ending the process at once; most commands end
+// sooner. Listening costs a process two threads of the runtime's signal
+// handling (one to wait for signals, one to keep the threads' signal
+// masks), which a command ending in tens of milliseconds pays for in its
+// start and again at its exit.
+const listenAfter = 100 * time.Millisecond
+
+// interrupts turns Ctrl-C into the cancellation of a command's context from
+// the first call of listen on, until close. Before listen, an interrupt ends
+// the process as it ends any program that does not catch it: nothing is
+// half-written (an append lands whole or not at all), and the next command
+// folds a store's write-ahead log back.
+type interrupts struct {
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	sig    chan os.Signal // nil until listen
+	closed bool
+}
+
+// listen starts turning Ctrl-C into cancel, once; it does nothing after
+// close.
+func (in *interrupts) listen() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.sig != nil || in.closed {
+		return
+	}
+	in.sig = make(chan os.Signal, 1)
+	signal.Notify(in.sig, os.Interrupt)
+	go func(sig <-chan os.Signal, cancel context.CancelFunc) {
+		if _, ok := <-sig; ok {
+			cancel()
+		}
+	}(in.sig, in.cancel)
+}
+
+// close stops listening: an interrupt after it ends the process at once.
+func (in *interrupts) close() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.closed = true
+	if in.sig != nil {
+		// No signal is sent on sig once Stop returns.
+		signal.Stop(in.sig)
+		close(in.sig)
+	}
+}
