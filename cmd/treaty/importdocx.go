@@ -185,7 +185,7 @@ const stdinName = "standard input"
 // to give the document in messages.
 func (a *app) readDocxFile(name string) (*wordml.File, projections.DocxIdent, string, error) {
 	if name == "-" {
-		if f, ok := a.stdin.(*os.File); ok && isTerminal(f) {
+		if f, ok := stdinFile(a.stdin); ok && isTerminal(f) {
 			// A document is not typed: reading would wait for nothing.
 			return nil, projections.DocxIdent{}, stdinName, usagef("import-docx - reads a .docx from standard input, which is a terminal: pipe or redirect the file into it (< FILE), or name it")
 		}

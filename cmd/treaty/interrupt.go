@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -55,4 +56,43 @@ func (in *interrupts) close() {
 		signal.Stop(in.sig)
 		close(in.sig)
 	}
+}
+
+// stdinUntil is standard input read until ctx ends, when a read still
+// waiting (on a terminal, on a pipe whose writer stays open) returns ctx's
+// error: Ctrl-C then ends a command reading it, where the read would wait
+// on. The goroutine that reads starts with the first Read, and a read of
+// it still waiting when ctx ends is left to the process's exit.
+type stdinUntil struct {
+	ctx  context.Context
+	r    io.Reader
+	once sync.Once
+	pr   *io.PipeReader
+}
+
+func (s *stdinUntil) Read(p []byte) (int, error) {
+	if s.r == nil {
+		return 0, io.EOF
+	}
+	s.once.Do(func() {
+		pr, pw := io.Pipe()
+		s.pr = pr
+		go func() {
+			_, err := io.Copy(pw, s.r)
+			pw.CloseWithError(err)
+		}()
+		// The first error a pipe is closed with stands: an input read
+		// to its end is not made an interruption by the end of the run.
+		context.AfterFunc(s.ctx, func() { pw.CloseWithError(s.ctx.Err()) })
+	})
+	return s.pr.Read(p)
+}
+
+// stdinFile returns the file standard input r reads, if it reads one.
+func stdinFile(r io.Reader) (*os.File, bool) {
+	if s, ok := r.(*stdinUntil); ok {
+		r = s.r
+	}
+	f, ok := r.(*os.File)
+	return f, ok
 }

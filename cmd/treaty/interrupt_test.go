@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -80,32 +81,7 @@ func TestInterruptWhileWaiting(t *testing.T) {
 	if err := propose.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- propose.Wait() }()
-	// Well past listenAfter: the act is waiting for the lock by then, or
-	// still starting on a very busy machine, where the test would fail
-	// saying that the process was ended by the signal.
-	select {
-	case err := <-done:
-		t.Fatalf("propose ended while the store was locked: %v\n%s", err, stderr.String())
-	case <-time.After(1500 * time.Millisecond):
-	}
-	if err := propose.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err = <-done:
-	case <-time.After(30 * time.Second):
-		propose.Process.Kill()
-		t.Fatal("propose did not end within 30 s of Ctrl-C")
-	}
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
-		t.Fatalf("propose interrupted: %v (want exit %d)\n%s", err, exitInterrupted, stderr.String())
-	}
-	if got := stderr.String(); !strings.HasPrefix(got, "treaty: interrupted") {
-		t.Fatalf("stderr %q, want the interruption said", got)
-	}
+	interruptWaiting(t, propose, &stderr)
 	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +89,78 @@ func TestInterruptWhileWaiting(t *testing.T) {
 	db.Close()
 	if after := len(readLogOf(t, bin, store)); after != before {
 		t.Fatalf("%d events after the interrupted act, want the %d before it", after, before)
+	}
+}
+
+// TestInterruptReadingStdin: Ctrl-C ends a command waiting to read
+// standard input (a pipe whose writer stays open) with exit 130 and
+// `treaty: interrupted`, where the read would wait on; nothing is appended.
+func TestInterruptReadingStdin(t *testing.T) {
+	bin := treatyBin(t)
+	for name, args := range map[string][]string{
+		"propose":     {"--as", "UA", "propose", "--clause", "c1", "--file", "-"},
+		"import":      {"import", "-"},
+		"import-docx": {"--as", "UA", "import-docx", "-"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store := filepath.Join(t.TempDir(), "t.db")
+			if out, err := exec.Command(bin, "--store", store, "--treaty", "w", "init", "--title", "Read", "--party", "UA", "--party", "US").CombinedOutput(); err != nil {
+				t.Fatalf("init: %v\n%s", err, out)
+			}
+			before := len(readLogOf(t, bin, store))
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			if _, err := w.WriteString("The Parties"); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, append([]string{"--store", store, "--treaty", "w"}, args...)...)
+			cmd.Stdin = r
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			interruptWaiting(t, cmd, &stderr)
+			if after := len(readLogOf(t, bin, store)); after != before {
+				t.Fatalf("%d events after the interruption, want %d", after, before)
+			}
+		})
+	}
+}
+
+// interruptWaiting interrupts cmd, started and waiting for something, once
+// it has run well past listenAfter, and checks that it ends with exit 130
+// and `treaty: interrupted` on stderr. On a machine so busy that cmd has not
+// started listening by then, it fails saying that the signal ended cmd.
+func interruptWaiting(t *testing.T, cmd *exec.Cmd, stderr *strings.Builder) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("ended while waiting: %v\n%s", err, stderr.String())
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still waiting 30 s after Ctrl-C")
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
+		t.Fatalf("interrupted: %v (want exit %d)\n%s", err, exitInterrupted, stderr.String())
+	}
+	if got := stderr.String(); !strings.HasPrefix(got, "treaty: interrupted") {
+		t.Fatalf("stderr %q, want the interruption said", got)
 	}
 }
 

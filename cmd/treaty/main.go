@@ -61,7 +61,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	in := &interrupts{cancel: cancel}
 	defer in.close()
 	defer time.AfterFunc(listenAfter, in.listen).Stop()
-	a := newApp(stdin, stdout, stderr)
+	a := newApp(&stdinUntil{ctx: ctx, r: stdin}, stdout, stderr)
 	a.listen = in.listen
 	root := a.rootFor(args)
 	root.SetArgs(args)
