@@ -19,14 +19,25 @@ const listenAfter = 100 * time.Millisecond
 
 // interrupts turns Ctrl-C into the cancellation of a command's context from
 // the first call of listen on, until close. Before listen, an interrupt ends
-// the process as it ends any program that does not catch it: nothing is
-// half-written (an append lands whole or not at all), and the next command
-// folds a store's write-ahead log back.
+// the process as it ends any program that does not catch it: an append
+// lands whole or not at all, and the next command folds a store's
+// write-ahead log back. Commands that leave files behind when killed (one
+// written under a temporary name) listen before they create them.
 type interrupts struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
+	timer  *time.Timer
 	sig    chan os.Signal // nil until listen
 	closed bool
+}
+
+// listenIn makes listen run once the command has run d.
+func (in *interrupts) listenIn(d time.Duration) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.closed {
+		in.timer = time.AfterFunc(d, in.listen)
+	}
 }
 
 // listen starts turning Ctrl-C into cancel, once; it does nothing after
@@ -46,11 +57,15 @@ func (in *interrupts) listen() {
 	}(in.sig, in.cancel)
 }
 
-// close stops listening: an interrupt after it ends the process at once.
+// close stops listening, and the timer of listenIn: an interrupt after it
+// ends the process at once.
 func (in *interrupts) close() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.closed = true
+	if in.timer != nil {
+		in.timer.Stop()
+	}
 	if in.sig != nil {
 		// No signal is sent on sig once Stop returns.
 		signal.Stop(in.sig)
@@ -58,25 +73,36 @@ func (in *interrupts) close() {
 	}
 }
 
-// stdinUntil is standard input read until ctx ends, when a read still
-// waiting (on a terminal, on a pipe whose writer stays open) returns ctx's
-// error: Ctrl-C then ends a command reading it, where the read would wait
-// on. The goroutine that reads starts with the first Read, and a read of
-// it still waiting when ctx ends is left to the process's exit.
-type stdinUntil struct {
-	ctx  context.Context
-	r    io.Reader
-	once sync.Once
-	pr   *io.PipeReader
+// interruptibleStdin is standard input read until ctx ends, when a read
+// still waiting (on a terminal, on a pipe whose writer stays open) returns
+// ctx's error: Ctrl-C then ends a command reading it, where the read would
+// wait on. Its first Read calls listen, as waiting for input may take any
+// time. A regular file, which never keeps a read waiting, is read as it
+// is; anything else through a pipe, from a goroutine that starts with the
+// first Read (a read of it still waiting when ctx ends is left to the
+// process's exit).
+type interruptibleStdin struct {
+	ctx    context.Context
+	r      io.Reader
+	listen func()
+	once   sync.Once
+	from   io.Reader // what Read reads, set by the first
 }
 
-func (s *stdinUntil) Read(p []byte) (int, error) {
-	if s.r == nil {
-		return 0, io.EOF
-	}
+func (s *interruptibleStdin) Read(p []byte) (int, error) {
 	s.once.Do(func() {
+		s.from = s.r
+		if f, ok := s.r.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+				return
+			}
+		}
+		if s.r == nil || s.ctx.Err() != nil {
+			return
+		}
+		s.listen()
 		pr, pw := io.Pipe()
-		s.pr = pr
+		s.from = pr
 		go func() {
 			_, err := io.Copy(pw, s.r)
 			pw.CloseWithError(err)
@@ -85,12 +111,20 @@ func (s *stdinUntil) Read(p []byte) (int, error) {
 		// to its end is not made an interruption by the end of the run.
 		context.AfterFunc(s.ctx, func() { pw.CloseWithError(s.ctx.Err()) })
 	})
-	return s.pr.Read(p)
+	if s.from == nil {
+		return 0, io.EOF
+	}
+	if s.from == s.r {
+		if err := s.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
+	return s.from.Read(p)
 }
 
 // stdinFile returns the file standard input r reads, if it reads one.
 func stdinFile(r io.Reader) (*os.File, bool) {
-	if s, ok := r.(*stdinUntil); ok {
+	if s, ok := r.(*interruptibleStdin); ok {
 		r = s.r
 	}
 	f, ok := r.(*os.File)

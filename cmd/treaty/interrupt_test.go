@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,14 +15,30 @@ import (
 	"time"
 )
 
-// TestInterrupts: once listening, Ctrl-C cancels the context; after close
-// listen starts nothing, so that an interrupt then ends the process as the
-// system's default does.
+// TestInterrupts: once listening, Ctrl-C cancels the context; listenIn
+// listens once its time has passed; after close neither starts anything,
+// so that an interrupt then ends the process as the system's default does.
 func TestInterrupts(t *testing.T) {
+	// Should listen fail, the test's SIGINT must not end the test binary.
+	guard := make(chan os.Signal, 1)
+	signal.Notify(guard, syscall.SIGINT)
+	defer signal.Stop(guard)
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	in := &interrupts{cancel: cancel}
-	in.listen()
+	in.listenIn(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		in.mu.Lock()
+		listening := in.sig != nil
+		in.mu.Unlock()
+		if listening {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("listenIn(1ms) not listening after 10 s")
+		}
+	}
 	sig := in.sig
 	in.listen()
 	if in.sig != sig {
@@ -40,12 +58,69 @@ func TestInterrupts(t *testing.T) {
 	}
 
 	late := &interrupts{cancel: func() { t.Error("cancel called") }}
+	late.listenIn(time.Hour)
 	late.close()
+	if late.timer.Stop() {
+		t.Fatal("close left listenIn's timer running")
+	}
 	late.listen()
-	if late.sig != nil {
-		t.Fatal("listen after close registered a channel")
+	late.listenIn(time.Millisecond)
+	if late.sig != nil || late.timer.Stop() {
+		t.Fatal("listen or listenIn after close started something")
 	}
 	late.close()
+}
+
+// TestListeningFromTheStart: the commands that run until stopped or long,
+// and those about to write a file that Ctrl-C would leave half made, listen
+// at once; a command that only reads does not, and listens from
+// listenAfter on.
+func TestListeningFromTheStart(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "s.db")
+	keys := filepath.Join(dir, "keys")
+	var stdout, stderr strings.Builder
+	if code := run([]string{"--store", store, "--keys", keys, "--treaty", "w", "init", "--title", "Listening", "--party", "UA", "--party", "US"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, stderr.String())
+	}
+	listens := func(args ...string) (bool, error) {
+		t.Helper()
+		listened := false
+		a := newApp(strings.NewReader(""), io.Discard, io.Discard)
+		a.listen = func() { listened = true }
+		args = append([]string{"--store", store, "--keys", keys, "--treaty", "w"}, args...)
+		root := a.rootFor(args)
+		root.SetArgs(args)
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		err := root.ExecuteContext(context.Background())
+		a.close()
+		return listened, err
+	}
+	for _, c := range []struct {
+		args   []string
+		listen bool
+		fails  bool // after listening: the command runs until stopped
+	}{
+		{[]string{"serve", "--addr", "256.0.0.1:1"}, true, true},
+		{[]string{"--store", filepath.Join(dir, "missing.db"), "watch"}, true, true},
+		{[]string{"simulate", "--clauses", "0", "--rounds", "1", "--events", "10"}, true, true},
+		{[]string{"draft", "--output", filepath.Join(dir, "draft.txt")}, true, false},
+		{[]string{"--as", "UA", "round", "open"}, false, false},
+		{[]string{"--as", "UA", "round", "close", "--receipt", filepath.Join(dir, "receipt.json")}, true, false},
+		{[]string{"--as", "UA", "keys", "generate"}, true, false},
+		{[]string{"draft"}, false, false},
+		{[]string{"log"}, false, false},
+		{[]string{"--as", "US", "propose", "--clause", "c2", "--text", "Text."}, false, false},
+	} {
+		got, err := listens(c.args...)
+		if got != c.listen {
+			t.Errorf("treaty %s: listened at once %v, want %v", strings.Join(c.args, " "), got, c.listen)
+		}
+		if (err != nil) != c.fails {
+			t.Errorf("treaty %s: error %v", strings.Join(c.args, " "), err)
+		}
+	}
 }
 
 // TestInterruptWhileWaiting: Ctrl-C reaches a command that has run past

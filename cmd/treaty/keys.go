@@ -185,6 +185,7 @@ func (a *app) checkpointSecret() []byte {
 	}
 	// Written whole under a temporary name, then linked into place: two
 	// processes making it at once agree on whichever lands first.
+	a.listen() // Ctrl-C from here on lets the temporary file be removed
 	tmp, err := os.CreateTemp(kr.dir, ".checkpoints-*")
 	if err != nil {
 		return a.secret
@@ -287,6 +288,7 @@ negotiation.`,
 			if err != nil {
 				return err
 			}
+			a.listen() // Ctrl-C from here on lets a key be written whole
 			path, err := kr.save(a.treaty, party, priv)
 			if err != nil {
 				return err
@@ -340,6 +342,7 @@ ends, once every other party endorses it.`
 			}
 			// Saved first: a registration signs itself with the key, and
 			// its private half must outlive any crash after the append.
+			a.listen() // Ctrl-C from here on lets a key be written whole
 			path, err := kr.save(w.Reader.Treaty(), party, priv)
 			if err != nil {
 				return err

@@ -60,12 +60,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	in := &interrupts{cancel: cancel}
 	defer in.close()
-	defer time.AfterFunc(listenAfter, in.listen).Stop()
-	a := newApp(&stdinUntil{ctx: ctx, r: stdin}, stdout, stderr)
+	in.listenIn(listenAfter)
+	a := newApp(&interruptibleStdin{ctx: ctx, r: stdin, listen: in.listen}, stdout, stderr)
 	a.listen = in.listen
 	root := a.rootFor(args)
 	root.SetArgs(args)
-	root.SetIn(stdin)
+	root.SetIn(a.stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)

@@ -52,6 +52,8 @@ func (a *app) emit(path string, write func(w io.Writer) error) error {
 		return fmt.Errorf("--output %s is a directory; give a file name", path)
 	}
 	dir := filepath.Dir(path)
+	// Ctrl-C from here on lets the temporary file be removed.
+	a.listen()
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		// Named by the directory, not by the temporary file the user

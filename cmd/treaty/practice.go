@@ -462,6 +462,7 @@ initials.`,
 func (a *app) actWithReceipt(cmd *cobra.Command, party, path string, command func(*domain.State, string) (domain.Command, error)) (write.Outcome, error) {
 	var file *os.File
 	if path != "" {
+		a.listen() // Ctrl-C from here on lets the receipt be removed
 		var err error
 		if file, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
 			return write.Outcome{}, fmt.Errorf("--receipt: %w", err)

@@ -67,7 +67,9 @@ later that the log still holds what it cites.`,
 			var file *os.File
 			if receipt != "" {
 				// Made before the round closes: a receipt that cannot be
-				// written is known before anything is appended.
+				// written is known before anything is appended. Ctrl-C
+				// from here on lets it be removed.
+				a.listen()
 				if file, err = os.OpenFile(receipt, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644); err != nil {
 					return fmt.Errorf("--receipt: %w", err)
 				}

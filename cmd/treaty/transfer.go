@@ -182,6 +182,8 @@ func (a *app) exportFile(ctx context.Context, name string) (write.Export, func()
 			return write.Export{}, none, fmt.Errorf("waiting for something to write to %s: %w", name, ctx.Err())
 		}
 	}
+	// Ctrl-C from here on lets the temporary file be removed.
+	a.listen()
 	tmp, err := os.CreateTemp("", "treaty-import-*.jsonl")
 	if err != nil {
 		return write.Export{}, none, err
