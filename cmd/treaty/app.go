@@ -52,7 +52,8 @@ type app struct {
 	// listen makes Ctrl-C cancel the command's context from now on, where
 	// the command would otherwise listen only once it has run for
 	// listenAfter: called by the commands that run until stopped or long
-	// by nature.
+	// by nature, and before writing a file that a Ctrl-C ending the
+	// process would leave half made (see interrupts).
 	listen func()
 	// cpuProfile names the file a CPU profile of the run goes to.
 	cpuProfile  string
