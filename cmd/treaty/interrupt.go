@@ -87,6 +87,7 @@ type interruptibleStdin struct {
 	listen func()
 	once   sync.Once
 	from   io.Reader // what Read reads, set by the first
+	piped  bool      // from is the pipe, which ctx's end closes
 }
 
 func (s *interruptibleStdin) Read(p []byte) (int, error) {
@@ -102,7 +103,7 @@ func (s *interruptibleStdin) Read(p []byte) (int, error) {
 		}
 		s.listen()
 		pr, pw := io.Pipe()
-		s.from = pr
+		s.from, s.piped = pr, true
 		go func() {
 			_, err := io.Copy(pw, s.r)
 			pw.CloseWithError(err)
@@ -114,7 +115,7 @@ func (s *interruptibleStdin) Read(p []byte) (int, error) {
 	if s.from == nil {
 		return 0, io.EOF
 	}
-	if s.from == s.r {
+	if !s.piped {
 		if err := s.ctx.Err(); err != nil {
 			return 0, err
 		}

@@ -123,6 +123,83 @@ func TestListeningFromTheStart(t *testing.T) {
 	}
 }
 
+// sliceReader is a reader of a type that == cannot compare.
+type sliceReader struct{ b []byte }
+
+func (r sliceReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	return copy(p, r.b), io.EOF
+}
+
+// TestInterruptibleStdin: standard input is read whole and unchanged, a
+// regular file directly and anything else through the pipe, which listens
+// at once; a read still waiting when the context ends returns its error.
+func TestInterruptibleStdin(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "in.txt")
+	if err := os.WriteFile(file, []byte("The Parties shall consult."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for name, c := range map[string]struct {
+		r      io.Reader
+		piped  bool
+		listen bool
+	}{
+		"regular file": {f, false, false},
+		"reader":       {strings.NewReader("The Parties shall consult."), true, true},
+		"value reader": {sliceReader{[]byte("The Parties shall consult.")}, true, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			listened := false
+			in := &interruptibleStdin{ctx: ctx, r: c.r, listen: func() { listened = true }}
+			got, err := io.ReadAll(in)
+			if err != nil || string(got) != "The Parties shall consult." {
+				t.Fatalf("read %q, %v", got, err)
+			}
+			if in.piped != c.piped || listened != c.listen {
+				t.Fatalf("piped %v, listened %v; want %v, %v", in.piped, listened, c.piped, c.listen)
+			}
+			if n, err := in.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+				t.Fatalf("a read after the end: %d, %v, want EOF", n, err)
+			}
+			cancel() // the run ends
+			if in.piped {
+				// The pipe was closed at its end first: that stands.
+				if n, err := in.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+					t.Fatalf("a read after the run: %d, %v, want EOF", n, err)
+				}
+			}
+		})
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &interruptibleStdin{ctx: ctx, r: r, listen: func() {}}
+	read := make(chan error, 1)
+	go func() { _, err := io.ReadAll(in); read <- err }()
+	cancel()
+	select {
+	case err := <-read:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("a read waiting when the context ended: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a read waiting on an open pipe did not end within 10 s of the context")
+	}
+}
+
 // TestInterruptWhileWaiting: Ctrl-C reaches a command that has run past
 // listenAfter, here an act waiting for another writer's lock: it ends with
 // exit 130 and `treaty: interrupted`, and appends nothing.
