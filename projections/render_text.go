@@ -203,9 +203,7 @@ func statusColor(c DraftClause, st Style) string {
 // writeBracket writes an open proposal as unagreed text: "[US: …]", among
 // options "[Option 2 (UA): …]", and a line saying where it stands. What the
 // proposal is besides its text (stale, a new heading, a deletion) is said
-// in the opening, before the text starts, where no text can say it. The
-// proposal's text is copied once, into b, unless the style has a terminal's
-// width to wrap it to.
+// in the opening, before the text starts, where no text can say it.
 func writeBracket(b *strings.Builder, c DraftClause, p OpenProposal, st Style) {
 	who := p.Label()
 	if h, ok := proposedHeading(c, p); ok {
@@ -221,24 +219,27 @@ func writeBracket(b *strings.Builder, c DraftClause, p OpenProposal, st Style) {
 		b.WriteString(bracketMargin + "[" + who + ", deletes this clause]")
 	case p.Action == domain.ActionDelete:
 		b.WriteString(bracketMargin + "[" + who + " deletes this clause]")
-	case st.Width > 0:
-		// The closing bracket is wrapped with the last word.
-		b.WriteString(st.bracketText("["+who+": ", p.Text+"]"))
 	default:
-		opening := "[" + who + ": "
-		st.writeHang(b, bracketMargin+opening, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(opening)), p.Text)
-		b.WriteByte(']')
+		st.writeBracketText(b, "["+who+": ", p.Text)
 	}
 	b.WriteString(end)
 	b.WriteByte('\n')
 	b.WriteString(st.bracketFacts(p))
 }
 
-// bracketText renders a bracket's opening and its text, the text's further
-// lines (and on a terminal the continuations of a wrapped one) indented
-// under its first.
-func (st Style) bracketText(open, text string) string {
-	return st.hang(bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open)), text)
+// writeBracketText writes a bracket's opening, its text and its closing
+// bracket, the text's further lines (and on a terminal the continuations of
+// a wrapped one) indented under its first. The text is copied once, into b,
+// unless the style has a terminal's width to wrap it to, where the closing
+// bracket is wrapped with the last word.
+func (st Style) writeBracketText(b *strings.Builder, open, text string) {
+	first, rest := bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open))
+	if st.Width > 0 {
+		st.writeHang(b, first, rest, text+"]")
+		return
+	}
+	st.writeHang(b, first, rest, text)
+	b.WriteByte(']')
 }
 
 // bracketFacts renders the line of who accepts a proposal; wrapped, it goes

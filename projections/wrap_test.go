@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/projections/redline"
@@ -151,7 +152,8 @@ func TestWriteBracketAsBefore(t *testing.T) {
 				body = bracketMargin + "[" + who + ", deletes this clause]"
 			}
 		} else {
-			body = st.bracketText("["+who+": ", p.Text+"]")
+			open := "[" + who + ": "
+			body = st.hang(bracketMargin+open, bracketMargin+strings.Repeat(" ", utf8.RuneCountInString(open)), p.Text+"]")
 		}
 		if p.Stale {
 			body = st.Dim(body)
