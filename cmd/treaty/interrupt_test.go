@@ -212,7 +212,7 @@ func TestInterruptWhileWaiting(t *testing.T) {
 	if out, err := treaty("init", "--title", "Waiting", "--party", "UA", "--party", "US").CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	before := len(readLogOf(t, bin, store))
+	before := len(readLog(t, store, "w"))
 
 	db, err := sql.Open("sqlite", store)
 	if err != nil {
@@ -239,7 +239,7 @@ func TestInterruptWhileWaiting(t *testing.T) {
 	}
 	conn.Close()
 	db.Close()
-	if after := len(readLogOf(t, bin, store)); after != before {
+	if after := len(readLog(t, store, "w")); after != before {
 		t.Fatalf("%d events after the interrupted act, want the %d before it", after, before)
 	}
 }
@@ -259,7 +259,7 @@ func TestInterruptReadingStdin(t *testing.T) {
 			if out, err := exec.Command(bin, "--store", store, "--treaty", "w", "init", "--title", "Read", "--party", "UA", "--party", "US").CombinedOutput(); err != nil {
 				t.Fatalf("init: %v\n%s", err, out)
 			}
-			before := len(readLogOf(t, bin, store))
+			before := len(readLog(t, store, "w"))
 			r, w, err := os.Pipe()
 			if err != nil {
 				t.Fatal(err)
@@ -277,7 +277,7 @@ func TestInterruptReadingStdin(t *testing.T) {
 			}
 			r.Close()
 			interruptWaiting(t, cmd, &stderr)
-			if after := len(readLogOf(t, bin, store)); after != before {
+			if after := len(readLog(t, store, "w")); after != before {
 				t.Fatalf("%d events after the interruption, want %d", after, before)
 			}
 		})
@@ -314,14 +314,4 @@ func interruptWaiting(t *testing.T, cmd *exec.Cmd, stderr *strings.Builder) {
 	if got := stderr.String(); !strings.HasPrefix(got, "treaty: interrupted") {
 		t.Fatalf("stderr %q, want the interruption said", got)
 	}
-}
-
-// readLogOf returns the lines of `treaty log` of negotiation w in store.
-func readLogOf(t *testing.T, bin, store string) []string {
-	t.Helper()
-	out, err := exec.Command(bin, "--store", store, "--treaty", "w", "log").Output()
-	if err != nil {
-		t.Fatalf("log: %v", err)
-	}
-	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }

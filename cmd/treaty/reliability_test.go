@@ -125,10 +125,12 @@ type loggedEvent struct {
 	Data json.RawMessage `json:"data"`
 }
 
-func readLog(t *testing.T, store string) []loggedEvent {
+// readLog returns the events of negotiation treaty in store, as `treaty log
+// --format json` prints them.
+func readLog(t *testing.T, store, treaty string) []loggedEvent {
 	t.Helper()
 	var evs []loggedEvent
-	sc := bufio.NewScanner(strings.NewReader(mustRun(t, treatyBin(t), "--store", store, "--treaty", "load", "log", "--format", "json")))
+	sc := bufio.NewScanner(strings.NewReader(mustRun(t, treatyBin(t), "--store", store, "--treaty", treaty, "log", "--format", "json")))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var e loggedEvent
@@ -207,7 +209,7 @@ func checkLanded(t *testing.T, store string, outcomes []workerOutcome) {
 		}
 	}
 	seen := map[string]int{}
-	for _, e := range readLog(t, store) {
+	for _, e := range readLog(t, store, "load") {
 		var d struct{ Proposal string }
 		json.Unmarshal(e.Data, &d)
 		switch e.Type {
