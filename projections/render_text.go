@@ -209,10 +209,11 @@ func writeBracket(b *strings.Builder, c DraftClause, p OpenProposal, st Style) {
 	if h, ok := proposedHeading(c, p); ok {
 		who += fmt.Sprintf(", heading %q", h)
 	}
-	open, end := st.around("33")
+	colour := "33" // yellow; dim when stale
 	if p.Stale {
-		open, end = st.around("2")
+		colour = "2"
 	}
+	open, end := st.around(colour)
 	b.WriteString(open)
 	switch {
 	case p.Action == domain.ActionDelete && p.Stale && p.Option == 0:
