@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
@@ -97,6 +98,55 @@ func TestLosslessSlideMatchesGoDiff(t *testing.T) {
 	} {
 		if threeByteRunes(d) {
 			t.Errorf("threeByteRunes(%q) = true", d)
+		}
+	}
+}
+
+// TestRune3 holds rune3 to utf8.DecodeRuneInString on every first two bytes,
+// with third bytes on both sides of the continuation range, and on strings
+// too short; and the encoding of runeText to utf8.AppendRune.
+func TestRune3(t *testing.T) {
+	for _, s := range []string{"", "\xe0", "\xee\x80"} {
+		if rune3(s) {
+			t.Errorf("rune3(%q) = true", s)
+		}
+	}
+	for b0 := range 256 {
+		for b1 := range 256 {
+			for _, b2 := range []byte{0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xff} {
+				s := string([]byte{byte(b0), byte(b1), b2, 'x'})
+				_, size := utf8.DecodeRuneInString(s)
+				if got := rune3(s); got != (size == 3) {
+					t.Fatalf("rune3(%q) = %v, utf8.DecodeRuneInString's size %d", s, got, size)
+				}
+			}
+		}
+	}
+	var e runeText
+	rs := []rune{0, 'a', 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdfff, 0xe000, 0xf8ff, 0xffff, 0x10000, 0x10ffff, -1, 0x110000}
+	e.encode(rs)
+	var want []byte
+	for _, r := range rs {
+		want = utf8.AppendRune(want, r)
+	}
+	if e.s != string(want) {
+		t.Fatalf("encode(%U) = %q, utf8.AppendRune gives %q", rs, e.s, want)
+	}
+}
+
+// TestValidRuneCount holds validRuneCount to utf8.RuneCountInString on
+// valid UTF-8 of every length of code point.
+func TestValidRuneCount(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	pick := []rune{'a', 'é', 'д', '\uE000', '\uF8FF', '\U000F0000', '\U0010FFFD'}
+	for range 2000 {
+		rs := make([]rune, rng.Intn(12))
+		for i := range rs {
+			rs[i] = pick[rng.Intn(len(pick))]
+		}
+		s := string(rs)
+		if got, want := validRuneCount(s), utf8.RuneCountInString(s); got != want {
+			t.Fatalf("validRuneCount(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

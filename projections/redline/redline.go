@@ -620,10 +620,11 @@ func (w *redliner) diff(i1, j1 int) bool {
 	cleaned, raw := goDiffRunes(&w.differ, xs, ys, left, true, true)
 	// DiffCleanupSemantic mixes rune counts and byte offsets in places (see
 	// DiffCleanupSemanticLossless and DiffCommonOverlap in go-diff v1.4.0),
-	// and our code points are 3 or 4 bytes long: its result is checked token
-	// by token, and dropped for the uncleaned diff if it does not hold.
+	// and our code points are 3 or 4 bytes long: its result is checked
+	// against the two token ranges, and dropped for the uncleaned diff if it
+	// does not hold.
 	for _, diffs := range [][]diffmatchpatch.Diff{cleaned, raw} {
-		if faithfulDiff(diffs, xs, ys) {
+		if faithful(diffs, w.differ.ex.s, w.differ.ey.s) {
 			w.follow(diffs)
 			return true
 		}
@@ -634,7 +635,7 @@ func (w *redliner) diff(i1, j1 int) bool {
 // follow consumes tokens as a faithful diff says.
 func (w *redliner) follow(diffs []diffmatchpatch.Diff) {
 	for _, d := range diffs {
-		k := utf8.RuneCountInString(d.Text)
+		k := validRuneCount(d.Text)
 		switch d.Type {
 		case diffmatchpatch.DiffEqual:
 			w.equal(k)
@@ -646,37 +647,50 @@ func (w *redliner) follow(diffs []diffmatchpatch.Diff) {
 	}
 }
 
-// faithfulDiff reports whether diffs turn xs into ys: every code point of an
-// equal or delete diff is the next of xs, every code point of an equal or
-// insert diff the next of ys, and both are used up exactly.
-func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
+// faithful reports whether diffs turn xs into ys, given ex and ey, their
+// UTF-8: every code point of an equal or delete diff is the next of xs,
+// every code point of an equal or insert diff the next of ys, and both are
+// used up exactly. Compared as bytes, with each diff ending between code
+// points of the texts it takes from, which for valid UTF-8 is the same.
+func faithful(diffs []diffmatchpatch.Diff, ex, ey string) bool {
 	x, y := 0, 0
 	for _, d := range diffs {
-		for _, r := range d.Text {
-			switch d.Type {
-			case diffmatchpatch.DiffEqual:
-				if x >= len(xs) || y >= len(ys) || xs[x] != r || ys[y] != r {
-					return false
-				}
-				x++
-				y++
-			case diffmatchpatch.DiffDelete:
-				if x >= len(xs) || xs[x] != r {
-					return false
-				}
-				x++
-			case diffmatchpatch.DiffInsert:
-				if y >= len(ys) || ys[y] != r {
-					return false
-				}
-				y++
-			default:
+		t := d.Text
+		if t == "" {
+			continue
+		}
+		switch d.Type {
+		case diffmatchpatch.DiffEqual:
+			if !textAt(ex, x, t) || !textAt(ey, y, t) {
 				return false
 			}
+			x, y = x+len(t), y+len(t)
+		case diffmatchpatch.DiffDelete:
+			if !textAt(ex, x, t) {
+				return false
+			}
+			x += len(t)
+		case diffmatchpatch.DiffInsert:
+			if !textAt(ey, y, t) {
+				return false
+			}
+			y += len(t)
+		default:
+			return false
+		}
+		if !runeStart(ex, x) || !runeStart(ey, y) {
+			return false
 		}
 	}
-	return x == len(xs) && y == len(ys)
+	return x == len(ex) && y == len(ey)
 }
+
+// textAt reports whether s holds t at byte at.
+func textAt(s string, at int, t string) bool { return len(s)-at >= len(t) && s[at:at+len(t)] == t }
+
+// runeStart reports whether byte i of s is where a code point starts, or
+// the end of s.
+func runeStart(s string, i int) bool { return i == len(s) || utf8.RuneStart(s[i]) }
 
 // goDiffPanics counts panics raised inside go-diff and recovered by
 // goDiffRunes; the tests require it to stay zero.
@@ -702,9 +716,11 @@ func goDiffRunes(m *differ, xs, ys []rune, timeout time.Duration, clean, align b
 	if align {
 		diff = m.alignDiff
 	}
-	spans := diff(xs, ys, time.Now().Add(timeout))
+	// First, so that they are xs and ys even if the diff panics: the
+	// callers check its answer against them.
 	m.ex.encode(xs)
 	m.ey.encode(ys)
+	spans := diff(xs, ys, time.Now().Add(timeout))
 	if clean {
 		// Followed before the next call (see diff): the same memory serves
 		// every clean-up of a Words call.
@@ -739,6 +755,11 @@ func (e *runeText) encode(rs []rune) {
 	e.buf, e.off = e.buf[:0], e.off[:0]
 	for _, r := range rs {
 		e.off = append(e.off, int32(len(e.buf)))
+		if 0x800 <= r && r <= 0xFFFF && (r < 0xD800 || r > 0xDFFF) {
+			// A clause's tokens: three bytes, written here.
+			e.buf = append(e.buf, byte(0xE0|r>>12), byte(0x80|r>>6&0x3F), byte(0x80|r&0x3F))
+			continue
+		}
 		e.buf = utf8.AppendRune(e.buf, r)
 	}
 	e.off = append(e.off, int32(len(e.buf)))
@@ -1034,12 +1055,38 @@ func threeByteRunes(diffs []diffmatchpatch.Diff) bool {
 			return false
 		}
 		for i := 0; i < len(d.Text); i += 3 {
-			if _, size := utf8.DecodeRuneInString(d.Text[i:]); size != 3 {
+			if !rune3(d.Text[i:]) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// rune3 reports whether s starts with the UTF-8 of a code point three
+// bytes long: what utf8.DecodeRuneInString decodes with size 3.
+func rune3(s string) bool {
+	if len(s) < 3 {
+		return false
+	}
+	b0, b1 := s[0], s[1]
+	if b0&0xF0 != 0xE0 || b1&0xC0 != 0x80 || s[2]&0xC0 != 0x80 {
+		return false
+	}
+	// Neither overlong (E0 80 to E0 9F) nor a surrogate (ED A0 to ED BF).
+	return (b0 != 0xE0 || b1 >= 0xA0) && (b0 != 0xED || b1 < 0xA0)
+}
+
+// validRuneCount is utf8.RuneCountInString of valid UTF-8 (the texts of a
+// faithful diff): its bytes that start a code point.
+func validRuneCount(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i]&0xC0 != 0x80 {
+			n++
+		}
+	}
+	return n
 }
 
 // losslessSlide is DiffCleanupSemanticLossless on diffs for which
@@ -1369,7 +1416,7 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 		return false
 	}
 	_, diffs := goDiffRunes(&w.differ, sx, sy, left, false, false)
-	if !faithfulDiff(diffs, sx, sy) {
+	if !faithful(diffs, w.differ.ex.s, w.differ.ey.s) {
 		return false
 	}
 	// Only runs of at least minCommonRun equal tokens are kept as such
@@ -1378,13 +1425,13 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	// again the words they keep.
 	long := func(d diffmatchpatch.Diff, si int) bool {
 		return d.Type == diffmatchpatch.DiffEqual &&
-			bx[si+utf8.RuneCountInString(d.Text)]-bx[si] >= minCommonRun
+			bx[si+validRuneCount(d.Text)]-bx[si] >= minCommonRun
 	}
 	common := false
 	for k, si := 0, 0; k < len(diffs) && !common; k++ {
 		common = long(diffs[k], si)
 		if diffs[k].Type != diffmatchpatch.DiffInsert {
-			si += utf8.RuneCountInString(diffs[k].Text)
+			si += validRuneCount(diffs[k].Text)
 		}
 	}
 	if !common {
@@ -1394,7 +1441,7 @@ func (w *redliner) segmented(i1, j1, depth int) bool {
 	ti, tj := w.i, w.j // tokens up to which the segment diff has been read
 	si, sj := 0, 0     // segments read
 	for _, d := range diffs {
-		k := utf8.RuneCountInString(d.Text)
+		k := validRuneCount(d.Text)
 		switch d.Type {
 		case diffmatchpatch.DiffEqual:
 			n := bx[si+k] - bx[si] // equal segments: as many tokens in ys

@@ -808,9 +808,49 @@ func TestRedlineTime(t *testing.T) {
 	}
 }
 
+// faithfulDiff is what faithful checks, code point by code point: every
+// code point of an equal or delete diff is the next of xs, every code point
+// of an equal or insert diff the next of ys, and both are used up exactly.
+func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
+	x, y := 0, 0
+	for _, d := range diffs {
+		for _, r := range d.Text {
+			switch d.Type {
+			case diffmatchpatch.DiffEqual:
+				if x >= len(xs) || y >= len(ys) || xs[x] != r || ys[y] != r {
+					return false
+				}
+				x++
+				y++
+			case diffmatchpatch.DiffDelete:
+				if x >= len(xs) || xs[x] != r {
+					return false
+				}
+				x++
+			case diffmatchpatch.DiffInsert:
+				if y >= len(ys) || ys[y] != r {
+					return false
+				}
+				y++
+			default:
+				return false
+			}
+		}
+	}
+	return x == len(xs) && y == len(ys)
+}
+
 // TestFaithful feeds the check of go-diff's output diffs that do not
-// describe the two sequences, as a faulty clean-up could: each is refused.
+// describe the two sequences, as a faulty clean-up could: each is refused,
+// by faithful as by its definition.
 func TestFaithful(t *testing.T) {
+	faithfulDiff := func(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
+		got, want := faithful(diffs, string(xs), string(ys)), faithfulDiff(diffs, xs, ys)
+		if got != want {
+			t.Errorf("faithful(%q) = %v, its definition %v", diffs, got, want)
+		}
+		return got
+	}
 	xs, ys := []rune("abc"), []rune("axc")
 	D := func(op diffmatchpatch.Operation, s string) diffmatchpatch.Diff {
 		return diffmatchpatch.Diff{Type: op, Text: s}
@@ -839,6 +879,76 @@ func TestFaithful(t *testing.T) {
 		if faithfulDiff(c.diffs, c.xs, c.ys) {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestFaithfulAsDefined holds faithful, which compares bytes, to its
+// definition, which compares code points, on diffs of token code points of
+// three and four bytes, faithful ones and ones damaged as a faulty clean-up
+// could damage them: a text cut inside a code point, a byte changed, a diff
+// of the wrong kind, one dropped or repeated.
+func TestFaithfulAsDefined(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	E, I, X := diffmatchpatch.DiffEqual, diffmatchpatch.DiffInsert, diffmatchpatch.DiffDelete
+	token := func() rune {
+		if rng.Intn(4) == 0 {
+			return idToRune(6400 + rng.Intn(3))
+		}
+		return idToRune(rng.Intn(4))
+	}
+	agreed := map[bool]int{}
+	for range 20000 {
+		// A faithful diff of xs and ys, built as runs of equal, deleted
+		// and inserted tokens.
+		var xs, ys []rune
+		var diffs []diffmatchpatch.Diff
+		for range 1 + rng.Intn(5) {
+			op := []diffmatchpatch.Operation{E, I, X}[rng.Intn(3)]
+			run := make([]rune, rng.Intn(4))
+			for k := range run {
+				run[k] = token()
+			}
+			if op != I {
+				xs = append(xs, run...)
+			}
+			if op != X {
+				ys = append(ys, run...)
+			}
+			diffs = append(diffs, diffmatchpatch.Diff{Type: op, Text: string(run)})
+		}
+		if len(diffs) > 0 && rng.Intn(4) != 0 {
+			k := rng.Intn(len(diffs))
+			d := &diffs[k]
+			switch rng.Intn(5) {
+			case 0: // cut inside the text, the rest moved to the next diff
+				if len(d.Text) > 1 {
+					at := 1 + rng.Intn(len(d.Text)-1)
+					rest := d.Text[at:]
+					d.Text = d.Text[:at]
+					diffs = slices.Insert(diffs, k+1, diffmatchpatch.Diff{Type: d.Type, Text: rest})
+				}
+			case 1: // a byte changed
+				if d.Text != "" {
+					b := []byte(d.Text)
+					b[rng.Intn(len(b))] ^= byte(1 << rng.Intn(8))
+					d.Text = string(b)
+				}
+			case 2:
+				d.Type = []diffmatchpatch.Operation{E, I, X, 7}[rng.Intn(4)]
+			case 3:
+				diffs = slices.Delete(diffs, k, k+1)
+			default:
+				diffs = slices.Insert(diffs, k, diffs[k])
+			}
+		}
+		got, want := faithful(diffs, string(xs), string(ys)), faithfulDiff(diffs, xs, ys)
+		if got != want {
+			t.Fatalf("faithful(%q) of %q and %q = %v, its definition %v", diffs, string(xs), string(ys), got, want)
+		}
+		agreed[got]++
+	}
+	if agreed[true] < 1000 || agreed[false] < 1000 {
+		t.Fatalf("too few of each answer to hold one to the other: %v", agreed)
 	}
 }
 
