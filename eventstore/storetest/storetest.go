@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, opts ...Option)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			own(t)
 			s := open(t)
 			if s == nil {
 				t.Fatal("open returned a nil store")
@@ -616,7 +617,7 @@ func testEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *config) {
 		}
 	}
 	stop(0)
-	leaks := cfg.watchLeaks(s)
+	leaks := cfg.watchLeaks(t, s)
 	for round := range leakRounds {
 		stop(round)
 	}
@@ -1327,7 +1328,7 @@ func testSubscribeEarlyBreak(t *testing.T, s eventstore.Store, p string, cfg *co
 		}
 	}
 	stop(0)
-	leaks := cfg.watchLeaks(s)
+	leaks := cfg.watchLeaks(t, s)
 	for round := range leakRounds {
 		stop(round)
 	}
