@@ -104,7 +104,7 @@ func TestLosslessSlideMatchesGoDiff(t *testing.T) {
 
 // TestRune3 holds rune3 to utf8.DecodeRuneInString on every first two bytes,
 // with third bytes on both sides of the continuation range, and on strings
-// too short; and the encoding of runeText to utf8.AppendRune.
+// too short.
 func TestRune3(t *testing.T) {
 	for _, s := range []string{"", "\xe0", "\xee\x80"} {
 		if rune3(s) {
@@ -122,6 +122,12 @@ func TestRune3(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEncode holds runeText's encoding, which writes the code points of
+// three bytes itself, to utf8.AppendRune on code points at the edges of
+// each length, surrogates and values that are no code point.
+func TestEncode(t *testing.T) {
 	var e runeText
 	rs := []rune{0, 'a', 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdfff, 0xe000, 0xf8ff, 0xffff, 0x10000, 0x10ffff, -1, 0x110000}
 	e.encode(rs)

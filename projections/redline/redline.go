@@ -647,11 +647,15 @@ func (w *redliner) follow(diffs []diffmatchpatch.Diff) {
 	}
 }
 
-// faithful reports whether diffs turn xs into ys, given ex and ey, their
-// UTF-8: every code point of an equal or delete diff is the next of xs,
-// every code point of an equal or insert diff the next of ys, and both are
-// used up exactly. Compared as bytes, with each diff ending between code
-// points of the texts it takes from, which for valid UTF-8 is the same.
+// faithful reports whether diffs turn two runs of token code points into
+// one another, given ex and ey, their UTF-8: every code point of an equal
+// or delete diff is the next of ex, every code point of an equal or insert
+// diff the next of ey, and both are used up exactly. The diffs' texts may
+// be any bytes. They are compared as bytes, each diff having to end
+// between two code points of the texts it takes from: since ex and ey are
+// valid UTF-8 of token code points (none of them U+FFFD, which a decoder
+// makes of bytes that are not UTF-8), that is the same as comparing code
+// points.
 func faithful(diffs []diffmatchpatch.Diff, ex, ey string) bool {
 	x, y := 0, 0
 	for _, d := range diffs {

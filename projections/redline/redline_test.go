@@ -844,7 +844,7 @@ func faithfulDiff(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
 // describe the two sequences, as a faulty clean-up could: each is refused,
 // by faithful as by its definition.
 func TestFaithful(t *testing.T) {
-	faithfulDiff := func(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
+	check := func(diffs []diffmatchpatch.Diff, xs, ys []rune) bool {
 		got, want := faithful(diffs, string(xs), string(ys)), faithfulDiff(diffs, xs, ys)
 		if got != want {
 			t.Errorf("faithful(%q) = %v, its definition %v", diffs, got, want)
@@ -856,10 +856,10 @@ func TestFaithful(t *testing.T) {
 		return diffmatchpatch.Diff{Type: op, Text: s}
 	}
 	E, I, X := diffmatchpatch.DiffEqual, diffmatchpatch.DiffInsert, diffmatchpatch.DiffDelete
-	if !faithfulDiff([]diffmatchpatch.Diff{D(E, "a"), D(X, "b"), D(I, "x"), D(E, "c")}, xs, ys) {
+	if !check([]diffmatchpatch.Diff{D(E, "a"), D(X, "b"), D(I, "x"), D(E, "c")}, xs, ys) {
 		t.Fatal("the right diff was refused")
 	}
-	if !faithfulDiff([]diffmatchpatch.Diff{D(I, "ax"), D(E, ""), D(X, "ab"), D(E, "c")}, xs, ys) {
+	if !check([]diffmatchpatch.Diff{D(I, "ax"), D(E, ""), D(X, "ab"), D(E, "c")}, xs, ys) {
 		t.Fatal("a right diff in another order was refused")
 	}
 	wide := []rune{idToRune(1), idToRune(70000)}
@@ -876,7 +876,7 @@ func TestFaithful(t *testing.T) {
 		"cut code point": {[]diffmatchpatch.Diff{D(X, string(wide)[:2]), D(X, string(wide)[2:])}, wide, nil},
 		"replaced code":  {[]diffmatchpatch.Diff{D(X, "\uFFFD"+string(wide[1]))}, wide, nil},
 	} {
-		if faithfulDiff(c.diffs, c.xs, c.ys) {
+		if check(c.diffs, c.xs, c.ys) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -920,12 +920,13 @@ func TestFaithfulAsDefined(t *testing.T) {
 			k := rng.Intn(len(diffs))
 			d := &diffs[k]
 			switch rng.Intn(5) {
-			case 0: // cut inside the text, the rest moved to the next diff
+			case 0: // cut inside the text, the rest moved to a diff of its own, of any kind
 				if len(d.Text) > 1 {
 					at := 1 + rng.Intn(len(d.Text)-1)
 					rest := d.Text[at:]
 					d.Text = d.Text[:at]
-					diffs = slices.Insert(diffs, k+1, diffmatchpatch.Diff{Type: d.Type, Text: rest})
+					op := []diffmatchpatch.Operation{d.Type, d.Type, E, I, X}[rng.Intn(5)]
+					diffs = slices.Insert(diffs, k+1, diffmatchpatch.Diff{Type: op, Text: rest})
 				}
 			case 1: // a byte changed
 				if d.Text != "" {
