@@ -665,17 +665,17 @@ func faithful(diffs []diffmatchpatch.Diff, ex, ey string) bool {
 		}
 		switch d.Type {
 		case diffmatchpatch.DiffEqual:
-			if !textAt(ex, x, t) || !textAt(ey, y, t) {
+			if !strings.HasPrefix(ex[x:], t) || !strings.HasPrefix(ey[y:], t) {
 				return false
 			}
 			x, y = x+len(t), y+len(t)
 		case diffmatchpatch.DiffDelete:
-			if !textAt(ex, x, t) {
+			if !strings.HasPrefix(ex[x:], t) {
 				return false
 			}
 			x += len(t)
 		case diffmatchpatch.DiffInsert:
-			if !textAt(ey, y, t) {
+			if !strings.HasPrefix(ey[y:], t) {
 				return false
 			}
 			y += len(t)
@@ -688,9 +688,6 @@ func faithful(diffs []diffmatchpatch.Diff, ex, ey string) bool {
 	}
 	return x == len(ex) && y == len(ey)
 }
-
-// textAt reports whether s holds t at byte at.
-func textAt(s string, at int, t string) bool { return len(s)-at >= len(t) && s[at:at+len(t)] == t }
 
 // runeStart reports whether byte i of s is where a code point starts, or
 // the end of s.
@@ -759,7 +756,7 @@ func (e *runeText) encode(rs []rune) {
 	e.buf, e.off = e.buf[:0], e.off[:0]
 	for _, r := range rs {
 		e.off = append(e.off, int32(len(e.buf)))
-		if 0x800 <= r && r <= 0xFFFF && (r < 0xD800 || r > 0xDFFF) {
+		if utf8.RuneLen(r) == 3 {
 			// A clause's tokens: three bytes, written here.
 			e.buf = append(e.buf, byte(0xE0|r>>12), byte(0x80|r>>6&0x3F), byte(0x80|r&0x3F))
 			continue
