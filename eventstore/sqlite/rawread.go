@@ -15,6 +15,7 @@ import (
 
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/internal/recbuf"
+	"github.com/treaty-engine/treaty/internal/hugepages"
 )
 
 // Reading goes around database/sql: through it, each column of each row costs
@@ -431,7 +432,8 @@ const chunkSize = 64 << 10
 // A checkpoint runs to megabytes, and every command reads one: read through
 // SQLite's incremental blob I/O, the value's overflow pages go from the file
 // through one small buffer into the Go slice returned, instead of being
-// assembled in SQLite's memory and copied twice more on the way out.
+// assembled in SQLite's memory and copied twice more on the way out. The
+// slice is hugepages.Bytes': on huge pages in a short command.
 func (c *rawConn) cacheGet(key string) ([]byte, error) {
 	st, err := c.lazy(&c.cacheRow, `SELECT rowid, length(value) FROM cache WHERE key = ?1`)
 	if err != nil {
@@ -441,7 +443,7 @@ func (c *rawConn) cacheGet(key string) ([]byte, error) {
 	// The blob is read while the statement holds the row, in its snapshot.
 	err = c.textRows(st, []string{key}, func() error {
 		rowid := sqlite3.Xsqlite3_column_int64(c.tls, st, 0)
-		value = make([]byte, sqlite3.Xsqlite3_column_int64(c.tls, st, 1))
+		value = hugepages.Bytes(int(sqlite3.Xsqlite3_column_int64(c.tls, st, 1)))
 		return c.readBlob(rowid, value)
 	})
 	return value, err

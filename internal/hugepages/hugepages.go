@@ -36,3 +36,26 @@ func Reserve(n int) bool {
 	once.Do(func() { reserved = reserve(n) })
 	return reserved
 }
+
+// minCarved is the smallest buffer Bytes carves from a block: a smaller one
+// shares its pages with other allocations, whose faults it rides on.
+const minCarved = 64 << 10
+
+// carveBudget is how much heap, at most, blocks of buffers take: enough
+// for the few large values a command reads as it starts.
+const carveBudget = 8 << 20
+
+// UseForBuffers has Bytes carve large buffers from blocks of heap backed
+// by transparent huge pages, where the system gives them on request
+// (transparent_hugepage set to madvise) and GODEBUG has no disablethp set.
+// It suits a short-lived process that reads a few large values once: a
+// block is freed only once every buffer carved from it is, and blocks take
+// at most carveBudget of heap, in whole huge pages.
+func UseForBuffers() { useForBuffers() }
+
+// Bytes returns a slice of n zero bytes (length and capacity n). After
+// UseForBuffers, unless Reserve has put heap on huge pages already, one
+// of minCarved bytes or more is carved from a block marked for huge pages
+// while the blocks' budget lasts: its first touches fault 2 MiB at a time,
+// not 4 KiB. It is safe for concurrent use.
+func Bytes(n int) []byte { return bytes(n) }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -77,7 +78,73 @@ func reserve(n int) bool {
 	// The runtime maps new heap afresh, without the advice: the marked
 	// pages are used only once the block, no longer used, is freed.
 	runtime.GC()
+	if ok {
+		heapReserved.Store(true)
+	}
 	return ok
+}
+
+// heapReserved is set once reserve has put heap on huge pages: buffers are
+// then carved from no block of their own.
+var heapReserved atomic.Bool
+
+// carving is what bytes carves buffers from.
+var carving struct {
+	sync.Mutex
+	decided bool // useForBuffers has run
+	on      bool
+	budget  int    // how much more marked memory blocks may take
+	rest    []byte // the unused end of the current block's marked part
+}
+
+func useForBuffers() {
+	carving.Lock()
+	defer carving.Unlock()
+	if !carving.decided {
+		carving.decided = true
+		carving.on = !disabled(os.Getenv("GODEBUG")) && onRequest()
+		carving.budget = carveBudget
+	}
+}
+
+func bytes(n int) []byte {
+	if n >= minCarved {
+		if b := carve(n); b != nil {
+			return b
+		}
+	}
+	return make([]byte, n)
+}
+
+// carve returns n zero bytes from the marked part of a block, or nil when
+// it does not carve them.
+func carve(n int) []byte {
+	carving.Lock()
+	defer carving.Unlock()
+	if !carving.on || heapReserved.Load() {
+		return nil
+	}
+	// Each buffer starts on a cache line of its own.
+	size := (n + 63) &^ 63
+	if size > len(carving.rest) {
+		marked := (size + hugePage - 1) &^ (hugePage - 1)
+		if marked > carving.budget {
+			return nil
+		}
+		block := make([]byte, marked+hugePage)
+		start := uintptr(unsafe.Pointer(unsafe.SliceData(block)))
+		begin := (start+hugePage-1)&^(hugePage-1) - start
+		part := block[begin : begin+uintptr(marked)]
+		if unix.Madvise(part, unix.MADV_HUGEPAGE) != nil {
+			carving.on = false
+			return nil
+		}
+		carving.budget -= marked
+		carving.rest = part
+	}
+	b := carving.rest[:n:n]
+	carving.rest = carving.rest[size:]
+	return b
 }
 
 // mode is the bracketed word of an enabled file: always, madvise, never or

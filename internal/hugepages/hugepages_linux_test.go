@@ -186,3 +186,159 @@ func TestReserveLeavesTheCollectorAsSet(t *testing.T) {
 	reserve(4 << 20)
 	check("GOGC=off", -1)
 }
+
+// freshCarving puts Bytes back as it is when a process starts, for the
+// test, and as it was after it.
+func freshCarving(t *testing.T) {
+	t.Helper()
+	carving.Lock()
+	decided, on, budget, rest := carving.decided, carving.on, carving.budget, carving.rest
+	carving.decided, carving.on, carving.budget, carving.rest = false, false, 0, nil
+	carving.Unlock()
+	reserved := heapReserved.Swap(false)
+	t.Cleanup(func() {
+		carving.Lock()
+		carving.decided, carving.on, carving.budget, carving.rest = decided, on, budget, rest
+		carving.Unlock()
+		heapReserved.Store(reserved)
+	})
+}
+
+// checkBuffer checks that b is n zero bytes, of capacity n, and fills it
+// with fill.
+func checkBuffer(t *testing.T, name string, b []byte, n int, fill byte) {
+	t.Helper()
+	if len(b) != n || cap(b) != n {
+		t.Fatalf("%s: len %d cap %d, want both %d", name, len(b), cap(b), n)
+	}
+	for i, c := range b {
+		if c != 0 {
+			t.Fatalf("%s: byte %d is %d, want 0", name, i, c)
+		}
+	}
+	for i := range b {
+		b[i] = fill
+	}
+}
+
+func address(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
+// untouched reports whether the carving state is untouched since freshCarving
+// and UseForBuffers: no block taken.
+func untouched() bool {
+	carving.Lock()
+	defer carving.Unlock()
+	return carving.rest == nil && (!carving.on || carving.budget == carveBudget)
+}
+
+// checkPlain checks that Bytes gives a plain slice, carving no block.
+func checkPlain(t *testing.T, when string) {
+	t.Helper()
+	checkBuffer(t, when, Bytes(1<<20), 1<<20, 1)
+	if !untouched() {
+		t.Errorf("Bytes carved a block %s", when)
+	}
+}
+
+func TestBytesUnasked(t *testing.T) {
+	freshCarving(t)
+	checkPlain(t, "before UseForBuffers")
+}
+
+func TestBytesCarves(t *testing.T) {
+	freshCarving(t)
+	UseForBuffers()
+	if !onRequest() {
+		checkPlain(t, "where the system gives no huge pages on request")
+		t.Skip("this system does not give huge pages on request (transparent_hugepage is not madvise): Bytes carves nothing")
+	}
+	const first, second = 100_000, 300_000
+	a, b, small := Bytes(first), Bytes(second), Bytes(minCarved-1)
+	checkBuffer(t, "first", a, first, 1)
+	checkBuffer(t, "second", b, second, 2)
+	checkBuffer(t, "small", small, minCarved-1, 3)
+	for i, c := range a {
+		if c != 1 {
+			t.Fatalf("the first buffer's byte %d is %d after the second was written: they overlap", i, c)
+		}
+	}
+	if address(a)%hugePage != 0 {
+		t.Errorf("the first buffer of a block starts at %#x, not on a huge page", address(a))
+	}
+	if want := address(a) + (first+63)&^63; address(b) != want {
+		t.Errorf("the second buffer starts at %#x, want %#x: right after the first, in the same block", address(b), want)
+	}
+	if s := address(small); s >= address(a) && s < address(a)+hugePage {
+		t.Errorf("a buffer under %d bytes was carved from the block", minCarved)
+	}
+	flags, huge, err := mapping(address(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(" "+flags+" ", " hg ") {
+		t.Errorf("the block's mapping is not marked for huge pages: VmFlags %s", flags)
+	}
+	t.Logf("the block's mapping: AnonHugePages %d kB", huge)
+
+	// What the block has left is too little: a new block, on a huge page
+	// of its own.
+	c := Bytes(hugePage - second)
+	checkBuffer(t, "third", c, hugePage-second, 4)
+	if address(c)%hugePage != 0 || address(c) == address(a) {
+		t.Errorf("a buffer larger than the block's rest starts at %#x, not at a new block", address(c))
+	}
+	// Past the budget (two blocks of 2 MiB taken), a plain slice.
+	carving.Lock()
+	budget := carving.budget
+	carving.Unlock()
+	if budget != carveBudget-2*hugePage {
+		t.Fatalf("budget left %d, want %d", budget, carveBudget-2*hugePage)
+	}
+	checkBuffer(t, "over the budget", Bytes(budget+1), budget+1, 5)
+	carving.Lock()
+	defer carving.Unlock()
+	if carving.budget != budget {
+		t.Errorf("a buffer over the budget took a block: budget left %d, want %d", carving.budget, budget)
+	}
+}
+
+func TestBytesAfterReserve(t *testing.T) {
+	freshCarving(t)
+	UseForBuffers()
+	heapReserved.Store(true)
+	checkPlain(t, "after Reserve had put heap on huge pages")
+}
+
+// TestBytesConcurrent carves from several goroutines at once: no two
+// buffers share a byte (and, under the race detector, no access races).
+func TestBytesConcurrent(t *testing.T) {
+	freshCarving(t)
+	UseForBuffers()
+	const workers, each, n = 8, 4, minCarved + 1000
+	bufs := make([][][]byte, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for range each {
+				b := Bytes(n)
+				for i := range b {
+					b[i] = byte(w + 1)
+				}
+				bufs[w] = append(bufs[w], b)
+			}
+		})
+	}
+	wg.Wait()
+	for w, bs := range bufs {
+		for _, b := range bs {
+			if len(b) != n || cap(b) != n {
+				t.Fatalf("len %d cap %d, want %d", len(b), cap(b), n)
+			}
+			for i, c := range b {
+				if c != byte(w+1) {
+					t.Fatalf("worker %d's buffer has byte %d set to %d: buffers overlap", w, i, c)
+				}
+			}
+		}
+	}
+}

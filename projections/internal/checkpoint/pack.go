@@ -10,6 +10,7 @@ import (
 
 	"github.com/pierrec/lz4/v4"
 
+	"github.com/treaty-engine/treaty/internal/hugepages"
 	"github.com/treaty-engine/treaty/internal/parallel"
 )
 
@@ -69,7 +70,7 @@ func unpack(b []byte, max int) []byte {
 	// Read back one block after another: a reader is often one of several
 	// goroutines already (a compare reads its moments beside the head), and
 	// each block takes a fraction of a millisecond.
-	v := make([]byte, n)
+	v := hugepages.Bytes(n)
 	at := 0
 	for _, bl := range blocks {
 		if !bl.unpackTo(v[at : at+bl.raw]) {
