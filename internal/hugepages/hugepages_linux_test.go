@@ -1,16 +1,16 @@
 package hugepages
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"unsafe"
+
+	"github.com/treaty-engine/treaty/internal/testtool"
 )
 
 func TestMode(t *testing.T) {
@@ -103,50 +103,14 @@ func child() {
 	fmt.Printf("reserved %v, marked %v, again %v (AnonHugePages of the mapping: %d kB)\n", reserved, strings.Contains(" "+flags+" ", " hg "), again, huge)
 }
 
-// mapping returns the VmFlags and AnonHugePages of the mapping that holds
-// addr, from /proc/self/smaps.
+// mapping returns the VmFlags and AnonHugePages (kB) of the mapping that
+// holds addr.
 func mapping(addr uintptr) (flags string, huge int, err error) {
-	f, err := os.Open("/proc/self/smaps")
+	m, err := testtool.Mapping(addr)
 	if err != nil {
 		return "", 0, err
 	}
-	defer f.Close()
-	in := false
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := s.Text()
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		if lo, hi, ok := strings.Cut(fields[0], "-"); ok && !strings.HasSuffix(fields[0], ":") {
-			l, err1 := strconv.ParseUint(lo, 16, 64)
-			h, err2 := strconv.ParseUint(hi, 16, 64)
-			if err1 == nil && err2 == nil {
-				if in {
-					break
-				}
-				in = uint64(addr) >= l && uint64(addr) < h
-				continue
-			}
-		}
-		if !in {
-			continue
-		}
-		switch fields[0] {
-		case "AnonHugePages:":
-			huge, _ = strconv.Atoi(fields[1])
-		case "VmFlags:":
-			flags = strings.Join(fields[1:], " ")
-		}
-	}
-	if err := s.Err(); err != nil {
-		return "", 0, err
-	}
-	if !in {
-		return "", 0, fmt.Errorf("no mapping holds %#x", addr)
-	}
-	return flags, huge, nil
+	return m["VmFlags"], testtool.KB(m["AnonHugePages"]), nil
 }
 
 // TestReserveLeavesTheCollectorAsSet checks that reserve leaves the

@@ -3,6 +3,8 @@
 // Akoma Ntoso schema). Such a test skips when what it needs is missing on a
 // developer's machine, and fails when it is missing in CI (CI=true), where
 // .ci/run installs it: a check that silently stops running is no check.
+// It also reads how this process's memory is mapped (Mapping), for the
+// tests of what is put on huge pages.
 package testtool
 
 import (
