@@ -190,7 +190,7 @@ func (a *app) subcommands() []subcommand {
 		{"log", "read", a.logCommand}, {"watch", "read", a.watchCommand}, {"serve", "read", a.serveCommand},
 		{"verify", "audit", a.verifyCommand}, {"blame", "audit", a.blameCommand}, {"history", "audit", a.historyCommand},
 		{"audit", "audit", a.auditCommand},
-		{"version", "", a.versionCommand},
+		{"version", "", a.versionCommand}, {"install", "", a.installCommand},
 		{"list", "store", a.listCommand}, {"export", "store", a.exportCommand}, {"import", "store", a.importCommand},
 		{"demo", "store", a.demoCommand}, {"simulate", "store", a.simulateCommand},
 	}

@@ -218,7 +218,32 @@ func scriptParams(server string, store func(env *testscript.Env) string) testscr
 			"akn":     cmdAKN,
 			"pandoc":  cmdPandoc,
 			"docx":    cmdDocx,
+			"samebin": cmdSameBin,
 		},
+	}
+}
+
+// samebin FILE: FILE holds the bytes of the treaty binary the scripts run
+// (this test binary) and is executable by all; with '!', it differs.
+func cmdSameBin(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: samebin FILE")
+	}
+	exe, err := os.Executable()
+	ts.Check(err)
+	want, err := os.ReadFile(exe)
+	ts.Check(err)
+	path := ts.MkAbs(args[0])
+	got, err := os.ReadFile(path)
+	ts.Check(err)
+	st, err := os.Stat(path)
+	ts.Check(err)
+	same := bytes.Equal(got, want) && st.Mode().Perm() == 0o755
+	switch {
+	case same && neg:
+		ts.Fatalf("%s is the treaty binary", args[0])
+	case !same && !neg:
+		ts.Fatalf("%s (%d bytes, mode %v) is not the treaty binary (%d bytes), mode 0755", args[0], len(got), st.Mode().Perm(), len(want))
 	}
 }
 
