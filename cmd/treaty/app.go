@@ -385,8 +385,9 @@ func (a *app) treatyID(ctx context.Context, store eventstore.Store) (string, err
 // Reads leave checkpoints (see projections.Options.Save) so that the next
 // command folds little even when nobody writes for a while; --no-checkpoints
 // neither reads nor writes them. The checkpoints are read into buffers on
-// huge pages (hugepages.UseForBuffers), for a command that reads a few once:
-// serve, which reads many over its life, opens its store without reader.
+// huge pages (hugepages.UseForBuffers), for a command that reads a few once
+// (watch reads one, and holds its buffers while it runs): serve, which reads
+// them all its life, opens its store without reader.
 func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 	hugepages.UseForBuffers()
 	store, err := a.openStore(ctx, false)

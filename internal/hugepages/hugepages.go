@@ -1,6 +1,6 @@
 // Package hugepages backs part of the Go heap with transparent huge pages,
 // for a short-lived command that is about to allocate megabytes it touches
-// once.
+// once (Reserve), or large buffers a command reads into (Bytes).
 //
 // On Linux every 4 KiB page a program touches for the first time costs a
 // page fault, and some virtual machines make a fault dear: a compare that
@@ -41,21 +41,23 @@ func Reserve(n int) bool {
 // shares its pages with other allocations, whose faults it rides on.
 const minCarved = 64 << 10
 
-// carveBudget is how much heap, at most, blocks of buffers take: enough
+// carveBudget is how much memory, at most, blocks of buffers map: enough
 // for the few large values a command reads as it starts.
 const carveBudget = 8 << 20
 
-// UseForBuffers has Bytes carve large buffers from blocks of heap backed
-// by transparent huge pages, where the system gives them on request
+// UseForBuffers has Bytes carve large buffers from blocks of memory marked
+// for transparent huge pages, where the system gives them on request
 // (transparent_hugepage set to madvise) and GODEBUG has no disablethp set.
-// It suits a short-lived process that reads a few large values once: a
-// block is freed only once every buffer carved from it is, and blocks take
-// at most carveBudget of heap, in whole huge pages.
+// It suits a short-lived process that reads a few large values once: the
+// blocks are mapped outside the Go heap and never freed, at most
+// carveBudget of them in all, in whole huge pages, each of which the
+// process may hold whole once it has touched part of it.
 func UseForBuffers() { useForBuffers() }
 
 // Bytes returns a slice of n zero bytes (length and capacity n). After
 // UseForBuffers, unless Reserve has put heap on huge pages already, one
-// of minCarved bytes or more is carved from a block marked for huge pages
-// while the blocks' budget lasts: its first touches fault 2 MiB at a time,
-// not 4 KiB. It is safe for concurrent use.
-func Bytes(n int) []byte { return bytes(n) }
+// of minCarved bytes or more is carved from a block while the blocks'
+// budget lasts: its first touches may then fault 2 MiB at a time rather
+// than 4 KiB (the kernel gives a huge page where it has one free), and it
+// is never freed. It is safe for concurrent use.
+func Bytes(n int) []byte { return alloc(n) }

@@ -85,16 +85,16 @@ func reserve(n int) bool {
 }
 
 // heapReserved is set once reserve has put heap on huge pages: buffers are
-// then carved from no block of their own.
+// then carved from no block.
 var heapReserved atomic.Bool
 
-// carving is what bytes carves buffers from.
+// carving is what alloc carves buffers from.
 var carving struct {
 	sync.Mutex
-	decided bool // useForBuffers has run
-	on      bool
-	budget  int    // how much more marked memory blocks may take
-	rest    []byte // the unused end of the current block's marked part
+	decided bool   // useForBuffers has run
+	on      bool   // blocks are mapped: the system gives huge pages on request
+	budget  int    // how much more memory blocks may map
+	rest    []byte // the unused end of the current block
 }
 
 func useForBuffers() {
@@ -107,7 +107,7 @@ func useForBuffers() {
 	}
 }
 
-func bytes(n int) []byte {
+func alloc(n int) []byte {
 	if n >= minCarved {
 		if b := carve(n); b != nil {
 			return b
@@ -116,35 +116,60 @@ func bytes(n int) []byte {
 	return make([]byte, n)
 }
 
-// carve returns n zero bytes from the marked part of a block, or nil when
-// it does not carve them.
+// carve returns n zero bytes from a block, or nil when it does not carve
+// them.
 func carve(n int) []byte {
 	carving.Lock()
 	defer carving.Unlock()
 	if !carving.on || heapReserved.Load() {
 		return nil
 	}
-	// Each buffer starts on a cache line of its own.
+	// Each buffer starts on a cache line of its own: two filled side by
+	// side (a compare reads two checkpoints at once) share none.
 	size := (n + 63) &^ 63
 	if size > len(carving.rest) {
-		marked := (size + hugePage - 1) &^ (hugePage - 1)
-		if marked > carving.budget {
+		length := (size + hugePage - 1) &^ (hugePage - 1)
+		if length > carving.budget {
 			return nil
 		}
-		block := make([]byte, marked+hugePage)
-		start := uintptr(unsafe.Pointer(unsafe.SliceData(block)))
-		begin := (start+hugePage-1)&^(hugePage-1) - start
-		part := block[begin : begin+uintptr(marked)]
-		if unix.Madvise(part, unix.MADV_HUGEPAGE) != nil {
+		block, err := mapBlock(length)
+		if err != nil {
 			carving.on = false
 			return nil
 		}
-		carving.budget -= marked
-		carving.rest = part
+		carving.budget -= length
+		carving.rest = block
 	}
 	b := carving.rest[:n:n]
 	carving.rest = carving.rest[size:]
 	return b
+}
+
+// mapBlock maps length bytes (whole huge pages) of anonymous memory,
+// aligned to a huge page and marked for huge pages. It is outside the Go
+// heap: the kernel's zero pages, which the runtime neither clears again
+// nor counts towards its next collection, and which it never frees.
+func mapBlock(length int) ([]byte, error) {
+	span := uintptr(length + hugePage)
+	p, err := unix.MmapPtr(-1, 0, nil, span, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, err
+	}
+	start := uintptr(p)
+	begin := (start+hugePage-1)&^(hugePage-1) - start
+	// What lies outside the aligned part goes back to the system.
+	if begin > 0 {
+		unix.MunmapPtr(p, begin)
+	}
+	if end := begin + uintptr(length); end < span {
+		unix.MunmapPtr(unsafe.Add(p, end), span-end)
+	}
+	block := unsafe.Slice((*byte)(unsafe.Add(p, begin)), length)
+	if err := unix.Madvise(block, unix.MADV_HUGEPAGE); err != nil {
+		unix.MunmapPtr(unsafe.Add(p, begin), uintptr(length))
+		return nil, err
+	}
+	return block, nil
 }
 
 // mode is the bracketed word of an enabled file: always, madvise, never or

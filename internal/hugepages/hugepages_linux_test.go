@@ -293,6 +293,14 @@ func TestBytesConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if onRequest() {
+		carving.Lock()
+		budget := carving.budget
+		carving.Unlock()
+		if budget == carveBudget {
+			t.Error("no buffer was carved: the test ran plain slices only")
+		}
+	}
 	for w, bs := range bufs {
 		for _, b := range bs {
 			if len(b) != n || cap(b) != n {

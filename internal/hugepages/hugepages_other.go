@@ -6,4 +6,4 @@ func reserve(int) bool { return false }
 
 func useForBuffers() {}
 
-func bytes(n int) []byte { return make([]byte, n) }
+func alloc(n int) []byte { return make([]byte, n) }
