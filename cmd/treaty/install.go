@@ -12,6 +12,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// afterChunk, when set by a test, runs after each chunk is written.
+var afterChunk func()
+
 // installChunk is how much of the binary install writes at a time, each
 // write at a multiple of it: 2 MiB, a huge page where pages are 4 KiB
 // (x86-64, most arm64). Written so, the file's page cache can be held in
@@ -36,7 +39,8 @@ func (a *app) installCommand() *cobra.Command {
 		Short: "Copy this binary into DIR so that it starts fast (by default where go install puts it)",
 		Long: `Copy the running binary to DIR/treaty: by default where go install puts
 binaries ($GOBIN, else the first entry of $GOPATH followed by /bin, else
-~/go/bin, from the environment). The copy is written 2 MiB at a time,
+~/go/bin, as the environment says; settings made with go env -w are not
+read). The copy is written 2 MiB at a time,
 synced to disk and renamed into place, so that a treaty running from
 there goes on running, and nothing half-written is ever left under the
 name.
@@ -45,12 +49,12 @@ Written so, on Linux, where the file system keeps a file's page cache in
 large pieces (ext4 and XFS do, on recent kernels), the kernel maps the
 binary's code and read-only data 2 MiB at a time while the page cache holds
 them: on a virtual machine where page faults are dear, every command starts
-in about two thirds of the time (a binary as go build or go install left it
-is mapped 64 KiB at a time). Read back from disk after the page cache let
+in two thirds to four fifths of the time (a binary as go build or go install
+left it is mapped 64 KiB at a time). Read back from disk after the page cache let
 it go (a reboot), it is in small pieces again until it is installed again.
 
 It needs no store and opens none.`,
-		Example: `  CGO_ENABLED=0 go run ./cmd/treaty install   # build, then install into ~/go/bin
+		Example: `  CGO_ENABLED=0 go install ./cmd/treaty && treaty install   # put go install's binary back in place
   treaty install --dir /usr/local/bin
   treaty install --format json`,
 		Args: noArgs,
@@ -62,9 +66,9 @@ It needs no store and opens none.`,
 				}
 				dir = d
 			}
-			src, err := os.Executable()
+			src, err := runningBinary()
 			if err != nil {
-				return fmt.Errorf("cannot find the running binary to copy: %w", err)
+				return err
 			}
 			// Ctrl-C from here on lets the temporary file be removed.
 			a.listen()
@@ -81,6 +85,21 @@ It needs no store and opens none.`,
 	}
 	c.Flags().StringVar(&dir, "dir", "", "the directory to install into, made if missing (default: $GOBIN, else $GOPATH/bin, else ~/go/bin)")
 	return c
+}
+
+// runningBinary names the file of the running binary: on Linux
+// /proc/self/exe, which is that file even when another has since been
+// installed under its name, elsewhere the path it was started from.
+func runningBinary() (string, error) {
+	const self = "/proc/self/exe"
+	if _, err := os.Stat(self); err == nil {
+		return self, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the running binary to copy: %w", err)
+	}
+	return exe, nil
 }
 
 // goBinDir is where go install puts binaries, as the environment says:
@@ -152,7 +171,11 @@ func installBinary(ctx context.Context, src, dir string) (installed, error) {
 			break
 		}
 		if err != nil {
+			tmp.Close()
 			return installed{}, fmt.Errorf("cannot read the running binary %s: %w", src, err)
+		}
+		if afterChunk != nil {
+			afterChunk()
 		}
 	}
 	if err := tmp.Chmod(0o755); err != nil {
@@ -164,10 +187,16 @@ func installBinary(ctx context.Context, src, dir string) (installed, error) {
 	if err := tmp.Close(); err != nil {
 		return installed{}, fmt.Errorf("cannot install %s: %w", path, pathErr(err))
 	}
+	// Interrupted while the copy was synced: nothing is put in place.
+	if err := ctx.Err(); err != nil {
+		return installed{}, err
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return installed{}, fmt.Errorf("cannot install %s: %w", path, pathErr(err))
 	}
-	// The rename lands on the disk with the directory.
+	// The rename lands on the disk with the directory. It is made either
+	// way: a system that cannot sync a directory (some file systems refuse
+	// to) still has the binary in place, as a plain copy would.
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()

@@ -68,7 +68,7 @@ func TestInstallMapsHugePages(t *testing.T) {
 	}
 	copied := pmdMapped(t, plain)
 	t.Logf("FilePmdMapped of the first 2 MiB: installed %d kB, written at once %d kB, copied 32 KiB at a time %d kB", installed, yardstick, copied)
-	if yardstick == 0 {
+	if yardstick <= 0 { // none, or no FilePmdMapped in smaps at all
 		t.Skip("this kernel or file system maps no file a huge page at a time: install's writes make no difference here")
 	}
 	if installed != installChunk>>10 {
