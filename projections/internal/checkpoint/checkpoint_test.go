@@ -1064,6 +1064,29 @@ func BenchmarkPresent(b *testing.B) {
 			}
 		}
 	})
+	// A head checkpoint's present is mostly open proposals, each with the
+	// positions of the parties that took one: at a million events, some
+	// 2,300 of them.
+	for i := range 2300 {
+		id := n.table([]string{"UA", "US", "EU"}[i%3], fmt.Sprintf("c%d", i%200), fmt.Sprintf("Open text %d of the clause, as long as a clause.", i))
+		if i%2 == 0 {
+			n.do(domain.Accept{Proposal: id, Party: []string{"US", "EU", "UA"}[i%3]})
+		} else {
+			n.do(domain.Object{Proposal: id, Party: []string{"EU", "UA", "US"}[i%3], Reason: "Not yet."})
+		}
+	}
+	open, err := encodePresent(&n.s, n.s.Closed.Len(), nil, filter)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decode-open", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodePresent(open); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(open)), "bytes")
+	})
 }
 
 // Between yields exactly the proposals closed in a range, from the table
@@ -1561,5 +1584,58 @@ func TestGoBuildID(t *testing.T) {
 		if got := goBuildID(path); got != "" {
 			t.Errorf("%s: %q", name, got)
 		}
+	}
+}
+
+// TestTake: take's slices share arrays, but none reaches another's
+// elements, by an append or a change in place.
+func TestTake(t *testing.T) {
+	var free []int
+	a, b := take(&free, 3), take(&free, 2)
+	if len(a) != 3 || cap(a) != 3 || len(b) != 2 || cap(b) != 2 {
+		t.Fatalf("len/cap %d/%d and %d/%d, want 3/3 and 2/2", len(a), cap(a), len(b), cap(b))
+	}
+	copy(b, []int{7, 8})
+	a = append(a, 9)
+	a[0] = 1
+	if b[0] != 7 || b[1] != 8 {
+		t.Errorf("the second slice is %v after the first grew and changed, want [7 8]", b)
+	}
+	if big := take(&free, takeChunk+1); len(big) != takeChunk+1 {
+		t.Errorf("a slice longer than a chunk: len %d", len(big))
+	}
+}
+
+// TestDecodedPositionsApart: the positions of decoded proposals share
+// arrays (take), yet a position set on one, in place or added, leaves the
+// others' as they were.
+func TestDecodedPositionsApart(t *testing.T) {
+	n := newNegotiation(t)
+	n.do(domain.OpenRound{Party: "DE"})
+	n.agree("c9", "An agreed text.")
+	var ids []string
+	for i := range 4 {
+		id := n.table("UA", fmt.Sprintf("c%d", i), "An open text.")
+		n.do(domain.Accept{Proposal: id, Party: "US"})
+		ids = append(ids, id)
+	}
+	data, err := encodePresent(&n.s, n.s.Closed.Len(), nil, newFilter(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := decodePresent(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(id string) domain.Positions { return slices.Clone(n.s.Proposals[id].Positions) }
+	before := want(ids[2])
+	first := p.state.Proposals[ids[1]]
+	first.Positions.Set("EU", domain.Position{Stance: domain.Objects, Reason: "added"})
+	first.Positions.Set("UA", domain.Position{Stance: domain.Objects, Reason: "in place"})
+	if got := p.state.Proposals[ids[2]].Positions; !reflect.DeepEqual(got, before) {
+		t.Errorf("the next proposal's positions are %+v after the first's changed, want %+v", got, before)
+	}
+	if got := first.Positions.Of("EU"); got.Reason != "added" {
+		t.Errorf("the changed proposal's EU position: %+v", got)
 	}
 }

@@ -397,6 +397,23 @@ func (d *decoder) summary() (*domain.State, error) {
 	return s, nil
 }
 
+// take returns n elements from the front of *free, of capacity n, making
+// *free anew when it holds fewer: the positions of thousands of open
+// proposals come from a few arrays rather than one allocation each. An
+// append to what it returns copies it elsewhere: it never reaches the
+// elements take returns next.
+func take[T any](free *[]T, n int) []T {
+	if n > len(*free) {
+		*free = make([]T, max(n, takeChunk))
+	}
+	v := (*free)[:n:n]
+	*free = (*free)[n:]
+	return v
+}
+
+// takeChunk is how many elements take makes at a time.
+const takeChunk = 512
+
 // decodePresent reads what encodePresent wrote. The state's Closed is left
 // for the caller to fill in. Its strings share b's memory: b must never
 // change once decoded.
@@ -465,6 +482,7 @@ func decodePresent(b []byte) (present, error) {
 	n = d.countOf(minEncoded)
 	s.Proposals = make(map[string]*domain.Proposal, n)
 	proposals := make([]domain.Proposal, n)
+	var positions []domain.PartyPosition
 	for i := range n {
 		p := &proposals[i]
 		p.Proposal, p.Clause, p.Party, p.Action, p.Text = d.str(), d.str(), d.str(), domain.Action(d.str()), d.str()
@@ -476,7 +494,7 @@ func decodePresent(b []byte) (present, error) {
 		p.Tabled, p.Round, p.Status, p.Closed, p.Placed = d.int(), d.int(), domain.Status(d.str()), d.int(), d.bool()
 		m := d.count()
 		if m > 0 {
-			p.Positions = make(domain.Positions, m)
+			p.Positions = take(&positions, m)
 		}
 		for i := range m {
 			p.Positions[i] = domain.PartyPosition{Party: d.str(), Position: domain.Position{Stance: domain.Stance(d.str()), Reason: d.str(),
