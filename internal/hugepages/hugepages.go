@@ -1,6 +1,6 @@
-// Package hugepages backs part of the Go heap with transparent huge pages,
-// for a short-lived command that is about to allocate megabytes it touches
-// once (Reserve), or large buffers a command reads into (Bytes).
+// Package hugepages backs memory with transparent huge pages, for a
+// short-lived command: part of the Go heap, about to hold megabytes it
+// touches once (Reserve), or the large buffers it reads into (Bytes).
 //
 // On Linux every 4 KiB page a program touches for the first time costs a
 // page fault, and some virtual machines make a fault dear: a compare that
