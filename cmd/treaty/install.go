@@ -40,21 +40,21 @@ func (a *app) installCommand() *cobra.Command {
 		Long: `Copy the running binary to DIR/treaty: by default where go install puts
 binaries ($GOBIN, else the first entry of $GOPATH followed by /bin, else
 ~/go/bin, as the environment says; settings made with go env -w are not
-read). The copy is written 2 MiB at a time,
-synced to disk and renamed into place, so that a treaty running from
-there goes on running, and nothing half-written is ever left under the
-name.
+read). The copy is written 2 MiB at a time, synced to disk and renamed
+into place, so that a treaty running from there goes on running, and
+nothing half-written is ever left under the name.
 
 Written so, on Linux, where the file system keeps a file's page cache in
-large pieces (ext4 and XFS do, on recent kernels), the kernel maps the
-binary's code and read-only data 2 MiB at a time while the page cache holds
-them: on a virtual machine where page faults are dear, every command starts
-in two thirds to four fifths of the time (a binary as go build or go install
-left it is mapped 64 KiB at a time). Read back from disk after the page cache let
-it go (a reboot), it is in small pieces again until it is installed again.
+large pieces (ext4 does on Linux 6.18, where this was measured), the
+kernel maps the binary's code and read-only data 2 MiB at a time while the
+page cache holds them: on a virtual machine where page faults are dear,
+every command starts in two thirds to five sixths of the time (a binary as
+go build or go install left it is mapped 64 KiB at a time). Read back from
+disk after the page cache let it go (a reboot), it is in small pieces
+again until it is installed again.
 
 It needs no store and opens none.`,
-		Example: `  CGO_ENABLED=0 go install ./cmd/treaty && treaty install   # put go install's binary back in place
+		Example: `  CGO_ENABLED=0 go build -o /tmp/treaty ./cmd/treaty && /tmp/treaty install   # build, then install into ~/go/bin
   treaty install --dir /usr/local/bin
   treaty install --format json`,
 		Args: noArgs,
@@ -83,7 +83,7 @@ It needs no store and opens none.`,
 			return err
 		},
 	}
-	c.Flags().StringVar(&dir, "dir", "", "the directory to install into, made if missing (default: $GOBIN, else $GOPATH/bin, else ~/go/bin)")
+	c.Flags().StringVar(&dir, "dir", "", "the directory to install into, made if missing (default: $GOBIN, else the first $GOPATH entry's bin, else ~/go/bin)")
 	return c
 }
 
@@ -166,6 +166,9 @@ func installBinary(ctx context.Context, src, dir string) (installed, error) {
 				return fail(err)
 			}
 			n += int64(k)
+			if afterChunk != nil {
+				afterChunk()
+			}
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
@@ -173,9 +176,6 @@ func installBinary(ctx context.Context, src, dir string) (installed, error) {
 		if err != nil {
 			tmp.Close()
 			return installed{}, fmt.Errorf("cannot read the running binary %s: %w", src, err)
-		}
-		if afterChunk != nil {
-			afterChunk()
 		}
 	}
 	if err := tmp.Chmod(0o755); err != nil {

@@ -148,7 +148,7 @@ func carve(n int) []byte {
 // mapBlock maps length bytes (whole huge pages) of anonymous memory,
 // aligned to a huge page and marked for huge pages. It is outside the Go
 // heap: the kernel's zero pages, which the runtime neither clears again
-// nor counts towards its next collection, and which it never frees.
+// nor counts towards its next collection. This package never unmaps it.
 func mapBlock(length int) ([]byte, error) {
 	span := uintptr(length + hugePage)
 	p, err := unix.MmapPtr(-1, 0, nil, span, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
@@ -157,7 +157,8 @@ func mapBlock(length int) ([]byte, error) {
 	}
 	start := uintptr(p)
 	begin := (start+hugePage-1)&^(hugePage-1) - start
-	// What lies outside the aligned part goes back to the system.
+	// What lies outside the aligned part goes back to the system; a trim
+	// that fails leaves only address space nothing uses.
 	if begin > 0 {
 		unix.MunmapPtr(p, begin)
 	}

@@ -1596,8 +1596,8 @@ func TestTake(t *testing.T) {
 		t.Fatalf("len/cap %d/%d and %d/%d, want 3/3 and 2/2", len(a), cap(a), len(b), cap(b))
 	}
 	copy(b, []int{7, 8})
+	a[2] = 1
 	a = append(a, 9)
-	a[0] = 1
 	if b[0] != 7 || b[1] != 8 {
 		t.Errorf("the second slice is %v after the first grew and changed, want [7 8]", b)
 	}
@@ -1627,15 +1627,23 @@ func TestDecodedPositionsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := func(id string) domain.Positions { return slices.Clone(n.s.Proposals[id].Positions) }
-	before := want(ids[2])
-	first := p.state.Proposals[ids[1]]
-	first.Positions.Set("EU", domain.Position{Stance: domain.Objects, Reason: "added"})
-	first.Positions.Set("UA", domain.Position{Stance: domain.Objects, Reason: "in place"})
-	if got := p.state.Proposals[ids[2]].Positions; !reflect.DeepEqual(got, before) {
-		t.Errorf("the next proposal's positions are %+v after the first's changed, want %+v", got, before)
+	before := map[string]domain.Positions{}
+	for _, id := range ids {
+		before[id] = slices.Clone(p.state.Proposals[id].Positions)
 	}
-	if got := first.Positions.Of("EU"); got.Reason != "added" {
+	changed := p.state.Proposals[ids[1]]
+	// In place first (the shared array), then added (a new one).
+	changed.Positions.Set("UA", domain.Position{Stance: domain.Objects, Reason: "in place"})
+	changed.Positions.Set("EU", domain.Position{Stance: domain.Objects, Reason: "added"})
+	for _, id := range ids {
+		if got := p.state.Proposals[id].Positions; id != ids[1] && !reflect.DeepEqual(got, before[id]) {
+			t.Errorf("proposal %s's positions are %+v after another's changed, want %+v", id, got, before[id])
+		}
+	}
+	if got := changed.Positions.Of("UA"); got.Reason != "in place" {
+		t.Errorf("the changed proposal's UA position: %+v", got)
+	}
+	if got := changed.Positions.Of("EU"); got.Reason != "added" {
 		t.Errorf("the changed proposal's EU position: %+v", got)
 	}
 }
