@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -202,14 +200,4 @@ func installBinary(ctx context.Context, src, dir string) (installed, error) {
 		d.Close()
 	}
 	return installed{Path: path, Bytes: n}, nil
-}
-
-// pathErr is err without the path of an fs.PathError, which names a file
-// the message names already or the temporary file nobody asked for.
-func pathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

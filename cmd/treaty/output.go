@@ -58,11 +58,7 @@ func (a *app) emit(path string, write func(w io.Writer) error) error {
 	if err != nil {
 		// Named by the directory, not by the temporary file the user
 		// never asked for.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("--output %s: cannot write a file in %s: %w", path, dir, err)
+		return fmt.Errorf("--output %s: cannot write a file in %s: %w", path, dir, pathErr(err))
 	}
 	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
 	if err := write(tmp); err != nil {
@@ -79,4 +75,14 @@ func (a *app) emit(path string, write func(w io.Writer) error) error {
 		return fmt.Errorf("--output %s: %w", path, err)
 	}
 	return nil
+}
+
+// pathErr is err without the path of an fs.PathError, which names a file
+// the message names already or the temporary file nobody asked for.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
