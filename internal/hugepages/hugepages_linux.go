@@ -41,6 +41,11 @@ func onRequest() bool {
 	return err == nil && mode(string(b)) == "madvise"
 }
 
+// available reports whether huge pages are to be asked for: the system
+// gives them on request, and GODEBUG does not keep the heap off them. Read
+// once per process, for Reserve and UseForBuffers alike.
+var available = sync.OnceValue(func() bool { return !disabled(os.Getenv("GODEBUG")) && onRequest() })
+
 // afterBlock, when set by a test, runs once the block is allocated.
 var afterBlock func()
 
@@ -48,7 +53,7 @@ var afterBlock func()
 var mu sync.Mutex
 
 func reserve(n int) bool {
-	if n <= 0 || disabled(os.Getenv("GODEBUG")) || !onRequest() {
+	if n <= 0 || !available() {
 		return false
 	}
 	// A collection started by the block's allocation would keep it, and
@@ -102,7 +107,7 @@ func useForBuffers() {
 	defer carving.Unlock()
 	if !carving.decided {
 		carving.decided = true
-		carving.on = !disabled(os.Getenv("GODEBUG")) && onRequest()
+		carving.on = available()
 		carving.budget = carveBudget
 	}
 }

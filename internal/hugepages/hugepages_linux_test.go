@@ -295,7 +295,7 @@ func TestBytesConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if !disabled(os.Getenv("GODEBUG")) && onRequest() {
+	if available() {
 		carving.Lock()
 		budget := carving.budget
 		carving.Unlock()
