@@ -24,6 +24,9 @@ import (
 
 	// The server backends are built in with their tags (stores.go).
 	_ "github.com/treaty-engine/treaty/eventstore/sqlite"
+	// Before the packages above initialize, the start of the heap goes
+	// on huge pages: a command's start touches hundreds of its pages.
+	_ "github.com/treaty-engine/treaty/internal/hugepages/heapstart"
 )
 
 // Exit statuses, as docs/cli.md sets them.

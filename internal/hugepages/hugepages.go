@@ -8,6 +8,10 @@
 // 2 MiB huge page takes one fault. The Go runtime does not ask for huge
 // pages for its heap, and many systems give them only where a program asks
 // (transparent_hugepage set to madvise).
+//
+// The start of the heap, which every program touches as it starts, is put
+// on huge pages before (package heapstart, which this package imports, and
+// whose reading of GODEBUG it shares).
 package hugepages
 
 import "sync"

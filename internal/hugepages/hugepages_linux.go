@@ -4,13 +4,14 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/treaty-engine/treaty/internal/hugepages/heapstart"
 )
 
 // enabledPath is where Linux says when it backs anonymous memory with
@@ -44,7 +45,7 @@ func onRequest() bool {
 // available reports whether huge pages are to be asked for: the system
 // gives them on request, and GODEBUG does not keep the heap off them. Read
 // once per process, for Reserve and UseForBuffers alike.
-var available = sync.OnceValue(func() bool { return !disabled(os.Getenv("GODEBUG")) && onRequest() })
+var available = sync.OnceValue(func() bool { return !heapstart.Disabled(os.Getenv("GODEBUG")) && onRequest() })
 
 // afterBlock, when set by a test, runs once the block is allocated.
 var afterBlock func()
@@ -187,19 +188,4 @@ func mode(enabled string) string {
 		}
 	}
 	return ""
-}
-
-// disabled reports whether godebug (the GODEBUG variable) asks the runtime
-// to keep the heap off huge pages: disablethp set to a number other than
-// 0, the last setting winning, as the runtime reads it.
-func disabled(godebug string) bool {
-	disable := false
-	for _, kv := range strings.Split(godebug, ",") {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == "disablethp" {
-			if n, err := strconv.Atoi(v); err == nil {
-				disable = n != 0
-			}
-		}
-	}
-	return disable
 }

@@ -28,25 +28,6 @@ func TestMode(t *testing.T) {
 	}
 }
 
-func TestDisabled(t *testing.T) {
-	for in, want := range map[string]bool{
-		"":                             false,
-		"disablethp=1":                 true,
-		"disablethp=2":                 true,
-		"gctrace=1,disablethp=1":       true,
-		"disablethp=0":                 false,
-		"disablethp=1,disablethp=0":    false,
-		"disablethp=x":                 false,
-		"disablethp=1,disablethp=x":    true,
-		"madvdontneed=1, disablethp=1": false, // the runtime trims nothing
-		"xdisablethp=1":                false,
-	} {
-		if got := disabled(in); got != want {
-			t.Errorf("disabled(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 // childEnv marks the test binary run again by TestReserve, in a process of
 // its own whose heap nothing else has grown.
 const childEnv = "HUGEPAGES_TEST_CHILD"
