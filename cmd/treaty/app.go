@@ -426,12 +426,13 @@ func memoCache() eventstore.Cache {
 const documentHeap = 16 << 20
 
 // documentReader is reader for a command that renders a document from
-// whole states (the draft, a proposal, the positions): it allocates
-// megabytes, each touched once, and on huge pages their first touches take
-// a fraction of the page faults, which some virtual machines make dear. An
-// act, the log or a compare kept from before allocates too little to repay
-// the garbage collection that this costs; diff calls prepareDocument only
-// when it works a compare out.
+// whole states and allocates megabytes, each touched once (the positions,
+// the draft as JSON, HTML or Word): on huge pages their first touches take
+// a fraction of the page faults, which some virtual machines make dear. A
+// command whose heap the first span that heapstart puts on huge pages
+// holds (an act, the log, a proposal, the draft as text or Markdown, a
+// compare kept from before) does not repay the garbage collection that
+// this costs; diff calls prepareDocument only when it works a compare out.
 func (a *app) documentReader(ctx context.Context) (*projections.Reader, error) {
 	prepareDocument()
 	return a.reader(ctx)

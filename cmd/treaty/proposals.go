@@ -77,7 +77,7 @@ the clause it was drafted against. --format akn writes it as an Akoma Ntoso
 		Args:              exactArgs(1, "the proposal to show (its ID or a unique prefix)"),
 		ValidArgsFunction: a.completeOpenProposals,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.documentReader(cmd.Context())
+			r, err := a.reader(cmd.Context())
 			if err != nil {
 				return err
 			}
