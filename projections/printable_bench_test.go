@@ -77,3 +77,35 @@ func BenchmarkPrintableDiff(b *testing.B) {
 		_ = Printable(d)
 	}
 }
+
+// BenchmarkWritePositionsText renders the positions of 200 clauses of a
+// few lines, each with an open amendment of a few words accepted by one
+// party, as `treaty positions` does after reading them.
+func BenchmarkWritePositionsText(b *testing.B) {
+	ss := newSession(b)
+	ss.openRound()
+	text := strings.Repeat("The Parties shall consult within 24 hours and decide on assistance to the requesting Party.\n", 4)
+	for i := range 200 {
+		ss.agree(fmt.Sprintf("c-%d", i), text)
+		id := ss.table("US", fmt.Sprintf("c-%d", i), strings.Replace(text, "24 hours", fmt.Sprintf("%d days", i%9+2), 2))
+		ss.accept(id, "UA")
+	}
+	m, err := NewReader(ss.store, "berlin", withCheckpoints).Head(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := BuildPositions(m, PositionsOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WritePositionsText(&out, p, Style{}); err != nil || !strings.Contains(out.String(), "proposes") {
+		b.Fatalf("positions not rendered (%v):\n%.500s", err, out.String())
+	}
+	b.SetBytes(int64(out.Len()))
+	for b.Loop() {
+		if err := WritePositionsText(io.Discard, p, Style{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

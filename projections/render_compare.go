@@ -292,12 +292,13 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 	if len(p.Clauses) == 0 {
 		b.WriteString("\nNo clause has an open proposal.\n")
 	}
-	cols := p.Columns()
-	width := 0
-	for _, h := range cols {
-		width = max(width, len(h.Code))
+	heads := positionsHeads(p.Columns())
+	blocks := renderParts(p.Clauses, func(c PositionsClause) string { return positionsClauseText(c, heads, st) })
+	size := b.Len()
+	for _, block := range blocks {
+		size += len(block)
 	}
-	blocks := renderParts(p.Clauses, func(c PositionsClause) string { return positionsClauseText(c, cols, width, st) })
+	b.Grow(size - b.Len())
 	for _, block := range blocks {
 		b.WriteString(block)
 	}
@@ -305,44 +306,75 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 	return err
 }
 
+// positionsHead is how a column of the positions document is written: the
+// margin of its first line (its party's code, padded to the widest) and of
+// the others.
+type positionsHead struct {
+	code, first, rest string
+}
+
+func positionsHeads(cols []ColumnHead) []positionsHead {
+	width := 0
+	for _, h := range cols {
+		width = max(width, len(h.Code))
+	}
+	heads := make([]positionsHead, len(cols))
+	for i, h := range cols {
+		label := fmt.Sprintf("%-*s  ", width, h.Code)
+		heads[i] = positionsHead{code: h.Code, first: indent + label, rest: indent + strings.Repeat(" ", len(label))}
+	}
+	return heads
+}
+
 // positionsClauseText renders one clause of the positions document, made
 // visible: its agreed text, and a column of each party's proposals and
-// positions.
-func positionsClauseText(c PositionsClause, cols []ColumnHead, width int, st Style) string {
+// positions. Its lines are written into one buffer sized for them: a
+// positions document runs to hundreds of kilobytes.
+func positionsClauseText(c PositionsClause, heads []positionsHead, st Style) string {
 	var b strings.Builder
+	b.Grow(positionsClauseSize(c, heads))
 	fmt.Fprintf(&b, "\n%d. %s%s\n", c.Number, st.Bold(c.Shown), st.Dim("  ["+c.ID+"]"))
 	if c.Agreed != "" {
-		b.WriteString(st.hang(indent+"Agreed: ", indent+"        ", c.Agreed) + "\n")
+		st.writeHang(&b, indent+"Agreed: ", indent+"        ", c.Agreed)
+		b.WriteByte('\n')
 	} else {
 		b.WriteString(indent + st.Dim("Agreed: none yet") + "\n")
 	}
-	for _, h := range cols {
-		col := c.Columns[h.Code]
-		label := fmt.Sprintf("%-*s  ", width, h.Code)
-		pad := strings.Repeat(" ", len(label))
+	for _, h := range heads {
+		col := c.Columns[h.code]
 		lines := 0
-		line := func(s string) {
-			first := indent + pad
-			if lines == 0 {
-				first = indent + label
-			}
-			b.WriteString(st.hang(first, indent+pad, s) + "\n")
+		first := func() string {
 			lines++
+			if lines == 1 {
+				return h.first
+			}
+			return h.rest
+		}
+		line := func(s string) {
+			st.writeHang(&b, first(), h.rest, s)
+			b.WriteByte('\n')
 		}
 		for _, pr := range col.Proposals {
 			what := "proposes"
 			if pr.Stale {
 				what = "proposed (stale)"
 			}
-			text := textOps(pr.Ops, st)
-			if pr.Action == domain.ActionDelete {
-				text = "delete this clause"
-			}
-			s := fmt.Sprintf("%s %s (%s): %s", what, domain.Short(pr.Proposal), pr.Action, text)
+			head := what + " " + domain.Short(pr.Proposal) + " (" + string(pr.Action) + "): "
+			var placed string
 			if m := pr.Placement.Words(); m != "" {
-				s += " — " + m
+				placed = " — " + m
 			}
-			line(s)
+			switch {
+			case pr.Action == domain.ActionDelete:
+				line(head + "delete this clause" + placed)
+			case st.Width > 0:
+				line(head + textOps(pr.Ops, st) + placed)
+			default:
+				// Unwrapped, the redline goes straight from its ops.
+				st.writeOpsHang(&b, first()+head, h.rest, pr.Ops)
+				b.WriteString(placed)
+				b.WriteByte('\n')
+			}
 		}
 		for _, pos := range col.Positions {
 			s := positionWords(pos)
@@ -356,6 +388,24 @@ func positionsClauseText(c PositionsClause, cols []ColumnHead, width int, st Sty
 		}
 	}
 	return b.String()
+}
+
+// positionsClauseSize is about how long positionsClauseText makes c's
+// block, unstyled: enough that its buffer grows once at most.
+func positionsClauseSize(c PositionsClause, heads []positionsHead) int {
+	n := 64 + len(c.Shown) + len(c.ID) + len(c.Agreed) + len(c.Agreed)/8
+	for _, h := range heads {
+		col := c.Columns[h.code]
+		n += len(h.first) + 8
+		for _, pr := range col.Proposals {
+			n += len(h.first) + 64
+			for _, op := range pr.Ops {
+				n += len(op.Text) + len(op.Text)/8 + 4
+			}
+		}
+		n += len(col.Positions) * (len(h.first) + 64)
+	}
+	return n
 }
 
 // WritePositionsMarkdown writes the positions document as a Markdown table.
