@@ -426,15 +426,19 @@ func memoCache() eventstore.Cache {
 const documentHeap = 16 << 20
 
 // documentReader is reader for a command that renders a document from
-// whole states and allocates megabytes, each touched once (the positions,
-// the draft as JSON, HTML or Word): on huge pages their first touches take
-// a fraction of the page faults, which some virtual machines make dear. A
-// command whose heap the first span that heapstart puts on huge pages
-// holds (an act, the log, a proposal, the draft as text or Markdown, a
-// compare kept from before) does not repay the garbage collection that
-// this costs; diff calls prepareDocument only when it works a compare out.
+// whole states (the draft, the positions). In the formats other than text
+// (Markdown, JSON, HTML, Word) such a document allocates megabytes, each
+// touched once, and prepareDocument puts them on huge pages first: their
+// first touches then take a fraction of the page faults, which some
+// virtual machines make dear. As text its heap fits in the first span,
+// which heapstart puts on huge pages, as an act's, the log's, a proposal's
+// and a kept compare's do: there the garbage collection that
+// prepareDocument costs is not repaid. diff calls prepareDocument only when
+// it works a compare out.
 func (a *app) documentReader(ctx context.Context) (*projections.Reader, error) {
-	prepareDocument()
+	if a.format != "text" {
+		prepareDocument()
+	}
 	return a.reader(ctx)
 }
 
