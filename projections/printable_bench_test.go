@@ -109,3 +109,19 @@ func BenchmarkWritePositionsText(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteDiffText renders the compare document of benchDiff as
+// text, as `treaty diff` does once it has worked the document out.
+func BenchmarkWriteDiffText(b *testing.B) {
+	d := benchDiff()
+	var out strings.Builder
+	if err := WriteDiffText(&out, d, Style{}); err != nil || !strings.Contains(out.String(), "{+") {
+		b.Fatalf("compare not rendered (%v):\n%.500s", err, out.String())
+	}
+	b.SetBytes(int64(out.Len()))
+	for b.Loop() {
+		if err := WriteDiffText(io.Discard, d, Style{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
