@@ -391,7 +391,8 @@ func positionsClauseText(c PositionsClause, heads []positionsHead, st Style) str
 }
 
 // positionsClauseSize is about how long positionsClauseText makes c's
-// block, unstyled: enough that its buffer grows once at most.
+// block, unstyled, so that its buffer seldom grows: the positions' reasons
+// and placements are not counted.
 func positionsClauseSize(c PositionsClause, heads []positionsHead) int {
 	n := 64 + len(c.Shown) + len(c.ID) + len(c.Agreed) + len(c.Agreed)/8
 	for _, h := range heads {

@@ -430,11 +430,11 @@ const documentHeap = 16 << 20
 // (Markdown, JSON, HTML, Word) such a document allocates megabytes, each
 // touched once, and prepareDocument puts them on huge pages first: their
 // first touches then take a fraction of the page faults, which some
-// virtual machines make dear. As text its heap fits in the first span,
-// which heapstart puts on huge pages, as an act's, the log's, a proposal's
-// and a kept compare's do: there the garbage collection that
-// prepareDocument costs is not repaid. diff calls prepareDocument only when
-// it works a compare out.
+// virtual machines make dear. As text it allocates much less, as an act,
+// the log, a proposal and a kept compare do, and with the start of the heap
+// on huge pages (heapstart) the garbage collection that prepareDocument
+// costs was found to cost these more than it saved them. diff calls
+// prepareDocument only when it works a compare out.
 func (a *app) documentReader(ctx context.Context) (*projections.Reader, error) {
 	if a.format != "text" {
 		prepareDocument()

@@ -4,7 +4,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -14,38 +13,15 @@ import (
 	"github.com/treaty-engine/treaty/internal/hugepages/heapstart"
 )
 
-// enabledPath is where Linux says when it backs anonymous memory with
-// transparent huge pages: "always [madvise] never", the bracketed word
-// chosen. sizePath, where it exists, says it for 2 MiB pages alone, or
-// "inherit" to follow enabledPath.
-const (
-	enabledPath = "/sys/kernel/mm/transparent_hugepage/enabled"
-	sizePath    = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
-)
-
 // hugePage is the size of a transparent huge page with 4 KiB pages; a
 // range not aligned to it gets none.
 const hugePage = 2 << 20
 
-// onRequest reports whether the system backs memory with huge pages where
-// a program asks for them, and only there.
-func onRequest() bool {
-	if os.Getpagesize() != 4<<10 {
-		return false
-	}
-	if b, err := os.ReadFile(sizePath); err == nil {
-		if m := mode(string(b)); m != "inherit" {
-			return m == "madvise"
-		}
-	}
-	b, err := os.ReadFile(enabledPath)
-	return err == nil && mode(string(b)) == "madvise"
-}
-
 // available reports whether huge pages are to be asked for: the system
-// gives them on request, and GODEBUG does not keep the heap off them. Read
-// once per process, for Reserve and UseForBuffers alike.
-var available = sync.OnceValue(func() bool { return !heapstart.Disabled(os.Getenv("GODEBUG")) && onRequest() })
+// gives them on request (as heapstart found it when the program started),
+// and GODEBUG does not keep the heap off them. Read once per process, for
+// Reserve and UseForBuffers alike.
+var available = sync.OnceValue(func() bool { return !heapstart.Disabled(os.Getenv("GODEBUG")) && heapstart.OnRequest() })
 
 // afterBlock, when set by a test, runs once the block is allocated.
 var afterBlock func()
@@ -177,15 +153,4 @@ func mapBlock(length int) ([]byte, error) {
 		return nil, err
 	}
 	return block, nil
-}
-
-// mode is the bracketed word of an enabled file: always, madvise, never or
-// (for one size) inherit.
-func mode(enabled string) string {
-	for _, w := range strings.Fields(enabled) {
-		if len(w) > 2 && w[0] == '[' && w[len(w)-1] == ']' {
-			return w[1 : len(w)-1]
-		}
-	}
-	return ""
 }

@@ -10,23 +10,9 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/treaty-engine/treaty/internal/hugepages/heapstart"
 	"github.com/treaty-engine/treaty/internal/testtool"
 )
-
-func TestMode(t *testing.T) {
-	for in, want := range map[string]string{
-		"always [madvise] never\n":         "madvise",
-		"[always] madvise never\n":         "always",
-		"always madvise [never]\n":         "never",
-		"":                                 "",
-		"[] madvise":                       "",
-		"[inherit] always madvise never\n": "inherit",
-	} {
-		if got := mode(in); got != want {
-			t.Errorf("mode(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 // childEnv marks the test binary run again by TestReserve, in a process of
 // its own whose heap nothing else has grown.
@@ -41,7 +27,7 @@ func TestReserve(t *testing.T) {
 		child()
 		return
 	}
-	thp := onRequest()
+	thp := heapstart.OnRequest()
 	for _, c := range []struct {
 		godebug string
 		want    bool
@@ -99,7 +85,7 @@ func mapping(addr uintptr) (flags string, huge int, err error) {
 // runs (another call at the same time, a percentage set meanwhile), and
 // collections off altogether (GOGC=off).
 func TestReserveLeavesTheCollectorAsSet(t *testing.T) {
-	if !onRequest() {
+	if !heapstart.OnRequest() {
 		t.Skip("this system does not give huge pages on request (transparent_hugepage is not madvise): reserve turns nothing off")
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -193,7 +179,7 @@ func TestBytesUnasked(t *testing.T) {
 func TestBytesCarves(t *testing.T) {
 	freshCarving(t)
 	UseForBuffers()
-	if !onRequest() {
+	if !heapstart.OnRequest() {
 		checkPlain(t, "where the system gives no huge pages on request")
 		t.Skip("this system does not give huge pages on request (transparent_hugepage is not madvise): Bytes carves nothing")
 	}

@@ -15,9 +15,21 @@ const (
 	chunk = 4 << 20
 )
 
-// probe is the object whose address places the start of the heap; start is
-// that address, and collapsed what MADV_COLLAPSE returned for each half
-// of the first span (nil where it collapsed), for the tests.
+// enabledPath is where Linux says when it backs anonymous memory with
+// transparent huge pages: "always [madvise] never", the bracketed word
+// chosen. sizePath, where it exists, says it for 2 MiB pages alone, or
+// "inherit" to follow enabledPath.
+const (
+	enabledPath = "/sys/kernel/mm/transparent_hugepage/enabled"
+	sizePath    = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
+)
+
+// For the tests: probe is the object whose address places the start of the
+// heap, and start that address; collapsed is what MADV_COLLAPSE returned
+// for each half of the first span it was asked to collapse, from the half
+// that holds the probe up (nil where it collapsed; the second entry stays
+// nil where the probe lies in the upper half); acted reports that init
+// gave its advice.
 var (
 	probe     *[64]byte
 	start     uintptr
@@ -26,7 +38,7 @@ var (
 )
 
 func init() {
-	if syscall.Getpagesize() != 4<<10 {
+	if onRequest = readOnRequest(); !onRequest {
 		return
 	}
 	if godebug, _ := syscall.Getenv("GODEBUG"); Disabled(godebug) {
@@ -56,4 +68,35 @@ func madvise(addr, n uintptr, advice int) error {
 		return errno
 	}
 	return nil
+}
+
+// readOnRequest reads what OnRequest reports.
+func readOnRequest() bool {
+	if syscall.Getpagesize() != 4<<10 {
+		return false
+	}
+	if b, ok := readSmall(sizePath); ok {
+		if m := bracketed(b); m != "inherit" {
+			return m == "madvise"
+		}
+	}
+	b, ok := readSmall(enabledPath)
+	return ok && bracketed(b) == "madvise"
+}
+
+// readSmall returns the start of the file at path (its first 256 bytes),
+// and whether it could be read; straight through syscall, as os would
+// initialize first.
+func readSmall(path string) (string, bool) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return "", false
+	}
+	defer syscall.Close(fd)
+	var buf [256]byte
+	n, err := syscall.Read(fd, buf[:])
+	if err != nil || n < 0 {
+		return "", false
+	}
+	return string(buf[:n]), true
 }
