@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"bufio"
+	"io"
 	"reflect"
 	"slices"
 	"sync"
@@ -62,6 +64,26 @@ func renderParts[P, B any](parts []P, render func(P) B) []B {
 	out := make([]B, len(parts))
 	parallel.Each(len(parts), func(i int) { out[i] = render(parts[i]) })
 	return out
+}
+
+// joinBuffer is how much of a document writeJoined holds before it writes.
+const joinBuffer = 64 << 10
+
+// writeJoined writes the strings of each of parts to w one after another,
+// through a buffer of joinBuffer bytes: a document of hundreds of kilobytes
+// rendered in parts is not copied whole into fresh memory first, whose
+// pages some virtual machines make dear to touch, and still reaches a pipe
+// or a file in a few writes.
+func writeJoined(w io.Writer, parts ...[]string) error {
+	bw := bufio.NewWriterSize(w, joinBuffer)
+	for _, p := range parts {
+		for _, s := range p {
+			if _, err := bw.WriteString(s); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Flush()
 }
 
 // printable returns a visible copy of v, whose type t describes, and

@@ -294,16 +294,7 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 	}
 	heads := positionsHeads(p.Columns())
 	blocks := renderParts(p.Clauses, func(c PositionsClause) string { return positionsClauseText(c, heads, st) })
-	size := b.Len()
-	for _, block := range blocks {
-		size += len(block)
-	}
-	b.Grow(size - b.Len())
-	for _, block := range blocks {
-		b.WriteString(block)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return writeJoined(w, []string{b.String()}, blocks)
 }
 
 // positionsHead is how a column of the positions document is written: the

@@ -109,11 +109,6 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	d = printableParts(d, func(d *Draft) *[]DraftClause { return &d.Clauses })
 	blocks := renderParts(d.Clauses, func(c DraftClause) string { return draftClauseText(d, c, st) })
 	var b strings.Builder
-	size := 1024
-	for _, block := range blocks {
-		size += len(block)
-	}
-	b.Grow(size)
 	// The lines above the clauses go on, wrapped, two columns in: not at
 	// the first, where headings stand, nor at the third, agreed text's. A
 	// clause's heading stays one line, whatever its length: only headings
@@ -132,17 +127,14 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	if len(d.Clauses) == 0 {
 		b.WriteString("\nThe draft is empty: no clause has been tabled yet.\n")
 	}
-	for _, block := range blocks {
-		b.WriteString(block)
-	}
+	var tail strings.Builder
 	if len(d.Declarations) > 0 {
-		b.WriteString("\nDeclarations:\n")
+		tail.WriteString("\nDeclarations:\n")
 		for _, r := range d.Declarations {
-			b.WriteString(st.addition("Declaration by "+r.Party+": ", r.Text) + "\n")
+			tail.WriteString(st.addition("Declaration by "+r.Party+": ", r.Text) + "\n")
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return writeJoined(w, []string{b.String()}, blocks, []string{tail.String()})
 }
 
 // draftClauseText renders one clause of the draft d, made visible: its
