@@ -1,7 +1,6 @@
 package hugepages
 
 import (
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -17,12 +16,6 @@ import (
 // range not aligned to it gets none.
 const hugePage = 2 << 20
 
-// available reports whether huge pages are to be asked for: the system
-// gives them on request (as heapstart found it when the program started),
-// and GODEBUG does not keep the heap off them. Read once per process, for
-// Reserve and UseForBuffers alike.
-var available = sync.OnceValue(func() bool { return !heapstart.Disabled(os.Getenv("GODEBUG")) && heapstart.OnRequest() })
-
 // afterBlock, when set by a test, runs once the block is allocated.
 var afterBlock func()
 
@@ -30,7 +23,7 @@ var afterBlock func()
 var mu sync.Mutex
 
 func reserve(n int) bool {
-	if n <= 0 || !available() {
+	if n <= 0 || !heapstart.Available() {
 		return false
 	}
 	// A collection started by the block's allocation would keep it, and
@@ -84,7 +77,7 @@ func useForBuffers() {
 	defer carving.Unlock()
 	if !carving.decided {
 		carving.decided = true
-		carving.on = available()
+		carving.on = heapstart.Available()
 		carving.budget = carveBudget
 	}
 }

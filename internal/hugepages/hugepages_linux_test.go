@@ -262,7 +262,7 @@ func TestBytesConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if available() {
+	if heapstart.Available() {
 		carving.Lock()
 		budget := carving.budget
 		carving.Unlock()

@@ -19,12 +19,13 @@
 //
 // It changes no result, only how memory is backed: the process may hold up
 // to 4 MiB more than it touches. It does nothing where GODEBUG has
-// disablethp set (see Disabled), where pages are not 4 KiB, off Linux, and
+// disablethp set (see disabled), where pages are not 4 KiB, off Linux, and
 // where the system does not give huge pages on request (see OnRequest).
 package heapstart
 
-// onRequest is what init found of the system (see OnRequest).
-var onRequest bool
+// onRequest and available are what init found (see OnRequest and
+// Available).
+var onRequest, available bool
 
 // OnRequest reports whether the system backs memory with transparent huge
 // pages where a program asks for them, and only there
@@ -32,13 +33,19 @@ var onRequest bool
 // 4 KiB: as the program found it when it started. Always false off Linux.
 func OnRequest() bool { return onRequest }
 
-// Disabled reports whether godebug, a value of the GODEBUG variable, asks
+// Available reports whether huge pages are to be asked for in this
+// process: the system gives them on request (OnRequest), and GODEBUG, as
+// the program started with it, does not keep the heap off them (see disabled).
+// Where it is true, heapstart has acted.
+func Available() bool { return available }
+
+// disabled reports whether godebug, a value of the GODEBUG variable, asks
 // the runtime to keep the heap off huge pages: disablethp set to a number
 // other than 0, the last setting winning, read as the runtime reads the
 // variable (a decimal int32, with an optional sign). The defaults built
 // into a binary (go.mod's godebug lines, //go:debug directives) are not
 // read: this module sets none for disablethp.
-func Disabled(godebug string) bool {
+func disabled(godebug string) bool {
 	disable := false
 	for len(godebug) > 0 {
 		kv := godebug

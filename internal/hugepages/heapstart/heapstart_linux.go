@@ -28,20 +28,18 @@ const (
 // heap, and start that address; collapsed is what MADV_COLLAPSE returned
 // for each half of the first span it was asked to collapse, from the half
 // that holds the probe up (nil where it collapsed; the second entry stays
-// nil where the probe lies in the upper half); acted reports that init
-// gave its advice.
+// nil where the probe lies in the upper half).
 var (
 	probe     *[64]byte
 	start     uintptr
 	collapsed [chunk / hugePage]error
-	acted     bool
 )
 
 func init() {
 	if onRequest = readOnRequest(); !onRequest {
 		return
 	}
-	if godebug, _ := syscall.Getenv("GODEBUG"); Disabled(godebug) {
+	if godebug, _ := syscall.Getenv("GODEBUG"); disabled(godebug) {
 		return
 	}
 	// Made here, this object is among the first the program allocates:
@@ -60,7 +58,7 @@ func init() {
 		// marked, its first touch faults a huge page.
 		collapsed[i] = madvise(half, hugePage, madvCollapse)
 	}
-	acted = true
+	available = true
 }
 
 func madvise(addr, n uintptr, advice int) error {

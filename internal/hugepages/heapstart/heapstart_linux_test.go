@@ -42,13 +42,13 @@ func TestOnRequest(t *testing.T) {
 // the start of the heap is marked for huge pages (VmFlags hg) and on one,
 // where the system gives them on request; and left alone where not.
 func TestStart(t *testing.T) {
-	if !OnRequest() || Disabled(os.Getenv("GODEBUG")) {
-		if acted {
+	if !OnRequest() || disabled(os.Getenv("GODEBUG")) {
+		if available {
 			t.Fatalf("init acted where the system gives no huge pages on request (%v) or GODEBUG keeps the heap off them", OnRequest())
 		}
 		t.Skipf("no huge pages on request here (%v), or GODEBUG has disablethp set (TestDisabledByGODEBUG covers that)", OnRequest())
 	}
-	if !acted {
+	if !available {
 		t.Fatal("init did not act")
 	}
 	m, err := testtool.Mapping(start)
@@ -87,7 +87,7 @@ func TestDisabledByGODEBUG(t *testing.T) {
 			fmt.Println("smaps:", err)
 			os.Exit(1)
 		}
-		fmt.Printf("acted %v, VmFlags %s\n", acted, m["VmFlags"])
+		fmt.Printf("acted %v, VmFlags %s\n", available, m["VmFlags"])
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestDisabledByGODEBUG$")

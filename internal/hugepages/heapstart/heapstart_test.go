@@ -38,13 +38,13 @@ func TestDisabled(t *testing.T) {
 		"madvdontneed=1, disablethp=1":           false, // the runtime trims nothing
 		"xdisablethp=1":                          false,
 	} {
-		if got := Disabled(in); got != want {
-			t.Errorf("Disabled(%q) = %v, want %v", in, got, want)
+		if got := disabled(in); got != want {
+			t.Errorf("disabled(%q) = %v, want %v", in, got, want)
 		}
 	}
 }
 
-// TestDisabledAsTheRuntime checks Disabled against strconv.ParseInt(v, 10,
+// TestDisabledAsTheRuntime checks disabled against strconv.ParseInt(v, 10,
 // 32), which the runtime reads each GODEBUG number with.
 func TestDisabledAsTheRuntime(t *testing.T) {
 	for _, v := range []string{"0", "1", "-0", "+7", "2147483647", "2147483648", "-2147483648", "-2147483649",
@@ -53,8 +53,8 @@ func TestDisabledAsTheRuntime(t *testing.T) {
 		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
 			want = n != 0
 		}
-		if got := Disabled("disablethp=" + v); got != want {
-			t.Errorf("Disabled(%q) = %v; the runtime reads %v", "disablethp="+v, got, want)
+		if got := disabled("disablethp=" + v); got != want {
+			t.Errorf("disabled(%q) = %v; the runtime reads %v", "disablethp="+v, got, want)
 		}
 	}
 }
@@ -111,7 +111,7 @@ func TestImports(t *testing.T) {
 
 // TestNoBuiltInDisablethp checks that the module builds no disablethp
 // default into its binaries (a godebug line in go.mod, a //go:debug
-// directive), which Disabled does not read.
+// directive), which disabled does not read.
 func TestNoBuiltInDisablethp(t *testing.T) {
 	root := filepath.Join("..", "..", "..")
 	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
@@ -119,7 +119,7 @@ func TestNoBuiltInDisablethp(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(mod), "disablethp") {
-		t.Errorf("go.mod sets disablethp, which heapstart.Disabled does not read")
+		t.Errorf("go.mod sets disablethp, which heapstart's disabled does not read")
 	}
 	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
@@ -131,7 +131,7 @@ func TestNoBuiltInDisablethp(t *testing.T) {
 		}
 		for _, line := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(line, "//go:debug") && strings.Contains(line, "disablethp") {
-				t.Errorf("%s: %s, which heapstart.Disabled does not read", path, line)
+				t.Errorf("%s: %s, which heapstart's disabled does not read", path, line)
 			}
 		}
 		return nil
