@@ -98,29 +98,28 @@ func BenchmarkWritePositionsText(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var out strings.Builder
-	if err := WritePositionsText(&out, p, Style{}); err != nil || !strings.Contains(out.String(), "proposes") {
-		b.Fatalf("positions not rendered (%v):\n%.500s", err, out.String())
-	}
-	b.SetBytes(int64(out.Len()))
-	for b.Loop() {
-		if err := WritePositionsText(io.Discard, p, Style{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchWrite(b, "proposes", func(w io.Writer) error { return WritePositionsText(w, p, Style{}) })
 }
 
 // BenchmarkWriteDiffText renders the compare document of benchDiff as
 // text, as `treaty diff` does once it has worked the document out.
 func BenchmarkWriteDiffText(b *testing.B) {
 	d := benchDiff()
+	benchWrite(b, "{+", func(w io.Writer) error { return WriteDiffText(w, d, Style{}) })
+}
+
+// benchWrite checks that write renders a document holding mark, then
+// measures it writing to io.Discard, the document's size counted as the
+// bytes of each operation.
+func benchWrite(b *testing.B, mark string, write func(io.Writer) error) {
+	b.Helper()
 	var out strings.Builder
-	if err := WriteDiffText(&out, d, Style{}); err != nil || !strings.Contains(out.String(), "{+") {
-		b.Fatalf("compare not rendered (%v):\n%.500s", err, out.String())
+	if err := write(&out); err != nil || !strings.Contains(out.String(), mark) {
+		b.Fatalf("document not rendered (%v):\n%.500s", err, out.String())
 	}
 	b.SetBytes(int64(out.Len()))
 	for b.Loop() {
-		if err := WriteDiffText(io.Discard, d, Style{}); err != nil {
+		if err := write(io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
