@@ -422,8 +422,9 @@ func memoCache() eventstore.Cache {
 }
 
 // documentHeap is how much heap documentReader puts on huge pages: more
-// than a compare of distant rounds allocates.
-const documentHeap = 16 << 20
+// than a compare of distant rounds or a Word draft allocates (6 to 10 MiB
+// at a million events).
+const documentHeap = 12 << 20
 
 // documentReader is reader for a command that renders a document from
 // whole states (the draft, the positions). In the formats other than text
@@ -431,10 +432,10 @@ const documentHeap = 16 << 20
 // touched once, and prepareDocument puts them on huge pages first: their
 // first touches then take a fraction of the page faults, which some
 // virtual machines make dear. As text it allocates much less, as an act,
-// the log, a proposal and a kept compare do, and with the start of the heap
-// on huge pages (heapstart) the garbage collection that prepareDocument
-// costs was found to cost these more than it saved them. diff calls
-// prepareDocument only when it works a compare out.
+// the log, a proposal and a kept compare do: the start of the heap, on
+// huge pages already (heapstart), holds most of it, and prepareDocument
+// was found to gain these nothing. diff calls prepareDocument only when it
+// works a compare out.
 func (a *app) documentReader(ctx context.Context) (*projections.Reader, error) {
 	if a.format != "text" {
 		prepareDocument()

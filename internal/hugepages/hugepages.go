@@ -27,15 +27,20 @@ var (
 // whether the advice was taken (the kernel may still find no huge page
 // free). It acts on its first call only, where the system gives huge pages
 // on request, with 4 KiB pages, unless GODEBUG has disablethp set, and only
-// on Linux; later calls report what the first did. Call it early: it
-// allocates n bytes and more, marks them, and frees them with a garbage
-// collection, so that the heap reuses them.
+// on Linux; later calls report what the first did. Call it early, before
+// the allocations it is for.
+//
+// Up to 12 MiB, on amd64, it lends the heap a goroutine's stack: the
+// goroutine grows its stack to 16 MiB, which the runtime maps as fresh
+// heap, marks it, and ends, and the runtime frees the stack to the heap.
+// Otherwise it allocates n bytes and more, marks them, and frees them with
+// a garbage collection; while that runs, collections are off
+// (debug.SetGCPercent(-1)), a percentage set meanwhile is kept, unless it
+// is -1, and code that saves and restores the percentage must not run
+// beside it.
 //
 // It changes no result, only how memory is backed: the process may hold
-// up to 2 MiB more for each huge page it touches in part. While it runs,
-// collections are off (debug.SetGCPercent(-1)); a percentage set meanwhile
-// is kept, unless it is -1, and code that saves and restores the
-// percentage must not run beside it.
+// up to 2 MiB more for each huge page it touches in part.
 func Reserve(n int) bool {
 	once.Do(func() { reserved = reserve(n) })
 	return reserved

@@ -19,13 +19,30 @@ const hugePage = 2 << 20
 // afterBlock, when set by a test, runs once the block is allocated.
 var afterBlock func()
 
-// mu serializes reserve (which Reserve calls once; tests call it more).
+// mu serializes reserveByCollection (which Reserve calls once at most;
+// tests call it more).
 var mu sync.Mutex
 
 func reserve(n int) bool {
 	if n <= 0 || !heapstart.Available() {
 		return false
 	}
+	ok := false
+	if n <= onStack {
+		ok = reserveOnStack()
+	} else {
+		ok = reserveByCollection(n)
+	}
+	if ok {
+		heapReserved.Store(true)
+	}
+	return ok
+}
+
+// reserveByCollection allocates a block of n bytes and more, marks its
+// whole huge pages and frees it with a garbage collection, for the heap
+// to reuse.
+func reserveByCollection(n int) bool {
 	// A collection started by the block's allocation would keep it, and
 	// the one below would have to finish that one first: collections are
 	// off meanwhile. Calls at the same time take turns, or one would turn
@@ -53,9 +70,6 @@ func reserve(n int) bool {
 	// The runtime maps new heap afresh, without the advice: the marked
 	// pages are used only once the block, no longer used, is freed.
 	runtime.GC()
-	if ok {
-		heapReserved.Store(true)
-	}
 	return ok
 }
 

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,39 +23,50 @@ const childEnv = "HUGEPAGES_TEST_CHILD"
 // TestReserve checks, in a fresh process, that Reserve reports what it did
 // and that where it did, an allocation that follows lands on memory marked
 // for huge pages (VmFlags hg in /proc/self/smaps), and that GODEBUG's
-// disablethp=1 turns it off.
+// disablethp=1 turns it off. It asks for as much as a goroutine's stack
+// lends (where one does: no collection runs) and for more (a collection
+// frees a block).
 func TestReserve(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
-		child()
+		child(t)
 		return
 	}
 	thp := heapstart.OnRequest()
 	for _, c := range []struct {
 		godebug string
+		size    int
 		want    bool
 	}{
-		{"", thp},
-		{"disablethp=1", false},
+		{"", 8 << 20, thp},
+		{"", onStack + 4<<20, thp},
+		{"disablethp=1", 8 << 20, false},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestReserve$")
-		cmd.Env = append(os.Environ(), childEnv+"=1", "GODEBUG="+c.godebug)
+		cmd.Env = append(os.Environ(), childEnv+"="+strconv.Itoa(c.size), "GODEBUG="+c.godebug)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("GODEBUG=%q: %v\n%s", c.godebug, err, out)
+			t.Fatalf("GODEBUG=%q, %d MiB: %v\n%s", c.godebug, c.size>>20, err, out)
 		}
-		want := fmt.Sprintf("reserved %v, marked %v, again %v", c.want, c.want, c.want)
+		collects := c.want && c.size > onStack
+		want := fmt.Sprintf("reserved %v, marked %v, collected %v, again %v", c.want, c.want, collects, c.want)
 		if !strings.Contains(string(out), want) {
-			t.Errorf("GODEBUG=%q: want %q, got\n%s", c.godebug, want, out)
+			t.Errorf("GODEBUG=%q, %d MiB: want %q, got\n%s", c.godebug, c.size>>20, want, out)
 		}
-		t.Logf("GODEBUG=%q (transparent huge pages on request: %v): %s", c.godebug, thp, strings.SplitN(string(out), "\n", 2)[0])
+		t.Logf("GODEBUG=%q, %d MiB (transparent huge pages on request: %v): %s", c.godebug, c.size>>20, thp, strings.SplitN(string(out), "\n", 2)[0])
 	}
 }
 
-func child() {
-	reserved := Reserve(8 << 20)
-	// An allocation of 6 MiB ends inside the marked part of the block
-	// (which starts at most 2 MiB into it) where it starts in less than
-	// 4 MiB of free heap below the block, as in a fresh process.
+func child(t *testing.T) {
+	size, err := strconv.Atoi(os.Getenv(childEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	collections := numGC()
+	reserved := Reserve(size)
+	collected := numGC() > collections
+	// An allocation of 6 MiB ends inside the marked part of the stack or
+	// block (which starts at most 2 MiB into it) where it starts in less
+	// than 4 MiB of free heap below it, as in a fresh process.
 	next := make([]byte, 6<<20)
 	for i := 0; i < len(next); i += 4096 {
 		next[i] = 1
@@ -61,13 +74,19 @@ func child() {
 	last := uintptr(unsafe.Pointer(&next[len(next)-1]))
 	flags, huge, err := mapping(last)
 	if err != nil {
-		fmt.Println("smaps:", err)
-		os.Exit(1)
+		t.Fatal("smaps:", err)
 	}
 	// A second call does nothing more (were it to act, 1 GiB would be
 	// allocated) and reports what the first did.
 	again := Reserve(1 << 30)
-	fmt.Printf("reserved %v, marked %v, again %v (AnonHugePages of the mapping: %d kB)\n", reserved, strings.Contains(" "+flags+" ", " hg "), again, huge)
+	fmt.Printf("reserved %v, marked %v, collected %v, again %v (AnonHugePages of the mapping: %d kB)\n", reserved, strings.Contains(" "+flags+" ", " hg "), collected, again, huge)
+}
+
+// numGC is how many collections the runtime has finished.
+func numGC() uint32 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.NumGC
 }
 
 // mapping returns the VmFlags and AnonHugePages (kB) of the mapping that
@@ -80,8 +99,8 @@ func mapping(addr uintptr) (flags string, huge int, err error) {
 	return m["VmFlags"], testtool.KB(m["AnonHugePages"]), nil
 }
 
-// TestReserveLeavesTheCollectorAsSet checks that reserve leaves the
-// garbage collector's percentage as the program set it: before it, while it
+// TestReserveLeavesTheCollectorAsSet checks that reserveByCollection leaves
+// the garbage collector's percentage as the program set it: before it, while it
 // runs (another call at the same time, a percentage set meanwhile), and
 // collections off altogether (GOGC=off).
 func TestReserveLeavesTheCollectorAsSet(t *testing.T) {
@@ -99,8 +118,8 @@ func TestReserveLeavesTheCollectorAsSet(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if !reserve(4 << 20) {
-				t.Error("reserve reported no advice taken")
+			if !reserveByCollection(4 << 20) {
+				t.Error("reserveByCollection reported no advice taken")
 			}
 		})
 	}
@@ -109,12 +128,12 @@ func TestReserveLeavesTheCollectorAsSet(t *testing.T) {
 
 	afterBlock = func() { debug.SetGCPercent(200) }
 	defer func() { afterBlock = nil }()
-	reserve(4 << 20)
+	reserveByCollection(4 << 20)
 	check("set meanwhile", 200)
 	afterBlock = nil
 
 	debug.SetGCPercent(-1)
-	reserve(4 << 20)
+	reserveByCollection(4 << 20)
 	check("GOGC=off", -1)
 }
 

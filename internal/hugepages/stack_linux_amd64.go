@@ -1,0 +1,69 @@
+package hugepages
+
+import (
+	"runtime"
+	"runtime/metrics"
+
+	"golang.org/x/sys/unix"
+)
+
+// onStack is how much heap reserveOnStack puts on huge pages, at least:
+// the whole huge pages within a stack of twice stackFrame, less a margin
+// at each end.
+const onStack = 12 << 20
+
+// stackFrame is the size of growStack's frame.
+const stackFrame = 8 << 20
+
+// stackMargin bounds the part of the stack above growStack's frame: the
+// frames of the goroutine that calls it.
+const stackMargin = 64 << 10
+
+// growStack returns its stack pointer. Its frame (stackFrame bytes, in
+// assembly: Go moves a variable that large to the heap) makes the runtime
+// move the goroutine that calls it to a stack of twice that size, since
+// stacks come in powers of two, and copy there only what the old stack
+// held. The new stack is a span of heap pages that the runtime maps
+// afresh, and growStack touches only the top of its frame.
+func growStack() uintptr
+
+// reserveOnStack puts heap on huge pages without a collection. A
+// goroutine grows its stack (growStack) and marks the stack's whole huge
+// pages (MADV_HUGEPAGE) while nothing has touched them. When the
+// goroutine ends, the runtime frees a stack of that size to the heap at
+// once, unless a collection is under way, and the allocations after it
+// take the lowest free pages first: those. reserveOnStack returns once
+// the stack is freed, or after maxYields turns of waiting for it: where a
+// collection was under way, the stack waits for its end, and the marked
+// pages go to later allocations; nothing else changes.
+func reserveOnStack() bool {
+	before := stackBytes()
+	marked := make(chan bool)
+	go func() {
+		top := growStack() + stackFrame
+		begin := (top - 2*stackFrame + stackMargin + hugePage - 1) &^ (hugePage - 1)
+		end := (top - stackMargin) &^ (hugePage - 1)
+		_, _, errno := unix.Syscall(unix.SYS_MADVISE, begin, end-begin, unix.MADV_HUGEPAGE)
+		marked <- errno == 0
+	}()
+	ok := <-marked
+	for range maxYields {
+		if stackBytes() < before+stackFrame {
+			break
+		}
+		runtime.Gosched()
+	}
+	return ok
+}
+
+// maxYields bounds reserveOnStack's wait for the runtime to free the
+// stack, which takes it a few turns of the scheduler at most outside a
+// collection.
+const maxYields = 1000
+
+// stackBytes is how much heap the runtime holds for goroutines' stacks.
+func stackBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
