@@ -18,24 +18,33 @@ import (
 	"github.com/treaty-engine/treaty/eventstore/memstore"
 )
 
-// testStore is the in-memory store (memstore), counting the reads that
-// begin at the first event: how a test tells a fold from the first event
-// from one that started at a checkpoint.
+// testStore is the in-memory store (memstore), counting its reads, and
+// those that begin at the first event: how a test tells a fold from the
+// first event from one that started at a checkpoint.
 type testStore struct {
 	*memstore.Store
 	mu        sync.Mutex
 	fromStart int
+	reads     int // all reads, wherever they begin
 }
 
 func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
 
 func (m *testStore) Read(ctx context.Context, stream string, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	m.mu.Lock()
+	m.reads++
 	if from == 0 {
-		m.mu.Lock()
 		m.fromStart++
-		m.mu.Unlock()
 	}
+	m.mu.Unlock()
 	return m.Store.Read(ctx, stream, from)
+}
+
+// readCount is how many reads of the log the store has begun.
+func (m *testStore) readCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reads
 }
 
 // cacheKeys lists every key in the store's cache.

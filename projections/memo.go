@@ -299,7 +299,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	})
 	if summary, ok := r.headSummary(ctx); ok {
 		now := Moment{State: summary}
-		name := r.documentName(ctx, from, to, now, opts, form)
+		name, hashes := r.documentName(ctx, from, to, now, opts, form)
 		if name != "" {
 			// Written as it is read back, a block at a time: a JSON
 			// document runs to megabytes.
@@ -312,7 +312,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 		// the rounds fell, which the summary holds, unless it lists every
 		// adoption, which reads every closed proposal: the events since
 		// are not folded, as for a kept document.
-		if both := r.readEarly(ctx, &reading, summary, [2]Ref{from, to}, &read, !opts.EveryAdoption); both && !opts.EveryAdoption {
+		if both := r.readEarly(ctx, &reading, summary, [2]Ref{from, to}, hashes, &read, !opts.EveryAdoption); both && !opts.EveryAdoption {
 			if read[0] != nil && read[1] != nil {
 				return r.writeCompare(ctx, w, from, to, now, name, opts, render, &read)
 			}
@@ -323,7 +323,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 	if err != nil {
 		return err
 	}
-	name := r.documentName(ctx, from, to, head, opts, form)
+	name, _ := r.documentName(ctx, from, to, head, opts, form)
 	reading.Wait()
 	return r.writeCompare(ctx, w, from, to, head, name, opts, render, &read)
 }
@@ -367,8 +367,10 @@ func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, no
 // the head is. It reports whether it read both; with wait, it then reads
 // the second itself while the first is read beside it, and returns when
 // both are read (another goroutine may not find a core free at once: the
-// store may be opening a connection on the other).
-func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, read *[2]*Moment, wait bool) bool {
+// store may be opening a connection on the other). hashes are those
+// documentName read of the events refs end at ("" where it read none):
+// a checkpoint that ends at one is then not anchored by reading it again.
+func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, hashes [2]string, read *[2]*Moment, wait bool) bool {
 	var at [2]int
 	started := 0
 	for i, ref := range refs {
@@ -381,7 +383,7 @@ func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary
 		started++
 	}
 	readOne := func(i int) {
-		if m, err := r.StateAt(ctx, refs[i], at[i], summary); err == nil {
+		if m, err := r.stateAt(ctx, refs[i], at[i], summary, hashes[i]); err == nil {
 			read[i] = &m
 		}
 	}
@@ -504,31 +506,62 @@ func (r *Reader) headSummary(ctx context.Context) (*domain.State, bool) {
 // worked out from: the two refs as given (the document prints them), the
 // events they end at, by number and hash, the negotiation's name and title
 // and its rounds (the places of the moments and adoptions), the options and
-// the form. "" when nothing is kept, or a moment cannot be named so.
-func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, opts CompareOptions, form string) string {
+// the form. "" when nothing is kept, or a moment cannot be named so. It
+// returns the two hashes too, each read from the log and checked against
+// its event unless it is head's: a moment read from a checkpoint that ends
+// at that event need not read the event again (see stateAt).
+func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, opts CompareOptions, form string) (string, [2]string) {
+	var none [2]string
 	if r.cps == nil || !r.save {
-		return ""
+		return "", none
+	}
+	var at [2]int
+	for i, ref := range []Ref{from, to} {
+		if ref.kind == refTime {
+			return "", none // resolved by reading the log up to it: not worth it
+		}
+		n, ok, err := Resolve(ref, head.State)
+		if err != nil || !ok {
+			return "", none
+		}
+		at[i] = n
+	}
+	hashes, ok := r.hashesOf(ctx, at, head)
+	if !ok {
+		return "", none
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%q %q %q %q %+v %q\n", head.State.Treaty, head.State.Title, from.text, to.text, opts, form)
 	for _, rd := range head.State.Rounds {
 		fmt.Fprintf(h, "%d %q %d %d\n", rd.Number, rd.Name, rd.Opened, rd.Closed)
 	}
-	for _, ref := range []Ref{from, to} {
-		if ref.kind == refTime {
-			return "" // resolved by reading the log up to it: not worth it
-		}
-		n, ok, err := Resolve(ref, head.State)
-		if err != nil || !ok {
-			return ""
-		}
-		hash := head.Point.Hash
-		if n != head.State.Events || hash == "" {
-			if hash, ok = r.hashOf(ctx, n); !ok {
-				return ""
-			}
-		}
-		fmt.Fprintf(h, "%d %s\n", n, hash)
+	for i, n := range at {
+		fmt.Fprintf(h, "%d %s\n", n, hashes[i])
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return hex.EncodeToString(h.Sum(nil)[:16]), hashes
+}
+
+// hashesOf returns the hashes of events at[0] and at[1]: head's point's
+// where one is the event head ends at, and otherwise as the log holds it,
+// if it matches the event, the two read side by side. It reports whether
+// it has both.
+func (r *Reader) hashesOf(ctx context.Context, at [2]int, head Moment) ([2]string, bool) {
+	var hashes [2]string
+	var ok [2]bool
+	var reading sync.WaitGroup
+	for i, n := range at {
+		switch {
+		case n == head.State.Events && head.Point.Hash != "":
+			hashes[i], ok[i] = head.Point.Hash, true
+		case i == 1 && n == at[0]:
+			reading.Wait()
+			hashes[i], ok[i] = hashes[0], ok[0]
+		case i == 0:
+			reading.Go(func() { hashes[0], ok[0] = r.hashOf(ctx, n) })
+		default:
+			hashes[i], ok[i] = r.hashOf(ctx, n)
+		}
+	}
+	reading.Wait()
+	return hashes, ok[0] && ok[1]
 }

@@ -479,31 +479,52 @@ func TestReadEarlyAsAtFrom(t *testing.T) {
 	if !ok {
 		t.Fatal("no summary of the head checkpoint")
 	}
-	early := func(wait bool, refs ...string) [2]*Moment {
+	early := func(wait bool, hashes [2]string, refs ...string) [2]*Moment {
 		var read [2]*Moment
 		var reading sync.WaitGroup
-		r.readEarly(ctx, &reading, summary, [2]Ref{ref(t, refs[0]), ref(t, refs[1])}, &read, wait)
+		r.readEarly(ctx, &reading, summary, [2]Ref{ref(t, refs[0]), ref(t, refs[1])}, hashes, &read, wait)
 		reading.Wait()
 		return read
 	}
-	refs := []string{"round:1", "@5"}
-	for _, wait := range []bool{false, true} {
-		read := early(wait, refs...)
-		for i, s := range refs {
-			want, err := r.AtFrom(ctx, ref(t, s), head)
-			if err != nil {
-				t.Fatal(err)
+	refs := []string{"round:1", "round:2"}
+	name, checked := r.documentName(ctx, ref(t, refs[0]), ref(t, refs[1]), Moment{State: summary}, CompareOptions{}, "text")
+	if name == "" || checked[0] == "" || checked[1] == "" {
+		t.Fatalf("documentName: %q, hashes %q", name, checked)
+	}
+	wrong := [2]string{checked[1], checked[0]}
+	for _, c := range []struct {
+		name   string
+		refs   []string
+		hashes [2]string
+		reads  int // of the log: the anchors
+	}{
+		{"no hashes", refs, [2]string{}, 2},
+		{"checked hashes", refs, checked, 0},
+		{"wrong hashes", refs, wrong, 2},
+		{"a moment past a round's end", []string{"round:1", "@5"}, [2]string{checked[0], checked[0]}, 1},
+	} {
+		for _, wait := range []bool{false, true} {
+			before := ss.store.readCount()
+			read := early(wait, c.hashes, c.refs...)
+			if got := ss.store.readCount() - before; got != c.reads {
+				t.Errorf("%s: %d reads of the log, want %d", c.name, got, c.reads)
 			}
-			if read[i] == nil {
-				t.Fatalf("%s was not read early", s)
-			}
-			if !reflect.DeepEqual(read[i].Point, want.Point) || !reflect.DeepEqual(read[i].State.Draft(), want.State.Draft()) ||
-				read[i].State.Events != want.State.Events {
-				t.Fatalf("%s read early as %+v, AtFrom reads %+v", s, read[i].Point, want.Point)
+			for i, s := range c.refs {
+				want, err := r.AtFrom(ctx, ref(t, s), head)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if read[i] == nil {
+					t.Fatalf("%s was not read early", s)
+				}
+				if !reflect.DeepEqual(read[i].Point, want.Point) || !reflect.DeepEqual(read[i].State.Draft(), want.State.Draft()) ||
+					read[i].State.Events != want.State.Events {
+					t.Fatalf("%s: %s read early as %+v, AtFrom reads %+v", c.name, s, read[i].Point, want.Point)
+				}
 			}
 		}
 	}
-	if read := early(true, "head", "round:9"); read[0] != nil || read[1] != nil {
+	if read := early(true, [2]string{}, "head", "round:9"); read[0] != nil || read[1] != nil {
 		t.Fatalf("now or a round not held read early: %v %v", read[0], read[1])
 	}
 }
@@ -527,7 +548,7 @@ func TestReadEarlyOvertaken(t *testing.T) {
 	refs := [2]Ref{LastClosedRound, ref(t, "head")}
 	var read [2]*Moment
 	var reading sync.WaitGroup
-	r.readEarly(ctx, &reading, summary, refs, &read, true)
+	r.readEarly(ctx, &reading, summary, refs, [2]string{}, &read, true)
 	reading.Wait()
 	if read[0] == nil || read[1] != nil {
 		t.Fatalf("read early: %v, %v; want the last closed round alone", read[0], read[1])
@@ -708,5 +729,50 @@ func TestCompareWorkingOnlyWhenNotKept(t *testing.T) {
 	}
 	if n := compare(Options{}); n != 1 || renders != 2 {
 		t.Errorf("compare without checkpoints: Working called %d times, %d renders; want 1 and 2", n, renders)
+	}
+}
+
+// hashesOf reads the hashes of two events side by side, once for one event
+// named twice, none for the event the head ends at, and fails for an event
+// the log does not hold.
+func TestHashesOf(t *testing.T) {
+	ss := meetings(t, 3, 4)
+	ctx := context.Background()
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	head, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(n int) string {
+		h, ok := r.hashOf(ctx, n)
+		if !ok {
+			t.Fatalf("no hash of event %d", n)
+		}
+		return h
+	}
+	last := head.State.Events
+	for _, c := range []struct {
+		at    [2]int
+		reads int
+	}{
+		{[2]int{3, 7}, 2},
+		{[2]int{7, 3}, 2},
+		{[2]int{5, 5}, 1},
+		{[2]int{4, last}, 1},
+		{[2]int{last, last}, 0},
+	} {
+		before := ss.store.readCount()
+		got, ok := r.hashesOf(ctx, c.at, head)
+		if n := ss.store.readCount() - before; !ok || n != c.reads {
+			t.Fatalf("hashesOf(%v): ok %v after %d reads of the log, want true after %d", c.at, ok, n, c.reads)
+		}
+		for i, n := range c.at {
+			if got[i] != want(n) {
+				t.Errorf("hashesOf(%v)[%d] = %q, want event %d's %q", c.at, i, got[i], n, want(n))
+			}
+		}
+	}
+	if got, ok := r.hashesOf(ctx, [2]int{2, last + 1}, head); ok {
+		t.Errorf("hashesOf an event past the log: %q, reported held", got)
 	}
 }

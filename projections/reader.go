@@ -344,6 +344,14 @@ func (r *Reader) Resolve(ctx context.Context, ref Ref, head *domain.State) (int,
 // StateAt returns the negotiation after its first n events, labelled with
 // ref. head, the state now, tells which checkpoints may help.
 func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State) (Moment, error) {
+	return r.stateAt(ctx, ref, n, head, "")
+}
+
+// stateAt is StateAt, given checked, the hash of event n as this command
+// read it from the log and checked it against the event (documentName's),
+// or "". A round's checkpoint that ends at event n with that hash is bound
+// to the log by it: the event is not read again to anchor it.
+func (r *Reader) stateAt(ctx context.Context, ref Ref, n int, head *domain.State, checked string) (Moment, error) {
 	s, last := &domain.State{}, Point{}
 	// Start from the latest round checkpoint at or before n.
 	for i := len(head.Rounds) - 1; i >= 0 && r.cps != nil; i-- {
@@ -354,9 +362,11 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 			}
 		}
 	}
-	s, last, _, err := r.foldFrom(ctx, s, n, last)
-	if err != nil {
-		return Moment{}, err
+	if checked == "" || s.Events != n || last.Event != n || last.Hash != checked {
+		var err error
+		if s, last, _, err = r.foldFrom(ctx, s, n, last); err != nil {
+			return Moment{}, err
+		}
 	}
 	if s.Events != n {
 		return Moment{}, &RefError{Ref: ref.text, Why: fmt.Sprintf("the negotiation has %d events", s.Events)}
