@@ -543,25 +543,25 @@ func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, op
 
 // hashesOf returns the hashes of events at[0] and at[1]: head's point's
 // where one is the event head ends at, and otherwise as the log holds it,
-// if it matches the event, the two read side by side. It reports whether
-// it has both.
+// if it matches the event; an event named twice is read once. It reports
+// whether it has both. The two are read one after the other: side by side,
+// the second waits for the connection the store is opening beside the
+// command's first reads, which is seldom open by then.
 func (r *Reader) hashesOf(ctx context.Context, at [2]int, head Moment) ([2]string, bool) {
 	var hashes [2]string
-	var ok [2]bool
-	var reading sync.WaitGroup
 	for i, n := range at {
+		ok := true
 		switch {
 		case n == head.State.Events && head.Point.Hash != "":
-			hashes[i], ok[i] = head.Point.Hash, true
+			hashes[i] = head.Point.Hash
 		case i == 1 && n == at[0]:
-			reading.Wait()
-			hashes[i], ok[i] = hashes[0], ok[0]
-		case i == 0:
-			reading.Go(func() { hashes[0], ok[0] = r.hashOf(ctx, n) })
+			hashes[i] = hashes[0]
 		default:
-			hashes[i], ok[i] = r.hashOf(ctx, n)
+			hashes[i], ok = r.hashOf(ctx, n)
+		}
+		if !ok {
+			return [2]string{}, false
 		}
 	}
-	reading.Wait()
-	return hashes, ok[0] && ok[1]
+	return hashes, true
 }

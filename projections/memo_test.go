@@ -732,9 +732,9 @@ func TestCompareWorkingOnlyWhenNotKept(t *testing.T) {
 	}
 }
 
-// hashesOf reads the hashes of two events side by side, once for one event
-// named twice, none for the event the head ends at, and fails for an event
-// the log does not hold.
+// hashesOf reads the hashes of two events, once for one event named twice,
+// none for the event the head ends at, and fails for an event the log does
+// not hold.
 func TestHashesOf(t *testing.T) {
 	ss := meetings(t, 3, 4)
 	ctx := context.Background()
