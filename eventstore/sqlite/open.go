@@ -51,6 +51,7 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		return nil, err
 	}
 	s := &Store{path: abs, timeout: cfg.Timeout, done: make(chan struct{})}
+	s.rawPut.L = &s.rawMu
 	// Held from before SQLite opens it: a second Open meanwhile must not
 	// open and close it either.
 	s.hold()
@@ -68,6 +69,7 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 		// read-only mount): nobody else can change it either, so read it
 		// as it is, without the shared memory WAL wants.
 		s = &Store{path: abs, timeout: s.timeout, immutable: true, done: make(chan struct{})}
+		s.rawPut.L = &s.rawMu
 		s.hold()
 		cfg.ReadOnly = true
 		if err := s.open(ctx, cfg, false); err != nil {
@@ -242,7 +244,7 @@ func (s *Store) open(ctx context.Context, cfg eventstore.Config, missing bool) e
 		// on the other core while it makes its first reads on the one
 		// current opened. Close waits for them.
 		for range min(cfg.Readers, maxIdleRaw) - 1 {
-			s.warming.Go(s.warmRaw)
+			s.warmRawBeside()
 		}
 		return nil
 	}

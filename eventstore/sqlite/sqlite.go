@@ -130,10 +130,14 @@ type Store struct {
 
 	// raw holds the idle connections Read uses (see rawConn); rawOut
 	// counts those taken by getRaw and not yet given back to putRaw or
-	// dropRaw, which the conformance suite's leak check reads.
-	rawMu  sync.Mutex
-	raw    []*rawConn
-	rawOut atomic.Int64
+	// dropRaw, which the conformance suite's leak check reads. rawWarming
+	// counts those warmRaw is opening, and rawPut (on rawMu) wakes a
+	// getRaw that waits for one.
+	rawMu      sync.Mutex
+	rawPut     sync.Cond
+	raw        []*rawConn
+	rawWarming int
+	rawOut     atomic.Int64
 
 	closed atomic.Bool
 	// done is closed by Close: it wakes subscriptions waiting for events.
@@ -222,9 +226,14 @@ func (o *openFiles) holds(fi os.FileInfo) bool {
 const maxIdleRaw = 4
 
 // getRaw returns an idle read connection, or a new one; the caller gives
-// it back with putRaw, or with dropRaw when it failed.
+// it back with putRaw, or with dropRaw when it failed. With none idle while
+// warmRaw is opening one, it waits for the first put back rather than open
+// one more: that takes as long, and the process a connection more.
 func (s *Store) getRaw() (*rawConn, error) {
 	s.rawMu.Lock()
+	for len(s.raw) == 0 && s.rawWarming > 0 && !s.closed.Load() {
+		s.rawPut.Wait()
+	}
 	if n := len(s.raw); n > 0 {
 		c := s.raw[n-1]
 		s.raw = s.raw[:n-1]
@@ -240,8 +249,17 @@ func (s *Store) getRaw() (*rawConn, error) {
 	return c, err
 }
 
+// warmRawBeside opens a read connection on another goroutine (warmRaw).
+func (s *Store) warmRawBeside() {
+	s.rawMu.Lock()
+	s.rawWarming++
+	s.rawMu.Unlock()
+	s.warming.Go(s.warmRaw)
+}
+
 // warmRaw opens a read connection and keeps it idle for the next read.
 func (s *Store) warmRaw() {
+	defer s.warmed()
 	if s.closed.Load() {
 		return
 	}
@@ -251,6 +269,15 @@ func (s *Store) warmRaw() {
 	}
 	s.rawOut.Add(1)
 	s.putRaw(c)
+}
+
+// warmed records the end of a warm-up, which may have kept no connection:
+// a getRaw waiting for it then opens its own.
+func (s *Store) warmed() {
+	s.rawMu.Lock()
+	s.rawWarming--
+	s.rawMu.Unlock()
+	s.rawPut.Broadcast()
 }
 
 // putRaw keeps c for the next read, or closes it once the store is closed or
@@ -263,7 +290,9 @@ func (s *Store) putRaw(c *rawConn) {
 		s.rawOut.Add(-1)
 	}
 	s.rawMu.Unlock()
-	if !keep {
+	if keep {
+		s.rawPut.Signal()
+	} else {
 		c.close()
 		s.rawOut.Add(-1) // once closed: see release
 		s.release()
@@ -297,6 +326,7 @@ func (s *Store) Close() error {
 	}
 	s.raw = nil
 	s.rawMu.Unlock()
+	s.rawPut.Broadcast()
 	if s.stopWarming != nil {
 		s.stopWarming()
 	}

@@ -1086,3 +1086,52 @@ func TestFileHeldWhileOpen(t *testing.T) {
 		t.Fatal("a closed store's file is still held")
 	}
 }
+
+// TestGetRawWaitsForWarming: a read that finds no connection idle while one
+// is being opened beside it waits for a connection put back rather than
+// open one more; when the warm-up ends without one, it opens its own.
+func TestGetRawWaitsForWarming(t *testing.T) {
+	path := storeFile(t, "treaty.db", "treaty-wait", 2)
+	s, err := Open(context.Background(), path, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.warming.Wait()
+	first, err := s.getRaw() // the only one idle
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rawMu.Lock()
+	s.rawWarming++ // as warmRawBeside counts one it starts
+	s.rawMu.Unlock()
+	got := make(chan *rawConn)
+	get := func() {
+		c, err := s.getRaw()
+		if err != nil {
+			t.Error(err)
+		}
+		got <- c
+	}
+	go get()
+	select {
+	case c := <-got:
+		t.Fatalf("getRaw returned %p while a connection was being opened beside it", c)
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.putRaw(first)
+	if c := <-got; c != first {
+		t.Fatalf("getRaw returned %p, not the connection put back (%p)", c, first)
+	}
+	go get()
+	s.warmed() // the warm-up failed: no connection to wait for
+	second := <-got
+	if second == nil || second == first {
+		t.Fatalf("after a warm-up that kept none, getRaw returned %p (the first: %p)", second, first)
+	}
+	s.putRaw(first)
+	s.putRaw(second)
+	if n := count(t, s, "treaty-wait"); n != 2 {
+		t.Fatalf("read %d events", n)
+	}
+}
