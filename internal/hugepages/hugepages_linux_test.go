@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,9 +62,14 @@ func child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	collections := numGC()
+	collections, stacks := numGC(), stackBytes()
 	reserved := Reserve(size)
 	collected := numGC() > collections
+	// The lent stack is freed as its goroutine ends, which a schedule may
+	// put after Reserve's return: the allocation below is to find it.
+	for i := 0; i < 1000 && stackBytes() >= stacks+8<<20; i++ {
+		runtime.Gosched()
+	}
 	// An allocation of 6 MiB ends inside the marked part of the stack or
 	// block (which starts at most 2 MiB into it) where it starts in less
 	// than 4 MiB of free heap below it, as in a fresh process.
@@ -80,6 +86,13 @@ func child(t *testing.T) {
 	// allocated) and reports what the first did.
 	again := Reserve(1 << 30)
 	fmt.Printf("reserved %v, marked %v, collected %v, again %v (AnonHugePages of the mapping: %d kB)\n", reserved, strings.Contains(" "+flags+" ", " hg "), collected, again, huge)
+}
+
+// stackBytes is how much heap the runtime holds for goroutines' stacks.
+func stackBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // numGC is how many collections the runtime has finished.

@@ -1,11 +1,6 @@
 package hugepages
 
-import (
-	"runtime"
-	"runtime/metrics"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // onStack is how much heap reserveOnStack puts on huge pages, at least:
 // the whole huge pages within a stack of twice stackFrame, less a margin
@@ -32,12 +27,13 @@ func growStack() uintptr
 // pages (MADV_HUGEPAGE) while nothing has touched them. When the
 // goroutine ends, the runtime frees a stack of that size to the heap at
 // once, unless a collection is under way, and the allocations after it
-// take the lowest free pages first: those. reserveOnStack returns once
-// the stack is freed, or after maxYields turns of waiting for it: where a
+// take the lowest free pages first: those. The goroutine ends on the core
+// it hands the caller back to, before the caller resumes there, but for a
+// schedule in which another core takes the caller first: the allocations
+// made before the stack is freed then come from elsewhere. Where a
 // collection was under way, the stack waits for its end, and the marked
-// pages go to later allocations; nothing else changes.
+// pages go to later allocations, or stacks. Nothing else changes.
 func reserveOnStack() bool {
-	before := stackBytes()
 	marked := make(chan bool)
 	go func() {
 		top := growStack() + stackFrame
@@ -46,24 +42,5 @@ func reserveOnStack() bool {
 		_, _, errno := unix.Syscall(unix.SYS_MADVISE, begin, end-begin, unix.MADV_HUGEPAGE)
 		marked <- errno == 0
 	}()
-	ok := <-marked
-	for range maxYields {
-		if stackBytes() < before+stackFrame {
-			break
-		}
-		runtime.Gosched()
-	}
-	return ok
-}
-
-// maxYields bounds reserveOnStack's wait for the runtime to free the
-// stack, which takes it a few turns of the scheduler at most outside a
-// collection.
-const maxYields = 1000
-
-// stackBytes is how much heap the runtime holds for goroutines' stacks.
-func stackBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
+	return <-marked
 }
