@@ -228,11 +228,16 @@ const maxIdleRaw = 4
 // getRaw returns an idle read connection, or a new one; the caller gives
 // it back with putRaw, or with dropRaw when it failed. With none idle while
 // warmRaw is opening one, it waits for the first put back rather than open
-// one more: that takes as long, and the process a connection more.
+// one more: that takes as long, and the process a connection more. Once the
+// store is closed it opens none (ErrClosed): Close may have let the file go.
 func (s *Store) getRaw() (*rawConn, error) {
 	s.rawMu.Lock()
 	for len(s.raw) == 0 && s.rawWarming > 0 && !s.closed.Load() {
 		s.rawPut.Wait()
+	}
+	if s.closed.Load() {
+		s.rawMu.Unlock()
+		return nil, eventstore.ErrClosed
 	}
 	if n := len(s.raw); n > 0 {
 		c := s.raw[n-1]

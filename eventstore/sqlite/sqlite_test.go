@@ -1105,7 +1105,7 @@ func TestGetRawWaitsForWarming(t *testing.T) {
 	s.rawMu.Lock()
 	s.rawWarming++ // as warmRawBeside counts one it starts
 	s.rawMu.Unlock()
-	got := make(chan *rawConn)
+	got := make(chan *rawConn, 1)
 	get := func() {
 		c, err := s.getRaw()
 		if err != nil {
@@ -1133,5 +1133,46 @@ func TestGetRawWaitsForWarming(t *testing.T) {
 	s.putRaw(second)
 	if n := count(t, s, "treaty-wait"); n != 2 {
 		t.Fatalf("read %d events", n)
+	}
+}
+
+// TestGetRawAfterClose: a read waiting for a connection when the store is
+// closed, and one that asks after, get ErrClosed and open none: Close may
+// have let the file go.
+func TestGetRawAfterClose(t *testing.T) {
+	path := storeFile(t, "treaty.db", "treaty-closing", 2)
+	s, err := Open(context.Background(), path, eventstore.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.warming.Wait()
+	held, err := s.getRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rawMu.Lock()
+	s.rawWarming++ // a warm-up under way: the next getRaw waits
+	s.rawMu.Unlock()
+	waited := make(chan error, 1)
+	go func() {
+		c, err := s.getRaw()
+		if c != nil {
+			s.putRaw(c)
+		}
+		waited <- err
+	}()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-waited; !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("a getRaw waiting as the store closed: %v, want ErrClosed", err)
+	}
+	if c, err := s.getRaw(); c != nil || !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("getRaw after Close: %p, %v; want no connection and ErrClosed", c, err)
+	}
+	s.warmed()
+	s.putRaw(held) // closed once the store is: nothing left out
+	if out := s.rawOut.Load(); out != 0 {
+		t.Fatalf("%d read connections out", out)
 	}
 }
