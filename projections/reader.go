@@ -348,9 +348,10 @@ func (r *Reader) StateAt(ctx context.Context, ref Ref, n int, head *domain.State
 }
 
 // stateAt is StateAt, given checked, the hash of event n as this command
-// read it from the log and checked it against the event (documentName's),
-// or "". A round's checkpoint that ends at event n with that hash is bound
-// to the log by it: the event is not read again to anchor it.
+// read it from the log and checked it against the event (documentName's
+// for a moment before the head it named the document by), or "". A round's
+// checkpoint that ends at event n with that hash is bound to the log by
+// it: the event is not read again to anchor it.
 func (r *Reader) stateAt(ctx context.Context, ref Ref, n int, head *domain.State, checked string) (Moment, error) {
 	s, last := &domain.State{}, Point{}
 	// Start from the latest round checkpoint at or before n.

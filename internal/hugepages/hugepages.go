@@ -31,8 +31,9 @@ var (
 // the allocations it is for.
 //
 // Up to 12 MiB, on amd64, it lends the heap a goroutine's stack: the
-// goroutine grows its stack to 16 MiB, which the runtime maps as fresh
-// heap, marks it, and ends, and the runtime frees the stack to the heap.
+// goroutine grows its stack to 16 MiB, heap that early in a process the
+// runtime maps afresh for it, marks it, and ends, and the runtime frees
+// the stack to the heap.
 // Otherwise it allocates n bytes and more, marks them, and frees them with
 // a garbage collection; while that runs, collections are off
 // (debug.SetGCPercent(-1)), a percentage set meanwhile is kept, unless it

@@ -70,6 +70,10 @@ func child(t *testing.T) {
 	for i := 0; i < 1000 && stackBytes() >= stacks+8<<20; i++ {
 		runtime.Gosched()
 	}
+	note := ""
+	if stackBytes() >= stacks+8<<20 {
+		note = "; the lent stack not yet freed: a collection under way?"
+	}
 	// An allocation of 6 MiB ends inside the marked part of the stack or
 	// block (which starts at most 2 MiB into it) where it starts in less
 	// than 4 MiB of free heap below it, as in a fresh process.
@@ -85,7 +89,7 @@ func child(t *testing.T) {
 	// A second call does nothing more (were it to act, 1 GiB would be
 	// allocated) and reports what the first did.
 	again := Reserve(1 << 30)
-	fmt.Printf("reserved %v, marked %v, collected %v, again %v (AnonHugePages of the mapping: %d kB)\n", reserved, strings.Contains(" "+flags+" ", " hg "), collected, again, huge)
+	fmt.Printf("reserved %v, marked %v, collected %v, again %v (AnonHugePages of the mapping: %d kB%s)\n", reserved, strings.Contains(" "+flags+" ", " hg "), collected, again, huge, note)
 }
 
 // stackBytes is how much heap the runtime holds for goroutines' stacks.

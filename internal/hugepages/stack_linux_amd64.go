@@ -18,13 +18,16 @@ const stackMargin = 64 << 10
 // assembly: Go moves a variable that large to the heap) makes the runtime
 // move the goroutine that calls it to a stack of twice that size, since
 // stacks come in powers of two, and copy there only what the old stack
-// held. The new stack is a span of heap pages that the runtime maps
-// afresh, and growStack touches only the top of its frame.
+// held. The new stack is a span of heap pages, the lowest free run of that
+// length: early in a process, heap the runtime maps afresh for it. growStack
+// touches only the top of its frame.
 func growStack() uintptr
 
 // reserveOnStack puts heap on huge pages without a collection. A
 // goroutine grows its stack (growStack) and marks the stack's whole huge
-// pages (MADV_HUGEPAGE) while nothing has touched them. When the
+// pages (MADV_HUGEPAGE), which nothing has touched where the span is
+// fresh (pages touched before stay as they are, the advice only marking
+// them for the kernel to collapse later). When the
 // goroutine ends, the runtime frees a stack of that size to the heap at
 // once, unless a collection is under way, and the allocations after it
 // take the lowest free pages first: those. The goroutine ends on the core
@@ -32,7 +35,10 @@ func growStack() uintptr
 // schedule in which another core takes the caller first: the allocations
 // made before the stack is freed then come from elsewhere. Where a
 // collection was under way, the stack waits for its end, and the marked
-// pages go to later allocations, or stacks. Nothing else changes.
+// pages go to later allocations, or stacks. All this is the Go runtime's
+// way with stacks and heap as of Go 1.26, which a test holds it to
+// (TestReserve); where it changes, Reserve gains less, and nothing else
+// changes: the advice never alters what memory holds.
 func reserveOnStack() bool {
 	marked := make(chan bool)
 	go func() {
