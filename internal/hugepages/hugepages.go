@@ -33,9 +33,9 @@ var (
 // Up to 12 MiB, on amd64, it lends the heap a goroutine's stack: the
 // goroutine grows its stack to 16 MiB, heap that early in a process the
 // runtime maps afresh for it, marks it, and ends, and the runtime frees
-// the stack to the heap.
-// Otherwise it allocates n bytes and more, marks them, and frees them with
-// a garbage collection; while that runs, collections are off
+// the stack to the heap. Otherwise it allocates n bytes and more, marks
+// them, and frees them with a garbage collection; while that runs,
+// collections are off
 // (debug.SetGCPercent(-1)), a percentage set meanwhile is kept, unless it
 // is -1, and code that saves and restores the percentage must not run
 // beside it.

@@ -25,20 +25,20 @@ func growStack() uintptr
 
 // reserveOnStack puts heap on huge pages without a collection. A
 // goroutine grows its stack (growStack) and marks the stack's whole huge
-// pages (MADV_HUGEPAGE), which nothing has touched where the span is
-// fresh (pages touched before stay as they are, the advice only marking
-// them for the kernel to collapse later). When the
-// goroutine ends, the runtime frees a stack of that size to the heap at
-// once, unless a collection is under way, and the allocations after it
-// take the lowest free pages first: those. The goroutine ends on the core
-// it hands the caller back to, before the caller resumes there, but for a
-// schedule in which another core takes the caller first: the allocations
-// made before the stack is freed then come from elsewhere. Where a
-// collection was under way, the stack waits for its end, and the marked
-// pages go to later allocations, or stacks. All this is the Go runtime's
-// way with stacks and heap as of Go 1.26, which a test holds it to
-// (TestReserve); where it changes, Reserve gains less, and nothing else
-// changes: the advice never alters what memory holds.
+// pages (MADV_HUGEPAGE), which nothing has touched where the span is fresh
+// (pages touched before stay as they are, marked for the kernel to
+// collapse later). When the goroutine ends, the runtime frees a stack of
+// that size to the heap at once, unless a collection is under way, and
+// the allocations after it take the lowest free pages first: those.
+//
+// The goroutine ends on the core it hands the caller back to, before the
+// caller resumes there, but for a schedule in which another core takes
+// the caller first: the allocations made before the stack is freed then
+// come from elsewhere. Where a collection was under way, the stack waits
+// for its end, and the marked pages go to later allocations, or stacks.
+// All this is the Go runtime's way with stacks and heap as of Go 1.26,
+// which TestReserve holds it to; where it changes, Reserve gains less and
+// nothing else changes: the advice never alters what memory holds.
 func reserveOnStack() bool {
 	marked := make(chan bool)
 	go func() {
