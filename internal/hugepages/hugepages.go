@@ -35,10 +35,9 @@ var (
 // runtime maps afresh for it, marks it, and ends, and the runtime frees
 // the stack to the heap. Otherwise it allocates n bytes and more, marks
 // them, and frees them with a garbage collection; while that runs,
-// collections are off
-// (debug.SetGCPercent(-1)), a percentage set meanwhile is kept, unless it
-// is -1, and code that saves and restores the percentage must not run
-// beside it.
+// collections are off (debug.SetGCPercent(-1)), a percentage set
+// meanwhile is kept, unless it is -1, and code that saves and restores the
+// percentage must not run beside it.
 //
 // It changes no result, only how memory is backed: the process may hold
 // up to 2 MiB more for each huge page it touches in part.
