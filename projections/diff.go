@@ -168,7 +168,7 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 	if err != nil {
 		return Diff{}, err
 	}
-	d, save, err := r.redlines(ctx, from, to, head, opts, nil)
+	d, save, _, err := r.redlines(ctx, from, to, head, opts, nil)
 	save()
 	return d, err
 }
@@ -178,8 +178,9 @@ func (r *Reader) Redlines(ctx context.Context, from, to Ref, opts CompareOptions
 // beside other work (it writes to the store, and only reads d). save is
 // never nil. read holds the moments from and to when they have been read
 // already (see readEarly); nil ones, and ones the head places elsewhere, are
-// read here.
-func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions, read *[2]*Moment) (d Diff, save func(), err error) {
+// read here. before reports whether the redlines of the same two moments
+// were found kept by an earlier compare.
+func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts CompareOptions, read *[2]*Moment) (d Diff, save func(), before bool, err error) {
 	save = func() {}
 	// The two moments are read side by side: each is a checkpoint to read
 	// and check, and perhaps events to fold.
@@ -198,7 +199,7 @@ func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts C
 	}
 	wg.Wait()
 	if err := cmp.Or(errA, errB); err != nil {
-		return Diff{}, save, err
+		return Diff{}, save, false, err
 	}
 	saved := r.savedRedlines(ctx, a.Point, b.Point)
 	open := r.proposalRedlines(ctx, compareRedlines)
@@ -209,7 +210,7 @@ func (r *Reader) redlines(ctx context.Context, from, to Ref, head Moment, opts C
 			r.saveRedlines(ctx, open)
 		}
 	}
-	return d, save, err
+	return d, save, saved.found, err
 }
 
 // readAs returns the moment read[i], read early for ref, if the head places

@@ -95,6 +95,9 @@ type savedRedlines struct {
 	mu    sync.Mutex
 	ops   map[[16]byte][]byte // encoded ops (see encodeOps) by pairKey
 	added bool
+	// found: a memo was read, kept by an earlier command (for a compare:
+	// one that worked out the same two moments).
+	found bool
 	// used records the redlines asked for, when limit is not 0: a save
 	// that would keep more than limit keeps only those.
 	used  map[[16]byte]bool
@@ -135,7 +138,9 @@ func (r *Reader) savedRedlines(ctx context.Context, from, to Point) *savedRedlin
 		return s
 	}
 	s.name = from.Hash + "-" + to.Hash
-	s.read(r.cps.Memo(ctx, redlinesMemo, s.name))
+	b := r.cps.Memo(ctx, redlinesMemo, s.name)
+	s.found = b != nil
+	s.read(b)
 	return s
 }
 
@@ -158,9 +163,10 @@ func (s *savedRedlines) read(b []byte) {
 }
 
 // saveRedlines keeps s's redlines if any were worked out since they were
-// read.
+// read; a compare's the first time even if there were none, as its memo
+// also says that the compare was worked out before (see writeCompare).
 func (r *Reader) saveRedlines(ctx context.Context, s *savedRedlines) {
-	if s.name == "" || !s.added {
+	if s.name == "" || !s.added && (s.found || s.kind != redlinesMemo) {
 		return
 	}
 	if s.limit > 0 && len(s.ops) > s.limit {
@@ -273,16 +279,18 @@ const documentsMemo = "compare"
 // keepDocument bounds the size of a rendering worth keeping.
 const keepDocument = 2 << 20
 
-// WriteCompare writes the compare document of from and to (as Redlines
-// works it out) through render. form names the rendering (its format,
-// layout and styling): render must write the same bytes for the same Diff
-// and form. A Reader with Options.Save keeps what it wrote, authenticated
-// as checkpoints are; the next WriteCompare by this build of the same two
-// moments, with the same options and form and the rounds where they were,
-// writes it again as kept. Such a Reader reads two moments that the head
-// checkpoint's summary places before now from their own checkpoints, and
-// of now only the summary: the events since are folded, and checked, by a
-// compare that reaches them or lists every adoption.
+// WriteCompare writes the compare document of from and to (as Redlines works
+// it out) through render. form names the rendering (its format, layout and
+// styling): render must write the same bytes for the same Diff and form. A
+// Reader with Options.Save keeps the redlines it worked out, and, when it
+// found those of the same two moments kept (the compare was worked out
+// before), what it wrote, authenticated as checkpoints are; the next
+// WriteCompare by this build of the same two moments, with the same options
+// and form and the rounds where they were, writes it again as kept. Such a
+// Reader reads two moments that the head checkpoint's summary places before
+// now from their own checkpoints, and of now only the summary: the events
+// since are folded, and checked, by a compare that reaches them or lists
+// every adoption.
 func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, opts CompareOptions, form string, render func(io.Writer, Diff) error) error {
 	// A kept document is found by the head checkpoint's summary, if the
 	// events since leave what names it as it was: folding them is most of
@@ -331,7 +339,7 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 // writeCompare is WriteCompare given now (the head, or its summary when
 // both moments were read before it) and the document's name.
 func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, now Moment, name string, opts CompareOptions, render func(io.Writer, Diff) error, read *[2]*Moment) error {
-	d, save, err := r.redlines(ctx, from, to, now, opts, read)
+	d, save, before, err := r.redlines(ctx, from, to, now, opts, read)
 	if err != nil {
 		return err
 	}
@@ -340,7 +348,11 @@ func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, no
 	var saving sync.WaitGroup
 	saving.Go(save)
 	defer saving.Wait()
-	if name == "" {
+	// The document is kept the second time it is worked out, when its
+	// redlines were kept the first: packing and writing it costs a first
+	// look a millisecond or more, and a compare asked for once would take
+	// the place of one asked for again (see keepMemos).
+	if name == "" || !before {
 		return render(w, d)
 	}
 	k := &keeper{w: w}

@@ -126,12 +126,13 @@ func TestOpsEncoding(t *testing.T) {
 	}
 }
 
-// TestCompareDocumentKept: a compare document written once is kept, and
-// the next WriteCompare of the same moments, options and form, in another
-// Reader as another process would have, writes it without working the
-// compare out (the render is not called); another form, other options,
-// another round opened since (the places it names), an edited document or a
-// Reader that saves nothing each get the document worked out afresh.
+// TestCompareDocumentKept: a compare document worked out a second time is
+// kept (the first keeps only its redlines), and the next WriteCompare of
+// the same moments, options and form, in another Reader as another process
+// would have, writes it without working the compare out (the render is not
+// called); another form, other options, another round opened since (the
+// places it names), an edited document or a Reader that saves nothing each
+// get the document worked out afresh.
 func TestCompareDocumentKept(t *testing.T) {
 	ss := meetings(t, 2, 4)
 	// An adoption after the last round's end: its place ("between rounds
@@ -169,16 +170,27 @@ func TestCompareDocumentKept(t *testing.T) {
 	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 1 {
 		t.Fatalf("first compare (%d renders):\n%s\nwant:\n%s", calls, got, want)
 	}
-	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 1 {
+	if documents := keptDocuments(t, ss.store); documents != 0 {
+		t.Fatalf("a first compare kept %d documents", documents)
+	}
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 2 {
+		t.Fatalf("second compare (%d renders):\n%s\nwant:\n%s", calls, got, want)
+	}
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 2 {
 		t.Fatalf("the kept document was not written as kept (%d renders):\n%s", calls, got)
 	}
-	if write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text wrapped"); calls != 2 {
+	// The same moments: their redlines are kept, so another form's
+	// document is kept the first time it is worked out.
+	if write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text wrapped"); calls != 3 {
 		t.Fatal("another form was answered with the first form's document")
 	}
-	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{Whole: true}, "text"); got != fresh(CompareOptions{Whole: true}) || calls != 3 {
+	if write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text wrapped"); calls != 3 {
+		t.Fatal("another form's document was not kept the first time, the moments' redlines kept")
+	}
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{Whole: true}, "text"); got != fresh(CompareOptions{Whole: true}) || calls != 4 {
 		t.Fatalf("other options were answered with the first options' document (%d renders):\n%s", calls, got)
 	}
-	if write(NewReader(ss.store, "berlin", Options{Secret: withCheckpoints.Secret}), CompareOptions{}, "text"); calls != 4 {
+	if write(NewReader(ss.store, "berlin", Options{Secret: withCheckpoints.Secret}), CompareOptions{}, "text"); calls != 5 {
 		t.Fatal("a Reader that saves nothing used a kept document")
 	}
 	// A round opened since: the same moments, other places.
@@ -187,7 +199,7 @@ func TestCompareDocumentKept(t *testing.T) {
 	if !strings.Contains(want, "between rounds 2 and 3") {
 		t.Fatalf("the test's adoption is not placed between rounds:\n%s", want)
 	}
-	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 5 {
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 6 {
 		t.Fatalf("after a round was opened (%d renders):\n%s\nwant:\n%s", calls, got, want)
 	}
 	// Every kept document edited: none is trusted.
@@ -213,8 +225,49 @@ func TestCompareDocumentKept(t *testing.T) {
 	if edited == 0 {
 		t.Fatal("no document was kept")
 	}
-	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 6 {
+	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 7 {
 		t.Fatalf("an edited document was trusted (%d renders):\n%s", calls, got)
+	}
+}
+
+// keptDocuments counts the compare documents kept in store.
+func keptDocuments(t *testing.T, store eventstore.Cache) int {
+	t.Helper()
+	keys, err := store.CacheKeys(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, k := range keys {
+		if strings.Contains(k, "/memo/") && strings.Contains(k, "/"+documentsMemo+"/") && !strings.HasSuffix(k, ".read") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCompareDocumentKeptUnchanged: the document of a compare in which no
+// clause changed, which has no redlines to keep, is kept the second time it
+// is worked out too.
+func TestCompareDocumentKeptUnchanged(t *testing.T) {
+	ss := meetings(t, 2, 4)
+	ctx := context.Background()
+	calls := 0
+	render := func(w io.Writer, d Diff) error {
+		calls++
+		if len(d.Clauses) != 0 {
+			t.Errorf("%d clauses changed between a round's end and itself", len(d.Clauses))
+		}
+		return WriteDiffText(w, d, Style{})
+	}
+	for i, want := range []int{1, 2, 2} {
+		var b strings.Builder
+		if err := NewReader(ss.store, "berlin", withCheckpoints).WriteCompare(ctx, &b, ref(t, "round:1"), ref(t, "round:1"), CompareOptions{}, "text", render); err != nil {
+			t.Fatal(err)
+		}
+		if calls != want {
+			t.Fatalf("compare %d: %d renders in all, want %d", i+1, calls, want)
+		}
 	}
 }
 
@@ -236,7 +289,8 @@ func TestCompareDocumentTooLarge(t *testing.T) {
 		}
 		return nil
 	}
-	for range 2 {
+	// Kept, if it were, the second time.
+	for range 3 {
 		var b strings.Builder
 		if err := NewReader(ss.store, "berlin", withCheckpoints).WriteCompare(ctx, &b, ref(t, "round:1"), ref(t, "head"), CompareOptions{}, "big", render); err != nil {
 			t.Fatal(err)
@@ -246,8 +300,8 @@ func TestCompareDocumentTooLarge(t *testing.T) {
 			t.Fatalf("%d lines written, %d bytes", len(lines), b.Len())
 		}
 	}
-	if calls != 2 {
-		t.Fatalf("a document over %d bytes was kept (%d renders in two compares)", keepDocument, calls)
+	if calls != 3 {
+		t.Fatalf("a document over %d bytes was kept (%d renders in three compares)", keepDocument, calls)
 	}
 }
 
@@ -261,13 +315,21 @@ func TestCompareDocumentKeptPastTail(t *testing.T) {
 	ss := meetings(t, 2, 20)
 	ctx := context.Background()
 	from, to := ref(t, "round:1"), ref(t, "round:2")
-	render := func(w io.Writer, d Diff) error { return WriteDiffText(w, d, Style{}) }
+	calls := 0
+	render := func(w io.Writer, d Diff) error {
+		calls++
+		return WriteDiffText(w, d, Style{})
+	}
 	write := func(form string) (string, error) {
 		var b strings.Builder
 		err := NewReader(ss.store, "berlin", withCheckpoints).WriteCompare(ctx, &b, from, to, CompareOptions{}, form, render)
 		return b.String(), err
 	}
+	// Worked out twice: kept.
 	kept, err := write("text")
+	if err == nil {
+		_, err = write("text")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,8 +338,8 @@ func TestCompareDocumentKeptPastTail(t *testing.T) {
 	}
 	ss.table("UA", "a", "A proposal after the round.")
 	ss.rawBytes(domain.TypeProposalTabled, []byte(`{"not":"sealed"}`), []byte(`{}`))
-	if got, err := write("text"); err != nil || got != kept {
-		t.Fatalf("the kept document was not written past the broken tail: %v\n%s", err, got)
+	if got, err := write("text"); err != nil || got != kept || calls != 2 {
+		t.Fatalf("the kept document was not written past the broken tail (%d renders): %v\n%s", calls, err, got)
 	}
 	// A first compare of the same moments reads both from their
 	// checkpoints, and of now only the summary: it does not fold the tail
@@ -565,7 +627,7 @@ func TestReadEarlyOvertaken(t *testing.T) {
 	if want.State.Events == read[0].State.Events {
 		t.Fatal("closing round 4 left the last closed round where it was")
 	}
-	d, save, err := r.redlines(ctx, refs[0], refs[1], head, CompareOptions{}, &read)
+	d, save, _, err := r.redlines(ctx, refs[0], refs[1], head, CompareOptions{}, &read)
 	save()
 	if err != nil {
 		t.Fatal(err)
@@ -656,6 +718,10 @@ func TestMemosKeptOutsideTheStore(t *testing.T) {
 	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 2 {
 		t.Fatalf("first compare (%d renders):\n%s\nwant:\n%s", calls, got, want)
 	}
+	// The second keeps the document.
+	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 3 {
+		t.Fatalf("second compare (%d renders):\n%s\nwant:\n%s", calls, got, want)
+	}
 	if after := keys(store); !slices.Equal(after, before) {
 		t.Fatalf("the compare wrote to the store:\nbefore %q\nafter  %q", before, after)
 	}
@@ -670,10 +736,10 @@ func TestMemosKeptOutsideTheStore(t *testing.T) {
 			t.Errorf("no %s kept outside the store: %v", kind, kinds)
 		}
 	}
-	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 2 {
+	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 3 {
 		t.Fatalf("the kept document was not written as kept (%d renders):\n%s", calls, got)
 	}
-	if write(NewReader(ss.store, "berlin", withCheckpoints)); calls != 3 {
+	if write(NewReader(ss.store, "berlin", withCheckpoints)); calls != 4 {
 		t.Fatal("a Reader keeping its memos in the store found one kept outside it")
 	}
 	for _, k := range keys(memos) {
@@ -688,7 +754,7 @@ func TestMemosKeptOutsideTheStore(t *testing.T) {
 			}
 		}
 	}
-	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 4 {
+	if got := write(NewReader(ss.store, "berlin", opts)); got != want || calls != 5 {
 		t.Fatalf("an edited document was trusted (%d renders):\n%s", calls, got)
 	}
 }
@@ -724,11 +790,14 @@ func TestCompareWorkingOnlyWhenNotKept(t *testing.T) {
 	if n := compare(withCheckpoints); n != 1 || renders != 1 {
 		t.Errorf("first compare: Working called %d times, %d renders; want 1 and 1", n, renders)
 	}
-	if n := compare(withCheckpoints); n != 0 || renders != 1 {
-		t.Errorf("kept compare: Working called %d times, %d renders; want 0 and still 1", n, renders)
+	if n := compare(withCheckpoints); n != 1 || renders != 2 {
+		t.Errorf("second compare, which keeps the document: Working called %d times, %d renders; want 1 and 2", n, renders)
 	}
-	if n := compare(Options{}); n != 1 || renders != 2 {
-		t.Errorf("compare without checkpoints: Working called %d times, %d renders; want 1 and 2", n, renders)
+	if n := compare(withCheckpoints); n != 0 || renders != 2 {
+		t.Errorf("kept compare: Working called %d times, %d renders; want 0 and still 2", n, renders)
+	}
+	if n := compare(Options{}); n != 1 || renders != 3 {
+		t.Errorf("compare without checkpoints: Working called %d times, %d renders; want 1 and 3", n, renders)
 	}
 }
 
