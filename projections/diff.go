@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -344,11 +345,11 @@ func listDraft(s *domain.State) []listedClause {
 // preceded it in the earlier draft. Unless whole, only those whose agreed
 // text, heading or place changed.
 func compareClauses(before, after []listedClause, whole bool) []ClauseChange {
-	old := map[string]listedClause{}
+	old := make(map[string]listedClause, len(before))
 	for _, c := range before {
 		old[c.id] = c
 	}
-	now := map[string]listedClause{}
+	now := make(map[string]listedClause, len(after))
 	for _, c := range after {
 		now[c.id] = c
 	}
@@ -502,24 +503,27 @@ func roundAt(s *domain.State, n int) int {
 // movedClauses finds the clauses agreed at both ends whose place among the
 // agreed clauses changed: those outside a longest common subsequence of the
 // two orders, so that one clause moving does not make every clause it
-// jumped over count as moved.
+// jumped over count as moved. The subsequence is the one the classic table
+// of such subsequences walks to from its start, passing over a clause of
+// the earlier order where that keeps as many; the table is worked out 64
+// columns to a word.
 func movedClauses(before, after []listedClause) map[string]bool {
-	inAfter := map[string]bool{}
+	inAfter := make(map[string]bool, len(after))
 	for _, c := range after {
 		if c.agreed {
 			inAfter[c.id] = true
 		}
 	}
-	inBefore := map[string]bool{}
+	index := make(map[string]int, len(before))
 	var a, b []string
 	for _, c := range before {
 		if c.agreed && inAfter[c.id] {
+			index[c.id] = len(a)
 			a = append(a, c.id)
-			inBefore[c.id] = true
 		}
 	}
 	for _, c := range after {
-		if inBefore[c.id] {
+		if _, ok := index[c.id]; ok {
 			b = append(b, c.id)
 		}
 	}
@@ -527,47 +531,84 @@ func movedClauses(before, after []listedClause) map[string]bool {
 	if slices.Equal(a, b) {
 		return moved // the usual case: nothing moved
 	}
-	// Classic dynamic-programming LCS; drafts have hundreds of clauses,
-	// not millions. Each clause is in both lists once: b[j] is a[at[j]].
-	n, m := len(a), len(b)
-	index := make(map[string]int32, n)
-	for i, id := range a {
-		index[id] = int32(i)
-	}
-	at := make([]int32, m)
+	// Each clause is in both orders once: a[i] is b[at[i]].
+	n := len(a)
+	at := make([]int, n)
 	for j, id := range b {
-		at[j] = index[id]
+		at[index[id]] = j
 	}
-	w := m + 1
-	lcs := make([]int32, (n+1)*w) // lcs[i*w+j]: of a[i:] and b[j:]
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if at[j] == int32(i) {
-				lcs[i*w+j] = lcs[(i+1)*w+j+1] + 1
-			} else {
-				lcs[i*w+j] = max(lcs[(i+1)*w+j], lcs[i*w+j+1])
-			}
-		}
-	}
-	stay := map[string]bool{}
-	for i, j := 0, 0; i < n && j < m; {
+	t := newOrderTable(at)
+	stay := make([]bool, n)
+	for i, j := 0, 0; i < n && j < n; {
 		switch {
-		case at[j] == int32(i):
-			stay[a[i]] = true
+		case at[i] == j:
+			stay[i] = true
 			i++
 			j++
-		case lcs[(i+1)*w+j] >= lcs[i*w+j+1]:
+		case t.lcs(i+1, j) >= t.lcs(i, j+1):
 			i++
 		default:
 			j++
 		}
 	}
-	for _, id := range a {
-		if !stay[id] {
+	for i, id := range a {
+		if !stay[i] {
 			moved[id] = true
 		}
 	}
 	return moved
+}
+
+// orderTable is the table of longest common subsequences of two orders of
+// the same n items, a and b, where a[i] is b[at[i]]: row k, the reverses of
+// a[n-k:] and of b, in bits (Allison and Dix, Hyyrö), so that the longest
+// common subsequence of a[i:] and b[j:] is the number of zero bits among
+// the first n-j of row n-i.
+type orderTable struct {
+	n, w int
+	rows []uint64
+}
+
+func newOrderTable(at []int) orderTable {
+	n := len(at)
+	w := (n + 63) / 64
+	t := orderTable{n: n, w: w, rows: make([]uint64, (n+1)*w)}
+	for x := range t.rows[:w] {
+		t.rows[x] = ^uint64(0)
+	}
+	for k := 1; k <= n; k++ {
+		v, next := t.rows[(k-1)*w:k*w], t.rows[k*w:(k+1)*w]
+		copy(next, v)
+		// The reversed b holds a[n-k] at p alone: U = V & PM has that
+		// bit at most, V - U clears it, and V' = (V + U) | (V - U).
+		p := n - 1 - at[n-k]
+		word, bit := p/64, uint64(1)<<(p%64)
+		if v[word]&bit == 0 {
+			continue
+		}
+		next[word] &^= bit
+		sum, carry := bits.Add64(v[word], bit, 0)
+		next[word] |= sum
+		for x := word + 1; x < w && carry != 0; x++ {
+			sum, carry = bits.Add64(v[x], carry, 0)
+			next[x] |= sum
+		}
+	}
+	return t
+}
+
+// lcs is the length of the longest common subsequence of a[i:] and b[j:].
+func (t orderTable) lcs(i, j int) int {
+	row := t.rows[(t.n-i)*t.w:]
+	l := t.n - j
+	ones := 0
+	for x := range l / 64 {
+		ones += bits.OnesCount64(row[x])
+	}
+	if r := l % 64; r != 0 {
+		ones += bits.OnesCount64(row[l/64] & (1<<r - 1))
+	}
+	return l - ones
 }
 
 // changeLabel says what happened to a clause, for people.
