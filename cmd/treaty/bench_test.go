@@ -556,9 +556,11 @@ func BenchmarkVersusGit(b *testing.B) {
 		timed(&gitCommit, func() { run(gitEnv, gitPath, "-C", repo, "-c", "core.fsync=all", "commit", "-q", "-m", "tabled "+name) })
 	}
 	// The compares repeated every iteration are made once first, as a
-	// reviewer's second look at them would find them: the first compare of
-	// two moments is measured on its own (first-diff-ratio), each iteration
-	// on a pair of rounds not compared before.
+	// reviewer's second look at them would find them (their redlines kept:
+	// the first iteration keeps each document, the later ones find it
+	// kept): the first compare of two moments is measured on its own
+	// (first-diff-ratio), each iteration on a pair of rounds not compared
+	// before.
 	for _, from := range []string{"round:1", prev} {
 		for _, format := range []string{"text", "json"} {
 			run(treatyEnv, bin, "--store", store, "diff", "--from", from, "--to", last, "--format", format)
