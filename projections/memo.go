@@ -376,10 +376,11 @@ func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, no
 // what AtFrom would, given the head: a moment before now is found from the
 // rounds and the number of events alone, which the summary holds. A moment
 // that fails to read is left nil, to be read (and its error reported) once
-// the head is. It reports whether it read both; with wait, it then reads
-// the second itself while the first is read beside it, and returns when
-// both are read (another goroutine may not find a core free at once: the
-// store may be opening a connection on the other). hashes are those
+// the head is. It reports whether it read both; with wait, it reads both
+// itself, one after the other, and returns when both are read: side by
+// side, the second often waited for a core, or for the connection the
+// store opens beside a command's first reads, and took longer than on the
+// caller's connection after the first. hashes are those
 // documentName read of the events refs end at ("" where it read none):
 // a checkpoint that ends at one is then not anchored by reading it again.
 func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary *domain.State, refs [2]Ref, hashes [2]string, read *[2]*Moment, wait bool) bool {
@@ -402,9 +403,8 @@ func (r *Reader) readEarly(ctx context.Context, reading *sync.WaitGroup, summary
 	for i := range refs {
 		switch {
 		case at[i] < 0:
-		case wait && started == len(refs) && i == len(refs)-1:
+		case wait && started == len(refs):
 			readOne(i)
-			reading.Wait()
 		default:
 			reading.Go(func() { readOne(i) })
 		}
