@@ -560,15 +560,17 @@ func movedClauses(before, after []listedClause) map[string]bool {
 }
 
 // orderTable is the table of longest common subsequences of two orders of
-// the same n items, a and b, where a[i] is b[at[i]]: row k, the reverses of
-// a[n-k:] and of b, in bits (Allison and Dix, Hyyrö), so that the longest
-// common subsequence of a[i:] and b[j:] is the number of zero bits among
-// the first n-j of row n-i.
+// the same n items, a and b, where a[i] is b[at[i]], kept as the bit
+// vectors of Allison and Dix's and Hyyrö's algorithm run on the reverses of
+// both: row k is the vector after the last k items of a, so that the
+// longest common subsequence of a[i:] and b[j:] is the number of zero bits
+// among the first n-j of row n-i.
 type orderTable struct {
 	n, w int
 	rows []uint64
 }
 
+// newOrderTable works out the orderTable of at, a row at a time.
 func newOrderTable(at []int) orderTable {
 	n := len(at)
 	w := (n + 63) / 64
