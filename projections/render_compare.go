@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"bufio"
 	"fmt"
 	"html/template"
 	"io"
@@ -144,11 +143,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	if size > keepDocument {
 		// Not kept (see WriteCompare): written as it stands, not joined
 		// into a second copy first.
-		b := bufio.NewWriterSize(w, 64<<10)
-		for _, p := range parts {
-			b.WriteString(p)
-		}
-		return b.Flush()
+		return writeJoined(w, parts)
 	}
 	// One string, which a compare keeps as it is.
 	_, err := io.WriteString(w, strings.Join(parts, ""))
