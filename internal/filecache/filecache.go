@@ -87,6 +87,12 @@ func isDirectory(path string, err error) bool {
 
 // CachePut stores value under key, replacing any earlier value.
 func (c *Cache) CachePut(ctx context.Context, key string, value []byte) error {
+	return c.CachePutParts(ctx, key, value)
+}
+
+// CachePutParts is CachePut of the value parts make one after the other,
+// written from where each lies rather than joined first.
+func (c *Cache) CachePutParts(ctx context.Context, key string, parts ...[]byte) error {
 	path, err := c.path(key)
 	if err != nil {
 		return err
@@ -99,7 +105,11 @@ func (c *Cache) CachePut(ctx context.Context, key string, value []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(value)
+	for _, p := range parts {
+		if _, err = f.Write(p); err != nil {
+			break
+		}
+	}
 	err = errors.Join(err, f.Close())
 	if err == nil {
 		err = os.Rename(f.Name(), path)

@@ -59,6 +59,27 @@ func TestCacheAsAStoreCache(t *testing.T) {
 	}
 }
 
+// A value put in parts reads back as the parts one after the other.
+func TestCachePutParts(t *testing.T) {
+	c := New(t.TempDir())
+	for _, parts := range [][][]byte{
+		{[]byte("Article 1. "), []byte("The Parties "), nil, []byte("shall meet.")},
+		{},
+		{nil},
+	} {
+		if err := c.CachePutParts(ctx, "treaty-berlin/memo/doc", parts...); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.CacheGet(ctx, "treaty-berlin/memo/doc")
+		if want := bytes.Join(parts, nil); err != nil || !bytes.Equal(got, want) || got == nil {
+			t.Fatalf("put %q, read %q (%v)", parts, got, err)
+		}
+	}
+	if err := c.CachePutParts(ctx, "treaty-berlin/../doc", []byte("x")); err == nil {
+		t.Fatal("a key that is no path was put")
+	}
+}
+
 // Keys that cannot be a path under the root are refused, by every method,
 // naming the part that cannot be: nothing is read or written outside the
 // root.

@@ -193,12 +193,15 @@ func (s *Store) dropFilter(ctx context.Context, owner, keep string) {
 	}
 }
 
-// mac authenticates value under key.
-func (s *Store) mac(key string, value []byte) []byte {
+// mac authenticates value (the parts of it, one after the other) under
+// key.
+func (s *Store) mac(key string, value ...[]byte) []byte {
 	m := hmac.New(sha256.New, s.cfg.Secret)
 	m.Write(binary.AppendUvarint(nil, uint64(len(key))))
 	m.Write([]byte(key))
-	m.Write(value)
+	for _, part := range value {
+		m.Write(part)
+	}
 	return m.Sum(nil)
 }
 
@@ -996,18 +999,43 @@ const maxMemo = 64 << 20
 // command that makes it (the write-ahead log, then the file). value is
 // only read.
 func (s *Store) SaveMemo(ctx context.Context, kind, name string, value []byte) error {
+	return s.saveMemo(ctx, kind, name, value, true)
+}
+
+// SaveMemoAsIs is SaveMemo, value kept unpacked when memos are kept outside
+// the store (Config.Memos): for a memo a command saves before it ends, when
+// packing it costs more than writing the bytes it would save (a few hundred
+// kilobytes, written once to a file, from where they lie). In the store,
+// which writes every value twice, it is packed all the same. Memo and
+// WriteMemo read it back as they read any other.
+func (s *Store) SaveMemoAsIs(ctx context.Context, kind, name string, value []byte) error {
+	return s.saveMemo(ctx, kind, name, value, s.cfg.Memos == nil)
+}
+
+func (s *Store) saveMemo(ctx context.Context, kind, name string, value []byte, compress bool) error {
 	if !s.enabled() {
 		return nil
 	}
 	if len(value) > maxMemo {
 		return fmt.Errorf("memo of %d bytes: more than %d are never kept", len(value), maxMemo)
 	}
-	value = pack(value)
+	laid := layOut(value, compress)
 	prefix, c := s.memoPrefix(kind), s.memos()
 	if keys, err := c.CacheKeys(ctx, prefix); err == nil {
 		evictMemos(ctx, c, keys, prefix+name)
 	}
-	return s.putIn(ctx, c, prefix+name, value)
+	key := prefix + name
+	if p, ok := c.(partsPutter); ok {
+		return p.CachePutParts(ctx, key, append(laid, s.mac(key, laid...))...)
+	}
+	return s.putIn(ctx, c, key, joined(laid))
+}
+
+// partsPutter is a cache that stores a value given in parts without
+// joining them first (filecache.Cache): a memo kept as it is is written
+// from where it lies, not copied.
+type partsPutter interface {
+	CachePutParts(ctx context.Context, key string, parts ...[]byte) error
 }
 
 // evictMemos makes room among the memos of one kind in c, listed with their

@@ -22,6 +22,7 @@ import (
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/eventstore"
 	"github.com/treaty-engine/treaty/eventstore/memstore"
+	"github.com/treaty-engine/treaty/internal/filecache"
 )
 
 var ctx = context.Background()
@@ -1338,6 +1339,57 @@ func TestMemoCompressed(t *testing.T) {
 	}
 	if cs.Memo(ctx, "test", "missing") != nil {
 		t.Fatal("a missing memo was read")
+	}
+}
+
+// A memo saved as it is, in a cache outside the store, is kept unpacked and
+// read back by Memo and WriteMemo as any other, authenticated the same; in
+// the store it is packed all the same.
+func TestMemoAsIs(t *testing.T) {
+	n := sample(t)
+	memos := filecache.New(t.TempDir())
+	outside := New(Config{Cache: newCounting(), Memos: memos, Name: "treaty-berlin", Treaty: "berlin", Secret: []byte("secret"), Refold: n.refold})
+	// Over 512 KiB: more than one block (see cut), each with its lengths.
+	doc := []byte(strings.Repeat("Article 1. The Parties shall meet in Berlin [UA: every month]. ", 10000))
+	for name, value := range map[string][]byte{"doc": doc, "small": []byte("kept"), "empty": {}} {
+		if err := outside.SaveMemoAsIs(ctx, "test", name, value); err != nil {
+			t.Fatal(err)
+		}
+		if got := outside.Memo(ctx, "test", name); !bytes.Equal(got, value) || got == nil {
+			t.Fatalf("memo %s read back as %d bytes (nil: %v), saved %d", name, len(got), got == nil, len(value))
+		}
+		var out bytes.Buffer
+		if kept, err := outside.WriteMemo(ctx, "test", name, &out); !kept || err != nil || !bytes.Equal(out.Bytes(), value) {
+			t.Fatalf("memo %s written as %d bytes (%v, %v), saved %d", name, out.Len(), kept, err, len(value))
+		}
+	}
+	key := outside.memoPrefix("test") + "doc"
+	stored, err := memos.CacheGet(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, blocks, ok := packedBlocks(stored[:len(stored)-sha256.Size], maxMemo); !ok || len(blocks) < 2 || len(stored) < len(doc) {
+		t.Fatalf("a memo of %d bytes saved as it is took %d in %d blocks (%v)", len(doc), len(stored), len(blocks), ok)
+	}
+	stored[len(stored)/2] ^= 1
+	if err := memos.CachePut(ctx, key, stored); err != nil {
+		t.Fatal(err)
+	}
+	if outside.Memo(ctx, "test", "doc") != nil {
+		t.Fatal("an edited memo was read")
+	}
+
+	cache := newCounting()
+	inside := n.store(cache)
+	if err := inside.SaveMemoAsIs(ctx, "test", "doc", doc); err != nil {
+		t.Fatal(err)
+	}
+	stored, err = cache.CacheGet(ctx, inside.memoPrefix("test")+"doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) > len(doc)/4 || !bytes.Equal(inside.Memo(ctx, "test", "doc"), doc) {
+		t.Fatalf("a memo of %d bytes of text saved as it is in the store took %d", len(doc), len(stored))
 	}
 }
 

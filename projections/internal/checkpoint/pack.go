@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,11 +24,23 @@ import (
 // into blocks (see cut), compressed side by side. LZ4 rather than S2
 // or Snappy: as fast to compress, faster to read back, and those build a
 // CRC table as each process starts, which every command would pay for.
-func pack(value []byte) []byte {
+func pack(value []byte) []byte { return joined(layOut(value, true)) }
+
+// layOut lays value out as pack does, as the parts to write one after the
+// other (the lengths before each block, then the block), each block
+// compressed, or with compress false kept as it is: for a value whose
+// packing would cost more than writing its bytes (see Store.SaveMemoAsIs),
+// which unpack and writeUnpacked read as they read pack's. A block kept as
+// it is shares value's memory.
+func layOut(value []byte, compress bool) [][]byte {
 	parts := cut(len(value))
 	blocks := make([][]byte, len(parts))
 	parallel.Each(len(parts), func(i int) {
 		raw := value[parts[i][0]:parts[i][1]]
+		if !compress {
+			blocks[i] = raw
+			return
+		}
 		out := make([]byte, lz4.CompressBlockBound(len(raw)))
 		c := compressors.Get().(*lz4.Compressor)
 		n, err := c.CompressBlock(raw, out)
@@ -38,15 +51,28 @@ func pack(value []byte) []byte {
 			blocks[i] = out[:n]
 		}
 	})
-	size := binary.MaxVarintLen64 * (1 + 2*len(blocks))
-	for _, b := range blocks {
-		size += len(b)
-	}
-	out := binary.AppendUvarint(make([]byte, 0, size), uint64(len(value)))
+	laid := make([][]byte, 0, 2*len(blocks))
+	lengths := binary.AppendUvarint(nil, uint64(len(value)))
 	for i, b := range blocks {
-		out = binary.AppendUvarint(out, uint64(parts[i][1]-parts[i][0]))
-		out = binary.AppendUvarint(out, uint64(len(b)))
-		out = append(out, b...)
+		lengths = binary.AppendUvarint(lengths, uint64(parts[i][1]-parts[i][0]))
+		lengths = binary.AppendUvarint(lengths, uint64(len(b)))
+		laid = append(laid, lengths, b)
+		lengths = nil
+	}
+	return laid
+}
+
+// joined is parts one after the other in one slice, with room for the
+// authentication put appends: appended past the capacity, it would copy the
+// whole value again.
+func joined(parts [][]byte) []byte {
+	size := sha256.Size
+	for _, p := range parts {
+		size += len(p)
+	}
+	out := make([]byte, 0, size)
+	for _, p := range parts {
+		out = append(out, p...)
 	}
 	return out
 }
