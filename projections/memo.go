@@ -305,9 +305,9 @@ func (r *Reader) WriteCompare(ctx context.Context, w io.Writer, from, to Ref, op
 			r.working()
 		}
 	})
-	if summary, ok := r.headSummary(ctx); ok {
+	if summary, last, ok := r.headSummary(ctx); ok {
 		now := Moment{State: summary}
-		name, hashes := r.documentName(ctx, from, to, now, opts, form)
+		name, hashes := r.documentName(ctx, from, to, Moment{State: summary, Point: Point{Hash: last}}, opts, form)
 		if name != "" {
 			// Written as it is read back, a block at a time: a JSON
 			// document runs to megabytes.
@@ -355,18 +355,32 @@ func (r *Reader) writeCompare(ctx context.Context, w io.Writer, from, to Ref, no
 	if name == "" || !before {
 		return render(w, d)
 	}
+	return r.writeKept(ctx, w, documentsMemo, name, false, func(w io.Writer) error { return render(w, d) }, saving.Wait)
+}
+
+// writeKept writes to w what render writes, and keeps it as the memo of the
+// given kind called name, unless it runs past keepDocument (it is written
+// as it comes then); asIs keeps it unpacked (see SaveMemoAsIs). saved
+// returns once earlier saves are done: the store takes one write at a time.
+func (r *Reader) writeKept(ctx context.Context, w io.Writer, kind, name string, asIs bool, render func(io.Writer) error, saved func()) error {
 	k := &keeper{w: w}
-	if err := render(k, d); err != nil {
+	if err := render(k); err != nil {
 		return err
 	}
-	saving.Wait() // the store takes one write at a time
-	if !k.passed {
-		// Written while it is kept: both only read it.
-		var writing sync.WaitGroup
-		writing.Go(func() { _, err = w.Write(k.held()) })
-		_ = r.cps.SaveMemo(ctx, documentsMemo, name, k.held())
-		writing.Wait()
+	if k.passed {
+		return nil
 	}
+	saved()
+	save := r.cps.SaveMemo
+	if asIs {
+		save = r.cps.SaveMemoAsIs
+	}
+	// Written while it is kept: both only read it.
+	var err error
+	var writing sync.WaitGroup
+	writing.Go(func() { _, err = w.Write(k.held()) })
+	_ = save(ctx, kind, name, k.held())
+	writing.Wait()
 	return err
 }
 
@@ -485,33 +499,39 @@ func (k *keeper) held() []byte {
 // only reads them (a hash, an io.Writer, the cache's packing).
 func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// headSummary returns the negotiation now as far as a compare document's
+// headSummary returns the negotiation now as far as a kept document's
 // name needs it (its name, title, events and rounds), from the head
 // checkpoint's summary and the types of the events since (the events
-// themselves are not folded, nor checked: what the document says ends
-// before them). ok is false when there is no authentic checkpoint, or an
-// event since may have opened or closed a round.
-func (r *Reader) headSummary(ctx context.Context) (*domain.State, bool) {
+// themselves are not folded, nor checked: what a compare document says
+// ends before them), and the hash of its last event ("" unless it matches
+// the event). ok is false when there is no authentic checkpoint, or an event
+// since may have opened or closed a round.
+func (r *Reader) headSummary(ctx context.Context) (*domain.State, string, bool) {
 	if r.cps == nil || !r.save {
-		return nil, false
+		return nil, "", false
 	}
 	s, p, ok := r.cps.HeadSummary(ctx)
 	if !ok {
-		return nil, false
+		return nil, "", false
 	}
 	// Read past the event the checkpoint ended at, which binds the summary
 	// to the log.
+	var last *Recorded
 	for rec, err := range r.eventsPast(ctx, p.Events, p.Hash) {
 		if err != nil || rec.Number != s.Events+1 {
-			return nil, false
+			return nil, "", false
 		}
 		switch rec.Type {
 		case domain.TypeTreatyOpened, domain.TypeRoundOpened, domain.TypeRoundClosed:
-			return nil, false
+			return nil, "", false
 		}
-		s.Events = rec.Number
+		s.Events, last = rec.Number, rec
 	}
-	return s, true
+	if last == nil {
+		return s, p.Hash, true
+	}
+	h, _ := sealedHash(last)
+	return s, h, true
 }
 
 // documentName names the compare document of from and to by what it is

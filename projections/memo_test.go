@@ -233,17 +233,137 @@ func TestCompareDocumentKept(t *testing.T) {
 // keptDocuments counts the compare documents kept in store.
 func keptDocuments(t *testing.T, store eventstore.Cache) int {
 	t.Helper()
+	return len(memoKeys(t, store, documentsMemo))
+}
+
+// memoKeys lists the keys of the memos of the given kind kept in store.
+func memoKeys(t *testing.T, store eventstore.Cache, kind string) []string {
+	t.Helper()
 	keys, err := store.CacheKeys(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var memos []string
 	for _, k := range keys {
-		if strings.Contains(k, "/memo/") && strings.Contains(k, "/"+documentsMemo+"/") && !strings.HasSuffix(k, ".read") {
-			n++
+		if strings.Contains(k, "/memo/") && strings.Contains(k, "/"+kind+"/") && !strings.HasSuffix(k, ".read") {
+			memos = append(memos, k)
 		}
 	}
-	return n
+	return memos
+}
+
+// TestPositionsDocumentKept: a positions document is kept the first time it
+// is worked out, and written again as kept at the same ref, event, options
+// and form, without working it out; an act, another ref, form or option,
+// an edited memo, or a log whose event at that number is another, has it
+// worked out again.
+func TestPositionsDocumentKept(t *testing.T) {
+	var kyiv string // the US proposal, the same in both logs
+	session := func(last string) *session {
+		ss := meetings(t, 2, 4)
+		kyiv = ss.table("US", "b", "The Parties shall meet in Kyiv.")
+		ss.table("UA", "c", last)
+		return ss
+	}
+	ss := session("The Parties shall meet in Berlin.")
+	ctx := context.Background()
+	calls, working := 0, 0
+	render := func(w io.Writer, p Positions) error {
+		calls++
+		return WritePositionsText(w, p, Style{})
+	}
+	opened := func(opts Options) *Reader {
+		opts.Working = func() { working++ }
+		return NewReader(ss.store, "berlin", opts)
+	}
+	write := func(r *Reader, at string, opts PositionsOptions, form string) string {
+		t.Helper()
+		var b strings.Builder
+		if err := r.WritePositions(ctx, &b, ref(t, at), opts, form, render); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	fresh := func(at string, opts PositionsOptions) string {
+		t.Helper()
+		r := NewReader(ss.store, "berlin", Options{})
+		m, err := r.At(ctx, ref(t, at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := BuildPositions(m, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		if err := WritePositionsText(&b, p, Style{}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	check := func(what, got, want string, renders, workings int) {
+		t.Helper()
+		if got != want || calls != renders || working != workings {
+			t.Fatalf("%s: %d renders and %d calls of Working, want %d and %d:\n%s\nwant:\n%s", what, calls, working, renders, workings, got, want)
+		}
+	}
+	want := fresh("head", PositionsOptions{})
+	if !strings.Contains(want, "Kyiv") || !strings.Contains(want, "Berlin") {
+		t.Fatalf("the test's open proposals are not in its positions document:\n%s", want)
+	}
+	check("first", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 1, 1)
+	if kept := len(memoKeys(t, ss.store, positionsMemo)); kept != 1 {
+		t.Fatalf("the first positions document left %d kept", kept)
+	}
+	check("second", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 1, 1)
+	check("another form", write(opened(withCheckpoints), "head", PositionsOptions{}, "text wrapped"), want, 2, 2)
+	check("every clause", write(opened(withCheckpoints), "head", PositionsOptions{All: true}, "text"), fresh("head", PositionsOptions{All: true}), 3, 3)
+	check("one clause", write(opened(withCheckpoints), "head", PositionsOptions{Clause: "b"}, "text"), fresh("head", PositionsOptions{Clause: "b"}), 4, 4)
+	round := fresh("round:2", PositionsOptions{All: true})
+	check("a round's end", write(opened(withCheckpoints), "round:2", PositionsOptions{All: true}, "text"), round, 5, 5)
+	check("a round's end again", write(opened(withCheckpoints), "round:2", PositionsOptions{All: true}, "text"), round, 5, 5)
+	check("a Reader that saves nothing", write(opened(Options{Secret: withCheckpoints.Secret}), "head", PositionsOptions{}, "text"), want, 6, 6)
+
+	// An act: the document now is another, the round's the same.
+	ss.accept(kyiv, "UA")
+	want = fresh("head", PositionsOptions{})
+	if !strings.Contains(want, "accepts") {
+		t.Fatalf("the acceptance is not in the positions document:\n%s", want)
+	}
+	check("after an act", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 7, 7)
+	check("after an act, again", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 7, 7)
+	check("a round's end after an act", write(opened(withCheckpoints), "round:2", PositionsOptions{All: true}, "text"), round, 7, 7)
+
+	// Every kept document edited: none is trusted.
+	var c eventstore.Cache = ss.store
+	for _, k := range memoKeys(t, ss.store, positionsMemo) {
+		v, err := c.CacheGet(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CachePut(ctx, k, append(v[:len(v)-1:len(v)-1], v[len(v)-1]^1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("edited", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 8, 8)
+
+	// Another log, as many events, the last another: its kept documents
+	// (authentic: the same secret) name another event.
+	other := session("The Parties shall meet in Geneva.")
+	other.accept(kyiv, "UA")
+	var b strings.Builder
+	if err := NewReader(other.store, "berlin", withCheckpoints).WritePositions(ctx, &b, ref(t, "head"), PositionsOptions{}, "another log", render); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range memoKeys(t, other.store, positionsMemo) {
+		v, _ := other.store.CacheGet(ctx, k)
+		if err := c.CachePut(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := write(opened(withCheckpoints), "head", PositionsOptions{}, "another log"); got != want || !strings.Contains(b.String(), "Geneva") || calls != 10 {
+		t.Fatalf("another log's kept document was written (%d renders):\n%s", calls, got)
+	}
 }
 
 // TestCompareDocumentKeptUnchanged: the document of a compare in which no
@@ -537,7 +657,7 @@ func TestReadEarlyAsAtFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	summary, ok := r.headSummary(ctx)
+	summary, _, ok := r.headSummary(ctx)
 	if !ok {
 		t.Fatal("no summary of the head checkpoint")
 	}
@@ -603,7 +723,7 @@ func TestReadEarlyOvertaken(t *testing.T) {
 	if _, err := r.Head(ctx); err != nil {
 		t.Fatal(err)
 	}
-	summary, ok := r.headSummary(ctx)
+	summary, _, ok := r.headSummary(ctx)
 	if !ok {
 		t.Fatal("no summary of the head checkpoint")
 	}

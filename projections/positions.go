@@ -2,7 +2,10 @@ package projections
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 
 	"github.com/treaty-engine/treaty/domain"
 	"github.com/treaty-engine/treaty/internal/parallel"
@@ -104,6 +107,66 @@ func (r *Reader) Positions(ctx context.Context, m Moment, opts PositionsOptions)
 		r.saveRedlines(ctx, saved)
 	}
 	return p, err
+}
+
+// A positions document is a pure function of the log up to its moment, so
+// a rendering of one is kept too, under a hash of the ref as given, the
+// number and hash of the event the moment ends at, the options and the
+// form: reviewers ask for the document now again and again between two
+// acts, and the next act names another event.
+const positionsMemo = "positions"
+
+// WritePositions writes the positions document at ref (as Positions works
+// it out) through render. form names the rendering (its format and
+// styling): render must write the same bytes for the same Positions and
+// form. A Reader with Options.Save keeps what it wrote, authenticated as
+// checkpoints are; the next WritePositions by this build at the same ref,
+// ending at the same event (by number, and by a hash that matches it),
+// with the same options and form, writes it again as kept, having read of
+// the log only the head checkpoint's summary and the types of the events
+// since (see headSummary): the command that kept it folded and checked
+// them. A ref to a time is resolved by reading the log: never kept.
+func (r *Reader) WritePositions(ctx context.Context, w io.Writer, ref Ref, opts PositionsOptions, form string, render func(io.Writer, Positions) error) error {
+	if summary, last, ok := r.headSummary(ctx); ok && ref.kind != refTime {
+		if n, ok, err := Resolve(ref, summary); err == nil && ok {
+			hash, ok := last, n == summary.Events && last != ""
+			if n != summary.Events {
+				hash, ok = r.hashOf(ctx, n)
+			}
+			if ok {
+				// Written as it is read back, a block at a time.
+				if kept, err := r.cps.WriteMemo(ctx, positionsMemo, positionsName(ref, n, hash, opts, form), w); kept {
+					return err
+				}
+			}
+		}
+	}
+	if r.working != nil {
+		r.working()
+	}
+	m, err := r.At(ctx, ref)
+	if err != nil {
+		return err
+	}
+	p, err := r.Positions(ctx, m, opts)
+	if err != nil {
+		return err
+	}
+	if r.cps == nil || !r.save || ref.kind == refTime || m.Point.Hash == "" {
+		return render(w, p)
+	}
+	name := positionsName(ref, m.State.Events, m.Point.Hash, opts, form)
+	// Kept as it is: packing a few hundred kilobytes costs the first look
+	// after each act more than writing them.
+	return r.writeKept(ctx, w, positionsMemo, name, true, func(w io.Writer) error { return render(w, p) }, func() {})
+}
+
+// positionsName names the positions document at ref, which ends at event n
+// with the given hash.
+func positionsName(ref Ref, n int, hash string, opts PositionsOptions, form string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %d %s %+v %q\n", ref.text, n, hash, opts, form)
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // buildPositions is BuildPositions, each redline worked out by w.

@@ -1208,7 +1208,7 @@ func TestCheckpointsOfAnotherLogNotUsed(t *testing.T) {
 		v, _ := other.store.CacheGet(ctx, k)
 		_ = mine.store.CachePut(ctx, k, v)
 	}
-	if _, ok := NewReader(mine.store, "berlin", withCheckpoints).headSummary(ctx); ok {
+	if _, _, ok := NewReader(mine.store, "berlin", withCheckpoints).headSummary(ctx); ok {
 		t.Fatal("the head summary of another log was used")
 	}
 	check := func(when string) {

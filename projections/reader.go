@@ -53,10 +53,10 @@ type Options struct {
 	// that keeping them writes nothing to the store. Nil keeps them in
 	// the store's cache, beside the checkpoints.
 	Memos eventstore.Cache
-	// Working, when not nil, is called by WriteCompare when it finds no
-	// document kept and is about to work one out, before it reads the
-	// moments it compares: where a caller readies itself for the megabytes
-	// that takes, which a kept document does not.
+	// Working, when not nil, is called by WriteCompare and WritePositions
+	// when they find no document kept and are about to work one out, before
+	// they read the moments it shows: where a caller readies itself for the
+	// megabytes that takes, which a kept document does not.
 	Working func()
 }
 

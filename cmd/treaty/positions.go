@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/treaty-engine/treaty/domain"
@@ -34,27 +37,27 @@ text where one is tabled: the four-column document of a trilogue.`,
 					return usagef("--clause: %v", err)
 				}
 			}
-			r, err := a.documentReader(cmd.Context())
+			if a.format != "text" {
+				a.working = prepareDocument
+			}
+			r, err := a.reader(cmd.Context())
 			if err != nil {
 				return err
 			}
-			m, err := r.At(cmd.Context(), ref)
-			if err != nil {
-				return err
-			}
-			p, err := r.Positions(cmd.Context(), m, projections.PositionsOptions{Clause: clause, All: all})
-			if err != nil {
-				return err
-			}
-			switch a.format {
-			case "json":
-				return a.writeJSON(p)
-			case "markdown":
-				return projections.WritePositionsMarkdown(a.stdout, p)
-			case "html":
-				return projections.WritePositionsHTML(a.stdout, p)
-			}
-			return projections.WritePositionsText(a.stdout, p, a.style())
+			style := a.style()
+			form := fmt.Sprintf("%s %+v", a.format, style)
+			opts := projections.PositionsOptions{Clause: clause, All: all}
+			return r.WritePositions(cmd.Context(), a.stdout, ref, opts, form, func(w io.Writer, p projections.Positions) error {
+				switch a.format {
+				case "json":
+					return a.writeJSONTo(w, p)
+				case "markdown":
+					return projections.WritePositionsMarkdown(w, p)
+				case "html":
+					return projections.WritePositionsHTML(w, p)
+				}
+				return projections.WritePositionsText(w, p, style)
+			})
 		},
 	}
 	c.Flags().StringVar(&at, "at", "head", "the moment to show (REF)")
