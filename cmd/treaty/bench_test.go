@@ -88,8 +88,12 @@ var (
 	benchBin   string
 	benchDir   string
 	benchStore benchBackend
-	benchWork  string // the copy the benchmarks of this run use
+	benchWork  string // the copy the benchmarks of this run read
 	benchErr   error
+
+	writeOnce   sync.Once
+	benchAppend string // the copy the benchmarks of this run append to
+	writeErr    error
 )
 
 // benchBackend keeps the simulated negotiation the Fresh benchmarks run
@@ -104,8 +108,9 @@ type benchBackend interface {
 	markReady() error
 	// reset empties source for simulate.
 	reset() error
-	// copy makes a fresh copy of source and returns its store URI.
-	copy() (string, error)
+	// copy makes a fresh copy of source called name and returns its
+	// store URI.
+	copy(name string) (string, error)
 }
 
 // benchFixture builds the treaty binary and a store holding
@@ -113,7 +118,8 @@ type benchBackend interface {
 // binary run:
 // the benchmarks below run the binary as a fresh process against it, the
 // way users do. store is a fresh copy of the simulated negotiation, so that
-// what one run's benchmarks append does not weigh on the next run's.
+// what one run's benchmarks append does not weigh on the next run's; the
+// benchmarks that append have a copy of their own (see benchAppending).
 func benchFixture(b *testing.B) (bin, store string, rounds int) {
 	b.Helper()
 	n := benchEvents(b, 100_000)
@@ -210,7 +216,7 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 			return
 		}
 		if benchErr = benchStore.markReady(); benchErr == nil {
-			benchWork, benchErr = benchStore.copy()
+			benchWork, benchErr = benchStore.copy("work")
 		}
 	})
 	if benchErr != nil {
@@ -219,8 +225,23 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 	return benchBin, benchWork, rounds
 }
 
+// benchAppending is benchFixture for the benchmarks that append (propose,
+// accept, import): store is a copy of the simulated negotiation of their
+// own, so that the clauses they table, each with a proposal left open, do
+// not weigh on what the others read (the positions document lists every
+// open proposal).
+func benchAppending(b *testing.B) (bin, store string, rounds int) {
+	b.Helper()
+	bin, _, rounds = benchFixture(b)
+	writeOnce.Do(func() { benchAppend, writeErr = benchStore.copy("write") })
+	if writeErr != nil {
+		b.Fatal(writeErr)
+	}
+	return bin, benchAppend, rounds
+}
+
 // fileBench keeps the simulation in bench.db in dir, and copies it to
-// work.db.
+// work.db and write.db.
 type fileBench struct{ dir string }
 
 func (f fileBench) source() string { return filepath.Join(f.dir, "bench.db") }
@@ -239,10 +260,10 @@ func (f fileBench) reset() error {
 	return nil
 }
 
-// copy copies bench.db to work.db and flushes the copy to disk: otherwise
+// copy copies bench.db to name.db and flushes the copy to disk: otherwise
 // the first fsync a benchmark measures would write the whole file.
-func (f fileBench) copy() (string, error) {
-	work := filepath.Join(f.dir, "work.db")
+func (f fileBench) copy(name string) (string, error) {
+	work := filepath.Join(f.dir, name+".db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(work + suffix)
 	}
@@ -267,7 +288,8 @@ func (f fileBench) copy() (string, error) {
 }
 
 // pgBench keeps the simulation in the database name on server, and copies
-// it to name_work (CREATE DATABASE … TEMPLATE, which copies the files).
+// it to name_work and name_write (CREATE DATABASE … TEMPLATE, which copies
+// the files).
 type pgBench struct{ server, name, dir string }
 
 func (p pgBench) uri(db string) string {
@@ -308,17 +330,29 @@ func (p pgBench) reset() error {
 	return p.admin("DROP DATABASE IF EXISTS "+p.name+" WITH (FORCE)", "CREATE DATABASE "+p.name+" TEMPLATE template0 ENCODING 'UTF8'")
 }
 
-func (p pgBench) copy() (string, error) {
-	work := p.name + "_work"
+func (p pgBench) copy(name string) (string, error) {
+	work := p.name + "_" + name
 	err := p.admin("DROP DATABASE IF EXISTS "+work+" WITH (FORCE)", "CREATE DATABASE "+work+" TEMPLATE "+p.name, "CHECKPOINT")
 	return p.uri(work), err
 }
 
 // benchEnv is the environment of every process the benchmarks run: the
 // fixture's key directory, which holds its signing keys and the secret its
-// checkpoints are authenticated with.
+// checkpoints are authenticated with, and its cache directory, which holds
+// what the commands keep to answer again (see benchMemos).
 func benchEnv() []string {
-	return append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"))
+	return append(os.Environ(), "TREATY_KEYS="+filepath.Join(benchDir, "keys"), "XDG_CACHE_HOME="+filepath.Join(benchDir, "cache"))
+}
+
+// benchMemos returns the files in which the benchmarks' processes keep
+// their memos of the given kind (as treaty's file cache lays them out:
+// treaty/memos/NEGOTIATION/memo/BUILD/SECRET/KIND/NAME).
+func benchMemos(b *testing.B, kind string) []string {
+	files, err := filepath.Glob(filepath.Join(benchDir, "cache", "treaty", "memos", "*", "memo", "*", "*", kind, "*"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return files
 }
 
 // runFresh runs the binary once. (Its peak memory cannot be read from
@@ -336,7 +370,13 @@ func runFresh(b *testing.B, bin string, args ...string) {
 }
 
 func benchFresh(b *testing.B, args func(store string, rounds int) []string) {
-	bin, store, rounds := benchFixture(b)
+	benchFreshOn(b, benchFixture, args)
+}
+
+// benchFreshOn is benchFresh on the store fixture gives (benchFixture's,
+// or benchAppending's).
+func benchFreshOn(b *testing.B, fixture func(*testing.B) (string, string, int), args func(store string, rounds int) []string) {
+	bin, store, rounds := fixture(b)
 	for b.Loop() {
 		runFresh(b, bin, args(store, rounds)...)
 	}
@@ -362,7 +402,7 @@ func BenchmarkFreshDiff(b *testing.B) {
 // clause, so the store grows by one event per iteration.
 func BenchmarkFreshPropose(b *testing.B) {
 	i := 0
-	benchFresh(b, func(store string, _ int) []string {
+	benchFreshOn(b, benchAppending, func(store string, _ int) []string {
 		i++
 		return []string{"--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i),
 			"--text", "A clause tabled by the benchmark."}
@@ -400,7 +440,7 @@ func BenchmarkFreshLogFirstLine(b *testing.B) {
 // 8-character prefix, as drafters do, as a fresh process; each iteration
 // tables the proposal first (not measured).
 func BenchmarkFreshAcceptPrefix(b *testing.B) {
-	bin, store, _ := benchFixture(b)
+	bin, store, _ := benchAppending(b)
 	i := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -424,7 +464,7 @@ func BenchmarkFreshAcceptPrefix(b *testing.B) {
 // chain is tabled and accepted before each iteration, not measured (about
 // 200 processes: run it with -benchtime=3x).
 func BenchmarkFreshCascade(b *testing.B) {
-	bin, store, _ := benchFixture(b)
+	bin, store, _ := benchAppending(b)
 	run := func(args ...string) string {
 		cmd := exec.Command(bin, append([]string{"--store", store}, args...)...)
 		cmd.Env = benchEnv()
@@ -486,7 +526,7 @@ func BenchmarkVersusGit(b *testing.B) {
 	if err != nil {
 		b.Skip("git is not installed")
 	}
-	bin, store, rounds := benchFixture(b)
+	bin, store, rounds := benchAppending(b)
 	// The exported repository is kept between runs, and each run commits
 	// to a fresh clone of it, as the store is a fresh copy.
 	exported := filepath.Join(benchDir, "git")
@@ -662,7 +702,7 @@ func BenchmarkFreshExportAKN(b *testing.B) {
 // 200 more open proposals for the next to fold and check: run it a few
 // times (-benchtime 3x), not for seconds.
 func BenchmarkFreshImportDocx(b *testing.B) {
-	bin, store, _ := benchFixture(b)
+	bin, store, _ := benchAppending(b)
 	dir := b.TempDir()
 	orig := filepath.Join(dir, "draft.docx")
 	runFresh(b, bin, "--store", store, "draft", "--format", "docx", "--output", orig)
@@ -688,13 +728,13 @@ func BenchmarkFreshImportDocx(b *testing.B) {
 	edited := edit("Amended: ")
 	i := 0
 	b.Run("propose", func(b *testing.B) {
-		benchFresh(b, func(store string, _ int) []string {
+		benchFreshOn(b, benchAppending, func(store string, _ int) []string {
 			i++
 			return []string{"--store", store, "--as", "UA", "propose", "--clause", fmt.Sprintf("import-yardstick-%d", i), "--text", "A yardstick."}
 		})
 	})
 	b.Run("dry-run", func(b *testing.B) {
-		benchFresh(b, func(store string, _ int) []string {
+		benchFreshOn(b, benchAppending, func(store string, _ int) []string {
 			return []string{"--store", store, "--as", "UA", "import-docx", edited}
 		})
 	})
@@ -742,9 +782,34 @@ func BenchmarkFreshDiffJSON(b *testing.B) {
 	})
 }
 
-// BenchmarkFreshPositions: `treaty positions`, the four-column document now.
+// BenchmarkFreshPositions: `treaty positions`, the four-column document now,
+// as reviewers ask for it again and again between two acts: worked out by
+// the first iteration, written as kept by the others.
 func BenchmarkFreshPositions(b *testing.B) {
 	benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "positions"} })
+}
+
+// BenchmarkFreshPositionsWorked: `treaty positions` as the first to ask
+// after an act does: the kept document is removed before each iteration
+// (not measured), and worked out from the head checkpoint, with the
+// proposals' redlines kept by the looks before.
+func BenchmarkFreshPositionsWorked(b *testing.B) {
+	bin, store, _ := benchFixture(b)
+	runFresh(b, bin, "--store", store, "positions") // the redlines kept
+	if len(benchMemos(b, "positions")) == 0 {
+		b.Fatal("positions kept no document: nothing to remove")
+	}
+	for b.Loop() {
+		b.StopTimer()
+		for _, f := range benchMemos(b, "positions") {
+			if err := os.Remove(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		runFresh(b, bin, "--store", store, "positions")
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/process")
 }
 
 // BenchmarkFreshShow: `treaty show P` of an open proposal, by its ID, and by
