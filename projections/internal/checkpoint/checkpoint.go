@@ -137,6 +137,36 @@ func prefixesKey(closedKey string) string {
 	return strings.Replace(closedKey, ".closed.", ".prefixes.", 1)
 }
 
+// prefixChunkKey names chunk i of the prefix index of the closed part
+// called closedKey (see prefixIndex).
+func prefixChunkKey(closedKey string, i int) string {
+	return prefixesKey(closedKey) + "." + strconv.Itoa(i)
+}
+
+// putPrefixes saves the prefix index of the closed part called closedKey,
+// its chunks first: a head is never saved before what it refers to.
+func (s *Store) putPrefixes(ctx context.Context, closedKey string, p prefixes) error {
+	head, chunks := splitPrefixes(p)
+	for i, c := range chunks {
+		if err := s.put(ctx, prefixChunkKey(closedKey, i), c); err != nil {
+			return err
+		}
+	}
+	return s.put(ctx, prefixesKey(closedKey), head)
+}
+
+// dropPrefixes deletes the prefix index of the closed part called
+// closedKey.
+func (s *Store) dropPrefixes(ctx context.Context, closedKey string) {
+	c := s.cfg.Cache
+	if keys, err := c.CacheKeys(ctx, prefixesKey(closedKey)+"."); err == nil {
+		for _, k := range keys {
+			_ = c.CacheDelete(ctx, k)
+		}
+	}
+	_ = c.CacheDelete(ctx, prefixesKey(closedKey))
+}
+
 // filterKey names shard i of the Bloom filter of the given shape that goes
 // with owner: a round's checkpoint (its name), or a head's closed part
 // (headFilter). The shape is in the name: two processes saving a round's
@@ -362,12 +392,14 @@ func (s *Store) Head(ctx context.Context) (*domain.State, Point, bool) {
 		}
 		return s.refoldTable(ctx, h.closedAt)
 	})
-	st.Closed.(*closed).index = func() (prefixes, bool) {
+	st.Closed.(*closed).index = func() (*prefixIndex, bool) {
 		b := s.get(ctx, prefixesKey(closedKey))
 		if b == nil { // absent, or not authentic: the part answers
 			return nil, false
 		}
-		return decodePrefixes(b)
+		return decodePrefixIndex(b, func(i int) (prefixes, bool) {
+			return decodePrefixes(s.get(ctx, prefixChunkKey(closedKey, i)))
+		})
 	}
 	return st, h.Point, true
 }
@@ -592,7 +624,7 @@ func (s *Store) SaveHead(ctx context.Context, st *domain.State, p Point) error {
 	if err := s.put(ctx, closedKey, part); err != nil {
 		return err
 	}
-	if err := s.put(ctx, prefixesKey(closedKey), newPrefixes(&t).encode()); err != nil {
+	if err := s.putPrefixes(ctx, closedKey, newPrefixes(&t)); err != nil {
 		return err
 	}
 	if err := s.putHead(ctx, header{Point: p, closedAt: st.Events}, present, st); err != nil {
@@ -684,7 +716,7 @@ func (s *Store) dropReplaced(ctx context.Context, kept string) {
 			if t, n := binary.Varint(v); err == nil && (n <= 0 || now.Sub(time.Unix(t, 0)) > keepClosedParts) {
 				part := strings.TrimSuffix(k, ".replaced")
 				_ = c.CacheDelete(ctx, part)
-				_ = c.CacheDelete(ctx, prefixesKey(part))
+				s.dropPrefixes(ctx, part)
 				if at, err := strconv.Atoi(strings.TrimPrefix(part, s.key("head")+".closed.")); err == nil {
 					s.dropFilter(ctx, headFilter(at), "")
 				}

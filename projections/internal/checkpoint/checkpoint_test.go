@@ -636,10 +636,13 @@ func TestReplacedPartGoesWithItsFilter(t *testing.T) {
 	if err := cs.SaveHead(ctx, fresh, n.point()); err != nil {
 		t.Fatal(err)
 	}
-	for _, gone := range []string{part, prefixesKey(part)} {
+	for _, gone := range []string{part, prefixesKey(part), prefixChunkKey(part, 0)} {
 		if v, _ := cache.CacheGet(ctx, gone); v != nil {
 			t.Fatalf("%s kept", gone)
 		}
+	}
+	if v, _ := cache.CacheGet(ctx, prefixChunkKey(cs.closedKey(n.s.Events), 0)); v == nil {
+		t.Fatal("the new part's prefix index is gone")
 	}
 	if ks := cache.keys(t, "/filter."+headFilter(old)+"."); len(ks) != 0 {
 		t.Fatalf("the replaced part's filter kept: %q", ks)
@@ -1135,20 +1138,21 @@ func TestPrefixIndex(t *testing.T) {
 	twin := closedID[:8] + "twin"
 	n.do(domain.Table{Proposal: twin, Clause: "twin", Party: "UA", Text: "Twin."})
 	open := n.s.OpenProposals("a")[0].Proposal
-	for _, forge := range []bool{false, true} {
+	// Forged: the index's head, or its chunk.
+	for forge := range 3 {
 		cache := newCounting()
 		cs := n.store(cache)
 		if err := cs.SaveHead(ctx, &n.s, n.point()); err != nil {
 			t.Fatal(err)
 		}
 		index := cache.keys(t, "/head.prefixes.")
-		if len(index) != 1 {
-			t.Fatalf("prefix index keys %v, want one", index)
+		if len(index) != 2 || index[1] != index[0]+".0" {
+			t.Fatalf("prefix index keys %v, want a head and one chunk", index)
 		}
-		if forge {
-			v, _ := cache.Store.CacheGet(ctx, index[0])
+		if forge > 0 {
+			v, _ := cache.Store.CacheGet(ctx, index[forge-1])
 			v[0] ^= 1
-			_ = cache.Store.CachePut(ctx, index[0], v)
+			_ = cache.Store.CachePut(ctx, index[forge-1], v)
 		}
 		s, _, ok := cs.Head(ctx)
 		if !ok {
@@ -1159,7 +1163,7 @@ func TestPrefixIndex(t *testing.T) {
 				t.Fatalf("FindProposal(%q) = %v, %v; want %s", ref, p, err, open)
 			}
 		}
-		if got, want := cache.readsOf(".closed."), map[bool]int{false: 0, true: 1}[forge]; got != want {
+		if got, want := cache.readsOf(".closed."), min(forge, 1); got != want {
 			t.Fatalf("forged %v: the closed part was read %d times to resolve an open proposal's prefixes, want %d", forge, got, want)
 		}
 		if p, err := s.FindProposal(closedID[:len(closedID)-1]); err != nil || p.Proposal != closedID {
@@ -1211,6 +1215,104 @@ func TestPrefixes(t *testing.T) {
 		if _, ok := decodePrefixes(bad); ok {
 			t.Errorf("decodePrefixes(%x) accepted", bad)
 		}
+	}
+}
+
+// A prefix index cut into chunks answers as the whole index does, reading
+// only the chunks a prefix's keys would be in; a chunk that cannot be read,
+// or holds other keys than the head says, answers "may": the part decides.
+func TestPrefixIndexChunks(t *testing.T) {
+	var all []domain.ClosedProposal
+	seen := map[string]bool{}
+	for i := range 3*prefixChunk + 100 {
+		// Many IDs sharing their first characters, so that prefixes
+		// straddle the cuts between chunks.
+		id := fmt.Sprintf("%02x%06x-%d", i%7, (i*7919)%(1<<24)>>4, i)
+		if !seen[id] {
+			seen[id] = true
+			all = append(all, domain.ClosedProposal{ID: id, Clause: "c", Party: "UA", Action: domain.ActionInsert, Status: domain.StatusAdopted})
+		}
+	}
+	tb, err := decodeTable(encodeTable(&table{}, all))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := newPrefixes(&tb)
+	head, chunks := splitPrefixes(whole)
+	if len(chunks) != 4 {
+		t.Fatalf("%d keys cut into %d chunks, want 4", whole.len(), len(chunks))
+	}
+	reads := 0
+	open := func(chunks [][]byte) *prefixIndex {
+		x, ok := decodePrefixIndex(head, func(i int) (prefixes, bool) {
+			reads++
+			return decodePrefixes(chunks[i])
+		})
+		if !ok {
+			t.Fatalf("the head %x did not read back", head)
+		}
+		return x
+	}
+	// As saved in a store and read back, as Head reads it.
+	n := sample(t)
+	cs := n.store(newCounting())
+	part := cs.closedKey(1)
+	if err := cs.putPrefixes(ctx, part, whole); err != nil {
+		t.Fatal(err)
+	}
+	stored, ok := decodePrefixIndex(cs.get(ctx, prefixesKey(part)), func(i int) (prefixes, bool) {
+		return decodePrefixes(cs.get(ctx, prefixChunkKey(part, i)))
+	})
+	if !ok {
+		t.Fatal("the saved head did not read back")
+	}
+	x := open(chunks)
+	var prefixes []string
+	for _, c := range all {
+		for _, n := range []int{1, 2, 4, 7, 8, 9} {
+			prefixes = append(prefixes, c.ID[:n], strings.ToUpper(c.ID[:n]))
+		}
+		prefixes = append(prefixes, c.ID[:6]+"z", c.ID[:3]+"~")
+	}
+	prefixes = append(prefixes, "", "~", "0", "07", "08", "ffffffff")
+	for _, prefix := range prefixes {
+		if got, want := x.mayStart(prefix), whole.mayStart(prefix); got != want {
+			t.Fatalf("mayStart(%q) = %v, the whole index says %v", prefix, got, want)
+		}
+		if got, want := stored.mayStart(prefix), whole.mayStart(prefix); got != want {
+			t.Fatalf("saved: mayStart(%q) = %v, the whole index says %v", prefix, got, want)
+		}
+	}
+	if reads != len(chunks) {
+		t.Fatalf("%d chunks read for %d prefixes, want each once: %d", reads, len(prefixes), len(chunks))
+	}
+	reads = 0
+	if x := open(chunks); x.mayStart(all[0].ID[:8]) != true || reads != 1 {
+		t.Fatalf("an eight-character prefix read %d chunks, want one", reads)
+	}
+	// A chunk missing, or another chunk's keys in its place: "may".
+	missing := slices.Clone(chunks)
+	missing[1] = nil
+	swapped := slices.Clone(chunks)
+	swapped[1], swapped[2] = chunks[2], chunks[1]
+	// A prefix no ID starts with, whose keys would be in chunk 1.
+	in1 := binary.BigEndian.AppendUint64(nil, whole.key(prefixChunk+5))
+	absent := string(in1[:7]) + "~"
+	if x := open(chunks); x.mayStart(absent) {
+		t.Fatalf("mayStart(%q) said yes", absent)
+	}
+	for name, cs := range map[string][][]byte{"missing": missing, "swapped": swapped} {
+		if x := open(cs); !x.mayStart(absent) {
+			t.Fatalf("chunk 1 %s: mayStart(%q) said no", name, absent)
+		}
+	}
+	for _, bad := range [][]byte{nil, {5}, append(slices.Clone(head), 0), head[:len(head)-8]} {
+		if _, ok := decodePrefixIndex(bad, nil); ok {
+			t.Errorf("decodePrefixIndex(%x) accepted", bad)
+		}
+	}
+	if x, ok := decodePrefixIndex(binary.AppendUvarint(nil, 0), nil); !ok || x.mayStart("a") || x.mayStart("") {
+		t.Error("an empty index: no ID starts in it")
 	}
 }
 

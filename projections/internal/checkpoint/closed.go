@@ -209,10 +209,10 @@ type closed struct {
 	recent   domain.ClosedProposals
 	filter   *filter // of the table's IDs; those closed since are in recent
 	closedAt int     // the point of the closed part the table is, 0: none of its own
-	// index reads the table's prefix index, if one was saved, on first
-	// need; it is nil once read (or when there is none to read).
-	index    func() (prefixes, bool)
-	prefixes prefixes
+	// index reads the head of the table's prefix index, if one was saved,
+	// on first need; it is nil once read (or when there is none to read).
+	index    func() (*prefixIndex, bool)
+	prefixes *prefixIndex
 	hasIndex bool
 }
 
@@ -557,6 +557,89 @@ func (p prefixes) mayStart(prefix string) bool {
 }
 
 func (p prefixes) encode() []byte { return p }
+
+// prefixChunk is how many keys each stored chunk of a prefix index holds:
+// 16 KiB, where the whole index of a million events' closed proposals runs
+// to 1.5 MB, all of which a store would read and authenticate to resolve
+// one short ID.
+const prefixChunk = 2048
+
+// prefixIndex is a prefix index as stored: its keys cut, in order, into
+// chunks of prefixChunk keys, each a value of its own (see prefixChunkKey),
+// and a head (the value prefixesKey names) holding the number of keys and
+// each chunk's first key. A reader reads the head, then only the chunk a
+// prefix's keys would be in (two, where they could straddle a cut).
+type prefixIndex struct {
+	keys   int
+	firsts []uint64
+	// load reads chunk i; chunks holds those read, nil for one that could
+	// not be (missing, not authentic, not the keys the head says).
+	load   func(i int) (prefixes, bool)
+	chunks map[int]prefixes
+}
+
+// splitPrefixes cuts p into the head and chunks of its prefixIndex.
+func splitPrefixes(p prefixes) (head []byte, chunks [][]byte) {
+	head = binary.AppendUvarint(nil, uint64(p.len()))
+	for i := 0; i < p.len(); i += prefixChunk {
+		head = binary.BigEndian.AppendUint64(head, p.key(i))
+		end := 8 * min(i+prefixChunk, p.len())
+		// Capped: put appends the authentication to each.
+		chunks = append(chunks, p[8*i:end:end])
+	}
+	return head, chunks
+}
+
+// decodePrefixIndex reads a head splitPrefixes wrote, or false when b is
+// not one: a chunk for every prefixChunk keys, their first keys in order.
+func decodePrefixIndex(b []byte, load func(i int) (prefixes, bool)) (*prefixIndex, bool) {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b))*prefixChunk {
+		return nil, false
+	}
+	b = b[w:]
+	chunks := (int(n) + prefixChunk - 1) / prefixChunk
+	if len(b) != 8*chunks {
+		return nil, false
+	}
+	x := &prefixIndex{keys: int(n), firsts: make([]uint64, chunks), load: load, chunks: map[int]prefixes{}}
+	for i := range x.firsts {
+		x.firsts[i] = binary.BigEndian.Uint64(b[8*i:])
+		if i > 0 && x.firsts[i] <= x.firsts[i-1] {
+			return nil, false
+		}
+	}
+	return x, true
+}
+
+// mayStart is prefixes.mayStart over the whole index, reading the chunks
+// it needs; true, too, when one of them cannot be read: the part answers.
+func (x *prefixIndex) mayStart(prefix string) bool {
+	lo, hi := prefixKey(prefix, 0), prefixKey(prefix, 0xff)
+	// A key in [lo, hi] is in the last chunk that starts at or before it.
+	after := func(k uint64) int { return sort.Search(len(x.firsts), func(i int) bool { return x.firsts[i] > k }) }
+	for i := max(after(lo)-1, 0); i < after(hi); i++ {
+		c, ok := x.chunk(i)
+		if !ok || c.mayStart(prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// chunk returns chunk i, read once, if it holds the keys the head says.
+func (x *prefixIndex) chunk(i int) (prefixes, bool) {
+	c, read := x.chunks[i]
+	if !read {
+		var ok bool
+		c, ok = x.load(i)
+		if !ok || c.len() != min(prefixChunk, x.keys-i*prefixChunk) || c.key(0) != x.firsts[i] {
+			c = nil
+		}
+		x.chunks[i] = c
+	}
+	return c, c != nil
+}
 
 // decodePrefixes returns the index saved as b, which it keeps, or false
 // when b is not one: not whole keys, or not in order.

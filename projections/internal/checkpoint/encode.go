@@ -14,7 +14,7 @@ import (
 
 // formatVersion changes whenever the encoding below does. (A change to the
 // fold itself changes the build's identity, see build.go.)
-const formatVersion = 15
+const formatVersion = 16
 
 // A checkpoint is two parts. The present part holds everything of a state
 // but its closed proposals: parties, rounds, clauses, open proposals, keys,
