@@ -159,12 +159,12 @@ func (s *Store) putPrefixes(ctx context.Context, closedKey string, p prefixes) e
 // closedKey.
 func (s *Store) dropPrefixes(ctx context.Context, closedKey string) {
 	c := s.cfg.Cache
+	_ = c.CacheDelete(ctx, prefixesKey(closedKey))
 	if keys, err := c.CacheKeys(ctx, prefixesKey(closedKey)+"."); err == nil {
 		for _, k := range keys {
 			_ = c.CacheDelete(ctx, k)
 		}
 	}
-	_ = c.CacheDelete(ctx, prefixesKey(closedKey))
 }
 
 // filterKey names shard i of the Bloom filter of the given shape that goes

@@ -1306,6 +1306,15 @@ func TestPrefixIndexChunks(t *testing.T) {
 			t.Fatalf("chunk 1 %s: mayStart(%q) said no", name, absent)
 		}
 	}
+	// Another chunk with the same first key and as many keys, authentic
+	// on its own (another log's index under the same name, say).
+	forged := slices.Clone(chunks)
+	other := slices.Clone(chunks[1])
+	binary.BigEndian.PutUint64(other[8*(len(other)/8-1):], binary.BigEndian.Uint64(other[8*(len(other)/8-1):])+1)
+	forged[1] = other
+	if x := open(forged); !x.mayStart(absent) {
+		t.Fatalf("chunk 1 forged: mayStart(%q) said no", absent)
+	}
 	for _, bad := range [][]byte{nil, {5}, append(slices.Clone(head), 0), head[:len(head)-8]} {
 		if _, ok := decodePrefixIndex(bad, nil); ok {
 			t.Errorf("decodePrefixIndex(%x) accepted", bad)

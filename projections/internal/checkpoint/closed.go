@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -567,11 +568,15 @@ const prefixChunk = 2048
 // prefixIndex is a prefix index as stored: its keys cut, in order, into
 // chunks of prefixChunk keys, each a value of its own (see prefixChunkKey),
 // and a head (the value prefixesKey names) holding the number of keys and
-// each chunk's first key. A reader reads the head, then only the chunk a
-// prefix's keys would be in (two, where they could straddle a cut).
+// each chunk's first key and digest (SHA-256, its first 8 bytes: a chunk
+// is authentic on its own, and the digest ties it to this index, not to
+// another saved under the same name). A reader reads the head, then only
+// the chunk a prefix's keys would be in (two, where they could straddle a
+// cut).
 type prefixIndex struct {
-	keys   int
-	firsts []uint64
+	keys    int
+	firsts  []uint64
+	digests []uint64
 	// load reads chunk i; chunks holds those read, nil for one that could
 	// not be (missing, not authentic, not the keys the head says).
 	load   func(i int) (prefixes, bool)
@@ -582,16 +587,25 @@ type prefixIndex struct {
 func splitPrefixes(p prefixes) (head []byte, chunks [][]byte) {
 	head = binary.AppendUvarint(nil, uint64(p.len()))
 	for i := 0; i < p.len(); i += prefixChunk {
-		head = binary.BigEndian.AppendUint64(head, p.key(i))
 		end := 8 * min(i+prefixChunk, p.len())
 		// Capped: put appends the authentication to each.
-		chunks = append(chunks, p[8*i:end:end])
+		chunk := p[8*i : end : end]
+		head = binary.BigEndian.AppendUint64(head, p.key(i))
+		head = binary.BigEndian.AppendUint64(head, chunkDigest(chunk))
+		chunks = append(chunks, chunk)
 	}
 	return head, chunks
 }
 
+// chunkDigest is the first 8 bytes of the SHA-256 of a chunk.
+func chunkDigest(chunk []byte) uint64 {
+	sum := sha256.Sum256(chunk)
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
 // decodePrefixIndex reads a head splitPrefixes wrote, or false when b is
-// not one: a chunk for every prefixChunk keys, their first keys in order.
+// not one: a chunk for every prefixChunk keys, their first keys in order,
+// each with its digest.
 func decodePrefixIndex(b []byte, load func(i int) (prefixes, bool)) (*prefixIndex, bool) {
 	n, w := binary.Uvarint(b)
 	if w <= 0 || n > uint64(len(b))*prefixChunk {
@@ -599,12 +613,13 @@ func decodePrefixIndex(b []byte, load func(i int) (prefixes, bool)) (*prefixInde
 	}
 	b = b[w:]
 	chunks := (int(n) + prefixChunk - 1) / prefixChunk
-	if len(b) != 8*chunks {
+	if len(b) != 16*chunks {
 		return nil, false
 	}
-	x := &prefixIndex{keys: int(n), firsts: make([]uint64, chunks), load: load, chunks: map[int]prefixes{}}
+	x := &prefixIndex{keys: int(n), firsts: make([]uint64, chunks), digests: make([]uint64, chunks), load: load, chunks: map[int]prefixes{}}
 	for i := range x.firsts {
-		x.firsts[i] = binary.BigEndian.Uint64(b[8*i:])
+		x.firsts[i] = binary.BigEndian.Uint64(b[16*i:])
+		x.digests[i] = binary.BigEndian.Uint64(b[16*i+8:])
 		if i > 0 && x.firsts[i] <= x.firsts[i-1] {
 			return nil, false
 		}
@@ -627,13 +642,13 @@ func (x *prefixIndex) mayStart(prefix string) bool {
 	return false
 }
 
-// chunk returns chunk i, read once, if it holds the keys the head says.
+// chunk returns chunk i, read once, if it is the one the head names.
 func (x *prefixIndex) chunk(i int) (prefixes, bool) {
 	c, read := x.chunks[i]
 	if !read {
 		var ok bool
 		c, ok = x.load(i)
-		if !ok || c.len() != min(prefixChunk, x.keys-i*prefixChunk) || c.key(0) != x.firsts[i] {
+		if !ok || c.len() != min(prefixChunk, x.keys-i*prefixChunk) || c.key(0) != x.firsts[i] || chunkDigest(c) != x.digests[i] {
 			c = nil
 		}
 		x.chunks[i] = c
