@@ -35,22 +35,21 @@ func pack(value []byte) []byte { return joined(layOut(value, true)) }
 func layOut(value []byte, compress bool) [][]byte {
 	parts := cut(len(value))
 	blocks := make([][]byte, len(parts))
-	parallel.Each(len(parts), func(i int) {
-		raw := value[parts[i][0]:parts[i][1]]
-		if !compress {
-			blocks[i] = raw
-			return
-		}
-		out := make([]byte, lz4.CompressBlockBound(len(raw)))
-		c := compressors.Get().(*lz4.Compressor)
-		n, err := c.CompressBlock(raw, out)
-		compressors.Put(c)
-		if err != nil || n == 0 || n >= len(raw) {
-			blocks[i] = raw
-		} else {
-			blocks[i] = out[:n]
-		}
-	})
+	for i, p := range parts {
+		blocks[i] = value[p[0]:p[1]]
+	}
+	if compress {
+		parallel.Each(len(parts), func(i int) {
+			raw := blocks[i]
+			out := make([]byte, lz4.CompressBlockBound(len(raw)))
+			c := compressors.Get().(*lz4.Compressor)
+			n, err := c.CompressBlock(raw, out)
+			compressors.Put(c)
+			if err == nil && n > 0 && n < len(raw) {
+				blocks[i] = out[:n]
+			}
+		})
+	}
 	laid := make([][]byte, 0, 2*len(blocks))
 	lengths := binary.AppendUvarint(nil, uint64(len(value)))
 	for i, b := range blocks {
@@ -118,20 +117,24 @@ func writeUnpacked(w io.Writer, b []byte, limit int) (read bool, err error) {
 	if !ok {
 		return false, nil
 	}
+	// A buffer for the largest compressed block: those kept as they are
+	// are written from where they lie.
 	largest := 0
 	for _, bl := range blocks {
-		largest = max(largest, bl.raw)
+		if len(bl.packed) != bl.raw {
+			largest = max(largest, bl.raw)
+		}
 	}
 	buf := make([]byte, largest)
 	for i, bl := range blocks {
-		dst := buf[:bl.raw]
-		if len(bl.packed) == bl.raw {
-			dst = bl.packed // stored as it is: written from where it lies
-		} else if !bl.unpackTo(dst) {
-			if i == 0 {
-				return false, nil
+		dst := bl.packed // stored as it is: written from where it lies
+		if len(bl.packed) != bl.raw {
+			if dst = buf[:bl.raw]; !bl.unpackTo(dst) {
+				if i == 0 {
+					return false, nil
+				}
+				return true, fmt.Errorf("%w: block %d of %d does not decompress", errUnpacking, i+1, len(blocks))
 			}
-			return true, fmt.Errorf("%w: block %d of %d does not decompress", errUnpacking, i+1, len(blocks))
 		}
 		if _, err := w.Write(dst); err != nil {
 			return true, err
