@@ -502,10 +502,11 @@ func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s
 // headSummary returns the negotiation now as far as a kept document's
 // name needs it (its name, title, events and rounds), from the head
 // checkpoint's summary and the types of the events since (the events
-// themselves are not folded, nor checked: what a compare document says
-// ends before them), and the hash of its last event ("" unless it matches
-// the event). ok is false when there is no authentic checkpoint, or an event
-// since may have opened or closed a round.
+// themselves are not folded: what a compare document says ends before
+// them), and the hash of its last event: each event since is checked to
+// follow the one before it in the hash chain, as a fold would, and the
+// hash is "" where one does not. ok is false when there is no authentic
+// checkpoint, or an event since may have opened or closed a round.
 func (r *Reader) headSummary(ctx context.Context) (*domain.State, string, bool) {
 	if r.cps == nil || !r.save {
 		return nil, "", false
@@ -516,7 +517,7 @@ func (r *Reader) headSummary(ctx context.Context) (*domain.State, string, bool) 
 	}
 	// Read past the event the checkpoint ended at, which binds the summary
 	// to the log.
-	var last *Recorded
+	last := p.Hash
 	for rec, err := range r.eventsPast(ctx, p.Events, p.Hash) {
 		if err != nil || rec.Number != s.Events+1 {
 			return nil, "", false
@@ -525,13 +526,18 @@ func (r *Reader) headSummary(ctx context.Context) (*domain.State, string, bool) 
 		case domain.TypeTreatyOpened, domain.TypeRoundOpened, domain.TypeRoundClosed:
 			return nil, "", false
 		}
-		s.Events, last = rec.Number, rec
+		s.Events = rec.Number
+		if last != "" {
+			m, err := rec.Meta()
+			if err == nil {
+				last, err = domain.CheckLink(last, rec.ID.String(), rec.Type, rec.Data, rec.RawMeta, m)
+			}
+			if err != nil {
+				last = ""
+			}
+		}
 	}
-	if last == nil {
-		return s, p.Hash, true
-	}
-	h, _ := sealedHash(last)
-	return s, h, true
+	return s, last, true
 }
 
 // documentName names the compare document of from and to by what it is

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -334,6 +335,28 @@ func TestPositionsDocumentKept(t *testing.T) {
 	check("after an act, again", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 7, 7)
 	check("a round's end after an act", write(opened(withCheckpoints), "round:2", PositionsOptions{All: true}, "text"), round, 7, 7)
 
+	// The last event's recorded hash edited, what the hash covers left as
+	// it was: a fresh read reports it, and so does WritePositions, the
+	// document kept at that event notwithstanding.
+	var original []byte
+	ss.tamper(func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+		last := &evs[len(evs)-1]
+		original = last.Metadata
+		edited := bytes.Clone(original)
+		edited[bytes.Index(edited, []byte(`"hash":"`))+len(`"hash":"`)] ^= 1
+		last.Metadata = edited
+		return evs
+	})
+	var tampered strings.Builder
+	if err := opened(withCheckpoints).WritePositions(ctx, &tampered, ref(t, "head"), PositionsOptions{}, "text", render); err == nil {
+		t.Fatalf("the last event's hash edited: the document was written\n%s", tampered.String())
+	}
+	ss.tamper(func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+		evs[len(evs)-1].Metadata = original
+		return evs
+	})
+	check("the last event as it was", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 7, 8)
+
 	// Every kept document edited: none is trusted.
 	var c eventstore.Cache = ss.store
 	for _, k := range memoKeys(t, ss.store, positionsMemo) {
@@ -345,7 +368,7 @@ func TestPositionsDocumentKept(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	check("edited", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 8, 8)
+	check("edited", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), want, 8, 9)
 
 	// Another log, as many events, the last another: its kept documents
 	// (authentic: the same secret) name another event.
@@ -363,6 +386,22 @@ func TestPositionsDocumentKept(t *testing.T) {
 	}
 	if got := write(opened(withCheckpoints), "head", PositionsOptions{}, "another log"); got != want || !strings.Contains(b.String(), "Geneva") || calls != 10 {
 		t.Fatalf("another log's kept document was written (%d renders):\n%s", calls, got)
+	}
+
+	// Two refs to the same event: two documents (each prints its ref).
+	ss.openRound()
+	r := opened(withCheckpoints)
+	head, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoint(ctx, head) // the round opened before the head's summary
+	now := write(opened(withCheckpoints), "head", PositionsOptions{}, "text")
+	check("round 3, open, at the same event as now", write(opened(withCheckpoints), "round:3", PositionsOptions{}, "text"), fresh("round:3", PositionsOptions{}), 12, 12)
+	check("now again", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), now, 12, 12)
+	check("round 3 again", write(opened(withCheckpoints), "round:3", PositionsOptions{}, "text"), fresh("round:3", PositionsOptions{}), 12, 12)
+	if now == fresh("round:3", PositionsOptions{}) {
+		t.Fatal("the documents of head and round:3 print the same")
 	}
 }
 

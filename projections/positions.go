@@ -123,11 +123,15 @@ const positionsMemo = "positions"
 // checkpoints are; the next WritePositions by this build at the same ref,
 // ending at the same event (by number, and by a hash that matches it),
 // with the same options and form, writes it again as kept, having read of
-// the log only the head checkpoint's summary and the types of the events
-// since (see headSummary): the command that kept it folded and checked
-// them. A ref to a time is resolved by reading the log: never kept.
+// the log only the head checkpoint's summary and the events since, each
+// checked to follow the one before it (see headSummary), and for a moment
+// before now its last event. A ref to a time is resolved by reading the
+// log: never kept.
 func (r *Reader) WritePositions(ctx context.Context, w io.Writer, ref Ref, opts PositionsOptions, form string, render func(io.Writer, Positions) error) error {
-	if summary, last, ok := r.headSummary(ctx); ok && ref.kind != refTime {
+	if ref.kind == refTime {
+		return r.writePositions(ctx, w, ref, opts, form, render)
+	}
+	if summary, last, ok := r.headSummary(ctx); ok {
 		if n, ok, err := Resolve(ref, summary); err == nil && ok {
 			hash, ok := last, n == summary.Events && last != ""
 			if n != summary.Events {
@@ -141,6 +145,11 @@ func (r *Reader) WritePositions(ctx context.Context, w io.Writer, ref Ref, opts 
 			}
 		}
 	}
+	return r.writePositions(ctx, w, ref, opts, form, render)
+}
+
+// writePositions is WritePositions once no document is found kept.
+func (r *Reader) writePositions(ctx context.Context, w io.Writer, ref Ref, opts PositionsOptions, form string, render func(io.Writer, Positions) error) error {
 	if r.working != nil {
 		r.working()
 	}

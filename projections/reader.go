@@ -48,10 +48,10 @@ type Options struct {
 	// Checkpoint), whatever this says.
 	Save bool
 	// Memos, when not nil, keeps what a Reader works out and keeps to be
-	// read again (the compare documents, the redlines), authenticated as
-	// the checkpoints are: a cache of this machine's outside the store, so
-	// that keeping them writes nothing to the store. Nil keeps them in
-	// the store's cache, beside the checkpoints.
+	// read again (the compare and positions documents, the redlines),
+	// authenticated as the checkpoints are: a cache of this machine's
+	// outside the store, so that keeping them writes nothing to the store.
+	// Nil keeps them in the store's cache, beside the checkpoints.
 	Memos eventstore.Cache
 	// Working, when not nil, is called by WriteCompare and WritePositions
 	// when they find no document kept and are about to work one out, before

@@ -410,7 +410,7 @@ func (a *app) readerOf(store eventstore.Store, id string) *projections.Reader {
 }
 
 // memoCache is where this machine keeps what readers work out to read
-// again (compare documents, redlines): under the user's cache directory,
+// again (compare and positions documents, redlines): under the user's cache directory,
 // so that keeping them writes nothing to the store. Nil, which keeps them
 // in the store, when there is no such directory.
 func memoCache() eventstore.Cache {
@@ -427,15 +427,15 @@ func memoCache() eventstore.Cache {
 const documentHeap = 12 << 20
 
 // documentReader is reader for a command that renders a document from
-// whole states (the draft, the positions). In the formats other than text
+// whole states (the draft). In the formats other than text
 // (Markdown, JSON, HTML, Word) such a document allocates megabytes, each
 // touched once, and prepareDocument puts them on huge pages first: their
 // first touches then take a fraction of the page faults, which some
 // virtual machines make dear. As text it allocates much less, as an act,
 // the log, a proposal and a kept compare do: the start of the heap, on
 // huge pages already (heapstart), holds most of it, and prepareDocument
-// was found to gain these nothing. diff calls prepareDocument only when it
-// works a compare out.
+// was found to gain these nothing. diff and positions call
+// prepareDocument only when they work a document out (Options.Working).
 func (a *app) documentReader(ctx context.Context) (*projections.Reader, error) {
 	if a.format != "text" {
 		prepareDocument()

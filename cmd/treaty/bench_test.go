@@ -796,8 +796,8 @@ func BenchmarkFreshDiffJSON(b *testing.B) {
 }
 
 // BenchmarkFreshPositions: `treaty positions`, the four-column document now,
-// as reviewers ask for it again and again between two acts: worked out by
-// the first iteration, written as kept by the others.
+// as reviewers ask for it again and again between two acts: written as kept
+// (worked out by the first iteration, unless an earlier run kept it).
 func BenchmarkFreshPositions(b *testing.B) {
 	benchFresh(b, func(store string, _ int) []string { return []string{"--store", store, "positions"} })
 }

@@ -44,8 +44,12 @@ text where one is tabled: the four-column document of a trilogue.`,
 			if err != nil {
 				return err
 			}
+			// The styling is the terminal's, and only the text's.
 			style := a.style()
-			form := fmt.Sprintf("%s %+v", a.format, style)
+			form := a.format
+			if a.format == "text" {
+				form = fmt.Sprintf("%s %+v", a.format, style)
+			}
 			opts := projections.PositionsOptions{Clause: clause, All: all}
 			return r.WritePositions(cmd.Context(), a.stdout, ref, opts, form, func(w io.Writer, p projections.Positions) error {
 				switch a.format {
