@@ -293,15 +293,12 @@ type header struct {
 }
 
 func (h header) encode(state []byte) []byte {
-	// Sized for the packed state, a third of the state's size, with room for
-	// the header and the authentication put appends.
-	packed := pack(state)
-	b := binary.AppendUvarint(make([]byte, 0, len(packed)+len(h.Hash)+64+sha256.Size), uint64(h.Events))
+	b := binary.AppendUvarint(make([]byte, 0, len(h.Hash)+64), uint64(h.Events))
 	b = binary.AppendUvarint(b, uint64(h.closedAt))
 	b = binary.AppendVarint(b, h.Time.UnixNano())
 	b = binary.AppendUvarint(b, uint64(len(h.Hash)))
 	b = append(b, h.Hash...)
-	return append(b, packed...)
+	return pack(b, state)
 }
 
 // decodeHeader reads what encode wrote, but for the state: what is left of

@@ -24,7 +24,11 @@ import (
 // into blocks (see cut), compressed side by side. LZ4 rather than S2
 // or Snappy: as fast to compress, faster to read back, and those build a
 // CRC table as each process starts, which every command would pay for.
-func pack(value []byte) []byte { return joined(layOut(value, true)) }
+// The packed value follows head (a checkpoint's header; nil for none) in
+// the slice returned, so that it is not copied again behind it.
+func pack(head, value []byte) []byte {
+	return joined(append([][]byte{head}, layOut(value, true)...))
+}
 
 // layOut lays value out as pack does, as the parts to write one after the
 // other (the lengths before each block, then the block), each block

@@ -30,7 +30,7 @@ func TestPack(t *testing.T) {
 		"text":   text,
 		"random": random,
 	} {
-		packed := pack(value)
+		packed := pack(nil, value)
 		got := unpack(packed, maxMemo)
 		if got == nil || !bytes.Equal(got, value) {
 			t.Errorf("%s: %d bytes packed into %d read back as %d (nil: %v)", name, len(value), len(packed), len(got), got == nil)
@@ -39,7 +39,7 @@ func TestPack(t *testing.T) {
 			t.Errorf("%s: %d bytes packed into %d", name, len(value), len(packed))
 		}
 	}
-	if p := pack(text); len(p) > len(text)/10 {
+	if p := pack(nil, text); len(p) > len(text)/10 {
 		t.Errorf("repeated text of %d bytes packed into %d", len(text), len(p))
 	}
 }
@@ -48,7 +48,7 @@ func TestPack(t *testing.T) {
 // short, a length over the bound.
 func TestUnpackRefuses(t *testing.T) {
 	text := []byte(strings.Repeat("The Parties shall meet in Berlin. ", 500))
-	packed := pack(text)
+	packed := pack(nil, text)
 	k := binary.PutUvarint(make([]byte, binary.MaxVarintLen64), uint64(len(text)))
 	cases := map[string][]byte{
 		"nothing":          nil,
@@ -72,9 +72,9 @@ func TestUnpackRefuses(t *testing.T) {
 func FuzzPack(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("Article 1. Article 1. Article 1."))
-	f.Add(pack([]byte(strings.Repeat("Berlin ", 100))))
+	f.Add(pack(nil, []byte(strings.Repeat("Berlin ", 100))))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got := unpack(pack(b), maxMemo); !bytes.Equal(got, b) || got == nil {
+		if got := unpack(pack(nil, b), maxMemo); !bytes.Equal(got, b) || got == nil {
 			t.Fatalf("%d bytes read back as %d", len(b), len(got))
 		}
 		if got := unpack(b, maxMemo); len(got) > maxMemo {
@@ -146,7 +146,7 @@ func articles(n int) []byte {
 func TestPackBlocks(t *testing.T) {
 	text := articles(5 * packBlock)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	packed := pack(text)
+	packed := pack(nil, text)
 	if blocks := len(cut(len(text))); blocks != 4 {
 		t.Fatalf("%d bytes cut into %d blocks on 4 cores", len(text), blocks)
 	}
@@ -178,7 +178,7 @@ func TestPackBlocks(t *testing.T) {
 func TestWriteUnpacked(t *testing.T) {
 	text := articles(5 * streamBlock)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	packed := pack(text)
+	packed := pack(nil, text)
 	var w recordingWriter
 	if ok, err := writeUnpacked(&w, packed, maxPresent); !ok || err != nil || !bytes.Equal(bytes.Join(w.writes, nil), text) {
 		t.Fatalf("written: %v, %v, %d bytes of %d", ok, err, len(bytes.Join(w.writes, nil)), len(text))
