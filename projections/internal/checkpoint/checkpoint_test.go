@@ -1185,7 +1185,7 @@ func TestPrefixes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := decodePrefixes(newPrefixes(&tb).encode())
+	p, ok := decodePrefixes(newPrefixes(&tb))
 	if !ok || p.len() != len(ids)-1 {
 		t.Fatalf("decoded %x, %v: want %d keys (two IDs share eight characters)", p, ok, len(ids)-1)
 	}

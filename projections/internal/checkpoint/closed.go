@@ -557,8 +557,6 @@ func (p prefixes) mayStart(prefix string) bool {
 	return i < p.len() && p.key(i) <= hi
 }
 
-func (p prefixes) encode() []byte { return p }
-
 // prefixChunk is how many keys each stored chunk of a prefix index holds:
 // 16 KiB, where the whole index of a million events' closed proposals runs
 // to 1.5 MB, all of which a store would read and authenticate to resolve
@@ -656,8 +654,8 @@ func (x *prefixIndex) chunk(i int) (prefixes, bool) {
 	return c, c != nil
 }
 
-// decodePrefixes returns the index saved as b, which it keeps, or false
-// when b is not one: not whole keys, or not in order.
+// decodePrefixes returns the keys saved as b (a chunk of a prefixIndex), which
+// it keeps, or false when b is not that: not whole keys, or not in order.
 func decodePrefixes(b []byte) (prefixes, bool) {
 	p := prefixes(b)
 	if len(b)%8 != 0 {
