@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -311,4 +313,14 @@ func wholeAudit(r *Reader) (Audit, error) {
 	defer list.Close()
 	a.Proposals, err = list.Summaries()
 	return a, err
+}
+
+// written returns what write writes, failing the test on its error.
+func written(t testing.TB, write func(io.Writer) error) string {
+	t.Helper()
+	var b strings.Builder
+	if err := write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

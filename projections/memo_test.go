@@ -149,11 +149,7 @@ func TestCompareDocumentKept(t *testing.T) {
 	}
 	write := func(r *Reader, opts CompareOptions, form string) string {
 		t.Helper()
-		var b strings.Builder
-		if err := r.WriteCompare(ctx, &b, from, to, opts, form, render); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
+		return written(t, func(w io.Writer) error { return r.WriteCompare(ctx, w, from, to, opts, form, render) })
 	}
 	fresh := func(opts CompareOptions) string {
 		t.Helper()
@@ -161,11 +157,7 @@ func TestCompareDocumentKept(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
-		if err := WriteDiffText(&b, d, Style{}); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
+		return written(t, func(w io.Writer) error { return WriteDiffText(w, d, Style{}) })
 	}
 	want := fresh(CompareOptions{})
 	if got := write(NewReader(ss.store, "berlin", withCheckpoints), CompareOptions{}, "text"); got != want || calls != 1 {
@@ -279,11 +271,7 @@ func TestPositionsDocumentKept(t *testing.T) {
 	}
 	write := func(r *Reader, at string, opts PositionsOptions, form string) string {
 		t.Helper()
-		var b strings.Builder
-		if err := r.WritePositions(ctx, &b, ref(t, at), opts, form, render); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
+		return written(t, func(w io.Writer) error { return r.WritePositions(ctx, w, ref(t, at), opts, form, render) })
 	}
 	fresh := func(at string, opts PositionsOptions) string {
 		t.Helper()
@@ -296,11 +284,7 @@ func TestPositionsDocumentKept(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
-		if err := WritePositionsText(&b, p, Style{}); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
+		return written(t, func(w io.Writer) error { return WritePositionsText(w, p, Style{}) })
 	}
 	check := func(what, got, want string, renders, workings int) {
 		t.Helper()
@@ -374,17 +358,16 @@ func TestPositionsDocumentKept(t *testing.T) {
 	// (authentic: the same secret) name another event.
 	other := session("The Parties shall meet in Geneva.")
 	other.accept(kyiv, "UA")
-	var b strings.Builder
-	if err := NewReader(other.store, "berlin", withCheckpoints).WritePositions(ctx, &b, ref(t, "head"), PositionsOptions{}, "another log", render); err != nil {
-		t.Fatal(err)
-	}
+	geneva := written(t, func(w io.Writer) error {
+		return NewReader(other.store, "berlin", withCheckpoints).WritePositions(ctx, w, ref(t, "head"), PositionsOptions{}, "another log", render)
+	})
 	for _, k := range memoKeys(t, other.store, positionsMemo) {
 		v, _ := other.store.CacheGet(ctx, k)
 		if err := c.CachePut(ctx, k, v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := write(opened(withCheckpoints), "head", PositionsOptions{}, "another log"); got != want || !strings.Contains(b.String(), "Geneva") || calls != 10 {
+	if got := write(opened(withCheckpoints), "head", PositionsOptions{}, "another log"); got != want || !strings.Contains(geneva, "Geneva") || calls != 10 {
 		t.Fatalf("another log's kept document was written (%d renders):\n%s", calls, got)
 	}
 

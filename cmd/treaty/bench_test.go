@@ -355,6 +355,18 @@ func benchMemos(b *testing.B, kind string) []string {
 	return files
 }
 
+// removeMemos removes the memos of the given kinds the benchmarks'
+// processes kept.
+func removeMemos(b *testing.B, kinds ...string) {
+	for _, kind := range kinds {
+		for _, f := range benchMemos(b, kind) {
+			if err := os.Remove(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // runFresh runs the binary once. (Its peak memory cannot be read from
 // here: a child's ru_maxrss starts at its parent's resident size, which it
 // shares until exec. BenchmarkFoldAll in projections measures the memory of
@@ -600,13 +612,7 @@ func BenchmarkVersusGit(b *testing.B) {
 	// (their moments' redlines, their documents) is removed first, so that
 	// each is compared for the first time.
 	if firstPairs == 0 {
-		for _, kind := range []string{"redlines", "compare"} {
-			for _, f := range benchMemos(b, kind) {
-				if err := os.Remove(f); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
+		removeMemos(b, "redlines", "compare")
 	}
 	// The compares repeated every iteration are made once first, as a
 	// reviewer's second look at them would find them (their redlines kept:
@@ -814,11 +820,7 @@ func BenchmarkFreshPositionsWorked(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		for _, f := range benchMemos(b, "positions") {
-			if err := os.Remove(f); err != nil {
-				b.Fatal(err)
-			}
-		}
+		removeMemos(b, "positions")
 		b.StartTimer()
 		runFresh(b, bin, "--store", store, "positions")
 	}
