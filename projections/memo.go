@@ -582,7 +582,10 @@ func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, op
 // hashesOf returns the hashes of events at[0] and at[1]: head's point's
 // where one is the event head ends at, and otherwise as the log holds it,
 // if it matches the event; an event named twice is read once. It reports
-// whether it has both. The two are read one after the other: side by side,
+// whether it has both. Head's event has no hash but head's point's: where
+// that is "" (the events past the head checkpoint do not follow each other,
+// see headSummary), reading the event would find its hash matching it all
+// the same, and name a document a fresh read refuses. The two are read one after the other: side by side,
 // the second waits for the connection the store is opening beside the
 // command's first reads, which is seldom open by then.
 func (r *Reader) hashesOf(ctx context.Context, at [2]int, head Moment) ([2]string, bool) {
@@ -590,8 +593,8 @@ func (r *Reader) hashesOf(ctx context.Context, at [2]int, head Moment) ([2]strin
 	for i, n := range at {
 		ok := true
 		switch {
-		case n == head.State.Events && head.Point.Hash != "":
-			hashes[i] = head.Point.Hash
+		case n == head.State.Events:
+			hashes[i], ok = head.Point.Hash, head.Point.Hash != ""
 		case i == 1 && n == at[0]:
 			hashes[i] = hashes[0]
 		default:

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -385,6 +386,63 @@ func TestPositionsDocumentKept(t *testing.T) {
 	check("round 3 again", write(opened(withCheckpoints), "round:3", PositionsOptions{}, "text"), fresh("round:3", PositionsOptions{}), 12, 12)
 	if now == fresh("round:3", PositionsOptions{}) {
 		t.Fatal("the documents of head and round:3 print the same")
+	}
+}
+
+// TestCompareDocumentChainBroken: a compare ending now is not answered with
+// its kept document once the chain past the head checkpoint is broken before
+// now's event, that event left as it was (its hash still matches it): a
+// fresh read reports the break, and so does WriteCompare.
+func TestCompareDocumentChainBroken(t *testing.T) {
+	ss := meetings(t, 2, 4)
+	ctx := context.Background()
+	r := NewReader(ss.store, "berlin", withCheckpoints)
+	head, err := r.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoint(ctx, head)
+	ss.table("US", "b", "The Parties shall meet in Kyiv.")
+	ss.table("UA", "c", "The Parties shall meet in Berlin.")
+	calls := 0
+	render := func(w io.Writer, d Diff) error {
+		calls++
+		return WriteDiffText(w, d, Style{})
+	}
+	compare := func() (string, error) {
+		var b strings.Builder
+		err := NewReader(ss.store, "berlin", withCheckpoints).WriteCompare(ctx, &b, ref(t, "round:1"), ref(t, "head"), CompareOptions{}, "text", render)
+		return b.String(), err
+	}
+	for i := range 3 {
+		if _, err := compare(); err != nil {
+			t.Fatalf("compare %d: %v", i+1, err)
+		}
+	}
+	if calls != 2 {
+		t.Fatalf("three compares rendered %d times, want 2 (the document kept the second time)", calls)
+	}
+	// The event before the last edited and its hash made to match it again:
+	// the last event, unchanged, is chained to the hash it had.
+	ss.tamper(func(evs []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+		e := &evs[len(evs)-2]
+		e.Data = bytes.Replace(e.Data, []byte("Kyiv"), []byte("Kiev"), 1)
+		var m domain.Meta
+		if err := json.Unmarshal(e.Metadata, &m); err != nil {
+			t.Fatal(err)
+		}
+		h, err := domain.Seal(e.Type, e.Data, e.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Metadata = bytes.Replace(e.Metadata, []byte(m.Hash), []byte(h), 1)
+		return evs
+	})
+	if _, err := NewReader(ss.store, "berlin", Options{}).Head(ctx); err == nil {
+		t.Fatal("the tampering left a chain a fresh read accepts")
+	}
+	if got, err := compare(); err == nil {
+		t.Fatalf("the chain broken before now's event: the kept document was written\n%s", got)
 	}
 }
 
