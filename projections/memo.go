@@ -463,7 +463,28 @@ func (k *keeper) WriteString(s string) (int, error) {
 		k.whole = s
 		return len(s), nil
 	}
-	return k.Write([]byte(s))
+	if k.whole != "" {
+		k.doc.WriteString(k.whole)
+		k.whole = ""
+	}
+	return k.doc.WriteString(s)
+}
+
+// Hold reports whether k will hold n bytes more, and makes room for them:
+// a document written in parts (see writeJoined) is then held in one
+// allocation, not copied as its buffer doubles.
+func (k *keeper) Hold(n int) bool {
+	if k.passed || !k.fits(n) {
+		return false
+	}
+	if k.whole != "" {
+		k.doc.Grow(len(k.whole) + n)
+		k.doc.WriteString(k.whole)
+		k.whole = ""
+	} else {
+		k.doc.Grow(n)
+	}
+	return true
 }
 
 // fits reports whether n bytes more leave what k holds within

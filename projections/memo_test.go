@@ -871,6 +871,29 @@ func TestKeeperOrder(t *testing.T) {
 			t.Fatalf("after %q, a document past %d bytes: passed %v, %d bytes written", first, keepDocument, k.passed, out.Len())
 		}
 	}
+	// Written in parts (writeJoined): held whole in one allocation where it
+	// fits, after what was held before; written as it comes where not.
+	for _, first := range []string{"", "a start "} {
+		out.Reset()
+		k := &keeper{w: &out}
+		io.WriteString(k, first)
+		parts := []string{strings.Repeat("one ", 10000), strings.Repeat("two ", 10000), "three"}
+		whole := strings.Join(parts, "")
+		if err := writeJoined(k, parts[:1], parts[1:]); err != nil {
+			t.Fatal(err)
+		}
+		// Room made once: no doubling past what it holds.
+		if got := string(k.held()); got != first+whole || k.passed || out.Len() != 0 || k.doc.Cap() > len(got)+len(got)/16 {
+			t.Fatalf("after %q, parts: held %d bytes (right: %v) in %d (passed %v, written %q)", first, len(got), got == first+whole, k.doc.Cap(), k.passed, out.String())
+		}
+		io.WriteString(k, big)
+		if err := writeJoined(k, parts); err != nil {
+			t.Fatal(err)
+		}
+		if !k.passed || len(k.held()) != 0 || out.String() != first+whole+big+whole {
+			t.Fatalf("after %q, parts past %d bytes: passed %v, %d bytes written", first, keepDocument, k.passed, out.Len())
+		}
+	}
 }
 
 // TestMemosKeptOutsideTheStore: with Options.Memos, what a compare keeps

@@ -73,8 +73,23 @@ const joinBuffer = 64 << 10
 // through a buffer of joinBuffer bytes: a document of hundreds of kilobytes
 // rendered in parts is not copied whole into fresh memory first, whose
 // pages some virtual machines make dear to touch, and still reaches a pipe
-// or a file in a few writes.
+// or a file in a few writes. A keeper that will hold the whole document
+// is told its size first and given the strings as they are.
 func writeJoined(w io.Writer, parts ...[]string) error {
+	n := 0
+	for _, p := range parts {
+		for _, s := range p {
+			n += len(s)
+		}
+	}
+	if k, ok := w.(*keeper); ok && k.Hold(n) {
+		for _, p := range parts {
+			for _, s := range p {
+				k.WriteString(s)
+			}
+		}
+		return nil
+	}
 	bw := bufio.NewWriterSize(w, joinBuffer)
 	for _, p := range parts {
 		for _, s := range p {
