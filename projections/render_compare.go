@@ -130,7 +130,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	fmt.Fprintf(&head, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
 	fmt.Fprintf(&head, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
 	head.WriteString(st.Dim(notAgreed) + "\n")
-	if len(d.Clauses) == 0 {
+	if len(clauses) == 0 {
 		head.WriteString("\nNo change to the agreed text.\n")
 	}
 	a := d.Proposals.Counts
