@@ -28,34 +28,29 @@ func Printable[T any](v T) T {
 	return c.Interface().(T)
 }
 
-// printableParts is Printable(v) for a view of many parts (its clauses,
-// where parts points): the parts are made visible side by side on every
-// core, most of a long document's work once it is worked out.
-func printableParts[V, P any](v V, parts func(*V) *[]P) V {
+// printableBut is Printable(v) but for its parts (where parts points),
+// left as they are: each is made visible as it is rendered (see
+// visibleText), most of a long document's work once it is worked out.
+func printableBut[V, P any](v V, parts func(*V) *[]P) V {
 	all := *parts(&v)
 	*parts(&v) = nil
 	v = Printable(v)
-	// Each part is walked where it stands, and copied only if it changes:
-	// most parts have nothing to make visible.
-	rv, t := reflect.ValueOf(all), textOf(reflect.TypeFor[P]())
-	changed := make([]*P, len(all))
-	parallel.Each(len(all), func(i int) {
-		if c, ok := printable(rv.Index(i), t); ok {
-			p := c.Interface().(P)
-			changed[i] = &p
-		}
-	})
-	visible := all
-	for i, p := range changed {
-		if p != nil {
-			if &visible[0] == &all[0] {
-				visible = slices.Clone(all)
-			}
-			visible[i] = *p
+	*parts(&v) = all
+	return v
+}
+
+// visibleText is render(v) made visible (see Printable). Without styling, v
+// is rendered as it is first: a rendering that holds nothing to make
+// visible printed nothing that had any, and making v visible first would
+// give the same text. Walking v to make it visible costs more than reading
+// the text back, and it is seldom needed.
+func visibleText[V any](v V, st Style, render func(V) string) string {
+	if !st.Color {
+		if b := render(v); domain.VisibleLines(b) == b {
+			return b
 		}
 	}
-	*parts(&v) = visible
-	return v
+	return render(Printable(v))
 }
 
 // renderParts renders each of parts side by side on every core, and

@@ -65,26 +65,30 @@ func TestRenderersShowHiddenCharacters(t *testing.T) {
 	}
 	st := Style{Color: true}
 	for name, write := range map[string]func(io.Writer) error{
-		"draft text":     func(w io.Writer) error { return WriteDraftText(w, d, st) },
-		"draft markdown": func(w io.Writer) error { return WriteDraftMarkdown(w, d) },
-		"draft html":     func(w io.Writer) error { return WriteDraftHTML(w, d) },
-		"diff text":      func(w io.Writer) error { return WriteDiffText(w, diff, st) },
-		"diff plain":     func(w io.Writer) error { return WriteDiffText(w, diff, Style{}) },
-		"diff wrapped":   func(w io.Writer) error { return WriteDiffText(w, diff, Style{Width: 30}) },
-		"diff markdown":  func(w io.Writer) error { return WriteDiffMarkdown(w, diff) },
-		"diff html":      func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareInline) },
-		"diff html side": func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareSide) },
-		"positions text": func(w io.Writer) error { return WritePositionsText(w, positions, st) },
-		"positions md":   func(w io.Writer) error { return WritePositionsMarkdown(w, positions) },
-		"positions html": func(w io.Writer) error { return WritePositionsHTML(w, positions) },
-		"blame text":     func(w io.Writer) error { return WriteBlameText(w, blame, st) },
-		"blame html":     func(w io.Writer) error { return WriteBlameHTML(w, blame) },
-		"history text":   func(w io.Writer) error { return WriteHistoryText(w, history, st) },
-		"audit text":     func(w io.Writer) error { return WriteAuditText(w, audit, st) },
-		"audit html":     func(w io.Writer) error { return WriteAuditHTML(w, audit) },
-		"proposals text": func(w io.Writer) error { return WriteProposalsText(w, Proposals(head.State), st) },
-		"show text":      func(w io.Writer) error { return WriteProposalText(w, show, st) },
-		"rounds text":    func(w io.Writer) error { return WriteRoundsText(w, rounds) },
+		"draft text":        func(w io.Writer) error { return WriteDraftText(w, d, st) },
+		"draft plain":       func(w io.Writer) error { return WriteDraftText(w, d, Style{}) },
+		"draft wrapped":     func(w io.Writer) error { return WriteDraftText(w, d, Style{Width: 30}) },
+		"draft markdown":    func(w io.Writer) error { return WriteDraftMarkdown(w, d) },
+		"draft html":        func(w io.Writer) error { return WriteDraftHTML(w, d) },
+		"diff text":         func(w io.Writer) error { return WriteDiffText(w, diff, st) },
+		"diff plain":        func(w io.Writer) error { return WriteDiffText(w, diff, Style{}) },
+		"diff wrapped":      func(w io.Writer) error { return WriteDiffText(w, diff, Style{Width: 30}) },
+		"diff markdown":     func(w io.Writer) error { return WriteDiffMarkdown(w, diff) },
+		"diff html":         func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareInline) },
+		"diff html side":    func(w io.Writer) error { return WriteDiffHTML(w, diff, CompareSide) },
+		"positions text":    func(w io.Writer) error { return WritePositionsText(w, positions, st) },
+		"positions plain":   func(w io.Writer) error { return WritePositionsText(w, positions, Style{}) },
+		"positions wrapped": func(w io.Writer) error { return WritePositionsText(w, positions, Style{Width: 30}) },
+		"positions md":      func(w io.Writer) error { return WritePositionsMarkdown(w, positions) },
+		"positions html":    func(w io.Writer) error { return WritePositionsHTML(w, positions) },
+		"blame text":        func(w io.Writer) error { return WriteBlameText(w, blame, st) },
+		"blame html":        func(w io.Writer) error { return WriteBlameHTML(w, blame) },
+		"history text":      func(w io.Writer) error { return WriteHistoryText(w, history, st) },
+		"audit text":        func(w io.Writer) error { return WriteAuditText(w, audit, st) },
+		"audit html":        func(w io.Writer) error { return WriteAuditHTML(w, audit) },
+		"proposals text":    func(w io.Writer) error { return WriteProposalsText(w, Proposals(head.State), st) },
+		"show text":         func(w io.Writer) error { return WriteProposalText(w, show, st) },
+		"rounds text":       func(w io.Writer) error { return WriteRoundsText(w, rounds) },
 	} {
 		var b bytes.Buffer
 		if err := write(&b); err != nil {
@@ -209,18 +213,18 @@ func TestPrintableOps(t *testing.T) {
 	}
 }
 
-// A compare made visible part by part: the part and the map that hold a
-// hidden character are copied and made visible, the view given stays as it
-// was, and what is clean is shared, not copied (most of a long compare).
-func TestPrintablePartsCopyOnlyWhatChanges(t *testing.T) {
+// A compare made visible: the part and the map that hold a hidden
+// character are copied and made visible, the view given stays as it was,
+// and what is clean is shared, not copied (most of a long compare).
+// printableBut makes all but the parts visible, leaving them as they are.
+func TestPrintableCopiesOnlyWhatChanges(t *testing.T) {
 	clean := map[string]int{"UA": 2, "US": 1}
 	d := Diff{Title: "t\u202e", Clauses: []ClauseChange{
 		{ID: "a", Adoptions: AdoptionCounts{Total: 3, ByParty: clean}},
 		{ID: "b", Adoptions: AdoptionCounts{Total: 1, ByParty: map[string]int{"E\x1bU": 1}}},
 		{ID: "c", After: "x\u200by"},
 	}}
-	all := func(d *Diff) *[]ClauseChange { return &d.Clauses }
-	p := printableParts(d, all)
+	p := Printable(d)
 	if d.Title != "t\u202e" || d.Clauses[2].After != "x\u200by" || d.Clauses[1].Adoptions.ByParty["E\x1bU"] != 1 {
 		t.Fatalf("the view given was changed: %+v", d)
 	}
@@ -233,8 +237,12 @@ func TestPrintablePartsCopyOnlyWhatChanges(t *testing.T) {
 	if &p.Clauses[0] == &d.Clauses[0] {
 		t.Error("the clauses of the view given were changed in place")
 	}
+	but := printableBut(d, func(d *Diff) *[]ClauseChange { return &d.Clauses })
+	if but.Title != `t\u202e` || &but.Clauses[0] != &d.Clauses[0] || len(but.Clauses) != 3 || d.Title != "t\u202e" {
+		t.Errorf("printableBut: title %q, the clauses shared %v (%d of them), the title given %q", but.Title, &but.Clauses[0] == &d.Clauses[0], len(but.Clauses), d.Title)
+	}
 	d.Clauses = d.Clauses[:1]
-	if p := printableParts(d, all); &p.Clauses[0] != &d.Clauses[0] {
+	if p := Printable(d); &p.Clauses[0] != &d.Clauses[0] {
 		t.Error("clean clauses were copied")
 	}
 	// A clean map is looked through, not rebuilt beside it.
@@ -267,7 +275,7 @@ func TestCompareClauseTextAsMadeVisible(t *testing.T) {
 	for _, st := range []Style{{}, {Width: 24}, {Color: true}} {
 		for _, c := range clauses {
 			want := diffClauseText(Printable(c), parties, st)
-			if got := visibleClauseText(c, parties, st); got != want {
+			if got := visibleText(c, st, func(c ClauseChange) string { return diffClauseText(c, parties, st) }); got != want {
 				t.Errorf("%+v, clause %s:\n%q\nwant\n%q", st, c.ID, got, want)
 			}
 		}

@@ -122,15 +122,15 @@ func attributionText(c ClauseChange, parties []domain.Party) string {
 
 // WriteDiffText writes the compare document for people.
 func WriteDiffText(w io.Writer, d Diff, st Style) error {
-	clauses := d.Clauses
-	d.Clauses = nil
-	d = Printable(d)
-	blocks := renderParts(clauses, func(c ClauseChange) string { return visibleClauseText(c, d.Parties, st) })
+	d = printableBut(d, func(d *Diff) *[]ClauseChange { return &d.Clauses })
+	blocks := renderParts(d.Clauses, func(c ClauseChange) string {
+		return visibleText(c, st, func(c ClauseChange) string { return diffClauseText(c, d.Parties, st) })
+	})
 	var head strings.Builder
 	fmt.Fprintf(&head, "%s  (%s)\n", st.Bold("Redline of "+d.Title), d.Treaty)
 	fmt.Fprintf(&head, "from %s\n  to %s\n", pointLabel(d.From), pointLabel(d.To))
 	head.WriteString(st.Dim(notAgreed) + "\n")
-	if len(clauses) == 0 {
+	if len(d.Clauses) == 0 {
 		head.WriteString("\nNo change to the agreed text.\n")
 	}
 	a := d.Proposals.Counts
@@ -150,22 +150,8 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	return err
 }
 
-// visibleClauseText is diffClauseText of c made visible (see Printable).
-// Without styling, c is rendered as it is first: a block that holds
-// nothing to make visible printed nothing that had any, and making c
-// visible first would give the same block. Walking c to make it visible
-// costs more than reading the block back, and it is seldom needed.
-func visibleClauseText(c ClauseChange, parties []domain.Party, st Style) string {
-	if !st.Color {
-		if b := diffClauseText(c, parties, st); domain.VisibleLines(b) == b {
-			return b
-		}
-	}
-	return diffClauseText(Printable(c), parties, st)
-}
-
 // diffClauseText renders one change of the compare document as c holds
-// it: made visible, if it is to be shown to people (see visibleClauseText).
+// it: made visible, if it is to be shown to people (see visibleText).
 func diffClauseText(c ClauseChange, parties []domain.Party, st Style) string {
 	var b strings.Builder
 	m := textMarkup(st)
@@ -279,7 +265,7 @@ func WritePositionsHTML(w io.Writer, p Positions) error {
 // WritePositionsText writes the positions document for people: each clause
 // with its agreed text, then each participant's proposals and positions.
 func WritePositionsText(w io.Writer, p Positions, st Style) error {
-	p = printableParts(p, func(p *Positions) *[]PositionsClause { return &p.Clauses })
+	p = printableBut(p, func(p *Positions) *[]PositionsClause { return &p.Clauses })
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n", st.Bold("Positions in "+p.Title), p.Treaty)
 	fmt.Fprintf(&b, "At %s\n", pointLabel(p.At))
@@ -288,7 +274,9 @@ func WritePositionsText(w io.Writer, p Positions, st Style) error {
 		b.WriteString("\nNo clause has an open proposal.\n")
 	}
 	heads := positionsHeads(p.Columns())
-	blocks := renderParts(p.Clauses, func(c PositionsClause) string { return positionsClauseText(c, heads, st) })
+	blocks := renderParts(p.Clauses, func(c PositionsClause) string {
+		return visibleText(c, st, func(c PositionsClause) string { return positionsClauseText(c, heads, st) })
+	})
 	return writeJoined(w, []string{b.String()}, blocks)
 }
 

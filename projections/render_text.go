@@ -106,8 +106,10 @@ func partyList(parties []domain.Party, role domain.Role) string {
 // WriteDraftText writes the draft for people: agreed text, and each open
 // proposal in square brackets attributed to its party, stale ones marked.
 func WriteDraftText(w io.Writer, d Draft, st Style) error {
-	d = printableParts(d, func(d *Draft) *[]DraftClause { return &d.Clauses })
-	blocks := renderParts(d.Clauses, func(c DraftClause) string { return draftClauseText(d, c, st) })
+	d = printableBut(d, func(d *Draft) *[]DraftClause { return &d.Clauses })
+	blocks := renderParts(d.Clauses, func(c DraftClause) string {
+		return visibleText(c, st, func(c DraftClause) string { return draftClauseText(d, c, st) })
+	})
 	var b strings.Builder
 	// The lines above the clauses go on, wrapped, two columns in: not at
 	// the first, where headings stand, nor at the third, agreed text's. A
