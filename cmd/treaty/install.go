@@ -47,12 +47,15 @@ large pieces (ext4 does on Linux 6.18, where this was measured), the
 kernel maps the binary's code and read-only data 2 MiB at a time while the
 page cache holds them: on a virtual machine where page faults are dear,
 every command starts in two thirds to five sixths of the time (a binary as
-go build or go install left it is mapped 64 KiB at a time). Read back from
-disk after the page cache let it go (a reboot), it is in small pieces
-again until it is installed again.
+go build or go install left it is mapped 64 KiB at a time). All of the
+read-only data only where the binary was linked with -ldflags=-R=0x200000,
+which starts each of its segments on a 2 MiB boundary; otherwise its first
+and last 2 MiB are mapped 64 KiB at a time. Read back from disk after the
+page cache let it go (a reboot), it is in small pieces again until it is
+installed again.
 
 It needs no store and opens none.`,
-		Example: `  CGO_ENABLED=0 go build -o /tmp/treaty ./cmd/treaty && /tmp/treaty install   # build, then install into ~/go/bin
+		Example: `  CGO_ENABLED=0 go build -ldflags=-R=0x200000 -o /tmp/treaty ./cmd/treaty && /tmp/treaty install   # build, then install into ~/go/bin
   treaty install --dir /usr/local/bin
   treaty install --format json`,
 		Args: noArgs,
