@@ -20,8 +20,9 @@ import (
 // ([]byte, json.RawMessage) are data and stay as they are. The view itself
 // is not changed: it may share memory with a negotiation's state.
 //
-// Every renderer for people starts with it; JSON output does not (it is
-// data, and exact).
+// Every renderer for people starts with it, or, in text without styling,
+// ends with reading back what it rendered (see visibleText); JSON output
+// does not (it is data, and exact).
 func Printable[T any](v T) T {
 	rv := reflect.ValueOf(&v).Elem()
 	c, _ := printable(rv, textOf(rv.Type()))
@@ -43,7 +44,11 @@ func printableBut[V, P any](v V, parts func(*V) *[]P) V {
 // is rendered as it is first: a rendering that holds nothing to make
 // visible printed nothing that had any, and making v visible first would
 // give the same text. Walking v to make it visible costs more than reading
-// the text back, and it is seldom needed.
+// the text back, and it is seldom needed. render must print what it makes
+// of v's strings as they are (a string it quotes, it makes visible first),
+// and may look v's map keys up with the rest of the view made visible:
+// the keys it looks up (party codes, clause IDs) are slugs, which hold
+// nothing to make visible.
 func visibleText[V any](v V, st Style, render func(V) string) string {
 	if !st.Color {
 		if b := render(v); domain.VisibleLines(b) == b {

@@ -253,6 +253,53 @@ func TestPrintableCopiesOnlyWhatChanges(t *testing.T) {
 	}
 }
 
+// A clause of the text draft and of the positions document is what it
+// would be made visible first, as a compare's is (see
+// TestCompareClauseTextAsMadeVisible), a proposed heading (printed quoted)
+// and a multi-line one included.
+func TestDraftAndPositionsClauseTextAsMadeVisible(t *testing.T) {
+	heading := func(s string) *string { return &s }
+	ops := func(s string) []redline.Op {
+		return []redline.Op{{Kind: redline.Delete, Text: "old "}, {Kind: redline.Insert, Text: s}}
+	}
+	d := Draft{Treaty: "t", Title: "T", Parties: []domain.Party{{Code: "UA"}, {Code: "US"}}}
+	drafts := []DraftClause{
+		{ID: "clean", Number: 1, Heading: "Scope", Text: "The text.", Status: StatusOpen,
+			OpenProposals: []OpenProposal{{ID: "p-1", Party: "US", Action: domain.ActionAmend, Text: "New text.", Heading: heading("Reach"), Note: "a note"}}},
+		{ID: "hidden-text", Number: 2, Heading: "Sum", Text: "0\u202e1", Status: StatusAgreed},
+		{ID: "hidden-heading", Number: 3, Heading: "Title", Text: "Plain.", Status: StatusOpen,
+			OpenProposals: []OpenProposal{{ID: "p-2", Party: "UA", Action: domain.ActionAmend, Text: "Plain too.", Heading: heading("Ti\u200btle")}}},
+		{ID: "heading-lines", Number: 4, Heading: "One", Text: "Plain.", Status: StatusOpen,
+			OpenProposals: []OpenProposal{{ID: "p-3", Party: "UA", Action: domain.ActionAmend, Text: "Plain.", Heading: heading("Two\nlines")}}},
+		{ID: "hidden-proposal", Number: 5, Text: "", Status: StatusOpen,
+			OpenProposals: []OpenProposal{{ID: "p-4", Party: "US", Action: domain.ActionInsert, Text: "a\x1bb", Heading: heading("New")}}},
+	}
+	positions := []PositionsClause{
+		{ID: "clean", Number: 1, Shown: "Scope", Agreed: "The text.", Columns: map[string]*PositionsColumn{
+			"UA": {Positions: []ColumnPosition{{Proposal: "p-1", Proposer: "US", Position: "objects", Reason: "not so"}}},
+			"US": {Proposals: []ColumnProposal{{Proposal: "p-1", Party: "US", Action: domain.ActionAmend, Text: "New text.", Ops: ops("New text.")}}}}},
+		{ID: "hidden-agreed", Number: 2, Shown: "Sum", Agreed: "0\u202e1", Columns: map[string]*PositionsColumn{"UA": {}, "US": {}}},
+		{ID: "hidden-reason", Number: 3, Shown: "Title", Agreed: "Plain.", Columns: map[string]*PositionsColumn{
+			"UA": {Positions: []ColumnPosition{{Proposal: "p-2", Proposer: "US", Position: "objects", Reason: "re\u200bason"}}},
+			"US": {Proposals: []ColumnProposal{{Proposal: "p-2", Party: "US", Action: domain.ActionAmend, Text: "x", Ops: ops("a\x1bb")}}}}},
+	}
+	heads := positionsHeads([]ColumnHead{{Code: "UA"}, {Code: "US"}})
+	for _, st := range []Style{{}, {Width: 24}, {Color: true}} {
+		for _, c := range drafts {
+			render := func(c DraftClause) string { return draftClauseText(d, c, st) }
+			if got, want := visibleText(c, st, render), render(Printable(c)); got != want {
+				t.Errorf("%+v, draft clause %s:\n%q\nwant\n%q", st, c.ID, got, want)
+			}
+		}
+		for _, c := range positions {
+			render := func(c PositionsClause) string { return positionsClauseText(c, heads, st) }
+			if got, want := visibleText(c, st, render), render(Printable(c)); got != want {
+				t.Errorf("%+v, positions clause %s:\n%q\nwant\n%q", st, c.ID, got, want)
+			}
+		}
+	}
+}
+
 // A compare's clause in text is what it would be made visible first,
 // whether or not it holds anything to make visible, with and without
 // styling: rendering it as it is, when that shows nothing hidden, changes

@@ -300,9 +300,10 @@ func positionsHeads(cols []ColumnHead) []positionsHead {
 	return heads
 }
 
-// positionsClauseText renders one clause of the positions document, made
-// visible: its agreed text, and a column of each party's proposals and
-// positions. Its lines are written into one buffer sized for them: a
+// positionsClauseText renders one clause of the positions document as c
+// holds it: made visible, if it is to be shown to people (see
+// visibleText). Its agreed text, and a column of each party's proposals
+// and positions. Its lines are written into one buffer sized for them: a
 // positions document runs to hundreds of kilobytes.
 func positionsClauseText(c PositionsClause, heads []positionsHead, st Style) string {
 	var b strings.Builder

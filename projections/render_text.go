@@ -139,8 +139,9 @@ func WriteDraftText(w io.Writer, d Draft, st Style) error {
 	return writeJoined(w, []string{b.String()}, blocks, []string{tail.String()})
 }
 
-// draftClauseText renders one clause of the draft d, made visible: its
-// text, its open proposals in brackets, the reservations to it.
+// draftClauseText renders one clause of the draft d as c holds it: made
+// visible, if it is to be shown to people (see visibleText). Its text, its
+// open proposals in brackets, the reservations to it.
 func draftClauseText(d Draft, c DraftClause, st Style) string {
 	var b strings.Builder
 	b.Grow(128 + len(c.Text) + len(c.Text)/16)
@@ -173,13 +174,20 @@ func clauseHeading(c DraftClause) string {
 	return c.ID
 }
 
-// proposedHeading reports the heading p proposes when it differs from the
-// one the clause is shown with.
+// proposedHeading reports the heading p proposes, made visible, when it
+// differs from the one the clause is shown with. It compares and returns
+// them made visible whether or not c was (see visibleText): the heading is
+// printed quoted, and quoting would hide from the block read back what
+// there is to make visible.
 func proposedHeading(c DraftClause, p OpenProposal) (string, bool) {
-	if p.Heading == nil || *p.Heading == c.Heading || "["+*p.Heading+"]" == clauseHeading(c) {
+	if p.Heading == nil {
 		return "", false
 	}
-	return *p.Heading, true
+	h := domain.VisibleLines(*p.Heading)
+	if h == domain.VisibleLines(c.Heading) || "["+h+"]" == domain.VisibleLines(clauseHeading(c)) {
+		return "", false
+	}
+	return h, true
 }
 
 // statusColor is a clause's status, coloured: green when agreed, yellow

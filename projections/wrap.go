@@ -192,8 +192,10 @@ func firstChar(word string) int {
 }
 
 // escapeLen is the length of the CSI escape sequence s starts with (ESC [
-// parameters, a final byte), or 0. Printable has made every such byte in
-// stored text visible: the sequences are the renderer's own colours.
+// parameters, a final byte), or 0. Styled text has had every such byte in
+// stored text made visible by Printable: the sequences are the renderer's
+// own colours. (Unstyled text rendered as it is and found to hold one is
+// rendered again, made visible: see visibleText.)
 func escapeLen(s string) int {
 	if len(s) < 2 || s[0] != '\x1b' || s[1] != '[' {
 		return 0
