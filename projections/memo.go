@@ -604,11 +604,12 @@ func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, op
 // where one is the event head ends at, and otherwise as the log holds it,
 // if it matches the event; an event named twice is read once. It reports
 // whether it has both. Head's event has no hash but head's point's: where
-// that is "" (the events past the head checkpoint do not follow each other,
-// see headSummary), reading the event would find its hash matching it all
-// the same, and name a document a fresh read refuses. The two are read one after the other: side by side,
-// the second waits for the connection the store is opening beside the
-// command's first reads, which is seldom open by then.
+// that is "" (the events past the head checkpoint do not follow each
+// other, see headSummary), reading the event would find its hash matching
+// it all the same, and name a document a fresh read refuses. The two are
+// read one after the other: side by side, the second waits for the
+// connection the store is opening beside the command's first reads, which
+// is seldom open by then.
 func (r *Reader) hashesOf(ctx context.Context, at [2]int, head Moment) ([2]string, bool) {
 	var hashes [2]string
 	for i, n := range at {

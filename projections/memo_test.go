@@ -1067,4 +1067,12 @@ func TestHashesOf(t *testing.T) {
 	if got, ok := r.hashesOf(ctx, [2]int{2, last + 1}, head); ok {
 		t.Errorf("hashesOf an event past the log: %q, reported held", got)
 	}
+	// Head without a hash (a summary whose events past the checkpoint do
+	// not follow each other): its event is not read for one.
+	unchecked := head
+	unchecked.Point.Hash = ""
+	before := ss.store.readCount()
+	if got, ok := r.hashesOf(ctx, [2]int{4, last}, unchecked); ok || ss.store.readCount() != before+1 {
+		t.Errorf("hashesOf head's event without head's hash: %q, reported held %v after %d reads of the log", got, ok, ss.store.readCount()-before)
+	}
 }
