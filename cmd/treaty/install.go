@@ -48,9 +48,9 @@ kernel maps the binary's code and read-only data 2 MiB at a time while the
 page cache holds them: on a virtual machine where page faults are dear,
 every command starts in two thirds to five sixths of the time (a binary as
 go build or go install left it is mapped 64 KiB at a time). All of the
-read-only data only where the binary was linked with -ldflags=-R=0x200000,
-which starts each of its segments on a 2 MiB boundary; otherwise its first
-and last 2 MiB are mapped 64 KiB at a time. Read back from disk after the
+read-only data is mapped so only where the binary was linked with
+-ldflags=-R=0x200000, which starts each of its segments on a 2 MiB
+boundary; otherwise its first and last 2 MiB are mapped 64 KiB at a time. Read back from disk after the
 page cache let it go (a reboot), it is in small pieces again until it is
 installed again.
 
