@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/hugepages"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
 
@@ -476,6 +477,12 @@ func (k *keeper) WriteString(s string) (int, error) {
 func (k *keeper) Hold(n int) bool {
 	if k.passed || !k.fits(n) {
 		return false
+	}
+	if k.doc.Len() == 0 {
+		// Where a command has readied buffers on huge pages
+		// (hugepages.UseForBuffers), the document's lie beside the
+		// checkpoints' it read, already faulted in.
+		k.doc = *bytes.NewBuffer(hugepages.Bytes(len(k.whole) + n)[:0])
 	}
 	if k.whole != "" {
 		k.doc.Grow(len(k.whole) + n)

@@ -6,8 +6,10 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/treaty-engine/treaty/domain"
+	"github.com/treaty-engine/treaty/internal/hugepages"
 	"github.com/treaty-engine/treaty/internal/parallel"
 	"github.com/treaty-engine/treaty/projections/redline"
 )
@@ -99,6 +101,21 @@ func writeJoined(w io.Writer, parts ...[]string) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// joined is strings.Join(parts, "") of size bytes, joined where a command
+// has readied buffers on huge pages (hugepages.UseForBuffers): beside the
+// checkpoints it read, already faulted in, rather than in fresh heap. The
+// buffer is never written again, and never freed.
+func joined(parts []string, size int) string {
+	if size == 0 {
+		return ""
+	}
+	b := hugepages.Bytes(size)[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // printable returns a visible copy of v, whose type t describes, and
