@@ -328,3 +328,52 @@ func TestCompareClauseTextAsMadeVisible(t *testing.T) {
 		}
 	}
 }
+
+// writesOf records what is written to it and the size of each Write (its
+// only method: no WriteString to be written through).
+type writesOf struct {
+	b     strings.Builder
+	sizes []int
+	fail  bool
+}
+
+func (w *writesOf) Write(p []byte) (int, error) {
+	if w.fail {
+		return 0, errors.New("the reader went away")
+	}
+	w.sizes = append(w.sizes, len(p))
+	return w.b.Write(p)
+}
+
+// writeJoined writes parts in order, in writes of joinBuffer bytes but the
+// last, a string that straddles a write cut where it falls; nothing for
+// nothing; the writer's error as it comes.
+func TestWriteJoined(t *testing.T) {
+	long := strings.Repeat("a long clause. ", joinBuffer/10)
+	parts := [][]string{{"head\n"}, {long, "short", long}, {"", long + "tail\n"}}
+	var want strings.Builder
+	for _, p := range parts {
+		for _, s := range p {
+			want.WriteString(s)
+		}
+	}
+	var w writesOf
+	if err := writeJoined(&w, parts...); err != nil {
+		t.Fatal(err)
+	}
+	if w.b.String() != want.String() {
+		t.Fatalf("wrote %d bytes, not the %d of the parts in order", w.b.Len(), want.Len())
+	}
+	for i, n := range w.sizes {
+		if last := i == len(w.sizes)-1; n != joinBuffer && !last || last && n != want.Len()-i*joinBuffer {
+			t.Fatalf("writes of %v bytes, want %d at a time", w.sizes, joinBuffer)
+		}
+	}
+	var none writesOf
+	if err := writeJoined(&none, []string{}, []string{""}); err != nil || len(none.sizes) != 0 {
+		t.Fatalf("nothing to write: %v writes, %v", none.sizes, err)
+	}
+	if err := writeJoined(&writesOf{fail: true}, parts...); err == nil {
+		t.Fatal("the writer's error was not returned")
+	}
+}
