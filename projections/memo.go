@@ -480,9 +480,12 @@ func (k *keeper) Hold(n int) bool {
 	}
 	if k.doc.Len() == 0 {
 		// Where a command has readied buffers on huge pages
-		// (hugepages.UseForBuffers), the document's lie beside the
-		// checkpoints' it read, already faulted in.
-		k.doc = *bytes.NewBuffer(hugepages.Bytes(len(k.whole) + n)[:0])
+		// (hugepages.UseForBuffers), the document's buffer lies beside
+		// the checkpoints it read, already faulted in where it fits in
+		// the block they touched.
+		if b := hugepages.Carved(len(k.whole) + n); b != nil {
+			k.doc = *bytes.NewBuffer(b[:0])
+		}
 	}
 	if k.whole != "" {
 		k.doc.Grow(len(k.whole) + n)

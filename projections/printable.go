@@ -5,6 +5,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -103,15 +104,21 @@ func writeJoined(w io.Writer, parts ...[]string) error {
 	return bw.Flush()
 }
 
-// joined is strings.Join(parts, "") of size bytes, joined where a command
-// has readied buffers on huge pages (hugepages.UseForBuffers): beside the
-// checkpoints it read, already faulted in, rather than in fresh heap. The
-// buffer is never written again, and never freed.
-func joined(parts []string, size int) string {
-	if size == 0 {
-		return ""
+// joined is strings.Join(parts, ""), joined where a command has readied
+// buffers on huge pages (hugepages.UseForBuffers): beside the checkpoints
+// it read, mostly faulted in already, rather than in fresh heap. A buffer
+// carved so is never written again once joined, nor freed, nor handed out
+// again (see hugepages.Bytes).
+func joined(parts []string) string {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
 	}
-	b := hugepages.Bytes(size)[:0]
+	b := hugepages.Carved(size)
+	if b == nil {
+		return strings.Join(parts, "")
+	}
+	b = b[:0]
 	for _, p := range parts {
 		b = append(b, p...)
 	}

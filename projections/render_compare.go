@@ -146,7 +146,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 		return writeJoined(w, parts)
 	}
 	// One string, which a compare keeps as it is.
-	_, err := io.WriteString(w, joined(parts, size))
+	_, err := io.WriteString(w, joined(parts))
 	return err
 }
 

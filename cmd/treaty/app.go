@@ -384,10 +384,11 @@ func (a *app) treatyID(ctx context.Context, store eventstore.Store) (string, err
 // reader opens the store and returns a reader of the chosen negotiation.
 // Reads leave checkpoints (see projections.Options.Save) so that the next
 // command folds little even when nobody writes for a while; --no-checkpoints
-// neither reads nor writes them. The checkpoints are read into buffers on
-// huge pages (hugepages.UseForBuffers), for a command that reads a few once
-// (watch reads one, and holds its buffers while it runs): serve, which reads
-// them all its life, opens its store without reader.
+// neither reads nor writes them. The checkpoints are read, and the document
+// a command keeps rendered, into buffers on huge pages
+// (hugepages.UseForBuffers), for a command that reads a few once (watch
+// reads one, and holds its buffers while it runs): serve, which reads them
+// all its life, opens its store without reader.
 func (a *app) reader(ctx context.Context) (*projections.Reader, error) {
 	hugepages.UseForBuffers()
 	store, err := a.openStore(ctx, false)

@@ -1,6 +1,7 @@
 // Package hugepages backs memory with transparent huge pages, for a
 // short-lived command: part of the Go heap, about to hold megabytes it
-// touches once (Reserve), or the large buffers it reads into (Bytes).
+// touches once (Reserve), or the large buffers it reads into and renders
+// documents into (Bytes, Carved).
 //
 // On Linux every 4 KiB page a program touches for the first time costs a
 // page fault, and some virtual machines make a fault dear: a compare that
@@ -51,14 +52,16 @@ func Reserve(n int) bool {
 const minCarved = 64 << 10
 
 // carveBudget is how much memory, at most, blocks of buffers map: enough
-// for the few large values a command reads as it starts.
+// for the few large values a command reads as it starts, and the document
+// it renders from them.
 const carveBudget = 8 << 20
 
 // UseForBuffers has Bytes carve large buffers from blocks of memory marked
 // for transparent huge pages, where the system gives them on request
 // (transparent_hugepage set to madvise) and GODEBUG has no disablethp set.
-// It suits a short-lived process that reads a few large values once: the
-// blocks are mapped outside the Go heap and never freed, at most
+// It suits a short-lived process that reads a few large values once, and
+// renders a document from them: the blocks are mapped outside the Go heap
+// and never freed, at most
 // carveBudget of them in all, in whole huge pages, each of which the
 // process may hold whole once it has touched part of it.
 func UseForBuffers() { useForBuffers() }
@@ -68,5 +71,13 @@ func UseForBuffers() { useForBuffers() }
 // of minCarved bytes or more is carved from a block while the blocks'
 // budget lasts: its first touches may then fault 2 MiB at a time rather
 // than 4 KiB (the kernel gives a huge page where it has one free), and it
-// is never freed. It is safe for concurrent use.
+// is never freed, nor returned again by Bytes or Carved: its holder may
+// hand it on as a string once it stops writing it. It is safe for
+// concurrent use.
 func Bytes(n int) []byte { return alloc(n) }
+
+// Carved is Bytes where Bytes would carve the slice from a block, and nil
+// where it would allocate it from the heap: the caller then allocates as
+// it would have without huge pages (a strings.Builder, for one, does not
+// zero what it allocates).
+func Carved(n int) []byte { return carved(n) }

@@ -97,12 +97,17 @@ func useForBuffers() {
 }
 
 func alloc(n int) []byte {
-	if n >= minCarved {
-		if b := carve(n); b != nil {
-			return b
-		}
+	if b := carved(n); b != nil {
+		return b
 	}
 	return make([]byte, n)
+}
+
+func carved(n int) []byte {
+	if n < minCarved {
+		return nil
+	}
+	return carve(n)
 }
 
 // carve returns n zero bytes from a block, or nil when it does not carve

@@ -269,6 +269,48 @@ func TestBytesCarves(t *testing.T) {
 	}
 }
 
+// TestCarved: Carved gives what Bytes would carve, and nil where Bytes
+// would allocate from the heap: before UseForBuffers, under minCarved,
+// past the budget, after Reserve.
+func TestCarved(t *testing.T) {
+	freshCarving(t)
+	if b := Carved(1 << 20); b != nil || !untouched() {
+		t.Fatalf("Carved before UseForBuffers: %d bytes", len(b))
+	}
+	UseForBuffers()
+	if !heapstart.OnRequest() {
+		if b := Carved(1 << 20); b != nil {
+			t.Fatalf("Carved where the system gives no huge pages on request: %d bytes", len(b))
+		}
+		t.Skip("this system does not give huge pages on request (transparent_hugepage is not madvise): Carved carves nothing")
+	}
+	if b := Carved(minCarved - 1); b != nil {
+		t.Errorf("Carved under %d bytes: %d bytes", minCarved, len(b))
+	}
+	a := Carved(100_000)
+	checkBuffer(t, "carved", a, 100_000, 1)
+	if address(a)%hugePage != 0 {
+		t.Errorf("the first carved buffer starts at %#x, not on a huge page", address(a))
+	}
+	b := Bytes(100_000)
+	checkBuffer(t, "then by Bytes", b, 100_000, 2)
+	if address(b) != address(a)+(100_000+63)&^63 {
+		t.Errorf("Bytes after Carved starts at %#x, not right after it in the block", address(b))
+	}
+	for i, c := range a {
+		if c != 1 {
+			t.Fatalf("the carved buffer's byte %d is %d after Bytes' was written: they overlap", i, c)
+		}
+	}
+	if c := Carved(carveBudget); c != nil {
+		t.Errorf("Carved past the budget: %d bytes", len(c))
+	}
+	heapReserved.Store(true)
+	if c := Carved(1 << 20); c != nil {
+		t.Errorf("Carved after Reserve had put heap on huge pages: %d bytes", len(c))
+	}
+}
+
 func TestBytesAfterReserve(t *testing.T) {
 	freshCarving(t)
 	UseForBuffers()
