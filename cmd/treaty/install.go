@@ -50,9 +50,9 @@ every command starts in two thirds to five sixths of the time (a binary as
 go build or go install left it is mapped 64 KiB at a time). All of the
 read-only data is mapped so only where the binary was linked with
 -ldflags=-R=0x200000, which starts each of its segments on a 2 MiB
-boundary; otherwise its first and last 2 MiB are mapped 64 KiB at a time. Read back from disk after the
-page cache let it go (a reboot), it is in small pieces again until it is
-installed again.
+boundary; otherwise its first and last 2 MiB are mapped 64 KiB at a time.
+Read back from disk after the page cache let it go (a reboot), it is in
+small pieces again until it is installed again.
 
 It needs no store and opens none.`,
 		Example: `  CGO_ENABLED=0 go build -ldflags=-R=0x200000 -o /tmp/treaty ./cmd/treaty && /tmp/treaty install   # build, then install into ~/go/bin
