@@ -33,8 +33,9 @@ func Printable[T any](v T) T {
 }
 
 // printableBut is Printable(v) but for its parts (where parts points),
-// left as they are: each is made visible as it is rendered (see
-// visibleText), most of a long document's work once it is worked out.
+// left as they are, to be made visible one by one as they are rendered
+// (see visibleText): walking them is most of what making a long document
+// visible costs.
 func printableBut[V, P any](v V, parts func(*V) *[]P) V {
 	all := *parts(&v)
 	*parts(&v) = nil

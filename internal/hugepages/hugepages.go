@@ -61,9 +61,9 @@ const carveBudget = 8 << 20
 // (transparent_hugepage set to madvise) and GODEBUG has no disablethp set.
 // It suits a short-lived process that reads a few large values once, and
 // renders a document from them: the blocks are mapped outside the Go heap
-// and never freed, at most
-// carveBudget of them in all, in whole huge pages, each of which the
-// process may hold whole once it has touched part of it.
+// and never freed, at most carveBudget of them in all, in whole huge
+// pages, each of which the process may hold whole once it has touched part
+// of it.
 func UseForBuffers() { useForBuffers() }
 
 // Bytes returns a slice of n zero bytes (length and capacity n). After
