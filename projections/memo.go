@@ -446,10 +446,7 @@ func (k *keeper) Write(p []byte) (int, error) {
 		}
 		return k.w.Write(p)
 	}
-	if k.whole != "" {
-		k.doc.WriteString(k.whole)
-		k.whole = ""
-	}
+	k.spill()
 	return k.doc.Write(p)
 }
 
@@ -464,11 +461,17 @@ func (k *keeper) WriteString(s string) (int, error) {
 		k.whole = s
 		return len(s), nil
 	}
+	k.spill()
+	return k.doc.WriteString(s)
+}
+
+// spill moves the document k holds as one string, if it does, into its
+// buffer, for more to follow it there.
+func (k *keeper) spill() {
 	if k.whole != "" {
 		k.doc.WriteString(k.whole)
 		k.whole = ""
 	}
-	return k.doc.WriteString(s)
 }
 
 // Hold reports whether k will hold n bytes more, and makes room for them:
@@ -487,13 +490,8 @@ func (k *keeper) Hold(n int) bool {
 			k.doc = *bytes.NewBuffer(b[:0])
 		}
 	}
-	if k.whole != "" {
-		k.doc.Grow(len(k.whole) + n)
-		k.doc.WriteString(k.whole)
-		k.whole = ""
-	} else {
-		k.doc.Grow(n)
-	}
+	k.doc.Grow(len(k.whole) + n)
+	k.spill()
 	return true
 }
 
@@ -610,31 +608,37 @@ func (r *Reader) documentName(ctx context.Context, from, to Ref, head Moment, op
 	return hex.EncodeToString(h.Sum(nil)[:16]), hashes
 }
 
-// hashesOf returns the hashes of events at[0] and at[1]: head's point's
-// where one is the event head ends at, and otherwise as the log holds it,
-// if it matches the event; an event named twice is read once. It reports
-// whether it has both. Head's event has no hash but head's point's: where
-// that is "" (the events past the head checkpoint do not follow each
-// other, see headSummary), reading the event would find its hash matching
-// it all the same, and name a document a fresh read refuses. The two are
-// read one after the other: side by side, the second waits for the
+// hashesOf returns the hashes of events at[0] and at[1] (see hashAt); an
+// event named twice is read once. It reports whether it has both. The two
+// are read one after the other: side by side, the second waits for the
 // connection the store is opening beside the command's first reads, which
 // is seldom open by then.
 func (r *Reader) hashesOf(ctx context.Context, at [2]int, head Moment) ([2]string, bool) {
 	var hashes [2]string
 	for i, n := range at {
 		ok := true
-		switch {
-		case n == head.State.Events:
-			hashes[i], ok = head.Point.Hash, head.Point.Hash != ""
-		case i == 1 && n == at[0]:
+		if i == 1 && n == at[0] {
 			hashes[i] = hashes[0]
-		default:
-			hashes[i], ok = r.hashOf(ctx, n)
+		} else {
+			hashes[i], ok = r.hashAt(ctx, n, head)
 		}
 		if !ok {
 			return [2]string{}, false
 		}
 	}
 	return hashes, true
+}
+
+// hashAt returns the hash of event n, which names a kept document: head's
+// point's where n is the event head ends at, and otherwise as the log holds
+// it, if it matches the event. It reports whether it has one. Head's event
+// has no hash but head's point's: where that is "" (the events past the
+// head checkpoint do not follow each other, see headSummary), reading the
+// event would find its hash matching it all the same, and name a document
+// a fresh read refuses.
+func (r *Reader) hashAt(ctx context.Context, n int, head Moment) (string, bool) {
+	if n == head.State.Events {
+		return head.Point.Hash, head.Point.Hash != ""
+	}
+	return r.hashOf(ctx, n)
 }

@@ -133,11 +133,7 @@ func (r *Reader) WritePositions(ctx context.Context, w io.Writer, ref Ref, opts 
 	}
 	if summary, last, ok := r.headSummary(ctx); ok {
 		if n, ok, err := Resolve(ref, summary); err == nil && ok {
-			hash, ok := last, n == summary.Events && last != ""
-			if n != summary.Events {
-				hash, ok = r.hashOf(ctx, n)
-			}
-			if ok {
+			if hash, ok := r.hashAt(ctx, n, Moment{State: summary, Point: Point{Hash: last}}); ok {
 				// Written as it is read back, a block at a time.
 				if kept, err := r.cps.WriteMemo(ctx, positionsMemo, positionsName(ref, n, hash, opts, form), w); kept {
 					return err
