@@ -324,3 +324,15 @@ func written(t testing.TB, write func(io.Writer) error) string {
 	}
 	return b.String()
 }
+
+// checkpointed reads the negotiation now with r and saves its head
+// checkpoint, as a command that folded past the last one leaves it.
+func checkpointed(t testing.TB, r *Reader) Moment {
+	t.Helper()
+	m, err := r.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoint(context.Background(), m)
+	return m
+}

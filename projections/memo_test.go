@@ -374,12 +374,7 @@ func TestPositionsDocumentKept(t *testing.T) {
 
 	// Two refs to the same event: two documents (each prints its ref).
 	ss.openRound()
-	r := opened(withCheckpoints)
-	head, err := r.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Checkpoint(ctx, head) // the round opened before the head's summary
+	checkpointed(t, opened(withCheckpoints)) // the round opened before the head's summary
 	now := write(opened(withCheckpoints), "head", PositionsOptions{}, "text")
 	check("round 3, open, at the same event as now", write(opened(withCheckpoints), "round:3", PositionsOptions{}, "text"), fresh("round:3", PositionsOptions{}), 12, 12)
 	check("now again", write(opened(withCheckpoints), "head", PositionsOptions{}, "text"), now, 12, 12)
@@ -396,12 +391,7 @@ func TestPositionsDocumentKept(t *testing.T) {
 func TestCompareDocumentChainBroken(t *testing.T) {
 	ss := meetings(t, 2, 4)
 	ctx := context.Background()
-	r := NewReader(ss.store, "berlin", withCheckpoints)
-	head, err := r.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Checkpoint(ctx, head)
+	checkpointed(t, NewReader(ss.store, "berlin", withCheckpoints))
 	ss.table("US", "b", "The Parties shall meet in Kyiv.")
 	ss.table("UA", "c", "The Parties shall meet in Berlin.")
 	calls := 0

@@ -977,11 +977,7 @@ func TestVerifyComparesCheckpoints(t *testing.T) {
 	ss.agree("fund", "The Fund holds 100 million euro.")
 	ss.closeRound()
 	r := NewReader(ss.store, "berlin", withCheckpoints)
-	m, err := r.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Checkpoint(ctx, m)
+	m := checkpointed(t, r)
 	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})
 	if err != nil || !v.OK || v.Checkpoints != 2 {
 		t.Fatalf("honest checkpoints: %+v %v", v, err)
@@ -1043,11 +1039,7 @@ func TestVerifyComparesClosedProposals(t *testing.T) {
 	if _, err := r.fold(ctx, &domain.State{}, -1, Point{}, true); err != nil {
 		t.Fatal(err)
 	}
-	m, err := r.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Checkpoint(ctx, m)
+	m := checkpointed(t, r)
 	v, err := Verify(ctx, ss.store, "berlin", VerifyOptions{Checkpoints: r})
 	if err != nil || !v.OK || v.Checkpoints != 3 {
 		t.Fatalf("honest checkpoints: %+v %v", v, err)
@@ -1149,12 +1141,7 @@ func TestCompareToHeadWithConditionsFromCheckpoint(t *testing.T) {
 	a := ss.table("US", "alliance", "No membership.")
 	ss.do("UA", domain.Accept{Proposal: a, Party: "UA", SubjectTo: []string{g}})
 	ctx := context.Background()
-	r := NewReader(ss.store, "berlin", withCheckpoints)
-	m, err := r.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Checkpoint(ctx, m)
+	checkpointed(t, NewReader(ss.store, "berlin", withCheckpoints))
 	for range 5 {
 		d, err := NewReader(ss.store, "berlin", withCheckpoints).Redlines(ctx, ref(t, "@1"), ref(t, "head"), CompareOptions{Whole: true, EveryAdoption: true})
 		if err != nil {
