@@ -50,6 +50,7 @@ func Open(ctx context.Context, path string, cfg eventstore.Config) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
+	configurePageCache()
 	s := &Store{path: abs, timeout: cfg.Timeout, done: make(chan struct{})}
 	s.rawPut.L = &s.rawMu
 	// Held from before SQLite opens it: a second Open meanwhile must not

@@ -76,6 +76,8 @@ func runChild(role string) error {
 		return nil
 	case "unwritable":
 		return childUnwritable(ctx, path, stream)
+	case "pagecache":
+		return childPageCache(ctx, path, os.Getenv(childExpect) == "true")
 	}
 	return fmt.Errorf("unknown child role %q", role)
 }
