@@ -80,13 +80,7 @@ const joinBuffer = 64 << 10
 // or a file in a few writes. A keeper that will hold the whole document
 // is told its size first and given the strings as they are.
 func writeJoined(w io.Writer, parts ...[]string) error {
-	n := 0
-	for _, p := range parts {
-		for _, s := range p {
-			n += len(s)
-		}
-	}
-	if k, ok := w.(*keeper); ok && k.Hold(n) {
+	if k, ok := w.(*keeper); ok && k.Hold(joinedLen(parts...)) {
 		for _, p := range parts {
 			for _, s := range p {
 				k.WriteString(s)
@@ -111,11 +105,7 @@ func writeJoined(w io.Writer, parts ...[]string) error {
 // carved so is never written again once joined, nor freed, nor handed out
 // again (see hugepages.Bytes).
 func joined(parts []string) string {
-	size := 0
-	for _, p := range parts {
-		size += len(p)
-	}
-	b := hugepages.Carved(size)
+	b := hugepages.Carved(joinedLen(parts))
 	if b == nil {
 		return strings.Join(parts, "")
 	}
@@ -124,6 +114,17 @@ func joined(parts []string) string {
 		b = append(b, p...)
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// joinedLen is the length of the strings of parts joined.
+func joinedLen(parts ...[]string) int {
+	n := 0
+	for _, p := range parts {
+		for _, s := range p {
+			n += len(s)
+		}
+	}
+	return n
 }
 
 // printable returns a visible copy of v, whose type t describes, and
