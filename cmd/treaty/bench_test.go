@@ -167,18 +167,15 @@ func benchFixture(b *testing.B) (bin, store string, rounds int) {
 			return
 		}
 		benchBin = filepath.Join(benchDir, "treaty")
-		// Built as the README installs it: static, without cgo, which
-		// nothing in treaty needs and which costs every process the
-		// dynamic loader and libc's start; its segments on 2 MiB
-		// boundaries (-R), so that all its read-only data can be mapped a
-		// huge page at a time; with the PostgreSQL backend only for a
-		// PostgreSQL store. Then put in place by treaty install, whose 2
-		// MiB writes let the kernel map the binary a huge page at a time
-		// (see installChunk), where the linker's output would be mapped
-		// 64 KiB at a time.
+		// Built as the README installs it (installBuild), with the
+		// PostgreSQL backend only for a PostgreSQL store. Then put in
+		// place by treaty install, whose 2 MiB writes let the kernel map
+		// the binary a huge page at a time (see installChunk), where the
+		// linker's output would be mapped 64 KiB at a time.
 		built := filepath.Join(benchDir, "treaty.build")
-		build := goCommand(append(append([]string{"build", "-ldflags=-R=0x200000"}, tags...), "-o", built, ".")...)
-		build.Env = append(build.Env, "CGO_ENABLED=0")
+		env, flags := installBuildParts()
+		build := goCommand(append(append(append([]string{"build"}, flags...), tags...), "-o", built, ".")...)
+		build.Env = append(build.Env, env...)
 		if out, err := build.CombinedOutput(); err != nil {
 			benchErr = fmt.Errorf("go build: %v\n%s", err, out)
 			return

@@ -24,6 +24,17 @@ var afterChunk func()
 // install renames it into place: its page cache is in small pieces.
 const installChunk = 2 << 20
 
+// installBuild is the build the README installs (and the benchmarks
+// measure): static, as nothing in treaty needs cgo, which costs every
+// process the dynamic loader and libc's start; its segments on 2 MiB
+// boundaries (-R), so that all its read-only data can be mapped a huge
+// page at a time; its heap where Go put it before 1.26 (the experiment
+// norandomizedheapbase64), at the start of the first span, which
+// heapstart puts on huge pages whole, rather than at a random page of it,
+// where the heap often outgrew the span before anything put the next on
+// huge pages.
+const installBuild = "CGO_ENABLED=0 GOEXPERIMENT=norandomizedheapbase64 go build -ldflags=-R=0x200000 -o /tmp/treaty ./cmd/treaty"
+
 // installed is what install did, for --format json.
 type installed struct {
 	Path  string `json:"path"`
@@ -52,11 +63,14 @@ read-only data is mapped so only where the binary was linked with
 -ldflags=-R=0x200000, which starts each of its segments on a 2 MiB
 boundary; otherwise its first and last 2 MiB are mapped 64 KiB at a time.
 Read back from disk after the page cache let it go (a reboot), it is in
-small pieces again until it is installed again.
+small pieces again until it is installed again. Built with
+GOEXPERIMENT=norandomizedheapbase64, its heap starts where Go put it before
+1.26, at the start of its first 4 MiB span, which a command puts on huge
+pages whole as it starts (see the README's Speed).
 
 It needs no store and opens none.`,
-		Example: `  CGO_ENABLED=0 go build -ldflags=-R=0x200000 -o /tmp/treaty ./cmd/treaty && /tmp/treaty install   # build, then install into ~/go/bin
-  treaty install --dir /usr/local/bin
+		Example: "  " + installBuild + " && /tmp/treaty install   # build, then install into ~/go/bin\n" +
+			`  treaty install --dir /usr/local/bin
   treaty install --format json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -13,9 +13,11 @@
 // has touched yet faults once, and collapses the half already in use into a
 // huge page (MADV_COLLAPSE), copying what it holds. Since Go 1.26 the heap
 // starts at a random page of its first span, so this covers between a few
-// pages and 4 MiB of it, 2 MiB on average; what the heap takes beyond the
-// span stays on 4 KiB pages (the runtime maps each span afresh, dropping any
-// advice given before).
+// pages and 4 MiB of it, 2 MiB on average; built with
+// GOEXPERIMENT=norandomizedheapbase64 (as treaty's README installs it), the
+// heap starts at the span's start, as before 1.26, and this covers all 4
+// MiB. What the heap takes beyond the span stays on 4 KiB pages (the runtime
+// maps each span afresh, dropping any advice given before).
 //
 // It changes no result, only how memory is backed: the process may hold up
 // to 4 MiB more than it touches. It does nothing where GODEBUG has
