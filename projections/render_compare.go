@@ -136,11 +136,7 @@ func WriteDiffText(w io.Writer, d Diff, st Style) error {
 	a := d.Proposals.Counts
 	parts := append(append([]string{head.String()}, blocks...),
 		fmt.Sprintf("\nProposals: %d tabled, %d adopted, %d withdrawn\n", a.Tabled, a.Adopted, a.Withdrawn))
-	size := 0
-	for _, p := range parts {
-		size += len(p)
-	}
-	if size > keepDocument {
+	if joinedLen(parts) > keepDocument {
 		// Not kept (see WriteCompare): written as it stands, not joined
 		// into a second copy first.
 		return writeJoined(w, parts)
